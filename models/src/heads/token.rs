@@ -1,0 +1,91 @@
+//! Token classification: one tag per token (e.g. NER with B/I/O/E/S tags).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::tensor::{backend::Backend, Int, Tensor};
+
+use super::{Encoder, EncoderConfig};
+
+/// An extra per-token feature (e.g. casing) embedded and concatenated to the word embedding.
+#[derive(Config, Debug)]
+pub struct FeatureEmbeddingConfig {
+    /// Number of distinct feature values (ids `0..vocab_size`, 0 is padding).
+    pub vocab_size: usize,
+    /// Embedding width.
+    pub dim: usize,
+}
+
+/// Configuration of a [`TokenClassifier`]; serialisable, so a saved model can be rebuilt.
+#[derive(Config, Debug)]
+pub struct TokenClassifierConfig {
+    /// Vocabulary size (token ids are `0..vocab_size`, 0 is padding).
+    pub vocab_size: usize,
+    /// Number of tags.
+    pub num_tags: usize,
+    /// Word embedding width.
+    #[config(default = 100)]
+    pub embedding_dim: usize,
+    /// Extra per-token feature embeddings, in the order their ids are passed to `forward`.
+    #[config(default = "Vec::new()")]
+    pub features: Vec<FeatureEmbeddingConfig>,
+    /// The encoder; a bidirectional LSTM by default.
+    #[config(default = "EncoderConfig::new().with_bidirectional(true)")]
+    pub encoder: EncoderConfig,
+    /// Dropout on the embeddings and on the encoder outputs (training only).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+/// `embedding (‖ feature embeddings) → encoder → linear → logits [batch, seq, tags]`.
+#[derive(Module, Debug)]
+pub struct TokenClassifier<B: Backend> {
+    /// Word embeddings.
+    pub embedding: Embedding<B>,
+    /// Feature embeddings, concatenated after the word embedding.
+    pub features: Vec<Embedding<B>>,
+    /// The contextual encoder.
+    pub encoder: Encoder<B>,
+    /// Per-token output layer.
+    pub output: Linear<B>,
+    /// Dropout.
+    pub dropout: Dropout,
+}
+
+impl TokenClassifierConfig {
+    /// Initialises the model.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> TokenClassifier<B> {
+        let embedding = EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device);
+        let features: Vec<_> =
+            self.features.iter().map(|f| EmbeddingConfig::new(f.vocab_size, f.dim).init(device)).collect();
+        let d_input = self.embedding_dim + self.features.iter().map(|f| f.dim).sum::<usize>();
+        let encoder = self.encoder.init(d_input, device);
+        let output = LinearConfig::new(encoder.d_output, self.num_tags).init(device);
+        TokenClassifier { embedding, features, encoder, output, dropout: DropoutConfig::new(self.dropout).init() }
+    }
+}
+
+impl<B: Backend> TokenClassifier<B> {
+    /// Tag logits for a right-padded batch.
+    ///
+    /// - `tokens`: `[batch, seq]` token ids.
+    /// - `features`: one `[batch, seq]` id tensor per configured feature, in config order.
+    /// - `lengths`: `[batch]` real lengths; `None` when there is no padding.
+    /// - returns: `[batch, seq, tags]`.
+    ///
+    /// # Panics
+    /// If `features.len()` differs from the configured number of features.
+    pub fn forward(
+        &self,
+        tokens: Tensor<B, 2, Int>,
+        features: Vec<Tensor<B, 2, Int>>,
+        lengths: Option<Tensor<B, 1, Int>>,
+    ) -> Tensor<B, 3> {
+        assert_eq!(features.len(), self.features.len(), "one id tensor per feature embedding");
+        let mut parts = vec![self.embedding.forward(tokens)];
+        parts.extend(self.features.iter().zip(features).map(|(emb, ids)| emb.forward(ids)));
+        let x = self.dropout.forward(if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
+        let (outputs, _) = self.encoder.forward(x, lengths);
+        self.output.forward(self.dropout.forward(outputs))
+    }
+}

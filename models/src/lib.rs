@@ -1,0 +1,34 @@
+//! # seqlab-models
+//!
+//! The neural building blocks of an NLP course on recurrent networks, as Burn modules that are
+//! generic over `B: Backend`:
+//!
+//! - [`Activation`]: sigmoid, tanh, ReLU, GELU and softmax behind one config enum.
+//! - [`Ffn`]: the feed-forward network `h = σ(Wx + b)`, `z = Uh`, `y = softmax(z)`.
+//! - [`BagOfEmbeddings`]: mean/max pooling over the real tokens of a padded batch.
+//! - [`Recurrent`]: Elman RNN, LSTM and GRU layers — stacked, bidirectional and padding-aware —
+//!   sharing one layer machinery and differing only in their [`Cell`].
+//! - [`SequenceClassifier`] and [`TokenClassifier`]: task heads rebuilt from a serialisable config.
+//! - [`import`]: PyTorch `nn.RNN`/`nn.LSTM`/`nn.GRU` parameters (safetensors) into [`Recurrent`].
+//!
+//! Shapes are written `[batch, seq, hidden]`; every recurrent layer is batch-first.
+
+pub mod activation;
+pub mod bag;
+pub mod ffn;
+pub mod heads;
+pub mod import;
+pub mod mask;
+pub mod recurrent;
+
+pub use activation::Activation;
+pub use bag::{BagOfEmbeddings, Pooling};
+pub use ffn::{Ffn, FfnConfig};
+pub use heads::{
+    EncoderKind, SequenceClassifier, SequenceClassifierConfig, TokenClassifier,
+    TokenClassifierConfig,
+};
+pub use recurrent::{
+    Cell, CellKind, CellState, Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState,
+    RecurrentWeights,
+};

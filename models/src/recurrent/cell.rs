@@ -1,0 +1,122 @@
+//! What a recurrent cell is: a rule that turns pre-activations and the previous state into the
+//! next state. Everything else (projections, the time loop, masking, directions, layers) lives
+//! in [`super::layer`] and is shared by all cells.
+
+use burn::config::Config;
+use burn::tensor::{backend::Backend, Tensor};
+
+use super::{GruCell, LstmCell, RnnCell};
+use crate::Activation;
+
+/// The state a cell carries from one time step to the next.
+#[derive(Debug, Clone)]
+pub struct CellState<B: Backend> {
+    /// The hidden state `h_t`: `[batch, hidden]`.
+    pub hidden: Tensor<B, 2>,
+    /// The LSTM memory cell `c_t`: `[batch, hidden]`; `None` for RNN and GRU.
+    pub cell: Option<Tensor<B, 2>>,
+}
+
+impl<B: Backend> CellState<B> {
+    /// Per-row choice between `self` (mask 0) and `next` (mask 1):
+    /// `self + mask ⊙ (next − self)`, with `mask: [batch, 1]`.
+    ///
+    /// This is how a padded position leaves a sequence's state untouched.
+    pub fn advance_where(self, next: Self, mask: &Tensor<B, 2>) -> Self {
+        let blend = |old: Tensor<B, 2>, new: Tensor<B, 2>| old.clone() + (new - old) * mask.clone();
+        CellState {
+            hidden: blend(self.hidden, next.hidden),
+            cell: match (self.cell, next.cell) {
+                (Some(old), Some(new)) => Some(blend(old, new)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// One recurrent cell.
+///
+/// The layer computes, for gate blocks of width `hidden` in PyTorch's order,
+/// - `input_proj = x_t W_ih + b_ih`: `[batch, gates·hidden]` (for all steps at once), and
+/// - `hidden_proj = h_{t-1} W_hh + b_hh`: `[batch, gates·hidden]` (one fused matmul per step),
+///
+/// and the cell turns them into the next state.
+pub trait Cell {
+    /// Number of `hidden`-wide gate blocks in the projections (RNN 1, LSTM 4, GRU 3).
+    fn gates(&self) -> usize;
+    /// Whether the state has an LSTM memory cell `c`.
+    fn has_memory(&self) -> bool {
+        false
+    }
+    /// The next state from the pre-activations and the previous state.
+    fn step<B: Backend>(
+        &self,
+        input_proj: Tensor<B, 2>,
+        hidden_proj: Tensor<B, 2>,
+        state: &CellState<B>,
+    ) -> CellState<B>;
+}
+
+/// The cell of a [`Recurrent`](super::Recurrent) layer, as named in configs.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Elman RNN `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)` (PyTorch `nn.RNN`).
+    RnnTanh,
+    /// Elman RNN with ReLU (PyTorch `nn.RNN(nonlinearity="relu")`).
+    RnnRelu,
+    /// LSTM, gates `i, f, g, o` (PyTorch `nn.LSTM`).
+    Lstm,
+    /// GRU, gates `r, z, n`, reset applied after the hidden matmul (PyTorch `nn.GRU`).
+    Gru,
+}
+
+impl CellKind {
+    /// The name used on command lines and in reports: `rnn-tanh`, `rnn-relu`, `lstm`, `gru`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::RnnTanh => "rnn-tanh",
+            Self::RnnRelu => "rnn-relu",
+            Self::Lstm => "lstm",
+            Self::Gru => "gru",
+        }
+    }
+
+    /// Parses [`CellKind::name`] (and `rnn` for `rnn-tanh`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().replace('_', "-").as_str() {
+            "rnn" | "rnn-tanh" => Some(Self::RnnTanh),
+            "rnn-relu" => Some(Self::RnnRelu),
+            "lstm" => Some(Self::Lstm),
+            "gru" => Some(Self::Gru),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for CellKind {
+    fn gates(&self) -> usize {
+        match self {
+            Self::RnnTanh | Self::RnnRelu => 1,
+            Self::Lstm => LstmCell.gates(),
+            Self::Gru => GruCell.gates(),
+        }
+    }
+
+    fn has_memory(&self) -> bool {
+        matches!(self, Self::Lstm)
+    }
+
+    fn step<B: Backend>(
+        &self,
+        input_proj: Tensor<B, 2>,
+        hidden_proj: Tensor<B, 2>,
+        state: &CellState<B>,
+    ) -> CellState<B> {
+        match self {
+            Self::RnnTanh => RnnCell::new(Activation::Tanh).step(input_proj, hidden_proj, state),
+            Self::RnnRelu => RnnCell::new(Activation::Relu).step(input_proj, hidden_proj, state),
+            Self::Lstm => LstmCell.step(input_proj, hidden_proj, state),
+            Self::Gru => GruCell.step(input_proj, hidden_proj, state),
+        }
+    }
+}

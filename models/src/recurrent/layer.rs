@@ -1,0 +1,286 @@
+//! The one recurrent layer machinery shared by every [`Cell`]: the hoisted input projection,
+//! the time loop with one fused hidden matmul per step, padding masks, both directions,
+//! stacking with inter-layer dropout, and PyTorch-shaped final states.
+
+use burn::config::Config;
+use burn::module::{Initializer, Module, Param};
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::{backend::Backend, module::linear, Int, Tensor, TensorCreationOptions};
+
+use super::{Cell, CellKind, CellState};
+use crate::mask::length_mask;
+
+/// Configuration of a [`Recurrent`] layer stack.
+///
+/// ```rust,ignore
+/// let lstm = RecurrentConfig::new(CellKind::Lstm, 100, 200)
+///     .with_num_layers(2)
+///     .with_bidirectional(true)
+///     .with_dropout(0.3)
+///     .init::<B>(&device);
+/// ```
+#[derive(Config, Debug)]
+pub struct RecurrentConfig {
+    /// The cell: Elman RNN (tanh or ReLU), LSTM or GRU.
+    pub cell: CellKind,
+    /// Size of the input features.
+    pub d_input: usize,
+    /// Size of the hidden state, per direction.
+    pub d_hidden: usize,
+    /// Number of stacked layers; layer `l > 0` reads the outputs of layer `l − 1`.
+    #[config(default = 1)]
+    pub num_layers: usize,
+    /// Whether every layer also runs right-to-left; outputs are then `[.., 2·hidden]`.
+    #[config(default = false)]
+    pub bidirectional: bool,
+    /// Dropout on the outputs of every layer except the last (training only), as PyTorch.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Whether the layers have the bias vectors `b_ih` and `b_hh`.
+    #[config(default = true)]
+    pub bias: bool,
+    /// LSTM only: initial value of the forget-gate bias (`b_ih`'s `f` block; `b_hh`'s is set to
+    /// 0). `Some(1.0)` is the classic remedy for early forgetting. `None` keeps PyTorch's init.
+    #[config(default = "None")]
+    pub forget_bias: Option<f64>,
+}
+
+/// The parameters of one layer in one direction, named as PyTorch names them.
+///
+/// Weights are stored `[d_in, gates·hidden]` (Burn's row layout, the transpose of PyTorch's
+/// `[gates·hidden, d_in]`); the gate blocks follow PyTorch's order (LSTM `i, f, g, o`; GRU
+/// `r, z, n`).
+#[derive(Module, Debug)]
+pub struct RecurrentWeights<B: Backend> {
+    /// Input-to-hidden weights `W_ih`: `[d_in, gates·hidden]`.
+    pub weight_ih: Param<Tensor<B, 2>>,
+    /// Hidden-to-hidden weights `W_hh`: `[hidden, gates·hidden]`.
+    pub weight_hh: Param<Tensor<B, 2>>,
+    /// Input bias `b_ih`: `[gates·hidden]`.
+    pub bias_ih: Option<Param<Tensor<B, 1>>>,
+    /// Hidden bias `b_hh`: `[gates·hidden]`.
+    pub bias_hh: Option<Param<Tensor<B, 1>>>,
+}
+
+/// Final states, shaped as PyTorch returns them.
+#[derive(Debug, Clone)]
+pub struct RecurrentState<B: Backend> {
+    /// `h_n`: `[layers·directions, batch, hidden]`, ordered layer 0 forward, layer 0 backward,
+    /// layer 1 forward, … For a padded batch, each sequence's state at its own last real token
+    /// (forward) or at its first token (backward).
+    pub hidden: Tensor<B, 3>,
+    /// `c_n` (LSTM only): `[layers·directions, batch, hidden]`, ordered as `hidden`.
+    pub cell: Option<Tensor<B, 3>>,
+}
+
+/// What a [`Recurrent`] layer stack returns.
+#[derive(Debug, Clone)]
+pub struct RecurrentOutput<B: Backend> {
+    /// Outputs of the last layer at every step: `[batch, seq, directions·hidden]`, the forward
+    /// and backward halves concatenated. Zero at padded positions.
+    pub output: Tensor<B, 3>,
+    /// Final states of every layer and direction.
+    pub state: RecurrentState<B>,
+}
+
+/// A stack of recurrent layers (Elman RNN, LSTM or GRU), optionally bidirectional, that
+/// understands right-padded batches.
+///
+/// Given `lengths`, positions `t ≥ lengths[b]` give zero outputs and leave sequence `b`'s state
+/// unchanged, and the backward direction starts at each sequence's last real token: every
+/// sequence of a padded batch gets exactly what it would get alone (PyTorch needs packed
+/// sequences for this).
+///
+/// Per layer and direction, the input projection of all steps is one matmul before the time
+/// loop; each step then does one fused hidden matmul `[batch, hidden] × [hidden, gates·hidden]`.
+///
+/// Should be created with [`RecurrentConfig`].
+#[derive(Module, Debug)]
+pub struct Recurrent<B: Backend> {
+    /// Parameters per layer and direction, in PyTorch's order: index `layer·directions + d`,
+    /// `d = 0` forward, `d = 1` backward (PyTorch's `_reverse` suffix).
+    pub weights: Vec<RecurrentWeights<B>>,
+    /// Dropout between layers.
+    pub dropout: Dropout,
+    /// The cell.
+    pub cell: CellKind,
+    /// Input size.
+    pub d_input: usize,
+    /// Hidden size per direction.
+    pub d_hidden: usize,
+    /// Number of layers.
+    pub num_layers: usize,
+    /// Whether each layer runs in both directions.
+    pub bidirectional: bool,
+}
+
+impl RecurrentConfig {
+    /// Initialises every weight and bias from `U(−1/√hidden, 1/√hidden)`, as PyTorch does.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Recurrent<B> {
+        let width = self.cell.gates() * self.d_hidden;
+        let bound = 1.0 / (self.d_hidden as f64).sqrt();
+        let init = Initializer::Uniform { min: -bound, max: bound };
+        let directions = if self.bidirectional { 2 } else { 1 };
+        let weights = (0..self.num_layers * directions)
+            .map(|index| {
+                let d_in = if index < directions { self.d_input } else { directions * self.d_hidden };
+                let mut bias_ih = self.bias.then(|| init.init([width], device));
+                let mut bias_hh = self.bias.then(|| init.init([width], device));
+                if let (CellKind::Lstm, Some(value)) = (self.cell, self.forget_bias) {
+                    let h = self.d_hidden;
+                    let set_forget = |p: Param<Tensor<B, 1>>, v: f64| {
+                        p.map(|t| {
+                            let device = t.device();
+                            t.slice_assign([h..2 * h], Tensor::full([h], v, &device))
+                        })
+                    };
+                    bias_ih = bias_ih.map(|p| set_forget(p, value));
+                    bias_hh = bias_hh.map(|p| set_forget(p, 0.0));
+                }
+                RecurrentWeights {
+                    weight_ih: init.init([d_in, width], device),
+                    weight_hh: init.init([self.d_hidden, width], device),
+                    bias_ih,
+                    bias_hh,
+                }
+            })
+            .collect();
+        Recurrent {
+            weights,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            cell: self.cell,
+            d_input: self.d_input,
+            d_hidden: self.d_hidden,
+            num_layers: self.num_layers,
+            bidirectional: self.bidirectional,
+        }
+    }
+}
+
+impl<B: Backend> Recurrent<B> {
+    /// Number of directions: 2 if bidirectional, else 1.
+    pub fn directions(&self) -> usize {
+        if self.bidirectional { 2 } else { 1 }
+    }
+
+    /// Width of the output features: `directions · hidden`.
+    pub fn d_output(&self) -> usize {
+        self.directions() * self.d_hidden
+    }
+
+    /// Runs the stack over a batch.
+    ///
+    /// ## Parameters
+    /// - `input`: `[batch, seq, d_input]`.
+    /// - `lengths`: `[batch]`, the number of real (leading) positions of each sequence, each in
+    ///   `0..=seq`; `None` when every position is real.
+    /// - `state`: initial states `[layers·directions, batch, hidden]` (and the cell for LSTM),
+    ///   ordered as [`RecurrentState`]; `None` for zeros.
+    ///
+    /// ## Returns
+    /// All outputs of the last layer `[batch, seq, directions·hidden]` and the final states.
+    pub fn forward(
+        &self,
+        input: Tensor<B, 3>,
+        lengths: Option<Tensor<B, 1, Int>>,
+        state: Option<RecurrentState<B>>,
+    ) -> RecurrentOutput<B> {
+        let [batch, seq, _] = input.dims();
+        let device = input.device();
+        let dtype = input.dtype();
+        let directions = self.directions();
+
+        // Per-step masks `[batch, 1]`, built once and shared by every layer and direction.
+        let masks: Option<Vec<Tensor<B, 2>>> = lengths.map(|lengths| {
+            let mask = length_mask(lengths, seq, dtype).transpose(); // [seq, batch]
+            (0..seq).map(|t| mask.clone().slice([t..t + 1]).reshape([batch, 1])).collect()
+        });
+        let initial = |index: usize| -> CellState<B> {
+            let pick = |t: &Tensor<B, 3>| t.clone().slice([index..index + 1]).reshape([batch, self.d_hidden]);
+            // Zero states in the input's float type (not the device default): the layer computes in
+            // the dtype it is given.
+            let zeros = || Tensor::zeros([batch, self.d_hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype));
+            match &state {
+                Some(s) => CellState {
+                    hidden: pick(&s.hidden),
+                    cell: self.cell.has_memory().then(|| s.cell.as_ref().map(pick).unwrap_or_else(zeros)),
+                },
+                None => CellState { hidden: zeros(), cell: self.cell.has_memory().then(zeros) },
+            }
+        };
+
+        // The loop runs time-major: `[seq, batch, features]`.
+        let mut layer_input = input.swap_dims(0, 1);
+        let mut finals = Vec::with_capacity(self.weights.len());
+        for layer in 0..self.num_layers {
+            if layer > 0 {
+                layer_input = self.dropout.forward(layer_input);
+            }
+            let outputs: Vec<Tensor<B, 3>> = (0..directions)
+                .map(|d| {
+                    let index = layer * directions + d;
+                    let (out, last) = self.run_direction(
+                        &self.weights[index],
+                        layer_input.clone(),
+                        masks.as_deref(),
+                        initial(index),
+                        d == 1,
+                    );
+                    finals.push(last);
+                    out
+                })
+                .collect();
+            layer_input = if directions == 1 { outputs.into_iter().next().unwrap() } else { Tensor::cat(outputs, 2) };
+        }
+
+        let hidden = Tensor::stack(finals.iter().map(|s| s.hidden.clone()).collect(), 0);
+        let cell = self
+            .cell
+            .has_memory()
+            .then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
+        RecurrentOutput { output: layer_input.swap_dims(0, 1), state: RecurrentState { hidden, cell } }
+    }
+
+    /// One layer in one direction over time-major input `[seq, batch, d_in]`; returns the
+    /// outputs `[seq, batch, hidden]` (zero at padding) and the final state.
+    fn run_direction(
+        &self,
+        weights: &RecurrentWeights<B>,
+        input: Tensor<B, 3>,
+        masks: Option<&[Tensor<B, 2>]>,
+        initial: CellState<B>,
+        reverse: bool,
+    ) -> (Tensor<B, 3>, CellState<B>) {
+        let [seq, batch, _] = input.dims();
+        let width = self.cell.gates() * self.d_hidden;
+        // Hoisted: the input projection of every step in one matmul.
+        let input_proj = linear(input, weights.weight_ih.val(), weights.bias_ih.as_ref().map(|b| b.val()));
+        let weight_hh = weights.weight_hh.val();
+        let bias_hh = weights.bias_hh.as_ref().map(|b| b.val().reshape([1, width]));
+
+        let mut state = initial;
+        let mut outputs: Vec<Option<Tensor<B, 2>>> = vec![None; seq];
+        for step in 0..seq {
+            let t = if reverse { seq - 1 - step } else { step };
+            let x_t = input_proj.clone().slice([t..t + 1]).reshape([batch, width]);
+            let mut h_t = state.hidden.clone().matmul(weight_hh.clone());
+            if let Some(b) = &bias_hh {
+                h_t = h_t + b.clone();
+            }
+            let next = self.cell.step(x_t, h_t, &state);
+            outputs[t] = Some(match masks {
+                None => {
+                    state = next;
+                    state.hidden.clone()
+                }
+                Some(masks) => {
+                    let out = next.hidden.clone() * masks[t].clone();
+                    state = state.advance_where(next, &masks[t]);
+                    out
+                }
+            });
+        }
+        let outputs = outputs.into_iter().map(|o| o.expect("every step ran")).collect();
+        (Tensor::stack(outputs, 0), state)
+    }
+}

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+
+use burn::tensor::{Int, Tensor, TensorData};
+use seqlab_models::import::{RawTensor, SafeTensors};
+
+pub use seqlab_training::backend::{Autodiff as TestAutodiff, Inner as TestBackend};
+use burn::tensor::backend::Backend;
+
+/// Path of a file under `tests/fixtures/`.
+pub fn fixture_path(relative: &str) -> String {
+    format!("{}/tests/fixtures/{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a PyTorch parity fixture by case name.
+pub fn pytorch_fixture(case: &str) -> SafeTensors {
+    SafeTensors::read(fixture_path(&format!("pytorch/{case}.safetensors"))).expect("fixture readable")
+}
+
+/// An integer tensor from `usize` values.
+pub fn int_tensor<B: Backend>(values: &[usize], device: &B::Device) -> Tensor<B, 1, Int> {
+    let values: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+    Tensor::from_data({ let n = values.len(); TensorData::new(values, [n]) }, device)
+}
+
+/// Largest absolute difference between a tensor and reference values of the same shape.
+pub fn max_abs_diff<B: Backend, const D: usize>(actual: &Tensor<B, D>, expected: &RawTensor, what: &str) -> f32 {
+    assert_eq!(actual.dims().to_vec(), expected.shape, "{what}: shape");
+    let actual: Vec<f32> = actual.to_data().convert::<f32>().to_vec().unwrap();
+    actual.iter().zip(&expected.values).map(|(a, e)| (a - e).abs()).fold(0.0, f32::max)
+}
+
+/// Values of a tensor as `f32`.
+pub fn values<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Vec<f32> {
+    t.to_data().convert::<f32>().to_vec().unwrap()
+}
+
+/// Asserts element-wise `|a − b| ≤ tol`.
+pub fn assert_close(actual: &[f32], expected: &[f32], tol: f32, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!((a - e).abs() <= tol, "{what}[{i}]: {a} vs {e} (|Δ| = {:.3e} > {tol:e})", (a - e).abs());
+    }
+}

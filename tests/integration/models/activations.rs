@@ -1,0 +1,56 @@
+//! Activations and the course's feed-forward network, against hand-computed values.
+
+use burn::module::Param;
+use burn::tensor::{Tensor, TensorData};
+use seqlab_models::{Activation, FfnConfig};
+
+use crate::common::*;
+
+fn apply(activation: Activation, x: &[f32]) -> Vec<f32> {
+    let t = Tensor::<TestBackend, 1>::from_floats(x, &Default::default());
+    values(&activation.forward(t))
+}
+
+#[test]
+fn softmax_of_2_1_0_matches_the_course() {
+    // e^2, e^1, e^0 = 7.389, 2.718, 1 → sum 11.107 → [0.665, 0.245, 0.090]
+    assert_close(&apply(Activation::Softmax, &[2.0, 1.0, 0.0]), &[0.665241, 0.244728, 0.090031], 1e-5, "softmax");
+}
+
+#[test]
+fn activations_match_their_definitions() {
+    let x = [-1.0, 0.0, 1.0];
+    assert_close(&apply(Activation::Identity, &x), &x, 0.0, "identity");
+    // σ(±1) = 1/(1+e^∓1)
+    assert_close(&apply(Activation::Sigmoid, &x), &[0.268941, 0.5, 0.731059], 1e-6, "sigmoid");
+    assert_close(&apply(Activation::Tanh, &x), &[-0.761594, 0.0, 0.761594], 1e-6, "tanh");
+    assert_close(&apply(Activation::Relu, &x), &[0.0, 0.0, 1.0], 0.0, "relu");
+    // GELU(x) = x·Φ(x); Φ(1) = 0.841345
+    assert_close(&apply(Activation::Gelu, &x), &[-0.158655, 0.0, 0.841345], 1e-5, "gelu");
+}
+
+/// The course's network with fixed weights:
+///
+/// ```text
+/// W = [[0.5, −1], [1, 0.25]], b = [0.5, −0.5], U = [[1, −1], [2, 0], [0, 1]], x = [1, 2]
+/// Wx + b = [0.5 − 2 + 0.5, 1 + 0.5 − 0.5] = [−1, 1]
+/// h = σ([−1, 1]) = [0.268941, 0.731059]
+/// z = Uh = [0.268941 − 0.731059, 0.537883, 0.731059] = [−0.462117, 0.537883, 0.731059]
+/// y = softmax(z) = [0.142535, 0.387450, 0.470015]
+/// ```
+#[test]
+fn ffn_matches_hand_computation() {
+    let device = Default::default();
+    let mut ffn = FfnConfig::new(2, vec![2], 3).with_output_bias(false).init::<TestBackend>(&device);
+    // Burn stores weights [d_in, d_out]: the transposes of the course's W and U.
+    let matrix = |rows: [[f32; 2]; 2]| Tensor::<TestBackend, 2>::from_data(TensorData::from(rows), &device);
+    ffn.hidden[0].weight = Param::from_tensor(matrix([[0.5, -1.0], [1.0, 0.25]]).transpose());
+    ffn.hidden[0].bias = Some(Param::from_tensor(Tensor::from_floats([0.5, -0.5], &device)));
+    ffn.output.weight =
+        Param::from_tensor(Tensor::from_data(TensorData::from([[1.0f32, -1.0], [2.0, 0.0], [0.0, 1.0]]), &device).transpose());
+    let x = Tensor::<TestBackend, 2>::from_floats([[1.0, 2.0]], &device);
+    assert_close(&values(&ffn.forward(x.clone())), &[-0.462117, 0.537883, 0.731059], 1e-5, "z");
+    let y = values(&ffn.probabilities(x));
+    assert_close(&y, &[0.142535, 0.387450, 0.470015], 1e-5, "y");
+    assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+}

@@ -1,0 +1,123 @@
+//! Task heads: shapes, the pooled final state of a bidirectional encoder, and configs that
+//! round-trip through JSON into an identical model.
+
+use burn::module::Module;
+use burn::tensor::{Int, Tensor, TensorData};
+use seqlab_models::heads::{EncoderConfig, EncoderKind, FeatureEmbeddingConfig};
+use seqlab_models::{Pooling, SequenceClassifierConfig, TokenClassifierConfig};
+
+use crate::common::*;
+
+const KINDS: [EncoderKind; 5] =
+    [EncoderKind::Bag, EncoderKind::RnnTanh, EncoderKind::RnnRelu, EncoderKind::Lstm, EncoderKind::Gru];
+
+fn tokens(device: &seqlab_training::backend::Device) -> Tensor<TestBackend, 2, Int> {
+    Tensor::from_data(TensorData::new(vec![3i64, 7, 2, 9, 4, 1, 0, 0, 5, 0, 0, 0], [3, 4]), device)
+}
+
+#[test]
+fn sequence_classifier_shapes_for_every_encoder_and_pooling() {
+    let device = Default::default();
+    for kind in KINDS {
+        for pooling in [Pooling::Last, Pooling::Mean, Pooling::Max] {
+            for bidirectional in [false, true] {
+                let model = SequenceClassifierConfig::new(10, 3)
+                    .with_embedding_dim(6)
+                    .with_encoder(EncoderConfig::new().with_kind(kind).with_hidden(5).with_layers(2).with_bidirectional(bidirectional))
+                    .with_pooling(pooling)
+                    .with_ffn_hidden(vec![4])
+                    .init::<TestBackend>(&device);
+                let logits = model.forward(tokens(&device), Some(int_tensor(&[4, 2, 1], &device)));
+                assert_eq!(logits.dims(), [3, 3], "{kind:?} {pooling:?} bi={bidirectional}");
+                assert!(values(&logits).iter().all(|v| v.is_finite()));
+            }
+        }
+    }
+}
+
+#[test]
+fn bidirectional_final_state_is_last_forward_and_first_backward_output() {
+    let device = Default::default();
+    let encoder = EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(3).with_bidirectional(true).init::<TestBackend>(4, &device);
+    let x = Tensor::<TestBackend, 3>::random([2, 5, 4], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let lengths = [5, 3];
+    let (outputs, out) = encoder.forward(x, Some(int_tensor(&lengths, &device)));
+    let last = encoder.last_state(out.as_ref().unwrap());
+    assert_eq!(last.dims(), [2, 6]);
+    for (b, &len) in lengths.iter().enumerate() {
+        let forward = outputs.clone().slice([b..b + 1, len - 1..len, 0..3]);
+        let backward = outputs.clone().slice([b..b + 1, 0..1, 3..6]);
+        assert_close(&values(&last.clone().slice([b..b + 1, 0..3])), &values(&forward), 1e-6, "forward half");
+        assert_close(&values(&last.clone().slice([b..b + 1, 3..6])), &values(&backward), 1e-6, "backward half");
+    }
+}
+
+#[test]
+fn token_classifier_shapes_with_a_feature_embedding() {
+    let device = Default::default();
+    for kind in KINDS {
+        let model = TokenClassifierConfig::new(10, 9)
+            .with_embedding_dim(6)
+            .with_features(vec![FeatureEmbeddingConfig::new(7, 2)])
+            .with_encoder(EncoderConfig::new().with_kind(kind).with_hidden(5).with_bidirectional(true))
+            .init::<TestBackend>(&device);
+        let casing = tokens(&device).clamp_max(6);
+        let logits = model.forward(tokens(&device), vec![casing], Some(int_tensor(&[4, 2, 1], &device)));
+        assert_eq!(logits.dims(), [3, 4, 9], "{kind:?}");
+    }
+}
+
+#[test]
+fn sequence_classifier_config_round_trips_into_an_identical_model() {
+    let device = Default::default();
+    let config = SequenceClassifierConfig::new(12, 2)
+        .with_embedding_dim(5)
+        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(4).with_layers(2).with_bidirectional(true).with_forget_bias(Some(1.0)))
+        .with_pooling(Pooling::Max)
+        .with_ffn_hidden(vec![3]);
+    let json = serde_json::to_string(&config).unwrap();
+    let restored: SequenceClassifierConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(serde_json::to_string(&restored).unwrap(), json);
+
+    // Run the original first: cloning a lazily initialised Burn module initialises each clone
+    // on its own, so its record would otherwise be another random model.
+    let original = config.init::<TestBackend>(&device);
+    let lengths = || Some(int_tensor(&[4, 2, 1], &device));
+    let a = original.forward(tokens(&device), lengths());
+    let rebuilt = restored.init::<TestBackend>(&device).load_record(original.clone().into_record());
+    assert_eq!(original.num_params(), rebuilt.num_params());
+    let b = rebuilt.forward(tokens(&device), lengths());
+    assert_eq!(values(&a), values(&b));
+}
+
+#[test]
+fn token_classifier_config_round_trips_into_an_identical_model() {
+    let device = Default::default();
+    let config = TokenClassifierConfig::new(12, 5)
+        .with_embedding_dim(4)
+        .with_features(vec![FeatureEmbeddingConfig::new(7, 2)])
+        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(3));
+    let json = serde_json::to_string_pretty(&config).unwrap();
+    let restored: TokenClassifierConfig = serde_json::from_str(&json).unwrap();
+    let original = config.init::<TestBackend>(&device);
+    let run = |m: &seqlab_models::TokenClassifier<TestBackend>| {
+        values(&m.forward(tokens(&device), vec![tokens(&device).clamp_max(6)], Some(int_tensor(&[4, 2, 1], &device))))
+    };
+    let a = run(&original); // initialises every parameter before the record is taken
+    let rebuilt = restored.init::<TestBackend>(&device).load_record(original.clone().into_record());
+    assert_eq!(a, run(&rebuilt));
+}
+
+#[test]
+fn lstm_forget_bias_initialisation() {
+    let device = Default::default();
+    let lstm = seqlab_models::RecurrentConfig::new(seqlab_models::CellKind::Lstm, 2, 3)
+        .with_forget_bias(Some(1.0))
+        .init::<TestBackend>(&device);
+    let b_ih = values(&lstm.weights[0].bias_ih.as_ref().unwrap().val());
+    let b_hh = values(&lstm.weights[0].bias_hh.as_ref().unwrap().val());
+    assert_eq!(&b_ih[3..6], &[1.0, 1.0, 1.0]);
+    assert_eq!(&b_hh[3..6], &[0.0, 0.0, 0.0]);
+    let bound = 1.0 / 3f32.sqrt();
+    assert!(b_ih[..3].iter().chain(&b_ih[6..]).all(|v| v.abs() <= bound), "other gates keep U(−1/√H, 1/√H)");
+}

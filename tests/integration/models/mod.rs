@@ -1,0 +1,8 @@
+//! Tests of `seqlab-models`.
+
+mod activations;
+mod gradcheck;
+mod heads;
+mod import;
+mod padding;
+mod parity;
