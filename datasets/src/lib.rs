@@ -2,9 +2,33 @@
 //!
 //! Loaders for sentiment and NER corpora, tag schemes, vocabularies and batching.
 //! Independent of `seqlab-models`: batches are plain tensors.
+//!
+//! - [`sentiment`]: GLUE/SST-2 TSV, CSV/TSV, JSON Lines, IMDB-style folders.
+//! - [`ner`]: CoNLL column files; IOB1, IOB2 and IOBES tag schemes, spans, conversion,
+//!   validation.
+//! - [`text`]: encodings, tokenizer, vocabularies, casing feature, pretrained vectors.
+//! - [`labels`]: label and tag maps.
+//! - [`format`]: format names and inference.
+//! - [`batch`]: Burn batchers, length bucketing, truncation.
+//! - [`encode`]: examples to ids.
+//! - [`embedded`]: the synthetic default corpora.
+//! - [`stats`]: corpus statistics (`dataset-stats`).
+//!
+//! Every error is a [`DataError`] naming the file and, where there is one, the line.
 
+pub mod batch;
+pub mod corpus;
+pub mod embedded;
+pub mod encode;
 pub mod error;
+pub mod format;
+pub mod labels;
 pub mod ner;
+pub mod sentiment;
+pub mod stats;
 pub mod text;
 
+pub use corpus::{read_corpus, Corpus, ReadCorpus, ReadOptions};
 pub use error::DataError;
+pub use format::{infer_format, Format};
+pub use labels::LabelMap;

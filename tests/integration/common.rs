@@ -41,3 +41,23 @@ pub fn assert_close(actual: &[f32], expected: &[f32], tol: f32, what: &str) {
         assert!((a - e).abs() <= tol, "{what}[{i}]: {a} vs {e} (|Δ| = {:.3e} > {tol:e})", (a - e).abs());
     }
 }
+
+/// A file of the shared corpora under `$SEQLAB_DATA`, or `None` (with a printed reason) when
+/// the variable is unset. Panics when it is set but the file is missing.
+pub fn shared_data(relative: &str) -> Option<std::path::PathBuf> {
+    let Some(dir) = std::env::var_os("SEQLAB_DATA") else {
+        println!("skipped: SEQLAB_DATA is unset (set it to the shared data folder, e.g. ../shared/data)");
+        return None;
+    };
+    let path = std::path::Path::new(&dir).join(relative);
+    assert!(path.exists(), "SEQLAB_DATA is set but {} is missing", path.display());
+    Some(path)
+}
+
+/// A fresh scratch folder for one test.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("seqlab-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

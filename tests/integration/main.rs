@@ -4,4 +4,5 @@
 //! default; `cargo test --features wgpu` runs the same bodies on wgpu).
 
 mod common;
+mod datasets;
 mod models;

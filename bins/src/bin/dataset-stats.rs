@@ -1,5 +1,126 @@
-//! `dataset-stats`: statistics of a sentiment or NER file (see `--help`).
-fn main() {
-    eprintln!("dataset-stats is not implemented yet");
-    std::process::exit(2);
+//! `dataset-stats`: what is in a sentiment or NER file — examples, tokens, label or tag
+//! distribution, length percentiles, duplicates, invalid tag transitions per scheme, and the
+//! OOV rate against a training file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use seqlab_datasets::stats::{add_oov, conll_stats, sentiment_stats, CorpusStats};
+use seqlab_datasets::text::{Encoding, Vocab, VocabConfig};
+use seqlab_datasets::{read_corpus, Corpus, DataError, Format, ReadOptions};
+
+/// Statistics of a corpus file (or IMDB-style folder).
+#[derive(Parser, Debug)]
+#[command(name = "dataset-stats", version)]
+struct Args {
+    /// The file, or folder for the imdb format.
+    path: PathBuf,
+    /// Format: glue, tsv, csv, jsonl, imdb or conll [default: inferred from the file; the
+    /// inference is printed].
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Text encoding: utf8, latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    encoding: Encoding,
+    /// CoNLL: 0-based column of the tag [default: the last].
+    #[arg(long)]
+    tag_column: Option<usize>,
+    /// CSV/TSV: text column (name or 0-based index); JSON Lines: text field [default: a column
+    /// named sentence/text/review/content, else the first; JSON field `text`].
+    #[arg(long)]
+    text_column: Option<String>,
+    /// CSV/TSV: label column (name or index); JSON Lines: label field [default: a column named
+    /// label/sentiment/class/polarity, else the last; JSON field `label`].
+    #[arg(long)]
+    label_column: Option<String>,
+    /// A training file (same format options) whose vocabulary gives the OOV rate.
+    #[arg(long)]
+    vocab_from: Option<PathBuf>,
+    /// Print JSON (keys: format, examples, tokens, labels, lengths, duplicates, skipped, and
+    /// for CoNLL documents, entities, invalid_transitions; oov with --vocab-from).
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::from_name(s).ok_or_else(|| format!("unknown format {s:?}; expected glue, tsv, csv, jsonl, imdb or conll"))
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::from_name(s).ok_or_else(|| format!("unknown encoding {s:?}; expected utf8, latin1 or windows-1252"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), DataError> {
+    let options = ReadOptions {
+        format: args.format,
+        encoding: args.encoding,
+        tag_column: args.tag_column,
+        text_column: args.text_column.clone(),
+        label_column: args.label_column.clone(),
+    };
+    let read = read_corpus(&args.path, &options)?;
+    if let Some(why) = &read.inferred {
+        eprintln!("format: {} (inferred: {why})", read.format.name());
+    }
+    let mut stats = match &read.corpus {
+        Corpus::Sentiment { file, tokens } => sentiment_stats(read.format.name(), file, tokens),
+        Corpus::Tagged(file) => conll_stats(file),
+    };
+    if let Some(train) = &args.vocab_from {
+        let train = read_corpus(train, &ReadOptions { format: Some(read.format), ..options.clone() })?;
+        let vocab = Vocab::build(train.corpus.token_lists().into_iter().flatten().map(String::as_str), &VocabConfig::default());
+        add_oov(&mut stats, &read.corpus.token_lists(), &vocab);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats).expect("stats serialise"));
+    } else {
+        print_text(&args.path, &stats);
+    }
+    Ok(())
+}
+
+fn print_text(path: &std::path::Path, s: &CorpusStats) {
+    println!("{} ({})", path.display(), s.format);
+    if let Some(d) = s.documents {
+        println!("  documents     {d}");
+    }
+    println!("  examples      {}", s.examples);
+    println!("  tokens        {}", s.tokens);
+    let l = &s.lengths;
+    println!("  length        p50 {}  p90 {}  p99 {}  max {}  mean {:.1}", l.p50, l.p90, l.p99, l.max, l.mean);
+    println!("  duplicates    {} (examples whose tokens occurred earlier)", s.duplicates);
+    let total: usize = s.labels.values().sum();
+    println!("  {}", if s.entities.is_some() { "tags" } else { "labels" });
+    let mut labels: Vec<_> = s.labels.iter().collect();
+    labels.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (name, n) in labels {
+        println!("    {name:<12} {n:>8}  {:5.1}%", 100.0 * *n as f64 / total.max(1) as f64);
+    }
+    if let Some(entities) = &s.entities {
+        println!("  entities      {}", entities.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    }
+    if let Some(invalid) = &s.invalid_transitions {
+        println!("  invalid tags/transitions by scheme: {}", invalid.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    }
+    for (reason, n) in &s.skipped {
+        println!("  skipped       {n} {reason}");
+    }
+    if let Some(o) = &s.oov {
+        println!(
+            "  OOV           {:.2}% of tokens ({}), {:.2}% of types ({}), vocabulary of {}",
+            100.0 * o.oov_rate, o.oov_tokens, 100.0 * o.oov_type_rate, o.oov_types, o.vocab_size
+        );
+    }
 }

@@ -1,5 +1,7 @@
-//! Named-entity recognition data: tag schemes and CoNLL column files.
+//! Named-entity recognition data: CoNLL column files and tag schemes.
 
+pub mod conll;
 pub mod scheme;
 
-pub use scheme::{Span, TagScheme};
+pub use conll::{parse_conll, read_conll, ConllFile, ConllOptions, Sentence};
+pub use scheme::{convert, spans, spans_strict, validate, Span, TagScheme, Violation};

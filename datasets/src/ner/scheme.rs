@@ -359,7 +359,7 @@ mod tests {
         assert_eq!(convert(&iob1, TagScheme::Iob2), v("B-PER I-PER B-PER O B-LOC O"));
         assert_eq!(convert(&iob1, TagScheme::Iobes), v("B-PER E-PER S-PER O S-LOC O"));
         assert_eq!(convert(&convert(&iob1, TagScheme::Iobes), TagScheme::Iob1), iob1);
-        assert_eq!(convert(&v("L-X U-Y"), TagScheme::Iob2), v("I-X B-Y"));
+        assert_eq!(convert(&v("L-X U-Y"), TagScheme::Iob2), v("B-X B-Y"));
     }
 
     #[test]

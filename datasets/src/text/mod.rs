@@ -1,5 +1,11 @@
-//! Text processing: decoding, tokenisation, vocabularies.
+//! Text processing: decoding, tokenisation, vocabularies, casing, pretrained vectors.
 
+pub mod embeddings;
 pub mod encoding;
+pub mod tokenizer;
+pub mod vocab;
 
-pub use encoding::{read_text, Encoding};
+pub use embeddings::{load_embeddings, PretrainedEmbeddings};
+pub use encoding::{decode, read_text, Encoding};
+pub use tokenizer::Tokenizer;
+pub use vocab::{char_vocab, Casing, Vocab, VocabConfig, PAD, UNK};

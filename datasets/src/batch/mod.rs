@@ -1,0 +1,164 @@
+//! From encoded examples to Burn tensors: padding batchers for both tasks, length-bucketed
+//! batch plans that cut padding, and counted truncation.
+
+mod bucket;
+
+pub use bucket::{bucket_batches, padding_ratio, BucketedDataset, Flatten};
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
+
+use crate::text::PAD;
+
+/// A text encoded for classification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassificationItem {
+    /// Token ids.
+    pub ids: Vec<usize>,
+    /// Label id.
+    pub label: usize,
+}
+
+/// A sentence encoded for tagging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggingItem {
+    /// Token ids.
+    pub ids: Vec<usize>,
+    /// Per-token feature ids (e.g. casing), one sequence per feature, each as long as `ids`.
+    pub features: Vec<Vec<usize>>,
+    /// Tag ids.
+    pub tags: Vec<usize>,
+}
+
+/// A padded classification batch.
+#[derive(Debug, Clone)]
+pub struct ClassificationBatch<B: Backend> {
+    /// Token ids `[batch, seq]`, padded with `PAD` (0) on the right.
+    pub tokens: Tensor<B, 2, Int>,
+    /// Real lengths `[batch]`.
+    pub lengths: Tensor<B, 1, Int>,
+    /// `true` at real positions, `false` at padding: `[batch, seq]`.
+    pub mask: Tensor<B, 2, Bool>,
+    /// Label ids `[batch]`.
+    pub labels: Tensor<B, 1, Int>,
+}
+
+/// A padded tagging batch.
+#[derive(Debug, Clone)]
+pub struct TaggingBatch<B: Backend> {
+    /// Token ids `[batch, seq]`, padded with `PAD` (0).
+    pub tokens: Tensor<B, 2, Int>,
+    /// Feature ids, one `[batch, seq]` tensor per feature, padded with 0.
+    pub features: Vec<Tensor<B, 2, Int>>,
+    /// Real lengths `[batch]`.
+    pub lengths: Tensor<B, 1, Int>,
+    /// `true` at real positions: `[batch, seq]`.
+    pub mask: Tensor<B, 2, Bool>,
+    /// Tag ids `[batch, seq]`; padded positions hold the padding tag 0
+    /// ([`PAD_TAG`](crate::labels::PAD_TAG)), which loss and metrics must ignore.
+    pub tags: Tensor<B, 2, Int>,
+}
+
+/// Right-pads id sequences to the longest (at least 1) and returns `[batch, seq]` as a tensor.
+pub fn pad_ids<B: Backend>(rows: &[&[usize]], device: &B::Device) -> Tensor<B, 2, Int> {
+    let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
+    let mut flat = vec![PAD as i64; rows.len() * seq];
+    for (b, row) in rows.iter().enumerate() {
+        for (t, &id) in row.iter().enumerate() {
+            flat[b * seq + t] = id as i64;
+        }
+    }
+    Tensor::from_data(TensorData::new(flat, [rows.len(), seq]), device)
+}
+
+fn lengths_and_mask<B: Backend>(lengths: &[usize], device: &B::Device) -> (Tensor<B, 1, Int>, Tensor<B, 2, Bool>) {
+    let seq = lengths.iter().copied().max().unwrap_or(0).max(1);
+    let mask: Vec<bool> = lengths.iter().flat_map(|&l| (0..seq).map(move |t| t < l)).collect();
+    let lens: Vec<i64> = lengths.iter().map(|&l| l as i64).collect();
+    (
+        Tensor::from_data(TensorData::new(lens, [lengths.len()]), device),
+        Tensor::from_data(TensorData::new(mask, [lengths.len(), seq]), device),
+    )
+}
+
+/// Pads [`ClassificationItem`]s into a [`ClassificationBatch`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClassificationBatcher;
+
+impl<B: Backend> Batcher<B, ClassificationItem, ClassificationBatch<B>> for ClassificationBatcher {
+    fn batch(&self, items: Vec<ClassificationItem>, device: &B::Device) -> ClassificationBatch<B> {
+        let rows: Vec<&[usize]> = items.iter().map(|i| i.ids.as_slice()).collect();
+        let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+        let (lengths, mask) = lengths_and_mask(&lengths, device);
+        let labels: Vec<i64> = items.iter().map(|i| i.label as i64).collect();
+        ClassificationBatch {
+            tokens: pad_ids(&rows, device),
+            lengths,
+            mask,
+            labels: Tensor::from_data(TensorData::new(labels, [items.len()]), device),
+        }
+    }
+}
+
+/// Pads [`TaggingItem`]s into a [`TaggingBatch`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaggingBatcher;
+
+impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
+    fn batch(&self, items: Vec<TaggingItem>, device: &B::Device) -> TaggingBatch<B> {
+        let rows = |f: &dyn Fn(&TaggingItem) -> &[usize]| pad_ids::<B>(&items.iter().map(f).collect::<Vec<_>>(), device);
+        let n_features = items.first().map_or(0, |i| i.features.len());
+        let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+        let (lengths, mask) = lengths_and_mask(&lengths, device);
+        TaggingBatch {
+            tokens: rows(&|i| &i.ids),
+            features: (0..n_features).map(|k| rows(&|i| &i.features[k])).collect(),
+            lengths,
+            mask,
+            tags: rows(&|i| &i.tags),
+        }
+    }
+}
+
+/// What truncation to a maximum length did, to be reported (never silent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Truncation {
+    /// Examples that were cut.
+    pub examples: usize,
+    /// Tokens removed in all.
+    pub tokens: usize,
+}
+
+impl ClassificationItem {
+    /// Keeps the first `max_len` tokens; returns how many were removed.
+    pub fn truncate(&mut self, max_len: usize) -> usize {
+        let removed = self.ids.len().saturating_sub(max_len);
+        self.ids.truncate(max_len);
+        removed
+    }
+}
+
+impl TaggingItem {
+    /// Keeps the first `max_len` tokens (ids, features and tags); returns how many were removed.
+    pub fn truncate(&mut self, max_len: usize) -> usize {
+        let removed = self.ids.len().saturating_sub(max_len);
+        self.ids.truncate(max_len);
+        self.tags.truncate(max_len);
+        self.features.iter_mut().for_each(|f| f.truncate(max_len));
+        removed
+    }
+}
+
+/// Truncates every item to `max_len` tokens with `cut` (e.g. [`ClassificationItem::truncate`])
+/// and counts what was cut.
+pub fn truncate_all<T>(items: &mut [T], max_len: usize, cut: impl Fn(&mut T, usize) -> usize) -> Truncation {
+    let mut report = Truncation::default();
+    for item in items {
+        let removed = cut(item, max_len);
+        if removed > 0 {
+            report.examples += 1;
+            report.tokens += removed;
+        }
+    }
+    report
+}

@@ -1,0 +1,109 @@
+//! One entry point for reading any supported corpus: format given or inferred, sentiment or
+//! NER, tokenised.
+
+use std::path::Path;
+
+use crate::error::DataError;
+use crate::format::{infer_format, Format};
+use crate::ner::{read_conll, ConllFile, ConllOptions};
+use crate::sentiment::{read_sentiment, Column, SentimentFile, SentimentFormat};
+use crate::text::{Encoding, Tokenizer};
+
+/// How to read a corpus file.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The format; `None` infers it.
+    pub format: Option<Format>,
+    /// The encoding.
+    pub encoding: Encoding,
+    /// CoNLL: 0-based tag column (`None`: last).
+    pub tag_column: Option<usize>,
+    /// CSV/TSV: the text column; JSON Lines: the text field name.
+    pub text_column: Option<String>,
+    /// CSV/TSV: the label column; JSON Lines: the label field name.
+    pub label_column: Option<String>,
+}
+
+/// A corpus read from a file.
+#[derive(Debug, Clone)]
+pub enum Corpus {
+    /// Labelled texts and their tokens.
+    Sentiment {
+        /// The examples.
+        file: SentimentFile,
+        /// Tokens of each example.
+        tokens: Vec<Vec<String>>,
+    },
+    /// Tagged sentences.
+    Tagged(ConllFile),
+}
+
+impl Corpus {
+    /// Token sequences of all examples.
+    pub fn token_lists(&self) -> Vec<&[String]> {
+        match self {
+            Self::Sentiment { tokens, .. } => tokens.iter().map(Vec::as_slice).collect(),
+            Self::Tagged(f) => f.sentences.iter().map(|s| s.tokens.as_slice()).collect(),
+        }
+    }
+}
+
+/// The result of [`read_corpus`].
+#[derive(Debug, Clone)]
+pub struct ReadCorpus {
+    /// The data.
+    pub corpus: Corpus,
+    /// The format used.
+    pub format: Format,
+    /// Why the format was chosen, when it was inferred.
+    pub inferred: Option<String>,
+}
+
+/// The tokenizer used for a format: whitespace for pre-tokenised GLUE/SST-2 and CoNLL, the
+/// basic Unicode tokenizer for raw text (CSV, TSV, JSON Lines, folders).
+pub fn tokenizer_for(format: Format) -> Tokenizer {
+    match format {
+        Format::Glue | Format::Conll => Tokenizer::Whitespace,
+        _ => Tokenizer::Basic,
+    }
+}
+
+/// Reads a corpus file or folder.
+pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<ReadCorpus, DataError> {
+    let path = path.as_ref();
+    if !path.exists() {
+        return Err(DataError::file(path, "no such file or folder"));
+    }
+    let (format, inferred) = match options.format {
+        Some(f) => (f, None),
+        None => {
+            let (f, why) = infer_format(path)?;
+            (f, Some(why))
+        }
+    };
+    let corpus = match format.sentiment() {
+        None => Corpus::Tagged(read_conll(path, &ConllOptions { tag_column: options.tag_column, encoding: options.encoding })?),
+        Some(mut reader) => {
+            match &mut reader {
+                SentimentFormat::Delimited(d) => {
+                    d.text = options.text_column.as_deref().map(Column::parse);
+                    d.label = options.label_column.as_deref().map(Column::parse);
+                }
+                SentimentFormat::Jsonl(j) => {
+                    if let Some(t) = &options.text_column {
+                        j.text_field = t.clone();
+                    }
+                    if let Some(l) = &options.label_column {
+                        j.label_field = l.clone();
+                    }
+                }
+                _ => {}
+            }
+            let file = read_sentiment(path, &reader, options.encoding)?;
+            let tokenizer = tokenizer_for(format);
+            let tokens = file.examples.iter().map(|e| tokenizer.tokenize(&e.text, false)).collect();
+            Corpus::Sentiment { file, tokens }
+        }
+    };
+    Ok(ReadCorpus { corpus, format, inferred })
+}

@@ -1,0 +1,115 @@
+//! The file formats seqlab reads, and inference of a file's format from its name and content.
+
+use std::path::Path;
+
+use crate::error::DataError;
+use crate::sentiment::{DelimitedOptions, JsonlOptions, SentimentFormat};
+use crate::text::{decode, Encoding};
+
+/// A corpus format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// GLUE TSV (SST-2).
+    Glue,
+    /// TSV.
+    Tsv,
+    /// CSV.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+    /// Folder per label (IMDB).
+    Imdb,
+    /// CoNLL columns (NER).
+    Conll,
+}
+
+impl Format {
+    /// Parses `glue`, `tsv`, `csv`, `jsonl`, `imdb`, `conll`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "glue" | "sst2" | "sst-2" => Some(Self::Glue),
+            "tsv" => Some(Self::Tsv),
+            "csv" => Some(Self::Csv),
+            "jsonl" | "json" => Some(Self::Jsonl),
+            "imdb" | "folders" => Some(Self::Imdb),
+            "conll" => Some(Self::Conll),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Glue => "glue",
+            Self::Tsv => "tsv",
+            Self::Csv => "csv",
+            Self::Jsonl => "jsonl",
+            Self::Imdb => "imdb",
+            Self::Conll => "conll",
+        }
+    }
+
+    /// Whether the format holds tagged tokens (NER) rather than labelled texts.
+    pub fn is_tagging(&self) -> bool {
+        *self == Self::Conll
+    }
+
+    /// The sentiment reader for this format with default columns (`None` for CoNLL).
+    pub fn sentiment(&self) -> Option<SentimentFormat> {
+        match self {
+            Self::Glue => Some(SentimentFormat::Glue),
+            Self::Tsv => Some(SentimentFormat::Delimited(DelimitedOptions::tsv())),
+            Self::Csv => Some(SentimentFormat::Delimited(DelimitedOptions::csv())),
+            Self::Jsonl => Some(SentimentFormat::Jsonl(JsonlOptions::default())),
+            Self::Imdb => Some(SentimentFormat::Folders),
+            Self::Conll => None,
+        }
+    }
+}
+
+/// Infers the format of a file or folder; returns it with the reason, to be shown to the user.
+///
+/// A folder is `imdb`; `.jsonl` is `jsonl`; `.csv` is `csv`; otherwise the first lines decide:
+/// a header naming `sentence` and `label` is `glue`, lines of whitespace-separated columns whose
+/// last column is a tag (`O`, `B-X`, `I-X`, …) are `conll`, a first line that is a JSON object
+/// is `jsonl`, tab-separated lines are `tsv`.
+pub fn infer_format(path: &Path) -> Result<(Format, String), DataError> {
+    if path.is_dir() {
+        return Ok((Format::Imdb, "a folder: one sub-folder per label".into()));
+    }
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match extension.as_str() {
+        "jsonl" | "ndjson" => return Ok((Format::Jsonl, format!(".{extension} extension"))),
+        "csv" => return Ok((Format::Csv, ".csv extension".into())),
+        _ => {}
+    }
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let text = decode(head, Encoding::Utf8).unwrap_or_else(|_| decode(head, Encoding::Latin1).unwrap());
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(200).collect();
+    let Some(first) = lines.first() else {
+        return Err(DataError::file(path, "cannot infer the format of an empty file; pass --format"));
+    };
+    let header: Vec<String> = first.split(['\t', ' ']).filter(|s| !s.is_empty()).map(str::to_lowercase).collect();
+    if header.iter().any(|h| h == "sentence") && header.iter().any(|h| h == "label") {
+        return Ok((Format::Glue, "first line is a header naming `sentence` and `label`".into()));
+    }
+    if first.trim_start().starts_with('{') {
+        return Ok((Format::Jsonl, "first line is a JSON object".into()));
+    }
+    let content: Vec<&&str> = lines.iter().filter(|l| !l.starts_with("-DOCSTART-")).collect();
+    let tagged = content
+        .iter()
+        .filter(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            fields.len() >= 2 && crate::ner::scheme::split_tag(fields[fields.len() - 1]).is_ok()
+        })
+        .count();
+    if !content.is_empty() && tagged * 10 >= content.len() * 9 {
+        return Ok((Format::Conll, "lines are columns ending in a tag (O, B-X, I-X, …)".into()));
+    }
+    if lines.iter().all(|l| l.contains('\t')) {
+        return Ok((Format::Tsv, "tab-separated lines".into()));
+    }
+    Err(DataError::file(path, "cannot infer the format; pass --format glue|tsv|csv|jsonl|imdb|conll"))
+}

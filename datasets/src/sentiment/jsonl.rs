@@ -1,0 +1,52 @@
+//! JSON Lines: one JSON object per line, with a text and a label field.
+
+use std::path::Path;
+
+use super::{Origin, SentimentFile, TextExample};
+use crate::error::{excerpt, DataError};
+use crate::text::{read_text, Encoding};
+
+/// Field names of a JSON Lines file.
+#[derive(Debug, Clone)]
+pub struct JsonlOptions {
+    /// The text field (default `text`).
+    pub text_field: String,
+    /// The label field (default `label`); strings, integers and booleans are accepted.
+    pub label_field: String,
+}
+
+impl Default for JsonlOptions {
+    fn default() -> Self {
+        Self { text_field: "text".into(), label_field: "label".into() }
+    }
+}
+
+pub(super) fn read(path: &Path, options: &JsonlOptions, encoding: Encoding) -> Result<SentimentFile, DataError> {
+    let text = read_text(path, encoding)?;
+    let mut file = SentimentFile::default();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if line.trim().is_empty() {
+            file.skip("blank lines");
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| DataError::line(path, number, format!("invalid JSON ({e}): {}", excerpt(line))))?;
+        let field = |name: &str| {
+            value.get(name).ok_or_else(|| DataError::line(path, number, format!("no field {name:?}: {}", excerpt(line))))
+        };
+        let text = field(&options.text_field)?
+            .as_str()
+            .ok_or_else(|| DataError::line(path, number, format!("field {:?} is not a string", options.text_field)))?;
+        let label = match field(&options.label_field)? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            other => {
+                return Err(DataError::line(path, number, format!("field {:?} is not a label: {other}", options.label_field)))
+            }
+        };
+        file.examples.push(TextExample { text: text.trim().to_string(), label, origin: Origin { path: path.to_owned(), line: number } });
+    }
+    Ok(file)
+}

@@ -1,0 +1,85 @@
+//! Sentiment (sequence classification) data: one text and one label per example.
+//!
+//! | format | layout |
+//! | --- | --- |
+//! | GLUE (SST-2) | header naming `sentence` and `label` (tab- or space-separated), then `sentence<TAB>label` |
+//! | delimited | CSV (quoted fields) or TSV, with or without a header; text and label columns by name or index |
+//! | JSON Lines | one object per line with a text and a label field |
+//! | folders (IMDB) | `DIR/<label>/<any file>`: one example per file, the folder names the label |
+
+mod delimited;
+mod folders;
+mod glue;
+mod jsonl;
+
+pub use delimited::{Column, DelimitedOptions, Header};
+pub use jsonl::JsonlOptions;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::DataError;
+use crate::text::Encoding;
+
+/// One labelled text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextExample {
+    /// The text, as in the file (surrounding whitespace trimmed).
+    pub text: String,
+    /// The label, as written in the file.
+    pub label: String,
+    /// Where it came from: `file:line`, or the file of a folder corpus.
+    pub origin: Origin,
+}
+
+/// The place an example was read from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// File.
+    pub path: PathBuf,
+    /// 1-based line (0 for a whole-file example).
+    pub line: usize,
+}
+
+/// How a sentiment file is laid out.
+#[derive(Debug, Clone)]
+pub enum SentimentFormat {
+    /// GLUE TSV (SST-2).
+    Glue,
+    /// CSV or TSV.
+    Delimited(DelimitedOptions),
+    /// JSON Lines.
+    Jsonl(JsonlOptions),
+    /// One sub-folder per label, one file per example (IMDB).
+    Folders,
+}
+
+/// The examples of a file, and what was skipped on purpose (never silently).
+#[derive(Debug, Clone, Default)]
+pub struct SentimentFile {
+    /// The examples in file order (folders: sorted by label folder, then file name).
+    pub examples: Vec<TextExample>,
+    /// Skipped items by reason (e.g. `"blank lines"`), with counts.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl SentimentFile {
+    fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+}
+
+/// Reads a sentiment file or folder.
+pub fn read_sentiment(path: impl AsRef<Path>, format: &SentimentFormat, encoding: Encoding) -> Result<SentimentFile, DataError> {
+    let path = path.as_ref();
+    let file = match format {
+        SentimentFormat::Glue => glue::read(path, encoding)?,
+        SentimentFormat::Delimited(options) => delimited::read(path, options, encoding)?,
+        SentimentFormat::Jsonl(options) => jsonl::read(path, options, encoding)?,
+        SentimentFormat::Folders => folders::read(path, encoding)?,
+    };
+    if file.examples.is_empty() {
+        return Err(DataError::file(path, "no examples (the file is empty or has only a header)"));
+    }
+    Ok(file)
+}

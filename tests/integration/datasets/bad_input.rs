@@ -1,0 +1,127 @@
+//! Bad input gets a clear error naming the file and the line, never a panic.
+
+use std::path::Path;
+
+use seqlab_datasets::ner::{read_conll, ConllOptions};
+use seqlab_datasets::sentiment::{read_sentiment, DelimitedOptions, JsonlOptions, SentimentFormat};
+use seqlab_datasets::text::Encoding;
+use seqlab_datasets::{read_corpus, LabelMap, ReadOptions};
+
+use crate::common::scratch;
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn glue(path: &Path) -> String {
+    read_sentiment(path, &SentimentFormat::Glue, Encoding::Utf8).unwrap_err().to_string()
+}
+
+#[test]
+fn invalid_utf8_names_line_and_byte_offset_and_latin1_reads_it() {
+    let dir = scratch("utf8");
+    let path = write(&dir, "latin1.tsv", b"sentence\tlabel\nfine \t1\ncr\xe8me br\xfbl\xe9e \t1\n");
+    let err = glue(&path);
+    assert!(err.contains("latin1.tsv:3:") && err.contains("byte offset 25") && err.contains("--encoding latin1"), "{err}");
+    let file = read_sentiment(&path, &SentimentFormat::Glue, Encoding::Latin1).unwrap();
+    assert_eq!(file.examples[1].text, "crème brûlée");
+    let cp = write(&dir, "cp1252.tsv", b"sentence\tlabel\n\x93quoted\x94 \x80 \t0\n");
+    let file = read_sentiment(&cp, &SentimentFormat::Glue, Encoding::Windows1252).unwrap();
+    assert_eq!(file.examples[0].text, "“quoted” €");
+}
+
+#[test]
+fn malformed_glue_lines() {
+    let dir = scratch("glue");
+    let err = glue(&write(&dir, "a.tsv", b"sentence\tlabel\ngood\t1\nno label here\n"));
+    assert!(err.contains("a.tsv:3:") && err.contains("1 tab-separated fields where the header has 2") && err.contains("no label here"), "{err}");
+    let err = glue(&write(&dir, "b.tsv", b"text\tscore\ngood\t1\n"));
+    assert!(err.contains("b.tsv:1:") && err.contains("`sentence` and `label`"), "{err}");
+    let err = glue(&write(&dir, "c.tsv", b"sentence\tlabel\ngood\t \n"));
+    assert!(err.contains("c.tsv:2:") && err.contains("empty label"), "{err}");
+    let err = glue(&write(&dir, "empty.tsv", b""));
+    assert!(err.contains("empty.tsv") && err.contains("empty file"), "{err}");
+    let err = glue(&write(&dir, "header-only.tsv", b"sentence\tlabel\n"));
+    assert!(err.contains("header-only.tsv") && err.contains("no examples"), "{err}");
+    // Blank lines are skipped and counted, never silently.
+    let file = read_sentiment(write(&dir, "d.tsv", b"sentence\tlabel\ngood\t1\n\nbad\t0\n"), &SentimentFormat::Glue, Encoding::Utf8).unwrap();
+    assert_eq!(file.examples.len(), 2);
+    assert_eq!(file.skipped.get("blank lines"), Some(&1));
+}
+
+#[test]
+fn csv_with_quotes_and_inconsistent_columns() {
+    let dir = scratch("csv");
+    let csv = SentimentFormat::Delimited(DelimitedOptions::csv());
+    let ok = write(&dir, "ok.csv", b"id,review,sentiment\n1,\"Great, really \"\"great\"\"\",pos\n2,Dull,neg\n");
+    let file = read_sentiment(&ok, &csv, Encoding::Utf8).unwrap();
+    assert_eq!(file.examples[0].text, "Great, really \"great\"");
+    assert_eq!((file.examples[1].label.as_str(), file.examples[1].origin.line), ("neg", 3));
+    let bad = write(&dir, "bad.csv", b"review,sentiment\nGreat,pos\nDull,neg,extra\n");
+    let err = read_sentiment(&bad, &csv, Encoding::Utf8).unwrap_err().to_string();
+    assert!(err.contains("bad.csv:3:") && err.contains("3 fields where the first row has 2"), "{err}");
+    let named = SentimentFormat::Delimited(DelimitedOptions { label: Some(seqlab_datasets::sentiment::Column::Name("stars".into())), ..DelimitedOptions::csv() });
+    let err = read_sentiment(&ok, &named, Encoding::Utf8).unwrap_err().to_string();
+    assert!(err.contains("ok.csv:1:") && err.contains("no column named \"stars\""), "{err}");
+    // Without a header: the label of the first row occurs again, so it is data.
+    let headless = write(&dir, "headless.tsv", b"good film\t1\nbad film\t0\nfine\t1\n");
+    let file = read_sentiment(&headless, &SentimentFormat::Delimited(DelimitedOptions::tsv()), Encoding::Utf8).unwrap();
+    assert_eq!(file.examples.len(), 3);
+}
+
+#[test]
+fn jsonl_errors() {
+    let dir = scratch("jsonl");
+    let format = SentimentFormat::Jsonl(JsonlOptions::default());
+    let path = write(&dir, "a.jsonl", b"{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": 0\n");
+    let err = read_sentiment(&path, &format, Encoding::Utf8).unwrap_err().to_string();
+    assert!(err.contains("a.jsonl:2:") && err.contains("invalid JSON"), "{err}");
+    let path = write(&dir, "b.jsonl", b"{\"text\": \"good\", \"label\": true}\n{\"review\": \"bad\", \"label\": 0}\n");
+    let err = read_sentiment(&path, &format, Encoding::Utf8).unwrap_err().to_string();
+    assert!(err.contains("b.jsonl:2:") && err.contains("no field \"text\""), "{err}");
+}
+
+#[test]
+fn conll_errors_name_file_and_line() {
+    let dir = scratch("conll");
+    let path = write(&dir, "a.conll", b"EU NNP I-ORG\nrejects VBZ O\n\nGerman JJ\n");
+    let err = read_conll(&path, &ConllOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("a.conll:4:") && err.contains("2 columns where earlier lines have 3"), "{err}");
+    let path = write(&dir, "b.conll", b"EU I-ORG\nrejects X-VERB\n");
+    let err = read_conll(&path, &ConllOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("b.conll:2:") && err.contains("unknown prefix"), "{err}");
+    let path = write(&dir, "empty.conll", b"\n\n");
+    let err = read_conll(&path, &ConllOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("empty.conll") && err.contains("no sentences"), "{err}");
+}
+
+#[test]
+fn unknown_labels_at_evaluation_and_missing_files() {
+    let dir = scratch("labels");
+    let train = LabelMap::build(["0", "1"]);
+    let path = write(&dir, "eval.tsv", b"sentence\tlabel\ngood\t1\nmeh\tneutral\n");
+    let file = read_sentiment(&path, &SentimentFormat::Glue, Encoding::Utf8).unwrap();
+    let err = file.examples.iter().map(|e| train.id_at(&e.label, &e.origin.path, e.origin.line)).collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
+    assert!(err.contains("eval.tsv:3:") && err.contains("unknown label \"neutral\""), "{err}");
+    let err = read_corpus(dir.join("absent.tsv"), &ReadOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("absent.tsv") && err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn imdb_folders() {
+    let dir = scratch("imdb");
+    for (label, name, text) in [("pos", "1_9.txt", "Loved it.<br />Really."), ("neg", "2_1.txt", "Awful."), ("unsup", "3_0.txt", "?")] {
+        std::fs::create_dir_all(dir.join(label)).unwrap();
+        std::fs::write(dir.join(label).join(name), text).unwrap();
+    }
+    std::fs::write(dir.join("README"), "not an example").unwrap();
+    let read = read_corpus(&dir, &ReadOptions::default()).unwrap();
+    assert_eq!(read.format, seqlab_datasets::Format::Imdb);
+    let seqlab_datasets::Corpus::Sentiment { file, tokens } = read.corpus else { panic!("sentiment") };
+    assert_eq!(file.examples.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(), ["neg", "pos"]);
+    assert_eq!(tokens[1], ["Loved", "it", ".", "Really", "."]);
+    assert_eq!(file.skipped.get("unsup/ folder (unlabelled)"), Some(&1));
+    assert_eq!(file.skipped.get("files outside label folders"), Some(&1));
+}

@@ -1,0 +1,66 @@
+//! Batchers pad on the right, report lengths and masks, and work under a Burn data loader with
+//! length bucketing.
+
+use std::sync::Arc;
+
+use burn::data::dataloader::DataLoaderBuilder;
+use seqlab_datasets::batch::{
+    bucket_batches, truncate_all, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher, TaggingItem,
+};
+use burn::data::dataloader::batcher::Batcher;
+
+use crate::common::*;
+
+fn ints<const D: usize>(t: burn::tensor::Tensor<TestBackend, D, burn::tensor::Int>) -> Vec<i64> {
+    t.into_data().convert::<i64>().to_vec().unwrap()
+}
+
+#[test]
+fn classification_batch_is_right_padded() {
+    let items = vec![ClassificationItem { ids: vec![5, 6, 7], label: 1 }, ClassificationItem { ids: vec![8], label: 0 }];
+    let b: seqlab_datasets::batch::ClassificationBatch<TestBackend> = ClassificationBatcher.batch(items, &Default::default());
+    assert_eq!(ints(b.tokens), [5, 6, 7, 8, 0, 0]);
+    assert_eq!(ints(b.lengths), [3, 1]);
+    assert_eq!(ints(b.labels), [1, 0]);
+    assert_eq!(b.mask.into_data().to_vec::<bool>().unwrap(), [true, true, true, true, false, false]);
+}
+
+#[test]
+fn tagging_batch_pads_tags_and_features_with_zero() {
+    let items = vec![
+        TaggingItem { ids: vec![4, 5], features: vec![vec![2, 1]], tags: vec![3, 1] },
+        TaggingItem { ids: vec![6, 7, 8], features: vec![vec![3, 1, 6]], tags: vec![2, 2, 1] },
+    ];
+    let b: seqlab_datasets::batch::TaggingBatch<TestBackend> = TaggingBatcher.batch(items, &Default::default());
+    assert_eq!(ints(b.tokens), [4, 5, 0, 6, 7, 8]);
+    assert_eq!(ints(b.tags), [3, 1, 0, 2, 2, 1]);
+    assert_eq!(ints(b.features[0].clone()), [2, 1, 0, 3, 1, 6]);
+    assert_eq!(ints(b.lengths), [2, 3]);
+}
+
+#[test]
+fn bucketed_loader_yields_every_example_once() {
+    let items: Vec<ClassificationItem> = (0..100).map(|i| ClassificationItem { ids: vec![1; 1 + i % 17], label: i % 2 }).collect();
+    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+    let plan = bucket_batches(&lengths, 8, 4, 3);
+    let loader = DataLoaderBuilder::<TestBackend, _, _>::new(Flatten(ClassificationBatcher))
+        .batch_size(1)
+        .build(BucketedDataset::new(Arc::new(items), plan));
+    let (mut seen, mut padded) = (0, 0);
+    for batch in loader.iter() {
+        let [b, seq] = batch.tokens.dims();
+        seen += b;
+        padded += b * seq;
+    }
+    assert_eq!(seen, 100);
+    assert!(padded < 100 * 17, "bucketing pads less than padding everything to the longest");
+}
+
+#[test]
+fn truncation_is_counted() {
+    let mut items: Vec<TaggingItem> =
+        [3, 7, 12].iter().map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], tags: vec![1; n] }).collect();
+    let report = truncate_all(&mut items, 5, TaggingItem::truncate);
+    assert_eq!((report.examples, report.tokens), (2, 9));
+    assert!(items.iter().all(|i| i.ids.len() <= 5 && i.tags.len() == i.ids.len() && i.features[0].len() == i.ids.len()));
+}

@@ -1,0 +1,7 @@
+//! Tests of `seqlab-datasets` that need files, real corpora or a backend.
+
+mod bad_input;
+mod batching;
+mod embedded;
+mod formats;
+mod shared_corpora;
