@@ -72,6 +72,13 @@ pub struct RawTensor {
 }
 
 impl RawTensor {
+    /// The transpose of a matrix, computed on the host (row-major `[cols, rows]`).
+    pub fn transposed(&self) -> RawTensor {
+        let [rows, cols] = self.shape[..] else { panic!("transposed() needs a matrix, got shape {:?}", self.shape) };
+        let values = (0..cols).flat_map(|c| (0..rows).map(move |r| (r, c))).map(|(r, c)| self.values[r * cols + c]).collect();
+        RawTensor { shape: vec![cols, rows], values }
+    }
+
     /// As a Burn tensor of rank `D` on `device`.
     pub fn to_tensor<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
         Tensor::from_data(TensorData::new(self.values.clone(), self.shape.clone()), device)
@@ -195,7 +202,10 @@ impl<B: Backend> Recurrent<B> {
         }
         for (w, (w_ih, w_hh, b_ih, b_hh)) in self.weights.iter_mut().zip(loaded) {
             let device = w.weight_ih.device();
-            let matrix = |raw: &RawTensor| raw.to_tensor::<B, 2>(&device).transpose();
+            // Transposed on the host so that parameters are contiguous: on burn-wgpu 0.21 with
+            // fusion, `sigmoid(linear(x, w.transpose(), b))` with x = [[1, 2]] and a 2×2 `w`
+            // computes the product as if `w` were not transposed (see README).
+            let matrix = |raw: &RawTensor| raw.transposed().to_tensor::<B, 2>(&device);
             let vector = |raw: &RawTensor| raw.to_tensor::<B, 1>(&device);
             replace(&mut w.weight_ih, matrix(w_ih));
             replace(&mut w.weight_hh, matrix(w_hh));

@@ -42,12 +42,10 @@ fn activations_match_their_definitions() {
 fn ffn_matches_hand_computation() {
     let device = Default::default();
     let mut ffn = FfnConfig::new(2, vec![2], 3).with_output_bias(false).init::<TestBackend>(&device);
-    // Burn stores weights [d_in, d_out]: the transposes of the course's W and U.
-    let matrix = |rows: [[f32; 2]; 2]| Tensor::<TestBackend, 2>::from_data(TensorData::from(rows), &device);
-    ffn.hidden[0].weight = Param::from_tensor(matrix([[0.5, -1.0], [1.0, 0.25]]).transpose());
+    // Burn stores weights [d_in, d_out]: the transposes of the course's W and U, written out.
+    ffn.hidden[0].weight = Param::from_tensor(Tensor::from_data(TensorData::from([[0.5f32, 1.0], [-1.0, 0.25]]), &device));
     ffn.hidden[0].bias = Some(Param::from_tensor(Tensor::from_floats([0.5, -0.5], &device)));
-    ffn.output.weight =
-        Param::from_tensor(Tensor::from_data(TensorData::from([[1.0f32, -1.0], [2.0, 0.0], [0.0, 1.0]]), &device).transpose());
+    ffn.output.weight = Param::from_tensor(Tensor::from_data(TensorData::from([[1.0f32, 2.0, 0.0], [-1.0, 0.0, 1.0]]), &device));
     let x = Tensor::<TestBackend, 2>::from_floats([[1.0, 2.0]], &device);
     assert_close(&values(&ffn.forward(x.clone())), &[-0.462117, 0.537883, 0.731059], 1e-5, "z");
     let y = values(&ffn.probabilities(x));

@@ -1,5 +1,6 @@
 //! PyTorch import: clear errors for missing tensors, wrong shapes and broken files.
 
+use burn::tensor::Tensor;
 use seqlab_models::import::{ImportError, SafeTensors};
 use seqlab_models::{CellKind, RecurrentConfig};
 
@@ -41,4 +42,28 @@ fn broken_files_are_errors_naming_the_file() {
     let err = SafeTensors::read(dir.join("absent.safetensors")).unwrap_err().to_string();
     assert!(err.contains("absent.safetensors"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Imported weights are the PyTorch weights in Burn's layout: `σ(h W_hh + b_hh)` through Burn's
+/// (possibly fused) kernels equals host arithmetic on the PyTorch values.
+#[test]
+fn imported_weights_are_right_inside_fused_kernels() {
+    let device = Default::default();
+    let f = pytorch_fixture("rnn_tanh_l1_uni_equal");
+    let rnn = RecurrentConfig::new(CellKind::RnnTanh, 4, 3).init::<TestBackend>(&device).load_pytorch(&f, "").unwrap();
+    let h = [0.3f32, -1.2, 0.7];
+    let (w, b) = (f.get("weight_hh_l0").unwrap(), f.get("bias_hh_l0").unwrap()); // [3, 3], [3]
+    let expected: Vec<f32> = (0..3)
+        .map(|g| {
+            let a = b.values[g] + (0..3).map(|i| w.values[g * 3 + i] * h[i]).sum::<f32>();
+            1.0 / (1.0 + (-a).exp())
+        })
+        .collect();
+    let weights = &rnn.weights[0];
+    let pre = burn::tensor::module::linear(
+        Tensor::<TestBackend, 2>::from_floats([h], &device),
+        weights.weight_hh.val(),
+        weights.bias_hh.as_ref().map(|p| p.val()),
+    );
+    assert_close(&values(&seqlab_models::activation::sigmoid(pre)), &expected, 1e-5, "σ(h W_hh + b_hh)");
 }

@@ -1,0 +1,384 @@
+//! `bench`: recurrent training and inference speed of seqlab's layers against Burn's built-in
+//! RNN modules (same process, alternating rounds) and PyTorch (`torch_reference.py`, same
+//! machine, same thread count), on the shared workload shapes.
+//!
+//! ```sh
+//! cargo run --release --bin bench                 # all workloads, table
+//! cargo run --release --bin bench -- --json tagger classifier
+//! ```
+#![recursion_limit = "256"]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{BiLstm, BiLstmConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, Rnn, RnnConfig};
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, Int, Tensor, TensorData};
+use clap::Parser;
+use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_models::{SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
+use seqlab_training::backend::{self, Autodiff as Train};
+
+const VOCAB: usize = 20_000;
+
+/// Benchmark seqlab's recurrent layers against Burn's built-ins and PyTorch.
+#[derive(Parser, Debug)]
+#[command(name = "bench", version)]
+struct Args {
+    /// Workloads: tagger, tagger-varlen, tagger-infer, classifier, gru, rnn [default: all].
+    workloads: Vec<String>,
+    /// Timed steps per round.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Rounds; implementations alternate within each round, the median round is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Untimed warm-up steps per implementation.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// PyTorch reference script; skipped when absent or when python3/torch is missing.
+    #[arg(long, default_value = "../shared/bench/torch_reference.py")]
+    torch_script: PathBuf,
+    /// Threads for PyTorch (match the cores the Rust backend uses).
+    #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
+    threads: usize,
+    /// Skip Burn's built-in modules.
+    #[arg(long)]
+    no_burn: bool,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One workload: shapes and what is timed.
+#[derive(Debug, Clone, Copy)]
+struct Workload {
+    name: &'static str,
+    batch: usize,
+    length: usize,
+    /// Uniform lengths in [5, length] (seqlab only: the built-ins cannot mask).
+    variable: bool,
+    train: bool,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Tagger,
+    Classifier(EncoderKind),
+}
+
+const WORKLOADS: [Workload; 6] = [
+    Workload { name: "tagger", batch: 32, length: 40, variable: false, train: true, kind: Kind::Tagger },
+    Workload { name: "tagger-varlen", batch: 32, length: 40, variable: true, train: true, kind: Kind::Tagger },
+    Workload { name: "classifier", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Lstm) },
+    Workload { name: "gru", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Gru) },
+    Workload { name: "rnn", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::RnnTanh) },
+    Workload { name: "tagger-infer", batch: 32, length: 40, variable: false, train: false, kind: Kind::Tagger },
+];
+
+/// A model that maps token ids to logits `[rows, classes]` (rows = tokens for the tagger).
+trait Net<B: Backend>: Module<B> {
+    fn logits(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2>;
+}
+
+impl<B: Backend> Net<B> for TokenClassifier<B> {
+    fn logits(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        let out = self.forward(tokens, Vec::new(), lengths);
+        let [b, t, c] = out.dims();
+        out.reshape([b * t, c])
+    }
+}
+
+impl<B: Backend> Net<B> for SequenceClassifier<B> {
+    fn logits(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        self.forward(tokens, lengths)
+    }
+}
+
+/// Burn's built-in BiLstm tagger.
+#[derive(Module, Debug)]
+struct BurnTagger<B: Backend> {
+    embedding: Embedding<B>,
+    rnn: BiLstm<B>,
+    output: Linear<B>,
+}
+
+impl<B: Backend> Net<B> for BurnTagger<B> {
+    fn logits(&self, tokens: Tensor<B, 2, Int>, _: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        let (h, _) = self.rnn.forward(self.embedding.forward(tokens), None);
+        let out = self.output.forward(h);
+        let [b, t, c] = out.dims();
+        out.reshape([b * t, c])
+    }
+}
+
+/// Burn's built-in layers, stacked by hand (they have no `num_layers`).
+#[derive(Module, Debug)]
+enum BurnStack<B: Backend> {
+    Lstm(Vec<Lstm<B>>),
+    Gru(Vec<Gru<B>>),
+    Rnn(Vec<Rnn<B>>),
+}
+
+#[derive(Module, Debug)]
+struct BurnClassifier<B: Backend> {
+    embedding: Embedding<B>,
+    stack: BurnStack<B>,
+    output: Linear<B>,
+}
+
+impl<B: Backend> Net<B> for BurnClassifier<B> {
+    fn logits(&self, tokens: Tensor<B, 2, Int>, _: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        let mut x = self.embedding.forward(tokens);
+        match &self.stack {
+            BurnStack::Lstm(layers) => layers.iter().for_each(|l| x = l.forward(x.clone(), None).0),
+            BurnStack::Gru(layers) => layers.iter().for_each(|l| x = l.forward(x.clone(), None)),
+            BurnStack::Rnn(layers) => layers.iter().for_each(|l| x = l.forward(x.clone(), None).0),
+        }
+        let [b, t, h] = x.dims();
+        self.output.forward(x.slice([0..b, t - 1..t]).reshape([b, h]))
+    }
+}
+
+fn seqlab_tagger<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
+    TokenClassifierConfig::new(VOCAB, 9)
+        .with_embedding_dim(100)
+        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(200).with_bidirectional(true))
+        .init(device)
+}
+
+fn seqlab_classifier<B: Backend>(kind: EncoderKind, device: &B::Device) -> SequenceClassifier<B> {
+    SequenceClassifierConfig::new(VOCAB, 2)
+        .with_embedding_dim(128)
+        .with_encoder(EncoderConfig::new().with_kind(kind).with_hidden(256).with_layers(2))
+        .init(device)
+}
+
+fn burn_tagger<B: Backend>(device: &B::Device) -> BurnTagger<B> {
+    BurnTagger {
+        embedding: EmbeddingConfig::new(VOCAB, 100).init(device),
+        rnn: BiLstmConfig::new(100, 200, true).init(device),
+        output: LinearConfig::new(400, 9).init(device),
+    }
+}
+
+fn burn_classifier<B: Backend>(kind: EncoderKind, device: &B::Device) -> BurnClassifier<B> {
+    let stack = match kind {
+        EncoderKind::Lstm => BurnStack::Lstm(vec![LstmConfig::new(128, 256, true).init(device), LstmConfig::new(256, 256, true).init(device)]),
+        EncoderKind::Gru => BurnStack::Gru(vec![GruConfig::new(128, 256, true).init(device), GruConfig::new(256, 256, true).init(device)]),
+        _ => BurnStack::Rnn(vec![RnnConfig::new(128, 256, true).init(device), RnnConfig::new(256, 256, true).init(device)]),
+    };
+    BurnClassifier { embedding: EmbeddingConfig::new(VOCAB, 128).init(device), stack, output: LinearConfig::new(256, 2).init(device) }
+}
+
+/// Inputs of one workload: ids, optional lengths, targets.
+struct Inputs<B: Backend> {
+    tokens: Tensor<B, 2, Int>,
+    lengths: Option<Tensor<B, 1, Int>>,
+    targets: Tensor<B, 1, Int>,
+}
+
+fn inputs<B: Backend>(w: &Workload, device: &B::Device) -> Inputs<B> {
+    let ids = Tensor::<B, 2>::random([w.batch, w.length], Distribution::Uniform(2.0, VOCAB as f64), device).int();
+    let classes = if w.kind == Kind::Tagger { 9.0 } else { 2.0 };
+    let rows = if w.kind == Kind::Tagger { w.batch * w.length } else { w.batch };
+    let targets = Tensor::<B, 1>::random([rows], Distribution::Uniform(0.0, classes), device).int();
+    let lengths = w.variable.then(|| {
+        // Lengths uniform in [5, length], fixed by a simple generator so every run is the same.
+        let mut state = 12345u64;
+        let lens: Vec<i64> = (0..w.batch)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                5 + ((state >> 33) % (w.length as u64 - 4)) as i64
+            })
+            .collect();
+        Tensor::from_data(TensorData::new(lens, [w.batch]), device)
+    });
+    Inputs { tokens: ids, lengths, targets }
+}
+
+/// Times `steps` training steps (forward, loss, backward, Adam) or inference passes; returns
+/// seconds per step for each round after warm-up.
+fn time_train<M: Net<Train> + AutodiffModule<Train>>(mut model: M, w: &Workload, args: &Args, rounds: usize) -> Vec<f64>
+where
+    M::InnerModule: Net<<Train as AutodiffBackend>::InnerBackend>,
+{
+    let device = Default::default();
+    let data = inputs::<Train>(w, &device);
+    let mut optim = AdamConfig::new().init::<Train, M>();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut step = |model: M| -> M {
+        let loss = loss_fn.forward(model.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        optim.step(1e-3, model, grads)
+    };
+    for _ in 0..args.warmup {
+        model = step(model);
+    }
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..args.steps {
+            model = step(model);
+        }
+        Train::sync(&device).expect("sync");
+        times.push(start.elapsed().as_secs_f64() / args.steps as f64);
+    }
+    times
+}
+
+fn time_infer<M: Net<backend::Inner>>(model: M, w: &Workload, args: &Args, rounds: usize) -> Vec<f64> {
+    let device = Default::default();
+    let data = inputs::<backend::Inner>(w, &device);
+    let run = || model.logits(data.tokens.clone(), data.lengths.clone()).into_data();
+    for _ in 0..args.warmup {
+        run();
+    }
+    (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..args.steps {
+                run();
+            }
+            start.elapsed().as_secs_f64() / args.steps as f64
+        })
+        .collect()
+}
+
+/// Peak resident memory (VmHWM) since the last reset, in MiB; resets it (Linux).
+fn take_peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    Some(kib / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Row {
+    workload: String,
+    implementation: String,
+    backend: String,
+    ms_per_step: f64,
+    tokens_per_s: f64,
+    peak_rss_mib: Option<f64>,
+}
+
+fn measure(w: &Workload, args: &Args) -> Vec<Row> {
+    let device = Default::default();
+    let tokens = (w.batch * w.length) as f64;
+    let mut rows = Vec::new();
+    // Interleave: one round of each implementation at a time, so machine noise hits both.
+    let mut seqlab_times = Vec::new();
+    let mut burn_times = Vec::new();
+    let (mut seqlab_peak, mut burn_peak) = (None, None);
+    for _ in 0..args.rounds {
+        take_peak_rss_mib();
+        seqlab_times.extend(match (w.kind, w.train) {
+            (Kind::Tagger, true) => time_train(seqlab_tagger::<Train>(&device), w, args, 1),
+            (Kind::Tagger, false) => time_infer(seqlab_tagger::<backend::Inner>(&device), w, args, 1),
+            (Kind::Classifier(k), _) => time_train(seqlab_classifier::<Train>(k, &device), w, args, 1),
+        });
+        seqlab_peak = take_peak_rss_mib().max(seqlab_peak);
+        if args.no_burn || w.variable {
+            continue;
+        }
+        burn_times.extend(match (w.kind, w.train) {
+            (Kind::Tagger, true) => time_train(burn_tagger::<Train>(&device), w, args, 1),
+            (Kind::Tagger, false) => time_infer(burn_tagger::<backend::Inner>(&device), w, args, 1),
+            (Kind::Classifier(k), _) => time_train(burn_classifier::<Train>(k, &device), w, args, 1),
+        });
+        burn_peak = take_peak_rss_mib().max(burn_peak);
+    }
+    for (name, times, peak) in [("seqlab", seqlab_times, seqlab_peak), ("burn-builtin", burn_times, burn_peak)] {
+        if times.is_empty() {
+            continue;
+        }
+        let s = median(times);
+        rows.push(Row {
+            workload: w.name.into(),
+            implementation: name.into(),
+            backend: backend::name().into(),
+            ms_per_step: s * 1e3,
+            tokens_per_s: tokens / s,
+            peak_rss_mib: peak,
+        });
+    }
+    rows
+}
+
+/// Runs the PyTorch reference for the workloads it knows; empty if unavailable.
+fn pytorch(names: &[&str], args: &Args) -> Vec<Row> {
+    let known: Vec<&str> = names.iter().copied().filter(|n| ["tagger", "classifier", "gru", "rnn", "tagger-infer"].contains(n)).collect();
+    if known.is_empty() || !args.torch_script.exists() {
+        eprintln!("PyTorch: skipped ({} not found)", args.torch_script.display());
+        return Vec::new();
+    }
+    let steps = (args.steps * args.rounds).to_string();
+    let output = Command::new("python3")
+        .arg(&args.torch_script)
+        .args(["--threads", &args.threads.to_string(), "--steps", &steps, "--warmup", &args.warmup.to_string()])
+        .args(&known)
+        .output();
+    let Ok(output) = output.filter(|o| o.status.success()) else {
+        eprintln!("PyTorch: skipped (python3 with torch did not run)");
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| Row {
+            workload: v["workload"].as_str().unwrap_or("?").into(),
+            implementation: format!("pytorch {}", v["torch"].as_str().unwrap_or("")),
+            backend: format!("cpu, {} threads", v["threads"]),
+            ms_per_step: v["ms_per_step"].as_f64().unwrap_or(f64::NAN),
+            tokens_per_s: v["tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+            peak_rss_mib: None,
+        })
+        .collect()
+}
+
+fn main() {
+    let args = Args::parse();
+    let selected: Vec<Workload> = if args.workloads.is_empty() {
+        WORKLOADS.to_vec()
+    } else {
+        args.workloads
+            .iter()
+            .map(|n| *WORKLOADS.iter().find(|w| w.name == n).unwrap_or_else(|| {
+                eprintln!("error: unknown workload {n:?}; expected one of {:?}", WORKLOADS.map(|w| w.name));
+                std::process::exit(2)
+            }))
+            .collect()
+    };
+    eprintln!("backend: {}; {} steps × {} rounds after {} warm-up steps", backend::name(), args.steps, args.rounds, args.warmup);
+    let mut rows: Vec<Row> = Vec::new();
+    for w in &selected {
+        eprintln!("running {} …", w.name);
+        rows.extend(measure(w, &args));
+    }
+    rows.extend(pytorch(&selected.iter().map(|w| w.name).collect::<Vec<_>>(), &args));
+    if args.json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).unwrap());
+        }
+        return;
+    }
+    println!("| workload | implementation | backend | ms/step | tokens/s | peak RSS MiB | seqlab speed-up |");
+    println!("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+    for r in &rows {
+        let ours = rows.iter().find(|o| o.workload == r.workload && o.implementation == "seqlab");
+        let ratio = ours.map_or(String::from("–"), |o| format!("{:.2}×", r.ms_per_step / o.ms_per_step));
+        let peak = r.peak_rss_mib.map_or("–".into(), |p| format!("{p:.0}"));
+        println!("| {} | {} | {} | {:.1} | {:.0} | {peak} | {ratio} |", r.workload, r.implementation, r.backend, r.ms_per_step, r.tokens_per_s);
+    }
+}
