@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
+use crate::embedded::{self, Split};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
-use crate::ner::{read_conll, ConllFile, ConllOptions};
-use crate::sentiment::{read_sentiment, Column, SentimentFile, SentimentFormat};
+use crate::ner::{parse_conll, read_conll, ConllFile, ConllOptions};
+use crate::sentiment::{glue, read_sentiment, Column, SentimentFile, SentimentFormat};
 use crate::text::{Encoding, Tokenizer};
 
 /// How to read a corpus file.
@@ -68,9 +69,43 @@ pub fn tokenizer_for(format: Format) -> Tokenizer {
     }
 }
 
-/// Reads a corpus file or folder.
+/// The prefix of the embedded corpora's pseudo-paths: `embedded:sentiment/train`,
+/// `embedded:ner/test`, … (splits `train`, `valid`, `test`).
+pub const EMBEDDED_PREFIX: &str = "embedded:";
+
+/// The text and format of an embedded corpus named `sentiment/SPLIT` or `ner/SPLIT`.
+pub fn embedded_corpus(name: &str) -> Option<(Format, String)> {
+    let (corpus, split) = name.split_once('/')?;
+    let split = match split {
+        "train" => Split::Train,
+        "valid" | "dev" => Split::Valid,
+        "test" => Split::Test,
+        _ => return None,
+    };
+    match corpus {
+        "sentiment" => Some((Format::Glue, embedded::sentiment::sentiment(split))),
+        "ner" => Some((Format::Conll, embedded::ner::ner(split))),
+        _ => None,
+    }
+}
+
+/// Reads a corpus file or folder, or an embedded corpus (`embedded:sentiment/train`).
 pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<ReadCorpus, DataError> {
     let path = path.as_ref();
+    if let Some(name) = path.to_str().and_then(|p| p.strip_prefix(EMBEDDED_PREFIX)) {
+        let (format, text) = embedded_corpus(name).ok_or_else(|| {
+            DataError::file(path, "unknown embedded corpus; use embedded:sentiment/SPLIT or embedded:ner/SPLIT with SPLIT train, valid or test")
+        })?;
+        let corpus = match format {
+            Format::Glue => {
+                let file = glue::parse(&text, path)?;
+                let tokens = file.examples.iter().map(|e| Tokenizer::Whitespace.tokenize(&e.text, false)).collect();
+                Corpus::Sentiment { file, tokens }
+            }
+            _ => Corpus::Tagged(parse_conll(&text, path, &ConllOptions::default())?),
+        };
+        return Ok(ReadCorpus { corpus, format, inferred: None });
+    }
     if !path.exists() {
         return Err(DataError::file(path, "no such file or folder"));
     }

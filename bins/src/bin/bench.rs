@@ -258,6 +258,13 @@ fn take_peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+fn max_peak(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -288,7 +295,7 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
             (Kind::Tagger, false) => time_infer(seqlab_tagger::<backend::Inner>(&device), w, args, 1),
             (Kind::Classifier(k), _) => time_train(seqlab_classifier::<Train>(k, &device), w, args, 1),
         });
-        seqlab_peak = take_peak_rss_mib().max(seqlab_peak);
+        seqlab_peak = max_peak(seqlab_peak, take_peak_rss_mib());
         if args.no_burn || w.variable {
             continue;
         }
@@ -297,7 +304,7 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
             (Kind::Tagger, false) => time_infer(burn_tagger::<backend::Inner>(&device), w, args, 1),
             (Kind::Classifier(k), _) => time_train(burn_classifier::<Train>(k, &device), w, args, 1),
         });
-        burn_peak = take_peak_rss_mib().max(burn_peak);
+        burn_peak = max_peak(burn_peak, take_peak_rss_mib());
     }
     for (name, times, peak) in [("seqlab", seqlab_times, seqlab_peak), ("burn-builtin", burn_times, burn_peak)] {
         if times.is_empty() {
@@ -329,7 +336,7 @@ fn pytorch(names: &[&str], args: &Args) -> Vec<Row> {
         .args(["--threads", &args.threads.to_string(), "--steps", &steps, "--warmup", &args.warmup.to_string()])
         .args(&known)
         .output();
-    let Ok(output) = output.filter(|o| o.status.success()) else {
+    let Some(output) = output.ok().filter(|o| o.status.success()) else {
         eprintln!("PyTorch: skipped (python3 with torch did not run)");
         return Vec::new();
     };

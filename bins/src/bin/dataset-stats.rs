@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{add_oov, conll_stats, sentiment_stats, CorpusStats};
 use seqlab_datasets::text::{Encoding, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, DataError, Format, ReadOptions};
@@ -14,7 +15,8 @@ use seqlab_datasets::{read_corpus, Corpus, DataError, Format, ReadOptions};
 #[derive(Parser, Debug)]
 #[command(name = "dataset-stats", version)]
 struct Args {
-    /// The file, or folder for the imdb format.
+    /// The file, the folder for the imdb format, or an embedded corpus:
+    /// embedded:sentiment/{train,valid,test} or embedded:ner/{train,valid,test}.
     path: PathBuf,
     /// Format: glue, tsv, csv, jsonl, imdb or conll [default: inferred from the file; the
     /// inference is printed].
@@ -37,6 +39,10 @@ struct Args {
     /// A training file (same format options) whose vocabulary gives the OOV rate.
     #[arg(long)]
     vocab_from: Option<PathBuf>,
+    /// Also write the examples as read to FILE: GLUE TSV (sentence, label) for labelled texts,
+    /// two-column CoNLL for tagged sentences. Exports the embedded corpora, for instance.
+    #[arg(long, value_name = "FILE")]
+    write: Option<PathBuf>,
     /// Print JSON (keys: format, examples, tokens, labels, lengths, duplicates, skipped, and
     /// for CoNLL documents, entities, invalid_transitions; oov with --vocab-from).
     #[arg(long)]
@@ -83,44 +89,63 @@ fn run(args: &Args) -> Result<(), DataError> {
         let vocab = Vocab::build(train.corpus.token_lists().into_iter().flatten().map(String::as_str), &VocabConfig::default());
         add_oov(&mut stats, &read.corpus.token_lists(), &vocab);
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats).expect("stats serialise"));
-    } else {
-        print_text(&args.path, &stats);
+    if let Some(out) = &args.write {
+        let text = match &read.corpus {
+            Corpus::Sentiment { file, .. } => {
+                let mut text = String::from("sentence\tlabel\n");
+                for e in &file.examples {
+                    text.push_str(&format!("{}\t{}\n", e.text.replace(['\t', '\n'], " "), e.label));
+                }
+                text
+            }
+            Corpus::Tagged(file) => write_conll(file.sentences.iter().map(|s| (s.tokens.as_slice(), s.tags.as_slice()))),
+        };
+        std::fs::write(out, text).map_err(|e| DataError::file(out, format!("cannot write: {e}")))?;
+        eprintln!("wrote {}", out.display());
     }
+    let report = if args.json {
+        serde_json::to_string_pretty(&stats).expect("stats serialise") + "\n"
+    } else {
+        text_report(&args.path, &stats)
+    };
+    // A closed pipe (`| head`) ends the output quietly.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), report.as_bytes());
     Ok(())
 }
 
-fn print_text(path: &std::path::Path, s: &CorpusStats) {
-    println!("{} ({})", path.display(), s.format);
+fn text_report(path: &std::path::Path, s: &CorpusStats) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    writeln!(out, "{} ({})", path.display(), s.format).unwrap();
     if let Some(d) = s.documents {
-        println!("  documents     {d}");
+        writeln!(out, "  documents     {d}").unwrap();
     }
-    println!("  examples      {}", s.examples);
-    println!("  tokens        {}", s.tokens);
+    writeln!(out, "  examples      {}", s.examples).unwrap();
+    writeln!(out, "  tokens        {}", s.tokens).unwrap();
     let l = &s.lengths;
-    println!("  length        p50 {}  p90 {}  p99 {}  max {}  mean {:.1}", l.p50, l.p90, l.p99, l.max, l.mean);
-    println!("  duplicates    {} (examples whose tokens occurred earlier)", s.duplicates);
+    writeln!(out, "  length        p50 {}  p90 {}  p99 {}  max {}  mean {:.1}", l.p50, l.p90, l.p99, l.max, l.mean).unwrap();
+    writeln!(out, "  duplicates    {} (examples whose tokens occurred earlier)", s.duplicates).unwrap();
     let total: usize = s.labels.values().sum();
-    println!("  {}", if s.entities.is_some() { "tags" } else { "labels" });
+    writeln!(out, "  {}", if s.entities.is_some() { "tags" } else { "labels" }).unwrap();
     let mut labels: Vec<_> = s.labels.iter().collect();
     labels.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (name, n) in labels {
-        println!("    {name:<12} {n:>8}  {:5.1}%", 100.0 * *n as f64 / total.max(1) as f64);
+        writeln!(out, "    {name:<12} {n:>8}  {:5.1}%", 100.0 * *n as f64 / total.max(1) as f64).unwrap();
     }
     if let Some(entities) = &s.entities {
-        println!("  entities      {}", entities.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+        writeln!(out, "  entities      {}", entities.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap();
     }
     if let Some(invalid) = &s.invalid_transitions {
-        println!("  invalid tags/transitions by scheme: {}", invalid.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+        writeln!(out, "  invalid tags/transitions by scheme: {}", invalid.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap();
     }
     for (reason, n) in &s.skipped {
-        println!("  skipped       {n} {reason}");
+        writeln!(out, "  skipped       {n} {reason}").unwrap();
     }
     if let Some(o) = &s.oov {
-        println!(
+        writeln!(out, 
             "  OOV           {:.2}% of tokens ({}), {:.2}% of types ({}), vocabulary of {}",
             100.0 * o.oov_rate, o.oov_tokens, 100.0 * o.oov_type_rate, o.oov_types, o.vocab_size
-        );
+        ).unwrap();
     }
+    out
 }

@@ -63,12 +63,28 @@ impl Rng {
     }
 }
 
-/// Splits deduplicated items into train/valid/test by the given sizes (items beyond are dropped).
-pub(crate) fn take_split<T: Clone>(items: &[T], sizes: [usize; 3], split: Split) -> Vec<T> {
+/// One split of a generated corpus: draws from `generate` with a fixed seed until the three
+/// splits' worth of distinct items (by `key`) exist, then returns the slice for `split`.
+pub(crate) fn generate_split<T>(
+    seed: u64,
+    sizes: [usize; 3],
+    split: Split,
+    mut generate: impl FnMut(&mut Rng) -> T,
+    key: impl Fn(&T) -> String,
+) -> Vec<T> {
+    let mut rng = Rng::new(seed);
+    let mut seen = std::collections::HashSet::new();
+    let mut items = Vec::new();
+    while items.len() < sizes.iter().sum() {
+        let item = generate(&mut rng);
+        if seen.insert(key(&item)) {
+            items.push(item);
+        }
+    }
     let (start, len) = match split {
         Split::Train => (0, sizes[0]),
         Split::Valid => (sizes[0], sizes[1]),
         Split::Test => (sizes[0] + sizes[1], sizes[2]),
     };
-    items[start..start + len].to_vec()
+    items.drain(start..start + len).collect()
 }

@@ -1,8 +1,6 @@
 //! The synthetic NER corpus (see the [module docs](super)).
 
-use std::collections::HashSet;
-
-use super::{take_split, Rng, Split};
+use super::{generate_split, Rng, Split};
 
 const FIRST: &[&str] = &["Anna", "Marek", "Sofia", "David", "Leila", "Tomas", "Grace", "Kenji", "Maria", "Omar", "Ingrid", "Pablo", "Jordan", "Paris", "Victoria", "Chen"];
 const LAST: &[&str] = &["Keller", "Novak", "Rossi", "Okafor", "Lindqvist", "Haddad", "Tanaka", "Moreau", "Silva", "Brennan", "Kowalski", "Dubois", "Washington", "Ford"];
@@ -75,15 +73,6 @@ pub const SIZES: [usize; 3] = [3000, 500, 500];
 /// The split as two-column CoNLL text (`token tag`, IOB2), sentences separated by blank lines,
 /// distinct across all splits.
 pub fn ner(split: Split) -> String {
-    let mut rng = Rng::new(0xc0_11);
-    let mut seen = HashSet::new();
-    let mut sentences = Vec::new();
-    while sentences.len() < SIZES.iter().sum() {
-        let b = sentence(&mut rng);
-        if seen.insert(b.tokens.join(" ")) {
-            sentences.push((b.tokens, b.tags));
-        }
-    }
-    let chosen = take_split(&sentences, SIZES, split);
-    crate::ner::conll::write_conll(chosen.iter().map(|(t, g)| (t.as_slice(), g.as_slice())))
+    let chosen = generate_split(0xc0_11, SIZES, split, sentence, |b| b.tokens.join(" "));
+    crate::ner::conll::write_conll(chosen.iter().map(|b| (b.tokens.as_slice(), b.tags.as_slice())))
 }

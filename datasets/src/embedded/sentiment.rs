@@ -1,8 +1,6 @@
 //! The synthetic sentiment corpus (see the [module docs](super)).
 
-use std::collections::HashSet;
-
-use super::{take_split, Rng, Split};
+use super::{generate_split, Rng, Split};
 
 const SUBJECTS: &[&str] = &[
     "the movie", "this film", "the plot", "the acting", "the script", "the soundtrack", "the ending",
@@ -88,19 +86,10 @@ pub const SIZES: [usize; 3] = [8000, 1000, 1000];
 /// The split as GLUE TSV text: a `sentence<TAB>label` header, then one row per sentence
 /// (labels `0` negative, `1` positive). Sentences are distinct across all splits.
 pub fn sentiment(split: Split) -> String {
-    let mut rng = Rng::new(0x5e9_1ab);
-    let mut seen = HashSet::new();
-    let mut rows = Vec::new();
-    while rows.len() < SIZES.iter().sum() {
-        let (text, label) = sentence(&mut rng);
-        if seen.insert(text.clone()) {
-            rows.push(format!("{text}\t{}", u8::from(label)));
-        }
-    }
+    let rows = generate_split(0x5e9_1ab, SIZES, split, sentence, |(text, _)| text.clone());
     let mut out = String::from("sentence\tlabel\n");
-    for row in take_split(&rows, SIZES, split) {
-        out.push_str(&row);
-        out.push('\n');
+    for (text, label) in rows {
+        out.push_str(&format!("{text}\t{}\n", u8::from(label)));
     }
     out
 }

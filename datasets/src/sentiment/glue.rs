@@ -10,7 +10,11 @@ use crate::error::{excerpt, DataError};
 use crate::text::{read_text, Encoding};
 
 pub(super) fn read(path: &Path, encoding: Encoding) -> Result<SentimentFile, DataError> {
-    let text = read_text(path, encoding)?;
+    parse(&read_text(path, encoding)?, path)
+}
+
+/// Parses GLUE TSV text; `path` names the source in errors.
+pub fn parse(text: &str, path: &Path) -> Result<SentimentFile, DataError> {
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
         return Err(DataError::file(path, "empty file (a GLUE file starts with a header: sentence<TAB>label)"));

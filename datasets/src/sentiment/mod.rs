@@ -9,7 +9,7 @@
 
 mod delimited;
 mod folders;
-mod glue;
+pub mod glue;
 mod jsonl;
 
 pub use delimited::{Column, DelimitedOptions, Header};

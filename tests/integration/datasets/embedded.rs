@@ -46,3 +46,17 @@ fn ner_corpus_is_valid_iob2_with_all_four_types() {
         assert_eq!(types.len(), 4, "{split:?}: {types:?}");
     }
 }
+
+#[test]
+fn embedded_pseudo_paths_read_through_the_same_loaders() {
+    use seqlab_datasets::{read_corpus, Corpus, Format, ReadOptions};
+    let read = read_corpus("embedded:sentiment/valid", &ReadOptions::default()).unwrap();
+    assert_eq!(read.format, Format::Glue);
+    let Corpus::Sentiment { file, tokens } = read.corpus else { panic!("sentiment") };
+    assert_eq!((file.examples.len(), tokens.len()), (1000, 1000));
+    let read = read_corpus("embedded:ner/train", &ReadOptions::default()).unwrap();
+    let Corpus::Tagged(file) = read.corpus else { panic!("tagged") };
+    assert_eq!(file.sentences.len(), 3000);
+    let err = read_corpus("embedded:ner/holdout", &ReadOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("embedded:ner/holdout") && err.contains("SPLIT train, valid or test"), "{err}");
+}
