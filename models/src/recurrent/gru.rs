@@ -1,10 +1,10 @@
 //! The GRU cell (Cho et al., 2014), in PyTorch's form: gates `r, z, n`, reset applied after the
 //! hidden matmul.
 
-use burn::tensor::{activation::tanh, backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Tensor};
 
 use super::{Cell, CellState};
-use crate::activation::sigmoid;
+use crate::activation::{sigmoid, tanh};
 
 /// GRU cell. With input blocks `x_r, x_z, x_n` (`W_ih x_t + b_ih`) and hidden blocks
 /// `h_r, h_z, h_n` (`W_hh h_{t-1} + b_hh`):

@@ -1,9 +1,9 @@
 //! The LSTM cell (Hochreiter & Schmidhuber, 1997), with PyTorch's gate order `i, f, g, o`.
 
-use burn::tensor::{activation::tanh, backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Tensor};
 
 use super::{Cell, CellState};
-use crate::activation::sigmoid;
+use crate::activation::{sigmoid, tanh};
 
 /// LSTM cell. With `a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh` split into four blocks:
 ///

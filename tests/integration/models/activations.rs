@@ -52,3 +52,18 @@ fn ffn_matches_hand_computation() {
     assert_close(&y, &[0.142535, 0.387450, 0.470015], 1e-5, "y");
     assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-6);
 }
+
+/// seqlab's exp-based sigmoid and tanh saturate to exact limits, never NaN, and match the
+/// definitions across the range.
+#[test]
+fn sigmoid_and_tanh_saturate_cleanly() {
+    let x = [-1000.0, -100.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0, 20.0, 100.0, 1000.0];
+    let sigmoid: Vec<f32> = x.iter().map(|&v: &f32| 1.0 / (1.0 + (-v as f64).exp()) as f32).collect();
+    let tanh: Vec<f32> = x.iter().map(|&v: &f32| (v as f64).tanh() as f32).collect();
+    let s = apply(Activation::Sigmoid, &x);
+    let t = apply(Activation::Tanh, &x);
+    assert!(s.iter().chain(&t).all(|v| v.is_finite()), "{s:?} {t:?}");
+    assert_close(&s, &sigmoid, 1e-7, "sigmoid");
+    assert_close(&t, &tanh, 2e-7, "tanh");
+    assert_eq!((s[0], s[10], t[0], t[10]), (0.0, 1.0, -1.0, 1.0));
+}
