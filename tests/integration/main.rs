@@ -6,3 +6,4 @@
 mod common;
 mod datasets;
 mod models;
+mod training;

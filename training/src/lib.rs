@@ -1,1 +1,10 @@
+//! # seqlab-training
+//!
+//! Where a batch meets a model: the backend choice ([`backend`]), the training steps and the
+//! learner built on burn-train ([`classifier`]), metrics ([`metrics`]), a plain per-epoch
+//! renderer for logs and CI ([`render`]) and the artifacts folder.
+
 pub mod backend;
+pub mod classifier;
+pub mod metrics;
+pub mod render;

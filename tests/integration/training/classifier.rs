@@ -1,0 +1,69 @@
+//! End to end on the embedded corpus with a tiny model: train one epoch, write the artifacts,
+//! and reproduce the saved metrics from the saved files.
+
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use seqlab_datasets::batch::ClassificationItem;
+use seqlab_datasets::text::Vocab;
+use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
+use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_models::{Pooling, SequenceClassifierConfig};
+use seqlab_training::classifier::{predict, train_classifier, ClassifierReport, ClassifierRunConfig};
+use seqlab_training::metrics::classification_scores;
+
+use crate::common::*;
+
+#[test]
+fn train_save_and_reload_reproduces_the_metrics() {
+    let dir = scratch("train-classifier");
+    let config = ClassifierRunConfig {
+        train: "embedded:sentiment/valid".into(), // 1,000 examples keep the test short
+        valid: "embedded:sentiment/test".into(),
+        test: Some("embedded:sentiment/test".into()),
+        format: None,
+        encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
+        embedding_dim: 8,
+        pooling: Pooling::Last,
+        ffn_hidden: Vec::new(),
+        dropout: 0.0,
+        min_freq: 1,
+        epochs: 1,
+        batch_size: 64,
+        learning_rate: 5e-3,
+        seed: 7,
+        artifacts: dir.clone(),
+        tui: false,
+    };
+    let device = Default::default();
+    let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
+    let test = report.test.expect("test scores");
+    assert_eq!(test.examples, 1000);
+    assert!((0.0..=1.0).contains(&test.accuracy) && (0.0..=1.0).contains(&test.macro_f1));
+    for file in ["run.json", "model.json", "vocab.json", "labels.json", "model.mpk", "metrics.json"] {
+        assert!(dir.join(file).exists(), "{file} written");
+    }
+    let saved: ClassifierReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(saved.test, Some(test));
+
+    // Rebuild the model from the artifacts alone and score the test split again.
+    let model_config: SequenceClassifierConfig = burn::config::Config::load(dir.join("model.json")).unwrap();
+    let vocab = Vocab::load(dir.join("vocab.json")).unwrap();
+    let labels = LabelMap::load(dir.join("labels.json")).unwrap();
+    let model = model_config
+        .init::<TestBackend>(&device)
+        .load_file(dir.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), &device)
+        .unwrap();
+    let Corpus::Sentiment { file, tokens } = read_corpus("embedded:sentiment/test", &ReadOptions::default()).unwrap().corpus else {
+        panic!("sentiment corpus")
+    };
+    let items: Vec<ClassificationItem> = file
+        .examples
+        .iter()
+        .zip(&tokens)
+        .map(|(e, t)| ClassificationItem { ids: vocab.encode(t), label: labels.get(&e.label).unwrap() })
+        .collect();
+    let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
+    let again = classification_scores(&predict(&model, &items, 100, &device), &gold, labels.len());
+    assert_eq!(again, test, "evaluating the saved model reproduces metrics.json");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,4 @@
+//! Tests of `seqlab-training`.
+
+mod classifier;
+mod metrics;

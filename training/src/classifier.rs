@@ -1,0 +1,257 @@
+//! Sequence classification end to end: data → vocabulary and labels → bucketed loaders →
+//! burn-train's supervised learner → evaluation → artifacts folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::config::Config;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::AdamConfig;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use seqlab_datasets::batch::{bucket_batches, BucketedDataset, ClassificationBatch, ClassificationBatcher, ClassificationItem, Flatten};
+use seqlab_datasets::encode::classification_items;
+use seqlab_datasets::text::{Vocab, VocabConfig};
+use seqlab_datasets::{read_corpus, Corpus, DataError, Format, LabelMap, ReadOptions};
+use seqlab_models::heads::EncoderConfig;
+use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
+
+use crate::metrics::{classification_scores, ClassificationScores};
+use crate::render::PlainRenderer;
+
+/// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
+#[derive(Module, Debug)]
+pub struct Classifier<B: Backend> {
+    /// The network.
+    pub net: SequenceClassifier<B>,
+}
+
+impl<B: Backend> Classifier<B> {
+    /// Logits, the mean cross-entropy over the batch, and the targets.
+    pub fn forward_classification(&self, batch: ClassificationBatch<B>) -> ClassificationOutput<B> {
+        let logits = self.net.forward(batch.tokens, Some(batch.lengths));
+        let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), batch.labels.clone());
+        ClassificationOutput::new(loss, logits, batch.labels)
+    }
+}
+
+impl<B: AutodiffBackend> TrainStep for Classifier<B> {
+    type Input = ClassificationBatch<B>;
+    type Output = ClassificationOutput<B>;
+
+    fn step(&self, batch: ClassificationBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
+        let output = self.forward_classification(batch);
+        TrainOutput::new(self, output.loss.backward(), output)
+    }
+}
+
+impl<B: Backend> InferenceStep for Classifier<B> {
+    type Input = ClassificationBatch<B>;
+    type Output = ClassificationOutput<B>;
+
+    fn step(&self, batch: ClassificationBatch<B>) -> ClassificationOutput<B> {
+        self.forward_classification(batch)
+    }
+}
+
+/// Everything a classifier training run needs; serialised to `run.json` in the artifacts.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ClassifierRunConfig {
+    /// Training data: a file, a folder (imdb) or `embedded:sentiment/train`.
+    pub train: String,
+    /// Validation data.
+    pub valid: String,
+    /// Test data, evaluated once at the end.
+    pub test: Option<String>,
+    /// Format of the files (`None`: inferred).
+    pub format: Option<String>,
+    /// Encoder (kind, hidden, layers, directions, dropout between layers).
+    pub encoder: EncoderConfig,
+    /// Embedding width.
+    pub embedding_dim: usize,
+    /// How outputs become one vector per sequence.
+    pub pooling: Pooling,
+    /// Hidden layer sizes of the output FFN (empty: linear).
+    pub ffn_hidden: Vec<usize>,
+    /// Dropout on embeddings and the pooled vector.
+    pub dropout: f64,
+    /// Tokens seen fewer times in training become `<unk>`.
+    pub min_freq: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Examples per batch.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Seed of initialisation, shuffling and dropout.
+    pub seed: u64,
+    /// Where the model, vocabulary, labels and metrics go.
+    pub artifacts: PathBuf,
+    /// Use burn-train's terminal dashboard (when stdout is a terminal).
+    pub tui: bool,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ClassifierReport {
+    /// Scores on the validation split, with the final model.
+    pub valid: ClassificationScores,
+    /// Scores on the test split, if one was given.
+    pub test: Option<ClassificationScores>,
+    /// Wall time of training, in seconds.
+    pub train_seconds: f64,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// Bad or missing data.
+    Data(DataError),
+    /// Anything else, with a message.
+    Other(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Data(e) => e.fmt(f),
+            Self::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<DataError> for RunError {
+    fn from(e: DataError) -> Self {
+        Self::Data(e)
+    }
+}
+
+/// Labelled texts of one split, tokenised.
+struct Split {
+    examples: Vec<seqlab_datasets::sentiment::TextExample>,
+    tokens: Vec<Vec<String>>,
+}
+
+fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
+    let read = read_corpus(path, &ReadOptions { format, ..Default::default() })?;
+    if let Some(why) = &read.inferred {
+        eprintln!("{path}: format {} ({why})", read.format.name());
+    }
+    match read.corpus {
+        Corpus::Sentiment { file, tokens } => Ok(Split { examples: file.examples, tokens }),
+        Corpus::Tagged(_) => Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts"))),
+    }
+}
+
+fn loader<B: Backend>(items: Vec<ClassificationItem>, batch_size: usize, seed: u64, shuffle: bool) -> Arc<dyn DataLoader<B, ClassificationBatch<B>>> {
+    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+    let plan = bucket_batches(&lengths, batch_size, 50, seed);
+    let builder = DataLoaderBuilder::new(Flatten(ClassificationBatcher)).batch_size(1);
+    let builder = if shuffle { builder.shuffle(seed) } else { builder };
+    builder.build(BucketedDataset::new(Arc::new(items), plan))
+}
+
+/// Predicted class of every example, in order.
+pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], batch_size: usize, device: &B::Device) -> Vec<usize> {
+    use burn::data::dataloader::batcher::Batcher;
+    items
+        .chunks(batch_size.max(1))
+        .flat_map(|chunk| {
+            let batch: ClassificationBatch<B> = ClassificationBatcher.batch(chunk.to_vec(), device);
+            let logits = model.forward(batch.tokens, Some(batch.lengths));
+            let ids: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().to_vec().unwrap();
+            ids.into_iter().map(|i| i as usize)
+        })
+        .collect()
+}
+
+fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
+    let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
+    classification_scores(&predict(model, items, 256, device), &gold, classes)
+}
+
+fn write(path: &Path, text: String) -> Result<(), RunError> {
+    std::fs::write(path, text).map_err(|e| RunError::Other(format!("{}: cannot write: {e}", path.display())))
+}
+
+/// Trains a sequence classifier and writes its artifacts:
+/// `run.json`, `model.json` (the network config), `vocab.json`, `labels.json`, `model.mpk`,
+/// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
+/// per-epoch metric logs and checkpoints.
+pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device: &B::Device) -> Result<ClassifierReport, RunError> {
+    let format = match &config.format {
+        Some(name) => Some(Format::from_name(name).ok_or_else(|| RunError::Other(format!("unknown format {name:?}")))?),
+        None => None,
+    };
+    let train = read_split(&config.train, format)?;
+    let valid = read_split(&config.valid, format)?;
+    let test = config.test.as_deref().map(|p| read_split(p, format)).transpose()?;
+
+    let vocab = Vocab::build(
+        train.tokens.iter().flatten().map(String::as_str),
+        &VocabConfig { min_freq: config.min_freq, ..Default::default() },
+    );
+    let labels = LabelMap::build(train.examples.iter().map(|e| e.label.as_str()));
+    let encode = |split: &Split| classification_items(&split.examples, &split.tokens, &vocab, &labels);
+    let (train_items, valid_items) = (encode(&train)?, encode(&valid)?);
+    let test_items = test.as_ref().map(encode).transpose()?;
+    println!(
+        "data: {} train / {} valid{} examples, vocabulary {}, labels [{}]",
+        train_items.len(),
+        valid_items.len(),
+        test_items.as_ref().map_or(String::new(), |t| format!(" / {} test", t.len())),
+        vocab.len(),
+        labels.names.join(", ")
+    );
+
+    let model_config = SequenceClassifierConfig::new(vocab.len(), labels.len())
+        .with_embedding_dim(config.embedding_dim)
+        .with_encoder(config.encoder.clone())
+        .with_pooling(config.pooling)
+        .with_ffn_hidden(config.ffn_hidden.clone())
+        .with_dropout(config.dropout);
+    std::fs::create_dir_all(&config.artifacts)
+        .map_err(|e| RunError::Other(format!("{}: cannot create: {e}", config.artifacts.display())))?;
+    let artifacts = &config.artifacts;
+    write(&artifacts.join("run.json"), serde_json::to_string_pretty(config).unwrap())?;
+    model_config.save(artifacts.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
+    vocab.save(artifacts.join("vocab.json"))?;
+    labels.save(artifacts.join("labels.json"))?;
+
+    B::seed(device, config.seed);
+    let net = model_config.init::<B>(device);
+    println!("model: {} parameters", net.num_params());
+    let training = SupervisedTraining::new(
+        artifacts,
+        loader::<B>(train_items, config.batch_size, config.seed, true),
+        loader::<B::InnerBackend>(valid_items.clone(), config.batch_size, config.seed, false),
+    )
+    .metrics((AccuracyMetric::new(), LossMetric::new()))
+    .with_application_logger(None)
+    .num_epochs(config.epochs);
+    let training = if config.tui { training } else { training.renderer(PlainRenderer::default()) };
+    let started = std::time::Instant::now();
+    let result = training.launch(Learner::new(Classifier { net }, AdamConfig::new().init(), config.learning_rate));
+    drop(result.renderer); // gives the terminal back before the summary
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    // The learner returns the last epoch's model on the inference backend.
+    let model = result.model.net;
+    let report = ClassifierReport {
+        valid: scores(&model, &valid_items, labels.len(), device),
+        test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),
+        train_seconds,
+    };
+    model
+        .clone()
+        .save_file(artifacts.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new())
+        .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
+    write(&artifacts.join("metrics.json"), serde_json::to_string_pretty(&report).unwrap())?;
+    Ok(report)
+}
