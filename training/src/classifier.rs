@@ -1,11 +1,9 @@
 //! Sequence classification end to end: data → vocabulary and labels → bucketed loaders →
 //! burn-train's supervised learner → evaluation → artifacts folder.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use burn::config::Config;
-use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
@@ -13,13 +11,14 @@ use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
-use seqlab_datasets::batch::{bucket_batches, BucketedDataset, ClassificationBatch, ClassificationBatcher, ClassificationItem, Flatten};
+use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::text::{Vocab, VocabConfig};
-use seqlab_datasets::{read_corpus, Corpus, DataError, Format, LabelMap, ReadOptions};
+use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
+use crate::artifacts::{bucketed_loader, write, RunError};
 use crate::metrics::{classification_scores, ClassificationScores};
 use crate::render::PlainRenderer;
 
@@ -106,32 +105,6 @@ pub struct ClassifierReport {
     pub train_seconds: f64,
 }
 
-/// Why a run failed.
-#[derive(Debug)]
-pub enum RunError {
-    /// Bad or missing data.
-    Data(DataError),
-    /// Anything else, with a message.
-    Other(String),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Data(e) => e.fmt(f),
-            Self::Other(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<DataError> for RunError {
-    fn from(e: DataError) -> Self {
-        Self::Data(e)
-    }
-}
-
 /// Labelled texts of one split, tokenised.
 struct Split {
     examples: Vec<seqlab_datasets::sentiment::TextExample>,
@@ -147,14 +120,6 @@ fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
         Corpus::Sentiment { file, tokens } => Ok(Split { examples: file.examples, tokens }),
         Corpus::Tagged(_) => Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts"))),
     }
-}
-
-fn loader<B: Backend>(items: Vec<ClassificationItem>, batch_size: usize, seed: u64, shuffle: bool) -> Arc<dyn DataLoader<B, ClassificationBatch<B>>> {
-    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
-    let plan = bucket_batches(&lengths, batch_size, 50, seed);
-    let builder = DataLoaderBuilder::new(Flatten(ClassificationBatcher)).batch_size(1);
-    let builder = if shuffle { builder.shuffle(seed) } else { builder };
-    builder.build(BucketedDataset::new(Arc::new(items), plan))
 }
 
 /// Predicted class of every example, in order.
@@ -174,10 +139,6 @@ pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[Classificatio
 fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
     classification_scores(&predict(model, items, 256, device), &gold, classes)
-}
-
-fn write(path: &Path, text: String) -> Result<(), RunError> {
-    std::fs::write(path, text).map_err(|e| RunError::Other(format!("{}: cannot write: {e}", path.display())))
 }
 
 /// Trains a sequence classifier and writes its artifacts:
@@ -229,8 +190,8 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     println!("model: {} parameters", net.num_params());
     let training = SupervisedTraining::new(
         artifacts,
-        loader::<B>(train_items, config.batch_size, config.seed, true),
-        loader::<B::InnerBackend>(valid_items.clone(), config.batch_size, config.seed, false),
+        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), config.batch_size, config.seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), config.batch_size, config.seed, false),
     )
     .metrics((AccuracyMetric::new(), LossMetric::new()))
     .with_application_logger(None)

@@ -4,7 +4,10 @@
 //! learner built on burn-train ([`classifier`]), metrics ([`metrics`]), a plain per-epoch
 //! renderer for logs and CI ([`render`]) and the artifacts folder.
 
+pub mod artifacts;
 pub mod backend;
 pub mod classifier;
+pub mod entity;
 pub mod metrics;
 pub mod render;
+pub mod tagger;

@@ -57,6 +57,9 @@ pub struct TaggingBatch<B: Backend> {
     /// Tag ids `[batch, seq]`; padded positions hold the padding tag 0
     /// ([`PAD_TAG`](crate::labels::PAD_TAG)), which loss and metrics must ignore.
     pub tags: Tensor<B, 2, Int>,
+    /// Indices of the real positions in the flattened `[batch · seq]` layout, in order:
+    /// `select` them from flattened logits and tags to leave padding out of loss and metrics.
+    pub positions: Tensor<B, 1, Int>,
 }
 
 /// Right-pads id sequences to the longest (at least 1) and returns `[batch, seq]` as a tensor.
@@ -108,9 +111,13 @@ impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
     fn batch(&self, items: Vec<TaggingItem>, device: &B::Device) -> TaggingBatch<B> {
         let rows = |f: &dyn Fn(&TaggingItem) -> &[usize]| pad_ids::<B>(&items.iter().map(f).collect::<Vec<_>>(), device);
         let n_features = items.first().map_or(0, |i| i.features.len());
-        let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
-        let (lengths, mask) = lengths_and_mask(&lengths, device);
+        let lens: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+        let seq = lens.iter().copied().max().unwrap_or(0).max(1);
+        let positions: Vec<i64> = lens.iter().enumerate().flat_map(|(b, &l)| (0..l).map(move |t| (b * seq + t) as i64)).collect();
+        let count = positions.len();
+        let (lengths, mask) = lengths_and_mask(&lens, device);
         TaggingBatch {
+            positions: Tensor::from_data(TensorData::new(positions, [count]), device),
             tokens: rows(&|i| &i.ids),
             features: (0..n_features).map(|k| rows(&|i| &i.features[k])).collect(),
             lengths,

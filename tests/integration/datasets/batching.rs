@@ -36,6 +36,7 @@ fn tagging_batch_pads_tags_and_features_with_zero() {
     assert_eq!(ints(b.tags), [3, 1, 0, 2, 2, 1]);
     assert_eq!(ints(b.features[0].clone()), [2, 1, 0, 3, 1, 6]);
     assert_eq!(ints(b.lengths), [2, 3]);
+    assert_eq!(ints(b.positions), [0, 1, 3, 4, 5]);
 }
 
 #[test]

@@ -1,4 +1,6 @@
 //! Tests of `seqlab-training`.
 
 mod classifier;
+mod entity;
 mod metrics;
+mod tagger;
