@@ -10,7 +10,7 @@ use burn::optim::AdamConfig;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn::train::{ClassificationOutput, Learner, SupervisedTraining};
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::text::{Vocab, VocabConfig};
@@ -38,24 +38,7 @@ impl<B: Backend> Classifier<B> {
     }
 }
 
-impl<B: AutodiffBackend> TrainStep for Classifier<B> {
-    type Input = ClassificationBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: ClassificationBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
-        let output = self.forward_classification(batch);
-        TrainOutput::new(self, output.loss.backward(), output)
-    }
-}
-
-impl<B: Backend> InferenceStep for Classifier<B> {
-    type Input = ClassificationBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: ClassificationBatch<B>) -> ClassificationOutput<B> {
-        self.forward_classification(batch)
-    }
-}
+crate::steps::supervised_steps!(Classifier, ClassificationBatch, forward_classification);
 
 /// Everything a classifier training run needs; serialised to `run.json` in the artifacts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

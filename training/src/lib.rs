@@ -10,4 +10,5 @@ pub mod classifier;
 pub mod entity;
 pub mod metrics;
 pub mod render;
+mod steps;
 pub mod tagger;

@@ -12,7 +12,7 @@ use burn::optim::AdamConfig;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep};
+use burn::train::{ClassificationOutput, Learner, SupervisedTraining};
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
@@ -46,24 +46,7 @@ impl<B: Backend> Tagger<B> {
     }
 }
 
-impl<B: AutodiffBackend> TrainStep for Tagger<B> {
-    type Input = TaggingBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: TaggingBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
-        let output = self.forward_tagging(batch);
-        TrainOutput::new(self, output.loss.backward(), output)
-    }
-}
-
-impl<B: Backend> InferenceStep for Tagger<B> {
-    type Input = TaggingBatch<B>;
-    type Output = ClassificationOutput<B>;
-
-    fn step(&self, batch: TaggingBatch<B>) -> ClassificationOutput<B> {
-        self.forward_tagging(batch)
-    }
-}
+crate::steps::supervised_steps!(Tagger, TaggingBatch, forward_tagging);
 
 /// Everything a tagger training run needs; serialised to `run.json` in the artifacts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

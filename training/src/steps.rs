@@ -1,0 +1,31 @@
+//! The training and inference steps burn-train calls, the same for both tasks: each model
+//! wrapper has a `forward_*` that returns a [`ClassificationOutput`] (for the tagger, over its
+//! real tokens), and this macro turns it into `TrainStep` (forward, backward) and
+//! `InferenceStep` (forward).
+
+/// Implements `TrainStep` and `InferenceStep` for `$model<B>` taking `$batch<B>` through
+/// `$model::$forward`.
+macro_rules! supervised_steps {
+    ($model:ident, $batch:ident, $forward:ident) => {
+        impl<B: burn::tensor::backend::AutodiffBackend> burn::train::TrainStep for $model<B> {
+            type Input = $batch<B>;
+            type Output = burn::train::ClassificationOutput<B>;
+
+            fn step(&self, batch: $batch<B>) -> burn::train::TrainOutput<burn::train::ClassificationOutput<B>> {
+                let output = self.$forward(batch);
+                burn::train::TrainOutput::new(self, output.loss.backward(), output)
+            }
+        }
+
+        impl<B: burn::tensor::backend::Backend> burn::train::InferenceStep for $model<B> {
+            type Input = $batch<B>;
+            type Output = burn::train::ClassificationOutput<B>;
+
+            fn step(&self, batch: $batch<B>) -> burn::train::ClassificationOutput<B> {
+                self.$forward(batch)
+            }
+        }
+    };
+}
+
+pub(crate) use supervised_steps;
