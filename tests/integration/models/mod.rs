@@ -1,8 +1,12 @@
 //! Tests of `seqlab-models`.
 
 mod activations;
+// Float64 finite differences and the README example name NdArray directly.
+#[cfg(feature = "ndarray")]
 mod gradcheck;
 mod heads;
 mod import;
 mod padding;
 mod parity;
+#[cfg(feature = "ndarray")]
+mod readme;
