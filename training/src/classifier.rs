@@ -13,7 +13,8 @@ use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{ClassificationOutput, Learner, SupervisedTraining};
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
-use seqlab_datasets::text::{Vocab, VocabConfig};
+use seqlab_datasets::corpus::tokenizer_for;
+use seqlab_datasets::text::{Tokenizer, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
@@ -75,6 +76,9 @@ pub struct ClassifierRunConfig {
     pub artifacts: PathBuf,
     /// Use burn-train's terminal dashboard (when stdout is a terminal).
     pub tui: bool,
+    /// How texts were tokenised (resolved from the training file's format; `predict` uses it).
+    #[serde(default)]
+    pub tokenizer: Option<Tokenizer>,
 }
 
 /// What a run produced.
@@ -89,18 +93,19 @@ pub struct ClassifierReport {
 }
 
 /// Labelled texts of one split, tokenised.
-struct Split {
-    examples: Vec<seqlab_datasets::sentiment::TextExample>,
-    tokens: Vec<Vec<String>>,
+pub(crate) struct Split {
+    pub(crate) examples: Vec<seqlab_datasets::sentiment::TextExample>,
+    pub(crate) tokens: Vec<Vec<String>>,
+    pub(crate) format: Format,
 }
 
-fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
+pub(crate) fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
     let read = read_corpus(path, &ReadOptions { format, ..Default::default() })?;
     if let Some(why) = &read.inferred {
         eprintln!("{path}: format {} ({why})", read.format.name());
     }
     match read.corpus {
-        Corpus::Sentiment { file, tokens } => Ok(Split { examples: file.examples, tokens }),
+        Corpus::Sentiment { file, tokens } => Ok(Split { examples: file.examples, tokens, format: read.format }),
         Corpus::Tagged(_) => Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts"))),
     }
 }
@@ -119,7 +124,7 @@ pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[Classificatio
         .collect()
 }
 
-fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
+pub(crate) fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
     classification_scores(&predict(model, items, 256, device), &gold, classes)
 }
@@ -163,7 +168,8 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     std::fs::create_dir_all(&config.artifacts)
         .map_err(|e| RunError::Other(format!("{}: cannot create: {e}", config.artifacts.display())))?;
     let artifacts = &config.artifacts;
-    write(&artifacts.join("run.json"), serde_json::to_string_pretty(config).unwrap())?;
+    let resolved = ClassifierRunConfig { tokenizer: Some(tokenizer_for(train.format)), ..config.clone() };
+    write(&artifacts.join("run.json"), serde_json::to_string_pretty(&resolved).unwrap())?;
     model_config.save(artifacts.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
     vocab.save(artifacts.join("vocab.json"))?;
     labels.save(artifacts.join("labels.json"))?;

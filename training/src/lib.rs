@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod backend;
 pub mod classifier;
 pub mod entity;
+pub mod inference;
 pub mod metrics;
 pub mod render;
 mod steps;

@@ -119,7 +119,7 @@ pub struct TaggerReport {
     pub train_seconds: f64,
 }
 
-fn read_tagged(path: &str, tag_column: Option<usize>) -> Result<ConllFile, RunError> {
+pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>) -> Result<ConllFile, RunError> {
     let read = read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, ..Default::default() })?;
     match read.corpus {
         Corpus::Tagged(file) => Ok(file),
@@ -141,7 +141,7 @@ fn tag_map(types: &[String], scheme: TagScheme) -> LabelMap {
 }
 
 /// Sentences with their tags converted to `scheme`.
-fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
+pub(crate) fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
     file.sentences.iter().map(|s| Sentence { tags: convert(&s.tags, scheme), ..s.clone() }).collect()
 }
 
@@ -160,7 +160,7 @@ pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], 
         .collect()
 }
 
-fn score<B: Backend>(
+pub(crate) fn score<B: Backend>(
     model: &TokenClassifier<B>,
     items: &[TaggingItem],
     gold: &ConllFile,
@@ -232,7 +232,8 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
     std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
-    write(&artifacts.join("run.json"), serde_json::to_string_pretty(config).unwrap())?;
+    let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), ..config.clone() };
+    write(&artifacts.join("run.json"), serde_json::to_string_pretty(&resolved).unwrap())?;
     model_config.save(artifacts.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
     vocab.save(artifacts.join("vocab.json"))?;
     tags.save(artifacts.join("tags.json"))?;

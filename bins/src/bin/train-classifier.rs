@@ -114,6 +114,7 @@ fn main() -> ExitCode {
         seed: args.seed,
         artifacts: args.artifacts,
         tui: !args.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        tokenizer: None,
     };
     let device = backend::Device::default();
     println!("backend: {} ({device:?})", backend::name());

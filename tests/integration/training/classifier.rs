@@ -11,6 +11,8 @@ use seqlab_models::{Pooling, SequenceClassifierConfig};
 use seqlab_training::classifier::{predict, train_classifier, ClassifierReport, ClassifierRunConfig};
 use seqlab_training::metrics::classification_scores;
 
+use seqlab_training::inference::{evaluate, load, predict_labels, Evaluation, Loaded};
+
 use crate::common::*;
 
 #[test]
@@ -33,6 +35,7 @@ fn train_save_and_reload_reproduces_the_metrics() {
         seed: 7,
         artifacts: dir.clone(),
         tui: false,
+        tokenizer: None,
     };
     let device = Default::default();
     let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
@@ -65,5 +68,16 @@ fn train_save_and_reload_reproduces_the_metrics() {
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
     let again = classification_scores(&predict(&model, &items, 100, &device), &gold, labels.len());
     assert_eq!(again, test, "evaluating the saved model reproduces metrics.json");
+
+    // The `evaluate` and `predict` paths agree with it.
+    let loaded = load::<TestBackend>(&dir, &device).unwrap();
+    assert_eq!(evaluate(&loaded, "embedded:sentiment/test", &device).unwrap(), Evaluation::Classifier(test));
+    let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
+    let texts: Vec<String> = file.examples.iter().take(40).map(|e| e.text.clone()).collect();
+    let labels: Vec<String> = predict_labels(c, &texts, &device).into_iter().map(|p| p.label).collect();
+    let expected: Vec<String> = predict(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
+    assert_eq!(labels, expected, "predict gives the labels evaluation scores");
+    let err = evaluate(&loaded, "embedded:ner/test", &device).err().unwrap().to_string();
+    assert!(err.contains("embedded:ner/test"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }

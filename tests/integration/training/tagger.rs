@@ -12,6 +12,8 @@ use seqlab_models::TokenClassifierConfig;
 use seqlab_training::entity::{entity_scores, EntityMode};
 use seqlab_training::tagger::{tag_items, train_tagger, TaggerReport, TaggerRunConfig};
 
+use seqlab_training::inference::{evaluate, load, predict_tags, Evaluation, Loaded};
+
 use crate::common::*;
 
 #[test]
@@ -66,5 +68,14 @@ fn train_save_and_rescore_the_tagger() {
     let gold_tags: Vec<Vec<String>> = gold.sentences.iter().map(|s| s.tags.clone()).collect();
     let again = entity_scores(&gold_tags, &predicted, EntityMode::Default);
     assert_eq!((again.precision, again.recall, again.f1), (test.precision, test.recall, test.f1));
+
+    // `evaluate` and `predict` from the folder agree with the saved metrics.
+    let loaded = load::<TestBackend>(&dir, &device).unwrap();
+    assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(test));
+    let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
+    let sentence: String = gold.sentences[0].tokens.join(" ");
+    let p = predict_tags(t, &[sentence], &device).remove(0);
+    assert_eq!(p.tags, predicted[0], "predict gives the tags evaluation scores");
+    assert_eq!(p.entities, seqlab_datasets::ner::spans(&predicted[0]));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,0 +1,53 @@
+//! `evaluate`: scores a saved model (an artifacts folder of `train-classifier` or
+//! `train-tagger`) on any file in its training format.
+#![recursion_limit = "256"]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use seqlab_training::backend::{self, Inner};
+use seqlab_training::inference::{evaluate, load, Evaluation};
+
+/// Evaluate a trained model on a file: accuracy and macro-F1 for a classifier; entity-level
+/// precision, recall and F1 (per type, strict F1, token accuracy) for a tagger.
+#[derive(Parser, Debug)]
+#[command(name = "evaluate", version)]
+struct Args {
+    /// The artifacts folder of a training run.
+    #[arg(long)]
+    artifacts: PathBuf,
+    /// The file to score (or an embedded corpus such as embedded:ner/test).
+    #[arg(long)]
+    test: String,
+    /// Print JSON (the same keys as metrics.json).
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let device = backend::Device::default();
+    let result = load::<Inner>(&args.artifacts, &device).and_then(|loaded| evaluate(&loaded, &args.test, &device));
+    match result {
+        Ok(evaluation) if args.json => {
+            println!("{}", serde_json::to_string_pretty(&evaluation).unwrap());
+            ExitCode::SUCCESS
+        }
+        Ok(Evaluation::Classifier(s)) => {
+            println!("accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
+            ExitCode::SUCCESS
+        }
+        Ok(Evaluation::Tagger(s)) => {
+            println!("entity P {:.4}  R {:.4}  F1 {:.4}  (strict F1 {:.4}, token accuracy {:.4})", s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy);
+            for (kind, p) in &s.per_type {
+                println!("  {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}", p.precision, p.recall, p.f1, p.support);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `predict`: labels (with probabilities) or tags and entity spans for new text, from a saved
+//! model's artifacts folder.
+#![recursion_limit = "256"]
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use seqlab_training::backend::{self, Inner};
+use seqlab_training::inference::{load, predict_labels, predict_tags, Loaded};
+
+/// Predict with a trained model. Texts come from the arguments, or from stdin (one per line).
+/// A classifier prints the label and the probability of every label; a tagger prints each
+/// token with its tag, then the entities.
+#[derive(Parser, Debug)]
+#[command(name = "predict", version)]
+struct Args {
+    /// The artifacts folder of a training run.
+    #[arg(long)]
+    artifacts: PathBuf,
+    /// One JSON object per text instead of text output.
+    #[arg(long)]
+    json: bool,
+    /// Texts (sentences for a tagger: tokens separated by spaces) [default: stdin, one per line].
+    texts: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let device = backend::Device::default();
+    let loaded = match load::<Inner>(&args.artifacts, &device) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let texts: Vec<String> = if args.texts.is_empty() {
+        std::io::stdin().lock().lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).collect()
+    } else {
+        args.texts
+    };
+    let mut out = String::new();
+    match &loaded {
+        Loaded::Classifier(c) => {
+            for p in predict_labels(c, &texts, &device) {
+                if args.json {
+                    out += &format!("{}\n", serde_json::to_string(&p).unwrap());
+                } else {
+                    let probs: Vec<String> = p.probabilities.iter().map(|(l, v)| format!("{l} {v:.3}")).collect();
+                    out += &format!("{}\t({})\t{}\n", p.label, probs.join(", "), p.tokens.join(" "));
+                }
+            }
+        }
+        Loaded::Tagger(t) => {
+            for p in predict_tags(t, &texts, &device) {
+                if args.json {
+                    out += &format!("{}\n", serde_json::to_string(&p).unwrap());
+                } else {
+                    let tagged: Vec<String> = p.tokens.iter().zip(&p.tags).map(|(w, t)| format!("{w}/{t}")).collect();
+                    let entities: Vec<String> =
+                        p.entities.iter().map(|s| format!("{} [{}]", p.tokens[s.start..s.end].join(" "), s.label)).collect();
+                    out += &format!("{}\n  entities: {}\n", tagged.join(" "), if entities.is_empty() { "none".into() } else { entities.join("; ") });
+                }
+            }
+        }
+    }
+    // A closed pipe (`| head`) ends the output quietly.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    ExitCode::SUCCESS
+}
