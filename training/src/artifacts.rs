@@ -63,3 +63,51 @@ where
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
     builder.build(BucketedDataset::new(Arc::new(items), plan))
 }
+
+/// Trains `model` with burn-train for `epochs` (Adam at `learning_rate`), logging loss and
+/// accuracy on both splits through the dashboard (`tui`) or the plain per-epoch renderer, and
+/// returns the last epoch's model on the inference backend with the training wall time.
+pub fn fit<B, M, I>(
+    artifacts: &Path,
+    model: M,
+    train: Arc<dyn DataLoader<B, I>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
+    epochs: usize,
+    learning_rate: f64,
+    tui: bool,
+) -> (M::InnerModule, f64)
+where
+    B: burn::tensor::backend::AutodiffBackend,
+    I: InnerBatch<B> + Send + 'static,
+    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+        + burn::module::AutodiffModule<B>
+        + std::fmt::Display
+        + 'static,
+    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+{
+    use burn::train::metric::{AccuracyMetric, LossMetric};
+    let training = burn::train::SupervisedTraining::new(artifacts, train, valid)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .with_application_logger(None)
+        .num_epochs(epochs);
+    let training = if tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
+    let started = std::time::Instant::now();
+    let result = training.launch(burn::train::Learner::new(model, burn::optim::AdamConfig::new().init(), learning_rate));
+    drop(result.renderer); // gives the terminal back before the summary
+    (result.model, started.elapsed().as_secs_f64())
+}
+
+/// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
+/// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.
+pub trait InnerBatch<B: burn::tensor::backend::AutodiffBackend> {
+    /// The same batch on `B::InnerBackend`.
+    type InnerBatch: Send + 'static;
+}
+
+impl<B: burn::tensor::backend::AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::ClassificationBatch<B> {
+    type InnerBatch = seqlab_datasets::batch::ClassificationBatch<B::InnerBackend>;
+}
+
+impl<B: burn::tensor::backend::AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::TaggingBatch<B> {
+    type InnerBatch = seqlab_datasets::batch::TaggingBatch<B::InnerBackend>;
+}

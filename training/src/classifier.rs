@@ -6,11 +6,9 @@ use std::path::PathBuf;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::AdamConfig;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{ClassificationOutput, Learner, SupervisedTraining};
+use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::corpus::tokenizer_for;
@@ -19,9 +17,8 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, write, RunError};
+use crate::artifacts::{bucketed_loader, fit, write, RunError};
 use crate::metrics::{classification_scores, ClassificationScores};
-use crate::render::PlainRenderer;
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
 #[derive(Module, Debug)]
@@ -177,22 +174,18 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     B::seed(device, config.seed);
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
-    let training = SupervisedTraining::new(
+    let length = |i: &ClassificationItem| i.ids.len();
+    let (trained, train_seconds) = fit(
         artifacts,
-        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), config.batch_size, config.seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), config.batch_size, config.seed, false),
-    )
-    .metrics((AccuracyMetric::new(), LossMetric::new()))
-    .with_application_logger(None)
-    .num_epochs(config.epochs);
-    let training = if config.tui { training } else { training.renderer(PlainRenderer::default()) };
-    let started = std::time::Instant::now();
-    let result = training.launch(Learner::new(Classifier { net }, AdamConfig::new().init(), config.learning_rate));
-    drop(result.renderer); // gives the terminal back before the summary
-    let train_seconds = started.elapsed().as_secs_f64();
-
+        Classifier { net },
+        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, length, config.batch_size, config.seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, length, config.batch_size, config.seed, false),
+        config.epochs,
+        config.learning_rate,
+        config.tui,
+    );
     // The learner returns the last epoch's model on the inference backend.
-    let model = result.model.net;
+    let model = trained.net;
     let report = ClassifierReport {
         valid: scores(&model, &valid_items, labels.len(), device),
         test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),

@@ -8,11 +8,9 @@ use burn::config::Config;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::AdamConfig;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{ClassificationOutput, Learner, SupervisedTraining};
+use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
@@ -21,9 +19,8 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, write, RunError};
+use crate::artifacts::{bucketed_loader, fit, write, RunError};
 use crate::entity::{entity_scores, EntityMode};
-use crate::render::PlainRenderer;
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
 /// tokens: the flattened logits and tags are `select`ed at the batch's real positions, so the
@@ -242,21 +239,16 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
     let length = |i: &TaggingItem| i.ids.len();
-    let training = SupervisedTraining::new(
+    let (trained, train_seconds) = fit(
         artifacts,
+        Tagger { net },
         bucketed_loader::<B, _, _, _>(train_items, TaggingBatcher, length, config.batch_size, config.seed, true),
         bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, config.batch_size, config.seed, false),
-    )
-    .metrics((AccuracyMetric::new(), LossMetric::new()))
-    .with_application_logger(None)
-    .num_epochs(config.epochs);
-    let training = if config.tui { training } else { training.renderer(PlainRenderer::default()) };
-    let started = std::time::Instant::now();
-    let result = training.launch(Learner::new(Tagger { net }, AdamConfig::new().init(), config.learning_rate));
-    drop(result.renderer);
-    let train_seconds = started.elapsed().as_secs_f64();
-
-    let model = result.model.net;
+        config.epochs,
+        config.learning_rate,
+        config.tui,
+    );
+    let model = trained.net;
     let report = TaggerReport {
         file_scheme,
         valid: score(&model, &valid_items, &valid, &tags, file_scheme, device),
