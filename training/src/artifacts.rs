@@ -36,6 +36,38 @@ impl From<DataError> for RunError {
     }
 }
 
+/// The recorder of `model.mpk`: named MessagePack at full precision.
+pub fn weights_recorder() -> burn::record::NamedMpkFileRecorder<burn::record::FullPrecisionSettings> {
+    burn::record::NamedMpkFileRecorder::new()
+}
+
+/// Creates the artifacts folder and writes what a trained model is rebuilt from:
+/// `run.json`, `model.json`, `vocab.json` and the label map as `labels_file`.
+pub fn write_setup(
+    dir: &Path,
+    run: &impl serde::Serialize,
+    model: &impl burn::config::Config,
+    vocab: &seqlab_datasets::text::Vocab,
+    labels: &seqlab_datasets::LabelMap,
+    labels_file: &str,
+) -> Result<(), RunError> {
+    std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    write(&dir.join("run.json"), serde_json::to_string_pretty(run).unwrap())?;
+    model.save(dir.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
+    vocab.save(dir.join("vocab.json"))?;
+    labels.save(dir.join(labels_file))?;
+    Ok(())
+}
+
+/// Writes the trained weights (`model.mpk`) and the scores (`metrics.json`).
+pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: &M, report: &impl serde::Serialize) -> Result<(), RunError> {
+    model
+        .clone()
+        .save_file(dir.join("model"), &weights_recorder())
+        .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
+    write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())
+}
+
 /// Writes a text file of the artifacts.
 pub fn write(path: &Path, text: String) -> Result<(), RunError> {
     std::fs::write(path, text).map_err(|e| RunError::Other(format!("{}: cannot write: {e}", path.display())))

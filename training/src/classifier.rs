@@ -3,10 +3,8 @@
 
 use std::path::PathBuf;
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
@@ -17,7 +15,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write, RunError};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError};
 use crate::metrics::{classification_scores, ClassificationScores};
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
@@ -162,14 +160,9 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         .with_pooling(config.pooling)
         .with_ffn_hidden(config.ffn_hidden.clone())
         .with_dropout(config.dropout);
-    std::fs::create_dir_all(&config.artifacts)
-        .map_err(|e| RunError::Other(format!("{}: cannot create: {e}", config.artifacts.display())))?;
     let artifacts = &config.artifacts;
     let resolved = ClassifierRunConfig { tokenizer: Some(tokenizer_for(train.format)), ..config.clone() };
-    write(&artifacts.join("run.json"), serde_json::to_string_pretty(&resolved).unwrap())?;
-    model_config.save(artifacts.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
-    vocab.save(artifacts.join("vocab.json"))?;
-    labels.save(artifacts.join("labels.json"))?;
+    write_setup(artifacts, &resolved, &model_config, &vocab, &labels, "labels.json")?;
 
     B::seed(device, config.seed);
     let net = model_config.init::<B>(device);
@@ -191,10 +184,6 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),
         train_seconds,
     };
-    model
-        .clone()
-        .save_file(artifacts.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new())
-        .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
-    write(&artifacts.join("metrics.json"), serde_json::to_string_pretty(&report).unwrap())?;
+    write_results(artifacts, &model, &report)?;
     Ok(report)
 }

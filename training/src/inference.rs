@@ -7,7 +7,6 @@ use std::path::Path;
 use burn::config::Config;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingItem};
@@ -17,7 +16,7 @@ use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
 use seqlab_datasets::{Format, LabelMap};
 use seqlab_models::{SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::RunError;
+use crate::artifacts::{weights_recorder, RunError};
 use crate::classifier::{read_split, scores, ClassifierRunConfig};
 use crate::metrics::ClassificationScores;
 use crate::tagger::{in_scheme, read_tagged, score, tag_items, TaggerRunConfig, TaggerScores};
@@ -28,7 +27,7 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError>
 }
 
 fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Device) -> Result<M, RunError> {
-    model.load_file(dir.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device).map_err(|e| {
+    model.load_file(dir.join("model"), &weights_recorder(), device).map_err(|e| {
         RunError::Other(format!("{}: the weights do not fit model.json/vocab.json (different run?): {e}", dir.join("model.mpk").display()))
     })
 }

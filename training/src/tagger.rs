@@ -4,11 +4,9 @@
 
 use std::path::PathBuf;
 
-use burn::config::Config;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
@@ -19,7 +17,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write, RunError};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError};
 use crate::entity::{entity_scores, EntityMode};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
@@ -228,12 +226,8 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_encoder(config.encoder.clone())
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
-    std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
     let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), ..config.clone() };
-    write(&artifacts.join("run.json"), serde_json::to_string_pretty(&resolved).unwrap())?;
-    model_config.save(artifacts.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
-    vocab.save(artifacts.join("vocab.json"))?;
-    tags.save(artifacts.join("tags.json"))?;
+    write_setup(artifacts, &resolved, &model_config, &vocab, &tags, "tags.json")?;
 
     B::seed(device, config.seed);
     let net = model_config.init::<B>(device);
@@ -258,10 +252,6 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         },
         train_seconds,
     };
-    model
-        .clone()
-        .save_file(artifacts.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new())
-        .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
-    write(&artifacts.join("metrics.json"), serde_json::to_string_pretty(&report).unwrap())?;
+    write_results(artifacts, &model, &report)?;
     Ok(report)
 }
