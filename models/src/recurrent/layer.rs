@@ -185,6 +185,40 @@ impl<B: Backend> Recurrent<B> {
         lengths: Option<Tensor<B, 1, Int>>,
         state: Option<RecurrentState<B>>,
     ) -> RecurrentOutput<B> {
+        self.forward_inner(input, lengths, state, None)
+    }
+
+    /// Runs a one-layer, one-direction stack with a *probe* added to the hidden state after
+    /// every step: `h_t ← h_t + probes[t]`, where the result feeds step `t + 1` and the output.
+    ///
+    /// With zero probes the outputs equal [`Recurrent::forward`]'s; on an autodiff backend the
+    /// gradient of a loss with respect to `probes[t]` is then `∂L/∂h_t`, the BPTT signal that
+    /// reaches step `t` through every later step. This is how `grad-flow` measures vanishing
+    /// gradients.
+    ///
+    /// - `input`: `[batch, seq, d_input]`.
+    /// - `probes`: `seq` tensors `[batch, hidden]`.
+    ///
+    /// # Panics
+    /// If the stack has more than one layer or is bidirectional, or `probes.len() != seq`.
+    pub fn forward_probed(&self, input: Tensor<B, 3>, probes: &[Tensor<B, 2>]) -> RecurrentOutput<B> {
+        assert!(
+            self.num_layers == 1 && !self.bidirectional,
+            "forward_probed: one layer, one direction (got {} layers, bidirectional {})",
+            self.num_layers,
+            self.bidirectional
+        );
+        assert_eq!(probes.len(), input.dims()[1], "forward_probed: one probe per step");
+        self.forward_inner(input, None, None, Some(probes))
+    }
+
+    fn forward_inner(
+        &self,
+        input: Tensor<B, 3>,
+        lengths: Option<Tensor<B, 1, Int>>,
+        state: Option<RecurrentState<B>>,
+        probes: Option<&[Tensor<B, 2>]>,
+    ) -> RecurrentOutput<B> {
         let [batch, seq, _] = input.dims();
         let device = input.device();
         let dtype = input.dtype();
@@ -225,6 +259,7 @@ impl<B: Backend> Recurrent<B> {
                         masks.as_deref(),
                         initial(index),
                         d == 1,
+                        probes,
                     );
                     finals.push(last);
                     out
@@ -242,7 +277,8 @@ impl<B: Backend> Recurrent<B> {
     }
 
     /// One layer in one direction over time-major input `[seq, batch, d_in]`; returns the
-    /// outputs `[seq, batch, hidden]` (zero at padding) and the final state.
+    /// outputs `[seq, batch, hidden]` (zero at padding) and the final state. `probes[t]`, when
+    /// given, is added to the new hidden state of step `t`.
     fn run_direction(
         &self,
         weights: &RecurrentWeights<B>,
@@ -250,24 +286,30 @@ impl<B: Backend> Recurrent<B> {
         masks: Option<&[Tensor<B, 2>]>,
         initial: CellState<B>,
         reverse: bool,
+        probes: Option<&[Tensor<B, 2>]>,
     ) -> (Tensor<B, 3>, CellState<B>) {
-        let [seq, batch, _] = input.dims();
+        let seq = input.dims()[0];
         let width = self.cell.gates() * self.d_hidden;
         // Hoisted: the input projection of every step in one matmul.
         let input_proj = linear(input, weights.weight_ih.val(), weights.bias_ih.as_ref().map(|b| b.val()));
         let weight_hh = weights.weight_hh.val();
         let bias_hh = weights.bias_hh.as_ref().map(|b| b.val().reshape([1, width]));
 
+        let mut steps_proj: Vec<Option<Tensor<B, 2>>> = split_steps(input_proj).into_iter().map(Some).collect();
+
         let mut state = initial;
         let mut outputs: Vec<Option<Tensor<B, 2>>> = vec![None; seq];
         for step in 0..seq {
             let t = if reverse { seq - 1 - step } else { step };
-            let x_t = input_proj.clone().slice([t..t + 1]).reshape([batch, width]);
+            let x_t = steps_proj[t].take().expect("each step's projection is used once");
             let mut h_t = state.hidden.clone().matmul(weight_hh.clone());
             if let Some(b) = &bias_hh {
                 h_t = h_t + b.clone();
             }
-            let next = self.cell.step(x_t, h_t, &state);
+            let mut next = self.cell.step(x_t, h_t, &state);
+            if let Some(probes) = probes {
+                next.hidden = next.hidden + probes[t].clone();
+            }
             outputs[t] = Some(match masks {
                 None => {
                     state = next;
@@ -283,4 +325,22 @@ impl<B: Backend> Recurrent<B> {
         let outputs = outputs.into_iter().map(|o| o.expect("every step ran")).collect();
         (Tensor::stack(outputs, 0), state)
     }
+}
+
+/// Splits time-major `[seq, batch, width]` into `seq` tensors `[batch, width]` by halving
+/// recursively.
+///
+/// Why not `seq` slices: on an autodiff backend, Burn 0.21's slice backward writes its gradient
+/// into a zero tensor of the *whole* input's shape, and the input's gradient is the sum of those
+/// tensors, so `seq` slices cost O(seq²) memory traffic in the backward pass. Halving costs
+/// O(seq · log seq) and the same number of slices on other backends (where slices are views).
+fn split_steps<B: Backend>(input: Tensor<B, 3>) -> Vec<Tensor<B, 2>> {
+    let [seq, batch, width] = input.dims();
+    if seq == 1 {
+        return vec![input.reshape([batch, width])];
+    }
+    let half = seq / 2;
+    let mut steps = split_steps(input.clone().slice([0..half]));
+    steps.extend(split_steps(input.slice([half..seq])));
+    steps
 }
