@@ -12,6 +12,7 @@
 //! - [`batch`]: Burn batchers, length bucketing, truncation.
 //! - [`encode`]: examples to ids.
 //! - [`embedded`]: the synthetic default corpora.
+//! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.
 //! - [`stats`]: corpus statistics (`dataset-stats`).
 //!
 //! Every error is a [`DataError`] naming the file and, where there is one, the line.
@@ -23,6 +24,7 @@ pub mod encode;
 pub mod error;
 pub mod format;
 pub mod labels;
+pub mod longdep;
 pub mod ner;
 pub mod sentiment;
 pub mod stats;

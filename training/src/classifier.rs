@@ -15,7 +15,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig};
 use crate::metrics::{classification_scores, ClassificationScores};
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
@@ -59,18 +59,10 @@ pub struct ClassifierRunConfig {
     pub dropout: f64,
     /// Tokens seen fewer times in training become `<unk>`.
     pub min_freq: usize,
-    /// Epochs.
-    pub epochs: usize,
-    /// Examples per batch.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Seed of initialisation, shuffling and dropout.
-    pub seed: u64,
+    /// The learner: epochs, batch size, optimiser and schedule, selection, patience, seed.
+    pub training: TrainingConfig,
     /// Where the model, vocabulary, labels and metrics go.
     pub artifacts: PathBuf,
-    /// Use burn-train's terminal dashboard (when stdout is a terminal).
-    pub tui: bool,
     /// How texts were tokenised (resolved from the training file's format; `predict` uses it).
     #[serde(default)]
     pub tokenizer: Option<Tokenizer>,
@@ -83,8 +75,17 @@ pub struct ClassifierReport {
     pub valid: ClassificationScores,
     /// Scores on the test split, if one was given.
     pub test: Option<ClassificationScores>,
-    /// Wall time of training, in seconds.
+    /// Wall time of training, in seconds (all epochs, resumed ones included).
     pub train_seconds: f64,
+    /// The epoch whose weights were kept (best by the selection metric).
+    #[serde(default)]
+    pub best_epoch: usize,
+    /// Epochs completed.
+    #[serde(default)]
+    pub epochs_completed: usize,
+    /// Why training stopped early (NaN loss, patience), if it did.
+    #[serde(default)]
+    pub stopped: Option<String>,
 }
 
 /// Labelled texts of one split, tokenised.
@@ -162,27 +163,31 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
     let resolved = ClassifierRunConfig { tokenizer: Some(tokenizer_for(train.format)), ..config.clone() };
-    write_setup(artifacts, &resolved, &model_config, &vocab, &labels, "labels.json")?;
+    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, "labels.json")?;
 
-    B::seed(device, config.seed);
+    let t = &config.training;
+    B::seed(device, t.seed);
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
     let length = |i: &ClassificationItem| i.ids.len();
-    let (trained, train_seconds) = fit(
-        artifacts,
+    let options = t.fit_options(artifacts, train_items.len())?;
+    let fitted = fit(
         Classifier { net },
-        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, length, config.batch_size, config.seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, length, config.batch_size, config.seed, false),
-        config.epochs,
-        config.learning_rate,
-        config.tui,
-    );
+        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, length, t.batch_size, t.seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, length, t.batch_size, t.seed, false),
+        &options,
+    )?;
+    let train_seconds = fitted.progress.seconds;
     // The learner returns the last epoch's model on the inference backend.
-    let model = trained.net;
+    // The best epoch's model by the selection metric.
+    let model = fitted.model.net;
     let report = ClassifierReport {
         valid: scores(&model, &valid_items, labels.len(), device),
         test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),
         train_seconds,
+        best_epoch: fitted.progress.best_epoch,
+        epochs_completed: fitted.progress.last_epoch,
+        stopped: fitted.progress.stopped.clone(),
     };
     write_results(artifacts, &model, &report)?;
     Ok(report)

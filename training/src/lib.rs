@@ -6,10 +6,13 @@
 
 pub mod artifacts;
 pub mod backend;
+pub mod checkpoint;
 pub mod classifier;
 pub mod entity;
+pub mod gradflow;
 pub mod inference;
 pub mod metrics;
+pub mod optim;
 pub mod render;
 mod steps;
 pub mod tagger;

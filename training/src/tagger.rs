@@ -17,7 +17,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig};
 use crate::entity::{entity_scores, EntityMode};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
@@ -70,18 +70,10 @@ pub struct TaggerRunConfig {
     pub min_freq: usize,
     /// Dropout on embeddings and encoder outputs.
     pub dropout: f64,
-    /// Epochs.
-    pub epochs: usize,
-    /// Sentences per batch.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Seed.
-    pub seed: u64,
+    /// The learner: epochs, batch size, optimiser and schedule, selection, patience, seed.
+    pub training: TrainingConfig,
     /// Artifacts folder.
     pub artifacts: PathBuf,
-    /// burn-train's terminal dashboard.
-    pub tui: bool,
 }
 
 /// Entity scores (default mode and strict) and token accuracy of one split.
@@ -110,8 +102,17 @@ pub struct TaggerReport {
     pub valid: TaggerScores,
     /// Test scores, if a test file was given.
     pub test: Option<TaggerScores>,
-    /// Wall time of training, in seconds.
+    /// Wall time of training, in seconds (all epochs, resumed ones included).
     pub train_seconds: f64,
+    /// The epoch whose weights were kept (best by the selection metric).
+    #[serde(default)]
+    pub best_epoch: usize,
+    /// Epochs completed.
+    #[serde(default)]
+    pub epochs_completed: usize,
+    /// Why training stopped early (NaN loss, patience), if it did.
+    #[serde(default)]
+    pub stopped: Option<String>,
 }
 
 pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>) -> Result<ConllFile, RunError> {
@@ -227,22 +228,23 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
     let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), ..config.clone() };
-    write_setup(artifacts, &resolved, &model_config, &vocab, &tags, "tags.json")?;
+    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, "tags.json")?;
 
-    B::seed(device, config.seed);
+    let t = &config.training;
+    B::seed(device, t.seed);
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
     let length = |i: &TaggingItem| i.ids.len();
-    let (trained, train_seconds) = fit(
-        artifacts,
+    let options = t.fit_options(artifacts, train_items.len())?;
+    let fitted = fit(
         Tagger { net },
-        bucketed_loader::<B, _, _, _>(train_items, TaggingBatcher, length, config.batch_size, config.seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, config.batch_size, config.seed, false),
-        config.epochs,
-        config.learning_rate,
-        config.tui,
-    );
-    let model = trained.net;
+        bucketed_loader::<B, _, _, _>(train_items, TaggingBatcher, length, t.batch_size, t.seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, t.batch_size, t.seed, false),
+        &options,
+    )?;
+    let train_seconds = fitted.progress.seconds;
+    // The best epoch's model by the selection metric.
+    let model = fitted.model.net;
     let report = TaggerReport {
         file_scheme,
         valid: score(&model, &valid_items, &valid, &tags, file_scheme, device),
@@ -251,6 +253,9 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
             _ => None,
         },
         train_seconds,
+        best_epoch: fitted.progress.best_epoch,
+        epochs_completed: fitted.progress.last_epoch,
+        stopped: fitted.progress.stopped.clone(),
     };
     write_results(artifacts, &model, &report)?;
     Ok(report)

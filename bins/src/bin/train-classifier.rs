@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use seqlab_bins::cli::{parse_with_config, TrainingArgs};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::Pooling;
 use seqlab_training::backend::{self, Autodiff};
@@ -56,24 +57,11 @@ struct Args {
     /// Words seen fewer times in training become <unk>.
     #[arg(long, default_value_t = 1)]
     min_freq: usize,
-    /// Epochs.
-    #[arg(long, default_value_t = 5)]
-    epochs: usize,
-    /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
-    /// Seed of initialisation, shuffling and dropout (repeatable on one backend).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
     /// Artifacts folder: run.json, model.json, vocab.json, labels.json, model.mpk, metrics.json.
     #[arg(long, default_value = "artifacts/classifier")]
     artifacts: PathBuf,
-    /// Plain one-line-per-epoch log instead of the terminal dashboard.
-    #[arg(long)]
-    no_tui: bool,
+    #[command(flatten)]
+    training: TrainingArgs,
 }
 
 fn parse_model(s: &str) -> Result<EncoderKind, String> {
@@ -90,7 +78,7 @@ fn parse_pooling(s: &str) -> Result<Pooling, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = parse_with_config();
     let embedded = args.train.starts_with("embedded:");
     let config = ClassifierRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
@@ -108,12 +96,8 @@ fn main() -> ExitCode {
         ffn_hidden: args.ffn_hidden,
         dropout: args.dropout,
         min_freq: args.min_freq,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        seed: args.seed,
+        training: args.training.to_config(),
         artifacts: args.artifacts,
-        tui: !args.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
         tokenizer: None,
     };
     let device = backend::Device::default();
@@ -127,7 +111,17 @@ fn main() -> ExitCode {
             if let Some(test) = &report.test {
                 show("test", test);
             }
-            println!("trained in {:.1} s; artifacts in {}", report.train_seconds, config.artifacts.display());
+            if let Some(why) = &report.stopped {
+                println!("stopped early: {why}");
+            }
+            println!(
+                "trained {} epochs in {:.1} s; kept epoch {} (best valid {}); artifacts in {}",
+                report.epochs_completed,
+                report.train_seconds,
+                report.best_epoch,
+                config.training.select,
+                config.artifacts.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
+use seqlab_bins::cli::{parse_with_config, TrainingArgs};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::backend::{self, Autodiff};
@@ -63,24 +64,11 @@ struct Args {
     /// Dropout on embeddings, between layers and on encoder outputs.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
-    /// Epochs.
-    #[arg(long, default_value_t = 5)]
-    epochs: usize,
-    /// Sentences per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
-    /// Seed of initialisation, shuffling and dropout.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
     /// Artifacts folder: run.json, model.json, vocab.json, tags.json, model.mpk, metrics.json.
     #[arg(long, default_value = "artifacts/tagger")]
     artifacts: PathBuf,
-    /// Plain one-line-per-epoch log instead of the terminal dashboard.
-    #[arg(long)]
-    no_tui: bool,
+    #[command(flatten)]
+    training: TrainingArgs,
 }
 
 fn parse_scheme(s: &str) -> Result<TagScheme, String> {
@@ -102,7 +90,7 @@ fn show(name: &str, s: &TaggerScores) {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = parse_with_config();
     let embedded = args.train.starts_with("embedded:");
     let config = TaggerRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
@@ -122,12 +110,8 @@ fn main() -> ExitCode {
         lowercase: args.lowercase,
         min_freq: args.min_freq,
         dropout: args.dropout,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        seed: args.seed,
+        training: args.training.to_config(),
         artifacts: args.artifacts,
-        tui: !args.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     let device = backend::Device::default();
     println!("backend: {} ({device:?})", backend::name());
@@ -137,7 +121,17 @@ fn main() -> ExitCode {
             if let Some(test) = &report.test {
                 show("test", test);
             }
-            println!("trained in {:.1} s; artifacts in {}", report.train_seconds, config.artifacts.display());
+            if let Some(why) = &report.stopped {
+                println!("stopped early: {why}");
+            }
+            println!(
+                "trained {} epochs in {:.1} s; kept epoch {} (best valid {}); artifacts in {}",
+                report.epochs_completed,
+                report.train_seconds,
+                report.best_epoch,
+                config.training.select,
+                config.artifacts.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -13,6 +13,9 @@ use seqlab_training::metrics::classification_scores;
 
 use seqlab_training::inference::{evaluate, load, predict_labels, Evaluation, Loaded};
 
+use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::optim::OptimConfig;
+
 use crate::common::*;
 
 #[test]
@@ -29,12 +32,14 @@ fn train_save_and_reload_reproduces_the_metrics() {
         ffn_hidden: Vec::new(),
         dropout: 0.0,
         min_freq: 1,
-        epochs: 1,
-        batch_size: 64,
-        learning_rate: 5e-3,
-        seed: 7,
+        training: TrainingConfig {
+            epochs: 1,
+            batch_size: 64,
+            optim: OptimConfig { learning_rate: 5e-3, ..Default::default() },
+            seed: 7,
+            ..Default::default()
+        },
         artifacts: dir.clone(),
-        tui: false,
         tokenizer: None,
     };
     let device = Default::default();

@@ -2,5 +2,7 @@
 
 mod classifier;
 mod entity;
+mod gradflow;
+mod learner;
 mod metrics;
 mod tagger;

@@ -14,6 +14,9 @@ use seqlab_training::tagger::{tag_items, train_tagger, TaggerReport, TaggerRunCo
 
 use seqlab_training::inference::{evaluate, load, predict_tags, Evaluation, Loaded};
 
+use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::optim::OptimConfig;
+
 use crate::common::*;
 
 #[test]
@@ -32,12 +35,14 @@ fn train_save_and_rescore_the_tagger() {
         lowercase: true,
         min_freq: 1,
         dropout: 0.0,
-        epochs: 1,
-        batch_size: 32,
-        learning_rate: 1e-2,
-        seed: 3,
+        training: TrainingConfig {
+            epochs: 1,
+            batch_size: 32,
+            optim: OptimConfig { learning_rate: 1e-2, ..Default::default() },
+            seed: 3,
+            ..Default::default()
+        },
         artifacts: dir.clone(),
-        tui: false,
     };
     let device = Default::default();
     let report = train_tagger::<TestAutodiff>(&config, &device).unwrap();

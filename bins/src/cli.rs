@@ -1,0 +1,171 @@
+//! The learner's command-line options (the same for `train-classifier` and `train-tagger`) and
+//! `--config FILE`: a TOML or JSON table of the same options, which the command line overrides.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::parser::ValueSource;
+use clap::Parser;
+use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
+
+/// Epochs, batches, optimiser, schedule, checkpoints.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainingArgs {
+    /// Epochs (with --resume: the total to reach).
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Examples (sentences) per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Optimiser: adam, adamw or sgd.
+    #[arg(long, default_value = "adam", value_parser = parse_optimizer)]
+    pub optimizer: OptimizerKind,
+    /// Base learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    /// Weight decay (L2 for adam and sgd, decoupled for adamw); 0: none.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// SGD momentum (0: plain SGD).
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// Clip gradients to this global L2 norm [default: no clipping].
+    #[arg(long)]
+    pub clip_norm: Option<f32>,
+    /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
+    /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end).
+    #[arg(long, default_value = "constant", value_parser = parse_schedule)]
+    pub schedule: ScheduleKind,
+    /// Linear warm-up from 0 over this many optimiser steps (any schedule).
+    #[arg(long, default_value_t = 0)]
+    pub warmup_steps: usize,
+    /// Step schedule: epochs between decays.
+    #[arg(long, default_value_t = 1)]
+    pub step_epochs: usize,
+    /// Step and plateau schedules: the decay factor.
+    #[arg(long, default_value_t = 0.5)]
+    pub gamma: f64,
+    /// Plateau schedule: epochs without improvement before a decay.
+    #[arg(long, default_value_t = 1)]
+    pub plateau_patience: usize,
+    /// Validation metric that picks the kept (best) epoch: accuracy or loss.
+    #[arg(long, default_value = "accuracy")]
+    pub select: String,
+    /// Stop after this many epochs without improvement of --select [default: never].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed of initialisation, shuffling and dropout (repeatable on one backend).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Continue from the last completed epoch in --artifacts (same options and data required).
+    #[arg(long)]
+    pub resume: bool,
+    /// Plain one-line-per-epoch log instead of the terminal dashboard.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// A TOML or JSON file of options (keys as the long options, e.g. `hidden = 256`,
+    /// `bidirectional = true`); options given on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl TrainingArgs {
+    /// The learner's configuration.
+    pub fn to_config(&self) -> TrainingConfig {
+        TrainingConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optim: OptimConfig {
+                optimizer: self.optimizer,
+                learning_rate: self.lr,
+                weight_decay: self.weight_decay,
+                momentum: self.momentum,
+                clip_norm: self.clip_norm,
+                schedule: self.schedule,
+                warmup_steps: self.warmup_steps,
+                step_epochs: self.step_epochs,
+                gamma: self.gamma,
+                plateau_patience: self.plateau_patience,
+            },
+            select: self.select.clone(),
+            patience: self.patience,
+            seed: self.seed,
+            resume: self.resume,
+            tui: !self.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        }
+    }
+}
+
+fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
+    OptimizerKind::from_name(s).ok_or_else(|| format!("unknown optimizer {s:?}; expected adam, adamw or sgd"))
+}
+
+fn parse_schedule(s: &str) -> Result<ScheduleKind, String> {
+    ScheduleKind::from_name(s).ok_or_else(|| format!("unknown schedule {s:?}; expected constant, step, plateau, cosine or linear"))
+}
+
+/// Parses the command line of `A`, filling options it does not give from `--config FILE`
+/// (TOML, or JSON when the name ends in `.json`). File values go through the same parsers as
+/// command-line ones, so a bad value is reported the same way. Exits with a message on errors.
+pub fn parse_with_config<A: Parser>() -> A {
+    parse_from_with_config(std::env::args_os().collect())
+}
+
+/// [`parse_with_config`] over explicit arguments (`argv[0]` is the program name).
+pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> A {
+    let mut command = A::command();
+    command.build();
+    let matches = command.clone().get_matches_from(argv.clone());
+    let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
+        return A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    };
+    let for_errors = command.clone();
+    let fail = |message: String| -> ! {
+        for_errors.clone().error(clap::error::ErrorKind::InvalidValue, format!("--config {}: {message}", path.display())).exit()
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(e.to_string()));
+    let table: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).unwrap_or_else(|e| fail(e.to_string()))
+    } else {
+        let value: toml::Value = toml::from_str(&text).unwrap_or_else(|e| fail(e.to_string()));
+        serde_json::to_value(value).unwrap()
+    };
+    let Some(table) = table.as_object() else { fail("expected a table of options".into()) };
+    let mut extra: Vec<OsString> = Vec::new();
+    for (key, value) in table {
+        let id = key.replace('-', "_");
+        let Some(arg) = command.get_arguments().find(|a| a.get_id().as_str() == id) else {
+            fail(format!("unknown option {key:?}"))
+        };
+        if id == "config" || matches.value_source(&id) == Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let flag = format!("--{}", arg.get_long().unwrap_or(&id));
+        let takes_value = arg.get_num_args().is_none_or(|n| n.takes_values());
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match value {
+            serde_json::Value::Bool(b) if !takes_value => {
+                if *b {
+                    extra.push(flag.into());
+                }
+            }
+            serde_json::Value::Array(items) => {
+                extra.push(flag.into());
+                extra.push(items.iter().map(text).collect::<Vec<_>>().join(",").into());
+            }
+            serde_json::Value::Null => {}
+            v => {
+                extra.push(flag.into());
+                extra.push(text(v).into());
+            }
+        }
+    }
+    let mut full = argv;
+    full.extend(extra);
+    let matches = command.get_matches_from(full);
+    A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}

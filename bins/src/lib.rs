@@ -1,0 +1,3 @@
+//! What the `seqlab` command-line tools share: the learner's options and `--config` files.
+
+pub mod cli;

@@ -1,0 +1,219 @@
+//! Optimisers (Adam, AdamW, SGD with momentum), weight decay, gradient clipping and
+//! learning-rate schedules (constant, step, plateau, warm-up + cosine or linear decay).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, SgdConfig};
+use burn::optim::lr_scheduler::LrScheduler;
+use burn::tensor::backend::Backend;
+
+/// Which optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (weight decay added to the gradient, L2 style).
+    Adam,
+    /// AdamW (decoupled weight decay).
+    AdamW,
+    /// Stochastic gradient descent with (optional) momentum.
+    Sgd,
+}
+
+impl OptimizerKind {
+    /// Parses `adam`, `adamw` or `sgd`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "adam" => Some(Self::Adam),
+            "adamw" => Some(Self::AdamW),
+            "sgd" => Some(Self::Sgd),
+            _ => None,
+        }
+    }
+}
+
+/// How the learning rate moves during training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// The base rate throughout (after any warm-up).
+    Constant,
+    /// Multiplied by `gamma` every `step_epochs` epochs.
+    Step,
+    /// Multiplied by `gamma` when the selection metric has not improved for `plateau_patience`
+    /// epochs.
+    Plateau,
+    /// Warm-up, then cosine decay to 0 at the last step.
+    Cosine,
+    /// Warm-up, then linear decay to 0 at the last step.
+    Linear,
+}
+
+impl ScheduleKind {
+    /// Parses `constant`, `step`, `plateau`, `cosine` or `linear`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "constant" => Some(Self::Constant),
+            "step" => Some(Self::Step),
+            "plateau" => Some(Self::Plateau),
+            "cosine" => Some(Self::Cosine),
+            "linear" => Some(Self::Linear),
+            _ => None,
+        }
+    }
+}
+
+/// Optimiser and schedule of a run (serialised into `run.json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OptimConfig {
+    /// The optimiser.
+    pub optimizer: OptimizerKind,
+    /// Base learning rate.
+    pub learning_rate: f64,
+    /// Weight decay (L2 penalty for Adam and SGD, decoupled for AdamW); 0 for none.
+    pub weight_decay: f64,
+    /// SGD momentum (0: plain SGD).
+    pub momentum: f64,
+    /// Clip the gradient to this global L2 norm (`None`: no clipping).
+    pub clip_norm: Option<f32>,
+    /// The learning-rate schedule.
+    pub schedule: ScheduleKind,
+    /// Linear warm-up over this many optimiser steps (any schedule).
+    pub warmup_steps: usize,
+    /// Step schedule: epochs between decays.
+    pub step_epochs: usize,
+    /// Step and plateau schedules: the decay factor.
+    pub gamma: f64,
+    /// Plateau schedule: epochs without improvement before a decay.
+    pub plateau_patience: usize,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self {
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 2e-3,
+            weight_decay: 0.0,
+            momentum: 0.9,
+            clip_norm: None,
+            schedule: ScheduleKind::Constant,
+            warmup_steps: 0,
+            step_epochs: 1,
+            gamma: 0.5,
+            plateau_patience: 1,
+        }
+    }
+}
+
+impl OptimConfig {
+    fn clipping(&self) -> Option<GradientClippingConfig> {
+        self.clip_norm.map(GradientClippingConfig::Norm)
+    }
+
+    fn decay(&self) -> Option<WeightDecayConfig> {
+        (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
+    }
+
+    /// Adam as configured.
+    pub fn adam(&self) -> AdamConfig {
+        AdamConfig::new().with_weight_decay(self.decay()).with_grad_clipping(self.clipping())
+    }
+
+    /// AdamW as configured.
+    pub fn adamw(&self) -> AdamWConfig {
+        AdamWConfig::new().with_weight_decay(self.weight_decay as f32).with_grad_clipping(self.clipping())
+    }
+
+    /// SGD as configured (PyTorch-style momentum: no dampening).
+    pub fn sgd(&self) -> SgdConfig {
+        let momentum = (self.momentum > 0.0).then(|| MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0));
+        SgdConfig::new().with_momentum(momentum).with_weight_decay(self.decay()).with_gradient_clipping(self.clipping())
+    }
+}
+
+/// The learning-rate schedule burn-train steps once per optimiser step.
+///
+/// The plateau factor is shared with the epoch watcher ([`crate::checkpoint::EpochWatch`]),
+/// which sees the validation metrics; the current rate is shared for the per-epoch log.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    config: OptimConfig,
+    /// Optimiser steps in one epoch.
+    steps_per_epoch: usize,
+    /// Optimiser steps in the whole run.
+    total_steps: usize,
+    step: usize,
+    plateau_factor: Arc<AtomicU64>,
+    current: Arc<AtomicU64>,
+}
+
+impl Schedule {
+    /// A schedule for `epochs` of `steps_per_epoch` steps.
+    pub fn new(config: &OptimConfig, steps_per_epoch: usize, epochs: usize) -> Self {
+        Self {
+            config: config.clone(),
+            steps_per_epoch: steps_per_epoch.max(1),
+            total_steps: (steps_per_epoch * epochs).max(1),
+            step: 0,
+            plateau_factor: Arc::new(AtomicU64::new(1f64.to_bits())),
+            current: Arc::new(AtomicU64::new(config.learning_rate.to_bits())),
+        }
+    }
+
+    /// The shared plateau factor (multiplies the rate; lowered by the epoch watcher).
+    pub fn plateau_factor(&self) -> Arc<AtomicU64> {
+        self.plateau_factor.clone()
+    }
+
+    /// The shared current learning rate (`f64` bits).
+    pub fn current(&self) -> Arc<AtomicU64> {
+        self.current.clone()
+    }
+
+    /// The rate at optimiser step `step` (1-based).
+    pub fn rate_at(&self, step: usize) -> f64 {
+        let c = &self.config;
+        let base = c.learning_rate;
+        if step <= c.warmup_steps {
+            return base * step as f64 / c.warmup_steps as f64;
+        }
+        let after = (step - c.warmup_steps) as f64;
+        let span = self.total_steps.saturating_sub(c.warmup_steps).max(1) as f64;
+        let progress = (after / span).min(1.0);
+        match c.schedule {
+            ScheduleKind::Constant => base,
+            ScheduleKind::Step => {
+                let epoch = (step - 1) / self.steps_per_epoch;
+                base * c.gamma.powi((epoch / c.step_epochs.max(1)) as i32)
+            }
+            ScheduleKind::Plateau => base * f64::from_bits(self.plateau_factor.load(Ordering::Relaxed)),
+            ScheduleKind::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+            ScheduleKind::Linear => base * (1.0 - progress),
+        }
+    }
+}
+
+impl LrScheduler for Schedule {
+    /// `[steps taken, plateau factor]`.
+    type Record<B: Backend> = [f64; 2];
+
+    fn step(&mut self) -> f64 {
+        self.step += 1;
+        let rate = self.rate_at(self.step);
+        self.current.store(rate.to_bits(), Ordering::Relaxed);
+        rate
+    }
+
+    fn to_record<B: Backend>(&self) -> [f64; 2] {
+        [self.step as f64, f64::from_bits(self.plateau_factor.load(Ordering::Relaxed))]
+    }
+
+    fn load_record<B: Backend>(mut self, record: [f64; 2]) -> Self {
+        self.step = record[0] as usize;
+        self.plateau_factor.store(record[1].to_bits(), Ordering::Relaxed);
+        self
+    }
+}
