@@ -12,9 +12,10 @@ use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {
-    /// Epochs (with --resume: the total to reach).
-    #[arg(long, default_value_t = 5)]
-    pub epochs: usize,
+    /// Epochs (with --resume: the total to reach) [default: 5 for train-classifier, 10 for
+    /// train-tagger].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Examples (sentences) per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
@@ -34,9 +35,10 @@ pub struct TrainingArgs {
     #[arg(long)]
     pub clip_norm: Option<f32>,
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
-    /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end).
-    #[arg(long, default_value = "constant", value_parser = parse_schedule)]
-    pub schedule: ScheduleKind,
+    /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end)
+    /// [default: constant for train-classifier, cosine for train-tagger].
+    #[arg(long, value_parser = parse_schedule)]
+    pub schedule: Option<ScheduleKind>,
     /// Linear warm-up from 0 over this many optimiser steps (any schedule).
     #[arg(long, default_value_t = 0)]
     pub warmup_steps: usize,
@@ -49,8 +51,9 @@ pub struct TrainingArgs {
     /// Plateau schedule: epochs without improvement before a decay.
     #[arg(long, default_value_t = 1)]
     pub plateau_patience: usize,
-    /// Validation metric that picks the kept (best) epoch: accuracy or loss.
-    #[arg(long, default_value = "accuracy")]
+    /// Validation metric that picks the kept (best) epoch: auto (entity F1 for the tagger,
+    /// accuracy for the classifier), accuracy, loss or f1.
+    #[arg(long, default_value = "auto")]
     pub select: String,
     /// Stop after this many epochs without improvement of --select [default: never].
     #[arg(long)]
@@ -71,10 +74,11 @@ pub struct TrainingArgs {
 }
 
 impl TrainingArgs {
-    /// The learner's configuration.
-    pub fn to_config(&self) -> TrainingConfig {
+    /// The learner's configuration; `epochs` and `schedule` are the command's defaults for
+    /// options not given.
+    pub fn to_config(&self, epochs: usize, schedule: ScheduleKind) -> TrainingConfig {
         TrainingConfig {
-            epochs: self.epochs,
+            epochs: self.epochs.unwrap_or(epochs),
             batch_size: self.batch_size,
             optim: OptimConfig {
                 optimizer: self.optimizer,
@@ -82,7 +86,7 @@ impl TrainingArgs {
                 weight_decay: self.weight_decay,
                 momentum: self.momentum,
                 clip_norm: self.clip_norm,
-                schedule: self.schedule,
+                schedule: self.schedule.unwrap_or(schedule),
                 warmup_steps: self.warmup_steps,
                 step_epochs: self.step_epochs,
                 gamma: self.gamma,

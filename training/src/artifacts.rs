@@ -134,7 +134,8 @@ pub struct TrainingConfig {
     pub batch_size: usize,
     /// Optimiser, weight decay, clipping and learning-rate schedule.
     pub optim: OptimConfig,
-    /// The validation metric that picks the best epoch: `accuracy` or `loss`.
+    /// The validation metric that picks the best epoch: `auto` (entity F1 for taggers,
+    /// accuracy for classifiers), `accuracy`, `loss` or `f1`.
     pub select: String,
     /// Early stopping: epochs without improvement of `select` (`None`: never).
     pub patience: Option<usize>,
@@ -152,7 +153,7 @@ impl Default for TrainingConfig {
             epochs: 5,
             batch_size: 32,
             optim: OptimConfig::default(),
-            select: "accuracy".into(),
+            select: "auto".into(),
             patience: None,
             seed: 42,
             resume: false,
@@ -163,18 +164,27 @@ impl Default for TrainingConfig {
 
 impl TrainingConfig {
     /// The [`FitOptions`] of a run writing to `artifacts` with `train_examples` examples.
-    pub fn fit_options(&self, artifacts: &Path, train_examples: usize) -> Result<FitOptions, RunError> {
+    /// `entity_tags`: the tag names of a tagger (entity F1 per epoch; `auto` selects by it),
+    /// `None` for a classifier (`auto` selects by accuracy).
+    pub fn fit_options(&self, artifacts: &Path, train_examples: usize, entity_tags: Option<Vec<String>>) -> Result<FitOptions, RunError> {
+        let select = match (self.select.as_str(), &entity_tags) {
+            ("auto", Some(_)) => "f1",
+            ("auto", None) => "accuracy",
+            ("f1", None) => return Err(RunError::Other("--select f1 is for taggers; expected accuracy or loss".into())),
+            (other, _) => other,
+        };
         Ok(FitOptions {
             artifacts: artifacts.to_path_buf(),
             epochs: self.epochs,
             optim: self.optim.clone(),
-            selection: Selection::from_name(&self.select)
-                .ok_or_else(|| RunError::Other(format!("unknown selection metric {:?}; expected accuracy or loss", self.select)))?,
+            selection: Selection::from_name(select)
+                .ok_or_else(|| RunError::Other(format!("unknown selection metric {:?}; expected auto, accuracy, loss or f1", self.select)))?,
             patience: self.patience,
             resume: self.resume,
             tui: self.tui,
             train_examples,
             steps_per_epoch: train_examples.div_ceil(self.batch_size.max(1)),
+            entity_tags,
         })
     }
 }
@@ -228,6 +238,8 @@ pub struct FitOptions {
     pub train_examples: usize,
     /// Optimiser steps per epoch (batches).
     pub steps_per_epoch: usize,
+    /// Tagging: the tag names (by id), for entity F1 on the validation split each epoch.
+    pub entity_tags: Option<Vec<String>>,
 }
 
 /// What [`fit`] returns.
@@ -365,6 +377,10 @@ where
         .with_checkpointing_strategy(keep)
         .early_stopping(watch)
         .num_epochs(options.epochs);
+    let training = match &options.entity_tags {
+        Some(tags) => training.metric_valid_numeric(crate::entity_metric::EntityF1Metric::new(tags.clone())),
+        None => training,
+    };
     let training = if start_epoch > 0 { training.checkpoint(start_epoch) } else { training };
     let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
     let result = training.launch(burn::train::Learner::new(model, optim, schedule));

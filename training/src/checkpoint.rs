@@ -53,16 +53,17 @@ impl<B: Backend> burn::record::FileRecorder<B> for AtomicRecorder {
 /// Which validation metric picks the best epoch (and drives patience and plateau).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
-    /// burn-train's metric name: `Loss` or `Accuracy`.
+    /// burn-train's metric name: `Loss`, `Accuracy` or `Entity F1`.
     pub metric: String,
     /// Whether higher is better.
     pub higher_is_better: bool,
 }
 
 impl Selection {
-    /// Parses `loss` or `accuracy`.
+    /// Parses `loss`, `accuracy` or `f1` (entity F1, taggers).
     pub fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
+            "f1" => Some(Self { metric: crate::entity_metric::EntityF1Metric::NAME.into(), higher_is_better: true }),
             "loss" => Some(Self { metric: "Loss".into(), higher_is_better: false }),
             "accuracy" => Some(Self { metric: "Accuracy".into(), higher_is_better: true }),
             _ => None,
@@ -185,7 +186,8 @@ pub struct EpochWatch {
 }
 
 /// Columns of `log.csv`.
-pub const LOG_HEADER: &str = "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,learning_rate,seconds,examples_per_second";
+pub const LOG_HEADER: &str =
+    "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_entity_f1,learning_rate,seconds,examples_per_second";
 
 impl EpochWatch {
     fn metric(&self, store: &EventStoreClient, name: &str, epoch: usize, split: Split) -> f64 {
@@ -219,9 +221,13 @@ impl EarlyStoppingStrategy for EpochWatch {
         let valid_loss = self.metric(store, "Loss", epoch, Split::Valid);
         let rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
         self.append_log(&format!(
-            "{epoch},{train_loss:.6},{:.6},{valid_loss:.6},{:.6},{rate:.3e},{seconds:.1},{:.1}",
+            "{epoch},{train_loss:.6},{:.6},{valid_loss:.6},{:.6},{},{rate:.3e},{seconds:.1},{:.1}",
             self.metric(store, "Accuracy", epoch, Split::Train) / 100.0,
             self.metric(store, "Accuracy", epoch, Split::Valid) / 100.0,
+            match store.find_metric(crate::entity_metric::EntityF1Metric::NAME, store_epoch(epoch, self.resumed_from), Aggregate::Mean, &Split::Valid) {
+                Some(f1) => format!("{:.6}", f1 / 100.0),
+                None => String::new(),
+            },
             self.train_examples as f64 / seconds.max(1e-9)
         ));
 

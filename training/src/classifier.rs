@@ -170,7 +170,7 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
     let length = |i: &ClassificationItem| i.ids.len();
-    let options = t.fit_options(artifacts, train_items.len())?;
+    let options = t.fit_options(artifacts, train_items.len(), None)?;
     let fitted = fit(
         Classifier { net },
         bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, length, t.batch_size, t.seed, true),

@@ -60,6 +60,30 @@ fn entities<S: AsRef<str>>(tags: &[S], mode: EntityMode) -> Vec<Span> {
 
 /// Scores predicted tag sequences against gold ones (one pair per sentence).
 pub fn entity_scores<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> EntityScores {
+    let counts = type_counts(gold, predicted, mode);
+    let total = micro_counts(&counts);
+    let micro = Prf::from_counts(total[0], total[1], total[2]);
+    EntityScores {
+        precision: micro.precision,
+        recall: micro.recall,
+        f1: micro.f1,
+        per_type: counts.into_iter().map(|(k, c)| (k, Prf::from_counts(c[0], c[1], c[2]))).collect(),
+    }
+}
+
+/// `[correct, predicted, gold]` entity counts summed over types.
+fn micro_counts(counts: &BTreeMap<String, [usize; 3]>) -> [usize; 3] {
+    counts.values().fold([0; 3], |a, c| [a[0] + c[0], a[1] + c[1], a[2] + c[2]])
+}
+
+/// `[correct, predicted, gold]` entity counts over all sentences, as [`entity_scores`] counts
+/// them.
+pub fn entity_counts<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> [usize; 3] {
+    micro_counts(&type_counts(gold, predicted, mode))
+}
+
+/// `[correct, predicted, gold]` per entity type.
+fn type_counts<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> BTreeMap<String, [usize; 3]> {
     assert_eq!(gold.len(), predicted.len(), "one prediction per sentence");
     let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new(); // correct, predicted, gold
     for (g, p) in gold.iter().zip(predicted) {
@@ -75,12 +99,5 @@ pub fn entity_scores<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &
             }
         }
     }
-    let total = counts.values().fold([0; 3], |a, c| [a[0] + c[0], a[1] + c[1], a[2] + c[2]]);
-    let micro = Prf::from_counts(total[0], total[1], total[2]);
-    EntityScores {
-        precision: micro.precision,
-        recall: micro.recall,
-        f1: micro.f1,
-        per_type: counts.into_iter().map(|(k, c)| (k, Prf::from_counts(c[0], c[1], c[2]))).collect(),
-    }
+    counts
 }

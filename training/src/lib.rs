@@ -9,6 +9,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod classifier;
 pub mod entity;
+pub mod entity_metric;
 pub mod gradflow;
 pub mod inference;
 pub mod metrics;

@@ -8,11 +8,12 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
-use seqlab_datasets::text::{Casing, Vocab, VocabConfig};
+use seqlab_datasets::text::{Casing, Vocab, VocabConfig, UNK};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
@@ -27,12 +28,26 @@ use crate::entity::{entity_scores, EntityMode};
 pub struct Tagger<B: Backend> {
     /// The network.
     pub net: TokenClassifier<B>,
+    /// Word dropout: in training, each rare word (id ≥ `rare_from`) becomes `<unk>` with this
+    /// probability, so that the model learns what to do with unknown words from context and
+    /// casing (as Lample et al., 2016, do with singletons).
+    pub word_dropout: f64,
+    /// The first id of the rare words (the vocabulary is sorted by frequency).
+    pub rare_from: usize,
 }
 
 impl<B: Backend> Tagger<B> {
     /// Logits and tags of the real tokens `[tokens, tags]`, and their mean cross-entropy.
     pub fn forward_tagging(&self, batch: TaggingBatch<B>) -> ClassificationOutput<B> {
-        let logits = self.net.forward(batch.tokens, batch.features, Some(batch.lengths));
+        let device = batch.tokens.device();
+        let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
+            let rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
+            let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device).lower_elem(self.word_dropout);
+            batch.tokens.mask_fill(rare.bool_and(coin), UNK as i64)
+        } else {
+            batch.tokens
+        };
+        let logits = self.net.forward(tokens, batch.features, Some(batch.lengths));
         let [b, t, c] = logits.dims();
         let logits = logits.reshape([b * t, c]).select(0, batch.positions.clone());
         let targets = batch.tags.reshape([b * t]).select(0, batch.positions);
@@ -70,6 +85,9 @@ pub struct TaggerRunConfig {
     pub min_freq: usize,
     /// Dropout on embeddings and encoder outputs.
     pub dropout: f64,
+    /// Word dropout on words seen once in training (see [`Tagger::word_dropout`]).
+    #[serde(default)]
+    pub word_dropout: f64,
     /// The learner: epochs, batch size, optimiser and schedule, selection, patience, seed.
     pub training: TrainingConfig,
     /// Artifacts folder.
@@ -188,6 +206,14 @@ pub(crate) fn score<B: Backend>(
     }
 }
 
+/// The first id of the words seen once in training: the vocabulary is sorted by descending
+/// frequency, so every id from there on is a singleton.
+fn rare_from(items: &[TaggingItem], vocab_len: usize) -> usize {
+    let mut counts = vec![0usize; vocab_len];
+    items.iter().flat_map(|i| &i.ids).for_each(|&id| counts[id] += 1);
+    (UNK + 1..vocab_len).find(|&id| counts[id] <= 1).unwrap_or(vocab_len)
+}
+
 /// Trains a tagger and writes `run.json`, `model.json`, `vocab.json`, `tags.json`, `model.mpk`
 /// and `metrics.json` (`{"valid": {"precision", "recall", "f1", "per_type", …}, "test": …}`).
 pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::Device) -> Result<TaggerReport, RunError> {
@@ -235,9 +261,9 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     let net = model_config.init::<B>(device);
     println!("model: {} parameters", net.num_params());
     let length = |i: &TaggingItem| i.ids.len();
-    let options = t.fit_options(artifacts, train_items.len())?;
+    let options = t.fit_options(artifacts, train_items.len(), Some(tags.names.clone()))?;
     let fitted = fit(
-        Tagger { net },
+        Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, vocab.len()) },
         bucketed_loader::<B, _, _, _>(train_items, TaggingBatcher, length, t.batch_size, t.seed, true),
         bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, t.batch_size, t.seed, false),
         &options,

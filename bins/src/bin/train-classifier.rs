@@ -10,6 +10,7 @@ use seqlab_bins::cli::{parse_with_config, TrainingArgs};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::Pooling;
 use seqlab_training::backend::{self, Autodiff};
+use seqlab_training::optim::ScheduleKind;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 
 /// Train a sequence classifier. With no data options it trains on the embedded synthetic
@@ -96,7 +97,7 @@ fn main() -> ExitCode {
         ffn_hidden: args.ffn_hidden,
         dropout: args.dropout,
         min_freq: args.min_freq,
-        training: args.training.to_config(),
+        training: args.training.to_config(5, ScheduleKind::Constant),
         artifacts: args.artifacts,
         tokenizer: None,
     };

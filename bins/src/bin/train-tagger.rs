@@ -10,6 +10,7 @@ use clap::{ArgAction, Parser};
 use seqlab_bins::cli::{parse_with_config, TrainingArgs};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_training::optim::ScheduleKind;
 use seqlab_training::backend::{self, Autodiff};
 use seqlab_training::tagger::{train_tagger, TaggerRunConfig, TaggerScores};
 
@@ -64,6 +65,10 @@ struct Args {
     /// Dropout on embeddings, between layers and on encoder outputs.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
+    /// Word dropout: in training, words seen once become <unk> with this probability, so the
+    /// model learns to tag unknown words from context and casing.
+    #[arg(long, default_value_t = 0.5)]
+    word_dropout: f64,
     /// Artifacts folder: run.json, model.json, vocab.json, tags.json, model.mpk, metrics.json.
     #[arg(long, default_value = "artifacts/tagger")]
     artifacts: PathBuf,
@@ -110,7 +115,8 @@ fn main() -> ExitCode {
         lowercase: args.lowercase,
         min_freq: args.min_freq,
         dropout: args.dropout,
-        training: args.training.to_config(),
+        word_dropout: args.word_dropout,
+        training: args.training.to_config(10, ScheduleKind::Cosine),
         artifacts: args.artifacts,
     };
     let device = backend::Device::default();

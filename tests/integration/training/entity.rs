@@ -43,3 +43,31 @@ fn micro_average_by_hand() {
     let strict = entity_scores(&[tags("B-PER E-PER S-LOC")], &[tags("B-PER E-PER B-LOC")], EntityMode::Strict(TagScheme::Iobes));
     assert_eq!((strict.precision, strict.recall), (1.0, 0.5));
 }
+
+#[test]
+fn the_dashboards_batch_weighted_entity_f1_is_the_micro_f1_of_the_epoch() {
+    use seqlab_training::entity_metric::EntityF1Metric;
+    let names: Vec<String> = ["<pad>", "O", "B-PER", "E-PER", "S-LOC", "S-PER"].iter().map(|s| s.to_string()).collect();
+    let id = |s: &str| names.iter().position(|n| n == s).unwrap();
+    let ids = |s: &str| s.split_whitespace().map(id).collect::<Vec<_>>();
+    let metric = EntityF1Metric::new(names.clone());
+    // Batch 1 (two sentences joined): gold PER, LOC | LOC; predicted PER right, LOC wrong type.
+    let (g1, p1) = (ids("B-PER E-PER O S-LOC S-LOC"), ids("B-PER E-PER O S-PER S-LOC"));
+    // Batch 2: gold PER; nothing predicted.
+    let (g2, p2) = (ids("O S-PER O"), ids("O O O"));
+    let (f1_a, w_a) = metric.batch_f1(&p1, &g1);
+    let (f1_b, w_b) = metric.batch_f1(&p2, &g2);
+    // Batch 1: correct 2 (PER, second LOC), predicted 3, gold 3 → F1 = 4/6.
+    assert_eq!(w_a, 6);
+    assert!((f1_a - 100.0 * 4.0 / 6.0).abs() < 1e-9);
+    assert_eq!((f1_b, w_b), (0.0, 1));
+    // burn-train's weighted epoch mean = the micro F1 of all counts (2 correct, 3 predicted, 4 gold).
+    let epoch = (f1_a * w_a as f64 + f1_b * w_b as f64) / (w_a + w_b) as f64;
+    let micro = 100.0 * entity_scores(&[names_of(&names, &g1), names_of(&names, &g2)], &[names_of(&names, &p1), names_of(&names, &p2)], EntityMode::Default).f1;
+    assert!((epoch - micro).abs() < 1e-9, "{epoch} vs {micro}");
+    assert!((micro - 100.0 * 4.0 / 7.0).abs() < 1e-9);
+}
+
+fn names_of(names: &[String], ids: &[usize]) -> Vec<String> {
+    ids.iter().map(|&i| names[i].clone()).collect()
+}

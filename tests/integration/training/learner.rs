@@ -162,9 +162,9 @@ fn config_files_fill_what_the_command_line_leaves_out() {
     assert_eq!(args.ffn_hidden, vec![64, 32]);
     assert_eq!(args.training.lr, 0.01);
     assert_eq!(args.training.optimizer, OptimizerKind::AdamW);
-    assert_eq!(args.training.epochs, 2, "the command line wins");
+    assert_eq!(args.training.epochs, Some(2), "the command line wins");
     let json = dir.join("run.json");
     std::fs::write(&json, r#"{"hidden": 64, "schedule": "cosine", "warmup_steps": 100}"#).unwrap();
     let args: ConfigProbe = seqlab_bins::cli::parse_from_with_config(vec!["probe".into(), "--config".into(), json.into_os_string()]);
-    assert_eq!((args.hidden, args.training.schedule, args.training.warmup_steps), (64, ScheduleKind::Cosine, 100));
+    assert_eq!((args.hidden, args.training.schedule, args.training.warmup_steps), (64, Some(ScheduleKind::Cosine), 100));
 }

@@ -35,6 +35,7 @@ fn train_save_and_rescore_the_tagger() {
         lowercase: true,
         min_freq: 1,
         dropout: 0.0,
+        word_dropout: 0.5,
         training: TrainingConfig {
             epochs: 1,
             batch_size: 32,
@@ -48,6 +49,12 @@ fn train_save_and_rescore_the_tagger() {
     let report = train_tagger::<TestAutodiff>(&config, &device).unwrap();
     assert_eq!(report.file_scheme, TagScheme::Iob2, "the embedded corpus is IOB2");
     let test = report.test.clone().expect("test scores");
+    // The dashboard's per-epoch entity F1 reached the log and picked the kept epoch.
+    let log = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+    let row: Vec<&str> = log.lines().nth(1).unwrap().split(',').collect();
+    let f1: f64 = row[5].parse().expect("valid_entity_f1 logged");
+    assert!((0.0..=1.0).contains(&f1), "{log}");
+    assert_eq!(report.best_epoch, 1);
     assert!((0.0..=1.0).contains(&test.f1) && test.strict_f1 <= 1.0);
     let saved: TaggerReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(saved.test, report.test);
