@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::Parser;
-use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::artifacts::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 
 /// Epochs, batches, optimiser, schedule, checkpoints.
@@ -172,4 +172,19 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> A {
     full.extend(extra);
     let matches = command.get_matches_from(full);
     A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The closing lines of a training command: an early stop, the epochs and the kept one.
+pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifacts: &std::path::Path) {
+    if let Some(why) = &summary.stopped {
+        println!("stopped early: {why}");
+    }
+    println!(
+        "trained {} epochs in {:.1} s; kept epoch {} (best on the validation split by --select {}); artifacts in {}",
+        summary.epochs_completed,
+        summary.train_seconds,
+        summary.best_epoch,
+        config.select,
+        artifacts.display()
+    );
 }

@@ -242,6 +242,28 @@ pub struct FitOptions {
     pub entity_tags: Option<Vec<String>>,
 }
 
+/// How training went, in both tasks' `metrics.json` (flattened beside the scores).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainingSummary {
+    /// Wall time of training, in seconds (all epochs, resumed ones included).
+    pub train_seconds: f64,
+    /// The epoch whose weights were kept (best by the selection metric).
+    #[serde(default)]
+    pub best_epoch: usize,
+    /// Epochs completed.
+    #[serde(default)]
+    pub epochs_completed: usize,
+    /// Why training stopped early (NaN loss, patience), if it did.
+    #[serde(default)]
+    pub stopped: Option<String>,
+}
+
+impl From<&Progress> for TrainingSummary {
+    fn from(p: &Progress) -> Self {
+        Self { train_seconds: p.seconds, best_epoch: p.best_epoch, epochs_completed: p.last_epoch, stopped: p.stopped.clone() }
+    }
+}
+
 /// What [`fit`] returns.
 pub struct Fitted<M> {
     /// The model of the best epoch by the selection metric (the last one if none was finite).

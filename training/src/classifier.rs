@@ -15,7 +15,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
@@ -75,17 +75,9 @@ pub struct ClassifierReport {
     pub valid: ClassificationScores,
     /// Scores on the test split, if one was given.
     pub test: Option<ClassificationScores>,
-    /// Wall time of training, in seconds (all epochs, resumed ones included).
-    pub train_seconds: f64,
-    /// The epoch whose weights were kept (best by the selection metric).
-    #[serde(default)]
-    pub best_epoch: usize,
-    /// Epochs completed.
-    #[serde(default)]
-    pub epochs_completed: usize,
-    /// Why training stopped early (NaN loss, patience), if it did.
-    #[serde(default)]
-    pub stopped: Option<String>,
+    /// Epochs, best epoch, early stop, wall time.
+    #[serde(flatten)]
+    pub training: TrainingSummary,
 }
 
 /// Labelled texts of one split, tokenised.
@@ -177,17 +169,13 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, length, t.batch_size, t.seed, false),
         &options,
     )?;
-    let train_seconds = fitted.progress.seconds;
     // The learner returns the last epoch's model on the inference backend.
     // The best epoch's model by the selection metric.
     let model = fitted.model.net;
     let report = ClassifierReport {
         valid: scores(&model, &valid_items, labels.len(), device),
         test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),
-        train_seconds,
-        best_epoch: fitted.progress.best_epoch,
-        epochs_completed: fitted.progress.last_epoch,
-        stopped: fitted.progress.stopped.clone(),
+        training: TrainingSummary::from(&fitted.progress),
     };
     write_results(artifacts, &model, &report)?;
     Ok(report)

@@ -18,7 +18,7 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig};
+use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::entity::{entity_scores, EntityMode};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
@@ -120,17 +120,9 @@ pub struct TaggerReport {
     pub valid: TaggerScores,
     /// Test scores, if a test file was given.
     pub test: Option<TaggerScores>,
-    /// Wall time of training, in seconds (all epochs, resumed ones included).
-    pub train_seconds: f64,
-    /// The epoch whose weights were kept (best by the selection metric).
-    #[serde(default)]
-    pub best_epoch: usize,
-    /// Epochs completed.
-    #[serde(default)]
-    pub epochs_completed: usize,
-    /// Why training stopped early (NaN loss, patience), if it did.
-    #[serde(default)]
-    pub stopped: Option<String>,
+    /// Epochs, best epoch, early stop, wall time.
+    #[serde(flatten)]
+    pub training: TrainingSummary,
 }
 
 pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>) -> Result<ConllFile, RunError> {
@@ -268,7 +260,6 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, t.batch_size, t.seed, false),
         &options,
     )?;
-    let train_seconds = fitted.progress.seconds;
     // The best epoch's model by the selection metric.
     let model = fitted.model.net;
     let report = TaggerReport {
@@ -278,10 +269,7 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
             (Some(t), Some(items)) => Some(score(&model, items, t, &tags, file_scheme, device)),
             _ => None,
         },
-        train_seconds,
-        best_epoch: fitted.progress.best_epoch,
-        epochs_completed: fitted.progress.last_epoch,
-        stopped: fitted.progress.stopped.clone(),
+        training: TrainingSummary::from(&fitted.progress),
     };
     write_results(artifacts, &model, &report)?;
     Ok(report)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use seqlab_bins::cli::{parse_with_config, TrainingArgs};
+use seqlab_bins::cli::{parse_with_config, print_summary, TrainingArgs};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::Pooling;
 use seqlab_training::backend::{self, Autodiff};
@@ -112,17 +112,7 @@ fn main() -> ExitCode {
             if let Some(test) = &report.test {
                 show("test", test);
             }
-            if let Some(why) = &report.stopped {
-                println!("stopped early: {why}");
-            }
-            println!(
-                "trained {} epochs in {:.1} s; kept epoch {} (best valid {}); artifacts in {}",
-                report.epochs_completed,
-                report.train_seconds,
-                report.best_epoch,
-                config.training.select,
-                config.artifacts.display()
-            );
+            print_summary(&report.training, &config.training, &config.artifacts);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -39,7 +39,7 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
     let device = Default::default();
     let training = TrainingConfig { epochs: 1, batch_size: 100, seed: 5, ..Default::default() };
     let first = train_classifier::<TestAutodiff>(&tiny(&dir, training.clone()), &device).unwrap();
-    assert_eq!(first.epochs_completed, 1);
+    assert_eq!(first.training.epochs_completed, 1);
     let epoch_1 = log_rows(&dir);
     assert_eq!(epoch_1.len(), 1);
     assert!(dir.join("checkpoint/model-1.mpk").exists() && dir.join("checkpoint/optim-1.mpk").exists());
@@ -47,7 +47,7 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
     // "Killed" after epoch 1: resume to 3 epochs.
     let resumed = TrainingConfig { epochs: 3, resume: true, ..training.clone() };
     let report = train_classifier::<TestAutodiff>(&tiny(&dir, resumed.clone()), &device).unwrap();
-    assert_eq!(report.epochs_completed, 3);
+    assert_eq!(report.training.epochs_completed, 3);
     let rows = log_rows(&dir);
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0], epoch_1[0], "epoch 1's line is kept");
@@ -58,7 +58,7 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
     let progress = Progress::load(&dir).unwrap().unwrap();
     assert_eq!(progress.last_epoch, 3);
     assert!((1..=3).contains(&progress.best_epoch));
-    assert_eq!(report.best_epoch, progress.best_epoch);
+    assert_eq!(report.training.best_epoch, progress.best_epoch);
     // Only the best and the last checkpoints stay.
     let mut kept = progress.kept.clone();
     kept.sort();
@@ -104,10 +104,10 @@ fn a_non_finite_loss_stops_training_and_keeps_the_best_checkpoint() {
     };
     let training = TrainingConfig { epochs: 4, batch_size: 100, optim, seed: 5, ..Default::default() };
     let report = train_classifier::<TestAutodiff>(&tiny(&dir, training), &device).unwrap();
-    let why = report.stopped.clone().expect("stopped");
+    let why = report.training.stopped.clone().expect("stopped");
     assert!(why.contains("not finite"), "{why}");
-    assert_eq!(report.epochs_completed, 2, "stopped after the first bad epoch");
-    assert_eq!(report.best_epoch, 1);
+    assert_eq!(report.training.epochs_completed, 2, "stopped after the first bad epoch");
+    assert_eq!(report.training.best_epoch, 1);
     assert!(report.valid.accuracy > 0.0 && report.valid.macro_f1.is_finite(), "the kept model is epoch 1's: {:?}", report.valid);
     assert!(dir.join("checkpoint/model-1.mpk").exists());
 }

@@ -54,7 +54,7 @@ fn train_save_and_rescore_the_tagger() {
     let row: Vec<&str> = log.lines().nth(1).unwrap().split(',').collect();
     let f1: f64 = row[5].parse().expect("valid_entity_f1 logged");
     assert!((0.0..=1.0).contains(&f1), "{log}");
-    assert_eq!(report.best_epoch, 1);
+    assert_eq!(report.training.best_epoch, 1);
     assert!((0.0..=1.0).contains(&test.f1) && test.strict_f1 <= 1.0);
     let saved: TaggerReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(saved.test, report.test);
