@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::batch::{ClassificationItem, TaggingItem};
+use crate::batch::{ClassificationItem, TaggingItem, MAX_WORD_CHARS};
 use crate::error::DataError;
 use crate::labels::LabelMap;
 use crate::ner::Sentence;
@@ -31,14 +31,15 @@ pub fn classification_items(
         .collect()
 }
 
-/// Tagging items: token ids, the casing feature when `casing` is set, tag ids (tags must
-/// already be in the tag map's scheme).
+/// Tagging items: token ids, the casing feature when `casing` is set, character ids when a
+/// character vocabulary is given, tag ids (tags must already be in the tag map's scheme).
 pub fn tagging_items(
     sentences: &[Sentence],
     path: &Path,
     vocab: &Vocab,
     tags: &LabelMap,
     casing: bool,
+    chars: Option<&Vocab>,
 ) -> Result<Vec<TaggingItem>, DataError> {
     sentences
         .iter()
@@ -50,7 +51,15 @@ pub fn tagging_items(
                 .map(|(i, tag)| tags.id_at(tag, path, s.line + i))
                 .collect::<Result<Vec<_>, _>>()?;
             let features = if casing { vec![s.tokens.iter().map(|t| Casing::of(t).id()).collect()] } else { Vec::new() };
-            Ok(TaggingItem { ids: vocab.encode(&s.tokens), features, tags: tag_ids })
+            Ok(TaggingItem { ids: vocab.encode(&s.tokens), features, chars: chars.map_or_else(Vec::new, |c| word_chars(&s.tokens, c)), tags: tag_ids })
         })
+        .collect()
+}
+
+/// The character ids of every token (its first [`MAX_WORD_CHARS`] characters).
+pub fn word_chars<S: AsRef<str>>(tokens: &[S], chars: &Vocab) -> Vec<Vec<usize>> {
+    tokens
+        .iter()
+        .map(|t| t.as_ref().chars().take(MAX_WORD_CHARS).map(|c| chars.id(c.encode_utf8(&mut [0; 4]))).collect())
         .collect()
 }

@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingItem};
-use seqlab_datasets::encode::{classification_items, tagging_items};
+use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
 use seqlab_datasets::{Format, LabelMap};
@@ -52,6 +52,8 @@ pub struct LoadedTagger<B: Backend> {
     pub vocab: Vocab,
     /// The tags (in the training scheme).
     pub tags: LabelMap,
+    /// The character vocabulary, for a model with character features.
+    pub chars: Option<Vocab>,
     /// The training run's settings (with the file scheme resolved).
     pub run: TaggerRunConfig,
 }
@@ -80,8 +82,16 @@ pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, Run
         let config = TokenClassifierConfig::load(dir.join("model.json")).map_err(|e| RunError::Other(format!("{}: {e}", dir.join("model.json").display())))?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "tags", config.num_tags, tags.len())?;
+        let chars = match &config.chars {
+            Some(c) => {
+                let chars = Vocab::load(dir.join("chars.json"))?;
+                check_sizes(dir, "characters", c.vocab_size, chars.len())?;
+                Some(chars)
+            }
+            None => None,
+        };
         let model = load_weights(config.init::<B>(device), dir, device)?;
-        Ok(Loaded::Tagger(LoadedTagger { model, vocab, tags, run: load_json(&dir.join("run.json"))? }))
+        Ok(Loaded::Tagger(LoadedTagger { model, vocab, tags, chars, run: load_json(&dir.join("run.json"))? }))
     } else {
         let labels = LabelMap::load(dir.join("labels.json"))?;
         let config = SequenceClassifierConfig::load(dir.join("model.json")).map_err(|e| RunError::Other(format!("{}: {e}", dir.join("model.json").display())))?;
@@ -113,7 +123,7 @@ pub fn evaluate<B: Backend>(loaded: &Loaded<B>, path: &str, device: &B::Device) 
         }
         Loaded::Tagger(t) => {
             let file = read_tagged(path, t.run.tag_column)?;
-            let items = tagging_items(&in_scheme(&file, t.run.train_scheme), path.as_ref(), &t.vocab, &t.tags, t.run.casing_dim > 0)?;
+            let items = tagging_items(&in_scheme(&file, t.run.train_scheme), path.as_ref(), &t.vocab, &t.tags, t.run.casing_dim > 0, t.chars.as_ref())?;
             let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
             Ok(Evaluation::Tagger(score(&t.model, &items, &file, &t.tags, scheme, device)))
         }
@@ -174,6 +184,7 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], devic
         .map(|toks| TaggingItem {
             ids: t.vocab.encode(toks),
             features: if t.run.casing_dim > 0 { vec![toks.iter().map(|w| Casing::of(w).id()).collect()] } else { Vec::new() },
+            chars: t.chars.as_ref().map_or_else(Vec::new, |c| word_chars(toks, c)),
             tags: vec![0; toks.len()],
         })
         .collect();

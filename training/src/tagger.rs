@@ -13,9 +13,9 @@ use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
-use seqlab_datasets::text::{Casing, Vocab, VocabConfig, UNK};
+use seqlab_datasets::text::{char_vocab, Casing, Vocab, VocabConfig, UNK};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
-use seqlab_models::heads::{EncoderConfig, FeatureEmbeddingConfig};
+use seqlab_models::heads::{CharCnnConfig, EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
@@ -47,7 +47,7 @@ impl<B: Backend> Tagger<B> {
         } else {
             batch.tokens
         };
-        let logits = self.net.forward(tokens, batch.features, Some(batch.lengths));
+        let logits = self.net.forward(tokens, batch.features, batch.chars, Some(batch.lengths));
         let [b, t, c] = logits.dims();
         let logits = logits.reshape([b * t, c]).select(0, batch.positions.clone());
         let targets = batch.tags.reshape([b * t]).select(0, batch.positions);
@@ -79,6 +79,10 @@ pub struct TaggerRunConfig {
     pub embedding_dim: usize,
     /// Width of the casing-feature embedding; 0 turns the feature off.
     pub casing_dim: usize,
+    /// Character CNN filters (the width of each word's character vector); 0: no character
+    /// features.
+    #[serde(default)]
+    pub char_filters: usize,
     /// Lower-case words for the vocabulary (the casing feature keeps the shape).
     pub lowercase: bool,
     /// Words seen fewer times in training become `<unk>`.
@@ -157,7 +161,7 @@ pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], 
         .chunks(batch_size.max(1))
         .flat_map(|chunk| {
             let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk.to_vec(), device);
-            let logits = model.forward(batch.tokens, batch.features, Some(batch.lengths));
+            let logits = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths));
             let [b, t, c] = logits.dims();
             // Leave the padding tag (id 0) out of the argmax.
             let ids: Vec<i64> = (logits.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
@@ -222,7 +226,8 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         &VocabConfig { min_freq: config.min_freq, lowercase: config.lowercase, max_size: None },
     );
     let casing = config.casing_dim > 0;
-    let encode = |file: &ConllFile, path: &str| tagging_items(&in_scheme(file, config.train_scheme), path.as_ref(), &vocab, &tags, casing);
+    let chars = (config.char_filters > 0).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
+    let encode = |file: &ConllFile, path: &str| tagging_items(&in_scheme(file, config.train_scheme), path.as_ref(), &vocab, &tags, casing, chars.as_ref());
     let (train_items, valid_items) = (encode(&train, &config.train)?, encode(&valid, &config.valid)?);
     let test_items = match (&test, &config.test) {
         (Some(t), Some(p)) => Some(encode(t, p)?),
@@ -243,8 +248,13 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_embedding_dim(config.embedding_dim)
         .with_features(features)
         .with_encoder(config.encoder.clone())
-        .with_dropout(config.dropout);
+        .with_dropout(config.dropout)
+        .with_chars(chars.as_ref().map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)));
     let artifacts = &config.artifacts;
+    if let Some(c) = &chars {
+        std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: {e}", artifacts.display())))?;
+        c.save(artifacts.join("chars.json"))?;
+    }
     let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), ..config.clone() };
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, "tags.json")?;
 

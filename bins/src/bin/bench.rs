@@ -88,7 +88,7 @@ trait Net<B: Backend>: Module<B> {
 
 impl<B: Backend> Net<B> for TokenClassifier<B> {
     fn logits(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
-        let out = self.forward(tokens, Vec::new(), lengths);
+        let out = self.forward(tokens, Vec::new(), None, lengths);
         let [b, t, c] = out.dims();
         out.reshape([b * t, c])
     }

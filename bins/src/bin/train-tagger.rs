@@ -53,6 +53,10 @@ struct Args {
     /// Word embedding width.
     #[arg(long, default_value_t = 64)]
     embedding_dim: usize,
+    /// Character CNN filters: each word's characters become a vector of this width (0: no
+    /// character features).
+    #[arg(long, default_value_t = 0)]
+    char_filters: usize,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]
     casing_dim: usize,
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
             .with_dropout(args.dropout),
         embedding_dim: args.embedding_dim,
         casing_dim: args.casing_dim,
+        char_filters: args.char_filters,
         lowercase: args.lowercase,
         min_freq: args.min_freq,
         dropout: args.dropout,

@@ -26,9 +26,15 @@ pub struct TaggingItem {
     pub ids: Vec<usize>,
     /// Per-token feature ids (e.g. casing), one sequence per feature, each as long as `ids`.
     pub features: Vec<Vec<usize>>,
+    /// Per-token character ids (at most [`MAX_WORD_CHARS`] each); empty when the model reads no
+    /// characters.
+    pub chars: Vec<Vec<usize>>,
     /// Tag ids.
     pub tags: Vec<usize>,
 }
+
+/// Characters kept per word for character features (the first ones).
+pub const MAX_WORD_CHARS: usize = 24;
 
 /// A padded classification batch.
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ pub struct TaggingBatch<B: Backend> {
     pub tokens: Tensor<B, 2, Int>,
     /// Feature ids, one `[batch, seq]` tensor per feature, padded with 0.
     pub features: Vec<Tensor<B, 2, Int>>,
+    /// Character ids `[batch, seq, chars]`, padded with 0, when the items carry characters.
+    pub chars: Option<Tensor<B, 3, Int>>,
     /// Real lengths `[batch]`.
     pub lengths: Tensor<B, 1, Int>,
     /// `true` at real positions: `[batch, seq]`.
@@ -72,6 +80,20 @@ pub fn pad_ids<B: Backend>(rows: &[&[usize]], device: &B::Device) -> Tensor<B, 2
         }
     }
     Tensor::from_data(TensorData::new(flat, [rows.len(), seq]), device)
+}
+
+/// Character ids `[batch, seq, longest word]`, zero-padded.
+fn pad_chars<B: Backend>(items: &[TaggingItem], seq: usize, device: &B::Device) -> Tensor<B, 3, Int> {
+    let width = items.iter().flat_map(|i| i.chars.iter().map(Vec::len)).max().unwrap_or(0).max(1);
+    let mut flat = vec![PAD as i64; items.len() * seq * width];
+    for (b, item) in items.iter().enumerate() {
+        for (t, word) in item.chars.iter().enumerate() {
+            for (c, &id) in word.iter().enumerate() {
+                flat[(b * seq + t) * width + c] = id as i64;
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(flat, [items.len(), seq, width]), device)
 }
 
 fn lengths_and_mask<B: Backend>(lengths: &[usize], device: &B::Device) -> (Tensor<B, 1, Int>, Tensor<B, 2, Bool>) {
@@ -120,6 +142,7 @@ impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
             positions: Tensor::from_data(TensorData::new(positions, [count]), device),
             tokens: rows(&|i| &i.ids),
             features: (0..n_features).map(|k| rows(&|i| &i.features[k])).collect(),
+            chars: items.iter().any(|i| !i.chars.is_empty()).then(|| pad_chars(&items, seq, device)),
             lengths,
             mask,
             tags: rows(&|i| &i.tags),
@@ -152,6 +175,7 @@ impl TaggingItem {
         self.ids.truncate(max_len);
         self.tags.truncate(max_len);
         self.features.iter_mut().for_each(|f| f.truncate(max_len));
+        self.chars.truncate(max_len);
         removed
     }
 }

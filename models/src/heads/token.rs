@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{backend::Backend, Int, Tensor};
 
-use super::{Encoder, EncoderConfig};
+use super::{CharCnn, CharCnnConfig, Encoder, EncoderConfig};
 
 /// An extra per-token feature (e.g. casing) embedded and concatenated to the word embedding.
 #[derive(Config, Debug)]
@@ -35,6 +35,9 @@ pub struct TokenClassifierConfig {
     /// Dropout on the embeddings and on the encoder outputs (training only).
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// A character CNN whose word vectors are concatenated after the feature embeddings.
+    #[config(default = "None")]
+    pub chars: Option<CharCnnConfig>,
 }
 
 /// `embedding (‖ feature embeddings) → encoder → linear → logits [batch, seq, tags]`.
@@ -44,6 +47,8 @@ pub struct TokenClassifier<B: Backend> {
     pub embedding: Embedding<B>,
     /// Feature embeddings, concatenated after the word embedding.
     pub features: Vec<Embedding<B>>,
+    /// Character CNN, concatenated last.
+    pub chars: Option<CharCnn<B>>,
     /// The contextual encoder.
     pub encoder: Encoder<B>,
     /// Per-token output layer.
@@ -58,10 +63,12 @@ impl TokenClassifierConfig {
         let embedding = EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device);
         let features: Vec<_> =
             self.features.iter().map(|f| EmbeddingConfig::new(f.vocab_size, f.dim).init(device)).collect();
-        let d_input = self.embedding_dim + self.features.iter().map(|f| f.dim).sum::<usize>();
+        let d_chars = self.chars.as_ref().map_or(0, |c| c.filters);
+        let d_input = self.embedding_dim + self.features.iter().map(|f| f.dim).sum::<usize>() + d_chars;
         let encoder = self.encoder.init(d_input, device);
         let output = LinearConfig::new(encoder.d_output, self.num_tags).init(device);
-        TokenClassifier { embedding, features, encoder, output, dropout: DropoutConfig::new(self.dropout).init() }
+        let chars = self.chars.as_ref().map(|c| c.init(device));
+        TokenClassifier { embedding, features, chars, encoder, output, dropout: DropoutConfig::new(self.dropout).init() }
     }
 }
 
@@ -70,20 +77,26 @@ impl<B: Backend> TokenClassifier<B> {
     ///
     /// - `tokens`: `[batch, seq]` token ids.
     /// - `features`: one `[batch, seq]` id tensor per configured feature, in config order.
+    /// - `chars`: `[batch, seq, chars]` character ids when the model has a character CNN.
     /// - `lengths`: `[batch]` real lengths; `None` when there is no padding.
     /// - returns: `[batch, seq, tags]`.
     ///
     /// # Panics
-    /// If `features.len()` differs from the configured number of features.
+    /// If `features.len()` differs from the configured number of features, or `chars` is
+    /// missing for a model with a character CNN.
     pub fn forward(
         &self,
         tokens: Tensor<B, 2, Int>,
         features: Vec<Tensor<B, 2, Int>>,
+        chars: Option<Tensor<B, 3, Int>>,
         lengths: Option<Tensor<B, 1, Int>>,
     ) -> Tensor<B, 3> {
         assert_eq!(features.len(), self.features.len(), "one id tensor per feature embedding");
         let mut parts = vec![self.embedding.forward(tokens)];
         parts.extend(self.features.iter().zip(features).map(|(emb, ids)| emb.forward(ids)));
+        if let Some(cnn) = &self.chars {
+            parts.push(cnn.forward(chars.expect("character ids for the character CNN")));
+        }
         let x = self.dropout.forward(if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
         let (outputs, _) = self.encoder.forward(x, lengths);
         self.output.forward(self.dropout.forward(outputs))

@@ -28,8 +28,8 @@ fn classification_batch_is_right_padded() {
 #[test]
 fn tagging_batch_pads_tags_and_features_with_zero() {
     let items = vec![
-        TaggingItem { ids: vec![4, 5], features: vec![vec![2, 1]], tags: vec![3, 1] },
-        TaggingItem { ids: vec![6, 7, 8], features: vec![vec![3, 1, 6]], tags: vec![2, 2, 1] },
+        TaggingItem { ids: vec![4, 5], features: vec![vec![2, 1]], chars: Vec::new(), tags: vec![3, 1] },
+        TaggingItem { ids: vec![6, 7, 8], features: vec![vec![3, 1, 6]], chars: Vec::new(), tags: vec![2, 2, 1] },
     ];
     let b: seqlab_datasets::batch::TaggingBatch<TestBackend> = TaggingBatcher.batch(items, &Default::default());
     assert_eq!(ints(b.tokens), [4, 5, 0, 6, 7, 8]);
@@ -60,7 +60,7 @@ fn bucketed_loader_yields_every_example_once() {
 #[test]
 fn truncation_is_counted() {
     let mut items: Vec<TaggingItem> =
-        [3, 7, 12].iter().map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], tags: vec![1; n] }).collect();
+        [3, 7, 12].iter().map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], chars: Vec::new(), tags: vec![1; n] }).collect();
     let report = truncate_all(&mut items, 5, TaggingItem::truncate);
     assert_eq!((report.examples, report.tokens), (2, 9));
     assert!(items.iter().all(|i| i.ids.len() <= 5 && i.tags.len() == i.ids.len() && i.features[0].len() == i.ids.len()));

@@ -62,7 +62,7 @@ fn token_classifier_shapes_with_a_feature_embedding() {
             .with_encoder(EncoderConfig::new().with_kind(kind).with_hidden(5).with_bidirectional(true))
             .init::<TestBackend>(&device);
         let casing = tokens(&device).clamp_max(6);
-        let logits = model.forward(tokens(&device), vec![casing], Some(int_tensor(&[4, 2, 1], &device)));
+        let logits = model.forward(tokens(&device), vec![casing], None, Some(int_tensor(&[4, 2, 1], &device)));
         assert_eq!(logits.dims(), [3, 4, 9], "{kind:?}");
     }
 }
@@ -101,7 +101,7 @@ fn token_classifier_config_round_trips_into_an_identical_model() {
     let restored: TokenClassifierConfig = serde_json::from_str(&json).unwrap();
     let original = config.init::<TestBackend>(&device);
     let run = |m: &seqlab_models::TokenClassifier<TestBackend>| {
-        values(&m.forward(tokens(&device), vec![tokens(&device).clamp_max(6)], Some(int_tensor(&[4, 2, 1], &device))))
+        values(&m.forward(tokens(&device), vec![tokens(&device).clamp_max(6)], None, Some(int_tensor(&[4, 2, 1], &device))))
     };
     let a = run(&original); // initialises every parameter before the record is taken
     let rebuilt = restored.init::<TestBackend>(&device).load_record(original.clone().into_record());
@@ -120,4 +120,35 @@ fn lstm_forget_bias_initialisation() {
     assert_eq!(&b_hh[3..6], &[0.0, 0.0, 0.0]);
     let bound = 1.0 / 3f32.sqrt();
     assert!(b_ih[..3].iter().chain(&b_ih[6..]).all(|v| v.abs() <= bound), "other gates keep U(−1/√H, 1/√H)");
+}
+
+/// The character CNN's matmul-over-windows equals Burn's `conv1d` with the same weights,
+/// masking and max-pooling.
+#[test]
+fn char_cnn_is_a_same_padded_convolution_max_pooled_over_real_characters() {
+    use burn::tensor::module::conv1d;
+    use burn::tensor::ops::ConvOptions;
+    use seqlab_models::heads::CharCnnConfig;
+    let device = Default::default();
+    let (dim, filters, width) = (4, 5, 3);
+    let cnn = CharCnnConfig::new(9).with_dim(dim).with_filters(filters).with_width(width).init::<TestBackend>(&device);
+    // Two sentences of two words; the second sentence's second word is padding (no characters).
+    let ids: Vec<i64> = vec![3, 1, 4, 0, 5, 0, 0, 0, 2, 6, 5, 3, 0, 0, 0, 0];
+    let chars: Tensor<TestBackend, 3, Int> = Tensor::from_data(TensorData::new(ids, [2, 2, 4]), &device);
+    let out = cnn.forward(chars.clone());
+    assert_eq!(out.dims(), [2, 2, filters]);
+
+    // The reference: conv1d with the Linear weights laid out as [filters, dim, width].
+    let flat = chars.reshape([4, 4]);
+    let real = flat.clone().not_equal_elem(0).float();
+    let x = cnn.embedding.forward(flat) * real.clone().unsqueeze_dim(2);
+    let weight = cnn.conv.weight.val().reshape([width, dim, filters]).permute([2, 1, 0]);
+    let bias = cnn.conv.bias.as_ref().map(|b| b.val());
+    let h = conv1d(x.swap_dims(1, 2), weight, bias, ConvOptions::new([1], [width / 2], [1], 1)); // [words, filters, chars]
+    let h = h + (real.clone() - 1.0).unsqueeze_dim(1) * 1e4;
+    let expected = (h.max_dim(2).squeeze_dim::<2>(2) * real.max_dim(1)).reshape([2, 2, filters]);
+    let (a, e) = (values(&out), values(&expected));
+    assert_close(&a, &e, 1e-5, "char CNN vs conv1d");
+    assert!(a[3 * filters..].iter().all(|&v| v == 0.0), "a word without characters gives zeros");
+    assert!(a[..filters].iter().any(|&v| v != 0.0));
 }

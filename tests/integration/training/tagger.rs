@@ -32,6 +32,7 @@ fn train_save_and_rescore_the_tagger() {
         encoder: EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(8).with_bidirectional(true),
         embedding_dim: 8,
         casing_dim: 4,
+        char_filters: 6,
         lowercase: true,
         min_freq: 1,
         dropout: 0.0,
@@ -71,7 +72,9 @@ fn train_save_and_rescore_the_tagger() {
     let Corpus::Tagged(gold) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
     let mut sentences = gold.sentences.clone();
     sentences.iter_mut().for_each(|s| s.tags = convert(&s.tags, TagScheme::Iobes));
-    let items = tagging_items(&sentences, "test".as_ref(), &vocab, &tags, true).unwrap();
+    let chars = Vocab::load(dir.join("chars.json")).expect("the character vocabulary is saved");
+    let items = tagging_items(&sentences, "test".as_ref(), &vocab, &tags, true, Some(&chars)).unwrap();
+    assert_eq!(items[0].chars.len(), items[0].ids.len());
     let predicted: Vec<Vec<String>> = tag_items(&model, &items, 50, &device)
         .into_iter()
         .map(|ids| convert(&ids.iter().map(|&i| tags.name(i)).collect::<Vec<_>>(), TagScheme::Iob2))

@@ -1,0 +1,79 @@
+//! Character features of words: a character CNN (Ma & Hovy, 2016) that turns each word's
+//! characters into one vector, so a tagger can read `-son`, `Mc…` or `…ese` in words it has never
+//! seen.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::tensor::{backend::Backend, Int, Tensor};
+
+/// Configuration of a [`CharCnn`].
+#[derive(Config, Debug)]
+pub struct CharCnnConfig {
+    /// Number of character ids (0 is padding).
+    pub vocab_size: usize,
+    /// Character embedding width.
+    #[config(default = 25)]
+    pub dim: usize,
+    /// Number of filters: the width of the word vector.
+    #[config(default = 50)]
+    pub filters: usize,
+    /// Filter width in characters.
+    #[config(default = 3)]
+    pub width: usize,
+}
+
+/// `char embedding → convolution over the word's characters → max over them`: one `[filters]`
+/// vector per word.
+///
+/// The convolution (odd `width`, same padding) is written as one matmul over the `width`
+/// neighbouring characters concatenated, `[words, chars, width·dim] × [width·dim, filters]`:
+/// the same function as a `Conv1d`, and on burn-ndarray over twenty times faster to train than
+/// its `conv1d` (whose backward pass dominated a CoNLL epoch: 591 s instead of ~40 s).
+#[derive(Module, Debug)]
+pub struct CharCnn<B: Backend> {
+    /// Character embeddings.
+    pub embedding: Embedding<B>,
+    /// The filters, `[width·dim] → [filters]`, over characters `c − width/2 ..= c + width/2`.
+    pub conv: Linear<B>,
+    /// Filter width in characters.
+    pub width: usize,
+}
+
+impl CharCnnConfig {
+    /// Initialises the module.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> CharCnn<B> {
+        CharCnn {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.dim).init(device),
+            conv: LinearConfig::new(self.width * self.dim, self.filters).init(device),
+            width: self.width,
+        }
+    }
+}
+
+impl<B: Backend> CharCnn<B> {
+    /// Word vectors from character ids.
+    ///
+    /// - `chars`: `[batch, seq, chars]`, right-padded with 0 (a word of no characters, i.e. a
+    ///   padded position, gets a zero vector).
+    /// - returns: `[batch, seq, filters]`.
+    pub fn forward(&self, chars: Tensor<B, 3, Int>) -> Tensor<B, 3> {
+        let [batch, seq, width] = chars.dims();
+        let flat = chars.reshape([batch * seq, width]);
+        let real = flat.clone().not_equal_elem(0).float(); // [words, chars]
+        let x = self.embedding.forward(flat) * real.clone().unsqueeze_dim(2); // [words, chars, dim]
+        let [words, _, dim] = x.dims();
+        let half = self.width / 2;
+        // Zero-pad `half` characters on both sides, then put each character's neighbours side by side.
+        let zeros = Tensor::zeros_like(&x.clone().slice([0..words, 0..1, 0..dim])).repeat_dim(1, half.max(1));
+        let padded = if half == 0 { x } else { Tensor::cat(vec![zeros.clone(), x, zeros], 1) };
+        let windows: Vec<Tensor<B, 3>> = (0..self.width).map(|k| padded.clone().slice([0..words, k..k + width, 0..dim])).collect();
+        let h = self.conv.forward(Tensor::cat(windows, 2)); // [words, chars, filters]
+        // Padding characters never win the max; words without characters give 0.
+        let h = h + (real.clone() - 1.0).unsqueeze_dim(2) * 1e4;
+        let pooled = h.max_dim(1).squeeze_dim::<2>(1); // [words, filters]
+        let has_chars = real.max_dim(1); // [words, 1]
+        let filters = pooled.dims()[1];
+        (pooled * has_chars).reshape([batch, seq, filters])
+    }
+}
