@@ -47,10 +47,14 @@ impl Activation {
 ///
 /// Burn 0.21's `activation::sigmoid` casts to f32 and evaluates `exp(−log(1 + e^{−x}))`; this
 /// form is exact in any float type, and built on `exp`, which burn-ndarray evaluates in f32 (its
-/// `tanh` goes through f64 libm, a third of the time of a recurrent forward pass). Saturates
-/// cleanly: `e^{−x} = ∞` gives 0.
+/// `tanh` goes through f64 libm, a third of the time of a recurrent forward pass).
+///
+/// The input is clamped to `[−80, 80]` first: beyond, `e^{80}` would overflow f32 and the
+/// autodiff derivative of `1/(1 + e^{−x})` would be `0 · ∞ = NaN` (it was, in a CoNLL run
+/// whose pre-activations grew past −88). The clamp changes values by less than `e^{−80} ≈ 2e−35`
+/// and makes the derivative 0 out there (the true one is below 2e−35).
 pub fn sigmoid<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    x.neg().exp().add_scalar(1.0).recip()
+    x.clamp(-80.0, 80.0).neg().exp().add_scalar(1.0).recip()
 }
 
 /// The hyperbolic tangent, as `tanh(x) = 2σ(2x) − 1` (see [`sigmoid`] for why not Burn's

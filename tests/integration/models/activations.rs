@@ -65,5 +65,17 @@ fn sigmoid_and_tanh_saturate_cleanly() {
     assert!(s.iter().chain(&t).all(|v| v.is_finite()), "{s:?} {t:?}");
     assert_close(&s, &sigmoid, 1e-7, "sigmoid");
     assert_close(&t, &tanh, 2e-7, "tanh");
-    assert_eq!((s[0], s[10], t[0], t[10]), (0.0, 1.0, -1.0, 1.0));
+    assert_eq!((s[10], t[0], t[10]), (1.0, -1.0, 1.0));
+    assert!((0.0..2e-35).contains(&s[0]), "σ(−1000) = {}", s[0]);
+
+    // Their gradients stay finite where e^{−x} would overflow (it was NaN without the clamp).
+    let input = Tensor::<TestAutodiff, 1>::from_floats(x, &Default::default()).require_grad();
+    let out = seqlab_models::activation::sigmoid(input.clone()).sum() + seqlab_models::activation::tanh(input.clone()).sum();
+    let grad = values(&input.grad(&out.backward()).unwrap());
+    assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
+    let expected: Vec<f32> = x.iter().map(|&v: &f32| {
+        let s = 1.0 / (1.0 + (-v as f64).exp());
+        (s * (1.0 - s) + 1.0 - (v as f64).tanh().powi(2)) as f32
+    }).collect();
+    assert_close(&grad, &expected, 1e-6, "σ′ + tanh′");
 }
