@@ -94,12 +94,12 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
 fn a_non_finite_loss_stops_training_and_keeps_the_best_checkpoint() {
     let dir = scratch("nan");
     let device = Default::default();
-    // SGD whose rate jumps by 1e35 after epoch 1: the weights overflow in epoch 2.
+    // SGD whose rate jumps past f32's range after epoch 1: the weights become ±inf and NaN in epoch 2.
     let optim = OptimConfig {
         optimizer: OptimizerKind::Sgd,
         learning_rate: 0.05,
         schedule: ScheduleKind::Step,
-        gamma: 1e35,
+        gamma: 1e45,
         ..Default::default()
     };
     let training = TrainingConfig { epochs: 4, batch_size: 100, optim, seed: 5, ..Default::default() };
