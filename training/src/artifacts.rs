@@ -395,6 +395,10 @@ where
         .metric_train_numeric(LearningRateMetric::new())
         .metric_train_numeric(IterationSpeedMetric::new())
         .with_application_logger(None)
+        // Read synchronously by the checkpointer and the epoch watch (see `EpochLogger`); the
+        // file logger keeps burn-train's per-iteration logs on disk.
+        .with_metric_logger(crate::checkpoint::EpochLogger::default())
+        .with_metric_logger(burn::train::logger::FileMetricLogger::new(&options.artifacts))
         .with_file_checkpointer(AtomicRecorder::default())
         .with_checkpointing_strategy(keep)
         .early_stopping(watch)

@@ -264,3 +264,39 @@ impl EarlyStoppingStrategy for EpochWatch {
         stop
     }
 }
+
+/// A metric logger that keeps every numeric entry in memory by `(metric, split, epoch)`, as the
+/// store numbers epochs, and answers reads synchronously.
+///
+/// Registered before burn-train's file logger, it is what [`KeepBestAndLast`] and [`EpochWatch`]
+/// read: burn-train 0.21's `FileMetricLogger` writes through a background thread and its read
+/// does not flush it (it looks its writers up under another key), so an epoch's last values
+/// could still be unwritten when the checkpointer read them — seen as a wrong "best" epoch on a
+/// loaded CI machine. It answers "not mine" for anything it has not seen, so reads fall through
+/// to the file logger.
+#[derive(Default)]
+pub struct EpochLogger {
+    names: std::collections::HashMap<burn::train::metric::MetricId, String>,
+    values: std::collections::HashMap<(String, String, usize), Vec<burn::train::metric::NumericEntry>>,
+}
+
+impl burn::train::logger::MetricLogger for EpochLogger {
+    fn log(&mut self, update: burn::train::metric::store::MetricsUpdate, epoch: usize, split: &Split) {
+        for numeric in update.entries_numeric {
+            if let Some(name) = self.names.get(&numeric.entry.metric_id) {
+                let key = (name.clone(), format!("{split:?}"), epoch);
+                self.values.entry(key).or_default().push(numeric.numeric_entry);
+            }
+        }
+    }
+
+    fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<burn::train::metric::NumericEntry>, String> {
+        self.values.get(&(name.to_string(), format!("{split:?}"), epoch)).cloned().ok_or_else(|| format!("{name}: not logged in this process"))
+    }
+
+    fn log_metric_definition(&mut self, definition: burn::train::metric::MetricDefinition) {
+        self.names.insert(definition.metric_id, definition.name);
+    }
+
+    fn log_epoch_summary(&mut self, _summary: burn::train::metric::store::EpochSummary) {}
+}
