@@ -55,7 +55,7 @@ struct Args {
     embedding_dim: usize,
     /// Character CNN filters: each word's characters become a vector of this width (0: no
     /// character features).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 50)]
     char_filters: usize,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]
