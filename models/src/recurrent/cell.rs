@@ -34,13 +34,35 @@ impl<B: Backend> CellState<B> {
     }
 }
 
+/// What a cell's forward step keeps for its backward step: the activations its BPTT formulas
+/// need, `[batch, hidden]` each, in an order each cell documents.
+#[derive(Debug, Clone)]
+pub struct StepCache<B: Backend>(pub Vec<Tensor<B, 2>>);
+
+/// The gradients one step of BPTT sends back (see [`Cell::step_backward`]).
+#[derive(Debug, Clone)]
+pub struct StepGrads<B: Backend> {
+    /// `∂L/∂input_proj_t`: `[batch, gates·hidden]`.
+    pub input_proj: Tensor<B, 2>,
+    /// `∂L/∂hidden_proj_t` where it differs from `input_proj` (the GRU's `n` block, scaled by
+    /// the reset gate); `None` when the two are equal (RNN, LSTM).
+    pub hidden_proj: Option<Tensor<B, 2>>,
+    /// `∂L/∂h_{t-1}` through paths other than `hidden_proj` (the GRU's `z ⊙ h_{t-1}`); `None`
+    /// when `h_{t-1}` only enters through `hidden_proj`.
+    pub hidden: Option<Tensor<B, 2>>,
+    /// `∂L/∂c_{t-1}` (LSTM: `f_t ⊙ ∂L/∂c_t`); `None` for cells without memory.
+    pub cell: Option<Tensor<B, 2>>,
+}
+
 /// One recurrent cell.
 ///
 /// The layer computes, for gate blocks of width `hidden` in PyTorch's order,
 /// - `input_proj = x_t W_ih + b_ih`: `[batch, gates·hidden]` (for all steps at once), and
 /// - `hidden_proj = h_{t-1} W_hh + b_hh`: `[batch, gates·hidden]` (one fused matmul per step),
 ///
-/// and the cell turns them into the next state.
+/// and the cell turns them into the next state ([`Cell::step`]). For training, the layer runs
+/// backpropagation through time itself ([`super::bptt`]): it asks the cell for the local
+/// derivatives of one step ([`Cell::step_backward`]) and does the matmuls.
 pub trait Cell {
     /// Number of `hidden`-wide gate blocks in the projections (RNN 1, LSTM 4, GRU 3).
     fn gates(&self) -> usize;
@@ -48,13 +70,32 @@ pub trait Cell {
     fn has_memory(&self) -> bool {
         false
     }
-    /// The next state from the pre-activations and the previous state.
-    fn step<B: Backend>(
+    /// The next state from the pre-activations and the previous state, and what
+    /// [`Cell::step_backward`] needs to differentiate it.
+    fn step_cached<B: Backend>(
         &self,
         input_proj: Tensor<B, 2>,
         hidden_proj: Tensor<B, 2>,
         state: &CellState<B>,
-    ) -> CellState<B>;
+    ) -> (CellState<B>, StepCache<B>);
+    /// The next state from the pre-activations and the previous state.
+    fn step<B: Backend>(&self, input_proj: Tensor<B, 2>, hidden_proj: Tensor<B, 2>, state: &CellState<B>) -> CellState<B> {
+        self.step_cached(input_proj, hidden_proj, state).0
+    }
+    /// One step of BPTT: from `grad = (∂L/∂h_t, ∂L/∂c_t)` (the gradient with respect to the state
+    /// this step produced), the step's cache and its previous state, the gradients with respect
+    /// to the step's pre-activations and, through direct paths, its previous state.
+    fn step_backward<B: Backend>(&self, cache: &StepCache<B>, state: &CellState<B>, grad: CellState<B>) -> StepGrads<B>;
+}
+
+/// `σ'(x)` from `s = σ(x)`: `s (1 − s)`.
+pub(crate) fn sigmoid_slope<B: Backend>(s: Tensor<B, 2>) -> Tensor<B, 2> {
+    s.clone() * s.neg().add_scalar(1.0)
+}
+
+/// `tanh'(x)` from `t = tanh(x)`: `1 − t²`.
+pub(crate) fn tanh_slope<B: Backend>(t: Tensor<B, 2>) -> Tensor<B, 2> {
+    (t.clone() * t).neg().add_scalar(1.0)
 }
 
 /// The cell of a [`Recurrent`](super::Recurrent) layer, as named in configs.
@@ -106,17 +147,26 @@ impl Cell for CellKind {
         matches!(self, Self::Lstm)
     }
 
-    fn step<B: Backend>(
+    fn step_cached<B: Backend>(
         &self,
         input_proj: Tensor<B, 2>,
         hidden_proj: Tensor<B, 2>,
         state: &CellState<B>,
-    ) -> CellState<B> {
+    ) -> (CellState<B>, StepCache<B>) {
         match self {
-            Self::RnnTanh => RnnCell::new(Activation::Tanh).step(input_proj, hidden_proj, state),
-            Self::RnnRelu => RnnCell::new(Activation::Relu).step(input_proj, hidden_proj, state),
-            Self::Lstm => LstmCell.step(input_proj, hidden_proj, state),
-            Self::Gru => GruCell.step(input_proj, hidden_proj, state),
+            Self::RnnTanh => RnnCell::new(Activation::Tanh).step_cached(input_proj, hidden_proj, state),
+            Self::RnnRelu => RnnCell::new(Activation::Relu).step_cached(input_proj, hidden_proj, state),
+            Self::Lstm => LstmCell.step_cached(input_proj, hidden_proj, state),
+            Self::Gru => GruCell.step_cached(input_proj, hidden_proj, state),
+        }
+    }
+
+    fn step_backward<B: Backend>(&self, cache: &StepCache<B>, state: &CellState<B>, grad: CellState<B>) -> StepGrads<B> {
+        match self {
+            Self::RnnTanh => RnnCell::new(Activation::Tanh).step_backward(cache, state, grad),
+            Self::RnnRelu => RnnCell::new(Activation::Relu).step_backward(cache, state, grad),
+            Self::Lstm => LstmCell.step_backward(cache, state, grad),
+            Self::Gru => GruCell.step_backward(cache, state, grad),
         }
     }
 }

@@ -7,7 +7,7 @@ use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{backend::Backend, module::linear, Int, Tensor, TensorCreationOptions};
 
-use super::{Cell, CellKind, CellState};
+use super::{bptt, Cell, CellKind, CellState, StepCache};
 use crate::mask::length_mask;
 
 /// Configuration of a [`Recurrent`] layer stack.
@@ -279,6 +279,9 @@ impl<B: Backend> Recurrent<B> {
     /// One layer in one direction over time-major input `[seq, batch, d_in]`; returns the
     /// outputs `[seq, batch, hidden]` (zero at padding) and the final state. `probes[t]`, when
     /// given, is added to the new hidden state of step `t`.
+    ///
+    /// On the autodiff backends [`super::bptt`] knows, the time loop is one graph node with a
+    /// hand-written BPTT; elsewhere (and with probes) every step's operations are recorded.
     fn run_direction(
         &self,
         weights: &RecurrentWeights<B>,
@@ -288,29 +291,101 @@ impl<B: Backend> Recurrent<B> {
         reverse: bool,
         probes: Option<&[Tensor<B, 2>]>,
     ) -> (Tensor<B, 3>, CellState<B>) {
-        let seq = input.dims()[0];
-        let width = self.cell.gates() * self.d_hidden;
         // Hoisted: the input projection of every step in one matmul.
         let input_proj = linear(input, weights.weight_ih.val(), weights.bias_ih.as_ref().map(|b| b.val()));
-        let weight_hh = weights.weight_hh.val();
-        let bias_hh = weights.bias_hh.as_ref().map(|b| b.val().reshape([1, width]));
+        let scan = ScanInput {
+            cell: self.cell,
+            input_proj,
+            weight_hh: weights.weight_hh.val(),
+            bias_hh: weights.bias_hh.as_ref().map(|b| b.val()),
+            masks: masks.map(<[_]>::to_vec),
+            initial,
+            reverse,
+        };
+        let scan = match probes {
+            Some(_) => scan,
+            None => match bptt::scan_fused(scan) {
+                Ok(done) => return done,
+                Err(scan) => scan,
+            },
+        };
+        let width = self.cell.gates() * self.d_hidden;
+        let steps = split_steps(scan.input_proj);
+        let bias_hh = scan.bias_hh.map(|b| b.reshape([1, width]));
+        let (outputs, last) = Scan {
+            cell: scan.cell,
+            weight_hh: &scan.weight_hh,
+            bias_hh: bias_hh.as_ref(),
+            masks: scan.masks.as_deref(),
+            reverse: scan.reverse,
+        }
+        .run(steps, scan.initial, probes, None);
+        (Tensor::stack(outputs, 0), last)
+    }
+}
 
-        let mut steps_proj: Vec<Option<Tensor<B, 2>>> = split_steps(input_proj).into_iter().map(Some).collect();
+/// Everything one layer in one direction needs for its time loop, the input projection
+/// already computed.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanInput<B: Backend> {
+    pub cell: CellKind,
+    /// `x_t W_ih + b_ih` for every step, time-major: `[seq, batch, gates·hidden]`.
+    pub input_proj: Tensor<B, 3>,
+    /// `W_hh`: `[hidden, gates·hidden]`.
+    pub weight_hh: Tensor<B, 2>,
+    /// `b_hh`: `[gates·hidden]`.
+    pub bias_hh: Option<Tensor<B, 1>>,
+    /// Per-step masks `[batch, 1]` (1 real, 0 padding).
+    pub masks: Option<Vec<Tensor<B, 2>>>,
+    pub initial: CellState<B>,
+    pub reverse: bool,
+}
 
+/// What one step of [`Scan::run`] records for BPTT: the cell's cache and the state it started
+/// from.
+pub(crate) type StepRecord<B> = (StepCache<B>, CellState<B>);
+
+/// The time loop of one layer in one direction: one fused hidden matmul and one cell step per
+/// position, padded positions leaving the state unchanged.
+pub(crate) struct Scan<'a, B: Backend> {
+    pub cell: CellKind,
+    pub weight_hh: &'a Tensor<B, 2>,
+    /// `b_hh` as a row: `[1, gates·hidden]`.
+    pub bias_hh: Option<&'a Tensor<B, 2>>,
+    pub masks: Option<&'a [Tensor<B, 2>]>,
+    pub reverse: bool,
+}
+
+impl<B: Backend> Scan<'_, B> {
+    /// Runs the loop over `steps[t] = input_proj_t` (`[batch, gates·hidden]`, in time order);
+    /// returns the outputs `h_t ⊙ mask_t` in time order and the final state. With `record`,
+    /// `record[t]` receives step `t`'s cache and previous state.
+    pub fn run(
+        &self,
+        steps: Vec<Tensor<B, 2>>,
+        initial: CellState<B>,
+        probes: Option<&[Tensor<B, 2>]>,
+        mut record: Option<&mut Vec<Option<StepRecord<B>>>>,
+    ) -> (Vec<Tensor<B, 2>>, CellState<B>) {
+        let seq = steps.len();
+        let mut steps: Vec<Option<Tensor<B, 2>>> = steps.into_iter().map(Some).collect();
         let mut state = initial;
         let mut outputs: Vec<Option<Tensor<B, 2>>> = vec![None; seq];
         for step in 0..seq {
-            let t = if reverse { seq - 1 - step } else { step };
-            let x_t = steps_proj[t].take().expect("each step's projection is used once");
-            let mut h_t = state.hidden.clone().matmul(weight_hh.clone());
-            if let Some(b) = &bias_hh {
+            let t = if self.reverse { seq - 1 - step } else { step };
+            let x_t = steps[t].take().expect("each step's projection is used once");
+            let mut h_t = state.hidden.clone().matmul(self.weight_hh.clone());
+            if let Some(b) = self.bias_hh {
                 h_t = h_t + b.clone();
             }
-            let mut next = self.cell.step(x_t, h_t, &state);
+            let (mut next, cache) = self.cell.step_cached(x_t, h_t, &state);
+            if let Some(record) = record.as_deref_mut() {
+                record[t] = Some((cache, state.clone()));
+            }
             if let Some(probes) = probes {
                 next.hidden = next.hidden + probes[t].clone();
             }
-            outputs[t] = Some(match masks {
+            outputs[t] = Some(match self.masks {
                 None => {
                     state = next;
                     state.hidden.clone()
@@ -322,8 +397,7 @@ impl<B: Backend> Recurrent<B> {
                 }
             });
         }
-        let outputs = outputs.into_iter().map(|o| o.expect("every step ran")).collect();
-        (Tensor::stack(outputs, 0), state)
+        (outputs.into_iter().map(|o| o.expect("every step ran")).collect(), state)
     }
 }
 

@@ -2,7 +2,8 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::{Cell, CellState};
+use super::cell::{sigmoid_slope, tanh_slope};
+use super::{Cell, CellState, StepCache, StepGrads};
 use crate::activation::{sigmoid, tanh};
 
 /// LSTM cell. With `a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh` split into four blocks:
@@ -24,14 +25,50 @@ impl Cell for LstmCell {
         true
     }
 
-    fn step<B: Backend>(&self, input_proj: Tensor<B, 2>, hidden_proj: Tensor<B, 2>, state: &CellState<B>) -> CellState<B> {
-        let [i, f, g, o]: [Tensor<B, 2>; 4] = (input_proj + hidden_proj)
-            .chunk(4, 1)
-            .try_into()
-            .expect("LSTM pre-activations have 4 gate blocks");
+    /// Cache: `[i, f, g, o, tanh(c_t)]`.
+    fn step_cached<B: Backend>(
+        &self,
+        input_proj: Tensor<B, 2>,
+        hidden_proj: Tensor<B, 2>,
+        state: &CellState<B>,
+    ) -> (CellState<B>, StepCache<B>) {
+        let [i, f, g, o] = blocks(&(input_proj + hidden_proj));
+        let (i, f, g, o) = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o));
         let c_prev = state.cell.clone().expect("an LSTM state has a memory cell");
-        let cell = sigmoid(f) * c_prev + sigmoid(i) * tanh(g);
-        let hidden = sigmoid(o) * tanh(cell.clone());
-        CellState { hidden, cell: Some(cell) }
+        let cell = f.clone() * c_prev + i.clone() * g.clone();
+        let tanh_c = tanh(cell.clone());
+        let hidden = o.clone() * tanh_c.clone();
+        (CellState { hidden, cell: Some(cell) }, StepCache(vec![i, f, g, o, tanh_c]))
     }
+
+    /// ```text
+    /// ∂c_t = ∂L/∂c_t + ∂L/∂h_t ⊙ o ⊙ (1 − tanh² c_t)        (all paths into c_t)
+    /// ∂a_i = ∂c_t ⊙ g ⊙ i(1 − i)     ∂a_f = ∂c_t ⊙ c_{t-1} ⊙ f(1 − f)
+    /// ∂a_g = ∂c_t ⊙ i ⊙ (1 − g²)     ∂a_o = ∂L/∂h_t ⊙ tanh c_t ⊙ o(1 − o)
+    /// ∂c_{t-1} = ∂c_t ⊙ f
+    /// ```
+    fn step_backward<B: Backend>(&self, cache: &StepCache<B>, state: &CellState<B>, grad: CellState<B>) -> StepGrads<B> {
+        let [i, f, g, o, tanh_c] = cache.0.as_slice() else { panic!("LSTM step cache has 5 tensors") };
+        let (slope_i, slope_f, slope_o) = (sigmoid_slope(i.clone()), sigmoid_slope(f.clone()), sigmoid_slope(o.clone()));
+        let (i, f, o) = (i.clone(), f.clone(), o.clone());
+        let c_prev = state.cell.clone().expect("an LSTM state has a memory cell");
+        let d_hidden = grad.hidden;
+        let d_cell = grad.cell.expect("an LSTM gradient has a memory cell")
+            + d_hidden.clone() * o * tanh_slope(tanh_c.clone());
+        let d_i = d_cell.clone() * g.clone() * slope_i;
+        let d_f = d_cell.clone() * c_prev * slope_f;
+        let d_g = d_cell.clone() * i * tanh_slope(g.clone());
+        let d_o = d_hidden * tanh_c.clone() * slope_o;
+        StepGrads {
+            input_proj: Tensor::cat(vec![d_i, d_f, d_g, d_o], 1),
+            hidden_proj: None,
+            hidden: None,
+            cell: Some(d_cell * f),
+        }
+    }
+}
+
+/// The four `hidden`-wide gate blocks `i, f, g, o` of `[batch, 4·hidden]`.
+fn blocks<B: Backend>(gates: &Tensor<B, 2>) -> [Tensor<B, 2>; 4] {
+    gates.clone().chunk(4, 1).try_into().expect("LSTM gates have 4 blocks")
 }

@@ -1,12 +1,13 @@
 //! Recurrent layers: one machinery ([`layer`]) shared by three cells ([`rnn`], [`lstm`], [`gru`]).
 
+pub mod bptt;
 pub mod cell;
 pub mod gru;
 pub mod layer;
 pub mod lstm;
 pub mod rnn;
 
-pub use cell::{Cell, CellKind, CellState};
+pub use cell::{Cell, CellKind, CellState, StepCache, StepGrads};
 pub use gru::GruCell;
 pub use layer::{Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState, RecurrentWeights};
 pub use lstm::LstmCell;

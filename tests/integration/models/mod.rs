@@ -1,6 +1,7 @@
 //! Tests of `seqlab-models`.
 
 mod activations;
+mod bptt;
 // Float64 finite differences and the README example name NdArray directly.
 #[cfg(feature = "ndarray")]
 mod gradcheck;
