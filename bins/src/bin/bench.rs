@@ -355,6 +355,7 @@ fn pytorch(names: &[&str], args: &Args) -> Vec<Row> {
 }
 
 fn main() {
+    seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let selected: Vec<Workload> = if args.workloads.is_empty() {
         WORKLOADS.to_vec()

@@ -26,6 +26,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
     let result = load::<Inner>(&args.artifacts, &device).and_then(|loaded| evaluate(&loaded, &args.test, &device));

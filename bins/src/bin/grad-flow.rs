@@ -109,6 +109,7 @@ fn parse_forget_bias(s: &str) -> Result<ForgetBias, String> {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
     println!("backend {} on {:?}", backend::name(), device);

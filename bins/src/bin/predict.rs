@@ -27,6 +27,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
     let loaded = match load::<Inner>(&args.artifacts, &device) {

@@ -79,6 +79,7 @@ fn parse_pooling(s: &str) -> Result<Pooling, String> {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
     let args: Args = parse_with_config();
     let embedded = args.train.starts_with("embedded:");
     let config = ClassifierRunConfig {

@@ -99,6 +99,7 @@ fn show(name: &str, s: &TaggerScores) {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
     let args: Args = parse_with_config();
     let embedded = args.train.starts_with("embedded:");
     let config = TaggerRunConfig {

@@ -232,7 +232,11 @@ impl<X: Backend> BpttState<X> {
                 }
             };
             let grads = self.cell.step_backward(cache, previous, into_step);
-            let d_hp = grads.hidden_proj.unwrap_or_else(|| grads.input_proj.clone());
+            // Kept apart only where the two differ (GRU); else one tensor serves both.
+            let (d_hp, d_ip) = match grads.hidden_proj {
+                Some(d_hp) => (d_hp, Some(grads.input_proj)),
+                None => (grads.input_proj, None),
+            };
             let mut d_h = d_hp.clone().matmul(weight_hh_t.clone());
             if let Some(direct) = grads.hidden {
                 d_h = d_h + direct;
@@ -243,15 +247,20 @@ impl<X: Backend> BpttState<X> {
                 d_c = d_c.zip(passed.cell).map(|(a, b)| a + b);
             }
             carry = CellState { hidden: d_h, cell: d_c };
-            d_input_proj[t] = Some(grads.input_proj);
+            d_input_proj[t] = d_ip;
             d_hidden_proj[t] = Some(d_hp);
         }
 
         let all = |v: Vec<Option<Tensor<X, 2>>>| v.into_iter().map(|g| g.expect("every step ran")).collect::<Vec<_>>();
         let d_hidden_proj = Tensor::cat(all(d_hidden_proj), 0); // [seq·batch, width]
+        let width = d_hidden_proj.dims()[1];
+        let d_input_proj = match d_input_proj.iter().all(Option::is_none) {
+            true => d_hidden_proj.clone().reshape([seq, batch, width]),
+            false => Tensor::stack(all(d_input_proj), 0),
+        };
         let previous_h = Tensor::cat(self.steps.into_iter().map(|(_, s)| s.hidden).collect(), 0); // [seq·batch, hidden]
         BpttGrads {
-            input_proj: Tensor::stack(all(d_input_proj), 0),
+            input_proj: d_input_proj,
             weight_hh: previous_h.transpose().matmul(d_hidden_proj.clone()),
             bias_hh: self.has_bias.then(|| d_hidden_proj.sum_dim(0).squeeze_dim(0)),
             initial: carry,
