@@ -12,7 +12,7 @@ use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {
-    /// Epochs (with --resume: the total to reach) [default: 5 for train-classifier, 10 for
+    /// Epochs (with --resume: the total to reach) [default: 5 for train-classifier, 15 for
     /// train-tagger].
     #[arg(long)]
     pub epochs: Option<usize>,

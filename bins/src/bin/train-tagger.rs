@@ -48,10 +48,10 @@ struct Args {
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     bidirectional: bool,
     /// Hidden size per direction.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 200)]
     hidden: usize,
     /// Word embedding width.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 100)]
     embedding_dim: usize,
     /// Character CNN filters: each word's characters become a vector of this width (0: no
     /// character features).
@@ -67,7 +67,7 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     min_freq: usize,
     /// Dropout on embeddings, between layers and on encoder outputs.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.5)]
     dropout: f64,
     /// Word dropout: in training, words seen once become <unk> with this probability, so the
     /// model learns to tag unknown words from context and casing.
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
         min_freq: args.min_freq,
         dropout: args.dropout,
         word_dropout: args.word_dropout,
-        training: args.training.to_config(10, ScheduleKind::Cosine),
+        training: args.training.to_config(15, ScheduleKind::Cosine),
         artifacts: args.artifacts,
     };
     let device = backend::Device::default();
