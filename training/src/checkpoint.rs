@@ -138,8 +138,12 @@ pub struct KeepBestAndLast {
 impl CheckpointingStrategy for KeepBestAndLast {
     fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
         let mut p = self.progress.lock().unwrap();
-        let value = store.find_metric(&self.selection.metric, store_epoch(epoch, self.resumed_from), Aggregate::Mean, &Split::Valid);
-        if let Some(v) = value.filter(|v| v.is_finite()) {
+        let at = store_epoch(epoch, self.resumed_from);
+        let value = store.find_metric(&self.selection.metric, at, Aggregate::Mean, &Split::Valid);
+        // An epoch whose validation loss is not finite is never the best, whatever its other
+        // metrics say (a diverged model that predicts one class can tie with a real one).
+        let diverged = store.find_metric("Loss", at, Aggregate::Mean, &Split::Valid).is_some_and(|l| !l.is_finite());
+        if let Some(v) = value.filter(|v| v.is_finite() && !diverged) {
             if p.best_value.is_none_or(|best| self.selection.better(v, best)) {
                 p.best_value = Some(v);
                 p.best_epoch = epoch;
