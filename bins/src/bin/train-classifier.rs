@@ -32,7 +32,7 @@ struct Args {
     #[arg(long)]
     format: Option<String>,
     /// Encoder: ffn (bag of embeddings), rnn, rnn-relu, lstm or gru.
-    #[arg(long, default_value = "lstm", value_parser = parse_model)]
+    #[arg(long, default_value = "gru", value_parser = parse_model)]
     model: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
