@@ -22,10 +22,10 @@
 //! finite-difference and padding tests run through this path.
 //!
 //! Burn 0.21 has no way for code generic over `B: Backend` to reach the autodiff tape of an
-//! unknown backend, so the layers ask [`scan_fused`], which recognises the backends listed in
+//! unknown backend, so the layers ask `scan_fused`, which recognises the backends listed in
 //! it by type (`Autodiff<NdArray<f32>>`, `Autodiff<NdArray<f64>>` with the `ndarray` feature,
-//! `Autodiff<Wgpu>` with `wgpu`); any other backend records the loop step by step, with the
-//! same results.
+//! `Autodiff<Wgpu>` with `wgpu`; [`is_fused`] tells); any other backend records the loop step
+//! by step, with the same results.
 
 // Without a backend feature nothing is known and the node is never built.
 #![cfg_attr(not(any(feature = "ndarray", feature = "wgpu")), allow(dead_code))]

@@ -93,6 +93,8 @@ pub struct RecurrentOutput<B: Backend> {
 ///
 /// Per layer and direction, the input projection of all steps is one matmul before the time
 /// loop; each step then does one fused hidden matmul `[batch, hidden] × [hidden, gates·hidden]`.
+/// On the autodiff backends of [`super::bptt`] (ndarray, wgpu) the time loop of each layer and
+/// direction is one autodiff node with a hand-written BPTT; elsewhere every step is recorded.
 ///
 /// Should be created with [`RecurrentConfig`].
 #[derive(Module, Debug)]
