@@ -252,17 +252,26 @@ impl<B: Backend> Recurrent<B> {
             if layer > 0 {
                 layer_input = self.dropout.forward(layer_input);
             }
-            let outputs: Vec<Tensor<B, 3>> = (0..directions)
-                .map(|d| {
-                    let index = layer * directions + d;
-                    let (out, last) = self.run_direction(
-                        &self.weights[index],
-                        layer_input.clone(),
-                        masks.as_deref(),
-                        initial(index),
-                        d == 1,
-                        probes,
-                    );
+            let run = |d: usize| {
+                let index = layer * directions + d;
+                self.run_direction(&self.weights[index], layer_input.clone(), masks.as_deref(), initial(index), d == 1, probes)
+            };
+            // The two directions are independent: without autodiff (inference), run the backward
+            // one on a second thread. (Recording both directions into Burn 0.21's autodiff tape from
+            // two threads gave wrong and missing gradients in our tests, so training keeps them in
+            // sequence.)
+            let results: Vec<(Tensor<B, 3>, CellState<B>)> = if directions == 2 && !B::ad_enabled(&device) {
+                std::thread::scope(|scope| {
+                    let backward = scope.spawn(|| run(1));
+                    let forward = run(0);
+                    vec![forward, backward.join().expect("the backward direction's thread panicked")]
+                })
+            } else {
+                (0..directions).map(run).collect()
+            };
+            let outputs: Vec<Tensor<B, 3>> = results
+                .into_iter()
+                .map(|(out, last)| {
                     finals.push(last);
                     out
                 })
