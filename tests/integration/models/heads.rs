@@ -152,4 +152,3 @@ fn char_cnn_is_a_same_padded_convolution_max_pooled_over_real_characters() {
     assert!(a[3 * filters..].iter().all(|&v| v == 0.0), "a word without characters gives zeros");
     assert!(a[..filters].iter().any(|&v| v != 0.0));
 }
-
