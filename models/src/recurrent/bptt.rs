@@ -27,8 +27,8 @@
 //! `Autodiff<Wgpu>` with `wgpu`; [`is_fused`] tells); any other backend records the loop step
 //! by step, with the same results.
 
-// Without a backend feature nothing is known and the node is never built.
-#![cfg_attr(not(any(feature = "ndarray", feature = "wgpu")), allow(dead_code))]
+// The tensor-level node below serves wgpu only (ndarray has the CPU kernel).
+#![cfg_attr(not(feature = "wgpu"), allow(dead_code))]
 
 use std::any::Any;
 
@@ -40,23 +40,45 @@ use burn::backend::Autodiff;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{backend::Backend, Tensor, TensorCreationOptions, TensorPrimitive};
 
-use super::layer::{Scan, ScanInput, StepRecord};
+use super::layer::{LayerInput, Scan, ScanInput, StepRecord};
 use super::{Cell, CellKind, CellState};
 
-/// Whether the recurrent layers run BPTT as one autodiff node per layer and direction on
+/// Whether the recurrent layers run BPTT as one autodiff node per layer (and direction) on
 /// backend `B` (else they record every time step, with the same results).
 pub fn is_fused<B: Backend>() -> bool {
-    known::<B>().is_some()
+    known::<B>().is_some_and(|k| k.autodiff())
 }
 
-/// The inner backends `X` whose `Autodiff<X>` gets the one-node BPTT.
+/// The backends with a dedicated path.
 enum Known {
+    /// `Autodiff<NdArray<f32>>`: the CPU kernel, one node per layer ([`super::cpu`]).
     #[cfg(feature = "ndarray")]
     NdArrayF32,
+    /// `Autodiff<NdArray<f64>>`: the same, in f64.
     #[cfg(feature = "ndarray")]
     NdArrayF64,
+    /// `NdArray<f32>` (inference): the CPU kernel's forward pass.
+    #[cfg(feature = "ndarray")]
+    PlainNdArrayF32,
+    /// `NdArray<f64>` (inference).
+    #[cfg(feature = "ndarray")]
+    PlainNdArrayF64,
+    /// `Autodiff<Wgpu>`: the tensor-level loop of this module, one node per layer and direction.
     #[cfg(feature = "wgpu")]
     Wgpu,
+}
+
+impl Known {
+    fn autodiff(&self) -> bool {
+        match self {
+            #[cfg(feature = "ndarray")]
+            Self::NdArrayF32 | Self::NdArrayF64 => true,
+            #[cfg(feature = "ndarray")]
+            Self::PlainNdArrayF32 | Self::PlainNdArrayF64 => false,
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu => true,
+        }
+    }
 }
 
 /// Which known backend `B` is, if any.
@@ -66,11 +88,16 @@ fn known<B: Backend>() -> Option<Known> {
     #[cfg(feature = "ndarray")]
     {
         use burn::backend::NdArray;
-        if is(std::any::TypeId::of::<Autodiff<NdArray<f32>>>()) {
-            return Some(Known::NdArrayF32);
-        }
-        if is(std::any::TypeId::of::<Autodiff<NdArray<f64>>>()) {
-            return Some(Known::NdArrayF64);
+        use std::any::TypeId;
+        for (id, known) in [
+            (TypeId::of::<Autodiff<NdArray<f32>>>(), Known::NdArrayF32),
+            (TypeId::of::<Autodiff<NdArray<f64>>>(), Known::NdArrayF64),
+            (TypeId::of::<NdArray<f32>>(), Known::PlainNdArrayF32),
+            (TypeId::of::<NdArray<f64>>(), Known::PlainNdArrayF64),
+        ] {
+            if is(id) {
+                return Some(known);
+            }
         }
     }
     #[cfg(feature = "wgpu")]
@@ -80,27 +107,41 @@ fn known<B: Backend>() -> Option<Known> {
     None
 }
 
-/// Runs one layer in one direction as a single autodiff node when `B` is a backend this module
-/// knows; gives the input back otherwise.
-pub(crate) fn scan_fused<B: Backend>(input: ScanInput<B>) -> Result<(Tensor<B, 3>, CellState<B>), ScanInput<B>> {
+/// Runs one layer (all its directions) on a backend with a dedicated path; gives the input
+/// back otherwise. Returns the layer's output `[batch, seq, directions·hidden]` (directions
+/// side by side) and each direction's final state.
+pub(crate) fn scan_layer<B: Backend>(layer: LayerInput<B>) -> Result<(Tensor<B, 3>, Vec<CellState<B>>), LayerInput<B>> {
+    #[cfg(feature = "ndarray")]
+    use super::cpu;
+    #[cfg(feature = "ndarray")]
+    use burn::backend::NdArray;
     match known::<B>() {
         #[cfg(feature = "ndarray")]
-        Some(Known::NdArrayF32) => Ok(cast(fused::<burn::backend::NdArray<f32>>(cast(input)))),
+        Some(Known::NdArrayF32) if cpu::accepts::<f32, B>(&layer) => Ok(cast(cpu::autodiff::<NdArray<f32>, f32>(cast(layer)))),
         #[cfg(feature = "ndarray")]
-        Some(Known::NdArrayF64) => Ok(cast(fused::<burn::backend::NdArray<f64>>(cast(input)))),
+        Some(Known::NdArrayF64) if cpu::accepts::<f64, B>(&layer) => Ok(cast(cpu::autodiff::<NdArray<f64>, f64>(cast(layer)))),
+        #[cfg(feature = "ndarray")]
+        Some(Known::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => Ok(cast(cpu::plain::<NdArray<f32>, f32>(cast(layer)))),
+        #[cfg(feature = "ndarray")]
+        Some(Known::PlainNdArrayF64) if cpu::accepts::<f64, B>(&layer) => Ok(cast(cpu::plain::<NdArray<f64>, f64>(cast(layer)))),
         #[cfg(feature = "wgpu")]
-        Some(Known::Wgpu) => Ok(cast(fused::<burn::backend::Wgpu>(cast(input)))),
-        None => Err(input),
+        Some(Known::Wgpu) => {
+            let (outputs, finals): (Vec<_>, Vec<_>) = layer
+                .into_scans()
+                .into_iter()
+                .map(|scan| fused::<burn::backend::Wgpu>(cast(scan)))
+                .map(|(out, last)| (cast::<_, Tensor<B, 3>>(out), cast::<_, CellState<B>>(last)))
+                .unzip();
+            Ok((Tensor::cat(outputs, 2).swap_dims(0, 1), finals))
+        }
+        _ => Err(layer),
     }
 }
 
 /// Moves a value between two names of the same type (checked at run time).
 fn cast<T: 'static, U: 'static>(value: T) -> U {
     let mut slot = Some(value);
-    (&mut slot as &mut dyn Any)
-        .downcast_mut::<Option<U>>()
-        .and_then(Option::take)
-        .expect("cast between identical types")
+    (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>().and_then(Option::take).expect("cast between identical types")
 }
 
 type Ad<X> = Autodiff<X>;
@@ -222,12 +263,9 @@ impl<X: Backend> BpttState<X> {
                     let mask = masks[t].clone();
                     let keep = mask.clone().neg().add_scalar(1.0);
                     let scale = |g: Tensor<X, 2>, m: &Tensor<X, 2>| g * m.clone();
-                    let into = CellState {
-                        hidden: scale(from_step.hidden, &mask),
-                        cell: from_step.cell.map(|c| scale(c, &mask)),
-                    };
-                    let passed =
-                        CellState { hidden: scale(carry.hidden, &keep), cell: carry.cell.map(|c| scale(c, &keep)) };
+                    let into =
+                        CellState { hidden: scale(from_step.hidden, &mask), cell: from_step.cell.map(|c| scale(c, &mask)) };
+                    let passed = CellState { hidden: scale(carry.hidden, &keep), cell: carry.cell.map(|c| scale(c, &keep)) };
                     (into, Some(passed))
                 }
             };

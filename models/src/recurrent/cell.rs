@@ -5,6 +5,7 @@
 use burn::config::Config;
 use burn::tensor::{backend::Backend, Tensor};
 
+use super::kernel::{BackwardRow, ForwardRow, Real, RowCell};
 use super::{GruCell, LstmCell, RnnCell};
 use crate::Activation;
 
@@ -167,6 +168,40 @@ impl Cell for CellKind {
             Self::RnnRelu => RnnCell::new(Activation::Relu).step_backward(cache, state, grad),
             Self::Lstm => LstmCell.step_backward(cache, state, grad),
             Self::Gru => GruCell.step_backward(cache, state, grad),
+        }
+    }
+}
+
+impl RowCell for CellKind {
+    fn cache_blocks(&self) -> usize {
+        match self {
+            Self::RnnTanh | Self::RnnRelu => RnnCell::new(Activation::Tanh).cache_blocks(),
+            Self::Lstm => LstmCell.cache_blocks(),
+            Self::Gru => GruCell.cache_blocks(),
+        }
+    }
+
+    fn splits_hidden_grad(&self) -> bool {
+        matches!(self, Self::Gru)
+    }
+
+    #[inline(always)]
+    fn forward_row<F: Real>(&self, hidden: usize, row: ForwardRow<'_, F>) {
+        match self {
+            Self::RnnTanh => RnnCell::new(Activation::Tanh).forward_row(hidden, row),
+            Self::RnnRelu => RnnCell::new(Activation::Relu).forward_row(hidden, row),
+            Self::Lstm => LstmCell.forward_row(hidden, row),
+            Self::Gru => GruCell.forward_row(hidden, row),
+        }
+    }
+
+    #[inline(always)]
+    fn backward_row<F: Real>(&self, hidden: usize, row: BackwardRow<'_, F>) {
+        match self {
+            Self::RnnTanh => RnnCell::new(Activation::Tanh).backward_row(hidden, row),
+            Self::RnnRelu => RnnCell::new(Activation::Relu).backward_row(hidden, row),
+            Self::Lstm => LstmCell.backward_row(hidden, row),
+            Self::Gru => GruCell.backward_row(hidden, row),
         }
     }
 }

@@ -4,6 +4,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::cell::{sigmoid_slope, tanh_slope};
+use super::kernel::{real, split_blocks, BackwardRow, ForwardRow, Real, RowCell};
 use super::{Cell, CellState, StepCache, StepGrads};
 use crate::activation::{sigmoid, tanh};
 
@@ -58,6 +59,49 @@ impl Cell for GruCell {
             hidden_proj: Some(Tensor::cat(vec![d_r, d_z, d_n * r.clone()], 1)),
             hidden: Some(d_hidden * z.clone()),
             cell: None,
+        }
+    }
+}
+
+impl RowCell for GruCell {
+    /// Cache: `[r, z, n, h_n]`, as [`Cell::step_cached`].
+    fn cache_blocks(&self) -> usize {
+        4
+    }
+
+    fn splits_hidden_grad(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn forward_row<F: Real>(&self, k: usize, row: ForwardRow<'_, F>) {
+        let (x, hp, h_prev, h) = (&row.input_proj[..3 * k], &row.hidden_proj[..3 * k], &row.h_prev[..k], &mut row.h[..k]);
+        let [r, z, n, h_n] = split_blocks(&mut row.cache[..4 * k], k);
+        for j in 0..k {
+            r[j] = real::sigmoid(x[j] + hp[j]);
+            z[j] = real::sigmoid(x[k + j] + hp[k + j]);
+            h_n[j] = hp[2 * k + j];
+            n[j] = real::tanh(x[2 * k + j] + r[j] * h_n[j]);
+            h[j] = n[j] + z[j] * (h_prev[j] - n[j]);
+        }
+    }
+
+    /// As [`Cell::step_backward`].
+    #[inline(always)]
+    fn backward_row<F: Real>(&self, k: usize, row: BackwardRow<'_, F>) {
+        let cache = &row.cache[..4 * k];
+        let (r, z, n, h_n) = (&cache[..k], &cache[k..2 * k], &cache[2 * k..3 * k], &cache[3 * k..]);
+        let (h_prev, dh) = (&row.h_prev[..k], &row.dh[..k]);
+        let [di_r, di_z, di_n] = split_blocks(&mut row.d_input_proj[..3 * k], k);
+        let [dh_r, dh_z, dh_n] = split_blocks(&mut row.d_hidden_proj[..3 * k], k);
+        let dh_prev = &mut row.dh_prev[..k];
+        for j in 0..k {
+            let d_z = dh[j] * (h_prev[j] - n[j]) * real::sigmoid_slope(z[j]);
+            let d_n = (dh[j] - dh[j] * z[j]) * real::tanh_slope(n[j]);
+            let d_r = d_n * h_n[j] * real::sigmoid_slope(r[j]);
+            (di_r[j], di_z[j], di_n[j]) = (d_r, d_z, d_n);
+            (dh_r[j], dh_z[j], dh_n[j]) = (d_r, d_z, d_n * r[j]);
+            dh_prev[j] = dh[j] * z[j];
         }
     }
 }

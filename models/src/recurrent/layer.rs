@@ -162,7 +162,11 @@ impl RecurrentConfig {
 impl<B: Backend> Recurrent<B> {
     /// Number of directions: 2 if bidirectional, else 1.
     pub fn directions(&self) -> usize {
-        if self.bidirectional { 2 } else { 1 }
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
     }
 
     /// Width of the output features: `directions · hidden`.
@@ -193,7 +197,8 @@ impl<B: Backend> Recurrent<B> {
     /// Runs a one-layer, one-direction stack with a *probe* added to the hidden state after
     /// every step: `h_t ← h_t + probes[t]`, where the result feeds step `t + 1` and the output.
     ///
-    /// With zero probes the outputs equal [`Recurrent::forward`]'s; on an autodiff backend the
+    /// With zero probes the outputs equal [`Recurrent::forward`]'s (to rounding: this loop is
+    /// always Burn tensor operations, `forward` may run the CPU kernel); on an autodiff backend the
     /// gradient of a loss with respect to `probes[t]` is then `∂L/∂h_t`, the BPTT signal that
     /// reaches step `t` through every later step. This is how `grad-flow` measures vanishing
     /// gradients.
@@ -226,11 +231,8 @@ impl<B: Backend> Recurrent<B> {
         let dtype = input.dtype();
         let directions = self.directions();
 
-        // Per-step masks `[batch, 1]`, built once and shared by every layer and direction.
-        let masks: Option<Vec<Tensor<B, 2>>> = lengths.map(|lengths| {
-            let mask = length_mask(lengths, seq, dtype).transpose(); // [seq, batch]
-            (0..seq).map(|t| mask.clone().slice([t..t + 1]).reshape([batch, 1])).collect()
-        });
+        // `[batch, seq]`: 1 at real positions, 0 at padding; shared by every layer and direction.
+        let mask: Option<Tensor<B, 2>> = lengths.map(|lengths| length_mask(lengths, seq, dtype));
         let initial = |index: usize| -> CellState<B> {
             let pick = |t: &Tensor<B, 3>| t.clone().slice([index..index + 1]).reshape([batch, self.d_hidden]);
             // Zero states in the input's float type (not the device default): the layer computes in
@@ -245,82 +247,104 @@ impl<B: Backend> Recurrent<B> {
             }
         };
 
-        // The loop runs time-major: `[seq, batch, features]`.
-        let mut layer_input = input.swap_dims(0, 1);
+        let mut layer_input = input; // [batch, seq, features]
         let mut finals = Vec::with_capacity(self.weights.len());
         for layer in 0..self.num_layers {
             if layer > 0 {
                 layer_input = self.dropout.forward(layer_input);
             }
-            let run = |d: usize| {
-                let index = layer * directions + d;
-                self.run_direction(&self.weights[index], layer_input.clone(), masks.as_deref(), initial(index), d == 1, probes)
+            let layer_run = LayerInput {
+                cell: self.cell,
+                input: layer_input,
+                mask: mask.clone(),
+                directions: (0..directions)
+                    .map(|d| {
+                        let index = layer * directions + d;
+                        let weights = &self.weights[index];
+                        DirectionInput {
+                            weight_ih: weights.weight_ih.val(),
+                            bias_ih: weights.bias_ih.as_ref().map(|b| b.val()),
+                            weight_hh: weights.weight_hh.val(),
+                            bias_hh: weights.bias_hh.as_ref().map(|b| b.val()),
+                            initial: initial(index),
+                            reverse: d == 1,
+                        }
+                    })
+                    .collect(),
             };
-            // The two directions are independent: without autodiff (inference), run the backward
-            // one on a second thread. (Recording both directions into Burn 0.21's autodiff tape from
-            // two threads gave wrong and missing gradients in our tests, so training keeps them in
-            // sequence.)
-            let results: Vec<(Tensor<B, 3>, CellState<B>)> = if directions == 2 && !B::ad_enabled(&device) {
-                std::thread::scope(|scope| {
-                    let backward = scope.spawn(|| run(1));
-                    let forward = run(0);
-                    vec![forward, backward.join().expect("the backward direction's thread panicked")]
-                })
-            } else {
-                (0..directions).map(run).collect()
+            let scanned = match probes {
+                Some(_) => Err(layer_run),
+                None => bptt::scan_layer(layer_run),
             };
-            let outputs: Vec<Tensor<B, 3>> = results
-                .into_iter()
-                .map(|(out, last)| {
-                    finals.push(last);
-                    out
-                })
-                .collect();
-            layer_input = if directions == 1 { outputs.into_iter().next().unwrap() } else { Tensor::cat(outputs, 2) };
+            let (output, lasts) = scanned.unwrap_or_else(|layer_run| scan_generic(layer_run, probes));
+            finals.extend(lasts);
+            layer_input = output;
         }
 
         let hidden = Tensor::stack(finals.iter().map(|s| s.hidden.clone()).collect(), 0);
-        let cell = self
-            .cell
-            .has_memory()
-            .then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
-        RecurrentOutput { output: layer_input.swap_dims(0, 1), state: RecurrentState { hidden, cell } }
+        let cell =
+            self.cell.has_memory().then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
+        RecurrentOutput { output: layer_input, state: RecurrentState { hidden, cell } }
     }
+}
 
-    /// One layer in one direction over time-major input `[seq, batch, d_in]`; returns the
-    /// outputs `[seq, batch, hidden]` (zero at padding) and the final state. `probes[t]`, when
-    /// given, is added to the new hidden state of step `t`.
-    ///
-    /// On the autodiff backends [`super::bptt`] knows, the time loop is one graph node with a
-    /// hand-written BPTT; elsewhere (and with probes) every step's operations are recorded.
-    fn run_direction(
-        &self,
-        weights: &RecurrentWeights<B>,
-        input: Tensor<B, 3>,
-        masks: Option<&[Tensor<B, 2>]>,
-        initial: CellState<B>,
-        reverse: bool,
-        probes: Option<&[Tensor<B, 2>]>,
-    ) -> (Tensor<B, 3>, CellState<B>) {
-        // Hoisted: the input projection of every step in one matmul.
-        let input_proj = linear(input, weights.weight_ih.val(), weights.bias_ih.as_ref().map(|b| b.val()));
-        let scan = ScanInput {
-            cell: self.cell,
-            input_proj,
-            weight_hh: weights.weight_hh.val(),
-            bias_hh: weights.bias_hh.as_ref().map(|b| b.val()),
-            masks: masks.map(<[_]>::to_vec),
-            initial,
-            reverse,
-        };
-        let scan = match probes {
-            Some(_) => scan,
-            None => match bptt::scan_fused(scan) {
-                Ok(done) => return done,
-                Err(scan) => scan,
-            },
-        };
-        let width = self.cell.gates() * self.d_hidden;
+/// One layer of a stack, every direction, ready to run.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerInput<B: Backend> {
+    pub cell: CellKind,
+    /// The layer's input: `[batch, seq, d_input]`.
+    pub input: Tensor<B, 3>,
+    /// `[batch, seq]`: 1 at real positions, 0 at padding.
+    pub mask: Option<Tensor<B, 2>>,
+    /// Forward, then (bidirectional) backward.
+    pub directions: Vec<DirectionInput<B>>,
+}
+
+/// The weights and initial state of one direction of a [`LayerInput`].
+#[derive(Debug, Clone)]
+pub(crate) struct DirectionInput<B: Backend> {
+    pub weight_ih: Tensor<B, 2>,
+    pub bias_ih: Option<Tensor<B, 1>>,
+    pub weight_hh: Tensor<B, 2>,
+    pub bias_hh: Option<Tensor<B, 1>>,
+    pub initial: CellState<B>,
+    pub reverse: bool,
+}
+
+impl<B: Backend> LayerInput<B> {
+    /// The time loops of the tensor-level paths, time-major, each direction's input projection
+    /// computed as one matmul.
+    pub fn into_scans(self) -> Vec<ScanInput<B>> {
+        let [batch, seq, _] = self.input.dims();
+        let time_major = self.input.swap_dims(0, 1);
+        let masks: Option<Vec<Tensor<B, 2>>> = self.mask.map(|mask| {
+            let mask = mask.transpose(); // [seq, batch]
+            (0..seq).map(|t| mask.clone().slice([t..t + 1]).reshape([batch, 1])).collect()
+        });
+        self.directions
+            .into_iter()
+            .map(|d| ScanInput {
+                cell: self.cell,
+                input_proj: linear(time_major.clone(), d.weight_ih, d.bias_ih),
+                weight_hh: d.weight_hh,
+                bias_hh: d.bias_hh,
+                masks: masks.clone(),
+                initial: d.initial,
+                reverse: d.reverse,
+            })
+            .collect()
+    }
+}
+
+/// One layer on any backend, from Burn tensor operations: every direction's time loop (the
+/// two directions on two threads when there is no autodiff tape to share). Returns the outputs
+/// `[batch, seq, directions·hidden]` and the final states. `probes[t]`, when given, is added to
+/// the new hidden state of step `t` (one direction only).
+fn scan_generic<B: Backend>(layer: LayerInput<B>, probes: Option<&[Tensor<B, 2>]>) -> (Tensor<B, 3>, Vec<CellState<B>>) {
+    let device = layer.input.device();
+    let scans = layer.into_scans();
+    let run = |scan: ScanInput<B>| {
+        let width = scan.input_proj.dims()[2];
         let steps = split_steps(scan.input_proj);
         let bias_hh = scan.bias_hh.map(|b| b.reshape([1, width]));
         let (outputs, last) = Scan {
@@ -332,7 +356,22 @@ impl<B: Backend> Recurrent<B> {
         }
         .run(steps, scan.initial, probes, None);
         (Tensor::stack(outputs, 0), last)
-    }
+    };
+    // Recording both directions into Burn 0.21's autodiff tape from two threads gave wrong and
+    // missing gradients in our tests, so with a tape they run in sequence.
+    let results: Vec<(Tensor<B, 3>, CellState<B>)> = if scans.len() == 2 && !B::ad_enabled(&device) {
+        let mut scans = scans.into_iter();
+        let (forward, backward) = (scans.next().unwrap(), scans.next().unwrap());
+        std::thread::scope(|scope| {
+            let backward = scope.spawn(|| run(backward));
+            let forward = run(forward);
+            vec![forward, backward.join().expect("the backward direction's thread panicked")]
+        })
+    } else {
+        scans.into_iter().map(run).collect()
+    };
+    let (outputs, finals): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    (Tensor::cat(outputs, 2).swap_dims(0, 1), finals)
 }
 
 /// Everything one layer in one direction needs for its time loop, the input projection

@@ -3,6 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::cell::{sigmoid_slope, tanh_slope};
+use super::kernel::{real, split_blocks, BackwardRow, ForwardRow, Real, RowCell};
 use super::{Cell, CellState, StepCache, StepGrads};
 use crate::activation::{sigmoid, tanh};
 
@@ -53,8 +54,7 @@ impl Cell for LstmCell {
         let (i, f, o) = (i.clone(), f.clone(), o.clone());
         let c_prev = state.cell.clone().expect("an LSTM state has a memory cell");
         let d_hidden = grad.hidden;
-        let d_cell = grad.cell.expect("an LSTM gradient has a memory cell")
-            + d_hidden.clone() * o * tanh_slope(tanh_c.clone());
+        let d_cell = grad.cell.expect("an LSTM gradient has a memory cell") + d_hidden.clone() * o * tanh_slope(tanh_c.clone());
         let d_i = d_cell.clone() * g.clone() * slope_i;
         let d_f = d_cell.clone() * c_prev * slope_f;
         let d_g = d_cell.clone() * i * tanh_slope(g.clone());
@@ -71,4 +71,46 @@ impl Cell for LstmCell {
 /// The four `hidden`-wide gate blocks `i, f, g, o` of `[batch, 4·hidden]`.
 fn blocks<B: Backend>(gates: &Tensor<B, 2>) -> [Tensor<B, 2>; 4] {
     gates.clone().chunk(4, 1).try_into().expect("LSTM gates have 4 blocks")
+}
+
+impl RowCell for LstmCell {
+    /// Cache: `[i, f, g, o, tanh(c_t)]`, as [`Cell::step_cached`].
+    fn cache_blocks(&self) -> usize {
+        5
+    }
+
+    #[inline(always)]
+    fn forward_row<F: Real>(&self, n: usize, row: ForwardRow<'_, F>) {
+        let (x, hp, c_prev) = (&row.input_proj[..4 * n], &row.hidden_proj[..4 * n], &row.c_prev[..n]);
+        let (h, c) = (&mut row.h[..n], &mut row.c[..n]);
+        let [i, f, g, o, tanh_c] = split_blocks(&mut row.cache[..5 * n], n);
+        for j in 0..n {
+            i[j] = real::sigmoid(x[j] + hp[j]);
+            f[j] = real::sigmoid(x[n + j] + hp[n + j]);
+            g[j] = real::tanh(x[2 * n + j] + hp[2 * n + j]);
+            o[j] = real::sigmoid(x[3 * n + j] + hp[3 * n + j]);
+            c[j] = f[j] * c_prev[j] + i[j] * g[j];
+            tanh_c[j] = real::tanh(c[j]);
+            h[j] = o[j] * tanh_c[j];
+        }
+    }
+
+    /// As [`Cell::step_backward`].
+    #[inline(always)]
+    fn backward_row<F: Real>(&self, n: usize, row: BackwardRow<'_, F>) {
+        let cache = &row.cache[..5 * n];
+        let (i, f, g, o, tanh_c) = (&cache[..n], &cache[n..2 * n], &cache[2 * n..3 * n], &cache[3 * n..4 * n], &cache[4 * n..]);
+        let (c_prev, dh, dc) = (&row.c_prev[..n], &row.dh[..n], &row.dc[..n]);
+        let [d_i, d_f, d_g, d_o] = split_blocks(&mut row.d_input_proj[..4 * n], n);
+        let (dh_prev, dc_prev) = (&mut row.dh_prev[..n], &mut row.dc_prev[..n]);
+        for j in 0..n {
+            let d_cell = dc[j] + dh[j] * o[j] * real::tanh_slope(tanh_c[j]);
+            d_i[j] = d_cell * g[j] * real::sigmoid_slope(i[j]);
+            d_f[j] = d_cell * c_prev[j] * real::sigmoid_slope(f[j]);
+            d_g[j] = d_cell * i[j] * real::tanh_slope(g[j]);
+            d_o[j] = dh[j] * tanh_c[j] * real::sigmoid_slope(o[j]);
+            dc_prev[j] = d_cell * f[j];
+            dh_prev[j] = F::ZERO;
+        }
+    }
 }

@@ -2,7 +2,10 @@
 
 pub mod bptt;
 pub mod cell;
+#[cfg(feature = "ndarray")]
+mod cpu;
 pub mod gru;
+pub mod kernel;
 pub mod layer;
 pub mod lstm;
 pub mod rnn;

@@ -3,6 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::cell::{sigmoid_slope, tanh_slope};
+use super::kernel::{real, BackwardRow, ForwardRow, Real, RowCell};
 use super::{Cell, CellState, StepCache, StepGrads};
 use crate::Activation;
 
@@ -64,5 +65,57 @@ impl Cell for RnnCell {
             }
         };
         StepGrads { input_proj, hidden_proj: None, hidden: None, cell: None }
+    }
+}
+
+impl RowCell for RnnCell {
+    /// Cache: `[h_t]`.
+    fn cache_blocks(&self) -> usize {
+        1
+    }
+
+    /// # Panics
+    /// For GELU and softmax, which [`super::CellKind`] does not offer.
+    #[inline(always)]
+    fn forward_row<F: Real>(&self, n: usize, row: ForwardRow<'_, F>) {
+        let (x, hp, h, cache) = (&row.input_proj[..n], &row.hidden_proj[..n], &mut row.h[..n], &mut row.cache[..n]);
+        #[inline(always)]
+        fn apply<F: Real>(x: &[F], hp: &[F], h: &mut [F], cache: &mut [F], f: impl Fn(F) -> F) {
+            for j in 0..h.len() {
+                h[j] = f(x[j] + hp[j]);
+                cache[j] = h[j];
+            }
+        }
+        match self.nonlinearity {
+            Activation::Identity => apply(x, hp, h, cache, |a| a),
+            Activation::Tanh => apply(x, hp, h, cache, real::tanh),
+            Activation::Sigmoid => apply(x, hp, h, cache, real::sigmoid),
+            Activation::Relu => apply(x, hp, h, cache, |a| if a > F::ZERO { a } else { F::ZERO }),
+            Activation::Gelu | Activation::Softmax => {
+                unreachable!("the kernel's RNN cells are tanh and ReLU")
+            }
+        }
+    }
+
+    /// As [`Cell::step_backward`].
+    #[inline(always)]
+    fn backward_row<F: Real>(&self, n: usize, row: BackwardRow<'_, F>) {
+        let (h, dh, d, dh_prev) = (&row.cache[..n], &row.dh[..n], &mut row.d_input_proj[..n], &mut row.dh_prev[..n]);
+        #[inline(always)]
+        fn apply<F: Real>(h: &[F], dh: &[F], d: &mut [F], dh_prev: &mut [F], slope: impl Fn(F) -> F) {
+            for j in 0..d.len() {
+                d[j] = dh[j] * slope(h[j]);
+                dh_prev[j] = F::ZERO;
+            }
+        }
+        match self.nonlinearity {
+            Activation::Identity => apply(h, dh, d, dh_prev, |_| F::ONE),
+            Activation::Tanh => apply(h, dh, d, dh_prev, real::tanh_slope),
+            Activation::Sigmoid => apply(h, dh, d, dh_prev, real::sigmoid_slope),
+            Activation::Relu => apply(h, dh, d, dh_prev, |h| if h > F::ZERO { F::ONE } else { F::ZERO }),
+            Activation::Gelu | Activation::Softmax => {
+                unreachable!("the kernel's RNN cells are tanh and ReLU")
+            }
+        }
     }
 }

@@ -108,8 +108,10 @@ fn zero_probes_leave_the_forward_pass_unchanged() {
     let zeros: Vec<Tensor<TestBackend, 2>> = (0..6).map(|_| Tensor::zeros([3, 4], &device)).collect();
     let probed = model.recurrent.forward_probed(input.clone(), &zeros).output;
     let plain = model.recurrent.forward(input, None, None).output;
+    // Equal to rounding: the probed loop is recorded step by step, while `forward` may run the
+    // CPU kernel, whose exp and matrix products round differently.
     let diff: f32 = (probed - plain).abs().max().into_scalar();
-    assert_eq!(diff, 0.0);
+    assert!(diff < 1e-6, "zero probes changed the outputs by {diff}");
 }
 
 /// ‖∂L/∂h_{T−20}‖ / ‖∂L/∂h_T‖ for a cell at initialisation.

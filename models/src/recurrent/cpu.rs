@@ -1,0 +1,263 @@
+//! The CPU kernel ([`super::kernel`]) wired into Burn's ndarray backend: tensors become flat
+//! buffers and back, and on `Autodiff<NdArray>` the kernel's BPTT is one autodiff node per
+//! layer (all its directions, input projections included). Its parents: the layer's input,
+//! then per direction `W_ih, b_ih, W_hh, b_hh, h_0, c_0`.
+//!
+//! [`super::bptt`] decides when this path runs.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::Autodiff;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{backend::Backend, Element, Tensor, TensorCreationOptions, TensorData, TensorPrimitive};
+
+use super::kernel::{Direction, Layer, Real, Tape};
+use super::layer::{DirectionInput, LayerInput};
+use super::{Cell, CellKind, CellState};
+
+/// The float types the kernel runs in: `f32` and `f64`.
+pub(crate) trait KernelFloat: Real + Element {}
+impl KernelFloat for f32 {}
+impl KernelFloat for f64 {}
+
+type Ad<X> = Autodiff<X>;
+
+/// Parents of the node per direction: `W_ih, b_ih, W_hh, b_hh, h_0, c_0`.
+const PER_DIRECTION: usize = 6;
+
+/// Whether the kernel can take this layer: its float type must be `F` (an ndarray tensor may
+/// hold another float type than its backend's default).
+pub(crate) fn accepts<F: KernelFloat, B: Backend>(layer: &LayerInput<B>) -> bool {
+    layer.input.dtype() == F::dtype() && layer.directions.iter().all(|d| d.weight_hh.dtype() == F::dtype())
+}
+
+/// One layer without autodiff (inference): the kernel's forward pass.
+pub(crate) fn plain<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> (Tensor<X, 3>, Vec<CellState<X>>) {
+    let (cell, device) = (layer.cell, layer.input.device());
+    let layer = layer_of::<X, F>(layer);
+    let (packed, _) = layer.forward(cell, false);
+    unpack(tensor::<X, F, 1>(packed, [layer.packed_len(cell.has_memory())], &device), Dims::of(&layer), cell)
+}
+
+/// One layer on `Autodiff<X>`: the kernel's forward pass, recorded as one node whose backward
+/// pass is the kernel's BPTT.
+pub(crate) fn autodiff<X: Backend, F: KernelFloat>(layer: LayerInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, Vec<CellState<Ad<X>>>) {
+    let (cell, device) = (layer.cell, layer.input.device());
+    let directions = layer.directions.len();
+    let present: Vec<[bool; PER_DIRECTION]> = layer
+        .directions
+        .iter()
+        .map(|d| [true, d.bias_ih.is_some(), true, d.bias_hh.is_some(), true, d.initial.cell.is_some()])
+        .collect();
+
+    // Each tensor's data moves out of its autodiff wrapper into the kernel's input; the wrapper
+    // keeps its graph node and becomes a parent of the node. Absent tensors (no bias, no memory)
+    // are untracked zeros.
+    let mut parents: Vec<FloatTensor<Ad<X>>> = Vec::with_capacity(1 + PER_DIRECTION * directions);
+    let mut take = |t: FloatTensor<Ad<X>>| {
+        let mut wrapper = t;
+        let data = std::mem::replace(&mut wrapper.primitive, primitive::<X, F, 1>(vec![F::ZERO], [1], &device));
+        parents.push(wrapper);
+        TensorPrimitive::Float(data)
+    };
+    let untracked = || tensor::<Ad<X>, F, 1>(vec![F::ZERO], [1], &device).into_primitive().tensor();
+    let input = Tensor::<X, 3>::from_primitive(take(layer.input.into_primitive().tensor()));
+    let mut inner_directions = Vec::with_capacity(directions);
+    for d in layer.directions {
+        let mut optional = |t: Option<FloatTensor<Ad<X>>>| match t {
+            Some(t) => Some(take(t)),
+            None => {
+                take(untracked());
+                None
+            }
+        };
+        let weight_ih = Tensor::<X, 2>::from_primitive(optional(Some(d.weight_ih.into_primitive().tensor())).unwrap());
+        let bias_ih = optional(d.bias_ih.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
+        let weight_hh = Tensor::<X, 2>::from_primitive(optional(Some(d.weight_hh.into_primitive().tensor())).unwrap());
+        let bias_hh = optional(d.bias_hh.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
+        let hidden = Tensor::<X, 2>::from_primitive(optional(Some(d.initial.hidden.into_primitive().tensor())).unwrap());
+        let cell_state = optional(d.initial.cell.map(|c| c.into_primitive().tensor())).map(Tensor::<X, 2>::from_primitive);
+        inner_directions.push(DirectionInput {
+            weight_ih,
+            bias_ih,
+            weight_hh,
+            bias_hh,
+            initial: CellState { hidden, cell: cell_state },
+            reverse: d.reverse,
+        });
+    }
+    let inner = LayerInput { cell, input, mask: layer.mask.map(Tensor::inner), directions: inner_directions };
+    let layer = layer_of::<X, F>(inner);
+    let dims = Dims::of(&layer);
+    let shape = [layer.packed_len(cell.has_memory())];
+    let state = KernelState { cell, layer, tape: None, present, device };
+    let packed = match directions {
+        1 => record::<X, F, { 1 + PER_DIRECTION }>(parents, state, shape),
+        2 => record::<X, F, { 1 + 2 * PER_DIRECTION }>(parents, state, shape),
+        n => unreachable!("a layer has one or two directions, not {n}"),
+    };
+    unpack(Tensor::from_primitive(TensorPrimitive::Float(packed)), dims, cell)
+}
+
+/// Runs the forward pass under a node with `N` parents.
+fn record<X: Backend, F: KernelFloat, const N: usize>(
+    parents: Vec<FloatTensor<Ad<X>>>,
+    mut state: KernelState<X, F>,
+    shape: [usize; 1],
+) -> FloatTensor<Ad<X>> {
+    let nodes: Vec<_> = parents.iter().map(|p| p.node.clone()).collect();
+    let nodes: [_; N] = nodes.try_into().unwrap_or_else(|_| unreachable!("one input and six parents per direction"));
+    match KernelBptt::<X, F>(PhantomData).prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let (packed, tape) = state.layer.forward(state.cell, true);
+            state.tape = tape;
+            let out = primitive::<X, F, 1>(packed, shape, &state.device);
+            prep.finish(Arc::new(state), out)
+        }
+        OpsKind::UnTracked(prep) => {
+            let (packed, _) = state.layer.forward(state.cell, false);
+            prep.finish(primitive::<X, F, 1>(packed, shape, &state.device))
+        }
+    }
+}
+
+/// The kernel's BPTT node.
+#[derive(Debug)]
+struct KernelBptt<X, F>(PhantomData<(X, F)>);
+
+/// What the backward pass keeps: the layer (input, weights, masks) and the tape.
+#[derive(Debug)]
+struct KernelState<X: Backend, F> {
+    cell: CellKind,
+    layer: Layer<F>,
+    tape: Option<Tape<F>>,
+    /// Per direction, which of `W_ih, b_ih, W_hh, b_hh, h_0, c_0` the layer has.
+    present: Vec<[bool; PER_DIRECTION]>,
+    device: X::Device,
+}
+
+impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X, F> {
+    type State = Arc<KernelState<X, F>>;
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad: Tensor<X, 1> = Tensor::from_primitive(TensorPrimitive::Float(grads.consume::<X>(&ops.node)));
+        let state = &ops.state;
+        let tape = state.tape.as_ref().expect("a tracked node has a tape");
+        let (layer, device) = (&state.layer, &state.device);
+        let (batch, seq, d_in, hidden) = (layer.batch, layer.seq, layer.d_input, layer.hidden);
+        let width = state.cell.gates() * hidden;
+        let result = layer.backward(state.cell, tape, &to_vec::<X, F, 1>(grad));
+
+        let mut values: Vec<Option<FloatTensor<X>>> = vec![Some(primitive::<X, F, 3>(result.input, [batch, seq, d_in], device))];
+        for (g, present) in result.directions.into_iter().zip(&state.present) {
+            let [_, has_bias_ih, _, has_bias_hh, _, has_c0] = *present;
+            values.push(Some(primitive::<X, F, 2>(g.weight_ih, [d_in, width], device)));
+            values.push(has_bias_ih.then(|| primitive::<X, F, 1>(g.bias_ih, [width], device)));
+            values.push(Some(primitive::<X, F, 2>(g.weight_hh, [hidden, width], device)));
+            values.push(has_bias_hh.then(|| primitive::<X, F, 1>(g.bias_hh, [width], device)));
+            values.push(Some(primitive::<X, F, 2>(g.h0, [batch, hidden], device)));
+            values.push((has_c0 && state.cell.has_memory()).then(|| primitive::<X, F, 2>(g.c0, [batch, hidden], device)));
+        }
+        for (parent, value) in ops.parents.iter().zip(values) {
+            if let (Some(node), Some(value)) = (parent, value) {
+                grads.register::<X>(node.id, value);
+            }
+        }
+    }
+}
+
+/// The kernel's view of one layer: flat copies of the tensors.
+fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> Layer<F> {
+    let [batch, seq, d_input] = layer.input.dims();
+    let hidden = layer.directions[0].weight_hh.dims()[0];
+    let memory = layer.cell.has_memory();
+    let directions = layer
+        .directions
+        .into_iter()
+        .map(|d| {
+            let c0 = match (d.initial.cell, memory) {
+                (Some(c), true) => Some(to_vec::<X, F, 2>(c)),
+                (None, true) => Some(vec![F::ZERO; batch * hidden]),
+                (_, false) => None,
+            };
+            Direction {
+                weight_ih: weight_to_vec::<X, F, 2>(d.weight_ih),
+                bias_ih: d.bias_ih.map(weight_to_vec::<X, F, 1>),
+                weight_hh: weight_to_vec::<X, F, 2>(d.weight_hh),
+                bias_hh: d.bias_hh.map(weight_to_vec::<X, F, 1>),
+                h0: to_vec::<X, F, 2>(d.initial.hidden),
+                c0,
+                reverse: d.reverse,
+            }
+        })
+        .collect();
+    Layer {
+        batch,
+        seq,
+        d_input,
+        hidden,
+        input: to_vec::<X, F, 3>(layer.input),
+        masks: layer.mask.map(to_vec::<X, F, 2>),
+        directions,
+    }
+}
+
+/// The sizes [`unpack`] needs.
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    batch: usize,
+    seq: usize,
+    hidden: usize,
+    directions: usize,
+}
+
+impl Dims {
+    fn of<F>(layer: &Layer<F>) -> Self {
+        Self { batch: layer.batch, seq: layer.seq, hidden: layer.hidden, directions: layer.directions.len() }
+    }
+}
+
+/// Splits the packed output (see [`Layer::packed_len`]) into the layer's output
+/// `[batch, seq, directions·hidden]` and each direction's final state.
+fn unpack<B: Backend>(packed: Tensor<B, 1>, dims: Dims, cell: CellKind) -> (Tensor<B, 3>, Vec<CellState<B>>) {
+    let Dims { batch, seq, hidden, directions } = dims;
+    let outputs = batch * seq * directions * hidden;
+    let state = batch * hidden;
+    let pick = |start: usize| packed.clone().slice([start..start + state]).reshape([batch, hidden]);
+    let finals = (0..directions)
+        .map(|d| CellState {
+            hidden: pick(outputs + d * state),
+            cell: cell.has_memory().then(|| pick(outputs + (directions + d) * state)),
+        })
+        .collect();
+    (packed.slice([0..outputs]).reshape([batch, seq, directions * hidden]), finals)
+}
+
+fn to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F> {
+    t.into_data().into_vec::<F>().expect("the kernel's tensors hold its float type")
+}
+
+/// [`to_vec`] for a tensor that is also held elsewhere (a parameter): reading shared data
+/// goes element by element in burn-ndarray, so it is first copied, in one vectorised pass, into
+/// a tensor held once, whose buffer then moves out whole.
+fn weight_to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F> {
+    to_vec(t.mul_scalar(1.0))
+}
+
+fn tensor<X: Backend, F: KernelFloat, const D: usize>(values: Vec<F>, shape: [usize; D], device: &X::Device) -> Tensor<X, D> {
+    // The kernel's float type, not the device's default (which another thread may have set).
+    Tensor::from_data(TensorData::new(values, shape), TensorCreationOptions::new(device.clone()).with_dtype(F::dtype()))
+}
+
+fn primitive<X: Backend, F: KernelFloat, const D: usize>(
+    values: Vec<F>,
+    shape: [usize; D],
+    device: &X::Device,
+) -> FloatTensor<X> {
+    tensor::<X, F, D>(values, shape, device).into_primitive().tensor()
+}

@@ -1,0 +1,605 @@
+//! The recurrent time loop and its BPTT on flat CPU buffers: what the layers run on the
+//! ndarray backend (see [`super::cpu`] for the wiring into Burn).
+//!
+//! Built from Burn tensor operations, one step of an LSTM is some forty small operations, each
+//! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
+//! on a CPU those costs, not the arithmetic, dominate. Here a step is one matrix product
+//! (`gemm`, single-threaded, into a reused buffer) and one pass over each batch row in which the
+//! cell ([`RowCell`]) computes all its gates, activations and the new state. The backward pass
+//! is the BPTT of [`super::bptt`] on the same buffers.
+//!
+//! Parallelism: the work is split into *items* — a direction and a range of batch rows — that
+//! are independent of each other (the directions of a layer, and the rows of a batch, never
+//! meet inside the loop). Items run on their own threads, one per core: a bidirectional layer
+//! runs its two directions side by side, a one-directional layer splits its batch in halves.
+//!
+//! Layouts (row-major): input projection `[seq, batch, gates·hidden]`, `W_hh`
+//! `[hidden, gates·hidden]`, masks `[seq, batch]` (1 real, 0 padding), states `[batch, hidden]`,
+//! and the *packed output* `[seq + 1 (+ 1), batch, directions·hidden]`: the outputs of every
+//! step (directions side by side, zero at padding), then `h_n` (then `c_n`).
+
+pub mod gemm;
+pub mod real;
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use gemm::{matmul, View};
+pub use real::Real;
+
+use super::Cell;
+
+/// One row of a step's forward pass, as a cell sees it; every slice belongs to one batch row.
+pub struct ForwardRow<'a, F> {
+    /// `x_t W_ih + b_ih`: `[gates·hidden]`.
+    pub input_proj: &'a [F],
+    /// `h_{t-1} W_hh + b_hh`: `[gates·hidden]`.
+    pub hidden_proj: &'a [F],
+    /// `h_{t-1}`: `[hidden]`.
+    pub h_prev: &'a [F],
+    /// `c_{t-1}`: `[hidden]` (empty for cells without memory).
+    pub c_prev: &'a [F],
+    /// Receives `h_t`: `[hidden]`.
+    pub h: &'a mut [F],
+    /// Receives `c_t`: `[hidden]` (empty for cells without memory).
+    pub c: &'a mut [F],
+    /// Receives what the backward pass needs: `[cache_blocks·hidden]`.
+    pub cache: &'a mut [F],
+}
+
+/// One row of a step's backward pass, as a cell sees it.
+pub struct BackwardRow<'a, F> {
+    /// What [`RowCell::forward_row`] cached.
+    pub cache: &'a [F],
+    /// `h_{t-1}`, `c_{t-1}` (the latter empty without memory).
+    pub h_prev: &'a [F],
+    pub c_prev: &'a [F],
+    /// `∂L/∂h_t`, `∂L/∂c_t` (the latter empty without memory).
+    pub dh: &'a [F],
+    pub dc: &'a [F],
+    /// Receives `∂L/∂input_proj_t`: `[gates·hidden]`.
+    pub d_input_proj: &'a mut [F],
+    /// Receives `∂L/∂hidden_proj_t` when [`RowCell::splits_hidden_grad`] (else empty).
+    pub d_hidden_proj: &'a mut [F],
+    /// Receives `∂L/∂h_{t-1}` through paths other than `hidden_proj` (zeros when none).
+    pub dh_prev: &'a mut [F],
+    /// Receives `∂L/∂c_{t-1}` (empty without memory).
+    pub dc_prev: &'a mut [F],
+}
+
+/// A cell's equations on one batch row: the slice form of [`super::Cell`], with the same
+/// formulas (each cell's file has both).
+pub trait RowCell: Cell + Copy + Send + Sync {
+    /// Width of a row of the step cache, in multiples of `hidden`.
+    fn cache_blocks(&self) -> usize;
+    /// Whether `∂L/∂hidden_proj` differs from `∂L/∂input_proj` (the GRU's reset gate).
+    fn splits_hidden_grad(&self) -> bool {
+        false
+    }
+    /// `h_t` (and `c_t`) from the pre-activations and the previous state.
+    fn forward_row<F: Real>(&self, hidden: usize, row: ForwardRow<'_, F>);
+    /// The local derivatives of one step.
+    fn backward_row<F: Real>(&self, hidden: usize, row: BackwardRow<'_, F>);
+}
+
+/// One direction of a layer: its weights and initial state, as flat buffers.
+#[derive(Debug, Clone)]
+pub struct Direction<F> {
+    /// `W_ih`: `[d_input, gates·hidden]`.
+    pub weight_ih: Vec<F>,
+    /// `b_ih`: `[gates·hidden]`.
+    pub bias_ih: Option<Vec<F>>,
+    /// `W_hh`: `[hidden, gates·hidden]`.
+    pub weight_hh: Vec<F>,
+    /// `b_hh`: `[gates·hidden]`.
+    pub bias_hh: Option<Vec<F>>,
+    /// `h_0`: `[batch, hidden]`.
+    pub h0: Vec<F>,
+    /// `c_0`: `[batch, hidden]`, for cells with memory.
+    pub c0: Option<Vec<F>>,
+    /// Whether the direction runs from the last step to the first.
+    pub reverse: bool,
+}
+
+/// One layer (all its directions) over a batch.
+#[derive(Debug, Clone)]
+pub struct Layer<F> {
+    pub batch: usize,
+    pub seq: usize,
+    pub d_input: usize,
+    pub hidden: usize,
+    /// The layer's input, batch-major: `[batch, seq, d_input]`.
+    pub input: Vec<F>,
+    /// `[batch, seq]`: 1 at real positions, 0 at padding; `None` when all are real.
+    pub masks: Option<Vec<F>>,
+    pub directions: Vec<Direction<F>>,
+}
+
+/// What the forward pass keeps for BPTT, per item.
+#[derive(Debug, Clone)]
+pub struct Tape<F> {
+    items: Vec<(Item, ItemTape<F>)>,
+}
+
+#[derive(Debug, Clone)]
+struct ItemTape<F> {
+    /// `[rows, seq, hidden]`: the state before each step (the layout of `∂hidden_proj`, for
+    /// `∂W_hh`).
+    h_prev: Vec<F>,
+    /// `[seq, rows, hidden]`.
+    c_prev: Vec<F>,
+    /// `[seq, rows, cache_blocks·hidden]`.
+    cache: Vec<F>,
+}
+
+/// The gradients of one layer.
+#[derive(Debug, Clone)]
+pub struct LayerGrads<F> {
+    /// `∂L/∂input`: `[batch, seq, d_input]`, summed over the directions.
+    pub input: Vec<F>,
+    pub directions: Vec<DirectionGrads<F>>,
+}
+
+/// The gradients of one direction's weights and initial state (shapes as in [`Direction`]).
+#[derive(Debug, Clone)]
+pub struct DirectionGrads<F> {
+    pub weight_ih: Vec<F>,
+    pub bias_ih: Vec<F>,
+    pub weight_hh: Vec<F>,
+    pub bias_hh: Vec<F>,
+    pub h0: Vec<F>,
+    /// Empty without memory.
+    pub c0: Vec<F>,
+}
+
+/// A direction and a range of batch rows: the unit of parallel work.
+#[derive(Debug, Clone)]
+struct Item {
+    direction: usize,
+    rows: Range<usize>,
+}
+
+/// Fewest batch rows worth a thread of their own.
+const MIN_ROWS_PER_ITEM: usize = 8;
+
+/// The number of threads the kernel uses: the available cores.
+fn threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs the jobs, one per thread when there are enough cores, else all on this thread.
+fn run_all<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
+    if jobs.len() <= 1 || jobs.len() > threads() {
+        return jobs.into_iter().map(|job| job()).collect();
+    }
+    std::thread::scope(|scope| {
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next().expect("at least one job");
+        let others: Vec<_> = jobs.map(|job| scope.spawn(job)).collect();
+        let mut results = vec![first()];
+        results.extend(others.into_iter().map(|h| h.join().expect("a recurrent kernel thread panicked")));
+        results
+    })
+}
+
+/// `rows` row-major rows of `width`, each `bias` (or zeros).
+fn broadcast<F: Real>(rows: usize, bias: Option<&Vec<F>>, width: usize) -> Vec<F> {
+    match bias {
+        Some(bias) => (0..rows).flat_map(|_| bias.iter().copied()).collect(),
+        None => vec![F::ZERO; rows * width],
+    }
+}
+
+/// Column sums of row-major `[rows, width]`.
+fn column_sums<F: Real>(matrix: &[F], width: usize) -> Vec<F> {
+    let mut sums = vec![F::ZERO; width];
+    for row in matrix.chunks_exact(width) {
+        add(&mut sums, row);
+    }
+    sums
+}
+
+impl<F: Real> Layer<F> {
+    /// Length of the packed output: the outputs `[batch, seq, directions·hidden]` (directions
+    /// side by side, zero at padding), then `h_n` `[directions, batch, hidden]`, then (with
+    /// memory) `c_n` `[directions, batch, hidden]`.
+    pub fn packed_len(&self, memory: bool) -> usize {
+        let directions = self.directions.len();
+        self.batch * self.seq * directions * self.hidden + (1 + usize::from(memory)) * directions * self.batch * self.hidden
+    }
+
+    fn width(&self, cell: &impl RowCell) -> usize {
+        cell.gates() * self.hidden
+    }
+
+    fn is_real(&self, b: usize, t: usize) -> bool {
+        self.masks.as_ref().is_none_or(|m| m[b * self.seq + t] != F::ZERO)
+    }
+
+    /// How the work is split: per direction, the batch in as many row ranges as there are
+    /// cores per direction (at least [`MIN_ROWS_PER_ITEM`] rows each).
+    fn items(&self) -> Vec<Item> {
+        let directions = self.directions.len();
+        let chunks = (threads() / directions).max(1).min((self.batch / MIN_ROWS_PER_ITEM).max(1));
+        (0..directions)
+            .flat_map(|direction| {
+                (0..chunks).map(move |c| Item { direction, rows: c * self.batch / chunks..(c + 1) * self.batch / chunks })
+            })
+            .collect()
+    }
+
+    /// Runs every direction over every step. Returns the packed output (see
+    /// [`Layer::packed_len`]) and, with `record`, the tape for [`Layer::backward`].
+    pub fn forward<C: RowCell>(&self, cell: C, record: bool) -> (Vec<F>, Option<Tape<F>>) {
+        let items = self.items();
+        let jobs = items
+            .iter()
+            .map(|item| Box::new(move || self.forward_item_dispatch(cell, item, record)) as Box<dyn FnOnce() -> _ + Send>)
+            .collect();
+        let results: Vec<ItemForward<F>> = run_all(jobs);
+
+        let (seq, batch, n) = (self.seq, self.batch, self.hidden);
+        let memory = cell.has_memory();
+        let directions = self.directions.len();
+        let row_width = directions * n;
+        let mut packed = vec![F::ZERO; self.packed_len(memory)];
+        let (outputs, finals) = packed.split_at_mut(batch * seq * row_width);
+        let (final_h, final_c) = finals.split_at_mut(directions * batch * n);
+        let mut tapes = Vec::with_capacity(items.len());
+        for (item, result) in items.into_iter().zip(results) {
+            for (r, b) in item.rows.clone().enumerate() {
+                for t in 0..seq {
+                    let to = (b * seq + t) * row_width + item.direction * n;
+                    outputs[to..to + n].copy_from_slice(&result.output[(r * seq + t) * n..(r * seq + t + 1) * n]);
+                }
+            }
+            let states = (item.direction * batch + item.rows.start) * n..(item.direction * batch + item.rows.end) * n;
+            final_h[states.clone()].copy_from_slice(&result.h);
+            if memory {
+                final_c[states].copy_from_slice(&result.c);
+            }
+            if let Some(tape) = result.tape {
+                tapes.push((item, tape));
+            }
+        }
+        (packed, record.then_some(Tape { items: tapes }))
+    }
+
+    /// BPTT from the gradient of the packed output. Needs the forward pass's tape.
+    pub fn backward<C: RowCell>(&self, cell: C, tape: &Tape<F>, grad: &[F]) -> LayerGrads<F> {
+        let memory = cell.has_memory();
+        let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
+        let width = self.width(&cell);
+        assert_eq!(grad.len(), self.packed_len(memory), "packed gradient size");
+        let jobs = tape
+            .items
+            .iter()
+            .map(|(item, item_tape)| {
+                Box::new(move || self.backward_item_dispatch(cell, item, item_tape, grad)) as Box<dyn FnOnce() -> _ + Send>
+            })
+            .collect();
+        let results: Vec<ItemGrads<F>> = run_all(jobs);
+
+        let mut input = vec![F::ZERO; batch * seq * d_in];
+        let mut directions: Vec<Option<DirectionGrads<F>>> = vec![None; self.directions.len()];
+        for ((item, _), result) in tape.items.iter().zip(results) {
+            let block = item.rows.start * seq * d_in..item.rows.end * seq * d_in;
+            add(&mut input[block], &result.input);
+            let slot = directions[item.direction].get_or_insert_with(|| DirectionGrads {
+                weight_ih: vec![F::ZERO; d_in * width],
+                bias_ih: vec![F::ZERO; width],
+                weight_hh: vec![F::ZERO; n * width],
+                bias_hh: vec![F::ZERO; width],
+                h0: vec![F::ZERO; batch * n],
+                c0: vec![F::ZERO; if memory { batch * n } else { 0 }],
+            });
+            add(&mut slot.weight_ih, &result.weight_ih);
+            add(&mut slot.bias_ih, &result.bias_ih);
+            add(&mut slot.weight_hh, &result.weight_hh);
+            add(&mut slot.bias_hh, &result.bias_hh);
+            let states = item.rows.start * n..item.rows.end * n;
+            slot.h0[states.clone()].copy_from_slice(&result.h0);
+            if memory {
+                slot.c0[states].copy_from_slice(&result.c0);
+            }
+        }
+        LayerGrads { input, directions: directions.into_iter().map(|g| g.expect("every direction has items")).collect() }
+    }
+
+    fn forward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.forward_item_avx2(cell, item, record) };
+        }
+        self.forward_item(cell, item, record)
+    }
+
+    fn backward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.backward_item_avx2(cell, item, tape, grad) };
+        }
+        self.backward_item(cell, item, tape, grad)
+    }
+
+    /// [`Layer::forward_item`] compiled for AVX2, so that the cells' loops run 8 floats wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_item_avx2<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+        self.forward_item(cell, item, record)
+    }
+
+    /// [`Layer::backward_item`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn backward_item_avx2<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        self.backward_item(cell, item, tape, grad)
+    }
+
+    /// One item: its input projection (one product over all its rows and steps), then the time
+    /// loop.
+    #[inline(always)]
+    fn forward_item<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+        let direction = &self.directions[item.direction];
+        let (seq, n, d_in) = (self.seq, self.hidden, self.d_input);
+        let (width, memory, cache_width) = (self.width(&cell), cell.has_memory(), cell.cache_blocks() * n);
+        let rows = item.rows.len();
+        let state_len = rows * n;
+
+        // input_proj = x W_ih + b_ih: `[rows, seq, gates·hidden]`.
+        let x = &self.input[item.rows.start * seq * d_in..item.rows.end * seq * d_in];
+        let mut input_proj = broadcast(rows * seq, direction.bias_ih.as_ref(), width);
+        matmul(
+            &mut input_proj,
+            View::rows(rows * seq, width),
+            true,
+            x,
+            View::rows(rows * seq, d_in),
+            &direction.weight_ih,
+            View::rows(d_in, width),
+        );
+
+        let states = |v: &[F]| v[item.rows.start * n..item.rows.end * n].to_vec();
+        let mut h = states(&direction.h0);
+        let mut c = match (&direction.c0, memory) {
+            (Some(c0), true) => states(c0),
+            _ => Vec::new(),
+        };
+        let mut next_h = vec![F::ZERO; state_len];
+        let mut next_c = vec![F::ZERO; c.len()];
+        let mut hidden_proj = vec![F::ZERO; rows * width];
+        let mut output = vec![F::ZERO; seq * state_len];
+        let mut tape = record.then(|| ItemTape {
+            h_prev: vec![F::ZERO; seq * state_len],
+            c_prev: vec![F::ZERO; if memory { seq * state_len } else { 0 }],
+            cache: vec![F::ZERO; seq * rows * cache_width],
+        });
+        let mut scratch = vec![F::ZERO; if record { 0 } else { rows * cache_width }];
+        let c_row = |r: usize| if memory { r * n..(r + 1) * n } else { 0..0 };
+        // Row `r`, step `t` of a `[rows, seq, ·]` buffer of rows `len` wide.
+        let at = |r: usize, t: usize, len: usize| (r * seq + t) * len..(r * seq + t + 1) * len;
+
+        for step in 0..seq {
+            let t = if direction.reverse { seq - 1 - step } else { step };
+            if let Some(tape) = tape.as_mut() {
+                for r in 0..rows {
+                    tape.h_prev[at(r, t, n)].copy_from_slice(&h[r * n..(r + 1) * n]);
+                }
+                if memory {
+                    tape.c_prev[t * state_len..(t + 1) * state_len].copy_from_slice(&c);
+                }
+            }
+            // hidden_proj = b_hh + h_{t-1} W_hh
+            match &direction.bias_hh {
+                Some(bias) => hidden_proj.chunks_exact_mut(width).for_each(|row| row.copy_from_slice(bias)),
+                None => hidden_proj.fill(F::ZERO),
+            }
+            matmul(
+                &mut hidden_proj,
+                View::rows(rows, width),
+                true,
+                &h,
+                View::rows(rows, n),
+                &direction.weight_hh,
+                View::rows(n, width),
+            );
+            let cache = match tape.as_mut() {
+                Some(tape) => &mut tape.cache[t * rows * cache_width..(t + 1) * rows * cache_width],
+                None => &mut scratch[..],
+            };
+            for r in 0..rows {
+                let (cr, wr) = (c_row(r), r * width..(r + 1) * width);
+                cell.forward_row(
+                    n,
+                    ForwardRow {
+                        input_proj: &input_proj[at(r, t, width)],
+                        hidden_proj: &hidden_proj[wr],
+                        h_prev: &h[r * n..(r + 1) * n],
+                        c_prev: &c[cr.clone()],
+                        h: &mut next_h[r * n..(r + 1) * n],
+                        c: &mut next_c[cr],
+                        cache: &mut cache[r * cache_width..(r + 1) * cache_width],
+                    },
+                );
+            }
+            // A padded position leaves the state as it was and outputs zeros.
+            for (r, b) in item.rows.clone().enumerate() {
+                if self.is_real(b, t) {
+                    output[at(r, t, n)].copy_from_slice(&next_h[r * n..(r + 1) * n]);
+                }
+            }
+            if self.masks.is_none() {
+                std::mem::swap(&mut h, &mut next_h);
+                std::mem::swap(&mut c, &mut next_c);
+            } else {
+                for (r, b) in item.rows.clone().enumerate() {
+                    if self.is_real(b, t) {
+                        let hr = r * n..(r + 1) * n;
+                        h[hr.clone()].copy_from_slice(&next_h[hr.clone()]);
+                        if memory {
+                            c[hr.clone()].copy_from_slice(&next_c[hr]);
+                        }
+                    }
+                }
+            }
+        }
+        ItemForward { output, h, c, tape }
+    }
+
+    /// BPTT of one item, its steps in the reverse of the forward order, then the gradients of
+    /// its input projection.
+    #[inline(always)]
+    fn backward_item<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        let direction = &self.directions[item.direction];
+        let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
+        let (width, memory, cache_width) = (self.width(&cell), cell.has_memory(), cell.cache_blocks() * n);
+        let split = cell.splits_hidden_grad();
+        let rows = item.rows.len();
+        let state_len = rows * n;
+        let directions = self.directions.len();
+        let row_width = directions * n;
+        // ∂L/∂(packed output): the output at step `t` of batch row `b`, and the final states.
+        let d_output = |b: usize, t: usize| {
+            let at = (b * seq + t) * row_width + item.direction * n;
+            &grad[at..at + n]
+        };
+        let finals = |which: usize| {
+            let at = batch * seq * row_width + ((which * directions + item.direction) * batch + item.rows.start) * n;
+            grad[at..at + state_len].to_vec()
+        };
+        let mut carry_h = finals(0);
+        let mut carry_c = if memory { finals(1) } else { Vec::new() };
+        let mut d_input_proj = vec![F::ZERO; rows * seq * width];
+        let mut d_hidden_proj = vec![F::ZERO; if split { rows * seq * width } else { 0 }];
+        let mut dh = vec![F::ZERO; n];
+        let mut direct = vec![F::ZERO; state_len];
+        let mut dc_prev = vec![F::ZERO; carry_c.len()];
+        let c_row = |r: usize| if memory { r * n..(r + 1) * n } else { 0..0 };
+        let at = |r: usize, t: usize, len: usize| (r * seq + t) * len..(r * seq + t + 1) * len;
+        // `W_hhᵀ` `[gates·hidden, hidden]`, materialised once: a transposed view would be packed
+        // again by every step's product.
+        let mut weight_hh_t = vec![F::ZERO; width * n];
+        for (i, row) in direction.weight_hh.chunks_exact(width).enumerate() {
+            for (j, &w) in row.iter().enumerate() {
+                weight_hh_t[j * n + i] = w;
+            }
+        }
+
+        for step in 0..seq {
+            let t = if direction.reverse { step } else { seq - 1 - step };
+            for (r, b) in item.rows.clone().enumerate() {
+                let hr = r * n..(r + 1) * n;
+                if !self.is_real(b, t) {
+                    // A padded step did not change the state: its gradient passes through, and
+                    // the step's own projections get none (they stay zero).
+                    direct[hr.clone()].copy_from_slice(&carry_h[hr.clone()]);
+                    if memory {
+                        dc_prev[hr.clone()].copy_from_slice(&carry_c[hr]);
+                    }
+                    continue;
+                }
+                for ((d, carried), out) in dh.iter_mut().zip(&carry_h[hr.clone()]).zip(d_output(b, t)) {
+                    *d = *carried + *out;
+                }
+                cell.backward_row(
+                    n,
+                    BackwardRow {
+                        cache: &tape.cache[(t * rows + r) * cache_width..(t * rows + r + 1) * cache_width],
+                        h_prev: &tape.h_prev[at(r, t, n)],
+                        c_prev: if memory { &tape.c_prev[t * state_len + r * n..t * state_len + (r + 1) * n] } else { &[] },
+                        dh: &dh,
+                        dc: &carry_c[c_row(r)],
+                        d_input_proj: &mut d_input_proj[at(r, t, width)],
+                        d_hidden_proj: if split { &mut d_hidden_proj[at(r, t, width)] } else { &mut [] },
+                        dh_prev: &mut direct[hr],
+                        dc_prev: &mut dc_prev[c_row(r)],
+                    },
+                );
+            }
+            // ∂h_{t-1} = direct + ∂hidden_proj_t W_hhᵀ (step t's rows: stride seq·width)
+            std::mem::swap(&mut carry_h, &mut direct);
+            std::mem::swap(&mut carry_c, &mut dc_prev);
+            let d_hp = if split { &d_hidden_proj } else { &d_input_proj };
+            matmul(
+                &mut carry_h,
+                View::rows(rows, n),
+                true,
+                &d_hp[t * width..],
+                View { rows, cols: width, row_stride: seq * width, col_stride: 1 },
+                &weight_hh_t,
+                View::rows(width, n),
+            );
+        }
+
+        // Products over all rows and steps at once:
+        // ∂W_hh = Σ h_{t-1}ᵀ ∂hidden_proj_t, ∂W_ih = Σ x_tᵀ ∂input_proj_t, ∂x = ∂input_proj W_ihᵀ.
+        let d_hp_all = if split { &d_hidden_proj } else { &d_input_proj };
+        let steps = rows * seq;
+        let mut weight_hh = vec![F::ZERO; n * width];
+        let (all_h, all_w) = (View::rows(steps, n), View::rows(steps, width));
+        matmul(&mut weight_hh, View::rows(n, width), false, &tape.h_prev, all_h.t(), d_hp_all, all_w);
+        let x = &self.input[item.rows.start * seq * d_in..item.rows.end * seq * d_in];
+        let mut weight_ih = vec![F::ZERO; d_in * width];
+        matmul(&mut weight_ih, View::rows(d_in, width), false, x, View::rows(steps, d_in).t(), &d_input_proj, all_w);
+        let mut input = vec![F::ZERO; steps * d_in];
+        matmul(
+            &mut input,
+            View::rows(steps, d_in),
+            false,
+            &d_input_proj,
+            all_w,
+            &direction.weight_ih,
+            View::rows(d_in, width).t(),
+        );
+        ItemGrads {
+            input,
+            weight_ih,
+            bias_ih: column_sums(&d_input_proj, width),
+            weight_hh,
+            bias_hh: column_sums(d_hp_all, width),
+            h0: carry_h,
+            c0: carry_c,
+        }
+    }
+}
+
+/// `slice` (at least `K·n` long) as `K` consecutive blocks of length `n`.
+#[inline(always)]
+pub fn split_blocks<F, const K: usize>(slice: &mut [F], n: usize) -> [&mut [F]; K] {
+    let mut rest = slice;
+    std::array::from_fn(|_| {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        block
+    })
+}
+
+/// `into += from`, element-wise.
+fn add<F: Real>(into: &mut [F], from: &[F]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += *b;
+    }
+}
+
+struct ItemForward<F> {
+    /// `[rows, seq, hidden]`.
+    output: Vec<F>,
+    /// Final states `[rows, hidden]`.
+    h: Vec<F>,
+    c: Vec<F>,
+    tape: Option<ItemTape<F>>,
+}
+
+struct ItemGrads<F> {
+    /// `[rows, seq, d_input]`.
+    input: Vec<F>,
+    weight_ih: Vec<F>,
+    bias_ih: Vec<F>,
+    weight_hh: Vec<F>,
+    bias_hh: Vec<F>,
+    h0: Vec<F>,
+    c0: Vec<F>,
+}
