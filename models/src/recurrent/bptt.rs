@@ -1,4 +1,4 @@
-//! Backpropagation through time as one autodiff operation per layer and direction.
+//! Backpropagation through time as one autodiff operation, and the choice of path per backend.
 //!
 //! Recorded step by step, a recurrent layer puts a dozen graph nodes per time step on Burn's
 //! autodiff tape (the hidden matmul, the bias, the gate slices, every activation and product,
@@ -17,15 +17,18 @@
 //! ∂b_hh = Σ_t Σ_batch ∂hp_t             ∂h_0, ∂c_0 = what is left after step 1
 //! ```
 //!
-//! The input projection stays an ordinary (hoisted) matmul before the loop, so its gradients
-//! come from Burn. The results equal the step-by-step graph's to rounding; the PyTorch-parity,
-//! finite-difference and padding tests run through this path.
+//! Two implementations: on ndarray, the CPU kernel ([`super::kernel`], wired in by
+//! `super::cpu`) runs this on flat buffers, input projections included, one node per layer;
+//! on `Autodiff<Wgpu>`, the node in this file runs it with Burn tensor operations, one node per
+//! layer and direction (the input projection stays an ordinary matmul before the loop, so its
+//! gradients come from Burn). The results equal the step-by-step graph's to rounding; the
+//! PyTorch-parity, finite-difference and padding tests run through these paths.
 //!
 //! Burn 0.21 has no way for code generic over `B: Backend` to reach the autodiff tape of an
-//! unknown backend, so the layers ask `scan_fused`, which recognises the backends listed in
-//! it by type (`Autodiff<NdArray<f32>>`, `Autodiff<NdArray<f64>>` with the `ndarray` feature,
-//! `Autodiff<Wgpu>` with `wgpu`; [`is_fused`] tells); any other backend records the loop step
-//! by step, with the same results.
+//! unknown backend, so the layers ask `scan_layer`, which recognises the backends listed in
+//! it by type (`NdArray<f32|f64>` and their `Autodiff` with the `ndarray` feature,
+//! `Autodiff<Wgpu>` with `wgpu`; [`is_fused`] tells which autodiff backends get one node); any
+//! other backend records the loop step by step, with the same results.
 
 // The tensor-level node below serves wgpu only (ndarray has the CPU kernel).
 #![cfg_attr(not(feature = "wgpu"), allow(dead_code))]

@@ -93,8 +93,9 @@ pub struct RecurrentOutput<B: Backend> {
 ///
 /// Per layer and direction, the input projection of all steps is one matmul before the time
 /// loop; each step then does one fused hidden matmul `[batch, hidden] × [hidden, gates·hidden]`.
-/// On the autodiff backends of [`super::bptt`] (ndarray, wgpu) the time loop of each layer and
-/// direction is one autodiff node with a hand-written BPTT; elsewhere every step is recorded.
+/// On ndarray a CPU kernel runs each layer ([`super::kernel`]; with autodiff, one graph node
+/// with a hand-written BPTT); on `Autodiff<Wgpu>` each layer and direction is one graph node
+/// over Burn tensor operations ([`super::bptt`]); elsewhere every step is recorded.
 ///
 /// Should be created with [`RecurrentConfig`].
 #[derive(Module, Debug)]

@@ -79,3 +79,43 @@ fn sigmoid_and_tanh_saturate_cleanly() {
     }).collect();
     assert_close(&grad, &expected, 1e-6, "σ′ + tanh′");
 }
+
+/// Worst relative error of `f32` values against `f64` references.
+fn worst_relative(values: &[f32], reference: impl Fn(usize) -> f64) -> f64 {
+    values.iter().enumerate().map(|(i, &v)| ((v as f64 - reference(i)) / reference(i)).abs()).fold(0.0, f64::max)
+}
+
+#[test]
+fn sigmoid_is_accurate_on_large_tensors() {
+    // burn-ndarray's `recip` of 32 or more f32 values is approximate (~3e-4); the sigmoid must
+    // not inherit that.
+    let x: Vec<f32> = (0..1024).map(|i| (i as f32 - 512.0) / 40.0).collect();
+    let sigmoid = apply(Activation::Sigmoid, &x);
+    let worst = worst_relative(&sigmoid, |i| 1.0 / (1.0 + (-(x[i] as f64)).exp()));
+    assert!(worst < 1e-6, "sigmoid: worst relative error {worst:e}");
+    let tanh = apply(Activation::Tanh, &x);
+    let worst = tanh.iter().enumerate().map(|(i, &t)| (t as f64 - (x[i] as f64).tanh()).abs()).fold(0.0, f64::max);
+    assert!(worst < 2e-7, "tanh: worst absolute error {worst:e}");
+}
+
+#[test]
+fn the_kernel_exp_is_accurate_over_the_float_range() {
+    use seqlab_models::recurrent::kernel::Real;
+    let x: Vec<f32> = (0..200_000).map(|i| -103.0 + i as f32 * 0.000_958).collect(); // −103 … 88.6
+    let ours: Vec<f32> = x.iter().map(|&v| Real::exp(v)).collect();
+    // Subnormal results (below 1.2e-38) carry fewer significant bits: compare them absolutely.
+    let worst = x
+        .iter()
+        .zip(&ours)
+        .map(|(&v, &e)| {
+            let exact = (v as f64).exp();
+            if exact < 1.2e-38 { (e as f64 - exact).abs() / 1.2e-38 } else { ((e as f64 - exact) / exact).abs() }
+        })
+        .fold(0.0, f64::max);
+    assert!(worst < 3e-7, "worst relative error {worst:e}");
+    assert_eq!(Real::exp(0.0f32), 1.0);
+    assert_eq!(Real::exp(-200.0f32), 0.0);
+    assert_eq!(Real::exp(89.0f32), f32::INFINITY);
+    assert!(Real::exp(f32::NAN).is_nan());
+    assert_eq!(Real::exp(1.0f64), std::f64::consts::E);
+}

@@ -1,8 +1,10 @@
-//! The one-node BPTT (`seqlab_models::recurrent::bptt`) against Burn's step-by-step autodiff
-//! graph of the same layer: outputs, final states and the gradients with respect to the input,
-//! the initial states and every weight agree, for every cell, two bidirectional layers, with
-//! and without padding and biases. (PyTorch parity and finite differences run through the
-//! one-node path too: see `parity.rs` and `gradcheck.rs`.)
+//! The CPU kernel with its one-node BPTT (`seqlab_models::recurrent::{kernel, bptt}`) against
+//! Burn's step-by-step autodiff graph of the same layer: outputs, final states and the
+//! gradients with respect to the input, the initial states and every weight agree, for every
+//! cell, two bidirectional layers, with and without padding and biases, and for a batch large
+//! enough that the kernel splits it between threads; inference (no autodiff) gives the same
+//! outputs. (PyTorch parity and finite differences run through the kernel too: see
+//! `parity.rs` and `gradcheck.rs`.)
 
 use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
 use burn::backend::Autodiff;
@@ -20,6 +22,9 @@ use crate::common::*;
 type Recorded = Autodiff<TestBackend, BalancedCheckpointing>;
 
 const LENGTHS: [usize; 3] = [5, 2, 4];
+/// 20 sequences: with two or more cores a one-directional layer splits them between threads.
+/// One is empty.
+const MANY_LENGTHS: [usize; 20] = [5, 2, 4, 1, 5, 3, 0, 5, 4, 2, 5, 1, 3, 5, 4, 2, 5, 5, 3, 1];
 const SEQ: usize = 5;
 const INPUT: usize = 3;
 const HIDDEN: usize = 4;
@@ -33,11 +38,16 @@ fn the_training_backend_uses_one_node_bptt() {
 
 /// Everything a run produces, as plain values: outputs, h_n, c_n, then the gradients of the
 /// input, h_0, c_0 and every parameter.
-fn run<B: AutodiffBackend>(rnn: Recurrent<B>, x: &Tensor<TestBackend, 3>, h0: &Tensor<TestBackend, 3>, padded: bool) -> Vec<(String, Vec<f32>)> {
+fn run<B: AutodiffBackend>(
+    rnn: Recurrent<B>,
+    x: &Tensor<TestBackend, 3>,
+    h0: &Tensor<TestBackend, 3>,
+    lengths: Option<&[usize]>,
+) -> Vec<(String, Vec<f32>)> {
     let device = Default::default();
     let lift = |t: &Tensor<TestBackend, 3>| Tensor::<B, 3>::from_data(t.to_data(), &device).require_grad();
     let (x, h0, c0) = (lift(x), lift(h0), lift(&h0.clone().mul_scalar(-0.5)));
-    let lengths = padded.then(|| int_tensor::<B>(&LENGTHS, &device));
+    let lengths = lengths.map(|l| int_tensor::<B>(l, &device));
     let state = RecurrentState { hidden: h0.clone(), cell: (rnn.cell == CellKind::Lstm).then(|| c0.clone()) };
     let out = rnn.forward(x.clone(), lengths, Some(state));
     // A loss that weighs every output differently.
@@ -70,6 +80,16 @@ fn run<B: AutodiffBackend>(rnn: Recurrent<B>, x: &Tensor<TestBackend, 3>, h0: &T
     all
 }
 
+/// The outputs of a run without autodiff: output, h_n (and c_n), in [`run`]'s order.
+fn infer(rnn: Recurrent<TestBackend>, x: &Tensor<TestBackend, 3>, h0: &Tensor<TestBackend, 3>, lengths: Option<&[usize]>) -> Vec<Vec<f32>> {
+    let device = Default::default();
+    let state = RecurrentState { hidden: h0.clone(), cell: (rnn.cell == CellKind::Lstm).then(|| h0.clone().mul_scalar(-0.5)) };
+    let out = rnn.forward(x.clone(), lengths.map(|l| int_tensor::<TestBackend>(l, &device)), Some(state));
+    let mut all = vec![values(&out.output), values(&out.state.hidden)];
+    all.extend(out.state.cell.as_ref().map(values));
+    all
+}
+
 /// The weights of a layer stack as bytes. (Through bytes because parameters are initialised
 /// lazily: a clone of a fresh module would draw its own random values.)
 fn weights_of<B: Backend>(rnn: Recurrent<B>) -> Vec<u8> {
@@ -85,19 +105,34 @@ fn with_weights<B: Backend>(config: &RecurrentConfig, bytes: &[u8]) -> Recurrent
 
 fn check(cell: CellKind) {
     let device = Default::default();
-    for (padded, bias) in [(true, true), (false, true), (true, false)] {
+    let cases: [(bool, Option<&[usize]>, bool); 4] = [
+        (true, Some(&LENGTHS), true),
+        (true, None, true),
+        (true, Some(&LENGTHS), false),
+        (false, Some(&MANY_LENGTHS), true),
+    ];
+    for (bidirectional, lengths, bias) in cases {
+        let batch = lengths.map_or(LENGTHS.len(), <[usize]>::len);
+        let directions = if bidirectional { 2 } else { 1 };
         let config = RecurrentConfig::new(cell, INPUT, HIDDEN)
             .with_num_layers(2)
-            .with_bidirectional(true)
+            .with_bidirectional(bidirectional)
             .with_bias(bias);
         let weights = weights_of(config.init::<TestAutodiff>(&device));
-        let x = Tensor::<TestBackend, 3>::random([LENGTHS.len(), SEQ, INPUT], Distribution::Normal(0.0, 1.0), &device);
-        let h0 = Tensor::<TestBackend, 3>::random([4, LENGTHS.len(), HIDDEN], Distribution::Normal(0.0, 0.5), &device);
-        let recorded = run(with_weights::<Recorded>(&config, &weights), &x, &h0, padded);
-        let fused = run(with_weights::<TestAutodiff>(&config, &weights), &x, &h0, padded);
+        let x = Tensor::<TestBackend, 3>::random([batch, SEQ, INPUT], Distribution::Normal(0.0, 1.0), &device);
+        let h0 = Tensor::<TestBackend, 3>::random([2 * directions, batch, HIDDEN], Distribution::Normal(0.0, 0.5), &device);
+        let recorded = run(with_weights::<Recorded>(&config, &weights), &x, &h0, lengths);
+        let fused = run(with_weights::<TestAutodiff>(&config, &weights), &x, &h0, lengths);
+        let what = format!("{cell:?} bidirectional={bidirectional} batch={batch} padded={} bias={bias}", lengths.is_some());
         assert_eq!(fused.len(), recorded.len());
         for ((name, a), (_, b)) in fused.iter().zip(&recorded) {
-            assert_close(a, b, 2e-5, &format!("{cell:?} padded={padded} bias={bias}: {name}"));
+            assert_close(a, b, 2e-5, &format!("{what}: {name}"));
+        }
+        let inferred = infer(with_weights::<TestBackend>(&config, &weights), &x, &h0, lengths);
+        let names = ["output", "h_n", "c_n"];
+        for (name, a) in names.iter().zip(&inferred) {
+            let (_, b) = recorded.iter().find(|(n, _)| n == name).expect("recorded output");
+            assert_close(a, b, 2e-5, &format!("{what}, inference: {name}"));
         }
     }
 }

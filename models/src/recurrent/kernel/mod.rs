@@ -3,20 +3,22 @@
 //!
 //! Built from Burn tensor operations, one step of an LSTM is some forty small operations, each
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
-//! on a CPU those costs, not the arithmetic, dominate. Here a step is one matrix product
-//! (`gemm`, single-threaded, into a reused buffer) and one pass over each batch row in which the
-//! cell ([`RowCell`]) computes all its gates, activations and the new state. The backward pass
-//! is the BPTT of [`super::bptt`] on the same buffers.
+//! on a CPU those costs, not the arithmetic, dominate. Here the input projection of all steps is
+//! one matrix product, and a step is one matrix product (`gemm`, single-threaded, into a reused
+//! buffer) and one pass over each batch row in which the cell ([`RowCell`]) computes all its
+//! gates, activations and the new state. The backward pass is the BPTT of [`super::bptt`] on
+//! the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and `∂input`.
 //!
 //! Parallelism: the work is split into *items* — a direction and a range of batch rows — that
 //! are independent of each other (the directions of a layer, and the rows of a batch, never
 //! meet inside the loop). Items run on their own threads, one per core: a bidirectional layer
 //! runs its two directions side by side, a one-directional layer splits its batch in halves.
 //!
-//! Layouts (row-major): input projection `[seq, batch, gates·hidden]`, `W_hh`
-//! `[hidden, gates·hidden]`, masks `[seq, batch]` (1 real, 0 padding), states `[batch, hidden]`,
-//! and the *packed output* `[seq + 1 (+ 1), batch, directions·hidden]`: the outputs of every
-//! step (directions side by side, zero at padding), then `h_n` (then `c_n`).
+//! Layouts (row-major, batch-major like the layers' tensors): input `[batch, seq, d_input]`,
+//! `W_ih` `[d_input, gates·hidden]`, `W_hh` `[hidden, gates·hidden]`, masks `[batch, seq]`
+//! (1 real, 0 padding), states `[batch, hidden]`, and one flat *packed output* (see
+//! [`Layer::packed_len`]): the outputs `[batch, seq, directions·hidden]`, then `h_n`, then
+//! `c_n`, so that a layer's output is a view of it.
 
 pub mod gemm;
 pub mod real;
