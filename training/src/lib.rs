@@ -4,6 +4,7 @@
 //! learner built on burn-train ([`classifier`]), metrics ([`metrics`]), a plain per-epoch
 //! renderer for logs and CI ([`render`]) and the artifacts folder.
 
+pub mod adam;
 pub mod artifacts;
 pub mod backend;
 pub mod checkpoint;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, SgdConfig};
+use burn::optim::{AdamWConfig, SgdConfig};
+
+use crate::adam::FusedAdamConfig;
 use burn::optim::lr_scheduler::LrScheduler;
 use burn::tensor::backend::Backend;
 
@@ -117,9 +119,9 @@ impl OptimConfig {
         (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
     }
 
-    /// Adam as configured.
-    pub fn adam(&self) -> AdamConfig {
-        AdamConfig::new().with_weight_decay(self.decay()).with_grad_clipping(self.clipping())
+    /// Adam as configured ([`FusedAdam`](crate::adam::FusedAdam): Burn's update, fused on ndarray).
+    pub fn adam(&self) -> FusedAdamConfig {
+        FusedAdamConfig::new().with_weight_decay(self.decay()).with_grad_clipping(self.clipping())
     }
 
     /// AdamW as configured.

@@ -15,12 +15,13 @@ use std::time::Instant;
 use burn::module::{AutodiffModule, Module};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{BiLstm, BiLstmConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, Rnn, RnnConfig};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use clap::Parser;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::{SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
+use seqlab_training::adam::FusedAdamConfig;
 use seqlab_training::backend::{self, Autodiff as Train};
 
 const VOCAB: usize = 20_000;
@@ -210,7 +211,8 @@ where
 {
     let device = Default::default();
     let data = inputs::<Train>(w, &device);
-    let mut optim = AdamConfig::new().init::<Train, M>();
+    // The Adam the training commands use (Burn's update, fused on ndarray), for both models.
+    let mut optim = FusedAdamConfig::new().init::<Train, M>();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut step = |model: M| -> M {
         let loss = loss_fn.forward(model.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone());

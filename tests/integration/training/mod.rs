@@ -1,5 +1,6 @@
 //! Tests of `seqlab-training`.
 
+mod adam;
 mod classifier;
 mod entity;
 mod gradflow;

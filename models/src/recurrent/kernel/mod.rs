@@ -187,10 +187,11 @@ fn run_all<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
 
 /// `rows` row-major rows of `width`, each `bias` (or zeros).
 fn broadcast<F: Real>(rows: usize, bias: Option<&Vec<F>>, width: usize) -> Vec<F> {
-    match bias {
-        Some(bias) => (0..rows).flat_map(|_| bias.iter().copied()).collect(),
-        None => vec![F::ZERO; rows * width],
+    let mut matrix = vec![F::ZERO; rows * width];
+    if let Some(bias) = bias {
+        matrix.chunks_exact_mut(width).for_each(|row| row.copy_from_slice(bias));
     }
+    matrix
 }
 
 /// Column sums of row-major `[rows, width]`.
