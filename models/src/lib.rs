@@ -16,6 +16,7 @@
 pub mod activation;
 pub mod bag;
 pub mod ffn;
+pub mod flat;
 pub mod heads;
 pub mod import;
 pub mod mask;

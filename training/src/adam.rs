@@ -15,7 +15,8 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, SimpleOptimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{DType, Tensor, TensorCreationOptions, TensorData};
+use burn::tensor::{DType, Tensor};
+use seqlab_models::flat;
 
 /// Configuration of [`FusedAdam`]: Burn's `AdamConfig` defaults (β₁ 0.9, β₂ 0.999, ε 1e-5), L2
 /// weight decay added to the gradient, optional gradient clipping.
@@ -119,7 +120,7 @@ impl<B: Backend> SimpleOptimizer<B> for FusedAdam {
             return self.burn.step(lr, tensor, grad, state);
         }
         let (shape, device) = (tensor.shape(), tensor.device());
-        let values = |t: Tensor<B, D>| t.into_data().into_vec::<f32>().expect("f32 data");
+        let values = |t: Tensor<B, D>| flat::to_vec::<B, f32, D>(t);
         let mut param = values(tensor);
         let grad = values(grad);
         let (time, mut moment_1, mut moment_2) = match state {
@@ -141,8 +142,8 @@ impl<B: Backend> SimpleOptimizer<B> for FusedAdam {
                 update.apply(p, g, m, v);
             }
         });
-        let options = TensorCreationOptions::new(device).with_dtype(DType::F32);
-        let tensor = |v: Vec<f32>| Tensor::<B, D>::from_data(TensorData::new(v, shape.clone()), options.clone());
+        let dims: [usize; D] = shape.dims();
+        let tensor = |v: Vec<f32>| flat::from_vec::<B, f32, D>(v, dims, &device);
         let state = AdamState::new(AdaptiveMomentumState::new(time, tensor(moment_1), tensor(moment_2)));
         (tensor(param), Some(state))
     }

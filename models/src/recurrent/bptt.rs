@@ -33,8 +33,6 @@
 // The tensor-level node below serves wgpu only (ndarray has the CPU kernel).
 #![cfg_attr(not(feature = "wgpu"), allow(dead_code))]
 
-use std::any::Any;
-
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
@@ -44,6 +42,7 @@ use burn::tensor::ops::FloatTensor;
 use burn::tensor::{backend::Backend, Tensor, TensorCreationOptions, TensorPrimitive};
 
 use super::layer::{LayerInput, Scan, ScanInput, StepRecord};
+use crate::flat::cast;
 use super::{Cell, CellKind, CellState};
 
 /// Whether the recurrent layers run BPTT as one autodiff node per layer (and direction) on
@@ -139,12 +138,6 @@ pub(crate) fn scan_layer<B: Backend>(layer: LayerInput<B>) -> Result<(Tensor<B, 
         }
         _ => Err(layer),
     }
-}
-
-/// Moves a value between two names of the same type (checked at run time).
-fn cast<T: 'static, U: 'static>(value: T) -> U {
-    let mut slot = Some(value);
-    (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>().and_then(Option::take).expect("cast between identical types")
 }
 
 type Ad<X> = Autodiff<X>;

@@ -14,11 +14,12 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::Autodiff;
 use burn::tensor::ops::FloatTensor;
-use burn::tensor::{backend::Backend, Element, Tensor, TensorCreationOptions, TensorData, TensorPrimitive};
+use burn::tensor::{backend::Backend, Element, Tensor, TensorPrimitive};
 
 use super::kernel::{Direction, Layer, Real, Tape};
 use super::layer::{DirectionInput, LayerInput};
 use super::{Cell, CellKind, CellState};
+use crate::flat;
 
 /// The float types the kernel runs in: `f32` and `f64`.
 pub(crate) trait KernelFloat: Real + Element {}
@@ -186,10 +187,10 @@ fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> Layer<F> {
                 (_, false) => None,
             };
             Direction {
-                weight_ih: weight_to_vec::<X, F, 2>(d.weight_ih),
-                bias_ih: d.bias_ih.map(weight_to_vec::<X, F, 1>),
-                weight_hh: weight_to_vec::<X, F, 2>(d.weight_hh),
-                bias_hh: d.bias_hh.map(weight_to_vec::<X, F, 1>),
+                weight_ih: to_vec::<X, F, 2>(d.weight_ih),
+                bias_ih: d.bias_ih.map(to_vec::<X, F, 1>),
+                weight_hh: to_vec::<X, F, 2>(d.weight_hh),
+                bias_hh: d.bias_hh.map(to_vec::<X, F, 1>),
                 h0: to_vec::<X, F, 2>(d.initial.hidden),
                 c0,
                 reverse: d.reverse,
@@ -239,25 +240,13 @@ fn unpack<B: Backend>(packed: Tensor<B, 1>, dims: Dims, cell: CellKind) -> (Tens
 }
 
 fn to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F> {
-    t.into_data().into_vec::<F>().expect("the kernel's tensors hold its float type")
-}
-
-/// [`to_vec`] for a tensor that is also held elsewhere (a parameter): reading shared data
-/// goes element by element in burn-ndarray, so it is first copied, in one vectorised pass, into
-/// a tensor held once, whose buffer then moves out whole.
-fn weight_to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F> {
-    to_vec(t.mul_scalar(1.0))
+    flat::to_vec::<X, F, D>(t)
 }
 
 fn tensor<X: Backend, F: KernelFloat, const D: usize>(values: Vec<F>, shape: [usize; D], device: &X::Device) -> Tensor<X, D> {
-    // The kernel's float type, not the device's default (which another thread may have set).
-    Tensor::from_data(TensorData::new(values, shape), TensorCreationOptions::new(device.clone()).with_dtype(F::dtype()))
+    flat::from_vec::<X, F, D>(values, shape, device)
 }
 
-fn primitive<X: Backend, F: KernelFloat, const D: usize>(
-    values: Vec<F>,
-    shape: [usize; D],
-    device: &X::Device,
-) -> FloatTensor<X> {
+fn primitive<X: Backend, F: KernelFloat, const D: usize>(values: Vec<F>, shape: [usize; D], device: &X::Device) -> FloatTensor<X> {
     tensor::<X, F, D>(values, shape, device).into_primitive().tensor()
 }

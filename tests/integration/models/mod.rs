@@ -4,6 +4,7 @@ mod activations;
 mod bptt;
 // Float64 finite differences and the README example name NdArray directly.
 #[cfg(feature = "ndarray")]
+mod flat;
 mod gradcheck;
 mod heads;
 mod import;
