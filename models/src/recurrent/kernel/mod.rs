@@ -1,5 +1,5 @@
 //! The recurrent time loop and its BPTT on flat CPU buffers: what the layers run on the
-//! ndarray backend (see [`super::cpu`] for the wiring into Burn).
+//! ndarray backend (`recurrent/cpu.rs` wires it into Burn).
 //!
 //! Built from Burn tensor operations, one step of an LSTM is some forty small operations, each
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
