@@ -60,29 +60,24 @@ pub(crate) fn autodiff<X: Backend, F: KernelFloat>(layer: LayerInput<Ad<X>>) -> 
     // keeps its graph node and becomes a parent of the node. Absent tensors (no bias, no memory)
     // are untracked zeros.
     let mut parents: Vec<FloatTensor<Ad<X>>> = Vec::with_capacity(1 + PER_DIRECTION * directions);
-    let mut take = |t: FloatTensor<Ad<X>>| {
-        let mut wrapper = t;
+    let untracked = || tensor::<Ad<X>, F, 1>(vec![F::ZERO], [1], &device).into_primitive().tensor();
+    let mut take = |t: Option<FloatTensor<Ad<X>>>| -> Option<TensorPrimitive<X>> {
+        let present = t.is_some();
+        let mut wrapper = t.unwrap_or_else(untracked);
         let data = std::mem::replace(&mut wrapper.primitive, primitive::<X, F, 1>(vec![F::ZERO], [1], &device));
         parents.push(wrapper);
-        TensorPrimitive::Float(data)
+        present.then_some(TensorPrimitive::Float(data))
     };
-    let untracked = || tensor::<Ad<X>, F, 1>(vec![F::ZERO], [1], &device).into_primitive().tensor();
-    let input = Tensor::<X, 3>::from_primitive(take(layer.input.into_primitive().tensor()));
+    let float = |t: Tensor<Ad<X>, 2>| Some(t.into_primitive().tensor());
+    let input = Tensor::<X, 3>::from_primitive(take(Some(layer.input.into_primitive().tensor())).expect("given"));
     let mut inner_directions = Vec::with_capacity(directions);
     for d in layer.directions {
-        let mut optional = |t: Option<FloatTensor<Ad<X>>>| match t {
-            Some(t) => Some(take(t)),
-            None => {
-                take(untracked());
-                None
-            }
-        };
-        let weight_ih = Tensor::<X, 2>::from_primitive(optional(Some(d.weight_ih.into_primitive().tensor())).unwrap());
-        let bias_ih = optional(d.bias_ih.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
-        let weight_hh = Tensor::<X, 2>::from_primitive(optional(Some(d.weight_hh.into_primitive().tensor())).unwrap());
-        let bias_hh = optional(d.bias_hh.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
-        let hidden = Tensor::<X, 2>::from_primitive(optional(Some(d.initial.hidden.into_primitive().tensor())).unwrap());
-        let cell_state = optional(d.initial.cell.map(|c| c.into_primitive().tensor())).map(Tensor::<X, 2>::from_primitive);
+        let weight_ih = Tensor::<X, 2>::from_primitive(take(float(d.weight_ih)).expect("given"));
+        let bias_ih = take(d.bias_ih.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
+        let weight_hh = Tensor::<X, 2>::from_primitive(take(float(d.weight_hh)).expect("given"));
+        let bias_hh = take(d.bias_hh.map(|b| b.into_primitive().tensor())).map(Tensor::<X, 1>::from_primitive);
+        let hidden = Tensor::<X, 2>::from_primitive(take(float(d.initial.hidden)).expect("given"));
+        let cell_state = take(d.initial.cell.and_then(float)).map(Tensor::<X, 2>::from_primitive);
         inner_directions.push(DirectionInput {
             weight_ih,
             bias_ih,
