@@ -9,6 +9,24 @@ use clap::Parser;
 use seqlab_training::artifacts::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 
+/// Pretrained word vectors (both trainers).
+#[derive(clap::Args, Debug, Clone)]
+pub struct VectorsArgs {
+    /// Pretrained word vectors: a GloVe or word2vec text file, plain or .gz (e.g.
+    /// glove.6B.50d.txt). Their words that occur in any given split join the vocabulary; the
+    /// embedding width comes from the file.
+    #[arg(long, value_name = "FILE")]
+    pub embeddings: Option<PathBuf>,
+    /// Keep the pretrained vectors fixed during training.
+    #[arg(long, requires = "embeddings")]
+    pub freeze_embeddings: bool,
+}
+
+/// Parses a tokenizer name (`whitespace`, `basic`, `ptb`).
+pub fn parse_tokenizer(s: &str) -> Result<seqlab_datasets::text::Tokenizer, String> {
+    seqlab_datasets::text::Tokenizer::from_name(s).ok_or_else(|| format!("unknown tokenizer {s:?}; expected whitespace, basic or ptb"))
+}
+
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {

@@ -8,6 +8,8 @@
 //! - [`BagOfEmbeddings`]: mean/max pooling over the real tokens of a padded batch.
 //! - [`Recurrent`]: Elman RNN, LSTM and GRU layers — stacked, bidirectional and padding-aware —
 //!   sharing one layer machinery and differing only in their [`Cell`].
+//! - [`Crf`]: a linear-chain CRF output layer (log-likelihood, Viterbi, n-best, marginals,
+//!   tag-scheme constraints).
 //! - [`SequenceClassifier`] and [`TokenClassifier`]: task heads rebuilt from a serialisable config.
 //! - [`import`]: PyTorch `nn.RNN`/`nn.LSTM`/`nn.GRU` parameters (safetensors) into [`Recurrent`].
 //!
@@ -15,6 +17,7 @@
 
 pub mod activation;
 pub mod bag;
+pub mod crf;
 pub mod ffn;
 pub mod flat;
 pub mod heads;
@@ -24,6 +27,7 @@ pub mod recurrent;
 
 pub use activation::Activation;
 pub use bag::{BagOfEmbeddings, Pooling};
+pub use crf::{Crf, CrfConfig};
 pub use ffn::{Ffn, FfnConfig};
 pub use heads::{
     EncoderKind, SequenceClassifier, SequenceClassifierConfig, TokenClassifier,

@@ -1,4 +1,5 @@
-//! Sequence classification end to end: data → vocabulary and labels → bucketed loaders →
+//! Sequence classification end to end: data → input normalisation (tokenizer, lower-casing) →
+//! vocabulary (grown by pretrained vectors, if any) and labels → bucketed loaders →
 //! burn-train's supervised learner → evaluation → artifacts folder.
 
 use std::path::PathBuf;
@@ -10,13 +11,14 @@ use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::corpus::tokenizer_for;
-use seqlab_datasets::text::{Tokenizer, Vocab, VocabConfig};
+use seqlab_datasets::text::{detect_normalisation, Normalisation, Tokenizer, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
 use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
+use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
 #[derive(Module, Debug)]
@@ -63,9 +65,28 @@ pub struct ClassifierRunConfig {
     pub training: TrainingConfig,
     /// Where the model, vocabulary, labels and metrics go.
     pub artifacts: PathBuf,
-    /// How texts were tokenised (resolved from the training file's format; `predict` uses it).
+    /// How texts are tokenised, in training and for raw input (`None` before training:
+    /// detected from the training data, see [`detect_normalisation`]; older runs: the
+    /// training format's tokenizer).
     #[serde(default)]
     pub tokenizer: Option<Tokenizer>,
+    /// Whether tokens are lower-cased, in training and for raw input (`None` before training:
+    /// detected; older runs: no).
+    #[serde(default)]
+    pub lowercase: Option<bool>,
+    /// Pretrained word vectors (GloVe/word2vec text, plain or `.gz`).
+    #[serde(default)]
+    pub embeddings: Option<PathBuf>,
+    /// Keep the pretrained vectors fixed.
+    #[serde(default)]
+    pub freeze_embeddings: bool,
+}
+
+impl ClassifierRunConfig {
+    /// How a trained model reads text (see [`ClassifierRunConfig::tokenizer`]).
+    pub fn normalisation(&self) -> Normalisation {
+        Normalisation { tokenizer: self.tokenizer.unwrap_or(Tokenizer::Basic), lowercase: self.lowercase.unwrap_or(false) }
+    }
 }
 
 /// What a run produced.
@@ -85,6 +106,14 @@ pub(crate) struct Split {
     pub(crate) examples: Vec<seqlab_datasets::sentiment::TextExample>,
     pub(crate) tokens: Vec<Vec<String>>,
     pub(crate) format: Format,
+}
+
+impl Split {
+    /// The split with its texts tokenised by `norm`.
+    pub(crate) fn normalised(self, norm: &Normalisation) -> Self {
+        let tokens = self.examples.iter().map(|e| norm.tokens(&e.text)).collect();
+        Self { tokens, ..self }
+    }
 }
 
 pub(crate) fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
@@ -127,13 +156,31 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         None => None,
     };
     let train = read_split(&config.train, format)?;
-    let valid = read_split(&config.valid, format)?;
-    let test = config.test.as_deref().map(|p| read_split(p, format)).transpose()?;
+    let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
+    let norm = Normalisation { tokenizer: config.tokenizer.unwrap_or(detected.tokenizer), lowercase: config.lowercase.unwrap_or(detected.lowercase) };
+    println!(
+        "input: tokenizer {:?}, {}lower-cased ({})",
+        norm.tokenizer,
+        if norm.lowercase { "" } else { "not " },
+        if config.tokenizer.is_some() && config.lowercase.is_some() { "as given" } else { "detected from the training data unless given" }
+    );
+    let train = train.normalised(&norm);
+    let valid = read_split(&config.valid, format)?.normalised(&norm);
+    let test = config.test.as_deref().map(|p| read_split(p, format)).transpose()?.map(|t| t.normalised(&norm));
 
     let vocab = Vocab::build(
         train.tokens.iter().flatten().map(String::as_str),
         &VocabConfig { min_freq: config.min_freq, ..Default::default() },
     );
+    fn words(s: &Split) -> Vec<&str> {
+        s.tokens.iter().flatten().map(String::as_str).collect()
+    }
+    let mut splits = vec![("train", words(&train)), ("valid", words(&valid))];
+    if let Some(t) = &test {
+        splits.push(("test", words(t)));
+    }
+    let (vocab, pretrained, embedding_dim) =
+        vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
     let labels = LabelMap::build(train.examples.iter().map(|e| e.label.as_str()));
     let encode = |split: &Split| classification_items(&split.examples, &split.tokens, &vocab, &labels);
     let (train_items, valid_items) = (encode(&train)?, encode(&valid)?);
@@ -148,18 +195,21 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     );
 
     let model_config = SequenceClassifierConfig::new(vocab.len(), labels.len())
-        .with_embedding_dim(config.embedding_dim)
+        .with_embedding_dim(embedding_dim)
         .with_encoder(config.encoder.clone())
         .with_pooling(config.pooling)
         .with_ffn_hidden(config.ffn_hidden.clone())
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
-    let resolved = ClassifierRunConfig { tokenizer: Some(tokenizer_for(train.format)), ..config.clone() };
+    let resolved = ClassifierRunConfig { tokenizer: Some(norm.tokenizer), lowercase: Some(norm.lowercase), embedding_dim, ..config.clone() };
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, "labels.json")?;
 
     let t = &config.training;
     B::seed(device, t.seed);
-    let net = model_config.init::<B>(device);
+    let mut net = model_config.init::<B>(device);
+    if let Some(matrix) = &pretrained {
+        net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
+    }
     println!("model: {} parameters", net.num_params());
     let length = |i: &ClassificationItem| i.ids.len();
     let options = t.fit_options(artifacts, train_items.len(), None)?;

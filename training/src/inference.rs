@@ -9,17 +9,18 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
-use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingItem};
+use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
 use seqlab_datasets::{Format, LabelMap};
-use seqlab_models::{SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
+use seqlab_models::crf::Potentials;
+use seqlab_models::{Crf, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{weights_recorder, RunError};
 use crate::classifier::{read_split, scores, ClassifierRunConfig};
 use crate::metrics::ClassificationScores;
-use crate::tagger::{in_scheme, read_tagged, score, tag_items, TaggerRunConfig, TaggerScores};
+use crate::tagger::{in_scheme, read_tagged, score, TaggerRunConfig, TaggerScores};
 
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
     let text = std::fs::read_to_string(path).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))?;
@@ -82,10 +83,11 @@ pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, Run
         let config = TokenClassifierConfig::load(dir.join("model.json")).map_err(|e| RunError::Other(format!("{}: {e}", dir.join("model.json").display())))?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "tags", config.num_tags, tags.len())?;
-        let chars = match &config.chars {
-            Some(c) => {
+        let char_ids = config.chars.as_ref().map(|c| c.vocab_size).or(config.char_lstm.as_ref().map(|c| c.vocab_size));
+        let chars = match char_ids {
+            Some(size) => {
                 let chars = Vocab::load(dir.join("chars.json"))?;
-                check_sizes(dir, "characters", c.vocab_size, chars.len())?;
+                check_sizes(dir, "characters", size, chars.len())?;
                 Some(chars)
             }
             None => None,
@@ -117,7 +119,7 @@ pub fn evaluate<B: Backend>(loaded: &Loaded<B>, path: &str, device: &B::Device) 
     match loaded {
         Loaded::Classifier(c) => {
             let format = c.run.format.as_deref().and_then(Format::from_name);
-            let split = read_split(path, format)?;
+            let split = read_split(path, format)?.normalised(&c.run.normalisation());
             let items = classification_items(&split.examples, &split.tokens, &c.vocab, &c.labels)?;
             Ok(Evaluation::Classifier(scores(&c.model, &items, c.labels.len(), device)))
         }
@@ -141,21 +143,51 @@ pub struct LabelPrediction {
     pub probabilities: Vec<(String, f32)>,
 }
 
+/// An entity found by a tagger, with the model's confidence in it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntityPrediction {
+    /// Tokens `start..end` and the type.
+    #[serde(flatten)]
+    pub span: Span,
+    /// The entity's tokens joined by spaces.
+    pub text: String,
+    /// The probability of exactly this tagging of the span's tokens: for a CRF tagger its
+    /// marginal probability under the CRF (forward–backward), for a softmax tagger the product
+    /// of its tokens' tag probabilities.
+    pub confidence: f64,
+}
+
+/// One of a CRF tagger's n best taggings of a sentence.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Alternative {
+    /// One tag per token, in the training files' scheme.
+    pub tags: Vec<String>,
+    /// The path's CRF score.
+    pub score: f64,
+    /// Its probability, `exp(score − log Z)`.
+    pub probability: f64,
+    /// Its entities.
+    pub entities: Vec<Span>,
+}
+
 /// A tagger's answer for one sentence.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TagPrediction {
-    /// The tokens (split on whitespace).
+    /// The tokens the model read.
     pub tokens: Vec<String>,
     /// One tag per token, in the training files' scheme.
     pub tags: Vec<String>,
-    /// The entities.
-    pub entities: Vec<Span>,
+    /// The entities, with confidences.
+    pub entities: Vec<EntityPrediction>,
+    /// The n best taggings, best first (when asked for; CRF taggers only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
 }
 
 /// Labels for texts, tokenised as in training.
 pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], device: &B::Device) -> Vec<LabelPrediction> {
-    let tokenizer = c.run.tokenizer.unwrap_or(Tokenizer::Basic);
-    let tokens: Vec<Vec<String>> = texts.iter().map(|t| tokenizer.tokenize(t, false)).collect();
+    let norm = c.run.normalisation();
+    let tokens: Vec<Vec<String>> = texts.iter().map(|t| norm.tokens(t)).collect();
     let items: Vec<ClassificationItem> = tokens.iter().map(|t| ClassificationItem { ids: c.vocab.encode(t), label: 0 }).collect();
     let batch: ClassificationBatch<B> = ClassificationBatcher.batch(items, device);
     let probs = softmax(c.model.forward(batch.tokens, Some(batch.lengths)), 1);
@@ -176,9 +208,14 @@ pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], dev
         .collect()
 }
 
-/// Tags and entities for sentences (tokens split on whitespace).
-pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], device: &B::Device) -> Vec<TagPrediction> {
-    let tokens: Vec<Vec<String>> = sentences.iter().map(|s| s.split_whitespace().map(String::from).collect()).collect();
+/// Tags, entities with confidences and, with `nbest > 0` on a CRF tagger, the `nbest` best
+/// taggings of sentences, tokenised as the training run recorded (on whitespace by default).
+pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest: usize, device: &B::Device) -> Result<Vec<TagPrediction>, RunError> {
+    if nbest > 0 && t.model.crf.is_none() {
+        return Err(RunError::Other("--nbest needs a tagger trained with --output crf".into()));
+    }
+    let tokenizer = t.run.tokenizer.unwrap_or(Tokenizer::Whitespace);
+    let tokens: Vec<Vec<String>> = sentences.iter().map(|s| tokenizer.tokenize(s, false)).collect();
     let items: Vec<TaggingItem> = tokens
         .iter()
         .map(|toks| TaggingItem {
@@ -189,12 +226,79 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], devic
         })
         .collect();
     let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
-    tag_items(&t.model, &items, 64, device)
-        .into_iter()
-        .zip(tokens)
-        .map(|(ids, tokens)| {
-            let tags = convert(&ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>(), scheme);
-            TagPrediction { entities: spans(&tags), tags, tokens }
-        })
-        .collect()
+    let names = |ids: &[usize]| ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>();
+    let mut out = Vec::with_capacity(items.len());
+    for (chunk, chunk_tokens) in items.chunks(64).zip(tokens.chunks(64)) {
+        let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk.to_vec(), device);
+        // A batch of empty sentences carries no characters; a character model still needs ids.
+        let [n, seq] = batch.tokens.dims();
+        let chars = batch.chars.or_else(|| t.chars.as_ref().map(|_| burn::tensor::Tensor::zeros([n, seq, 1], device)));
+        let scores = t.model.forward(batch.tokens, batch.features, chars, Some(batch.lengths.clone()));
+        let lattice = TagLattice::new(t.model.crf.as_ref(), scores, batch.lengths);
+        for (i, toks) in chunk_tokens.iter().enumerate() {
+            let path = lattice.best(i);
+            let training_tags = names(&path);
+            let entities = spans(&training_tags)
+                .into_iter()
+                .map(|span| EntityPrediction { text: toks[span.start..span.end].join(" "), confidence: lattice.confidence(i, span.start, &path[span.start..span.end]), span })
+                .collect();
+            let alternatives = lattice
+                .nbest(i, nbest)
+                .into_iter()
+                .map(|(path, score, probability)| {
+                    let tags = convert(&names(&path), scheme);
+                    Alternative { entities: spans(&tags), tags, score, probability }
+                })
+                .collect();
+            out.push(TagPrediction { tokens: toks.clone(), tags: convert(&training_tags, scheme), entities, alternatives });
+        }
+    }
+    Ok(out)
+}
+
+/// A batch's tag scores on the host, read through the CRF when the tagger has one and as
+/// independent per-token softmaxes otherwise.
+enum TagLattice {
+    Crf { potentials: Potentials, emissions: Vec<Vec<f64>> },
+    Softmax { probabilities: Vec<Vec<f64>>, tags: usize },
+}
+
+impl TagLattice {
+    fn new<B: Backend>(crf: Option<&Crf<B>>, scores: burn::tensor::Tensor<B, 3>, lengths: burn::tensor::Tensor<B, 1, burn::tensor::Int>) -> Self {
+        let tags = scores.dims()[2];
+        match crf {
+            Some(crf) => Self::Crf { potentials: crf.potentials(), emissions: Crf::<B>::host_emissions(scores, lengths) },
+            None => Self::Softmax { probabilities: Crf::<B>::host_emissions(softmax(scores, 2), lengths), tags },
+        }
+    }
+
+    /// Sentence `i`'s best path (never the padding tag).
+    fn best(&self, i: usize) -> Vec<usize> {
+        match self {
+            Self::Crf { potentials, emissions } => potentials.viterbi(&emissions[i]).0,
+            Self::Softmax { probabilities, tags } => probabilities[i]
+                .chunks(*tags)
+                .map(|row| (1..*tags).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0))
+                .collect(),
+        }
+    }
+
+    /// The probability of `path` on tokens `start..start + path.len()` of sentence `i`.
+    fn confidence(&self, i: usize, start: usize, path: &[usize]) -> f64 {
+        match self {
+            Self::Crf { potentials, emissions } => potentials.span_probability(&emissions[i], start, path),
+            Self::Softmax { probabilities, tags } => path.iter().enumerate().map(|(o, &tag)| probabilities[i][(start + o) * tags + tag]).product(),
+        }
+    }
+
+    /// Sentence `i`'s `n` best paths with score and probability (none for a softmax tagger).
+    fn nbest(&self, i: usize, n: usize) -> Vec<(Vec<usize>, f64, f64)> {
+        match self {
+            Self::Crf { potentials, emissions } if n > 0 => {
+                let log_z = potentials.log_partition(&emissions[i]);
+                potentials.nbest(&emissions[i], n).into_iter().map(|(path, score)| (path, score, (score - log_z).exp())).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }

@@ -18,3 +18,4 @@ pub mod optim;
 pub mod render;
 mod steps;
 pub mod tagger;
+pub mod vectors;

@@ -1,6 +1,7 @@
 //! Token classification (NER) end to end: CoNLL data in any scheme → training scheme →
-//! vocabulary, casing feature and tag map → bucketed loaders → burn-train → entity-level
-//! evaluation → artifacts folder.
+//! vocabulary (grown by pretrained vectors, if any), casing feature, characters and tag map →
+//! bucketed loaders → burn-train (softmax or CRF output) → entity-level evaluation →
+//! artifacts folder.
 
 use std::path::PathBuf;
 
@@ -12,14 +13,16 @@ use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
-use seqlab_datasets::ner::{convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
-use seqlab_datasets::text::{char_vocab, Casing, Vocab, VocabConfig, UNK};
+use seqlab_datasets::ner::{allowed_transition, convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
+use seqlab_datasets::text::{char_vocab, Casing, Tokenizer, Vocab, VocabConfig, UNK};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
-use seqlab_models::heads::{CharCnnConfig, EncoderConfig, FeatureEmbeddingConfig};
-use seqlab_models::{TokenClassifier, TokenClassifierConfig};
+use seqlab_models::crf::Allowed;
+use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, EncoderConfig, FeatureEmbeddingConfig};
+use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::entity::{entity_scores, EntityMode};
+use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
 /// tokens: the flattened logits and tags are `select`ed at the batch's real positions, so the
@@ -47,13 +50,35 @@ impl<B: Backend> Tagger<B> {
         } else {
             batch.tokens
         };
-        let logits = self.net.forward(tokens, batch.features, batch.chars, Some(batch.lengths));
-        let [b, t, c] = logits.dims();
-        let logits = logits.reshape([b * t, c]).select(0, batch.positions.clone());
-        let targets = batch.tags.reshape([b * t]).select(0, batch.positions);
-        let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
-        ClassificationOutput::new(loss, logits, targets)
+        let scores = self.net.forward(tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
+        let [b, t, c] = scores.dims();
+        let targets = batch.tags.clone().reshape([b * t]).select(0, batch.positions.clone());
+        match &self.net.crf {
+            None => {
+                let logits = scores.reshape([b * t, c]).select(0, batch.positions);
+                let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+                ClassificationOutput::new(loss, logits, targets)
+            }
+            Some(crf) => {
+                // The negative log-likelihood per real token (so the loss reads like the
+                // softmax tagger's), and the Viterbi paths as one-hot rows for the metrics.
+                let real = targets.dims()[0].max(1) as f64;
+                let loss = crf.log_likelihood(scores.clone(), batch.tags, batch.lengths.clone()).sum().neg().div_scalar(real);
+                let paths = crf.decode(scores, batch.lengths);
+                ClassificationOutput::new(loss, one_hot(&paths, c, &device), targets)
+            }
+        }
     }
+}
+
+/// The tags of `paths`, one after another, as one-hot rows `[Σ lengths, tags]`.
+fn one_hot<B: Backend>(paths: &[Vec<usize>], tags: usize, device: &B::Device) -> Tensor<B, 2> {
+    let n: usize = paths.iter().map(Vec::len).sum();
+    let mut values = vec![0.0f32; n * tags];
+    for (row, &tag) in paths.iter().flatten().enumerate() {
+        values[row * tags + tag] = 1.0;
+    }
+    Tensor::from_data(burn::tensor::TensorData::new(values, [n, tags]), device)
 }
 
 crate::steps::supervised_steps!(Tagger, TaggingBatch, forward_tagging);
@@ -83,6 +108,24 @@ pub struct TaggerRunConfig {
     /// features.
     #[serde(default)]
     pub char_filters: usize,
+    /// Which encoder reads each word's characters (older runs: the CNN when `char_filters > 0`).
+    #[serde(default)]
+    pub char_encoder: CharEncoder,
+    /// The character BiLSTM's hidden size per direction.
+    #[serde(default = "default_char_hidden")]
+    pub char_hidden: usize,
+    /// The output layer (older runs: softmax).
+    #[serde(default)]
+    pub output: TaggerOutput,
+    /// Pretrained word vectors (GloVe/word2vec text, plain or `.gz`).
+    #[serde(default)]
+    pub embeddings: Option<PathBuf>,
+    /// Keep the pretrained vectors fixed.
+    #[serde(default)]
+    pub freeze_embeddings: bool,
+    /// How `predict` splits raw sentences into tokens (`None`: on whitespace, as older runs).
+    #[serde(default)]
+    pub tokenizer: Option<Tokenizer>,
     /// Lower-case words for the vocabulary (the casing feature keeps the shape).
     pub lowercase: bool,
     /// Words seen fewer times in training become `<unk>`.
@@ -96,6 +139,63 @@ pub struct TaggerRunConfig {
     pub training: TrainingConfig,
     /// Artifacts folder.
     pub artifacts: PathBuf,
+}
+
+/// The tagger's output layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaggerOutput {
+    /// An independent softmax per token.
+    #[default]
+    Softmax,
+    /// A linear-chain CRF whose transitions are restricted to the training scheme's.
+    Crf,
+}
+
+/// The encoder of each word's characters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CharEncoder {
+    /// No character features.
+    None,
+    /// A character CNN (Ma & Hovy, 2016), `char_filters` wide.
+    #[default]
+    Cnn,
+    /// A character BiLSTM (Lample et al., 2016), `2·char_hidden` wide.
+    Lstm,
+}
+
+impl TaggerOutput {
+    /// Parses `softmax` or `crf`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "softmax" => Some(Self::Softmax),
+            "crf" => Some(Self::Crf),
+            _ => None,
+        }
+    }
+}
+
+impl CharEncoder {
+    /// Parses `none`, `cnn` or `lstm`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "none" => Some(Self::None),
+            "cnn" => Some(Self::Cnn),
+            "lstm" | "bilstm" => Some(Self::Lstm),
+            _ => None,
+        }
+    }
+}
+
+fn default_char_hidden() -> usize {
+    25
+}
+
+/// The CRF's allowed transitions over a tag map: the rules of `scheme`
+/// ([`allowed_transition`]), `<pad>` never.
+pub fn scheme_constraints(tags: &LabelMap, scheme: TagScheme) -> Allowed {
+    Allowed::from_rule(tags.len(), |from, to| allowed_transition(scheme, from.map(|i| tags.name(i)), to.map(|j| tags.name(j))))
 }
 
 /// Entity scores (default mode and strict) and token accuracy of one split.
@@ -155,16 +255,20 @@ pub(crate) fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
     file.sentences.iter().map(|s| Sentence { tags: convert(&s.tags, scheme), ..s.clone() }).collect()
 }
 
-/// Predicted tag ids (never the padding tag) of every sentence, in order.
+/// Predicted tag ids (never the padding tag) of every sentence, in order: the Viterbi path
+/// for a CRF tagger, each token's most probable tag otherwise.
 pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], batch_size: usize, device: &B::Device) -> Vec<Vec<usize>> {
     items
         .chunks(batch_size.max(1))
         .flat_map(|chunk| {
             let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk.to_vec(), device);
-            let logits = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths));
-            let [b, t, c] = logits.dims();
+            let scores = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
+            if let Some(crf) = &model.crf {
+                return crf.decode(scores, batch.lengths);
+            }
+            let [b, t, c] = scores.dims();
             // Leave the padding tag (id 0) out of the argmax.
-            let ids: Vec<i64> = (logits.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
+            let ids: Vec<i64> = (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
             chunk.iter().enumerate().map(move |(i, item)| ids[i * t..i * t + item.ids.len()].iter().map(|&v| v as usize).collect::<Vec<_>>()).collect::<Vec<_>>()
         })
         .collect()
@@ -225,8 +329,18 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)),
         &VocabConfig { min_freq: config.min_freq, lowercase: config.lowercase, max_size: None },
     );
+    fn words(f: &ConllFile) -> Vec<&str> {
+        f.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)).collect()
+    }
+    let mut splits = vec![("train", words(&train)), ("valid", words(&valid))];
+    if let Some(t) = &test {
+        splits.push(("test", words(t)));
+    }
+    let (vocab, pretrained, embedding_dim) =
+        vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
     let casing = config.casing_dim > 0;
-    let chars = (config.char_filters > 0).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
+    let char_encoder = if config.char_encoder == CharEncoder::Cnn && config.char_filters == 0 { CharEncoder::None } else { config.char_encoder };
+    let chars = (char_encoder != CharEncoder::None).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
     let encode = |file: &ConllFile, path: &str| tagging_items(&in_scheme(file, config.train_scheme), path.as_ref(), &vocab, &tags, casing, chars.as_ref());
     let (train_items, valid_items) = (encode(&train, &config.train)?, encode(&valid, &config.valid)?);
     let test_items = match (&test, &config.test) {
@@ -245,22 +359,27 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
 
     let features = if casing { vec![FeatureEmbeddingConfig::new(Casing::COUNT, config.casing_dim)] } else { Vec::new() };
     let model_config = TokenClassifierConfig::new(vocab.len(), tags.len())
-        .with_embedding_dim(config.embedding_dim)
+        .with_embedding_dim(embedding_dim)
         .with_features(features)
         .with_encoder(config.encoder.clone())
         .with_dropout(config.dropout)
-        .with_chars(chars.as_ref().map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)));
+        .with_chars(chars.as_ref().filter(|_| char_encoder == CharEncoder::Cnn).map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)))
+        .with_char_lstm(chars.as_ref().filter(|_| char_encoder == CharEncoder::Lstm).map(|c| CharLstmConfig::new(c.len()).with_hidden(config.char_hidden)))
+        .with_crf((config.output == TaggerOutput::Crf).then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(&tags, config.train_scheme)))));
     let artifacts = &config.artifacts;
     if let Some(c) = &chars {
         std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: {e}", artifacts.display())))?;
         c.save(artifacts.join("chars.json"))?;
     }
-    let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), ..config.clone() };
+    let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), embedding_dim, char_encoder, ..config.clone() };
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, "tags.json")?;
 
     let t = &config.training;
     B::seed(device, t.seed);
-    let net = model_config.init::<B>(device);
+    let mut net = model_config.init::<B>(device);
+    if let Some(matrix) = &pretrained {
+        net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
+    }
     println!("model: {} parameters", net.num_params());
     let length = |i: &TaggingItem| i.ids.len();
     let options = t.fit_options(artifacts, train_items.len(), Some(tags.names.clone()))?;

@@ -19,8 +19,10 @@ use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use clap::Parser;
+use seqlab_datasets::ner::{allowed_transition, TagScheme};
+use seqlab_models::crf::Allowed;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
-use seqlab_models::{SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
+use seqlab_models::{CrfConfig, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 use seqlab_training::adam::FusedAdamConfig;
 use seqlab_training::backend::{self, Autodiff as Train};
 
@@ -30,7 +32,8 @@ const VOCAB: usize = 20_000;
 #[derive(Parser, Debug)]
 #[command(name = "bench", version)]
 struct Args {
-    /// Workloads: tagger, tagger-varlen, tagger-infer, classifier, gru, rnn [default: all].
+    /// Workloads: tagger, tagger-crf, tagger-varlen, tagger-infer, classifier, gru, rnn
+    /// [default: all].
     workloads: Vec<String>,
     /// Timed steps per round.
     #[arg(long, default_value_t = 5)]
@@ -44,6 +47,9 @@ struct Args {
     /// PyTorch reference script; skipped when absent or when python3/torch is missing.
     #[arg(long, default_value = "../shared/bench/torch_reference.py")]
     torch_script: PathBuf,
+    /// PyTorch twin of the tagger-crf workload (needs pytorch-crf); skipped like the above.
+    #[arg(long, default_value = "scripts/torch_crf_reference.py")]
+    torch_crf_script: PathBuf,
     /// Threads for PyTorch (match the cores the Rust backend uses).
     #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
     threads: usize,
@@ -70,11 +76,15 @@ struct Workload {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Tagger,
+    /// The tagger with a CRF over IOBES tags for 4 entity types (18 tags with `<pad>`), its
+    /// transitions restricted to IOBES's; loss = the CRF's negative log-likelihood.
+    TaggerCrf,
     Classifier(EncoderKind),
 }
 
-const WORKLOADS: [Workload; 6] = [
+const WORKLOADS: [Workload; 7] = [
     Workload { name: "tagger", batch: 32, length: 40, variable: false, train: true, kind: Kind::Tagger },
+    Workload { name: "tagger-crf", batch: 32, length: 40, variable: false, train: true, kind: Kind::TaggerCrf },
     Workload { name: "tagger-varlen", batch: 32, length: 40, variable: true, train: true, kind: Kind::Tagger },
     Workload { name: "classifier", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Lstm) },
     Workload { name: "gru", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Gru) },
@@ -85,6 +95,15 @@ const WORKLOADS: [Workload; 6] = [
 /// A model that maps token ids to logits `[rows, classes]` (rows = tokens for the tagger).
 trait Net<B: Backend>: Module<B> {
     fn logits(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2>;
+
+    /// The training loss: cross-entropy of the logits' rows.
+    fn loss(&self, data: &Inputs<B>) -> Tensor<B, 1> {
+        cross_entropy(self.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone())
+    }
+}
+
+fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, targets)
 }
 
 impl<B: Backend> Net<B> for TokenClassifier<B> {
@@ -92,6 +111,15 @@ impl<B: Backend> Net<B> for TokenClassifier<B> {
         let out = self.forward(tokens, Vec::new(), None, lengths);
         let [b, t, c] = out.dims();
         out.reshape([b * t, c])
+    }
+
+    /// With a CRF: its negative log-likelihood per token, as `train-tagger` computes it.
+    fn loss(&self, data: &Inputs<B>) -> Tensor<B, 1> {
+        let Some(crf) = &self.crf else { return cross_entropy(self.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone()) };
+        let [batch, length] = data.tokens.dims();
+        let lengths = data.lengths.clone().unwrap_or_else(|| Tensor::from_data(TensorData::new(vec![length as i64; batch], [batch]), &data.tokens.device()));
+        let emissions = self.forward(data.tokens.clone(), Vec::new(), None, Some(lengths.clone()));
+        crf.log_likelihood(emissions, data.targets.clone().reshape([batch, length]), lengths).sum().neg().div_scalar((batch * length) as f64)
     }
 }
 
@@ -153,6 +181,56 @@ fn seqlab_tagger<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
         .init(device)
 }
 
+/// IOBES tags for 4 entity types, `<pad>` first, as `train-tagger` builds them for CoNLL-2003.
+fn iobes_tags() -> Vec<String> {
+    let mut tags = vec!["<pad>".to_string(), "O".to_string()];
+    tags.extend(["LOC", "MISC", "ORG", "PER"].iter().flat_map(|t| ["B", "I", "E", "S"].map(|p| format!("{p}-{t}"))));
+    tags
+}
+
+fn seqlab_tagger_crf<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
+    let tags = iobes_tags();
+    let allowed = Allowed::from_rule(tags.len(), |from, to| {
+        allowed_transition(TagScheme::Iobes, from.map(|i| tags[i].as_str()), to.map(|j| tags[j].as_str()))
+    });
+    TokenClassifierConfig::new(VOCAB, tags.len())
+        .with_embedding_dim(100)
+        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(200).with_bidirectional(true))
+        .with_crf(Some(CrfConfig::new(tags.len()).with_allowed(Some(allowed))))
+        .init(device)
+}
+
+/// `n` tag ids of valid IOBES sentences of `length` tokens (about one token in three inside
+/// an entity), from a fixed generator.
+fn iobes_paths(n: usize, length: usize) -> Vec<i64> {
+    let tags = iobes_tags();
+    let id = |t: &str| tags.iter().position(|x| x == t).unwrap() as i64;
+    let mut state = 2016u64;
+    let mut next = |m: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % m
+    };
+    let mut out = Vec::with_capacity(n * length);
+    for _ in 0..n {
+        let mut t = 0;
+        while t < length {
+            let kind = ["LOC", "MISC", "ORG", "PER"][next(4) as usize];
+            let span = (1 + next(3) as usize).min(length - t);
+            match (next(3), span) {
+                (0, 1) => out.push(id(&format!("S-{kind}"))),
+                (0, _) => {
+                    out.push(id(&format!("B-{kind}")));
+                    (0..span - 2).for_each(|_| out.push(id(&format!("I-{kind}"))));
+                    out.push(id(&format!("E-{kind}")));
+                }
+                _ => (0..span).for_each(|_| out.push(id("O"))),
+            }
+            t += span;
+        }
+    }
+    out
+}
+
 fn seqlab_classifier<B: Backend>(kind: EncoderKind, device: &B::Device) -> SequenceClassifier<B> {
     SequenceClassifierConfig::new(VOCAB, 2)
         .with_embedding_dim(128)
@@ -186,9 +264,11 @@ struct Inputs<B: Backend> {
 
 fn inputs<B: Backend>(w: &Workload, device: &B::Device) -> Inputs<B> {
     let ids = Tensor::<B, 2>::random([w.batch, w.length], Distribution::Uniform(2.0, VOCAB as f64), device).int();
-    let classes = if w.kind == Kind::Tagger { 9.0 } else { 2.0 };
-    let rows = if w.kind == Kind::Tagger { w.batch * w.length } else { w.batch };
-    let targets = Tensor::<B, 1>::random([rows], Distribution::Uniform(0.0, classes), device).int();
+    let targets = match w.kind {
+        Kind::Tagger => Tensor::<B, 1>::random([w.batch * w.length], Distribution::Uniform(0.0, 9.0), device).int(),
+        Kind::TaggerCrf => Tensor::from_data(TensorData::new(iobes_paths(w.batch, w.length), [w.batch * w.length]), device),
+        Kind::Classifier(_) => Tensor::<B, 1>::random([w.batch], Distribution::Uniform(0.0, 2.0), device).int(),
+    };
     let lengths = w.variable.then(|| {
         // Lengths uniform in [5, length], fixed by a simple generator so every run is the same.
         let mut state = 12345u64;
@@ -213,9 +293,8 @@ where
     let data = inputs::<Train>(w, &device);
     // The Adam the training commands use (Burn's update, fused on ndarray), for both models.
     let mut optim = FusedAdamConfig::new().init::<Train, M>();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut step = |model: M| -> M {
-        let loss = loss_fn.forward(model.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone());
+        let loss = model.loss(&data);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         optim.step(1e-3, model, grads)
     };
@@ -295,16 +374,18 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
         seqlab_times.extend(match (w.kind, w.train) {
             (Kind::Tagger, true) => time_train(seqlab_tagger::<Train>(&device), w, args, 1),
             (Kind::Tagger, false) => time_infer(seqlab_tagger::<backend::Inner>(&device), w, args, 1),
+            (Kind::TaggerCrf, _) => time_train(seqlab_tagger_crf::<Train>(&device), w, args, 1),
             (Kind::Classifier(k), _) => time_train(seqlab_classifier::<Train>(k, &device), w, args, 1),
         });
         seqlab_peak = max_peak(seqlab_peak, take_peak_rss_mib());
-        if args.no_burn || w.variable {
+        if args.no_burn || w.variable || w.kind == Kind::TaggerCrf {
             continue;
         }
         burn_times.extend(match (w.kind, w.train) {
             (Kind::Tagger, true) => time_train(burn_tagger::<Train>(&device), w, args, 1),
             (Kind::Tagger, false) => time_infer(burn_tagger::<backend::Inner>(&device), w, args, 1),
             (Kind::Classifier(k), _) => time_train(burn_classifier::<Train>(k, &device), w, args, 1),
+            (Kind::TaggerCrf, _) => unreachable!("Burn has no CRF"),
         });
         burn_peak = max_peak(burn_peak, take_peak_rss_mib());
     }
@@ -325,21 +406,30 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
     rows
 }
 
-/// Runs the PyTorch reference for the workloads it knows; empty if unavailable.
+/// Runs the PyTorch references for the workloads they know; empty if unavailable.
 fn pytorch(names: &[&str], args: &Args) -> Vec<Row> {
     let known: Vec<&str> = names.iter().copied().filter(|n| ["tagger", "classifier", "gru", "rnn", "tagger-infer"].contains(n)).collect();
-    if known.is_empty() || !args.torch_script.exists() {
-        eprintln!("PyTorch: skipped ({} not found)", args.torch_script.display());
+    let mut rows = if known.is_empty() { Vec::new() } else { run_script(&args.torch_script, &known, args) };
+    if names.contains(&"tagger-crf") {
+        rows.extend(run_script(&args.torch_crf_script, &[], args));
+    }
+    rows
+}
+
+/// Runs one PyTorch reference script on `workloads` (none: the script's own).
+fn run_script(script: &std::path::Path, workloads: &[&str], args: &Args) -> Vec<Row> {
+    if !script.exists() {
+        eprintln!("PyTorch: skipped ({} not found)", script.display());
         return Vec::new();
     }
     let steps = (args.steps * args.rounds).to_string();
     let output = Command::new("python3")
-        .arg(&args.torch_script)
+        .arg(script)
         .args(["--threads", &args.threads.to_string(), "--steps", &steps, "--warmup", &args.warmup.to_string()])
-        .args(&known)
+        .args(workloads)
         .output();
     let Some(output) = output.ok().filter(|o| o.status.success()) else {
-        eprintln!("PyTorch: skipped (python3 with torch did not run)");
+        eprintln!("PyTorch: skipped (python3 with torch did not run {})", script.display());
         return Vec::new();
     };
     String::from_utf8_lossy(&output.stdout)

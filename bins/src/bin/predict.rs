@@ -12,17 +12,22 @@ use seqlab_training::inference::{load, predict_labels, predict_tags, Loaded};
 
 /// Predict with a trained model. Texts come from the arguments, or from stdin (one per line).
 /// A classifier prints the label and the probability of every label; a tagger prints each
-/// token with its tag, then the entities.
+/// token with its tag, then the entities with their confidence (and with --nbest, the K best
+/// taggings). Raw text is tokenised as the model's training data was.
 #[derive(Parser, Debug)]
 #[command(name = "predict", version)]
 struct Args {
     /// The artifacts folder of a training run.
     #[arg(long)]
     artifacts: PathBuf,
-    /// One JSON object per text instead of text output.
+    /// One JSON object per text instead of text output (a tagger's entities carry their
+    /// confidence).
     #[arg(long)]
     json: bool,
-    /// Texts (sentences for a tagger: tokens separated by spaces) [default: stdin, one per line].
+    /// A CRF tagger: also give the K best taggings of each sentence with their probabilities.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    nbest: usize,
+    /// Texts, raw [default: stdin, one per line].
     texts: Vec<String>,
 }
 
@@ -55,14 +60,23 @@ fn main() -> ExitCode {
             }
         }
         Loaded::Tagger(t) => {
-            for p in predict_tags(t, &texts, &device) {
+            let predictions = match predict_tags(t, &texts, args.nbest, &device) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            for p in predictions {
                 if args.json {
                     out += &format!("{}\n", serde_json::to_string(&p).unwrap());
-                } else {
-                    let tagged: Vec<String> = p.tokens.iter().zip(&p.tags).map(|(w, t)| format!("{w}/{t}")).collect();
-                    let entities: Vec<String> =
-                        p.entities.iter().map(|s| format!("{} [{}]", p.tokens[s.start..s.end].join(" "), s.label)).collect();
-                    out += &format!("{}\n  entities: {}\n", tagged.join(" "), if entities.is_empty() { "none".into() } else { entities.join("; ") });
+                    continue;
+                }
+                let tagged: Vec<String> = p.tokens.iter().zip(&p.tags).map(|(w, t)| format!("{w}/{t}")).collect();
+                let entities: Vec<String> = p.entities.iter().map(|e| format!("{} [{} {:.3}]", e.text, e.span.label, e.confidence)).collect();
+                out += &format!("{}\n  entities: {}\n", tagged.join(" "), if entities.is_empty() { "none".into() } else { entities.join("; ") });
+                for (rank, a) in p.alternatives.iter().enumerate() {
+                    out += &format!("  #{} p={:.4} score={:.3}: {}\n", rank + 1, a.probability, a.score, a.tags.join(" "));
                 }
             }
         }

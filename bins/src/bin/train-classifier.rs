@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use seqlab_bins::cli::{parse_with_config, print_summary, TrainingArgs};
+use clap::{ArgAction, Parser};
+use seqlab_bins::cli::{parse_tokenizer, parse_with_config, print_summary, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::Tokenizer;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::Pooling;
 use seqlab_training::backend::{self, Autodiff};
@@ -43,9 +44,20 @@ struct Args {
     /// Hidden size per direction.
     #[arg(long, default_value_t = 128)]
     hidden: usize,
-    /// Embedding width.
-    #[arg(long, default_value_t = 64)]
-    embedding_dim: usize,
+    /// Embedding width [default: 64, or the width of the --embeddings vectors].
+    #[arg(long)]
+    embedding_dim: Option<usize>,
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// How texts become tokens, in training and in predict: whitespace, basic or ptb (Penn
+    /// Treebank: punctuation and clitics split off) [default: detected from the training data;
+    /// ptb for SST-2].
+    #[arg(long, value_parser = parse_tokenizer)]
+    tokenizer: Option<Tokenizer>,
+    /// Lower-case all tokens (true or false) [default: detected from the training data; true for
+    /// SST-2].
+    #[arg(long, action = ArgAction::Set)]
+    lowercase: Option<bool>,
     /// Dropout on embeddings, between layers and before the output layer.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
@@ -93,14 +105,17 @@ fn main() -> ExitCode {
             .with_layers(args.layers)
             .with_bidirectional(args.bidirectional)
             .with_dropout(args.dropout),
-        embedding_dim: args.embedding_dim,
+        embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 64 }),
         pooling: args.pooling,
         ffn_hidden: args.ffn_hidden,
         dropout: args.dropout,
         min_freq: args.min_freq,
         training: args.training.to_config(5, ScheduleKind::Constant),
         artifacts: args.artifacts,
-        tokenizer: None,
+        tokenizer: args.tokenizer,
+        lowercase: args.lowercase,
+        embeddings: args.vectors.embeddings,
+        freeze_embeddings: args.vectors.freeze_embeddings,
     };
     let device = backend::Device::default();
     println!("backend: {} ({device:?})", backend::name());

@@ -1,5 +1,5 @@
-//! `train-tagger`: trains a named-entity tagger (RNN, LSTM or GRU; by default a BiLSTM with a
-//! casing feature) on CoNLL data — by default the embedded synthetic corpus — and writes its
+//! `train-tagger`: trains a named-entity tagger (RNN, LSTM or GRU; by default a BiLSTM-CNN-CRF
+//! with a casing feature) on CoNLL data — by default the embedded synthetic corpus — and writes its
 //! artifacts, reporting entity-level precision, recall and F1.
 #![recursion_limit = "256"]
 
@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
-use seqlab_bins::cli::{parse_with_config, print_summary, TrainingArgs};
+use seqlab_bins::cli::{parse_tokenizer, parse_with_config, print_summary, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::Tokenizer;
 use seqlab_datasets::ner::TagScheme;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::optim::ScheduleKind;
 use seqlab_training::backend::{self, Autodiff};
-use seqlab_training::tagger::{train_tagger, TaggerRunConfig, TaggerScores};
+use seqlab_training::tagger::{train_tagger, CharEncoder, TaggerOutput, TaggerRunConfig, TaggerScores};
 
 /// Train a token classifier for NER. With no data options it trains on the embedded synthetic
 /// corpus (embedded:ner/{train,valid,test}).
@@ -50,13 +51,28 @@ struct Args {
     /// Hidden size per direction.
     #[arg(long, default_value_t = 200)]
     hidden: usize,
-    /// Word embedding width.
-    #[arg(long, default_value_t = 100)]
-    embedding_dim: usize,
+    /// Word embedding width [default: 100, or the width of the --embeddings vectors].
+    #[arg(long)]
+    embedding_dim: Option<usize>,
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// Output layer: crf (a linear-chain CRF, decoded with Viterbi; transitions restricted to
+    /// the training scheme's) or softmax (each token on its own).
+    #[arg(long, default_value = "crf", value_parser = parse_output)]
+    output: TaggerOutput,
+    /// Character features: cnn (Ma & Hovy), lstm (a BiLSTM, Lample et al.) or none.
+    #[arg(long, default_value = "cnn", value_parser = parse_char_encoder)]
+    char_encoder: CharEncoder,
     /// Character CNN filters: each word's characters become a vector of this width (0: no
     /// character features).
     #[arg(long, default_value_t = 50)]
     char_filters: usize,
+    /// Character BiLSTM hidden size per direction (word vectors are twice as wide).
+    #[arg(long, default_value_t = 25)]
+    char_hidden: usize,
+    /// How predict splits raw sentences into tokens: whitespace, basic or ptb.
+    #[arg(long, default_value = "whitespace", value_parser = parse_tokenizer)]
+    tokenizer: Tokenizer,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]
     casing_dim: usize,
@@ -82,6 +98,14 @@ struct Args {
 
 fn parse_scheme(s: &str) -> Result<TagScheme, String> {
     TagScheme::from_name(s).ok_or_else(|| format!("unknown scheme {s:?}; expected iob1, iob2 or iobes"))
+}
+
+fn parse_output(s: &str) -> Result<TaggerOutput, String> {
+    TaggerOutput::from_name(s).ok_or_else(|| format!("unknown output {s:?}; expected crf or softmax"))
+}
+
+fn parse_char_encoder(s: &str) -> Result<CharEncoder, String> {
+    CharEncoder::from_name(s).ok_or_else(|| format!("unknown character encoder {s:?}; expected cnn, lstm or none"))
 }
 
 fn parse_model(s: &str) -> Result<EncoderKind, String> {
@@ -115,9 +139,15 @@ fn main() -> ExitCode {
             .with_layers(args.layers)
             .with_bidirectional(args.bidirectional)
             .with_dropout(args.dropout),
-        embedding_dim: args.embedding_dim,
+        embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 100 }),
         casing_dim: args.casing_dim,
         char_filters: args.char_filters,
+        char_encoder: args.char_encoder,
+        char_hidden: args.char_hidden,
+        output: args.output,
+        embeddings: args.vectors.embeddings,
+        freeze_embeddings: args.vectors.freeze_embeddings,
+        tokenizer: Some(args.tokenizer),
         lowercase: args.lowercase,
         min_freq: args.min_freq,
         dropout: args.dropout,

@@ -6,4 +6,4 @@ pub mod scheme;
 
 pub use conll::{parse_conll, read_conll, ConllFile, ConllOptions, Sentence};
 pub use detect::detect_scheme;
-pub use scheme::{convert, spans, spans_strict, validate, Span, TagScheme, Violation};
+pub use scheme::{allowed_transition, convert, spans, spans_strict, validate, Span, TagScheme, Violation};

@@ -246,6 +246,28 @@ pub fn convert<S: AsRef<str>>(tags: &[S], to: TagScheme) -> Vec<String> {
     tags_from_spans(&spans(tags), tags.len(), to)
 }
 
+/// Whether tag `to` may follow tag `from` under `scheme`, `None` standing for the sentence's
+/// boundary (`from = None`: `to` begins a sentence; `to = None`: `from` ends one). These are
+/// [`validate`]'s rules as a transition table, for decoding that never breaks the scheme: in
+/// IOB2 `I-X` only after `B-X`/`I-X`; in IOB1 `B-X` only after `B-X`/`I-X`; in IOBES `I-X`/`E-X`
+/// only after `B-X`/`I-X`, which nothing else may follow and no sentence may end with. A tag
+/// that is not `O` or PREFIX-TYPE (the padding tag `<pad>`, say) is never allowed.
+pub fn allowed_transition(scheme: TagScheme, from: Option<&str>, to: Option<&str>) -> bool {
+    use Prefix::*;
+    fn parse(tag: Option<&str>) -> Option<(Prefix, &str)> {
+        tag.map_or(Some((Prefix::O, "")), |t| split_tag(t).ok())
+    }
+    let (Some((p, from_type)), Some((q, to_type))) = (parse(from), parse(to)) else { return false };
+    let continues = p != O && from_type == to_type;
+    match scheme {
+        TagScheme::Iob1 | TagScheme::Iob2 if matches!(p, E | S) || matches!(q, E | S) => false,
+        TagScheme::Iob1 => q != B || continues,
+        TagScheme::Iob2 => q != I || continues,
+        TagScheme::Iobes if matches!(p, B | I) => matches!(q, I | E) && continues,
+        TagScheme::Iobes => !matches!(q, I | E),
+    }
+}
+
 /// A tag that the scheme does not allow where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {

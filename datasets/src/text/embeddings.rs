@@ -30,62 +30,135 @@ impl PretrainedEmbeddings {
     }
 }
 
-/// Loads the vectors of the words of `vocab` from a GloVe/word2vec text file.
-///
-/// Errors name the file and line: a row with a different width from the first row, or a value
-/// that is not a number.
-pub fn load_embeddings(path: impl AsRef<Path>, vocab: &Vocab, encoding: Encoding) -> Result<PretrainedEmbeddings, DataError> {
-    let path = path.as_ref();
-    let text = read_text(path, encoding)?;
-    // Keep only the rows of vocabulary words, as written or lower-cased.
-    let wanted: HashSet<String> = vocab.tokens.iter().flat_map(|t| [t.clone(), t.to_lowercase()]).collect();
-    let mut vectors: HashMap<&str, Vec<f32>> = HashMap::new();
-    let mut dim = 0;
-    for (index, line) in text.lines().enumerate() {
-        let number = index + 1;
-        let mut fields = line.split_whitespace();
-        let Some(word) = fields.next() else { continue };
-        let values: Vec<&str> = fields.collect();
-        if index == 0 && values.len() == 1 && word.parse::<usize>().is_ok() && values[0].parse::<usize>().is_ok() {
-            continue; // word2vec header: COUNT DIM
+/// The vectors of a GloVe/word2vec text file (plain, or gzip-compressed when the name ends in
+/// `.gz`) for a set of wanted words.
+#[derive(Debug, Clone)]
+pub struct WordVectors {
+    /// Vector width.
+    pub dim: usize,
+    /// The wanted words that the file has, as the file writes them.
+    pub vectors: HashMap<String, Vec<f32>>,
+}
+
+impl WordVectors {
+    /// Reads the rows of `wanted` words, each as written or lower-cased (so pass both forms
+    /// when lookup should fall back to lower case).
+    ///
+    /// Errors name the file and line: a missing file, a row with a different width from the
+    /// first row, a value that is not a number, a file without vectors.
+    pub fn read(path: impl AsRef<Path>, wanted: &HashSet<String>, encoding: Encoding) -> Result<Self, DataError> {
+        let path = path.as_ref();
+        let text = if path.extension().is_some_and(|e| e == "gz") {
+            let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(file), &mut bytes)
+                .map_err(|e| DataError::file(path, format!("not a readable gzip file: {e}")))?;
+            super::decode(&bytes, encoding).map_err(|offset| {
+                let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+                DataError::line(path, line, format!("invalid UTF-8 at byte offset {offset} of the decompressed text"))
+            })?
+        } else {
+            read_text(path, encoding)?
+        };
+        let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
+        let mut dim = 0;
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let mut fields = line.split_whitespace();
+            let Some(word) = fields.next() else { continue };
+            let values: Vec<&str> = fields.collect();
+            if index == 0 && values.len() == 1 && word.parse::<usize>().is_ok() && values[0].parse::<usize>().is_ok() {
+                continue; // word2vec header: COUNT DIM
+            }
+            if dim == 0 {
+                dim = values.len();
+                if dim == 0 {
+                    return Err(DataError::line(path, number, format!("a word without a vector: {}", excerpt(line))));
+                }
+            } else if values.len() != dim {
+                return Err(DataError::line(path, number, format!("{} values where the first vector has {dim}: {}", values.len(), excerpt(line))));
+            }
+            if !wanted.contains(word) || vectors.contains_key(word) {
+                continue;
+            }
+            let vector = values
+                .iter()
+                .map(|v| v.parse::<f32>().map_err(|_| DataError::line(path, number, format!("not a number: {v:?}"))))
+                .collect::<Result<Vec<f32>, _>>()?;
+            vectors.insert(word.to_string(), vector);
         }
         if dim == 0 {
-            dim = values.len();
-            if dim == 0 {
-                return Err(DataError::line(path, number, format!("a word without a vector: {}", excerpt(line))));
+            return Err(DataError::file(path, "no vectors in the file"));
+        }
+        Ok(Self { dim, vectors })
+    }
+
+    /// The vector of `word`: exact match first, then lower-cased.
+    pub fn get(&self, word: &str) -> Option<&Vec<f32>> {
+        self.vectors.get(word).or_else(|| self.vectors.get(&word.to_lowercase()))
+    }
+
+    /// The matrix for `vocab`.
+    pub fn for_vocab(&self, vocab: &Vocab) -> PretrainedEmbeddings {
+        let dim = self.dim;
+        let mut matrix = vec![0.0; vocab.len() * dim];
+        let mut found = vec![false; vocab.len()];
+        let (mut exact, mut lowercased) = (0, 0);
+        for (id, token) in vocab.tokens.iter().enumerate().skip(2) {
+            let vector = if let Some(v) = self.vectors.get(token.as_str()) {
+                exact += 1;
+                v
+            } else if let Some(v) = self.vectors.get(token.to_lowercase().as_str()) {
+                lowercased += 1;
+                v
+            } else {
+                continue;
+            };
+            matrix[id * dim..(id + 1) * dim].copy_from_slice(vector);
+            found[id] = true;
+        }
+        PretrainedEmbeddings { matrix, dim, found, exact, lowercased }
+    }
+}
+
+/// The share of a split's words that have a pretrained vector through the vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// Distinct tokens (as the vocabulary keys them) with a vector / distinct tokens.
+    pub types: f64,
+    /// Running tokens with a vector / running tokens.
+    pub tokens: f64,
+}
+
+impl PretrainedEmbeddings {
+    /// How much of a split the vectors cover, looked up through `vocab`.
+    pub fn split_coverage<'a>(&self, vocab: &Vocab, tokens: impl IntoIterator<Item = &'a str>) -> Coverage {
+        let (mut covered, mut total) = (0usize, 0usize);
+        let mut types: HashMap<usize, bool> = HashMap::new();
+        let mut unknown_types: HashSet<String> = HashSet::new();
+        for token in tokens {
+            total += 1;
+            match vocab.get(token) {
+                Some(id) => {
+                    covered += usize::from(self.found[id]);
+                    types.insert(id, self.found[id]);
+                }
+                None => {
+                    unknown_types.insert(if vocab.lowercase { token.to_lowercase() } else { token.to_string() });
+                }
             }
-        } else if values.len() != dim {
-            return Err(DataError::line(path, number, format!("{} values where the first vector has {dim}: {}", values.len(), excerpt(line))));
         }
-        if !wanted.contains(word) || vectors.contains_key(word) {
-            continue;
-        }
-        let vector = values
-            .iter()
-            .map(|v| v.parse::<f32>().map_err(|_| DataError::line(path, number, format!("not a number: {v:?}"))))
-            .collect::<Result<Vec<f32>, _>>()?;
-        vectors.insert(word, vector);
+        let distinct = types.len() + unknown_types.len();
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        Coverage { types: ratio(types.values().filter(|&&f| f).count(), distinct), tokens: ratio(covered, total) }
     }
-    if dim == 0 {
-        return Err(DataError::file(path, "no vectors in the file"));
-    }
-    let mut matrix = vec![0.0; vocab.len() * dim];
-    let mut found = vec![false; vocab.len()];
-    let (mut exact, mut lowercased) = (0, 0);
-    for (id, token) in vocab.tokens.iter().enumerate().skip(2) {
-        let vector = if let Some(v) = vectors.get(token.as_str()) {
-            exact += 1;
-            v
-        } else if let Some(v) = vectors.get(token.to_lowercase().as_str()) {
-            lowercased += 1;
-            v
-        } else {
-            continue;
-        };
-        matrix[id * dim..(id + 1) * dim].copy_from_slice(vector);
-        found[id] = true;
-    }
-    Ok(PretrainedEmbeddings { matrix, dim, found, exact, lowercased })
+}
+
+/// Loads the vectors of the words of `vocab` from a GloVe/word2vec text file (see
+/// [`WordVectors::read`]).
+pub fn load_embeddings(path: impl AsRef<Path>, vocab: &Vocab, encoding: Encoding) -> Result<PretrainedEmbeddings, DataError> {
+    let wanted: HashSet<String> = vocab.tokens.iter().flat_map(|t| [t.clone(), t.to_lowercase()]).collect();
+    Ok(WordVectors::read(path, &wanted, encoding)?.for_vocab(vocab))
 }
 
 #[cfg(test)]
@@ -105,6 +178,18 @@ mod tests {
         assert!((e.coverage() - 2.0 / 3.0).abs() < 1e-9);
         let paris = vocab.id("Paris");
         assert_eq!(&e.matrix[paris * 2..paris * 2 + 2], &[1.0, 2.0]);
+        // The same vectors gzipped read the same; a missing file names its path.
+        let gz = dir.join("vectors.txt.gz");
+        let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, b"3 2\nthe 0.1 0.2\nparis 1 2\nzebra 5 5\n").unwrap();
+        encoder.finish().unwrap();
+        let z = load_embeddings(&gz, &vocab, Encoding::Utf8).unwrap();
+        assert_eq!((z.matrix, z.found), (e.matrix.clone(), e.found.clone()));
+        let missing = load_embeddings(dir.join("nope.txt"), &vocab, Encoding::Utf8).unwrap_err().to_string();
+        assert!(missing.contains("nope.txt"), "{missing}");
+        // Coverage of a split through the vocabulary: "the" and "Paris" have vectors.
+        let c = e.split_coverage(&vocab, ["the", "the", "Paris", "unseen", "never"]);
+        assert!((c.tokens - 3.0 / 5.0).abs() < 1e-12 && (c.types - 2.0 / 4.0).abs() < 1e-12, "{c:?}");
         std::fs::write(&file, "the 0.1 0.2\nparis 1\n").unwrap();
         let err = load_embeddings(&file, &vocab, Encoding::Utf8).unwrap_err().to_string();
         assert!(err.contains("vectors.txt:2:") && err.contains("1 values where the first vector has 2"), "{err}");

@@ -1,5 +1,11 @@
 //! Tokenisation. Pre-tokenised corpora (CoNLL, SST-2) are split on whitespace only; raw text
-//! (IMDB reviews, CSV, JSON Lines) goes through [`Tokenizer::Basic`].
+//! (IMDB reviews, CSV, JSON Lines) goes through [`Tokenizer::Basic`]; raw text for a model
+//! trained on Penn-Treebank-tokenised data (SST-2) goes through [`Tokenizer::Ptb`], which
+//! [`detect_normalisation`] picks from the training tokens.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 /// How text becomes tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -11,14 +17,30 @@ pub enum Tokenizer {
     /// and hyphens, as in `don't`, `well-known`) are words; every other non-space character
     /// (punctuation, symbols, emoji) is a token of its own; `<br />` tags become spaces.
     Basic,
+    /// The Penn Treebank's conventions, as NLTK's `TreebankWordTokenizer` writes them:
+    /// punctuation split off (a period only at the end of the text), clitics split as
+    /// `do n't`, `ca n't`, `it 's`, `we 're`, double quotes as `` `` `` and `''`. Text that is
+    /// already tokenised this way comes back unchanged.
+    Ptb,
 }
 
 impl Tokenizer {
+    /// Parses `whitespace`, `basic` or `ptb`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "whitespace" => Some(Self::Whitespace),
+            "basic" => Some(Self::Basic),
+            "ptb" | "treebank" => Some(Self::Ptb),
+            _ => None,
+        }
+    }
+
     /// Splits `text` into tokens, lower-cased when `lowercase` is set.
     pub fn tokenize(&self, text: &str, lowercase: bool) -> Vec<String> {
         let tokens: Vec<String> = match self {
             Self::Whitespace => text.split_whitespace().map(String::from).collect(),
             Self::Basic => basic(&text.replace("<br />", " ").replace("<br/>", " ")),
+            Self::Ptb => ptb(text),
         };
         if lowercase {
             tokens.into_iter().map(|t| t.to_lowercase()).collect()
@@ -26,6 +48,89 @@ impl Tokenizer {
             tokens
         }
     }
+}
+
+/// How raw text is turned into a model's tokens: recorded with every trained model, so that
+/// `predict` and `evaluate` read new text exactly as training read its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Normalisation {
+    /// The tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Whether tokens are lower-cased.
+    pub lowercase: bool,
+}
+
+impl Normalisation {
+    /// The tokens of `text`.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        self.tokenizer.tokenize(text, self.lowercase)
+    }
+}
+
+/// The clitics that the Penn Treebank writes as tokens of their own.
+const CLITICS: [&str; 7] = ["n't", "'s", "'re", "'ve", "'ll", "'d", "'m"];
+
+/// The normalisation that a corpus's tokens show: lower-casing when (almost) no token has an
+/// upper-case letter (under 0.1 % of the letters), and [`Tokenizer::Ptb`] when clitics stand
+/// as tokens of their own (`did n't`, `it 's`) more often than they are attached (`didn't`);
+/// otherwise `default`.
+pub fn detect_normalisation<'a>(tokens: impl IntoIterator<Item = &'a str>, default: Tokenizer) -> Normalisation {
+    let (mut letters, mut upper, mut alone, mut attached) = (0usize, 0usize, 0usize, 0usize);
+    for token in tokens {
+        letters += token.chars().filter(|c| c.is_alphabetic()).count();
+        upper += token.chars().filter(|c| c.is_uppercase()).count();
+        let lower = token.to_lowercase();
+        if CLITICS.contains(&lower.as_str()) {
+            alone += 1;
+        } else if CLITICS.iter().any(|c| lower.len() > c.len() && lower.ends_with(c) && lower[..lower.len() - c.len()].chars().all(char::is_alphabetic)) {
+            attached += 1;
+        }
+    }
+    let lowercase = letters > 0 && (upper as f64) < 0.001 * letters as f64;
+    let tokenizer = if alone > attached { Tokenizer::Ptb } else { default };
+    Normalisation { tokenizer, lowercase }
+}
+
+/// NLTK's `TreebankWordTokenizer` rules, in its order (starting quotes, punctuation,
+/// brackets, dashes, ending quotes and clitics, then the split contractions). One change: a
+/// `''` after a space stays a closing quote (NLTK turns it into an opening one), so that text
+/// already in PTB form comes back unchanged.
+fn ptb(text: &str) -> Vec<String> {
+    static RULES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        [
+            (r#"^""#, "``"),
+            (r"(``)", " $1 "),
+            (r#"([ (\[{<])""#, "$1 `` "),
+            (r"([:,])([^\d])", " $1 $2"),
+            (r"([:,])$", " $1 "),
+            (r"\.\.\.", " ... "),
+            (r"[;@#$%&]", " $0 "),
+            (r#"([^.])(\.)([\])}>"']*)\s*$"#, "$1 $2$3 "),
+            (r"[?!]", " $0 "),
+            (r"([^'])' ", "$1 ' "),
+            (r"[\]\[(){}<>]", " $0 "),
+            (r"--", " -- "),
+            (r"^", " "),
+            (r"$", " "),
+            (r#"""#, " '' "),
+            (r"(\S)('')", "$1 $2 "),
+            (r"([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 "),
+            (r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 "),
+            (r"(?i)\b(can)(not)\b", " $1 $2 "),
+            (r"(?i)\b(gon)(na)\b", " $1 $2 "),
+            (r"(?i)\b(got)(ta)\b", " $1 $2 "),
+            (r"(?i)\b(wan)(na)\s", " $1 $2 "),
+        ]
+        .into_iter()
+        .map(|(pattern, replacement)| (Regex::new(pattern).expect("a valid PTB rule"), replacement))
+        .collect()
+    });
+    let mut text = text.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
+    for (rule, replacement) in rules {
+        text = rule.replace_all(&text, *replacement).into_owned();
+    }
+    text.split_whitespace().map(String::from).collect()
 }
 
 fn is_word_char(c: char) -> bool {

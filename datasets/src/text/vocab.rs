@@ -63,6 +63,21 @@ impl Vocab {
         Self { tokens, lowercase, index }
     }
 
+    /// This vocabulary with `words` appended after its entries, in the order given (keyed as
+    /// lookup keys them, lower-cased for a lower-casing vocabulary; words already present are
+    /// skipped).
+    pub fn extended<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut tokens = self.tokens.clone();
+        let mut seen: std::collections::HashSet<String> = tokens.iter().cloned().collect();
+        for word in words {
+            let key = if self.lowercase { word.to_lowercase() } else { word.to_string() };
+            if seen.insert(key.clone()) {
+                tokens.push(key);
+            }
+        }
+        Self::from_tokens(tokens, self.lowercase)
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.tokens.len()

@@ -1,11 +1,13 @@
-//! Character features of words: a character CNN (Ma & Hovy, 2016) that turns each word's
-//! characters into one vector, so a tagger can read `-son`, `Mc…` or `…ese` in words it has never
-//! seen.
+//! Character features of words: a character CNN (Ma & Hovy, 2016) or a character BiLSTM
+//! (Lample et al., 2016) that turns each word's characters into one vector, so a tagger can
+//! read `-son`, `Mc…` or `…ese` in words it has never seen.
 
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{backend::Backend, Int, Tensor};
+
+use crate::{CellKind, Recurrent, RecurrentConfig};
 
 /// Configuration of a [`CharCnn`].
 #[derive(Config, Debug)]
@@ -75,5 +77,62 @@ impl<B: Backend> CharCnn<B> {
         let has_chars = real.max_dim(1); // [words, 1]
         let filters = pooled.dims()[1];
         (pooled * has_chars).reshape([batch, seq, filters])
+    }
+}
+
+/// Configuration of a [`CharLstm`]; the defaults are Lample et al.'s (2016).
+#[derive(Config, Debug)]
+pub struct CharLstmConfig {
+    /// Number of character ids (0 is padding).
+    pub vocab_size: usize,
+    /// Character embedding width.
+    #[config(default = 25)]
+    pub dim: usize,
+    /// Hidden size per direction; word vectors are `2·hidden` wide.
+    #[config(default = 25)]
+    pub hidden: usize,
+}
+
+/// `char embedding → BiLSTM over the word's characters → final forward state ‖ final backward
+/// state`: one `[2·hidden]` vector per word. The LSTM is seqlab's [`Recurrent`] with each
+/// word's length, so the padding characters of short words change nothing.
+#[derive(Module, Debug)]
+pub struct CharLstm<B: Backend> {
+    /// Character embeddings.
+    pub embedding: Embedding<B>,
+    /// The bidirectional LSTM.
+    pub lstm: Recurrent<B>,
+}
+
+impl CharLstmConfig {
+    /// Initialises the module.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> CharLstm<B> {
+        CharLstm {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.dim).init(device),
+            lstm: RecurrentConfig::new(CellKind::Lstm, self.dim, self.hidden).with_bidirectional(true).init(device),
+        }
+    }
+
+    /// Width of the word vectors, `2·hidden`.
+    pub fn d_output(&self) -> usize {
+        2 * self.hidden
+    }
+}
+
+impl<B: Backend> CharLstm<B> {
+    /// Word vectors from character ids.
+    ///
+    /// - `chars`: `[batch, seq, chars]`, each word's characters first, right-padded with 0 (a
+    ///   word of no characters, i.e. a padded position, gets a zero vector).
+    /// - returns: `[batch, seq, 2·hidden]`.
+    pub fn forward(&self, chars: Tensor<B, 3, Int>) -> Tensor<B, 3> {
+        let [batch, seq, width] = chars.dims();
+        let words = batch * seq;
+        let flat = chars.reshape([words, width]);
+        let lengths = flat.clone().not_equal_elem(0).int().sum_dim(1).reshape([words]);
+        let out = self.lstm.forward(self.embedding.forward(flat), Some(lengths), None);
+        // h_n: [2, words, hidden], forward state (last character) then backward (first).
+        let hidden = out.state.hidden.dims()[2];
+        out.state.hidden.swap_dims(0, 1).reshape([batch, seq, 2 * hidden])
     }
 }

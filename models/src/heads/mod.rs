@@ -5,7 +5,7 @@ pub mod encoder;
 pub mod sequence;
 pub mod token;
 
-pub use chars::{CharCnn, CharCnnConfig};
+pub use chars::{CharCnn, CharCnnConfig, CharLstm, CharLstmConfig};
 pub use encoder::{Encoder, EncoderConfig, EncoderKind};
 pub use sequence::{SequenceClassifier, SequenceClassifierConfig};
 pub use token::{FeatureEmbeddingConfig, TokenClassifier, TokenClassifierConfig};

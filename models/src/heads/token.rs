@@ -5,7 +5,8 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{backend::Backend, Int, Tensor};
 
-use super::{CharCnn, CharCnnConfig, Encoder, EncoderConfig};
+use super::{CharCnn, CharCnnConfig, CharLstm, CharLstmConfig, Encoder, EncoderConfig};
+use crate::crf::{Crf, CrfConfig};
 
 /// An extra per-token feature (e.g. casing) embedded and concatenated to the word embedding.
 #[derive(Config, Debug)]
@@ -38,23 +39,34 @@ pub struct TokenClassifierConfig {
     /// A character CNN whose word vectors are concatenated after the feature embeddings.
     #[config(default = "None")]
     pub chars: Option<CharCnnConfig>,
+    /// A character BiLSTM whose word vectors are concatenated last.
+    #[config(default = "None")]
+    pub char_lstm: Option<CharLstmConfig>,
+    /// A CRF over the output scores (`None`: independent per-token softmax).
+    #[config(default = "None")]
+    pub crf: Option<CrfConfig>,
 }
 
-/// `embedding (‖ feature embeddings) → encoder → linear → logits [batch, seq, tags]`.
+/// `embedding (‖ feature embeddings ‖ character vectors) → encoder → linear → tag scores
+/// [batch, seq, tags]`, read by a softmax per token or, with a [`Crf`], as the CRF's emissions.
 #[derive(Module, Debug)]
 pub struct TokenClassifier<B: Backend> {
     /// Word embeddings.
     pub embedding: Embedding<B>,
     /// Feature embeddings, concatenated after the word embedding.
     pub features: Vec<Embedding<B>>,
-    /// Character CNN, concatenated last.
+    /// Character CNN, concatenated after the features.
     pub chars: Option<CharCnn<B>>,
+    /// Character BiLSTM, concatenated last.
+    pub char_lstm: Option<CharLstm<B>>,
     /// The contextual encoder.
     pub encoder: Encoder<B>,
     /// Per-token output layer.
     pub output: Linear<B>,
     /// Dropout.
     pub dropout: Dropout,
+    /// The CRF output layer, when there is one.
+    pub crf: Option<Crf<B>>,
 }
 
 impl TokenClassifierConfig {
@@ -63,27 +75,36 @@ impl TokenClassifierConfig {
         let embedding = EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device);
         let features: Vec<_> =
             self.features.iter().map(|f| EmbeddingConfig::new(f.vocab_size, f.dim).init(device)).collect();
-        let d_chars = self.chars.as_ref().map_or(0, |c| c.filters);
+        let d_chars = self.chars.as_ref().map_or(0, |c| c.filters) + self.char_lstm.as_ref().map_or(0, |c| c.d_output());
         let d_input = self.embedding_dim + self.features.iter().map(|f| f.dim).sum::<usize>() + d_chars;
         let encoder = self.encoder.init(d_input, device);
         let output = LinearConfig::new(encoder.d_output, self.num_tags).init(device);
         let chars = self.chars.as_ref().map(|c| c.init(device));
-        TokenClassifier { embedding, features, chars, encoder, output, dropout: DropoutConfig::new(self.dropout).init() }
+        TokenClassifier {
+            embedding,
+            features,
+            chars,
+            char_lstm: self.char_lstm.as_ref().map(|c| c.init(device)),
+            encoder,
+            output,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            crf: self.crf.as_ref().map(|c| c.init(device)),
+        }
     }
 }
 
 impl<B: Backend> TokenClassifier<B> {
-    /// Tag logits for a right-padded batch.
+    /// Tag scores (softmax logits, or the CRF's emissions) for a right-padded batch.
     ///
     /// - `tokens`: `[batch, seq]` token ids.
     /// - `features`: one `[batch, seq]` id tensor per configured feature, in config order.
-    /// - `chars`: `[batch, seq, chars]` character ids when the model has a character CNN.
+    /// - `chars`: `[batch, seq, chars]` character ids when the model has a character encoder.
     /// - `lengths`: `[batch]` real lengths; `None` when there is no padding.
     /// - returns: `[batch, seq, tags]`.
     ///
     /// # Panics
     /// If `features.len()` differs from the configured number of features, or `chars` is
-    /// missing for a model with a character CNN.
+    /// missing for a model with a character encoder.
     pub fn forward(
         &self,
         tokens: Tensor<B, 2, Int>,
@@ -95,7 +116,10 @@ impl<B: Backend> TokenClassifier<B> {
         let mut parts = vec![self.embedding.forward(tokens)];
         parts.extend(self.features.iter().zip(features).map(|(emb, ids)| emb.forward(ids)));
         if let Some(cnn) = &self.chars {
-            parts.push(cnn.forward(chars.expect("character ids for the character CNN")));
+            parts.push(cnn.forward(chars.clone().expect("character ids for the character CNN")));
+        }
+        if let Some(lstm) = &self.char_lstm {
+            parts.push(lstm.forward(chars.expect("character ids for the character BiLSTM")));
         }
         let x = self.dropout.forward(if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
         let (outputs, _) = self.encoder.forward(x, lengths);

@@ -41,6 +41,9 @@ fn train_save_and_reload_reproduces_the_metrics() {
         },
         artifacts: dir.clone(),
         tokenizer: None,
+        lowercase: None,
+        embeddings: None,
+        freeze_embeddings: false,
     };
     let device = Default::default();
     let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
@@ -84,5 +87,55 @@ fn train_save_and_reload_reproduces_the_metrics() {
     assert_eq!(labels, expected, "predict gives the labels evaluation scores");
     let err = evaluate(&loaded, "embedded:ner/test", &device).err().unwrap().to_string();
     assert!(err.contains("embedded:ner/test"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
+    assert_eq!(
+        seqlab_datasets::text::Tokenizer::Ptb.tokenize("Wow... Loved this place! I didn't \"get\" it, can't you?", true),
+        ["wow", "...", "loved", "this", "place", "!", "i", "did", "n't", "``", "get", "''", "it", ",", "ca", "n't", "you", "?"]
+    );
+    // Text already in PTB form comes back as it is.
+    let ptb = "it 's a `` great '' film , is n't it ... mr. smith 's 1,000 ( or so ) fans .";
+    assert_eq!(seqlab_datasets::text::Tokenizer::Ptb.tokenize(ptb, false).join(" "), ptb);
+
+    // A tiny GLUE-style corpus, lower-cased and PTB-tokenised like SST-2.
+    let dir = scratch("ptb-classifier");
+    let good = ["i loved this place .", "a great , warm film .", "it 's wonderful and fun .", "loved it , truly great ."];
+    let bad = ["i hated this place .", "it did n't work at all .", "a dull , boring mess .", "it 's awful and dull ."];
+    let mut text = String::from("sentence\tlabel\n");
+    for i in 0..60 {
+        text += &format!("{}\t1\n{}\t0\n", good[i % 4], bad[i % 4]);
+    }
+    std::fs::write(dir.join("train.tsv"), &text).unwrap();
+    let config = ClassifierRunConfig {
+        train: dir.join("train.tsv").display().to_string(),
+        valid: dir.join("train.tsv").display().to_string(),
+        test: None,
+        format: None,
+        encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
+        embedding_dim: 8,
+        pooling: Pooling::Last,
+        ffn_hidden: Vec::new(),
+        dropout: 0.0,
+        min_freq: 1,
+        training: TrainingConfig { epochs: 2, batch_size: 16, optim: OptimConfig { learning_rate: 1e-2, ..Default::default() }, seed: 1, ..Default::default() },
+        artifacts: dir.join("run"),
+        tokenizer: None,
+        lowercase: None,
+        embeddings: None,
+        freeze_embeddings: false,
+    };
+    let device = Default::default();
+    train_classifier::<TestAutodiff>(&config, &device).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run/run.json")).unwrap()).unwrap();
+    assert_eq!((run["tokenizer"].as_str(), run["lowercase"].as_bool()), (Some("ptb"), Some(true)), "detected from the data");
+    let loaded = load::<TestBackend>(&dir.join("run"), &device).unwrap();
+    let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
+    let raw = predict_labels(c, &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()], &device);
+    assert_eq!(raw[0].tokens, ["loved", "this", "place", "."]);
+    assert_eq!((&raw[0].tokens, &raw[0].probabilities), (&raw[1].tokens, &raw[1].probabilities), "raw and tokenised text read alike");
+    assert_eq!(raw[2].tokens, ["it", "did", "n't", "work", "!"]);
     std::fs::remove_dir_all(dir).unwrap();
 }

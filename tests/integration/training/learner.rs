@@ -26,6 +26,9 @@ fn tiny(dir: &std::path::Path, training: TrainingConfig) -> ClassifierRunConfig 
         training,
         artifacts: dir.to_path_buf(),
         tokenizer: None,
+        lowercase: None,
+        embeddings: None,
+        freeze_embeddings: false,
     }
 }
 

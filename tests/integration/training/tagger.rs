@@ -10,7 +10,7 @@ use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::TokenClassifierConfig;
 use seqlab_training::entity::{entity_scores, EntityMode};
-use seqlab_training::tagger::{tag_items, train_tagger, TaggerReport, TaggerRunConfig};
+use seqlab_training::tagger::{tag_items, train_tagger, CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig};
 
 use seqlab_training::inference::{evaluate, load, predict_tags, Evaluation, Loaded};
 
@@ -33,6 +33,12 @@ fn train_save_and_rescore_the_tagger() {
         embedding_dim: 8,
         casing_dim: 4,
         char_filters: 6,
+        char_encoder: CharEncoder::Cnn,
+        char_hidden: 25,
+        output: TaggerOutput::Softmax,
+        embeddings: None,
+        freeze_embeddings: false,
+        tokenizer: None,
         lowercase: true,
         min_freq: 1,
         dropout: 0.0,
@@ -89,8 +95,124 @@ fn train_save_and_rescore_the_tagger() {
     assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(test));
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     let sentence: String = gold.sentences[0].tokens.join(" ");
-    let p = predict_tags(t, &[sentence], &device).remove(0);
+    let p = predict_tags(t, &[sentence], 0, &device).unwrap().remove(0);
     assert_eq!(p.tags, predicted[0], "predict gives the tags evaluation scores");
-    assert_eq!(p.entities, seqlab_datasets::ner::spans(&predicted[0]));
+    assert_eq!(p.entities.iter().map(|e| e.span.clone()).collect::<Vec<_>>(), seqlab_datasets::ner::spans(&predicted[0]));
+    assert!(p.entities.iter().all(|e| e.confidence > 0.0 && e.confidence <= 1.0));
+    assert!(predict_tags(t, &["a b".to_string()], 2, &device).is_err(), "--nbest needs a CRF");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A word-vector file for the tests: a few vectors of words of the embedded NER corpus (in
+/// lower case, as GloVe), one word that only the test split has, and a word2vec header.
+fn write_vectors(path: &std::path::Path, words: &[&str], dim: usize) {
+    let mut text = format!("{} {dim}\n", words.len());
+    for (i, w) in words.iter().enumerate() {
+        let row: Vec<String> = (0..dim).map(|d| format!("{:.3}", ((i * 7 + d * 3) % 11) as f32 / 10.0 - 0.5)).collect();
+        text += &format!("{w} {}\n", row.join(" "));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn crf_tagger_with_vectors_and_character_bilstm() {
+    let dir = scratch("train-tagger-crf");
+    let Corpus::Tagged(train) = read_corpus("embedded:ner/valid", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
+    let Corpus::Tagged(test) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
+    let train_words: std::collections::HashSet<String> = train.sentences.iter().flat_map(|s| s.tokens.iter().map(|t| t.to_lowercase())).collect();
+    let test_only = test.sentences.iter().flat_map(|s| &s.tokens).map(|t| t.to_lowercase()).find(|t| !train_words.contains(t)).expect("a test word unseen in training");
+    let known = train.sentences[0].tokens[0].to_lowercase();
+    let vectors = dir.join("vectors.txt");
+    write_vectors(&vectors, &[&known, &test_only, "zzz-not-in-the-corpus"], 6);
+    let config = TaggerRunConfig {
+        train: "embedded:ner/valid".into(),
+        valid: "embedded:ner/test".into(),
+        test: Some("embedded:ner/test".into()),
+        tag_column: None,
+        file_scheme: None,
+        train_scheme: TagScheme::Iobes,
+        encoder: EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(8).with_bidirectional(true),
+        embedding_dim: 0, // from the vectors
+        casing_dim: 4,
+        char_filters: 0,
+        char_encoder: CharEncoder::Lstm,
+        char_hidden: 5,
+        output: TaggerOutput::Crf,
+        embeddings: Some(vectors.clone()),
+        freeze_embeddings: true,
+        tokenizer: None,
+        lowercase: true,
+        min_freq: 1,
+        dropout: 0.0,
+        word_dropout: 0.0,
+        training: TrainingConfig { epochs: 2, batch_size: 32, optim: OptimConfig { learning_rate: 1e-2, ..Default::default() }, seed: 3, ..Default::default() },
+        artifacts: dir.join("run"),
+    };
+    let device = Default::default();
+    let report = train_tagger::<TestAutodiff>(&config, &device).unwrap();
+    let run = dir.join("run");
+    let test_scores = report.test.clone().unwrap();
+    assert!(test_scores.f1 > 0.3, "two epochs of a CRF tagger learn something: {test_scores:?}");
+
+    // The vocabulary took the test-only word, whose frozen row is its vector exactly.
+    let vocab = Vocab::load(run.join("vocab.json")).unwrap();
+    let id = vocab.get(&test_only).expect("a test word with a vector joins the vocabulary");
+    assert!(vocab.get("zzz-not-in-the-corpus").is_none(), "words of no split stay out");
+    let report_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("embeddings.json")).unwrap()).unwrap();
+    assert_eq!((report_json["dim"].as_u64(), report_json["added"].as_u64()), (Some(6), Some(1)));
+    assert!(report_json["coverage"]["test"]["tokens"].as_f64().unwrap() > 0.0);
+    let model_config: TokenClassifierConfig = burn::config::Config::load(run.join("model.json")).unwrap();
+    assert_eq!(model_config.embedding_dim, 6, "the width comes from the file");
+    let loaded = load::<TestBackend>(&run, &device).unwrap();
+    let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
+    let row: Vec<f32> = t.model.embedding.weight.val().slice([id..id + 1]).into_data().convert::<f32>().to_vec().unwrap();
+    let expected: Vec<f32> = (0..6).map(|d| format!("{:.3}", ((7 + d * 3) % 11) as f32 / 10.0 - 0.5).parse().unwrap()).collect();
+    assert_eq!(row, expected, "frozen pretrained row, saved and reloaded");
+
+    // Decoded paths never break the scheme; evaluate reproduces the test scores.
+    assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(test_scores));
+    let sentences: Vec<String> = test.sentences.iter().take(20).map(|s| s.tokens.join(" ")).collect();
+    let predictions = predict_tags(t, &sentences, 3, &device).unwrap();
+    for p in &predictions {
+        assert!(seqlab_datasets::ner::validate(&p.tags, TagScheme::Iob2).is_empty(), "{:?}", p.tags);
+        assert!(p.entities.iter().all(|e| e.confidence > 0.0 && e.confidence <= 1.0 + 1e-9));
+        assert!(!p.alternatives.is_empty() && p.alternatives.len() <= 3);
+        assert_eq!(p.alternatives[0].tags, p.tags, "the best alternative is the Viterbi path");
+        assert!(p.alternatives.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert!(p.alternatives.iter().map(|a| a.probability).sum::<f64>() <= 1.0 + 1e-9);
+    }
+    // An empty sentence gives an empty answer.
+    let empty = predict_tags(t, &[String::new()], 2, &device).unwrap().remove(0);
+    assert!(empty.tags.is_empty() && empty.entities.is_empty());
+
+    // An --embedding-dim that contradicts the file is an error naming both.
+    let wrong = TaggerRunConfig { embedding_dim: 8, artifacts: dir.join("wrong"), ..config.clone() };
+    let err = train_tagger::<TestAutodiff>(&wrong, &device).unwrap_err().to_string();
+    assert!(err.contains("--embedding-dim 8") && err.contains("6-dimensional") && err.contains("vectors.txt"), "{err}");
+    let missing = TaggerRunConfig { embeddings: Some(dir.join("nope.txt")), artifacts: dir.join("missing"), ..config };
+    let err = train_tagger::<TestAutodiff>(&missing, &device).unwrap_err().to_string();
+    assert!(err.contains("nope.txt"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Folders written before the CRF, vectors and character BiLSTM existed still load, score
+/// as they did (metrics.json) and predict as they did (tests/fixtures/artifacts-v0/README.md).
+#[test]
+fn artifacts_of_older_runs_still_load_and_answer_the_same() {
+    let device = Default::default();
+    let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/tagger"));
+    let loaded = load::<TestBackend>(&dir, &device).unwrap();
+    let saved: TaggerReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(saved.test.unwrap()));
+    let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
+    assert!(t.model.crf.is_none() && t.model.char_lstm.is_none());
+    let p = predict_tags(t, &["John lives in Paris".to_string()], 0, &device).unwrap().remove(0);
+    assert_eq!(p.tags, ["B-PER", "B-PER", "B-PER", "B-PER"]);
+
+    let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/classifier"));
+    let loaded = load::<TestBackend>(&dir, &device).unwrap();
+    let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
+    let p = seqlab_training::inference::predict_labels(c, &["a great film".to_string()], &device).remove(0);
+    assert_eq!(p.tokens, ["a", "great", "film"]);
+    assert!((p.probabilities[0].1 - 0.59553134).abs() < 1e-6 && (p.probabilities[1].1 - 0.40446863).abs() < 1e-6, "{:?}", p.probabilities);
 }
