@@ -1,6 +1,7 @@
 //! The linear-chain CRF against brute force (every tag sequence enumerated), float64 finite
 //! differences, the tag schemes' rules, and pytorch-crf.
 
+#[cfg(feature = "ndarray")]
 use burn::backend::{Autodiff, NdArray};
 use burn::module::Param;
 use burn::tensor::{backend::Backend, DType, Int, Tensor, TensorCreationOptions, TensorData};
@@ -8,9 +9,11 @@ use seqlab_datasets::ner::{allowed_transition, validate, TagScheme};
 use seqlab_models::crf::{Allowed, Potentials};
 use seqlab_models::{Crf, CrfConfig};
 
-use crate::common::{fixture_path, TestBackend};
+use crate::common::{fixture_path, TestAutodiff, TestBackend};
 
+#[cfg(feature = "ndarray")]
 type F64 = NdArray<f64>;
+#[cfg(feature = "ndarray")]
 type AdF64 = Autodiff<F64>;
 
 /// A small deterministic generator (xorshift64*), values in [−1, 1).
@@ -131,9 +134,9 @@ fn partition_marginals_viterbi_and_nbest_match_brute_force() {
 }
 
 /// A CRF module over `k` tags with the given potentials (no forbidden entries).
-fn crf_with<B: Backend>(p: &Potentials, device: &B::Device) -> Crf<B> {
+fn crf_with<B: Backend>(p: &Potentials, device: &B::Device, dtype: DType) -> Crf<B> {
     let k = p.tags;
-    let options = || TensorCreationOptions::<B>::new(device.clone()).with_dtype(DType::F64);
+    let options = || TensorCreationOptions::<B>::new(device.clone()).with_dtype(dtype);
     let mut crf = CrfConfig::new(k).init::<B>(device);
     crf.transitions = Param::from_tensor(Tensor::from_data(TensorData::new(p.transitions.clone(), [k, k]), options()));
     crf.start = Param::from_tensor(Tensor::from_data(TensorData::new(p.start.clone(), [k]), options()));
@@ -154,11 +157,12 @@ fn batch<B: Backend>(rng: &mut Rng, device: &B::Device) -> (Vec<f64>, Tensor<B, 
 }
 
 #[test]
+#[cfg(feature = "ndarray")]
 fn log_likelihood_of_a_padded_batch_matches_brute_force() {
     let device = Default::default();
     let mut rng = Rng(7);
     let p = potentials(&mut rng, K, false);
-    let crf = crf_with::<F64>(&p, &device);
+    let crf = crf_with::<F64>(&p, &device, DType::F64);
     let (em, tags, lengths) = batch::<F64>(&mut rng, &device);
     let gold: Vec<i64> = tags.to_data().convert::<i64>().to_vec().unwrap();
     let emissions = Tensor::<F64, 3>::from_data(TensorData::new(em.clone(), [LENGTHS.len(), SEQ, K]), TensorCreationOptions::new(device).with_dtype(DType::F64));
@@ -181,6 +185,7 @@ fn log_likelihood_of_a_padded_batch_matches_brute_force() {
 }
 
 #[test]
+#[cfg(feature = "ndarray")]
 fn log_likelihood_gradients_match_finite_differences() {
     let device = Default::default();
     let mut rng = Rng(99);
@@ -189,7 +194,7 @@ fn log_likelihood_gradients_match_finite_differences() {
     let weights = [0.7, -1.3, 2.0]; // a loss Σ wₙ·llₙ, so each sequence's gradient counts apart
     let f64_options = || TensorCreationOptions::<AdF64>::new(device).with_dtype(DType::F64);
     let loss_of = |p: &Potentials, em: &[f64], grad: bool| {
-        let crf = crf_with::<AdF64>(p, &device);
+        let crf = crf_with::<AdF64>(p, &device, DType::F64);
         let mut e = Tensor::<AdF64, 3>::from_data(TensorData::new(em.to_vec(), [LENGTHS.len(), SEQ, K]), f64_options());
         if grad {
             e = e.require_grad();
@@ -286,6 +291,7 @@ fn constrained_decoding_never_breaks_the_scheme() {
 /// pytorch-crf 0.7.2's `CRF` on the same parameters, emissions, tags and mask
 /// (`tests/fixtures/crf/make_fixture.py`): log-likelihood per sequence and Viterbi paths.
 #[test]
+#[cfg(feature = "ndarray")]
 fn matches_pytorch_crf() {
     let text = std::fs::read_to_string(fixture_path("crf/pytorch_crf.json")).expect("fixture");
     let f: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -294,7 +300,7 @@ fn matches_pytorch_crf() {
     let (n, seq, k) = (f["batch"].as_u64().unwrap() as usize, f["seq"].as_u64().unwrap() as usize, f["tags"].as_u64().unwrap() as usize);
     let device = Default::default();
     let p = Potentials { tags: k, transitions: floats("transitions"), start: floats("start"), end: floats("end") };
-    let crf = crf_with::<F64>(&p, &device);
+    let crf = crf_with::<F64>(&p, &device, DType::F64);
     let options = TensorCreationOptions::<F64>::new(device).with_dtype(DType::F64);
     let emissions = Tensor::<F64, 3>::from_data(TensorData::new(floats("emissions"), [n, seq, k]), options);
     let tags = Tensor::<F64, 2, Int>::from_data(TensorData::new(ints("gold"), [n, seq]), &device);
@@ -306,4 +312,37 @@ fn matches_pytorch_crf() {
     let decoded = crf.decode(emissions, lengths);
     let expected: Vec<Vec<usize>> = f["viterbi"].as_array().unwrap().iter().map(|p| p.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()).collect();
     assert_eq!(decoded, expected);
+}
+
+/// On the test backend (wgpu with `--features wgpu`): the log-likelihood's value and gradient
+/// through autodiff equal the host's brute force and marginals.
+#[test]
+fn log_likelihood_and_gradient_on_the_test_backend() {
+    let device = Default::default();
+    let mut rng = Rng(5);
+    let p = potentials(&mut rng, K, false);
+    let crf = crf_with::<TestAutodiff>(&p, &device, DType::F32);
+    let (em, tags, lengths) = batch::<TestAutodiff>(&mut rng, &device);
+    let gold: Vec<i64> = tags.to_data().convert::<i64>().to_vec().unwrap();
+    let f32_options = TensorCreationOptions::<TestAutodiff>::new(device).with_dtype(DType::F32);
+    let e = Tensor::<TestAutodiff, 3>::from_data(TensorData::new(em.iter().map(|&v| v as f32).collect::<Vec<_>>(), [LENGTHS.len(), SEQ, K]), f32_options).require_grad();
+    let ll = crf.log_likelihood(e.clone(), tags, lengths);
+    let values: Vec<f32> = ll.to_data().convert::<f32>().to_vec().unwrap();
+    let grads = ll.sum().backward();
+    let g: Vec<f32> = e.grad(&grads).unwrap().into_data().convert::<f32>().to_vec().unwrap();
+    for (b, &len) in LENGTHS.iter().enumerate() {
+        let seq_em: Vec<f64> = em[b * SEQ * K..b * SEQ * K + len * K].iter().map(|&v| v as f32 as f64).collect();
+        let y: Vec<usize> = gold[b * SEQ..b * SEQ + len].iter().map(|&t| t as usize).collect();
+        let scores: Vec<f64> = all_paths(K, len).iter().map(|path| p.score(&seq_em, path)).collect();
+        let expected = if len == 0 { 0.0 } else { p.score(&seq_em, &y) - ln_sum_exp(&scores) };
+        assert!((values[b] as f64 - expected).abs() < 1e-4, "sequence {b}: {} vs {expected}", values[b]);
+        let m = p.marginals(&seq_em);
+        for t in 0..SEQ {
+            for j in 0..K {
+                let want = if t < len { f64::from(u8::from(y[t] == j)) - m.unary[t * K + j] } else { 0.0 };
+                let got = g[(b * SEQ + t) * K + j] as f64;
+                assert!((got - want).abs() < 1e-4, "∂/∂e[{b}][{t}][{j}]: {got} vs {want}");
+            }
+        }
+    }
 }

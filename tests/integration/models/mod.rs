@@ -2,8 +2,6 @@
 
 mod activations;
 mod bptt;
-// Float64 references (brute force, finite differences, pytorch-crf) name NdArray directly.
-#[cfg(feature = "ndarray")]
 mod crf;
 // Float64 finite differences and the README example name NdArray directly.
 #[cfg(feature = "ndarray")]

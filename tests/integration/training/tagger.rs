@@ -197,7 +197,10 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
 
 /// Folders written before the CRF, vectors and character BiLSTM existed still load, score
 /// as they did (metrics.json) and predict as they did (tests/fixtures/artifacts-v0/README.md).
+/// The reference values were computed on ndarray; an untrained model's near-ties can fall
+/// the other way on another backend (seen on wgpu on an H200), so the test runs on ndarray.
 #[test]
+#[cfg(all(feature = "ndarray", not(feature = "wgpu")))]
 fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let device = Default::default();
     let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/tagger"));
