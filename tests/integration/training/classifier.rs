@@ -18,10 +18,9 @@ use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;
 
-#[test]
-fn train_save_and_reload_reproduces_the_metrics() {
-    let dir = scratch("train-classifier");
-    let config = ClassifierRunConfig {
+/// A tiny GRU classifier on the embedded sentiment corpus: one epoch.
+pub(crate) fn tiny_classifier(dir: &std::path::Path) -> ClassifierRunConfig {
+    ClassifierRunConfig {
         train: "embedded:sentiment/valid".into(), // 1,000 examples keep the test short
         valid: "embedded:sentiment/test".into(),
         test: Some("embedded:sentiment/test".into()),
@@ -39,12 +38,18 @@ fn train_save_and_reload_reproduces_the_metrics() {
             seed: 7,
             ..Default::default()
         },
-        artifacts: dir.clone(),
+        artifacts: dir.to_path_buf(),
         tokenizer: None,
         lowercase: None,
         embeddings: None,
         freeze_embeddings: false,
-    };
+    }
+}
+
+#[test]
+fn train_save_and_reload_reproduces_the_metrics() {
+    let dir = scratch("train-classifier");
+    let config = tiny_classifier(&dir);
     let device = Default::default();
     let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
     let test = report.test.expect("test scores");
@@ -113,19 +118,9 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
         train: dir.join("train.tsv").display().to_string(),
         valid: dir.join("train.tsv").display().to_string(),
         test: None,
-        format: None,
-        encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
-        embedding_dim: 8,
-        pooling: Pooling::Last,
-        ffn_hidden: Vec::new(),
-        dropout: 0.0,
-        min_freq: 1,
         training: TrainingConfig { epochs: 2, batch_size: 16, optim: OptimConfig { learning_rate: 1e-2, ..Default::default() }, seed: 1, ..Default::default() },
         artifacts: dir.join("run"),
-        tokenizer: None,
-        lowercase: None,
-        embeddings: None,
-        freeze_embeddings: false,
+        ..tiny_classifier(&dir)
     };
     let device = Default::default();
     train_classifier::<TestAutodiff>(&config, &device).unwrap();

@@ -2,8 +2,6 @@
 //! non-finite loss stops training and keeps the best checkpoint, schedules give hand-computed
 //! rates, and `--config` files fill what the command line leaves out.
 
-use seqlab_models::heads::{EncoderConfig, EncoderKind};
-use seqlab_models::Pooling;
 use seqlab_training::artifacts::TrainingConfig;
 use seqlab_training::checkpoint::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
@@ -12,24 +10,7 @@ use seqlab_training::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind}
 use crate::common::*;
 
 fn tiny(dir: &std::path::Path, training: TrainingConfig) -> ClassifierRunConfig {
-    ClassifierRunConfig {
-        train: "embedded:sentiment/valid".into(), // 1,000 examples
-        valid: "embedded:sentiment/test".into(),
-        test: None,
-        format: None,
-        encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
-        embedding_dim: 8,
-        pooling: Pooling::Last,
-        ffn_hidden: Vec::new(),
-        dropout: 0.0,
-        min_freq: 1,
-        training,
-        artifacts: dir.to_path_buf(),
-        tokenizer: None,
-        lowercase: None,
-        embeddings: None,
-        freeze_embeddings: false,
-    }
+    ClassifierRunConfig { test: None, training, ..super::classifier::tiny_classifier(dir) }
 }
 
 fn log_rows(dir: &std::path::Path) -> Vec<String> {

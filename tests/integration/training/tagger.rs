@@ -19,10 +19,9 @@ use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;
 
-#[test]
-fn train_save_and_rescore_the_tagger() {
-    let dir = scratch("train-tagger");
-    let config = TaggerRunConfig {
+/// A tiny softmax tagger with a character CNN on the embedded NER corpus: one epoch.
+fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
+    TaggerRunConfig {
         train: "embedded:ner/valid".into(), // 500 sentences keep the test short
         valid: "embedded:ner/test".into(),
         test: Some("embedded:ner/test".into()),
@@ -50,8 +49,14 @@ fn train_save_and_rescore_the_tagger() {
             seed: 3,
             ..Default::default()
         },
-        artifacts: dir.clone(),
-    };
+        artifacts: dir.to_path_buf(),
+    }
+}
+
+#[test]
+fn train_save_and_rescore_the_tagger() {
+    let dir = scratch("train-tagger");
+    let config = tiny_tagger(&dir);
     let device = Default::default();
     let report = train_tagger::<TestAutodiff>(&config, &device).unwrap();
     assert_eq!(report.file_scheme, TagScheme::Iob2, "the embedded corpus is IOB2");
@@ -125,28 +130,16 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     let vectors = dir.join("vectors.txt");
     write_vectors(&vectors, &[&known, &test_only, "zzz-not-in-the-corpus"], 6);
     let config = TaggerRunConfig {
-        train: "embedded:ner/valid".into(),
-        valid: "embedded:ner/test".into(),
-        test: Some("embedded:ner/test".into()),
-        tag_column: None,
-        file_scheme: None,
-        train_scheme: TagScheme::Iobes,
-        encoder: EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(8).with_bidirectional(true),
         embedding_dim: 0, // from the vectors
-        casing_dim: 4,
         char_filters: 0,
         char_encoder: CharEncoder::Lstm,
         char_hidden: 5,
         output: TaggerOutput::Crf,
         embeddings: Some(vectors.clone()),
         freeze_embeddings: true,
-        tokenizer: None,
-        lowercase: true,
-        min_freq: 1,
-        dropout: 0.0,
         word_dropout: 0.0,
-        training: TrainingConfig { epochs: 2, batch_size: 32, optim: OptimConfig { learning_rate: 1e-2, ..Default::default() }, seed: 3, ..Default::default() },
-        artifacts: dir.join("run"),
+        training: TrainingConfig { epochs: 2, ..tiny_tagger(&dir).training },
+        ..tiny_tagger(&dir.join("run"))
     };
     let device = Default::default();
     let report = train_tagger::<TestAutodiff>(&config, &device).unwrap();
