@@ -51,6 +51,15 @@ fn ln_sum_exp(v: &[f64]) -> f64 {
     if max == f64::NEG_INFINITY { max } else { max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln() }
 }
 
+/// `log P(y)` by enumerating every tag sequence of `y`'s length (0 for the empty sequence).
+fn brute_force_log_likelihood(p: &Potentials, emissions: &[f64], y: &[usize]) -> f64 {
+    if y.is_empty() {
+        return 0.0;
+    }
+    let scores: Vec<f64> = all_paths(p.tags, y.len()).iter().map(|path| p.score(emissions, path)).collect();
+    p.score(emissions, y) - ln_sum_exp(&scores)
+}
+
 /// Random potentials over `k` tags; with `forbid`, about a quarter of the transitions, one
 /// start and one end are `−∞`.
 fn potentials(rng: &mut Rng, k: usize, forbid: bool) -> Potentials {
@@ -170,8 +179,7 @@ fn log_likelihood_of_a_padded_batch_matches_brute_force() {
     for (b, &len) in LENGTHS.iter().enumerate() {
         let seq_em = &em[b * SEQ * K..b * SEQ * K + len * K];
         let y: Vec<usize> = gold[b * SEQ..b * SEQ + len].iter().map(|&t| t as usize).collect();
-        let scores: Vec<f64> = all_paths(K, len).iter().map(|path| p.score(seq_em, path)).collect();
-        let expected = if len == 0 { 0.0 } else { p.score(seq_em, &y) - ln_sum_exp(&scores) };
+        let expected = brute_force_log_likelihood(&p, seq_em, &y);
         assert!((ll[b] - expected).abs() < 1e-9, "sequence {b}: {} vs {expected}", ll[b]);
     }
     // Marginals over the padded batch: rows of real tokens sum to 1, padding rows to 0.
@@ -333,8 +341,7 @@ fn log_likelihood_and_gradient_on_the_test_backend() {
     for (b, &len) in LENGTHS.iter().enumerate() {
         let seq_em: Vec<f64> = em[b * SEQ * K..b * SEQ * K + len * K].iter().map(|&v| v as f32 as f64).collect();
         let y: Vec<usize> = gold[b * SEQ..b * SEQ + len].iter().map(|&t| t as usize).collect();
-        let scores: Vec<f64> = all_paths(K, len).iter().map(|path| p.score(&seq_em, path)).collect();
-        let expected = if len == 0 { 0.0 } else { p.score(&seq_em, &y) - ln_sum_exp(&scores) };
+        let expected = brute_force_log_likelihood(&p, &seq_em, &y);
         assert!((values[b] as f64 - expected).abs() < 1e-4, "sequence {b}: {} vs {expected}", values[b]);
         let m = p.marginals(&seq_em);
         for t in 0..SEQ {
