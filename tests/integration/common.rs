@@ -42,6 +42,16 @@ pub fn assert_close(actual: &[f32], expected: &[f32], tol: f32, what: &str) {
     }
 }
 
+/// Asserts element-wise `|a − b| ≤ tol · max(1, |b|)`: an absolute tolerance for values up to
+/// 1 and a relative one above (f32 sums of large gradients round in their last digits).
+pub fn assert_close_scaled(actual: &[f32], expected: &[f32], tol: f32, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        let bound = tol * e.abs().max(1.0);
+        assert!((a - e).abs() <= bound, "{what}[{i}]: {a} vs {e} (|Δ| = {:.3e} > {bound:e})", (a - e).abs());
+    }
+}
+
 /// A file of the shared corpora under `$SEQLAB_DATA`, or `None` (with a printed reason) when
 /// the variable is unset. Panics when it is set but the file is missing.
 pub fn shared_data(relative: &str) -> Option<std::path::PathBuf> {

@@ -126,13 +126,13 @@ fn check(cell: CellKind) {
         let what = format!("{cell:?} bidirectional={bidirectional} batch={batch} padded={} bias={bias}", lengths.is_some());
         assert_eq!(fused.len(), recorded.len());
         for ((name, a), (_, b)) in fused.iter().zip(&recorded) {
-            assert_close(a, b, 2e-5, &format!("{what}: {name}"));
+            assert_close_scaled(a, b, 2e-5, &format!("{what}: {name}"));
         }
         let inferred = infer(with_weights::<TestBackend>(&config, &weights), &x, &h0, lengths);
         let names = ["output", "h_n", "c_n"];
         for (name, a) in names.iter().zip(&inferred) {
             let (_, b) = recorded.iter().find(|(n, _)| n == name).expect("recorded output");
-            assert_close(a, b, 2e-5, &format!("{what}, inference: {name}"));
+            assert_close_scaled(a, b, 2e-5, &format!("{what}, inference: {name}"));
         }
     }
 }
