@@ -338,6 +338,9 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     }
     let (vocab, pretrained, embedding_dim) =
         vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
+    if config.char_encoder == CharEncoder::Lstm && config.char_hidden == 0 {
+        return Err(RunError::Other("--char-hidden must be at least 1 with --char-encoder lstm".into()));
+    }
     let casing = config.casing_dim > 0;
     let char_encoder = if config.char_encoder == CharEncoder::Cnn && config.char_filters == 0 { CharEncoder::None } else { config.char_encoder };
     let chars = (char_encoder != CharEncoder::None).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));

@@ -182,6 +182,9 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     let wrong = TaggerRunConfig { embedding_dim: 8, artifacts: dir.join("wrong"), ..config.clone() };
     let err = train_tagger::<TestAutodiff>(&wrong, &device).unwrap_err().to_string();
     assert!(err.contains("--embedding-dim 8") && err.contains("6-dimensional") && err.contains("vectors.txt"), "{err}");
+    let no_hidden = TaggerRunConfig { char_hidden: 0, artifacts: dir.join("no-hidden"), ..config.clone() };
+    let err = train_tagger::<TestAutodiff>(&no_hidden, &device).unwrap_err().to_string();
+    assert!(err.contains("--char-hidden"), "{err}");
     let missing = TaggerRunConfig { embeddings: Some(dir.join("nope.txt")), artifacts: dir.join("missing"), ..config };
     let err = train_tagger::<TestAutodiff>(&missing, &device).unwrap_err().to_string();
     assert!(err.contains("nope.txt"), "{err}");
