@@ -63,8 +63,8 @@ impl<B: Backend> Tagger<B> {
                 // The negative log-likelihood per real token (so the loss reads like the
                 // softmax tagger's), and the Viterbi paths as one-hot rows for the metrics.
                 let real = targets.dims()[0].max(1) as f64;
-                let loss = crf.log_likelihood(scores.clone(), batch.tags, batch.lengths.clone()).sum().neg().div_scalar(real);
-                let paths = crf.decode(scores, batch.lengths);
+                let (ll, paths) = crf.log_likelihood_and_decode(scores, batch.tags, batch.lengths);
+                let loss = ll.sum().neg().div_scalar(real);
                 ClassificationOutput::new(loss, one_hot(&paths, c, &device), targets)
             }
         }

@@ -157,11 +157,25 @@ impl<B: Backend> Crf<B> {
     /// `s = Σ e ⊙ g_e + Σ transitions ⊙ g_tr + …`, whose value is `value` and whose gradient is
     /// the `g`s.
     pub fn log_likelihood(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, lengths: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+        let host = HostEmissions::read(&emissions, &lengths);
+        self.attach_log_likelihood(emissions, tags, &host, &self.potentials())
+    }
+
+    /// [`Crf::log_likelihood`] and [`Crf::decode`] from one read of the emissions and the
+    /// parameters (what a training step that reports its predictions needs).
+    pub fn log_likelihood_and_decode(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, lengths: Tensor<B, 1, Int>) -> (Tensor<B, 1>, Vec<Vec<usize>>) {
+        let host = HostEmissions::read(&emissions, &lengths);
+        let potentials = self.potentials();
+        let paths = (0..host.lengths.len()).map(|b| potentials.viterbi(host.sequence(b)).0).collect();
+        (self.attach_log_likelihood(emissions, tags, &host, &potentials), paths)
+    }
+
+    /// The log-likelihood's value from the host and its gradient attached (see
+    /// [`Crf::log_likelihood`]).
+    fn attach_log_likelihood(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, host: &HostEmissions, potentials: &Potentials) -> Tensor<B, 1> {
         let [n, seq, k] = emissions.dims();
         assert_eq!(k, self.num_tags(), "emissions for {} tags", self.num_tags());
-        let host = HostEmissions::read(&emissions, &lengths);
         let gold: Vec<i64> = tags.into_data().convert::<i64>().to_vec().expect("int tags");
-        let potentials = self.potentials();
         let mut value = vec![0.0; n];
         let mut g_em = vec![0.0; n * seq * k];
         let mut g_tr = vec![0.0; n * k * k];
