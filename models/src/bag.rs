@@ -56,7 +56,9 @@ pub fn pool<B: Backend>(x: Tensor<B, 3>, lengths: Option<Tensor<B, 1, Int>>, poo
             let mask = length_mask(lengths, seq, x.dtype());
             let count = mask.clone().sum_dim(1).clamp_min(1.0); // [batch, 1]
             let sum = (x * mask.reshape([batch, seq, 1])).sum_dim(1).reshape([batch, d]);
-            sum / count
+            // A product with 1/count, not a division: the backward of a division by a tensor
+            // uses burn-ndarray's approximate, alignment-dependent `recip` (see `crate::loss`).
+            sum * count.clone().ones_like().div(count)
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod ffn;
 pub mod flat;
 pub mod heads;
 pub mod import;
+pub mod loss;
 pub mod mask;
 pub mod recurrent;
 

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
@@ -31,7 +30,7 @@ impl<B: Backend> Classifier<B> {
     /// Logits, the mean cross-entropy over the batch, and the targets.
     pub fn forward_classification(&self, batch: ClassificationBatch<B>) -> ClassificationOutput<B> {
         let logits = self.net.forward(batch.tokens, Some(batch.lengths));
-        let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), batch.labels.clone());
+        let loss = seqlab_models::loss::cross_entropy(logits.clone(), batch.labels.clone());
         ClassificationOutput::new(loss, logits, batch.labels)
     }
 }

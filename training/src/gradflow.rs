@@ -196,7 +196,7 @@ pub fn train_on_task<B: AutodiffBackend>(
     for step in 1..=training.steps {
         let batch = task.generate(training.batch_size, seed.wrapping_mul(1_000_003).wrapping_add(step as u64));
         let logits = model.forward(one_hot(&batch, vocab, model.dtype(), &device));
-        let loss = CrossEntropyLossConfig::new().init(&device).forward(logits, labels(&batch, &device));
+        let loss = seqlab_models::loss::cross_entropy(logits, labels(&batch, &device));
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(training.learning_rate, model, grads);
         run.steps = step;

@@ -13,7 +13,11 @@ macro_rules! supervised_steps {
 
             fn step(&self, batch: $batch<B>) -> burn::train::TrainOutput<burn::train::ClassificationOutput<B>> {
                 let output = self.$forward(batch);
-                burn::train::TrainOutput::new(self, output.loss.backward(), output)
+                let grads = output.loss.backward();
+                // The metrics read the outputs on burn-train's processor thread: detached, they
+                // add nothing to the autodiff graph the next step is building meanwhile.
+                let output = burn::train::ClassificationOutput::new(output.loss.detach(), output.output.detach(), output.targets);
+                burn::train::TrainOutput::new(self, grads, output)
             }
         }
 

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
@@ -56,7 +55,7 @@ impl<B: Backend> Tagger<B> {
         match &self.net.crf {
             None => {
                 let logits = scores.reshape([b * t, c]).select(0, batch.positions);
-                let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+                let loss = seqlab_models::loss::cross_entropy(logits.clone(), targets.clone());
                 ClassificationOutput::new(loss, logits, targets)
             }
             Some(crf) => {
