@@ -51,7 +51,9 @@ impl LabelMap {
     /// The id of a label, or an error naming where it was found and the known labels.
     pub fn id_at(&self, name: &str, path: &Path, line: usize) -> Result<usize, DataError> {
         self.get(name).ok_or_else(|| {
-            DataError::line(path, line, format!("unknown label {name:?} (the model knows: {})", self.names.join(", ")))
+            let message = format!("unknown label {name:?} (the model knows: {})", self.names.join(", "));
+            // Line 0: the example is a whole file (a folder corpus).
+            if line == 0 { DataError::file(path, message) } else { DataError::line(path, line, message) }
         })
     }
 

@@ -105,7 +105,9 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
         Header::Auto => {
             let label_col = resolve(&options.label, LABEL_NAMES.as_slice(), first.len() - 1, false)?;
             let candidate = first.get(label_col).map(|s| s.trim());
-            rows.len() > 1 && !rows[1..].iter().any(|(_, r)| r.get(label_col).map(|s| s.trim()) == candidate)
+            // A first row naming a known label column is a header, even with nothing under it.
+            let names_a_label = candidate.is_some_and(|c| LABEL_NAMES.contains(&c.to_lowercase().as_str()));
+            names_a_label || (rows.len() > 1 && !rows[1..].iter().any(|(_, r)| r.get(label_col).map(|s| s.trim()) == candidate))
         }
     };
     let text_col = resolve(&options.text, TEXT_NAMES.as_slice(), 0, header)?;
@@ -118,7 +120,16 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
             continue;
         }
         if row.len() != columns {
-            return Err(DataError::line(path, line, format!("{} fields where the first row has {columns}: {}", row.len(), excerpt(&row.join(",")))));
+            let message = match row.iter().find(|f| f.contains('\n')) {
+                // The csv reader runs a field with an unclosed quote on to the end of the file.
+                Some(field) if options.quoting => format!(
+                    "a quoted field opened here is never closed (it runs on over {} more lines): {}",
+                    field.matches('\n').count(),
+                    excerpt(field.lines().next().unwrap_or(""))
+                ),
+                _ => format!("{} fields where the first row has {columns}: {}", row.len(), excerpt(&row.join(","))),
+            };
+            return Err(DataError::line(path, line, message));
         }
         let (Some(text), Some(label)) = (row.get(text_col), row.get(label_col)) else {
             return Err(DataError::line(path, line, format!("no column {} in a row of {columns}", text_col.max(label_col))));

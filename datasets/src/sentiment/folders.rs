@@ -1,5 +1,6 @@
-//! Folder corpora (IMDB): `DIR/<label>/<file>`, one example per file. Hidden entries, files
-//! directly in `DIR`, and IMDB's unlabelled `unsup/` folder are skipped and counted.
+//! Folder corpora (IMDB): `DIR/<label>/<name>.txt`, one example per file. Hidden entries, files
+//! directly in `DIR`, files not ending in `.txt` (a `readme.md`), empty files, and IMDB's
+//! unlabelled `unsup/` folder are skipped and counted.
 
 use std::path::Path;
 
@@ -44,7 +45,15 @@ pub(super) fn read(path: &Path, encoding: Encoding) -> Result<SentimentFile, Dat
                 file.skip("hidden entries or sub-folders in label folders");
                 continue;
             }
+            if item.path().extension().is_none_or(|e| !e.eq_ignore_ascii_case("txt")) {
+                file.skip("files not ending in .txt");
+                continue;
+            }
             let text = read_text(&item.path(), encoding)?;
+            if text.trim().is_empty() {
+                file.skip("empty files");
+                continue;
+            }
             file.examples.push(TextExample {
                 text: text.trim().to_string(),
                 label: label.clone(),

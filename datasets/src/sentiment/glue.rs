@@ -51,6 +51,9 @@ pub fn parse(text: &str, path: &Path) -> Result<SentimentFile, DataError> {
         if label.is_empty() {
             return Err(DataError::line(path, number, format!("empty label: {}", excerpt(line))));
         }
+        if label.parse::<i64>().is_err() {
+            return Err(DataError::line(path, number, format!("label {label:?} is not an integer (GLUE labels are class numbers, 0/1 for SST-2): {}", excerpt(line))));
+        }
         file.examples.push(TextExample {
             text: fields[text_col].trim().to_string(),
             label: label.to_string(),

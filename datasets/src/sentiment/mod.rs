@@ -81,5 +81,26 @@ pub fn read_sentiment(path: impl AsRef<Path>, format: &SentimentFormat, encoding
     if file.examples.is_empty() {
         return Err(DataError::file(path, "no examples (the file is empty or has only a header)"));
     }
+    check_label_kinds(&file.examples)?;
     Ok(file)
+}
+
+/// Whether a label is written as an integer (`0`, `1`, `-1`).
+fn integer(label: &str) -> bool {
+    label.parse::<i64>().is_ok()
+}
+
+/// Labels are all integers or none is: a file of `0`/`1` labels with one `positive`, or a
+/// `3.5`, has a broken line, not a third class. The error names the first label of the
+/// minority kind.
+pub fn check_label_kinds(examples: &[TextExample]) -> Result<(), DataError> {
+    let integers = examples.iter().filter(|e| integer(&e.label)).count();
+    if integers == 0 || integers == examples.len() {
+        return Ok(());
+    }
+    let minority_is_integer = integers * 2 < examples.len();
+    let odd = examples.iter().find(|e| integer(&e.label) == minority_is_integer).expect("a mixed file has both kinds");
+    let (majority, kind) = if minority_is_integer { (examples.len() - integers, "names") } else { (integers, "integers") };
+    let message = format!("label {:?}, where {majority} of the {} labels are {kind}; a broken line or a wrong label column?", odd.label, examples.len());
+    Err(if odd.origin.line == 0 { DataError::file(&odd.origin.path, message) } else { DataError::line(&odd.origin.path, odd.origin.line, message) })
 }

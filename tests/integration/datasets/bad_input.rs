@@ -100,9 +100,9 @@ fn conll_errors_name_file_and_line() {
 #[test]
 fn unknown_labels_at_evaluation_and_missing_files() {
     let dir = scratch("labels");
-    let train = LabelMap::build(["0", "1"]);
-    let path = write(&dir, "eval.tsv", b"sentence\tlabel\ngood\t1\nmeh\tneutral\n");
-    let file = read_sentiment(&path, &SentimentFormat::Glue, Encoding::Utf8).unwrap();
+    let train = LabelMap::build(["neg", "pos"]);
+    let path = write(&dir, "eval.tsv", b"sentence\tlabel\ngood\tpos\nmeh\tneutral\n");
+    let file = read_sentiment(&path, &SentimentFormat::Delimited(DelimitedOptions::tsv()), Encoding::Utf8).unwrap();
     let err = file.examples.iter().map(|e| train.id_at(&e.label, &e.origin.path, e.origin.line)).collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
     assert!(err.contains("eval.tsv:3:") && err.contains("unknown label \"neutral\""), "{err}");
     let err = read_corpus(dir.join("absent.tsv"), &ReadOptions::default()).unwrap_err().to_string();
@@ -124,4 +124,45 @@ fn imdb_folders() {
     assert_eq!(tokens[1], ["Loved", "it", ".", "Really", "."]);
     assert_eq!(file.skipped.get("unsup/ folder (unlabelled)"), Some(&1));
     assert_eq!(file.skipped.get("files outside label folders"), Some(&1));
+}
+
+#[test]
+fn things_that_were_silently_accepted_are_refused() {
+    let dir = scratch("refused");
+    let read = |name: &str, bytes: &[u8]| -> String {
+        let path = write(&dir, name, bytes);
+        read_corpus(&path, &ReadOptions::default()).map(|_| String::new()).unwrap_or_else(|e| e.to_string())
+    };
+    // A header and nothing under it.
+    let err = read("header-only.csv", b"text,label\n");
+    assert!(err.contains("header-only.csv") && err.contains("no examples"), "{err}");
+    // A GLUE label that is not a class number.
+    let err = read("word.tsv", b"sentence\tlabel\ngood\t1\nbad\tpositive\n");
+    assert!(err.contains("word.tsv:3:") && err.contains("not an integer"), "{err}");
+    // A JSON Lines label 3.5 among integers, a name among numbers.
+    let err = read("float.jsonl", b"{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 0}\n{\"text\": \"c\", \"label\": 3.5}\n");
+    assert!(err.contains("float.jsonl:3:") && err.contains("\"3.5\""), "{err}");
+    let err = read("mixed.csv", b"text,label\na,0\nb,1\nc,1\nd,positive\n");
+    assert!(err.contains("mixed.csv:5:") && err.contains("positive"), "{err}");
+    // An unclosed quote is reported where it opens.
+    let err = read("quote.csv", b"text,label\n\"fine\",pos\n\"never closed,neg\nmore,pos\n");
+    assert!(err.contains("quote.csv:3:") && err.contains("never closed"), "{err}");
+    // A folder given as a delimited file.
+    std::fs::create_dir_all(dir.join("folder.csv")).unwrap();
+    let err = read_corpus(dir.join("folder.csv"), &ReadOptions { format: Some(seqlab_datasets::Format::Csv), ..Default::default() }).unwrap_err().to_string();
+    assert!(err.contains("a folder, not a csv file"), "{err}");
+    // IMDB folders: readme.md and empty files are skipped and counted, not examples.
+    let imdb = dir.join("imdb");
+    for (file, text) in [("pos/1_9.txt", "great"), ("pos/2_8.txt", ""), ("neg/3_1.txt", "awful"), ("neg/readme.md", "notes")] {
+        std::fs::create_dir_all(imdb.join(file).parent().unwrap()).unwrap();
+        std::fs::write(imdb.join(file), text).unwrap();
+    }
+    let file = read_sentiment(&imdb, &SentimentFormat::Folders, Encoding::Utf8).unwrap();
+    assert_eq!(file.examples.len(), 2);
+    assert_eq!((file.skipped["empty files"], file.skipped["files not ending in .txt"]), (1, 1));
+    // An unknown label in a folder corpus names the file, without a line 0.
+    let labels = LabelMap::build(["pos"].into_iter());
+    let neg = &file.examples.iter().find(|e| e.label == "neg").unwrap().origin;
+    let err = labels.id_at("neg", &neg.path, neg.line).unwrap_err().to_string();
+    assert!(err.contains("3_1.txt: unknown label") && !err.contains(":0"), "{err}");
 }

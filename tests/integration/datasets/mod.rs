@@ -4,4 +4,5 @@ mod bad_input;
 mod batching;
 mod embedded;
 mod formats;
+mod fuzz;
 mod shared_corpora;
