@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::Parser;
-use seqlab_training::artifacts::{TrainingConfig, TrainingSummary};
+use seqlab_datasets::text::Encoding;
+use seqlab_training::artifacts::{RunError, TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 
 /// Pretrained word vectors (both trainers).
@@ -80,8 +81,12 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Continue from the last completed epoch in --artifacts (same options and data required).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Replace the run already in --artifacts (without this or --resume, such a folder is
+    /// refused).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Plain one-line-per-epoch log instead of the terminal dashboard.
     #[arg(long)]
     pub no_tui: bool,
@@ -114,6 +119,7 @@ impl TrainingArgs {
             patience: self.patience,
             seed: self.seed,
             resume: self.resume,
+            overwrite: self.overwrite,
             tui: !self.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
@@ -127,20 +133,55 @@ fn parse_schedule(s: &str) -> Result<ScheduleKind, String> {
     ScheduleKind::from_name(s).ok_or_else(|| format!("unknown schedule {s:?}; expected constant, step, plateau, cosine or linear"))
 }
 
+/// Parses an encoding name (`utf8`, `latin1`, `windows-1252`).
+pub fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::from_name(s).ok_or_else(|| format!("unknown encoding {s:?}; expected utf8, latin1 or windows-1252"))
+}
+
+/// A parsed command line, and which options came from `--config FILE`.
+#[derive(Debug)]
+pub struct Parsed<A> {
+    /// The options.
+    pub args: A,
+    /// Where they came from.
+    pub origin: Origin,
+}
+
+/// The config file and the options (by id) it supplied, with its keys.
+#[derive(Debug, Default)]
+pub struct Origin {
+    config: Option<(PathBuf, Vec<(String, String)>)>,
+}
+
+impl Origin {
+    /// An error for the user: an option outside its range is named as it was given (the
+    /// config file and key when it came from `--config`).
+    pub fn explain(&self, error: &RunError) -> String {
+        if let (RunError::Invalid { option, message }, Some((path, keys))) = (error, &self.config) {
+            let id = option.replace('-', "_");
+            if let Some((key, _)) = keys.iter().find(|(_, i)| *i == id) {
+                return format!("--config {}: key {key:?} (--{option}): {message}", path.display());
+            }
+        }
+        error.to_string()
+    }
+}
+
 /// Parses the command line of `A`, filling options it does not give from `--config FILE`
 /// (TOML, or JSON when the name ends in `.json`). File values go through the same parsers as
-/// command-line ones, so a bad value is reported the same way. Exits with a message on errors.
-pub fn parse_with_config<A: Parser>() -> A {
+/// command-line ones; an error in one names the file and the key. Exits with a message on
+/// errors.
+pub fn parse_with_config<A: Parser>() -> Parsed<A> {
     parse_from_with_config(std::env::args_os().collect())
 }
 
 /// [`parse_with_config`] over explicit arguments (`argv[0]` is the program name).
-pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> A {
+pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     let mut command = A::command();
     command.build();
     let matches = command.clone().get_matches_from(argv.clone());
     let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
-        return A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        return Parsed { args: A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()), origin: Origin::default() };
     };
     let for_errors = command.clone();
     let fail = |message: String| -> ! {
@@ -155,6 +196,7 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> A {
     };
     let Some(table) = table.as_object() else { fail("expected a table of options".into()) };
     let mut extra: Vec<OsString> = Vec::new();
+    let mut supplied: Vec<(String, String)> = Vec::new();
     for (key, value) in table {
         let id = key.replace('-', "_");
         let Some(arg) = command.get_arguments().find(|a| a.get_id().as_str() == id) else {
@@ -169,27 +211,41 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> A {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        match value {
+        // `--flag=value`, so that a value such as `-1` is not read as an option.
+        let value = match value {
             serde_json::Value::Bool(b) if !takes_value => {
                 if *b {
-                    extra.push(flag.into());
+                    extra.push(flag.clone().into());
                 }
+                None
             }
-            serde_json::Value::Array(items) => {
-                extra.push(flag.into());
-                extra.push(items.iter().map(text).collect::<Vec<_>>().join(",").into());
-            }
-            serde_json::Value::Null => {}
-            v => {
-                extra.push(flag.into());
-                extra.push(text(v).into());
-            }
+            serde_json::Value::Array(items) => Some(items.iter().map(text).collect::<Vec<_>>().join(",")),
+            serde_json::Value::Null => None,
+            v => Some(text(v)),
+        };
+        if let Some(value) = value {
+            extra.push(format!("{flag}={value}").into());
         }
+        supplied.push((key.clone(), id));
     }
     let mut full = argv;
     full.extend(extra);
-    let matches = command.get_matches_from(full);
-    A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
+        // A value from the file that the option's parser refuses: name the key.
+        let arg = e.get(clap::error::ContextKind::InvalidArg).map(|v| v.to_string()).unwrap_or_default();
+        let long = |id: &str| command.get_arguments().find(|a| a.get_id().as_str() == id).and_then(|a| a.get_long()).unwrap_or(id).to_string();
+        match supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str())) {
+            Some((key, _)) => {
+                let value = e.get(clap::error::ContextKind::InvalidValue).map(|v| v.to_string()).unwrap_or_default();
+                let why = e.to_string().lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+                let why = if value.is_empty() { why } else { format!("{why} (value {value:?})") };
+                fail(format!("key {key:?}: {why}"))
+            }
+            None => e.exit(),
+        }
+    });
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    Parsed { args, origin: Origin { config: Some((path, supplied)) } }
 }
 
 /// The closing lines of a training command: an early stop, the epochs and the kept one.

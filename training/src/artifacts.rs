@@ -10,7 +10,7 @@ use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 use seqlab_datasets::DataError;
 
-use crate::checkpoint::{AtomicRecorder, EpochWatch, KeepBestAndLast, Progress, Selection};
+use crate::checkpoint::{AtomicRecorder, EpochMetrics, EpochWatch, KeepBestAndLast, Progress, Selection};
 use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 
 /// Why a run failed.
@@ -18,6 +18,13 @@ use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 pub enum RunError {
     /// Bad or missing data.
     Data(DataError),
+    /// An option outside its valid range, by its command-line name (`hidden` for `--hidden`).
+    Invalid {
+        /// The long option, without dashes.
+        option: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Anything else, with a message.
     Other(String),
 }
@@ -26,6 +33,7 @@ impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Data(e) => e.fmt(f),
+            Self::Invalid { option, message } => write!(f, "--{option}: {message}"),
             Self::Other(m) => f.write_str(m),
         }
     }
@@ -79,10 +87,10 @@ pub fn write_setup(
     }
     std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
     write(&dir.join("run.json"), serde_json::to_string_pretty(run).unwrap())?;
-    model.save(dir.join("model.json")).map_err(|e| RunError::Other(e.to_string()))?;
-    vocab.save(dir.join("vocab.json"))?;
-    labels.save(dir.join(labels_file))?;
-    Ok(())
+    write(&dir.join("model.json"), serde_json::to_string_pretty(model).unwrap())?;
+    write(&dir.join("vocab.json"), serde_json::to_string(vocab).unwrap())?;
+    write(&dir.join(labels_file), serde_json::to_string_pretty(labels).unwrap())?;
+    crate::manifest::Manifest::write(dir)
 }
 
 /// Writes the trained weights (`model.mpk`) and the scores (`metrics.json`).
@@ -94,12 +102,39 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: 
     write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())
 }
 
-/// Writes a text file of the artifacts atomically (a temporary file, then rename).
+/// Writes a file of the artifacts durably: a temporary file, flushed to the disk, renamed over
+/// `path`, and the folder flushed (see [`commit`]). A kill, a power cut or a full disk leaves
+/// either the old file or the new one, never a torn one; the error names the file.
 pub fn write(path: &Path, text: String) -> Result<(), RunError> {
     let partial = PathBuf::from(format!("{}.partial", path.display()));
     std::fs::write(&partial, text)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| RunError::Other(format!("{}: cannot write: {e}", path.display())))
+        .map_err(|e| describe_write_error(path, &e.to_string()))
+        .and_then(|()| commit(&partial, path).map_err(|e| e.to_string()))
+        .map_err(|message| {
+            let _ = std::fs::remove_file(&partial);
+            RunError::Other(message)
+        })
+}
+
+/// Flushes the finished temporary file `partial` to the disk, renames it to `target` and
+/// flushes the folder, so that the rename itself survives a power cut.
+pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
+    let fail = |e: std::io::Error| RunError::Other(describe_write_error(target, &e.to_string()));
+    std::fs::File::open(partial).and_then(|f| f.sync_all()).map_err(fail)?;
+    std::fs::rename(partial, target).map_err(fail)?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Folders cannot be opened for syncing on every platform; where they can, a failure is real.
+        if let Ok(folder) = std::fs::File::open(dir) {
+            folder.sync_all().map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// `"{path}: cannot write: {message}"`, saying plainly when the disk is full.
+pub fn describe_write_error(path: &Path, message: &str) -> String {
+    let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
+    format!("{}: cannot write: {message}{}", path.display(), if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" })
 }
 
 /// A data loader over length-bucketed batches of `items` (see
@@ -143,6 +178,9 @@ pub struct TrainingConfig {
     pub seed: u64,
     /// Continue from the last completed epoch in the artifacts folder.
     pub resume: bool,
+    /// Replace a finished run in the artifacts folder (without it, such a folder is refused).
+    #[serde(default)]
+    pub overwrite: bool,
     /// burn-train's terminal dashboard (when stdout is a terminal).
     pub tui: bool,
 }
@@ -157,6 +195,7 @@ impl Default for TrainingConfig {
             patience: None,
             seed: 42,
             resume: false,
+            overwrite: false,
             tui: false,
         }
     }
@@ -190,7 +229,8 @@ impl TrainingConfig {
 }
 
 /// Checks, for `--resume`, that the artifacts folder was written by the same run: its
-/// `run.json` must equal `resolved` except for the epochs, resume and dashboard options.
+/// `run.json` must equal `resolved` except for the epochs, the resume/overwrite/dashboard
+/// switches and the folder's own path. A difference is named by its option (`--hidden`).
 pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> Result<(), RunError> {
     let path = artifacts.join("run.json");
     let text = std::fs::read_to_string(&path)
@@ -200,21 +240,53 @@ pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> R
     let mut now = serde_json::to_value(resolved).unwrap();
     for v in [&mut saved, &mut now] {
         if let Some(t) = v.get_mut("training").and_then(|t| t.as_object_mut()) {
-            for volatile in ["epochs", "resume", "tui"] {
+            for volatile in ["epochs", "resume", "overwrite", "tui"] {
                 t.remove(volatile);
             }
         }
+        if let Some(o) = v.as_object_mut() {
+            o.remove("artifacts");
+        }
     }
-    if saved != now {
-        let (a, b) = (saved.as_object().cloned().unwrap_or_default(), now.as_object().cloned().unwrap_or_default());
-        let differ: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut differ = Vec::new();
+    differences("", &saved, &now, &mut differ);
+    if !differ.is_empty() {
         return Err(RunError::Other(format!(
-            "--resume: {} was written by a different run (differs in: {}); use a new --artifacts folder or the same options",
+            "--resume: {} was written by a different run: {}; resume with the same options, or use a new --artifacts folder",
             path.display(),
-            differ.join(", ")
+            differ.join("; ")
         )));
     }
     Ok(())
+}
+
+/// The leaves where `a` (run.json) and `b` (now) differ, as `--option (run.json: x, now: y)`.
+fn differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for key in keys {
+                let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                differences(&path, x.get(key.as_str()).unwrap_or(&Value::Null), y.get(key.as_str()).unwrap_or(&Value::Null), out);
+            }
+        }
+        _ if a != b => {
+            let leaf = at.rsplit('.').next().unwrap_or(at);
+            let option = match leaf {
+                "learning_rate" => "lr".to_string(),
+                _ => leaf.replace('_', "-"),
+            };
+            out.push(format!("--{option} (run.json: {a}, now: {b})"));
+        }
+        _ => {}
+    }
+}
+
+/// `path` as an absolute, canonical path when it names a file or folder on disk (so that a run
+/// started from another directory, or with `./x` for `x`, is recognised), else unchanged.
+pub fn canonical(path: &str) -> String {
+    std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
 
 /// How [`fit`] trains.
@@ -294,9 +366,10 @@ where
     use burn::module::Module;
     let dir = &options.artifacts;
     let progress = if options.resume {
-        let mut p = Progress::load(dir)?.ok_or_else(|| {
+        let p = Progress::load(dir)?.ok_or_else(|| {
             RunError::Other(format!("--resume: {} has no progress.json (no completed epoch to resume from)", dir.display()))
         })?;
+        let mut p = p.resumable(dir)?;
         p.stopped = None;
         println!("resuming after epoch {} (best so far: epoch {})", p.last_epoch, p.best_epoch);
         p
@@ -312,6 +385,8 @@ where
     let shared = Arc::new(std::sync::Mutex::new(progress.clone()));
     let (last, progress) = if progress.last_epoch < options.epochs {
         let schedule = Schedule::new(&options.optim, options.steps_per_epoch, options.epochs);
+        let recorder = AtomicRecorder::default();
+        let metrics = EpochMetrics::default();
         let watch = EpochWatch {
             artifacts: dir.clone(),
             selection: options.selection.clone(),
@@ -321,40 +396,47 @@ where
             learning_rate: schedule.current(),
             train_examples: options.train_examples,
             progress: shared.clone(),
-            resumed_from: progress.last_epoch,
+            saved: Arc::new(std::sync::Mutex::new(progress.clone())),
+            metrics: metrics.clone(),
+            saves: recorder.saves(),
             epoch_started: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
         };
-        let keep = KeepBestAndLast { selection: options.selection.clone(), resumed_from: progress.last_epoch, progress: shared.clone() };
-        // burn-train's store will write the first resumed epoch's logs over epoch 1's (see
-        // `store_epoch`): set epoch 1's aside, and put both where they belong afterwards.
-        let resumed_from = progress.last_epoch;
-        let aside = |split: &str| (dir.join(split).join("epoch-1"), dir.join(split).join("epoch-1.before-resume"));
-        if resumed_from > 0 {
-            for split in ["train", "valid"] {
-                let (epoch_1, kept) = aside(split);
-                let _ = std::fs::rename(&epoch_1, &kept);
-            }
-        }
+        let keep = KeepBestAndLast { selection: options.selection.clone(), progress: shared.clone(), metrics: metrics.clone() };
+        let saves = recorder.saves();
+        let launch = Launch { options, start_epoch: progress.last_epoch, keep, watch, recorder, metrics };
         let o = &options.optim;
         let last = match o.optimizer {
-            OptimizerKind::Adam => launch(model, o.adam().init(), schedule, train, valid, options, progress.last_epoch, keep, watch),
-            OptimizerKind::AdamW => launch(model, o.adamw().init(), schedule, train, valid, options, progress.last_epoch, keep, watch),
-            OptimizerKind::Sgd => launch(model, o.sgd().init(), schedule, train, valid, options, progress.last_epoch, keep, watch),
+            OptimizerKind::Adam => launch.run(model, o.adam().init(), schedule, train, valid),
+            OptimizerKind::AdamW => launch.run(model, o.adamw().init(), schedule, train, valid),
+            OptimizerKind::Sgd => launch.run(model, o.sgd().init(), schedule, train, valid),
         };
-        if resumed_from > 0 {
-            for split in ["train", "valid"] {
-                let (epoch_1, kept) = aside(split);
-                let _ = std::fs::rename(&epoch_1, dir.join(split).join(format!("epoch-{}", resumed_from + 1)));
-                let _ = std::fs::rename(&kept, &epoch_1);
-            }
+        if let Some(failure) = saves.failure() {
+            return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
         }
-        (last, shared.lock().unwrap().clone())
+        // What progress.json says: the epochs whose checkpoints are complete.
+        let saved = Progress::load(dir)?.unwrap_or_default();
+        (last, Progress { stopped: shared.lock().unwrap().stopped.clone(), ..saved })
     } else {
         println!("nothing to train: {} epochs already completed", progress.last_epoch);
         (model.valid(), progress)
     };
     if progress.last_epoch == 0 {
-        return Ok(Fitted { model: last, progress });
+        return Err(RunError::Other("no epoch was completed".into()));
+    }
+    // From here on only the best, the last and the previous epoch's checkpoints are needed
+    // (the previous one for `--resume` to fall back on if the last is damaged later).
+    let previous = progress.previous.as_ref().map_or(0, |p| p.last_epoch);
+    let needed = |k: usize| k == progress.best_epoch || k == progress.last_epoch || k == previous;
+    if progress.kept.iter().any(|&k| !needed(k)) {
+        for epoch in progress.kept.iter().copied().filter(|&k| !needed(k)) {
+            for file in crate::checkpoint::checkpoint_files(dir, epoch) {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        let mut pruned = progress.clone();
+        pruned.kept.retain(|&k| needed(k));
+        pruned.stopped = Progress::load(dir)?.and_then(|p| p.stopped);
+        pruned.save(dir)?;
     }
     // The best epoch's weights (the last epoch's when no validation value was finite).
     let epoch = if progress.best_epoch > 0 { progress.best_epoch } else { progress.last_epoch };
@@ -366,53 +448,62 @@ where
     Ok(Fitted { model, progress })
 }
 
-/// [`fit`] for one optimiser type: burn-train's supervised training from `start_epoch`.
-#[allow(clippy::too_many_arguments)]
-fn launch<B, M, I, O>(
-    model: M,
-    optim: O,
-    schedule: Schedule,
-    train: Arc<dyn DataLoader<B, I>>,
-    valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
-    options: &FitOptions,
+/// What [`fit`] hands to burn-train, whichever the optimiser.
+struct Launch<'a> {
+    options: &'a FitOptions,
     start_epoch: usize,
     keep: KeepBestAndLast,
     watch: EpochWatch,
-) -> M::InnerModule
-where
-    B: burn::tensor::backend::AutodiffBackend,
-    I: InnerBatch<B> + Send + 'static,
-    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
-        + burn::module::AutodiffModule<B>
-        + std::fmt::Display
-        + 'static,
-    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
-    O: burn::optim::Optimizer<M, B> + 'static,
-{
-    use burn::train::metric::{AccuracyMetric, IterationSpeedMetric, LearningRateMetric, LossMetric};
-    let training = burn::train::SupervisedTraining::new(&options.artifacts, train, valid)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
-        .metric_train_numeric(LearningRateMetric::new())
-        .metric_train_numeric(IterationSpeedMetric::new())
-        .with_application_logger(None)
-        // Read synchronously by the checkpointer and the epoch watch (see `EpochLogger`); the
-        // file logger keeps burn-train's per-iteration logs on disk.
-        .with_metric_logger(crate::checkpoint::EpochLogger::default())
-        .with_metric_logger(burn::train::logger::FileMetricLogger::new(&options.artifacts))
-        .with_file_checkpointer(AtomicRecorder::default())
-        .with_checkpointing_strategy(keep)
-        .early_stopping(watch)
-        .num_epochs(options.epochs);
-    let training = match &options.entity_tags {
-        Some(tags) => training.metric_valid_numeric(crate::entity_metric::EntityF1Metric::new(tags.clone())),
-        None => training,
-    };
-    let training = if start_epoch > 0 { training.checkpoint(start_epoch) } else { training };
-    let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
-    let result = training.launch(burn::train::Learner::new(model, optim, schedule));
-    drop(result.renderer); // gives the terminal back before the summary
-    result.model
+    recorder: AtomicRecorder,
+    metrics: EpochMetrics,
 }
+
+impl Launch<'_> {
+    /// burn-train's supervised training from `start_epoch`, with optimiser `optim`.
+    fn run<B, M, I, O>(
+        self,
+        model: M,
+        optim: O,
+        schedule: Schedule,
+        train: Arc<dyn DataLoader<B, I>>,
+        valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
+    ) -> M::InnerModule
+    where
+        B: burn::tensor::backend::AutodiffBackend,
+        I: InnerBatch<B> + Send + 'static,
+        M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+            + burn::module::AutodiffModule<B>
+            + std::fmt::Display
+            + 'static,
+        M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+        O: burn::optim::Optimizer<M, B> + 'static,
+    {
+        use burn::train::metric::{AccuracyMetric, IterationSpeedMetric, LearningRateMetric, LossMetric};
+        let options = self.options;
+        let training = burn::train::SupervisedTraining::new(&options.artifacts, train, valid)
+            .metrics((AccuracyMetric::new(), LossMetric::new()))
+            .metric_train_numeric(LearningRateMetric::new())
+            .metric_train_numeric(IterationSpeedMetric::new())
+            .with_application_logger(None)
+            // The epoch means the hooks read (see `EpochMetrics`); nothing else is logged to disk
+            // but `log.csv` and `progress.json`.
+            .with_metric_logger(self.metrics.logger())
+            .with_file_checkpointer(self.recorder)
+            .with_checkpointing_strategy(self.keep)
+            .early_stopping(self.watch)
+            .num_epochs(options.epochs);
+        let training = match &options.entity_tags {
+            Some(tags) => training.metric_valid_numeric(crate::entity_metric::EntityF1Metric::new(tags.clone())),
+            None => training,
+        };
+        let training = if self.start_epoch > 0 { training.checkpoint(self.start_epoch) } else { training };
+        let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
+        let result = training.launch(burn::train::Learner::new(model, optim, schedule));
+        drop(result.renderer); // gives the terminal back before the summary
+        result.model
+    }
+}
+
 /// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
 /// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.
 pub trait InnerBatch<B: burn::tensor::backend::AutodiffBackend> {

@@ -1,29 +1,44 @@
 //! Checkpoints, resuming, best-model selection, early stopping and the per-epoch log.
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
-//! [`AtomicRecorder`] (write to `*.partial.mpk`, then rename: a kill mid-write never leaves a
-//! torn file). [`KeepBestAndLast`] keeps only the last epoch's checkpoint (to resume from) and
-//! the best one by the selection metric (to end with). [`EpochWatch`] runs after every epoch:
-//! it appends to `log.csv`, stops on a NaN/inf loss or when patience runs out, lowers the
-//! plateau schedule's rate, and saves the shared [`Progress`] as `progress.json`, from which
-//! `--resume` continues.
+//! [`AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the folder: a kill, a
+//! power cut or a full disk never leaves a torn file under the final name). [`KeepBestAndLast`]
+//! keeps the best epoch's checkpoint (to end with) and the last two (to resume from, and to fall
+//! back on). [`EpochWatch`] runs after every epoch: once the epoch's checkpoint files are
+//! complete it appends to `log.csv`, stops on a NaN/inf loss or when patience runs out, lowers
+//! the plateau schedule's rate, and saves the shared [`Progress`] as `progress.json` — last, so
+//! that it never names a checkpoint that is not on disk. [`EpochMetrics`] gives both hooks the
+//! epoch's means once every batch of it has been counted.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder, RecorderError};
 use burn::tensor::backend::Backend;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
-use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
+use burn::train::metric::store::{EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 
 use crate::artifacts::RunError;
 
-/// Named MessagePack at full precision, written atomically (temporary file, then rename).
+/// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
+/// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
+/// checkpoint under its final name. Every completed or failed save is reported to its
+/// [`SaveLog`] (shared by clones), which [`EpochWatch`] waits on before it records the epoch.
 #[derive(Debug, Default, Clone)]
-pub struct AtomicRecorder(NamedMpkFileRecorder<FullPrecisionSettings>);
+pub struct AtomicRecorder {
+    inner: NamedMpkFileRecorder<FullPrecisionSettings>,
+    saves: SaveLog,
+}
+
+impl AtomicRecorder {
+    /// The log of this recorder's (and its clones') saves.
+    pub fn saves(&self) -> SaveLog {
+        self.saves.clone()
+    }
+}
 
 impl<B: Backend> Recorder<B> for AtomicRecorder {
     type Settings = FullPrecisionSettings;
@@ -35,12 +50,24 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
         let target = file.with_extension("mpk");
         // The inner recorder sets the extension itself: `x.partial` → `x.partial.mpk`.
         let partial = PathBuf::from(format!("{}.partial.x", file.with_extension("").display()));
-        <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::save_item(&self.0, item, partial.clone())?;
-        std::fs::rename(partial.with_extension("mpk"), &target).map_err(|e| RecorderError::Unknown(format!("{}: {e}", target.display())))
+        let written = <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::save_item(&self.inner, item, partial.clone())
+            .map_err(|e| crate::artifacts::describe_write_error(&target, &e.to_string()))
+            .and_then(|()| crate::artifacts::commit(&partial.with_extension("mpk"), &target).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => {
+                self.saves.record(Ok(target));
+                Ok(())
+            }
+            Err(message) => {
+                let _ = std::fs::remove_file(partial.with_extension("mpk"));
+                self.saves.record(Err(message.clone()));
+                Err(RecorderError::Unknown(message))
+            }
+        }
     }
 
     fn load_item<I: serde::de::DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
-        <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::load_item(&self.0, file)
+        <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::load_item(&self.inner, file)
     }
 }
 
@@ -48,6 +75,73 @@ impl<B: Backend> burn::record::FileRecorder<B> for AtomicRecorder {
     fn file_extension() -> &'static str {
         "mpk"
     }
+}
+
+/// The files saved by an [`AtomicRecorder`] and its clones, and the first failure.
+#[derive(Debug, Default, Clone)]
+pub struct SaveLog(Arc<(Mutex<SaveState>, Condvar)>);
+
+#[derive(Debug, Default)]
+struct SaveState {
+    saved: std::collections::HashSet<PathBuf>,
+    failed: Option<String>,
+}
+
+impl SaveLog {
+    fn record(&self, result: Result<PathBuf, String>) {
+        let (state, changed) = &*self.0;
+        let mut state = state.lock().unwrap();
+        match result {
+            Ok(path) => {
+                state.saved.insert(path);
+            }
+            Err(message) => {
+                state.failed.get_or_insert(message);
+            }
+        }
+        changed.notify_all();
+    }
+
+    /// Waits until every one of `paths` has been saved; the first failed save (of any file)
+    /// is returned as the error. Gives up after ten minutes.
+    pub fn wait_for(&self, paths: &[PathBuf]) -> Result<(), String> {
+        let (state, changed) = &*self.0;
+        let deadline = Instant::now() + std::time::Duration::from_secs(600);
+        let mut state = state.lock().unwrap();
+        loop {
+            if let Some(message) = &state.failed {
+                return Err(message.clone());
+            }
+            if paths.iter().all(|p| state.saved.contains(p)) {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("{}: not saved after ten minutes", paths[0].display()));
+            }
+            state = changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// The first failed save, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.0 .0.lock().unwrap().failed.clone()
+    }
+}
+
+/// The three files of epoch `epoch`'s checkpoint (model, optimiser, schedule).
+pub fn checkpoint_files(artifacts: &Path, epoch: usize) -> Vec<PathBuf> {
+    ["model", "optim", "scheduler"].iter().map(|name| artifacts.join("checkpoint").join(format!("{name}-{epoch}.mpk"))).collect()
+}
+
+/// Checks that epoch `epoch`'s checkpoint files exist and decode as MessagePack (a truncated
+/// or damaged file does not); the error names the first bad file.
+pub fn check_checkpoint(artifacts: &Path, epoch: usize) -> Result<(), String> {
+    for path in checkpoint_files(artifacts, epoch) {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        rmp_serde::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| format!("{}: damaged or truncated ({e})", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Which validation metric picks the best epoch (and drives patience and plateau).
@@ -76,13 +170,17 @@ impl Selection {
 }
 
 /// Where a run stands after its last completed epoch; `progress.json` in the artifacts.
+///
+/// It is written after the epoch's checkpoint files are complete on disk, so it never names a
+/// checkpoint that is not there; `previous` is the state one epoch earlier, whose checkpoint
+/// is kept too, for `--resume` to fall back on when the latest one is damaged.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// The last completed epoch (0: none).
     pub last_epoch: usize,
     /// The best epoch by the selection metric (0: none yet).
     pub best_epoch: usize,
-    /// The selection metric at the best epoch.
+    /// The selection metric at the best epoch (accuracy and F1 as fractions, not percent).
     pub best_value: Option<f64>,
     /// Epochs whose checkpoints are on disk.
     pub kept: Vec<usize>,
@@ -90,6 +188,9 @@ pub struct Progress {
     pub stopped: Option<String>,
     /// Wall time of the completed epochs, in seconds.
     pub seconds: f64,
+    /// The progress after the epoch before (its checkpoint is kept until the next epoch is saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<Progress>>,
 }
 
 impl Progress {
@@ -108,41 +209,56 @@ impl Progress {
         serde_json::from_str(&text).map(Some).map_err(|e| RunError::Other(format!("{}: not a progress file: {e}", path.display())))
     }
 
-    fn save(&self, artifacts: &Path) -> Result<(), RunError> {
+    pub(crate) fn save(&self, artifacts: &Path) -> Result<(), RunError> {
         crate::artifacts::write(&Self::path(artifacts), serde_json::to_string_pretty(self).unwrap())
+    }
+
+    /// The progress to resume from: this one if its checkpoint is intact, else the previous
+    /// epoch's (with a message on stderr), else an error naming the damaged file.
+    pub fn resumable(self, artifacts: &Path) -> Result<Self, RunError> {
+        let mut candidate = self;
+        loop {
+            if candidate.last_epoch == 0 {
+                return Ok(candidate);
+            }
+            match check_checkpoint(artifacts, candidate.last_epoch) {
+                Ok(()) => return Ok(candidate),
+                Err(why) => match candidate.previous.take() {
+                    Some(previous) => {
+                        eprintln!("--resume: the checkpoint of epoch {} is unusable ({why}); resuming after epoch {} instead", candidate.last_epoch, previous.last_epoch);
+                        candidate = *previous;
+                    }
+                    None => return Err(RunError::Other(format!("--resume: the checkpoint of epoch {} is unusable: {why}; no earlier checkpoint to fall back on (train again without --resume, with --overwrite)", candidate.last_epoch))),
+                },
+            }
+        }
     }
 }
 
 /// The shared progress of a run.
 pub type SharedProgress = Arc<Mutex<Progress>>;
 
-/// The epoch under which burn-train 0.21's metric store files `epoch`'s values.
-///
-/// Its store numbers epochs from 1 in every process, so the first epoch of a resumed run
-/// (`resumed_from + 1`) is logged as epoch 1 (its later epochs are numbered right again);
-/// [`crate::artifacts::fit`] moves those files back afterwards.
-pub fn store_epoch(epoch: usize, resumed_from: usize) -> usize {
-    if resumed_from > 0 && epoch == resumed_from + 1 { 1 } else { epoch }
-}
-
-/// Saves every epoch; keeps the last epoch's checkpoint and the best one.
+/// Saves every epoch; keeps the checkpoints of the best epoch, of the last two epochs and of the
+/// previous best (so that the progress of the epoch before stays resumable until this epoch's
+/// files are complete). [`crate::artifacts::fit`] prunes to the best and the last at the end.
 pub struct KeepBestAndLast {
     /// The selection metric.
     pub selection: Selection,
-    /// The last epoch completed before this process (0: a fresh run).
-    pub resumed_from: usize,
     /// Shared with [`EpochWatch`].
     pub progress: SharedProgress,
+    /// The validation means of each epoch.
+    pub metrics: EpochMetrics,
 }
 
 impl CheckpointingStrategy for KeepBestAndLast {
-    fn checkpointing(&mut self, epoch: usize, store: &EventStoreClient) -> Vec<CheckpointingAction> {
+    fn checkpointing(&mut self, epoch: usize, _store: &EventStoreClient) -> Vec<CheckpointingAction> {
+        let valid = self.metrics.wait(epoch, "Valid");
         let mut p = self.progress.lock().unwrap();
-        let at = store_epoch(epoch, self.resumed_from);
-        let value = store.find_metric(&self.selection.metric, at, Aggregate::Mean, &Split::Valid);
+        let (previous_best, previous_last) = (p.best_epoch, p.last_epoch);
+        let value = valid.get(&self.selection.metric).copied();
         // An epoch whose validation loss is not finite is never the best, whatever its other
         // metrics say (a diverged model that predicts one class can tie with a real one).
-        let diverged = store.find_metric("Loss", at, Aggregate::Mean, &Split::Valid).is_some_and(|l| !l.is_finite());
+        let diverged = valid.get("Loss").is_some_and(|l| !l.is_finite());
         if let Some(v) = value.filter(|v| v.is_finite() && !diverged) {
             if p.best_value.is_none_or(|best| self.selection.better(v, best)) {
                 p.best_value = Some(v);
@@ -152,7 +268,7 @@ impl CheckpointingStrategy for KeepBestAndLast {
         let mut actions = vec![CheckpointingAction::Save];
         let best = p.best_epoch;
         p.kept.retain(|&k| {
-            let keep = k == best;
+            let keep = k == best || k == previous_best || k == previous_last;
             if !keep {
                 actions.push(CheckpointingAction::Delete(k));
             }
@@ -163,8 +279,9 @@ impl CheckpointingStrategy for KeepBestAndLast {
     }
 }
 
-/// Runs after every epoch (as burn-train's early-stopping hook): log, NaN check, patience,
-/// plateau, `progress.json`.
+/// Runs after every epoch (as burn-train's early-stopping hook, after the checkpointing
+/// strategy): waits for the epoch's checkpoint files, then appends to `log.csv`, checks for
+/// NaN, patience and plateau, and saves `progress.json` last.
 #[derive(Clone)]
 pub struct EpochWatch {
     /// The artifacts folder.
@@ -183,55 +300,60 @@ pub struct EpochWatch {
     pub train_examples: usize,
     /// Shared with [`KeepBestAndLast`].
     pub progress: SharedProgress,
-    /// The last epoch completed before this process (0: a fresh run).
-    pub resumed_from: usize,
+    /// The progress as last saved (the `previous` of the next save).
+    pub saved: Arc<Mutex<Progress>>,
+    /// The means of each epoch's metrics.
+    pub metrics: EpochMetrics,
+    /// The checkpoint recorder's saves.
+    pub saves: SaveLog,
     /// When the current epoch began.
     pub epoch_started: Arc<Mutex<Instant>>,
 }
 
-/// Columns of `log.csv`.
+/// Columns of `log.csv` (accuracy and entity F1 as fractions).
 pub const LOG_HEADER: &str =
     "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_entity_f1,learning_rate,seconds,examples_per_second";
 
 impl EpochWatch {
-    fn metric(&self, store: &EventStoreClient, name: &str, epoch: usize, split: Split) -> f64 {
-        store.find_metric(name, store_epoch(epoch, self.resumed_from), Aggregate::Mean, &split).unwrap_or(f64::NAN)
-    }
-
     fn append_log(&self, line: &str) {
         use std::io::Write;
         let path = self.artifacts.join("log.csv");
         let fresh = !path.exists();
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
-        match file {
-            Ok(mut f) => {
-                let header = if fresh { format!("{LOG_HEADER}\n") } else { String::new() };
-                let _ = write!(f, "{header}{line}\n");
-            }
-            Err(e) => eprintln!("{}: cannot append: {e}", path.display()),
+        let written = file.and_then(|mut f| {
+            let header = if fresh { format!("{LOG_HEADER}\n") } else { String::new() };
+            write!(f, "{header}{line}\n")?;
+            f.sync_data()
+        });
+        if let Err(e) = written {
+            eprintln!("{}", crate::artifacts::describe_write_error(&path, &e.to_string()));
         }
     }
 }
 
 impl EarlyStoppingStrategy for EpochWatch {
-    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
         let seconds = {
             let mut started = self.epoch_started.lock().unwrap();
             let s = started.elapsed().as_secs_f64();
             *started = Instant::now();
             s
         };
-        let train_loss = self.metric(store, "Loss", epoch, Split::Train);
-        let valid_loss = self.metric(store, "Loss", epoch, Split::Valid);
+        let train = self.metrics.wait(epoch, "Train");
+        let valid = self.metrics.wait(epoch, "Valid");
+        // The epoch counts only once its checkpoint is complete on disk.
+        if let Err(why) = self.saves.wait_for(&checkpoint_files(&self.artifacts, epoch)) {
+            eprintln!("epoch {epoch}: the checkpoint could not be saved: {why}");
+            return true;
+        }
+        let get = |m: &std::collections::BTreeMap<String, f64>, name: &str| m.get(name).copied().unwrap_or(f64::NAN);
+        let (train_loss, valid_loss) = (get(&train, "Loss"), get(&valid, "Loss"));
         let rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
         self.append_log(&format!(
             "{epoch},{train_loss:.6},{:.6},{valid_loss:.6},{:.6},{},{rate:.3e},{seconds:.1},{:.1}",
-            self.metric(store, "Accuracy", epoch, Split::Train) / 100.0,
-            self.metric(store, "Accuracy", epoch, Split::Valid) / 100.0,
-            match store.find_metric(crate::entity_metric::EntityF1Metric::NAME, store_epoch(epoch, self.resumed_from), Aggregate::Mean, &Split::Valid) {
-                Some(f1) => format!("{:.6}", f1 / 100.0),
-                None => String::new(),
-            },
+            get(&train, "Accuracy"),
+            get(&valid, "Accuracy"),
+            valid.get(crate::entity_metric::EntityF1Metric::NAME).map_or(String::new(), |f1| format!("{f1:.6}")),
             self.train_examples as f64 / seconds.max(1e-9)
         ));
 
@@ -262,45 +384,116 @@ impl EarlyStoppingStrategy for EpochWatch {
         if let Some(why) = &p.stopped {
             eprintln!("{why}");
         }
-        if let Err(e) = p.save(&self.artifacts) {
-            eprintln!("{e}");
+        let mut saved = self.saved.lock().unwrap();
+        let mut previous = saved.clone();
+        previous.previous = None;
+        p.previous = (previous.last_epoch > 0).then(|| Box::new(previous));
+        match p.save(&self.artifacts) {
+            Ok(()) => *saved = p.clone(),
+            Err(e) => {
+                eprintln!("{e}");
+                stop = true;
+            }
         }
         stop
     }
 }
 
-/// A metric logger that keeps every numeric entry in memory by `(metric, split, epoch)`, as the
-/// store numbers epochs, and answers reads synchronously.
+/// The mean of every numeric metric over each epoch and split, as burn-train's store thread
+/// logs them, shared with the hooks that read them ([`KeepBestAndLast`], [`EpochWatch`]).
 ///
-/// Registered before burn-train's file logger, it is what [`KeepBestAndLast`] and [`EpochWatch`]
-/// read: burn-train 0.21's `FileMetricLogger` writes through a background thread and its read
-/// does not flush it (it looks its writers up under another key), so an epoch's last values
-/// could still be unwritten when the checkpointer read them — seen as a wrong "best" epoch on a
-/// loaded CI machine. It answers "not mine" for anything it has not seen, so reads fall through
-/// to the file logger.
+/// burn-train 0.21 computes metrics on a processor thread, and its learner calls the
+/// checkpointing and early-stopping hooks without waiting for that thread: the store's
+/// aggregate, read then, could miss the epoch's last batches (and cached what it read), so
+/// `log.csv` and the kept epoch disagreed with the dashboard and from run to run. Here an
+/// epoch's means are published only when its end-of-epoch event arrives, after every batch of
+/// it, and [`EpochMetrics::wait`] blocks until then. Percentages (burn-train's accuracy) are
+/// stored as fractions, the units of `metrics.json`.
+#[derive(Clone, Default)]
+pub struct EpochMetrics(Arc<(Mutex<MetricsState>, Condvar)>);
+
 #[derive(Default)]
+struct MetricsState {
+    /// Name and whether the unit is percent, by metric id.
+    names: std::collections::HashMap<burn::train::metric::MetricId, (String, bool)>,
+    /// Sum and count of the current epoch, by split and name.
+    running: std::collections::HashMap<(String, String), (f64, usize)>,
+    /// Finished epochs: `(epoch, split)` → name → mean.
+    done: std::collections::HashMap<(usize, String), std::collections::BTreeMap<String, f64>>,
+}
+
+impl EpochMetrics {
+    /// The means of epoch `epoch` on `split` (`"Train"` or `"Valid"`), waiting (up to ten
+    /// minutes) for the epoch's end to be logged; empty if it never is.
+    pub fn wait(&self, epoch: usize, split: &str) -> std::collections::BTreeMap<String, f64> {
+        let (state, changed) = &*self.0;
+        let key = (epoch, split.to_string());
+        let deadline = Instant::now() + std::time::Duration::from_secs(600);
+        let mut state = state.lock().unwrap();
+        loop {
+            if let Some(means) = state.done.get(&key) {
+                return means.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Default::default();
+            }
+            state = changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// The metric logger that fills this (register it with burn-train).
+    pub fn logger(&self) -> EpochLogger {
+        EpochLogger { metrics: self.clone(), entries: Default::default() }
+    }
+}
+
+/// The metric logger of [`EpochMetrics`]; it also answers the store's reads of this process's
+/// values (by the store's epoch numbering), so nothing needs burn-train's file logger.
 pub struct EpochLogger {
-    names: std::collections::HashMap<burn::train::metric::MetricId, String>,
-    values: std::collections::HashMap<(String, String, usize), Vec<burn::train::metric::NumericEntry>>,
+    metrics: EpochMetrics,
+    entries: std::collections::HashMap<(String, String, usize), Vec<burn::train::metric::NumericEntry>>,
 }
 
 impl burn::train::logger::MetricLogger for EpochLogger {
     fn log(&mut self, update: burn::train::metric::store::MetricsUpdate, epoch: usize, split: &Split) {
+        let (state, _) = &*self.metrics.0;
+        let mut state = state.lock().unwrap();
         for numeric in update.entries_numeric {
-            if let Some(name) = self.names.get(&numeric.entry.metric_id) {
-                let key = (name.clone(), format!("{split:?}"), epoch);
-                self.values.entry(key).or_default().push(numeric.numeric_entry);
-            }
+            let Some((name, percent)) = state.names.get(&numeric.entry.metric_id).cloned() else { continue };
+            let (value, count) = match &numeric.numeric_entry {
+                burn::train::metric::NumericEntry::Value(v) => (*v, 1),
+                burn::train::metric::NumericEntry::Aggregated { aggregated_value, count } => (*aggregated_value, *count),
+            };
+            let scale = if percent { 0.01 } else { 1.0 };
+            let slot = state.running.entry((format!("{split:?}"), name.clone())).or_default();
+            slot.0 += value * scale * count as f64;
+            slot.1 += count;
+            self.entries.entry((name, format!("{split:?}"), epoch)).or_default().push(numeric.numeric_entry);
         }
     }
 
     fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<burn::train::metric::NumericEntry>, String> {
-        self.values.get(&(name.to_string(), format!("{split:?}"), epoch)).cloned().ok_or_else(|| format!("{name}: not logged in this process"))
+        self.entries.get(&(name.to_string(), format!("{split:?}"), epoch)).cloned().ok_or_else(|| format!("{name}: not logged in this process"))
     }
 
     fn log_metric_definition(&mut self, definition: burn::train::metric::MetricDefinition) {
-        self.names.insert(definition.metric_id, definition.name);
+        let percent = matches!(&definition.attributes, burn::train::metric::MetricAttributes::Numeric(a) if a.unit.as_deref() == Some("%"));
+        let (state, _) = &*self.metrics.0;
+        state.lock().unwrap().names.insert(definition.metric_id, (definition.name, percent));
     }
 
-    fn log_epoch_summary(&mut self, _summary: burn::train::metric::store::EpochSummary) {}
+    fn log_epoch_summary(&mut self, summary: burn::train::metric::store::EpochSummary) {
+        let (state, changed) = &*self.metrics.0;
+        let mut state = state.lock().unwrap();
+        let split = format!("{:?}", summary.split);
+        let finished: Vec<(String, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
+        let mut means = std::collections::BTreeMap::new();
+        for key in finished {
+            let (sum, count) = state.running.remove(&key).unwrap_or_default();
+            means.insert(key.1, sum / count.max(1) as f64);
+        }
+        state.done.insert((summary.epoch_number, split), means);
+        changed.notify_all();
+    }
 }

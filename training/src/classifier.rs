@@ -10,12 +10,12 @@ use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::corpus::tokenizer_for;
-use seqlab_datasets::text::{detect_normalisation, Normalisation, Tokenizer, Vocab, VocabConfig};
+use seqlab_datasets::text::{detect_normalisation, Encoding, Normalisation, Tokenizer, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
+use crate::artifacts::{bucketed_loader, canonical, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -48,6 +48,15 @@ pub struct ClassifierRunConfig {
     pub test: Option<String>,
     /// Format of the files (`None`: inferred).
     pub format: Option<String>,
+    /// How the files' bytes are decoded (older runs: UTF-8).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// CSV/TSV: the text column (name or 0-based index); JSON Lines: the text field.
+    #[serde(default)]
+    pub text_column: Option<String>,
+    /// CSV/TSV: the label column; JSON Lines: the label field.
+    #[serde(default)]
+    pub label_column: Option<String>,
     /// Encoder (kind, hidden, layers, directions, dropout between layers).
     pub encoder: EncoderConfig,
     /// Embedding width.
@@ -82,6 +91,18 @@ pub struct ClassifierRunConfig {
 }
 
 impl ClassifierRunConfig {
+    /// How the data files are read.
+    pub fn read_options(&self) -> Result<ReadOptions, RunError> {
+        let format = match &self.format {
+            Some(name) => Some(Format::from_name(name).ok_or_else(|| RunError::Invalid {
+                option: "format".into(),
+                message: format!("unknown format {name:?}; expected glue, tsv, csv, jsonl or imdb"),
+            })?),
+            None => None,
+        };
+        Ok(ReadOptions { format, encoding: self.encoding, text_column: self.text_column.clone(), label_column: self.label_column.clone(), ..Default::default() })
+    }
+
     /// How a trained model reads text (see [`ClassifierRunConfig::tokenizer`]).
     pub fn normalisation(&self) -> Normalisation {
         Normalisation { tokenizer: self.tokenizer.unwrap_or(Tokenizer::Basic), lowercase: self.lowercase.unwrap_or(false) }
@@ -115,8 +136,8 @@ impl Split {
     }
 }
 
-pub(crate) fn read_split(path: &str, format: Option<Format>) -> Result<Split, RunError> {
-    let read = read_corpus(path, &ReadOptions { format, ..Default::default() })?;
+pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<Split, RunError> {
+    let read = read_corpus(path, options)?;
     if let Some(why) = &read.inferred {
         eprintln!("{path}: format {} ({why})", read.format.name());
     }
@@ -150,11 +171,9 @@ pub(crate) fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[Classif
 /// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
 /// per-epoch metric logs and checkpoints.
 pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device: &B::Device) -> Result<ClassifierReport, RunError> {
-    let format = match &config.format {
-        Some(name) => Some(Format::from_name(name).ok_or_else(|| RunError::Other(format!("unknown format {name:?}")))?),
-        None => None,
-    };
-    let train = read_split(&config.train, format)?;
+    crate::validate::classifier(config)?;
+    let options = config.read_options()?;
+    let train = read_split(&config.train, &options)?;
     let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
     let norm = Normalisation { tokenizer: config.tokenizer.unwrap_or(detected.tokenizer), lowercase: config.lowercase.unwrap_or(detected.lowercase) };
     println!(
@@ -164,8 +183,11 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         if config.tokenizer.is_some() && config.lowercase.is_some() { "as given" } else { "detected from the training data unless given" }
     );
     let train = train.normalised(&norm);
-    let valid = read_split(&config.valid, format)?.normalised(&norm);
-    let test = config.test.as_deref().map(|p| read_split(p, format)).transpose()?.map(|t| t.normalised(&norm));
+    let valid = read_split(&config.valid, &options)?.normalised(&norm);
+    let test = config.test.as_deref().map(|p| read_split(p, &options)).transpose()?.map(|t| t.normalised(&norm));
+    let every: Vec<_> = [&train, &valid].into_iter().chain(&test).flat_map(|s| s.examples.iter().cloned()).collect();
+    seqlab_datasets::sentiment::check_label_kinds(&every)?;
+    let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
 
     let vocab = Vocab::build(
         train.tokens.iter().flatten().map(String::as_str),
@@ -181,6 +203,13 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     let (vocab, pretrained, embedding_dim) =
         vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
     let labels = LabelMap::build(train.examples.iter().map(|e| e.label.as_str()));
+    if labels.len() < 2 {
+        return Err(RunError::Other(format!(
+            "{}: every training example is labelled {:?}; a classifier needs at least two classes",
+            config.train,
+            labels.names.first().map_or("", String::as_str)
+        )));
+    }
     let encode = |split: &Split| classification_items(&split.examples, &split.tokens, &vocab, &labels);
     let (train_items, valid_items) = (encode(&train)?, encode(&valid)?);
     let test_items = test.as_ref().map(encode).transpose()?;
@@ -200,7 +229,16 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         .with_ffn_hidden(config.ffn_hidden.clone())
         .with_dropout(config.dropout);
     let artifacts = &config.artifacts;
-    let resolved = ClassifierRunConfig { tokenizer: Some(norm.tokenizer), lowercase: Some(norm.lowercase), embedding_dim, ..config.clone() };
+    let resolved = ClassifierRunConfig {
+        tokenizer: Some(norm.tokenizer),
+        lowercase: Some(norm.lowercase),
+        embedding_dim,
+        train: canonical(&config.train),
+        valid: canonical(&config.valid),
+        test: config.test.as_deref().map(canonical),
+        embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
+        ..config.clone()
+    };
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, "labels.json")?;
 
     let t = &config.training;

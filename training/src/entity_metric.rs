@@ -33,7 +33,7 @@ impl<B: Backend> Adaptor<TagIds> for ClassificationOutput<B> {
     }
 }
 
-/// Micro entity F1 (percent) in seqeval's default mode.
+/// Micro entity F1 (a fraction, as in `metrics.json` and `log.csv`) in seqeval's default mode.
 #[derive(Clone)]
 pub struct EntityF1Metric {
     tags: Arc<Vec<String>>,
@@ -49,12 +49,12 @@ impl EntityF1Metric {
         Self { tags: Arc::new(tags), state: NumericMetricState::default() }
     }
 
-    /// F1 (percent) and its weight `2·correct + (predicted − correct) + (gold − correct)`.
+    /// F1 (a fraction) and its weight `2·correct + (predicted − correct) + (gold − correct)`.
     pub fn batch_f1(&self, predicted: &[usize], gold: &[usize]) -> (f64, usize) {
         let names = |ids: &[usize]| ids.iter().map(|&i| self.tags.get(i).map_or("O", String::as_str)).collect::<Vec<_>>();
         let [correct, pred, gold] = entity_counts(&[names(gold)], &[names(predicted)], EntityMode::Default);
         let weight = pred + gold;
-        let f1 = if weight == 0 { 0.0 } else { 100.0 * 2.0 * correct as f64 / weight as f64 };
+        let f1 = if weight == 0 { 0.0 } else { 2.0 * correct as f64 / weight as f64 };
         (f1, weight)
     }
 }
@@ -64,7 +64,7 @@ impl Metric for EntityF1Metric {
 
     fn update(&mut self, input: &TagIds, _metadata: &MetricMetadata) -> SerializedEntry {
         let (f1, weight) = self.batch_f1(&input.predicted, &input.gold);
-        self.state.update(f1, weight, FormatOptions::new(self.name()).unit("%").precision(2))
+        self.state.update(f1, weight, FormatOptions::new(self.name()).precision(4))
     }
 
     fn clear(&mut self) {
@@ -76,7 +76,7 @@ impl Metric for EntityF1Metric {
     }
 
     fn attributes(&self) -> MetricAttributes {
-        NumericAttributes { unit: Some("%".to_string()), higher_is_better: true }.into()
+        NumericAttributes { unit: None, higher_is_better: true }.into()
     }
 }
 

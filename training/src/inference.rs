@@ -13,7 +13,7 @@ use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, Classif
 use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
-use seqlab_datasets::{Format, LabelMap};
+use seqlab_datasets::LabelMap;
 use seqlab_models::crf::Potentials;
 use seqlab_models::{Crf, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
@@ -27,10 +27,55 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError>
     serde_json::from_str(&text).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))
 }
 
+/// Every float parameter's path and shape, in module order.
+#[derive(Default)]
+struct Shapes {
+    path: Vec<String>,
+    shapes: Vec<(String, Vec<usize>)>,
+}
+
+impl<B: Backend> burn::module::ModuleVisitor<B> for Shapes {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<B, D>>) {
+        self.shapes.push((self.path.join("."), param.val().dims().to_vec()));
+    }
+}
+
+fn shapes<B: Backend, M: Module<B>>(model: &M) -> Vec<(String, Vec<usize>)> {
+    let mut visitor = Shapes::default();
+    model.visit(&mut visitor);
+    visitor.shapes
+}
+
+/// Loads `model.mpk` into a model built from `model.json`; a damaged file, or weights of
+/// other shapes than the config's (an edited `model.json`, another run's `model.mpk`), is an
+/// error naming the file and the first differing weight.
 fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Device) -> Result<M, RunError> {
-    model.load_file(dir.join("model"), &weights_recorder(), device).map_err(|e| {
-        RunError::Other(format!("{}: the weights do not fit model.json/vocab.json (different run?): {e}", dir.join("model.mpk").display()))
-    })
+    let file = dir.join("model.mpk");
+    let expected = shapes(&model);
+    let loaded = model.load_file(dir.join("model"), &weights_recorder(), device).map_err(|e| {
+        let text = e.to_string();
+        let why = if text.contains("No such file") { "missing".to_string() } else { format!("damaged or truncated, or not a seqlab model ({text})") };
+        RunError::Other(format!("{}: {why}", file.display()))
+    })?;
+    let found = shapes(&loaded);
+    if found.len() != expected.len() {
+        return Err(RunError::Other(format!("{}: {} weights where model.json describes {}", file.display(), found.len(), expected.len())));
+    }
+    if let Some(((name, want), (_, got))) = expected.iter().zip(&found).find(|((_, a), (_, b))| a != b) {
+        return Err(RunError::Other(format!(
+            "{}: weight {name} has shape {got:?} where model.json (with vocab.json and the label file) gives {want:?}; the files come from different runs or were edited",
+            file.display()
+        )));
+    }
+    Ok(loaded)
 }
 
 /// A trained classifier with what it needs to read text.
@@ -77,6 +122,16 @@ fn check_sizes(dir: &Path, what: &str, config: usize, files: usize) -> Result<()
 
 /// Loads an artifacts folder written by `train-classifier` or `train-tagger`.
 pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, RunError> {
+    if !dir.is_dir() {
+        return Err(RunError::Other(format!("{}: no such artifacts folder", dir.display())));
+    }
+    let loaded = load_unchecked(dir, device)?;
+    // Sizes and shapes agree; the checksums catch what they cannot (a shuffled vocabulary).
+    crate::manifest::Manifest::check(dir)?;
+    Ok(loaded)
+}
+
+fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, RunError> {
     let vocab = Vocab::load(dir.join("vocab.json"))?;
     if dir.join("tags.json").exists() {
         let tags = LabelMap::load(dir.join("tags.json"))?;
@@ -118,13 +173,12 @@ pub enum Evaluation {
 pub fn evaluate<B: Backend>(loaded: &Loaded<B>, path: &str, device: &B::Device) -> Result<Evaluation, RunError> {
     match loaded {
         Loaded::Classifier(c) => {
-            let format = c.run.format.as_deref().and_then(Format::from_name);
-            let split = read_split(path, format)?.normalised(&c.run.normalisation());
+            let split = read_split(path, &c.run.read_options()?)?.normalised(&c.run.normalisation());
             let items = classification_items(&split.examples, &split.tokens, &c.vocab, &c.labels)?;
             Ok(Evaluation::Classifier(scores(&c.model, &items, c.labels.len(), device)))
         }
         Loaded::Tagger(t) => {
-            let file = read_tagged(path, t.run.tag_column)?;
+            let file = read_tagged(path, t.run.tag_column, t.run.encoding)?;
             let items = tagging_items(&in_scheme(&file, t.run.train_scheme), path.as_ref(), &t.vocab, &t.tags, t.run.casing_dim > 0, t.chars.as_ref())?;
             let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
             Ok(Evaluation::Tagger(score(&t.model, &items, &file, &t.tags, scheme, device)))
@@ -184,16 +238,22 @@ pub struct TagPrediction {
     pub alternatives: Vec<Alternative>,
 }
 
-/// Labels for texts, tokenised as in training.
-pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], device: &B::Device) -> Vec<LabelPrediction> {
+/// Labels for texts, tokenised as in training. A text without tokens is an error naming it.
+pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], device: &B::Device) -> Result<Vec<LabelPrediction>, RunError> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
     let norm = c.run.normalisation();
     let tokens: Vec<Vec<String>> = texts.iter().map(|t| norm.tokens(t)).collect();
+    if let Some(i) = tokens.iter().position(Vec::is_empty) {
+        return Err(RunError::Other(format!("text {} ({:?}) has no tokens; a classifier needs at least one word", i + 1, texts[i])));
+    }
     let items: Vec<ClassificationItem> = tokens.iter().map(|t| ClassificationItem { ids: c.vocab.encode(t), label: 0 }).collect();
     let batch: ClassificationBatch<B> = ClassificationBatcher.batch(items, device);
     let probs = softmax(c.model.forward(batch.tokens, Some(batch.lengths)), 1);
     let values: Vec<f32> = probs.into_data().convert::<f32>().to_vec().unwrap();
     let n = c.labels.len();
-    tokens
+    Ok(tokens
         .into_iter()
         .enumerate()
         .map(|(i, tokens)| {
@@ -205,7 +265,7 @@ pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], dev
                 probabilities: c.labels.names.iter().cloned().zip(row.iter().copied()).collect(),
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Tags, entities with confidences and, with `nbest > 0` on a CRF tagger, the `nbest` best
@@ -227,15 +287,17 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
         .collect();
     let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
     let names = |ids: &[usize]| ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>();
-    let mut out = Vec::with_capacity(items.len());
-    for (chunk, chunk_tokens) in items.chunks(64).zip(tokens.chunks(64)) {
-        let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk.to_vec(), device);
-        // A batch of empty sentences carries no characters; a character model still needs ids.
-        let [n, seq] = batch.tokens.dims();
-        let chars = batch.chars.or_else(|| t.chars.as_ref().map(|_| burn::tensor::Tensor::zeros([n, seq, 1], device)));
-        let scores = t.model.forward(batch.tokens, batch.features, chars, Some(batch.lengths.clone()));
+    // An empty sentence gets an empty answer; the others go through the model.
+    let mut out: Vec<TagPrediction> =
+        tokens.iter().map(|_| TagPrediction { tokens: Vec::new(), tags: Vec::new(), entities: Vec::new(), alternatives: Vec::new() }).collect();
+    let real: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].is_empty()).collect();
+    for chunk_ids in real.chunks(64) {
+        let chunk: Vec<TaggingItem> = chunk_ids.iter().map(|&i| items[i].clone()).collect();
+        let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk, device);
+        let scores = t.model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
         let lattice = TagLattice::new(t.model.crf.as_ref(), scores, batch.lengths);
-        for (i, toks) in chunk_tokens.iter().enumerate() {
+        for (i, &sentence) in chunk_ids.iter().enumerate() {
+            let toks = &tokens[sentence];
             let path = lattice.best(i);
             let training_tags = names(&path);
             let entities = spans(&training_tags)
@@ -250,7 +312,7 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
                     Alternative { entities: spans(&tags), tags, score, probability }
                 })
                 .collect();
-            out.push(TagPrediction { tokens: toks.clone(), tags: convert(&training_tags, scheme), entities, alternatives });
+            out[sentence] = TagPrediction { tokens: toks.clone(), tags: convert(&training_tags, scheme), entities, alternatives };
         }
     }
     Ok(out)

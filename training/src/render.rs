@@ -19,13 +19,13 @@ struct EpochMeans {
 }
 
 impl EpochMeans {
-    fn add(&mut self, name: &str, entry: &NumericEntry) {
+    fn add(&mut self, name: &str, entry: &NumericEntry, scale: f64) {
         let (value, count) = match entry {
             NumericEntry::Value(v) => (*v, 1),
             NumericEntry::Aggregated { aggregated_value, count } => (*aggregated_value, *count),
         };
         let slot = self.sums.entry(name.to_string()).or_default();
-        slot.0 += value * count as f64;
+        slot.0 += value * scale * count as f64;
         slot.1 += count;
     }
 
@@ -41,9 +41,10 @@ impl EpochMeans {
     }
 }
 
-/// Prints `epoch E/N  train: … | valid: … (seconds)` when an epoch's validation ends.
+/// Prints `epoch E/N  train: … | valid: … (seconds)` when an epoch's validation ends;
+/// percentages (burn-train's accuracy) as fractions, the units of `log.csv` and `metrics.json`.
 pub struct PlainRenderer {
-    names: HashMap<MetricId, String>,
+    names: HashMap<MetricId, (String, f64)>,
     train: EpochMeans,
     valid: EpochMeans,
     epoch: usize,
@@ -67,23 +68,23 @@ impl Default for PlainRenderer {
 }
 
 impl PlainRenderer {
-    fn name(&self, id: &MetricId) -> String {
-        self.names.get(id).cloned().unwrap_or_else(|| format!("{id:?}"))
+    fn name(&self, id: &MetricId) -> (String, f64) {
+        self.names.get(id).cloned().unwrap_or_else(|| (format!("{id:?}"), 1.0))
     }
 }
 
 impl MetricsRendererTraining for PlainRenderer {
     fn update_train(&mut self, state: MetricState) {
         if let MetricState::Numeric(entry, value) = state {
-            let name = self.name(&entry.metric_id);
-            self.train.add(&name, &value);
+            let (name, scale) = self.name(&entry.metric_id);
+            self.train.add(&name, &value, scale);
         }
     }
 
     fn update_valid(&mut self, state: MetricState) {
         if let MetricState::Numeric(entry, value) = state {
-            let name = self.name(&entry.metric_id);
-            self.valid.add(&name, &value);
+            let (name, scale) = self.name(&entry.metric_id);
+            self.valid.add(&name, &value, scale);
         }
     }
 
@@ -126,6 +127,7 @@ impl MetricsRenderer for PlainRenderer {
     fn manual_close(&mut self) {}
 
     fn register_metric(&mut self, definition: MetricDefinition) {
-        self.names.insert(definition.metric_id, definition.name);
+        let percent = matches!(&definition.attributes, burn::train::metric::MetricAttributes::Numeric(a) if a.unit.as_deref() == Some("%"));
+        self.names.insert(definition.metric_id, (definition.name, if percent { 0.01 } else { 1.0 }));
     }
 }

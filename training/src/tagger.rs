@@ -12,14 +12,14 @@ use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
-use seqlab_datasets::ner::{allowed_transition, convert, detect_scheme, spans, ConllFile, Sentence, TagScheme};
-use seqlab_datasets::text::{char_vocab, Casing, Tokenizer, Vocab, VocabConfig, UNK};
+use seqlab_datasets::ner::{allowed_transition, convert, detect_scheme, spans, validate, ConllFile, Sentence, TagScheme};
+use seqlab_datasets::text::{char_vocab, Casing, Encoding, Tokenizer, Vocab, VocabConfig, UNK};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::crf::Allowed;
 use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
+use crate::artifacts::{bucketed_loader, canonical, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
 use crate::entity::{entity_scores, EntityMode};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -93,6 +93,9 @@ pub struct TaggerRunConfig {
     pub test: Option<String>,
     /// 0-based tag column (`None`: the last).
     pub tag_column: Option<usize>,
+    /// How the files' bytes are decoded (older runs: UTF-8).
+    #[serde(default)]
+    pub encoding: Encoding,
     /// The files' tag scheme (`None`: detected from the training file).
     pub file_scheme: Option<TagScheme>,
     /// The scheme the model learns (tags are converted through their spans).
@@ -228,8 +231,8 @@ pub struct TaggerReport {
     pub training: TrainingSummary,
 }
 
-pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>) -> Result<ConllFile, RunError> {
-    let read = read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, ..Default::default() })?;
+pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
+    let read = read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, encoding, ..Default::default() })?;
     match read.corpus {
         Corpus::Tagged(file) => Ok(file),
         Corpus::Sentiment { .. } => unreachable!("read as CoNLL"),
@@ -252,6 +255,26 @@ fn tag_map(types: &[String], scheme: TagScheme) -> LabelMap {
 /// Sentences with their tags converted to `scheme`.
 pub(crate) fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
     file.sentences.iter().map(|s| Sentence { tags: convert(&s.tags, scheme), ..s.clone() }).collect()
+}
+
+/// A file whose tags break `scheme` (given with `--file-scheme`) is an error at its first
+/// invalid tag, naming the scheme the training file looks like.
+fn check_scheme(file: &ConllFile, path: &str, scheme: TagScheme, detected: TagScheme) -> Result<(), RunError> {
+    for sentence in &file.sentences {
+        if let Some(v) = validate(&sentence.tags, scheme).first() {
+            return Err(RunError::Data(seqlab_datasets::DataError::line(
+                path,
+                sentence.line + v.index,
+                format!(
+                    "tag {:?} is not valid {scheme} here ({}), but --file-scheme {} was given; the training file looks like {detected}",
+                    v.tag,
+                    v.reason,
+                    scheme.name()
+                ),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Predicted tag ids (never the padding tag) of every sentence, in order: the Viterbi path
@@ -316,10 +339,19 @@ fn rare_from(items: &[TaggingItem], vocab_len: usize) -> usize {
 /// Trains a tagger and writes `run.json`, `model.json`, `vocab.json`, `tags.json`, `model.mpk`
 /// and `metrics.json` (`{"valid": {"precision", "recall", "f1", "per_type", …}, "test": …}`).
 pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::Device) -> Result<TaggerReport, RunError> {
-    let train = read_tagged(&config.train, config.tag_column)?;
-    let valid = read_tagged(&config.valid, config.tag_column)?;
-    let test = config.test.as_deref().map(|p| read_tagged(p, config.tag_column)).transpose()?;
-    let file_scheme = config.file_scheme.unwrap_or_else(|| detect_scheme(train.sentences.iter().map(|s| s.tags.as_slice())));
+    crate::validate::tagger(config)?;
+    let read = |path: &str| read_tagged(path, config.tag_column, config.encoding);
+    let train = read(&config.train)?;
+    let valid = read(&config.valid)?;
+    let test = config.test.as_deref().map(read).transpose()?;
+    let detected = detect_scheme(train.sentences.iter().map(|s| s.tags.as_slice()));
+    let file_scheme = config.file_scheme.unwrap_or(detected);
+    if config.file_scheme.is_some() {
+        for (file, path) in [(&train, &config.train), (&valid, &config.valid)].into_iter().chain(test.as_ref().zip(config.test.as_ref())) {
+            check_scheme(file, path, file_scheme, detected)?;
+        }
+    }
+    let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
     let mut types: Vec<String> = train.sentences.iter().flat_map(|s| spans(&s.tags)).map(|s| s.label).collect();
     types.sort();
     types.dedup();
@@ -337,9 +369,6 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     }
     let (vocab, pretrained, embedding_dim) =
         vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
-    if config.char_encoder == CharEncoder::Lstm && config.char_hidden == 0 {
-        return Err(RunError::Other("--char-hidden must be at least 1 with --char-encoder lstm".into()));
-    }
     let casing = config.casing_dim > 0;
     let char_encoder = if config.char_encoder == CharEncoder::Cnn && config.char_filters == 0 { CharEncoder::None } else { config.char_encoder };
     let chars = (char_encoder != CharEncoder::None).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
@@ -369,11 +398,19 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_char_lstm(chars.as_ref().filter(|_| char_encoder == CharEncoder::Lstm).map(|c| CharLstmConfig::new(c.len()).with_hidden(config.char_hidden)))
         .with_crf((config.output == TaggerOutput::Crf).then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(&tags, config.train_scheme)))));
     let artifacts = &config.artifacts;
-    if let Some(c) = &chars {
-        std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: {e}", artifacts.display())))?;
-        c.save(artifacts.join("chars.json"))?;
+    if let Some(c) = chars.as_ref().filter(|_| !config.training.resume) {
+        crate::artifacts::write(&artifacts.join("chars.json"), serde_json::to_string_pretty(c).unwrap())?;
     }
-    let resolved = TaggerRunConfig { file_scheme: Some(file_scheme), embedding_dim, char_encoder, ..config.clone() };
+    let resolved = TaggerRunConfig {
+        file_scheme: Some(file_scheme),
+        embedding_dim,
+        char_encoder,
+        train: canonical(&config.train),
+        valid: canonical(&config.valid),
+        test: config.test.as_deref().map(canonical),
+        embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
+        ..config.clone()
+    };
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, "tags.json")?;
 
     let t = &config.training;

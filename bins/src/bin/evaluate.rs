@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_training::backend::{self, Inner};
-use seqlab_training::inference::{evaluate, load, Evaluation};
+use seqlab_training::inference::{evaluate, load, Evaluation, Loaded};
 
 /// Evaluate a trained model on a file: accuracy and macro-F1 for a classifier; entity-level
 /// precision, recall and F1 (per type, strict F1, token accuracy) for a tagger.
@@ -23,13 +23,32 @@ struct Args {
     /// Print JSON (the same keys as metrics.json).
     #[arg(long)]
     json: bool,
+    /// How the file's bytes are decoded: utf8, latin1 or windows-1252 [default: as in training].
+    #[arg(long, value_parser = seqlab_bins::cli::parse_encoding)]
+    encoding: Option<seqlab_datasets::text::Encoding>,
+    /// A classifier's CSV/TSV text column or JSON Lines text field [default: as in training].
+    #[arg(long)]
+    text_column: Option<String>,
+    /// A classifier's CSV/TSV label column or JSON Lines label field [default: as in training].
+    #[arg(long)]
+    label_column: Option<String>,
 }
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
-    let result = load::<Inner>(&args.artifacts, &device).and_then(|loaded| evaluate(&loaded, &args.test, &device));
+    let result = load::<Inner>(&args.artifacts, &device).and_then(|mut loaded| {
+        match &mut loaded {
+            Loaded::Classifier(c) => {
+                c.run.encoding = args.encoding.unwrap_or(c.run.encoding);
+                c.run.text_column = args.text_column.clone().or(c.run.text_column.take());
+                c.run.label_column = args.label_column.clone().or(c.run.label_column.take());
+            }
+            Loaded::Tagger(t) => t.run.encoding = args.encoding.unwrap_or(t.run.encoding),
+        }
+        evaluate(&loaded, &args.test, &device)
+    });
     match result {
         Ok(evaluation) if args.json => {
             println!("{}", serde_json::to_string_pretty(&evaluation).unwrap());

@@ -2,7 +2,6 @@
 //! model's artifacts folder.
 #![recursion_limit = "256"]
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,8 +26,29 @@ struct Args {
     /// A CRF tagger: also give the K best taggings of each sentence with their probabilities.
     #[arg(long, value_name = "K", default_value_t = 0)]
     nbest: usize,
-    /// Texts, raw [default: stdin, one per line].
+    /// How stdin's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
+    /// line), latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = seqlab_bins::cli::parse_encoding)]
+    encoding: seqlab_datasets::text::Encoding,
+    /// Texts, raw [default: stdin, one per line; blank lines are skipped].
     texts: Vec<String>,
+}
+
+/// The non-blank lines of stdin, decoded strictly.
+fn stdin_lines(encoding: seqlab_datasets::text::Encoding) -> Result<Vec<String>, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| format!("stdin: {e}"))?;
+    let mut lines = Vec::new();
+    for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let text = seqlab_datasets::text::decode(line, encoding).map_err(|offset| {
+            format!("stdin:{}: invalid UTF-8 at byte {} of the line (byte 0x{:02x}); for legacy text use --encoding latin1 or windows-1252", number + 1, offset + 1, line[offset])
+        })?;
+        let text = text.trim_end_matches('\r');
+        if !text.trim().is_empty() {
+            lines.push(text.to_string());
+        }
+    }
+    Ok(lines)
 }
 
 fn main() -> ExitCode {
@@ -43,14 +63,31 @@ fn main() -> ExitCode {
         }
     };
     let texts: Vec<String> = if args.texts.is_empty() {
-        std::io::stdin().lock().lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).collect()
+        match stdin_lines(args.encoding) {
+            Ok(lines) => lines,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
     } else {
         args.texts
     };
+    if texts.is_empty() {
+        eprintln!("no text to predict (give texts as arguments, or lines on stdin)");
+        return ExitCode::SUCCESS;
+    }
     let mut out = String::new();
     match &loaded {
         Loaded::Classifier(c) => {
-            for p in predict_labels(c, &texts, &device) {
+            let predictions = match predict_labels(c, &texts, &device) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            for p in predictions {
                 if args.json {
                     out += &format!("{}\n", serde_json::to_string(&p).unwrap());
                 } else {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
-use seqlab_bins::cli::{parse_tokenizer, parse_with_config, print_summary, TrainingArgs, VectorsArgs};
-use seqlab_datasets::text::Tokenizer;
+use seqlab_bins::cli::{parse_encoding, parse_tokenizer, parse_with_config, print_summary, Parsed, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::Pooling;
 use seqlab_training::backend::{self, Autodiff};
@@ -32,6 +32,17 @@ struct Args {
     /// File format: glue, tsv, csv, jsonl or imdb [default: inferred from each file].
     #[arg(long)]
     format: Option<String>,
+    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    encoding: Encoding,
+    /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines: the text field
+    /// [default: a column named sentence, text, review or content, else the first].
+    #[arg(long)]
+    text_column: Option<String>,
+    /// CSV/TSV: the label column, by header name or 0-based index; JSON Lines: the label field
+    /// [default: a column named label, sentiment, class or polarity, else the last].
+    #[arg(long)]
+    label_column: Option<String>,
     /// Encoder: ffn (bag of embeddings), rnn, rnn-relu, lstm or gru.
     #[arg(long, default_value = "gru", value_parser = parse_model)]
     model: EncoderKind,
@@ -92,13 +103,16 @@ fn parse_pooling(s: &str) -> Result<Pooling, String> {
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
-    let args: Args = parse_with_config();
+    let Parsed { args, origin } = parse_with_config::<Args>();
     let embedded = args.train.starts_with("embedded:");
     let config = ClassifierRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
         train: args.train,
         valid: args.valid,
         format: args.format,
+        encoding: args.encoding,
+        text_column: args.text_column,
+        label_column: args.label_column,
         encoder: EncoderConfig::new()
             .with_kind(args.model)
             .with_hidden(args.hidden)
@@ -132,7 +146,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", origin.explain(&e));
             ExitCode::FAILURE
         }
     }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
-use seqlab_bins::cli::{parse_tokenizer, parse_with_config, print_summary, TrainingArgs, VectorsArgs};
-use seqlab_datasets::text::Tokenizer;
+use seqlab_bins::cli::{parse_encoding, parse_tokenizer, parse_with_config, print_summary, Parsed, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::optim::ScheduleKind;
@@ -33,6 +33,9 @@ struct Args {
     /// 0-based column of the tag [default: the last].
     #[arg(long)]
     tag_column: Option<usize>,
+    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    encoding: Encoding,
     /// The files' tag scheme: iob1, iob2 or iobes [default: detected from the training file].
     #[arg(long, value_parser = parse_scheme)]
     file_scheme: Option<TagScheme>,
@@ -124,13 +127,14 @@ fn show(name: &str, s: &TaggerScores) {
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
-    let args: Args = parse_with_config();
+    let Parsed { args, origin } = parse_with_config::<Args>();
     let embedded = args.train.starts_with("embedded:");
     let config = TaggerRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
         train: args.train,
         valid: args.valid,
         tag_column: args.tag_column,
+        encoding: args.encoding,
         file_scheme: args.file_scheme,
         train_scheme: args.train_scheme,
         encoder: EncoderConfig::new()
@@ -167,7 +171,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", origin.explain(&e));
             ExitCode::FAILURE
         }
     }

@@ -25,6 +25,9 @@ pub(crate) fn tiny_classifier(dir: &std::path::Path) -> ClassifierRunConfig {
         valid: "embedded:sentiment/test".into(),
         test: Some("embedded:sentiment/test".into()),
         format: None,
+        encoding: Default::default(),
+        text_column: None,
+        label_column: None,
         encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
         embedding_dim: 8,
         pooling: Pooling::Last,
@@ -87,7 +90,7 @@ fn train_save_and_reload_reproduces_the_metrics() {
     assert_eq!(evaluate(&loaded, "embedded:sentiment/test", &device).unwrap(), Evaluation::Classifier(test));
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
     let texts: Vec<String> = file.examples.iter().take(40).map(|e| e.text.clone()).collect();
-    let labels: Vec<String> = predict_labels(c, &texts, &device).into_iter().map(|p| p.label).collect();
+    let labels: Vec<String> = predict_labels(c, &texts, &device).unwrap().into_iter().map(|p| p.label).collect();
     let expected: Vec<String> = predict(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
     assert_eq!(labels, expected, "predict gives the labels evaluation scores");
     let err = evaluate(&loaded, "embedded:ner/test", &device).err().unwrap().to_string();
@@ -128,7 +131,7 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
     assert_eq!((run["tokenizer"].as_str(), run["lowercase"].as_bool()), (Some("ptb"), Some(true)), "detected from the data");
     let loaded = load::<TestBackend>(&dir.join("run"), &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
-    let raw = predict_labels(c, &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()], &device);
+    let raw = predict_labels(c, &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()], &device).unwrap();
     assert_eq!(raw[0].tokens, ["loved", "this", "place", "."]);
     assert_eq!((&raw[0].tokens, &raw[0].probabilities), (&raw[1].tokens, &raw[1].probabilities), "raw and tokenised text read alike");
     assert_eq!(raw[2].tokens, ["it", "did", "n't", "work", "!"]);

@@ -59,13 +59,13 @@ fn the_dashboards_batch_weighted_entity_f1_is_the_micro_f1_of_the_epoch() {
     let (f1_b, w_b) = metric.batch_f1(&p2, &g2);
     // Batch 1: correct 2 (PER, second LOC), predicted 3, gold 3 → F1 = 4/6.
     assert_eq!(w_a, 6);
-    assert!((f1_a - 100.0 * 4.0 / 6.0).abs() < 1e-9);
+    assert!((f1_a - 4.0 / 6.0).abs() < 1e-9);
     assert_eq!((f1_b, w_b), (0.0, 1));
     // burn-train's weighted epoch mean = the micro F1 of all counts (2 correct, 3 predicted, 4 gold).
     let epoch = (f1_a * w_a as f64 + f1_b * w_b as f64) / (w_a + w_b) as f64;
-    let micro = 100.0 * entity_scores(&[names_of(&names, &g1), names_of(&names, &g2)], &[names_of(&names, &p1), names_of(&names, &p2)], EntityMode::Default).f1;
+    let micro = entity_scores(&[names_of(&names, &g1), names_of(&names, &g2)], &[names_of(&names, &p1), names_of(&names, &p2)], EntityMode::Default).f1;
     assert!((epoch - micro).abs() < 1e-9, "{epoch} vs {micro}");
-    assert!((micro - 100.0 * 4.0 / 7.0).abs() < 1e-9);
+    assert!((micro - 4.0 / 7.0).abs() < 1e-9);
 }
 
 fn names_of(names: &[String], ids: &[usize]) -> Vec<String> {

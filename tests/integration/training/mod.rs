@@ -6,4 +6,5 @@ mod entity;
 mod gradflow;
 mod learner;
 mod metrics;
+mod robustness;
 mod tagger;

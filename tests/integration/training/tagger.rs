@@ -26,6 +26,7 @@ fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         valid: "embedded:ner/test".into(),
         test: Some("embedded:ner/test".into()),
         tag_column: None,
+        encoding: Default::default(),
         file_scheme: None,
         train_scheme: TagScheme::Iobes,
         encoder: EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(8).with_bidirectional(true),
@@ -146,6 +147,16 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     let run = dir.join("run");
     let test_scores = report.test.clone().unwrap();
     assert!(test_scores.f1 > 0.3, "two epochs of a CRF tagger learn something: {test_scores:?}");
+    // One number per metric: the kept epoch's validation entity F1 is the same fraction in
+    // log.csv, progress.json and metrics.json (a CRF's paths are well-formed, so counting over
+    // a batch's joined sentences equals counting sentence by sentence).
+    let log = std::fs::read_to_string(run.join("log.csv")).unwrap();
+    let best = report.training.best_epoch;
+    let row: Vec<String> = log.lines().nth(best).unwrap().split(',').map(String::from).collect();
+    let logged: f64 = row[5].parse().unwrap();
+    assert!((logged - report.valid.f1).abs() < 1e-6, "log.csv {logged} vs metrics.json {}", report.valid.f1);
+    let progress = seqlab_training::checkpoint::Progress::load(&run).unwrap().unwrap();
+    assert!((progress.best_value.unwrap() - report.valid.f1).abs() < 1e-9, "progress.json {:?} vs {}", progress.best_value, report.valid.f1);
 
     // The vocabulary took the test-only word, whose frozen row is its vector exactly.
     let vocab = Vocab::load(run.join("vocab.json")).unwrap();
@@ -211,7 +222,7 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/classifier"));
     let loaded = load::<TestBackend>(&dir, &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
-    let p = seqlab_training::inference::predict_labels(c, &["a great film".to_string()], &device).remove(0);
+    let p = seqlab_training::inference::predict_labels(c, &["a great film".to_string()], &device).unwrap().remove(0);
     assert_eq!(p.tokens, ["a", "great", "film"]);
     assert!((p.probabilities[0].1 - 0.59553134).abs() < 1e-6 && (p.probabilities[1].1 - 0.40446863).abs() < 1e-6, "{:?}", p.probabilities);
 }

@@ -1,0 +1,108 @@
+//! The valid range of every option of a training run, checked once before any work starts.
+//! Each error names the command-line option (`--hidden`); the binaries add the config file
+//! and key when the value came from `--config`.
+
+use seqlab_models::heads::EncoderConfig;
+
+use crate::artifacts::{RunError, TrainingConfig};
+use crate::classifier::ClassifierRunConfig;
+use crate::tagger::{CharEncoder, TaggerRunConfig};
+
+fn invalid(option: &str, message: String) -> RunError {
+    RunError::Invalid { option: option.to_string(), message }
+}
+
+/// `value ≥ min`.
+fn at_least(option: &str, value: usize, min: usize) -> Result<(), RunError> {
+    if value >= min {
+        Ok(())
+    } else {
+        Err(invalid(option, format!("must be at least {min}, got {value}")))
+    }
+}
+
+/// A finite `value` in `[low, high)` (`high_inclusive`: `[low, high]`).
+fn fraction(option: &str, value: f64, low: f64, high: f64, high_inclusive: bool) -> Result<(), RunError> {
+    let inside = value.is_finite() && value >= low && if high_inclusive { value <= high } else { value < high };
+    if inside {
+        Ok(())
+    } else {
+        let bracket = if high_inclusive { "]" } else { ")" };
+        Err(invalid(option, format!("must be in [{low}, {high}{bracket}, got {value}")))
+    }
+}
+
+/// A finite `value > 0` (`or_zero`: `≥ 0`).
+fn positive(option: &str, value: f64, or_zero: bool) -> Result<(), RunError> {
+    if value.is_finite() && (value > 0.0 || (or_zero && value == 0.0)) {
+        Ok(())
+    } else {
+        let what = if or_zero { "a finite number ≥ 0" } else { "a finite number > 0" };
+        Err(invalid(option, format!("must be {what}, got {value}")))
+    }
+}
+
+/// The learner's options.
+pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
+    at_least("epochs", t.epochs, 1)?;
+    at_least("batch-size", t.batch_size, 1)?;
+    let o = &t.optim;
+    positive("lr", o.learning_rate, false)?;
+    positive("weight-decay", o.weight_decay, true)?;
+    fraction("momentum", o.momentum, 0.0, 1.0, false)?;
+    if let Some(clip) = o.clip_norm {
+        positive("clip-norm", f64::from(clip), false)?;
+    }
+    at_least("step-epochs", o.step_epochs, 1)?;
+    positive("gamma", o.gamma, false)?;
+    at_least("plateau-patience", o.plateau_patience, 1)?;
+    if let Some(patience) = t.patience {
+        at_least("patience", patience, 1)?;
+    }
+    if !["auto", "accuracy", "loss", "f1"].contains(&t.select.to_ascii_lowercase().as_str()) {
+        return Err(invalid("select", format!("unknown metric {:?}; expected auto, accuracy, loss or f1", t.select)));
+    }
+    Ok(())
+}
+
+/// The encoder's sizes and dropout.
+pub fn encoder(e: &EncoderConfig) -> Result<(), RunError> {
+    at_least("hidden", e.hidden, 1)?;
+    at_least("layers", e.layers, 1)?;
+    fraction("dropout", e.dropout, 0.0, 1.0, false)
+}
+
+/// The word embedding width: at least 1, or 0 with pretrained vectors (their width).
+fn embedding_dim(dim: usize, pretrained: bool) -> Result<(), RunError> {
+    if dim == 0 && !pretrained {
+        return Err(invalid("embedding-dim", "must be at least 1, got 0".into()));
+    }
+    Ok(())
+}
+
+/// Every option of a classifier run.
+pub fn classifier(c: &ClassifierRunConfig) -> Result<(), RunError> {
+    training(&c.training)?;
+    encoder(&c.encoder)?;
+    embedding_dim(c.embedding_dim, c.embeddings.is_some())?;
+    fraction("dropout", c.dropout, 0.0, 1.0, false)?;
+    at_least("min-freq", c.min_freq, 1)?;
+    for &width in &c.ffn_hidden {
+        at_least("ffn-hidden", width, 1)?;
+    }
+    Ok(())
+}
+
+/// Every option of a tagger run.
+pub fn tagger(t: &TaggerRunConfig) -> Result<(), RunError> {
+    training(&t.training)?;
+    encoder(&t.encoder)?;
+    embedding_dim(t.embedding_dim, t.embeddings.is_some())?;
+    fraction("dropout", t.dropout, 0.0, 1.0, false)?;
+    fraction("word-dropout", t.word_dropout, 0.0, 1.0, true)?;
+    at_least("min-freq", t.min_freq, 1)?;
+    if t.char_encoder == CharEncoder::Lstm {
+        at_least("char-hidden", t.char_hidden, 1)?;
+    }
+    Ok(())
+}
