@@ -48,18 +48,20 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
 
     fn save_item<I: serde::Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
         let target = file.with_extension("mpk");
-        // The inner recorder sets the extension itself: `x.partial` → `x.partial.mpk`.
-        let partial = PathBuf::from(format!("{}.partial.x", file.with_extension("").display()));
-        let written = <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::save_item(&self.inner, item, partial.clone())
-            .map_err(|e| crate::artifacts::describe_write_error(&target, &e.to_string()))
-            .and_then(|()| crate::artifacts::commit(&partial.with_extension("mpk"), &target).map_err(|e| e.to_string()));
+        let partial = PathBuf::from(format!("{}.partial.mpk", file.with_extension("").display()));
+        // The bytes of Burn's NamedMpkFileRecorder (`write_named`), encoded in memory so that a
+        // failed write reports the file system's own error ("No space left on device").
+        let written = rmp_serde::encode::to_vec_named(&item)
+            .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
+            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| crate::artifacts::describe_write_error(&target, &e.to_string())))
+            .and_then(|()| crate::artifacts::commit(&partial, &target).map_err(|e| e.to_string()));
         match written {
             Ok(()) => {
                 self.saves.record(Ok(target));
                 Ok(())
             }
             Err(message) => {
-                let _ = std::fs::remove_file(partial.with_extension("mpk"));
+                let _ = std::fs::remove_file(&partial);
                 self.saves.record(Err(message.clone()));
                 Err(RecorderError::Unknown(message))
             }

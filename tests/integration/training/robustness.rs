@@ -255,3 +255,21 @@ fn run_errors_name_options_with_dashes() {
     let e = RunError::Invalid { option: "word-dropout".into(), message: "must be in [0, 1], got 1.5".into() };
     assert_eq!(e.to_string(), "--word-dropout: must be in [0, 1], got 1.5");
 }
+
+#[test]
+fn tagger_options_and_a_file_scheme_the_file_breaks_are_refused() {
+    use seqlab_datasets::ner::TagScheme;
+    use seqlab_training::tagger::{train_tagger, CharEncoder, TaggerRunConfig};
+    let dir = scratch("tagger-refused");
+    let base = super::tagger::tiny_tagger(&dir.join("art"));
+    let device = Default::default();
+    let refused = |config: TaggerRunConfig| train_tagger::<TestAutodiff>(&config, &device).map(|_| ()).unwrap_err().to_string();
+    let err = refused(TaggerRunConfig { word_dropout: 1.5, ..base.clone() });
+    assert!(err.contains("--word-dropout: must be in [0, 1], got 1.5"), "{err}");
+    let err = refused(TaggerRunConfig { char_encoder: CharEncoder::Lstm, char_hidden: 0, ..base.clone() });
+    assert!(err.contains("--char-hidden"), "{err}");
+    // The embedded corpus is IOB2: declaring it IOBES is an error at its first B- without E-.
+    let err = refused(TaggerRunConfig { file_scheme: Some(TagScheme::Iobes), ..base });
+    assert!(err.contains("embedded:ner/valid:") && err.contains("--file-scheme iobes") && err.contains("looks like iob2"), "{err}");
+    assert!(!dir.join("art").exists(), "nothing written");
+}

@@ -20,7 +20,7 @@ use seqlab_training::optim::OptimConfig;
 use crate::common::*;
 
 /// A tiny softmax tagger with a character CNN on the embedded NER corpus: one epoch.
-fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
+pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
     TaggerRunConfig {
         train: "embedded:ner/valid".into(), // 500 sentences keep the test short
         valid: "embedded:ner/test".into(),
