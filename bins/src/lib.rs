@@ -1,5 +1,6 @@
-//! What the `seqlab` command-line tools share: the learner's options and `--config` files, and
-//! the allocator settings every tool starts with.
+//! What the `seqlab` command-line tools share: every command's options ([`args`]), the learner's
+//! options and `--config` files ([`cli`]), and the allocator settings every tool starts with.
 
+pub mod args;
 pub mod cli;
 pub mod malloc;

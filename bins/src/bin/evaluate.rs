@@ -2,37 +2,12 @@
 //! `train-tagger`) on any file in its training format.
 #![recursion_limit = "256"]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use seqlab_bins::args::evaluate::Args;
 use clap::Parser;
 use seqlab_training::backend::{self, Inner};
 use seqlab_training::inference::{evaluate, load, Evaluation, Loaded};
-
-/// Evaluate a trained model on a file: accuracy and macro-F1 for a classifier; entity-level
-/// precision, recall and F1 (per type, strict F1, token accuracy) for a tagger.
-#[derive(Parser, Debug)]
-#[command(name = "evaluate", version)]
-struct Args {
-    /// The artifacts folder of a training run.
-    #[arg(long)]
-    artifacts: PathBuf,
-    /// The file to score (or an embedded corpus such as embedded:ner/test).
-    #[arg(long)]
-    test: String,
-    /// Print JSON (the same keys as metrics.json).
-    #[arg(long)]
-    json: bool,
-    /// How the file's bytes are decoded: utf8, latin1 or windows-1252 [default: as in training].
-    #[arg(long, value_parser = seqlab_bins::cli::parse_encoding)]
-    encoding: Option<seqlab_datasets::text::Encoding>,
-    /// A classifier's CSV/TSV text column or JSON Lines text field [default: as in training].
-    #[arg(long)]
-    text_column: Option<String>,
-    /// A classifier's CSV/TSV label column or JSON Lines label field [default: as in training].
-    #[arg(long)]
-    label_column: Option<String>,
-}
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();

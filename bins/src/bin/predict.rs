@@ -2,37 +2,12 @@
 //! model's artifacts folder.
 #![recursion_limit = "256"]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use seqlab_bins::args::predict::Args;
 use clap::Parser;
 use seqlab_training::backend::{self, Inner};
 use seqlab_training::inference::{load, predict_labels, predict_tags, Loaded};
-
-/// Predict with a trained model. Texts come from the arguments, or from stdin (one per line).
-/// A classifier prints the label and the probability of every label; a tagger prints each
-/// token with its tag, then the entities with their confidence (and with --nbest, the K best
-/// taggings). Raw text is tokenised as the model's training data was.
-#[derive(Parser, Debug)]
-#[command(name = "predict", version)]
-struct Args {
-    /// The artifacts folder of a training run.
-    #[arg(long)]
-    artifacts: PathBuf,
-    /// One JSON object per text instead of text output (a tagger's entities carry their
-    /// confidence).
-    #[arg(long)]
-    json: bool,
-    /// A CRF tagger: also give the K best taggings of each sentence with their probabilities.
-    #[arg(long, value_name = "K", default_value_t = 0)]
-    nbest: usize,
-    /// How stdin's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
-    /// line), latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = seqlab_bins::cli::parse_encoding)]
-    encoding: seqlab_datasets::text::Encoding,
-    /// Texts, raw [default: stdin, one per line; blank lines are skipped].
-    texts: Vec<String>,
-}
 
 /// The non-blank lines of stdin, decoded strictly.
 fn stdin_lines(encoding: seqlab_datasets::text::Encoding) -> Result<Vec<String>, String> {

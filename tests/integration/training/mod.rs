@@ -7,4 +7,5 @@ mod gradflow;
 mod learner;
 mod metrics;
 mod robustness;
+mod suggestions;
 mod tagger;

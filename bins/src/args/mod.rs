@@ -1,0 +1,6 @@
+//! Every command's options, as clap parsers (in the library, so that tests can check them).
+
+pub mod train_classifier;
+pub mod train_tagger;
+pub mod evaluate;
+pub mod predict;

@@ -1,0 +1,96 @@
+//! The command line of `train-classifier`.
+
+use std::path::PathBuf;
+use clap::{ArgAction, Parser};
+use crate::cli::{parse_encoding, parse_tokenizer, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::{Encoding, Tokenizer};
+use seqlab_models::heads::EncoderKind;
+use seqlab_models::Pooling;
+
+/// Train a sequence classifier. With no data options it trains on the embedded synthetic
+/// sentiment corpus (embedded:sentiment/{train,valid,test}).
+#[derive(Parser, Debug)]
+#[command(name = "train-classifier", version)]
+pub struct Args {
+    /// Training data: a file, an IMDB-style folder, or embedded:sentiment/train.
+    #[arg(long, default_value = "embedded:sentiment/train")]
+    pub train: String,
+    /// Validation data.
+    #[arg(long, default_value = "embedded:sentiment/valid")]
+    pub valid: String,
+    /// Test data, scored once after training [default: embedded:sentiment/test when --train is
+    /// the embedded corpus, else none].
+    #[arg(long)]
+    pub test: Option<String>,
+    /// File format: glue, tsv, csv, jsonl or imdb [default: inferred from each file].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines: the text field
+    /// [default: a column named sentence, text, review or content, else the first].
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// CSV/TSV: the label column, by header name or 0-based index; JSON Lines: the label field
+    /// [default: a column named label, sentiment, class or polarity, else the last].
+    #[arg(long)]
+    pub label_column: Option<String>,
+    /// Encoder: ffn (bag of embeddings), rnn, rnn-relu, lstm or gru.
+    #[arg(long, default_value = "gru", value_parser = parse_model)]
+    pub model: EncoderKind,
+    /// Recurrent layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Bidirectional recurrent layers (final forward and backward states concatenated).
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Hidden size per direction.
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    /// Embedding width [default: 64, or the width of the --embeddings vectors].
+    #[arg(long)]
+    pub embedding_dim: Option<usize>,
+    #[command(flatten)]
+    pub vectors: VectorsArgs,
+    /// How texts become tokens, in training and in predict: whitespace, basic or ptb (Penn
+    /// Treebank: punctuation and clitics split off) [default: detected from the training data;
+    /// ptb for SST-2].
+    #[arg(long, value_parser = parse_tokenizer)]
+    pub tokenizer: Option<Tokenizer>,
+    /// Lower-case all tokens (true or false) [default: detected from the training data; true for
+    /// SST-2].
+    #[arg(long, action = ArgAction::Set)]
+    pub lowercase: Option<bool>,
+    /// Dropout on embeddings, between layers and before the output layer.
+    #[arg(long, default_value_t = 0.2)]
+    pub dropout: f64,
+    /// Hidden layer sizes of the output FFN, comma-separated (none: a linear output layer).
+    #[arg(long, value_delimiter = ',')]
+    pub ffn_hidden: Vec<usize>,
+    /// Sequence representation: last (final state), mean or max over real tokens.
+    #[arg(long, default_value = "last", value_parser = parse_pooling)]
+    pub pooling: Pooling,
+    /// Words seen fewer times in training become <unk>.
+    #[arg(long, default_value_t = 1)]
+    pub min_freq: usize,
+    /// Artifacts folder: run.json, model.json, vocab.json, labels.json, model.mpk, metrics.json.
+    #[arg(long, default_value = "artifacts/classifier")]
+    pub artifacts: PathBuf,
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+pub fn parse_model(s: &str) -> Result<EncoderKind, String> {
+    EncoderKind::from_name(s).ok_or_else(|| format!("unknown model {s:?}; expected ffn, rnn, rnn-relu, lstm or gru"))
+}
+
+pub fn parse_pooling(s: &str) -> Result<Pooling, String> {
+    match s {
+        "last" => Ok(Pooling::Last),
+        "mean" => Ok(Pooling::Mean),
+        "max" => Ok(Pooling::Max),
+        _ => Err(format!("unknown pooling {s:?}; expected last, mean or max")),
+    }
+}
+

@@ -1,0 +1,110 @@
+//! The command line of `train-tagger`.
+
+use std::path::PathBuf;
+use clap::{ArgAction, Parser};
+use crate::cli::{parse_encoding, parse_tokenizer, TrainingArgs, VectorsArgs};
+use seqlab_datasets::text::{Encoding, Tokenizer};
+use seqlab_datasets::ner::TagScheme;
+use seqlab_models::heads::EncoderKind;
+use seqlab_training::tagger::{CharEncoder, TaggerOutput};
+
+/// Train a token classifier for NER. With no data options it trains on the embedded synthetic
+/// corpus (embedded:ner/{train,valid,test}).
+#[derive(Parser, Debug)]
+#[command(name = "train-tagger", version)]
+pub struct Args {
+    /// Training data: a CoNLL file or embedded:ner/train.
+    #[arg(long, default_value = "embedded:ner/train")]
+    pub train: String,
+    /// Validation data.
+    #[arg(long, default_value = "embedded:ner/valid")]
+    pub valid: String,
+    /// Test data, scored once after training [default: embedded:ner/test when --train is the
+    /// embedded corpus, else none].
+    #[arg(long)]
+    pub test: Option<String>,
+    /// 0-based column of the tag [default: the last].
+    #[arg(long)]
+    pub tag_column: Option<usize>,
+    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// The files' tag scheme: iob1, iob2 or iobes [default: detected from the training file].
+    #[arg(long, value_parser = parse_scheme)]
+    pub file_scheme: Option<TagScheme>,
+    /// The scheme the model learns; predictions are converted back to the file's scheme.
+    #[arg(long, default_value = "iobes", value_parser = parse_scheme)]
+    pub train_scheme: TagScheme,
+    /// Encoder: rnn, rnn-relu, lstm or gru (ffn: no context, one token at a time).
+    #[arg(long, default_value = "lstm", value_parser = parse_model)]
+    pub model: EncoderKind,
+    /// Recurrent layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Bidirectional layers (true or false).
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub bidirectional: bool,
+    /// Hidden size per direction.
+    #[arg(long, default_value_t = 200)]
+    pub hidden: usize,
+    /// Word embedding width [default: 100, or the width of the --embeddings vectors].
+    #[arg(long)]
+    pub embedding_dim: Option<usize>,
+    #[command(flatten)]
+    pub vectors: VectorsArgs,
+    /// Output layer: crf (a linear-chain CRF, decoded with Viterbi; transitions restricted to
+    /// the training scheme's) or softmax (each token on its own).
+    #[arg(long, default_value = "crf", value_parser = parse_output)]
+    pub output: TaggerOutput,
+    /// Character features: cnn (Ma & Hovy), lstm (a BiLSTM, Lample et al.) or none.
+    #[arg(long, default_value = "cnn", value_parser = parse_char_encoder)]
+    pub char_encoder: CharEncoder,
+    /// Character CNN filters: each word's characters become a vector of this width (0: no
+    /// character features).
+    #[arg(long, default_value_t = 50)]
+    pub char_filters: usize,
+    /// Character BiLSTM hidden size per direction (word vectors are twice as wide).
+    #[arg(long, default_value_t = 25)]
+    pub char_hidden: usize,
+    /// How predict splits raw sentences into tokens: whitespace, basic or ptb.
+    #[arg(long, default_value = "whitespace", value_parser = parse_tokenizer)]
+    pub tokenizer: Tokenizer,
+    /// Casing-feature embedding width (0: no casing feature).
+    #[arg(long, default_value_t = 8)]
+    pub casing_dim: usize,
+    /// Lower-case words for the vocabulary (true or false); the casing feature keeps the shape.
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub lowercase: bool,
+    /// Words seen fewer times in training become <unk>.
+    #[arg(long, default_value_t = 1)]
+    pub min_freq: usize,
+    /// Dropout on embeddings, between layers and on encoder outputs.
+    #[arg(long, default_value_t = 0.5)]
+    pub dropout: f64,
+    /// Word dropout: in training, words seen once become <unk> with this probability, so the
+    /// model learns to tag unknown words from context and casing.
+    #[arg(long, default_value_t = 0.5)]
+    pub word_dropout: f64,
+    /// Artifacts folder: run.json, model.json, vocab.json, tags.json, model.mpk, metrics.json.
+    #[arg(long, default_value = "artifacts/tagger")]
+    pub artifacts: PathBuf,
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+pub fn parse_scheme(s: &str) -> Result<TagScheme, String> {
+    TagScheme::from_name(s).ok_or_else(|| format!("unknown scheme {s:?}; expected iob1, iob2 or iobes"))
+}
+
+pub fn parse_output(s: &str) -> Result<TaggerOutput, String> {
+    TaggerOutput::from_name(s).ok_or_else(|| format!("unknown output {s:?}; expected crf or softmax"))
+}
+
+pub fn parse_char_encoder(s: &str) -> Result<CharEncoder, String> {
+    CharEncoder::from_name(s).ok_or_else(|| format!("unknown character encoder {s:?}; expected cnn, lstm or none"))
+}
+
+pub fn parse_model(s: &str) -> Result<EncoderKind, String> {
+    EncoderKind::from_name(s).ok_or_else(|| format!("unknown model {s:?}; expected rnn, rnn-relu, lstm, gru or ffn"))
+}
+
