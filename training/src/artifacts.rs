@@ -99,7 +99,8 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: 
         .clone()
         .save_file(dir.join("model"), &weights_recorder())
         .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
-    write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())
+    write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())?;
+    crate::manifest::Manifest::write(dir)
 }
 
 /// Writes a file of the artifacts durably: a temporary file, flushed to the disk, renamed over

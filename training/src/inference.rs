@@ -62,7 +62,8 @@ fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Devi
     let expected = shapes(&model);
     let loaded = model.load_file(dir.join("model"), &weights_recorder(), device).map_err(|e| {
         let text = e.to_string();
-        let why = if text.contains("No such file") { "missing".to_string() } else { format!("damaged or truncated, or not a seqlab model ({text})") };
+        let first = text.lines().next().unwrap_or_default().split("\\n").next().unwrap_or_default();
+        let why = if text.contains("No such file") { "missing".to_string() } else { format!("damaged or truncated, or not a seqlab model ({first})") };
         RunError::Other(format!("{}: {why}", file.display()))
     })?;
     let found = shapes(&loaded);

@@ -1,7 +1,8 @@
-//! `manifest.json`: a checksum of every file a trained model is rebuilt from, written at
-//! training time and checked on loading, so that an edited, shuffled or swapped `vocab.json`
-//! (of the same size, which no shape check can see) is an error instead of silently wrong
-//! predictions. Folders written before the manifest existed load without the check.
+//! `manifest.json`: a checksum of every file a trained model is rebuilt from, written when the
+//! run is set up and again with the weights, and checked on loading, so that an edited,
+//! shuffled or swapped `vocab.json`, or another run's `model.mpk` (of the same shapes, which no
+//! shape check can see), is an error instead of silently wrong predictions. Folders written
+//! before the manifest existed load without the check.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 use crate::artifacts::RunError;
 
 /// The files covered, when present.
-const FILES: [&str; 5] = ["model.json", "vocab.json", "labels.json", "tags.json", "chars.json"];
+const FILES: [&str; 6] = ["model.json", "vocab.json", "labels.json", "tags.json", "chars.json", "model.mpk"];
 
 /// The manifest's name in the artifacts folder.
 pub const MANIFEST: &str = "manifest.json";

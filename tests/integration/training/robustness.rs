@@ -179,6 +179,16 @@ fn loading_checks_shapes_and_checksums_and_inference_input() {
     std::fs::write(shuffled.join("vocab.json"), serde_json::to_string(&vocab).unwrap()).unwrap();
     let err = error(&shuffled);
     assert!(err.contains("vocab.json") && err.contains("changed since training"), "{err}");
+    // Another run's weights of the same shapes: only the checksum can tell.
+    let other_run = dir.with_file_name(format!("{}-other-run", dir.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_dir_all(&other_run);
+    let mut other = tiny(&other_run);
+    other.training.seed += 1;
+    train_classifier::<TestAutodiff>(&other, &device).unwrap();
+    let swapped = copy("swapped");
+    std::fs::copy(other_run.join("model.mpk"), swapped.join("model.mpk")).unwrap();
+    let err = error(&swapped);
+    assert!(err.contains("model.mpk") && err.contains("changed since training"), "{err}");
     // A damaged model.mpk.
     let damaged = copy("damaged");
     let bytes = std::fs::read(damaged.join("model.mpk")).unwrap();

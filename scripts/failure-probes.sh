@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The probes of issue 15 against the release binaries: each line prints the case, the exit code,
+# PANIC when the output holds "panicked", and the first line of the error.
+# Usage: scripts/failure-probes.sh [BIN_DIR]   (default: $CARGO_TARGET_DIR/release or target/release)
+set -u
+B="${1:-${CARGO_TARGET_DIR:-target}/release}"
+W="$(mktemp -d)"; cd "$W" || exit 1
+panics=0; cases=0
+probe() { # probe NAME COMMAND...
+  local name="$1"; shift
+  out="$("$@" 2>&1 < /dev/null)"; rc=$?
+  cases=$((cases + 1))
+  if grep -q "panicked" <<<"$out"; then panics=$((panics + 1)); flag="PANIC"; else flag="     "; fi
+  printf '%-34s rc=%-3s %s %s\n' "$name" "$rc" "$flag" "$(grep -m1 -iE 'error|no text' <<<"$out" | cut -c1-150)"
+}
+tc() { "$B/train-classifier" --no-tui "$@"; }   # 5 epochs of a GRU on the embedded corpus unless told
+tt() { "$B/train-tagger" --no-tui --epochs 1 "$@"; }
+probe "hidden 0"                tc --hidden 0 --artifacts a1
+probe "layers 0"                tc --layers 0 --artifacts a1
+probe "ffn-hidden 0"            tc --ffn-hidden 0 --artifacts a1
+probe "dropout 1.5"             tc --dropout 1.5 --artifacts a1
+printf 'dropout = -0.1\n' > c.toml
+probe "dropout -0.1 in config"  tc --config c.toml --artifacts a1
+probe "dropout 1"               tc --dropout 1 --artifacts a1
+probe "batch-size 0"            tc --batch-size 0 --artifacts a1
+probe "epochs 0"                "$B/train-classifier" --epochs 0 --artifacts a1
+probe "lr -1"                   tc --lr=-1 --artifacts a1
+probe "lr nan"                  tc --lr nan --artifacts a1
+probe "lr inf"                  tc --lr inf --artifacts a1
+probe "gamma -1"                tc --gamma=-1 --artifacts a1
+probe "momentum -1"             tc --momentum=-1 --artifacts a1
+probe "weight-decay -1"         tc --weight-decay=-1 --artifacts a1
+probe "clip-norm -1"            tc --clip-norm=-1 --artifacts a1
+printf 'lr = -1\n' > lr.toml
+probe "lr = -1 in config"       tc --config lr.toml --artifacts a1
+probe "embedding-dim 0"         tt --embedding-dim 0 --artifacts t1
+probe "word-dropout 1.5"        tt --word-dropout 1.5 --artifacts t1
+probe "step-epochs 0"           tc --step-epochs 0 --artifacts a1
+probe "file-scheme iobes (IOB2)" tt --file-scheme iobes --artifacts t1
+printf 'text,label\n' > header.csv
+probe "header-only csv"         tc --train header.csv --valid header.csv --artifacts a1
+printf 'sentence\tlabel\ngood\t1\nbad\tpositive\n' > glue.tsv
+probe "GLUE label positive"     tc --train glue.tsv --valid glue.tsv --artifacts a1
+printf '{"text":"a","label":1}\n{"text":"b","label":0}\n{"text":"c","label":3.5}\n' > f.jsonl
+probe "JSONL label 3.5"         tc --train f.jsonl --valid f.jsonl --artifacts a1
+printf 'text,label\ngood,pos\nfine,pos\n' > one.csv
+probe "one class"               tc --train one.csv --valid one.csv --artifacts a1
+mkdir -p imdb/pos imdb/neg; echo great > imdb/pos/1.txt; echo awful > imdb/neg/3.txt; : > imdb/neg/2.txt; echo notes > imdb/neg/readme.md
+probe "IMDB readme + empty file" "$B/dataset-stats" imdb
+mkdir -p dir.csv
+probe "folder as a csv"         tc --train dir.csv --valid dir.csv --format csv --artifacts a1
+printf 'text,label\n"ok",pos\n"never closed,neg\nmore,pos\n' > quote.csv
+probe "csv unclosed quote"      tc --train quote.csv --valid quote.csv --artifacts a1
+probe "train (reference run)"   tc --artifacts ok
+probe "train again, same folder" tc --artifacts ok
+probe "resume --hidden 32"      tc --artifacts ok --resume --hidden 32 --epochs 6
+probe "resume as ./ok/ from elsewhere" bash -c "mkdir -p sub && cd sub && $B/train-classifier --no-tui --artifacts ../ok/ --resume --epochs 6"
+probe "predict, empty stdin"    "$B/predict" --artifacts ok
+printf 'good\n\xff bad\n' > bad.txt
+probe "predict, invalid UTF-8"  bash -c "$B/predict --artifacts ok < bad.txt"
+probe "predict \"   \""         "$B/predict" --artifacts ok "   "
+cp -r ok edited; sed -i 's/"hidden": 128/"hidden": 64/' edited/model.json
+probe "model.json hidden 128->64" "$B/predict" --artifacts edited "good"
+cp -r ok edited2; sed -i 's/"hidden": 128/"hidden": 256/' edited2/model.json
+probe "model.json hidden 128->256" "$B/predict" --artifacts edited2 "good"
+tc --artifacts seed2 --seed 2 > /dev/null 2>&1; cp -r ok other; cp seed2/model.mpk other/model.mpk
+probe "model.mpk of another run" "$B/evaluate" --artifacts other --test embedded:sentiment/test
+cp -r ok damaged; head -c 1000 ok/model.mpk > damaged/model.mpk
+probe "damaged model.mpk"       "$B/evaluate" --artifacts damaged --test embedded:sentiment/test
+cp -r ok shuffled; python3 -c "import json;v=json.load(open('shuffled/vocab.json'));v['tokens'][5],v['tokens'][6]=v['tokens'][6],v['tokens'][5];json.dump(v,open('shuffled/vocab.json','w'))"
+probe "shuffled vocab.json"     "$B/evaluate" --artifacts shuffled --test embedded:sentiment/test
+tc --artifacts trunc --epochs 2 > /dev/null 2>&1; : > trunc/checkpoint/model-2.mpk
+probe "resume, truncated ckpt"  tc --artifacts trunc --resume --epochs 3
+tt --artifacts tg > /dev/null 2>&1
+probe "tagger predict \"\""     "$B/predict" --artifacts tg ""
+echo "$cases cases, $panics panics (work folder $W)"
