@@ -247,6 +247,12 @@ pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> R
         }
         if let Some(o) = v.as_object_mut() {
             o.remove("artifacts");
+            // Folders written before paths were stored canonical hold them as given.
+            for key in ["train", "valid", "test", "embeddings"] {
+                if let Some(serde_json::Value::String(p)) = o.get_mut(key) {
+                    *p = canonical(p);
+                }
+            }
         }
     }
     let mut differ = Vec::new();
