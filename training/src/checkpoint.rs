@@ -397,6 +397,9 @@ impl EarlyStoppingStrategy for EpochWatch {
                 stop = true;
             }
         }
+        if let Err(e) = crate::curves::write_curves(&self.artifacts, p.best_epoch, &self.selection.metric) {
+            eprintln!("{e} (training goes on)");
+        }
         stop
     }
 }

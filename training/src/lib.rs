@@ -9,6 +9,7 @@ pub mod artifacts;
 pub mod backend;
 pub mod checkpoint;
 pub mod classifier;
+pub mod curves;
 pub mod entity;
 pub mod entity_metric;
 pub mod gradflow;

@@ -55,6 +55,13 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
         assert_eq!(dir.join(format!("checkpoint/model-{epoch}.mpk")).exists(), expected.contains(&epoch), "epoch {epoch}");
     }
     assert!(std::fs::read_dir(dir.join("checkpoint")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("partial")));
+    // curves.svg: three epochs of train/valid loss, train/valid accuracy and the rate (a point
+    // each, 5 × 3), the kept epoch named, every panel titled and its axes described.
+    let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 15, "one point per epoch and series");
+    for text in ["3 epochs", &format!("kept epoch {}", progress.best_epoch), "train loss", "valid loss", "valid accuracy", "learning rate", "Loss (cross-entropy", "Validation metrics", "\nepoch\n</text>"] {
+        assert!(svg.contains(text), "curves.svg lacks {text:?}");
+    }
 
     // Resuming a finished run trains nothing and keeps the same model.
     let again = train_classifier::<TestAutodiff>(&tiny(&dir, resumed.clone()), &device).unwrap();
