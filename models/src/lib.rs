@@ -18,6 +18,7 @@
 pub mod activation;
 pub mod bag;
 pub mod crf;
+pub mod export;
 pub mod ffn;
 pub mod flat;
 pub mod heads;

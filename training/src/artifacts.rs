@@ -107,8 +107,13 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: 
 /// `path`, and the folder flushed (see [`commit`]). A kill, a power cut or a full disk leaves
 /// either the old file or the new one, never a torn one; the error names the file.
 pub fn write(path: &Path, text: String) -> Result<(), RunError> {
+    write_bytes(path, text.into_bytes())
+}
+
+/// [`write`] for bytes.
+pub fn write_bytes(path: &Path, bytes: Vec<u8>) -> Result<(), RunError> {
     let partial = PathBuf::from(format!("{}.partial", path.display()));
-    std::fs::write(&partial, text)
+    std::fs::write(&partial, bytes)
         .map_err(|e| describe_write_error(path, &e.to_string()))
         .and_then(|()| commit(&partial, path).map_err(|e| e.to_string()))
         .map_err(|message| {

@@ -12,6 +12,7 @@ pub mod classifier;
 pub mod curves;
 pub mod entity;
 pub mod entity_metric;
+pub mod export;
 pub mod gradflow;
 pub mod inference;
 pub mod lock;

@@ -3,4 +3,5 @@
 pub mod train_classifier;
 pub mod train_tagger;
 pub mod evaluate;
+pub mod export;
 pub mod predict;

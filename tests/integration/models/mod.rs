@@ -9,6 +9,7 @@ mod flat;
 mod gradcheck;
 mod heads;
 mod import;
+mod export;
 mod loss;
 mod padding;
 mod parity;

@@ -1,0 +1,23 @@
+//! `export`: a trained model's weights as a PyTorch-readable safetensors file.
+#![recursion_limit = "256"]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use seqlab_bins::args::export::Args;
+use seqlab_training::backend::{self, Inner};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match seqlab_training::export::export::<Inner>(&args.artifacts, &args.out, &backend::Device::default()) {
+        Ok(exported) => {
+            let values: usize = exported.tensors.values().map(|t| t.values.len()).sum();
+            println!("wrote {} ({}, {} tensors, {values} values)", args.out.display(), exported.model, exported.tensors.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
