@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod optim;
 pub mod render;
+pub mod report;
 mod steps;
 pub mod validate;
 pub mod tagger;

@@ -17,6 +17,10 @@ pub struct Args {
     /// Print JSON (the same keys as metrics.json).
     #[arg(long)]
     pub json: bool,
+    /// Also write report.html (self-contained: metrics, confusion heat maps, the errors, the
+    /// model and data it is about) and report.json into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// How the file's bytes are decoded: utf8, latin1 or windows-1252 [default: as in training].
     #[arg(long, value_parser = crate::cli::parse_encoding)]
     pub encoding: Option<seqlab_datasets::text::Encoding>,

@@ -1,5 +1,6 @@
 //! `evaluate`: scores a saved model (an artifacts folder of `train-classifier` or
-//! `train-tagger`) on any file in its training format.
+//! `train-tagger`) on any file in its training format, and with `--report DIR` writes an HTML
+//! and JSON report of what it gets wrong.
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
@@ -22,7 +23,15 @@ fn main() -> ExitCode {
             }
             Loaded::Tagger(t) => t.run.encoding = args.encoding.unwrap_or(t.run.encoding),
         }
-        evaluate(&loaded, &args.test, &device)
+        match &args.report {
+            Some(dir) => {
+                let report = seqlab_training::report::report(&loaded, &args.artifacts, &args.test, &device)?;
+                seqlab_training::report::write_report(&report, dir)?;
+                eprintln!("wrote {} and report.json", dir.join("report.html").display());
+                Ok(report.metrics)
+            }
+            None => evaluate(&loaded, &args.test, &device),
+        }
     });
     match result {
         Ok(evaluation) if args.json => {

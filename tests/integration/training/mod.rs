@@ -6,6 +6,7 @@ mod entity;
 mod gradflow;
 mod learner;
 mod metrics;
+mod report;
 mod robustness;
 mod suggestions;
 mod tagger;
