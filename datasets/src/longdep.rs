@@ -79,3 +79,48 @@ mod tests {
         assert!(counts.iter().all(|&c| c > 10), "labels roughly balanced: {counts:?}");
     }
 }
+
+/// The adding problem (Hochreiter & Schmidhuber, 1997, experiment 4; in the form of Le, Jaitly
+/// & Hinton, 2015, and Arjovsky, Shah & Bengio, 2016): each of `T` steps carries two inputs, a
+/// value uniform in `[0, 1)` and a marker; exactly two steps are marked, one in the first half
+/// (`0..T/2`) and one in the second (`T/2..T`); the target is the sum of the two marked values.
+/// Predicting the constant 1 gives a mean squared error of 1/6 ≈ 0.167.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AddingTask {
+    /// Sequence length `T` (at least 2).
+    pub length: usize,
+}
+
+/// One sequence of the adding problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddingExample {
+    /// `[T][2]`: value, marker (0 or 1).
+    pub inputs: Vec<[f32; 2]>,
+    /// The two marked steps.
+    pub marked: [usize; 2],
+    /// The sum of the two marked values.
+    pub target: f32,
+}
+
+/// The MSE of always predicting 1, the baseline of every adding-problem plot.
+pub const ADDING_BASELINE_MSE: f64 = 1.0 / 6.0;
+
+impl AddingTask {
+    /// `count` sequences, the same for the same `seed`: a SplitMix64 stream, also written out in
+    /// `scripts/torch_adding.py`, so that PyTorch trains on the very same batches. Values are
+    /// `(next_u64() >> 40) / 2^24` (exact in f32), positions `next_u64() % (T/2)` (and `+ T/2`).
+    pub fn generate(&self, count: usize, seed: u64) -> Vec<AddingExample> {
+        assert!(self.length >= 2, "the adding problem needs T ≥ 2, got {}", self.length);
+        let mut rng = Rng::new(seed);
+        let half = self.length / 2;
+        (0..count)
+            .map(|_| {
+                let values: Vec<f32> = (0..self.length).map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32).collect();
+                let first = rng.below(half);
+                let second = half + rng.below(self.length - half);
+                let inputs = values.iter().enumerate().map(|(t, &v)| [v, f32::from(u8::from(t == first || t == second))]).collect();
+                AddingExample { inputs, marked: [first, second], target: values[first] + values[second] }
+            })
+            .collect()
+    }
+}

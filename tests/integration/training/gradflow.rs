@@ -149,3 +149,58 @@ fn long_dependency_task_is_deterministic_for_a_seed() {
     assert_ne!(task.generate(64, 9), task.generate(64, 10));
     assert!(task.generate(64, 9).iter().all(|e| e.tokens[0] == e.label && e.tokens.len() == 50));
 }
+
+/// The adding problem's generator: two markers, one in each half; the target is their values'
+/// sum; the constant 1 scores 1/6; and the stream is the one scripts/torch_adding.py draws
+/// (the values below are what its `generate(10, 2, 7)` gives).
+#[test]
+fn adding_task_generator() {
+    use seqlab_datasets::longdep::{AddingTask, ADDING_BASELINE_MSE};
+    let task = AddingTask { length: 10 };
+    let examples = task.generate(2, 7);
+    assert_eq!((examples[0].marked, examples[1].marked), ([3, 6], [3, 5]));
+    assert_eq!(examples[0].inputs[..3].iter().map(|i| i[0]).collect::<Vec<_>>(), [0.389_829_7, 0.016_788_244, 0.900_760_65]);
+    assert_eq!((examples[0].target, examples[1].target), (1.050_883_3, 0.874_648_7));
+    let many = AddingTask { length: 51 }.generate(20_000, 3);
+    for e in &many {
+        assert!(e.marked[0] < 25 && (25..51).contains(&e.marked[1]), "{:?}", e.marked);
+        assert_eq!(e.inputs.iter().filter(|i| i[1] == 1.0).count(), 2);
+        assert_eq!(e.target, e.inputs[e.marked[0]][0] + e.inputs[e.marked[1]][0]);
+        assert!(e.inputs.iter().all(|i| (0.0..1.0).contains(&i[0])));
+    }
+    let baseline = many.iter().map(|e| (e.target as f64 - 1.0).powi(2)).sum::<f64>() / many.len() as f64;
+    assert!((baseline - ADDING_BASELINE_MSE).abs() < 0.005, "{baseline}");
+}
+
+/// A few Adam steps of every cell lower the adding problem's MSE on the training batch.
+#[test]
+fn a_few_steps_of_every_cell_lower_the_adding_loss() {
+    use seqlab_datasets::longdep::AddingTask;
+    use seqlab_training::gradflow::{adding_step_seed, AddingModel};
+    let device = Default::default();
+    let task = AddingTask { length: 12 };
+    let batch = task.generate(64, adding_step_seed(1, 1));
+    for cell in [CellKind::RnnTanh, CellKind::Lstm, CellKind::Gru] {
+        <TestAutodiff as burn::tensor::backend::Backend>::seed(&device, 5);
+        let mut model: AddingModel<TestAutodiff> = ProbeModelConfig { cell, hidden: 8, forget_bias: Some(1.0) }.init_adding(&device);
+        let mut optim = burn::optim::AdamConfig::new().init();
+        let before = burn::tensor::ElementConversion::elem::<f32>(model.mse(&batch).into_scalar());
+        for _ in 0..30 {
+            let loss = model.mse(&batch);
+            let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+            model = burn::optim::Optimizer::step(&mut optim, 1e-2, model, grads);
+        }
+        let after = burn::tensor::ElementConversion::elem::<f32>(model.mse(&batch).into_scalar());
+        assert!(after < 0.7 * before, "{cell:?}: {before} → {after}");
+    }
+}
+
+/// The first-token generator's stream is the one scripts/torch_first_token.py draws (its
+/// `generate(6, 3, 11)` gives these tokens), so the PyTorch twin trains on the same batches.
+#[test]
+fn first_token_generator_matches_the_pytorch_twin() {
+    let examples = FirstTokenTask::new(6).generate(3, 11);
+    let tokens: Vec<Vec<usize>> = examples.iter().map(|e| e.tokens.clone()).collect();
+    assert_eq!(tokens, [[1, 8, 4, 4, 11, 11], [0, 6, 8, 10, 7, 8], [0, 6, 5, 11, 6, 4]]);
+    assert_eq!(examples.iter().map(|e| e.label).collect::<Vec<_>>(), [1, 0, 0]);
+}
