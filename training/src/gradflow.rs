@@ -96,21 +96,24 @@ pub fn labels<B: Backend>(examples: &[FirstTokenExample], device: &B::Device) ->
 pub fn gradient_norms<B: AutodiffBackend>(model: &ProbeModel<B>, examples: &[FirstTokenExample], vocab: usize) -> Vec<f64> {
     let device = model.head.weight.val().device();
     let dtype = model.dtype();
-    let [batch, seq] = [examples.len(), examples[0].tokens.len()];
-    let probes: Vec<Tensor<B, 2>> = (0..seq)
-        .map(|_| {
-            Tensor::zeros([batch, model.recurrent.d_hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype))
-                .require_grad()
-        })
-        .collect();
+    let probes = zero_probes::<B>(examples.len(), examples[0].tokens.len(), model.recurrent.d_hidden, dtype, &device);
     let loss = model.probed_loss(one_hot(examples, vocab, dtype, &device), labels(examples, &device), &probes);
-    let grads = loss.backward();
+    mean_probe_norms(&probes, &loss.backward())
+}
+
+/// `seq` zero probes `[batch, hidden]` that record their gradient.
+fn zero_probes<B: AutodiffBackend>(batch: usize, seq: usize, hidden: usize, dtype: DType, device: &B::Device) -> Vec<Tensor<B, 2>> {
+    (0..seq).map(|_| Tensor::zeros([batch, hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype)).require_grad()).collect()
+}
+
+/// Each probe's gradient norm, per sequence (row), averaged over the batch.
+fn mean_probe_norms<B: AutodiffBackend>(probes: &[Tensor<B, 2>], grads: &B::Gradients) -> Vec<f64> {
     probes
         .iter()
         .map(|p| {
-            let g = p.grad(&grads).expect("every probe reaches the loss");
+            let g = p.grad(grads).expect("every probe reaches the loss");
             let norms: Vec<f64> = g.powi_scalar(2).sum_dim(1).sqrt().into_data().convert::<f64>().to_vec().unwrap();
-            norms.iter().sum::<f64>() / batch as f64
+            norms.iter().sum::<f64>() / norms.len().max(1) as f64
         })
         .collect()
 }
@@ -341,19 +344,9 @@ pub fn adding_gradient_norms<B: AutodiffBackend>(model: &AddingModel<B>, example
     let device = model.head.weight.val().device();
     let dtype = model.head.weight.val().dtype();
     let (batch, seq) = (examples.len(), examples[0].inputs.len());
-    let probes: Vec<Tensor<B, 2>> = (0..seq)
-        .map(|_| Tensor::zeros([batch, model.recurrent.d_hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype)).require_grad())
-        .collect();
+    let probes = zero_probes::<B>(batch, seq, model.recurrent.d_hidden, dtype, &device);
     let (inputs, targets) = adding_batch::<B>(examples, dtype, &device);
     let out = model.recurrent.forward_probed(inputs, &probes).output;
     let predicted = model.head.forward(out.slice([0..batch, seq - 1..seq]).reshape([batch, model.recurrent.d_hidden])).reshape([batch]);
-    let grads = (predicted - targets).powi_scalar(2).sum().backward();
-    probes
-        .iter()
-        .map(|p| {
-            let g = p.grad(&grads).expect("every probe reaches the loss");
-            let norms: Vec<f64> = g.powi_scalar(2).sum_dim(1).sqrt().into_data().convert::<f64>().to_vec().unwrap();
-            norms.iter().sum::<f64>() / batch as f64
-        })
-        .collect()
+    mean_probe_norms(&probes, &(predicted - targets).powi_scalar(2).sum().backward())
 }

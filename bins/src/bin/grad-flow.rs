@@ -347,6 +347,15 @@ fn read_adding_csv(path: &Path) -> Result<Vec<AddingPoint>, String> {
 
 /// The adding problem for every cell, length and seed (see `Command::Adding`).
 fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTraining, compare: Option<&Path>, plot_only: bool, device: &backend::Device) -> Result<(), String> {
+    if let Some(t) = lengths.iter().find(|&&t| t < 2) {
+        return Err(format!("--lengths: the adding problem needs T ≥ 2, got {t}"));
+    }
+    if seeds == 0 || training.sequences == 0 || training.batch_size == 0 || common.hidden == 0 {
+        return Err("--seeds, --sequences, --batch-size and --hidden must be at least 1".into());
+    }
+    if !(training.learning_rate.is_finite() && training.learning_rate > 0.0) || !(training.clip_norm.is_finite() && training.clip_norm > 0.0) {
+        return Err(format!("--lr and --clip must be finite numbers > 0, got {} and {}", training.learning_rate, training.clip_norm));
+    }
     std::fs::create_dir_all(&common.out).map_err(|e| format!("{}: {e}", common.out.display()))?;
     let started = Instant::now();
     let mut points: Vec<AddingPoint> = Vec::new();
