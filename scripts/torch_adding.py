@@ -50,41 +50,47 @@ def step_seed(seed, step):
 
 
 class Model(nn.Module):
-    def __init__(self, cell, hidden, forget_bias):
+    """One recurrent layer (`d_in` → `hidden`) and a linear read-out of its last state."""
+
+    def __init__(self, cell, d_in, hidden, d_out, forget_bias):
         super().__init__()
         kind = {"rnn-tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = kind(2, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, 1)
-        if cell == "lstm" and forget_bias is not None:
+        self.rnn = kind(d_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, d_out)
+        if cell == "lstm" and forget_bias != "none":
             with torch.no_grad():
-                self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias
+                self.rnn.bias_ih_l0[hidden:2 * hidden] = float(forget_bias)
                 self.rnn.bias_hh_l0[hidden:2 * hidden] = 0.0
 
     def forward(self, x):
         out, _ = self.rnn(x)
-        return self.head(out[:, -1, :]).squeeze(1)
+        return self.head(out[:, -1, :])
+
+
+def step_clipped(model, optim, loss, clip):
+    """One Adam step with each parameter's gradient clipped to `clip` (Burn's GradientClipping::Norm)."""
+    optim.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        torch.nn.utils.clip_grad_norm_([p], clip)
+    optim.step()
 
 
 def run(cell, length, seed, args):
     torch.manual_seed(seed)
-    model = Model(cell, args.hidden, None if args.forget_bias == "none" else float(args.forget_bias))
+    model = Model(cell, 2, args.hidden, 1, args.forget_bias)
     optim = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-5)
     held_in, held_out = generate(length, 500, seed ^ 0x0E7A100000000000)
 
     def evaluate():
         with torch.no_grad():
-            return float(((model(held_in) - held_out) ** 2).mean())
+            return float(((model(held_in).squeeze(1) - held_out) ** 2).mean())
 
     curve = [(0, evaluate())]
     steps = -(-args.sequences // args.batch_size)
     for step in range(1, steps + 1):
         x, y = generate(length, args.batch_size, step_seed(seed, step))
-        loss = ((model(x) - y) ** 2).mean()
-        optim.zero_grad()
-        loss.backward()
-        for p in model.parameters():
-            torch.nn.utils.clip_grad_norm_([p], args.clip)
-        optim.step()
+        step_clipped(model, optim, ((model(x).squeeze(1) - y) ** 2).mean(), args.clip)
         if step % 20 == 0 or step == steps:
             curve.append((step * args.batch_size, evaluate()))
     return curve

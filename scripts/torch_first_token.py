@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from torch_adding import MASK, stream
+from torch_adding import MASK, Model, step_clipped, stream
 
 CLASSES, DISTRACTORS = 4, 8
 
@@ -31,36 +31,15 @@ def generate(length, count, seed):
     return x, torch.from_numpy(labels)
 
 
-class Model(nn.Module):
-    def __init__(self, cell, hidden, forget_bias):
-        super().__init__()
-        kind = {"rnn-tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = kind(CLASSES + DISTRACTORS, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, CLASSES)
-        if cell == "lstm" and forget_bias is not None:
-            with torch.no_grad():
-                self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias
-                self.rnn.bias_hh_l0[hidden:2 * hidden] = 0.0
-
-    def forward(self, x):
-        out, _ = self.rnn(x)
-        return self.head(out[:, -1, :])
-
-
 def run(cell, length, seed, args):
     torch.manual_seed(seed)
-    model = Model(cell, args.hidden, None if args.forget_bias == "none" else float(args.forget_bias))
+    model = Model(cell, CLASSES + DISTRACTORS, args.hidden, CLASSES, args.forget_bias)
     optim = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-5)
     held_x, held_y = generate(length, 512, (seed + 0x5EED00000000) & MASK)
     accuracy, to_95, steps = 0.0, None, 0
     for step in range(1, args.steps + 1):
         x, y = generate(length, args.batch_size, (seed * 1_000_003 + step) & MASK)
-        loss = nn.functional.cross_entropy(model(x), y)
-        optim.zero_grad()
-        loss.backward()
-        for p in model.parameters():
-            torch.nn.utils.clip_grad_norm_([p], args.clip)
-        optim.step()
+        step_clipped(model, optim, nn.functional.cross_entropy(model(x), y), args.clip)
         steps = step
         if step % 50 == 0 or step == args.steps:
             with torch.no_grad():

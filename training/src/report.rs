@@ -108,7 +108,8 @@ pub struct UnseenShare {
 pub struct DataInfo {
     /// The file as given.
     pub path: String,
-    /// `fnv1a64:…` of its bytes (`embedded` for an embedded corpus).
+    /// `fnv1a64:…` of its bytes (`embedded` for an embedded corpus; a folder corpus is not
+    /// checksummed).
     pub checksum: String,
     /// Examples (sentences) read.
     pub examples: usize,
@@ -146,7 +147,11 @@ fn share(part: usize, whole: usize) -> f64 {
 }
 
 fn data_info(path: &str, examples: usize) -> DataInfo {
-    let checksum = std::fs::read(path).map_or_else(|_| "embedded".to_string(), |bytes| crate::manifest::checksum(&bytes));
+    let checksum = if path.starts_with(seqlab_datasets::corpus::EMBEDDED_PREFIX) {
+        "embedded".to_string()
+    } else {
+        std::fs::read(path).map_or_else(|_| "a folder (not checksummed)".to_string(), |bytes| crate::manifest::checksum(&bytes))
+    };
     DataInfo { path: path.to_string(), checksum, examples }
 }
 
