@@ -79,7 +79,7 @@ impl<B: Backend> Ffn<B> {
     /// - returns: `[..., d_output]`.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
         let h = self.hidden.iter().fold(x, |h, layer| {
-            self.dropout.forward(self.activation.forward(layer.forward(h)))
+            crate::dropout::dropout(&self.dropout, self.activation.forward(layer.forward(h)))
         });
         self.output.forward(h)
     }

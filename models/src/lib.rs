@@ -18,6 +18,8 @@
 pub mod activation;
 pub mod bag;
 pub mod crf;
+pub mod dropout;
+pub mod embedding;
 pub mod export;
 pub mod ffn;
 pub mod flat;

@@ -150,15 +150,18 @@ pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<Split, Run
 /// Predicted class of every example, in order.
 pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], batch_size: usize, device: &B::Device) -> Vec<usize> {
     use burn::data::dataloader::batcher::Batcher;
-    items
-        .chunks(batch_size.max(1))
-        .flat_map(|chunk| {
-            let batch: ClassificationBatch<B> = ClassificationBatcher.batch(chunk.to_vec(), device);
-            let logits = model.forward(batch.tokens, Some(batch.lengths));
-            let ids: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().to_vec().unwrap();
-            ids.into_iter().map(|i| i as usize)
-        })
-        .collect()
+    // Batches of similar lengths (far less padding than in file order); answers in file order.
+    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+    let mut predicted = vec![0; items.len()];
+    for indices in seqlab_datasets::batch::length_sorted_batches(&lengths, batch_size) {
+        let batch: ClassificationBatch<B> = ClassificationBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
+        let logits = model.forward(batch.tokens, Some(batch.lengths));
+        let ids: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().to_vec().unwrap();
+        for (&i, id) in indices.iter().zip(ids) {
+            predicted[i] = id as usize;
+        }
+    }
+    predicted
 }
 
 pub(crate) fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
@@ -243,6 +246,7 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
 
     let t = &config.training;
     B::seed(device, t.seed);
+    seqlab_models::dropout::seed(t.seed);
     let mut net = model_config.init::<B>(device);
     if let Some(matrix) = &pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);

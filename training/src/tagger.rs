@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
-use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
+use seqlab_datasets::batch::{length_sorted_batches, TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{allowed_transition, convert, detect_scheme, spans, validate, ConllFile, Sentence, TagScheme};
 use seqlab_datasets::text::{char_vocab, Casing, Encoding, Tokenizer, Vocab, VocabConfig, UNK};
@@ -280,20 +280,26 @@ fn check_scheme(file: &ConllFile, path: &str, scheme: TagScheme, detected: TagSc
 /// Predicted tag ids (never the padding tag) of every sentence, in order: the Viterbi path
 /// for a CRF tagger, each token's most probable tag otherwise.
 pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], batch_size: usize, device: &B::Device) -> Vec<Vec<usize>> {
-    items
-        .chunks(batch_size.max(1))
-        .flat_map(|chunk| {
-            let batch: TaggingBatch<B> = TaggingBatcher.batch(chunk.to_vec(), device);
-            let scores = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
-            if let Some(crf) = &model.crf {
-                return crf.decode(scores, batch.lengths);
+    // Batches of similar lengths (far less padding than in file order); answers in file order.
+    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
+    let mut tagged = vec![Vec::new(); items.len()];
+    for indices in length_sorted_batches(&lengths, batch_size) {
+        let batch: TaggingBatch<B> = TaggingBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
+        let scores = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
+        let paths = match &model.crf {
+            Some(crf) => crf.decode(scores, batch.lengths),
+            None => {
+                let [b, t, c] = scores.dims();
+                // Leave the padding tag (id 0) out of the argmax.
+                let ids: Vec<i64> = (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
+                indices.iter().enumerate().map(|(row, &i)| ids[row * t..row * t + lengths[i]].iter().map(|&v| v as usize).collect()).collect()
             }
-            let [b, t, c] = scores.dims();
-            // Leave the padding tag (id 0) out of the argmax.
-            let ids: Vec<i64> = (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
-            chunk.iter().enumerate().map(move |(i, item)| ids[i * t..i * t + item.ids.len()].iter().map(|&v| v as usize).collect::<Vec<_>>()).collect::<Vec<_>>()
-        })
-        .collect()
+        };
+        for (&i, path) in indices.iter().zip(paths) {
+            tagged[i] = path;
+        }
+    }
+    tagged
 }
 
 pub(crate) fn score<B: Backend>(
@@ -415,6 +421,7 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
 
     let t = &config.training;
     B::seed(device, t.seed);
+    seqlab_models::dropout::seed(t.seed);
     let mut net = model_config.init::<B>(device);
     if let Some(matrix) = &pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);

@@ -27,6 +27,15 @@ pub fn bucket_batches(lengths: &[usize], batch_size: usize, chunk_batches: usize
     batches
 }
 
+/// Batches of example indices for scoring: sorted by length (stable), cut into batches, so that
+/// each batch pads as little as possible. Every index appears once; map the results back with
+/// the indices.
+pub fn length_sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+}
+
 fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
     for i in (1..items.len()).rev() {
         items.swap(i, rng.below(i + 1));
@@ -96,5 +105,10 @@ mod tests {
         let (p, b) = (padding_ratio(&lengths, &plain), padding_ratio(&lengths, &bucketed));
         assert!(p > 0.3 && b < 0.05, "padding plain {p:.3}, bucketed {b:.3}");
         assert_eq!(bucket_batches(&lengths, 32, 50, 7), bucketed, "deterministic for a seed");
+        let sorted = length_sorted_batches(&lengths, 32);
+        let mut all: Vec<usize> = sorted.iter().flatten().copied().collect();
+        all.sort();
+        assert_eq!(all, (0..1000).collect::<Vec<_>>());
+        assert!(padding_ratio(&lengths, &sorted) < 0.01);
     }
 }

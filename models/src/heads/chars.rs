@@ -62,15 +62,26 @@ impl<B: Backend> CharCnn<B> {
     pub fn forward(&self, chars: Tensor<B, 3, Int>) -> Tensor<B, 3> {
         let [batch, seq, width] = chars.dims();
         let flat = chars.reshape([batch * seq, width]);
+        let words = batch * seq;
         let real = flat.clone().not_equal_elem(0).float(); // [words, chars]
-        let x = self.embedding.forward(flat) * real.clone().unsqueeze_dim(2); // [words, chars, dim]
-        let [words, _, dim] = x.dims();
+        // The ids of each character's window (`width` neighbours, id 0 beyond the word), so that
+        // one embedding lookup gives the convolution's input `[words, chars, width·dim]` directly,
+        // without slicing and concatenating float tensors (whose copies and backward zeros cost
+        // more than the arithmetic).
         let half = self.width / 2;
-        // Zero-pad `half` characters on both sides, then put each character's neighbours side by side.
-        let zeros = Tensor::zeros_like(&x.clone().slice([0..words, 0..1, 0..dim])).repeat_dim(1, half.max(1));
-        let padded = if half == 0 { x } else { Tensor::cat(vec![zeros.clone(), x, zeros], 1) };
-        let windows: Vec<Tensor<B, 3>> = (0..self.width).map(|k| padded.clone().slice([0..words, k..k + width, 0..dim])).collect();
-        let h = self.conv.forward(Tensor::cat(windows, 2)); // [words, chars, filters]
+        let padded = if half == 0 {
+            flat
+        } else {
+            let zeros = Tensor::<B, 2, Int>::zeros([words, half], &flat.device());
+            Tensor::cat(vec![zeros.clone(), flat, zeros], 1)
+        };
+        let windows: Vec<Tensor<B, 3, Int>> = (0..self.width).map(|k| padded.clone().slice([0..words, k..k + width]).unsqueeze_dim(2)).collect();
+        let ids = Tensor::cat(windows, 2).reshape([words, width * self.width]); // [words, chars·width]
+        let in_word = ids.clone().not_equal_elem(0).float().unsqueeze_dim(2);
+        let x = crate::embedding::lookup(&self.embedding, ids) * in_word; // [words, chars·width, dim]
+        let dim = x.dims()[2];
+        let x = x.reshape([words, width, self.width * dim]);
+        let h = self.conv.forward(x); // [words, chars, filters]
         // Padding characters never win the max; words without characters give 0.
         let h = h + (real.clone() - 1.0).unsqueeze_dim(2) * 1e4;
         let pooled = h.max_dim(1).squeeze_dim::<2>(1); // [words, filters]
@@ -130,7 +141,7 @@ impl<B: Backend> CharLstm<B> {
         let words = batch * seq;
         let flat = chars.reshape([words, width]);
         let lengths = flat.clone().not_equal_elem(0).int().sum_dim(1).reshape([words]);
-        let out = self.lstm.forward(self.embedding.forward(flat), Some(lengths), None);
+        let out = self.lstm.forward(crate::embedding::lookup(&self.embedding, flat), Some(lengths), None);
         // h_n: [2, words, hidden], forward state (last character) then backward (first).
         let hidden = out.state.hidden.dims()[2];
         out.state.hidden.swap_dims(0, 1).reshape([batch, seq, 2 * hidden])

@@ -81,12 +81,12 @@ impl<B: Backend> SequenceClassifier<B> {
     /// - `lengths`: `[batch]` real lengths; `None` when there is no padding.
     /// - returns: `[batch, classes]`.
     pub fn forward(&self, tokens: Tensor<B, 2, Int>, lengths: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
-        let x = self.dropout.forward(self.embedding.forward(tokens));
+        let x = crate::dropout::dropout(&self.dropout, crate::embedding::lookup(&self.embedding, tokens));
         let (outputs, recurrent) = self.encoder.forward(x, lengths.clone());
         let pooled = match (self.pooling, recurrent) {
             (Pooling::Last, Some(out)) => self.encoder.last_state(&out),
             (pooling, _) => pool(outputs, lengths, pooling),
         };
-        self.ffn.forward(self.dropout.forward(pooled))
+        self.ffn.forward(crate::dropout::dropout(&self.dropout, pooled))
     }
 }

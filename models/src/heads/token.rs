@@ -113,16 +113,16 @@ impl<B: Backend> TokenClassifier<B> {
         lengths: Option<Tensor<B, 1, Int>>,
     ) -> Tensor<B, 3> {
         assert_eq!(features.len(), self.features.len(), "one id tensor per feature embedding");
-        let mut parts = vec![self.embedding.forward(tokens)];
-        parts.extend(self.features.iter().zip(features).map(|(emb, ids)| emb.forward(ids)));
+        let mut parts = vec![crate::embedding::lookup(&self.embedding, tokens)];
+        parts.extend(self.features.iter().zip(features).map(|(emb, ids)| crate::embedding::lookup(emb, ids)));
         if let Some(cnn) = &self.chars {
             parts.push(cnn.forward(chars.clone().expect("character ids for the character CNN")));
         }
         if let Some(lstm) = &self.char_lstm {
             parts.push(lstm.forward(chars.expect("character ids for the character BiLSTM")));
         }
-        let x = self.dropout.forward(if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
+        let x = crate::dropout::dropout(&self.dropout, if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
         let (outputs, _) = self.encoder.forward(x, lengths);
-        self.output.forward(self.dropout.forward(outputs))
+        self.output.forward(crate::dropout::dropout(&self.dropout, outputs))
     }
 }

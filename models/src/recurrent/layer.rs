@@ -252,7 +252,7 @@ impl<B: Backend> Recurrent<B> {
         let mut finals = Vec::with_capacity(self.weights.len());
         for layer in 0..self.num_layers {
             if layer > 0 {
-                layer_input = self.dropout.forward(layer_input);
+                layer_input = crate::dropout::dropout(&self.dropout, layer_input);
             }
             let layer_run = LayerInput {
                 cell: self.cell,

@@ -10,6 +10,7 @@ mod gradcheck;
 mod heads;
 mod import;
 mod export;
+mod fast_paths;
 mod loss;
 mod padding;
 mod parity;

@@ -1,0 +1,59 @@
+//! The fast embedding lookup and dropout mask (`seqlab_models::{embedding, dropout}`, issue 16)
+//! against Burn's own modules: the same values and gradients, on the test backend (ndarray:
+//! the fast paths; wgpu: Burn's own ops, through the same functions).
+
+use burn::module::AutodiffModule;
+use burn::nn::{DropoutConfig, EmbeddingConfig};
+use burn::tensor::{Int, Tensor, TensorData};
+use seqlab_models::{dropout, embedding};
+
+use crate::common::*;
+
+#[test]
+fn embedding_lookup_equals_burns_with_its_gradient() {
+    let device = Default::default();
+    let table = EmbeddingConfig::new(7, 3).init::<TestAutodiff>(&device);
+    // Repeated ids (their gradient rows add up), padding id 0, a [2, 4] batch.
+    let ids = Tensor::<TestAutodiff, 2, Int>::from_data(TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]), &device);
+    let weights = Tensor::<TestAutodiff, 3>::from_data(TensorData::new((0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [2, 4, 3]), &device);
+    let ours = embedding::lookup(&table, ids.clone());
+    let burn = table.forward(ids.clone());
+    assert_eq!(values(&ours.clone().inner()), values(&burn.clone().inner()), "the rows themselves");
+    let g_ours = (ours * weights.clone()).sum().backward();
+    let g_burn = (burn * weights).sum().backward();
+    let (a, b) = (table.weight.grad(&g_ours).unwrap(), table.weight.grad(&g_burn).unwrap());
+    assert_close(&values(&a), &values(&b), 1e-6, "∂L/∂table");
+    // Row 1 collects three output rows, row 2 none.
+    let a = values(&a);
+    assert!(a[3..6].iter().any(|&v| v != 0.0) && a[6..9].iter().all(|&v| v == 0.0));
+    // Without autodiff the same rows.
+    let plain = embedding::lookup(&table.valid(), ids.inner());
+    assert_eq!(values(&plain), values(&table.valid().forward(Tensor::<TestBackend, 2, Int>::from_data(TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]), &device))));
+}
+
+#[test]
+fn dropout_keeps_one_minus_p_scaled_and_is_repeatable() {
+    let device = Default::default();
+    let layer = DropoutConfig::new(0.3).init();
+    let x = Tensor::<TestAutodiff, 2>::ones([200, 500], &device);
+    let a = values(&dropout::dropout_with_key(&layer, x.clone(), 7).inner());
+    let kept = a.iter().filter(|&&v| v != 0.0).count() as f64 / a.len() as f64;
+    // 100,000 Bernoulli(0.7) draws: the share kept is within 5 standard deviations (0.0073).
+    assert!((kept - 0.7).abs() < 0.0073, "kept {kept}");
+    assert!(a.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6), "kept values are scaled by 1/(1 − p)");
+    assert_eq!(a, values(&dropout::dropout_with_key(&layer, x.clone(), 7).inner()), "the same key gives the same mask");
+    let b = values(&dropout::dropout_with_key(&layer, x.clone(), 8).inner());
+    let same = a.iter().zip(&b).filter(|(p, q)| (**p == 0.0) == (**q == 0.0)).count() as f64 / a.len() as f64;
+    // Independent masks agree on 0.7² + 0.3² = 58 % of the elements.
+    assert!((same - 0.58).abs() < 0.01, "masks of neighbouring keys agree on {same}");
+    let c = values(&dropout::dropout(&layer, x.clone()).inner());
+    assert_ne!(c, values(&dropout::dropout(&layer, x.clone()).inner()), "each call draws a new mask");
+    // Rows and columns are not correlated: the first row's and first column's shares are near 0.7 too.
+    let row = a[..500].iter().filter(|&&v| v != 0.0).count() as f64 / 500.0;
+    let col = (0..200).filter(|&r| a[r * 500] != 0.0).count() as f64 / 200.0;
+    assert!((row - 0.7).abs() < 0.11 && (col - 0.7).abs() < 0.17, "row {row}, column {col}");
+    // Outside training (no autodiff) and with p = 0 the input is returned as it is.
+    let inner = x.clone().inner();
+    assert_eq!(values(&dropout::dropout(&layer, inner.clone())), values(&inner));
+    assert_eq!(values(&dropout::dropout(&DropoutConfig::new(0.0).init(), x.clone()).inner()), values(&x.inner()));
+}
