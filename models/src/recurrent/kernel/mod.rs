@@ -320,6 +320,11 @@ impl<F: Real> Layer<F> {
 
     fn forward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
         #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { self.forward_item_avx512(cell, item, record) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { self.forward_item_avx2(cell, item, record) };
@@ -328,6 +333,11 @@ impl<F: Real> Layer<F> {
     }
 
     fn backward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { self.backward_item_avx512(cell, item, tape, grad) };
+        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
@@ -347,6 +357,20 @@ impl<F: Real> Layer<F> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn backward_item_avx2<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        self.backward_item(cell, item, tape, grad)
+    }
+
+    /// [`Layer::forward_item`] compiled for AVX-512, 16 floats wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn forward_item_avx512<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+        self.forward_item(cell, item, record)
+    }
+
+    /// [`Layer::backward_item`] compiled for AVX-512.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn backward_item_avx512<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
         self.backward_item(cell, item, tape, grad)
     }
 
