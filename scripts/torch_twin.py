@@ -13,7 +13,7 @@ tagger (CoNLL-2003, IOB1 files trained on IOBES): words lower-cased (vocabulary 
   word, first 32 characters) → dropout 0.5 → BiLSTM 200 per direction (packed sequences) →
   dropout 0.5 → linear → linear-chain CRF (pytorch-crf) with transitions restricted to IOBES's;
   word dropout 0.5 on words seen once; Adam (lr 2e-3, eps 1e-5 as Burn's), cosine decay per
-  step over 15 epochs; batch 32, length-bucketed (shuffle, sort within chunks of 50 batches,
+  step over the run's epochs (15 in the recipe); batch 32, length-bucketed (shuffle, sort within chunks of 50 batches,
   shuffle the batches). Each epoch: training, then the validation loss, Viterbi decoding and
   entity F1 (exact spans and types, as seqeval); after the last, the test split scored alike.
 classifier (SST-2, GLUE TSV): whitespace tokens, vocabulary of the training words, embedding 64
@@ -373,11 +373,13 @@ def main():
     p.add_argument("task", choices=["tagger", "classifier"])
     p.add_argument("--data", required=True, help="the shared data folder ($SEQLAB_DATA)")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--schedule-epochs", type=int, default=15, help="the cosine schedule's length (the tagger recipe's 15)")
+    p.add_argument("--schedule-epochs", type=int, default=None,
+                   help="the tagger's cosine schedule length in epochs [default: --epochs, as seqlab's --epochs sets it]")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    args.schedule_epochs = args.schedule_epochs or args.epochs
     torch.set_num_threads(args.threads)
     (run_tagger if args.task == "tagger" else run_classifier)(args)
 

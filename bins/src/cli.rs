@@ -90,6 +90,11 @@ pub struct TrainingArgs {
     /// Plain one-line-per-epoch log instead of the terminal dashboard.
     #[arg(long)]
     pub no_tui: bool,
+    /// Train data-parallel on these devices, e.g. `0,1` (wgpu: discrete GPUs 0 and 1): each
+    /// step runs one batch per device and averages their gradients, so the effective batch is
+    /// devices × --batch-size [default: one device]. On ndarray every index is the CPU.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub devices: Vec<u16>,
     /// A TOML or JSON file of options (keys as the long options, e.g. `hidden = 256`,
     /// `bidirectional = true`); options given on the command line override it.
     #[arg(long, value_name = "FILE")]
@@ -121,6 +126,7 @@ impl TrainingArgs {
             resume: self.resume,
             overwrite: self.overwrite,
             tui: !self.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            devices: self.devices.clone(),
         }
     }
 }

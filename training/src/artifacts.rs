@@ -11,6 +11,7 @@ use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 use seqlab_datasets::DataError;
 
 use crate::checkpoint::{AtomicRecorder, EpochMetrics, EpochWatch, KeepBestAndLast, Progress, Selection};
+use crate::devices::MeanOfDevices;
 use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 
 /// Why a run failed.
@@ -189,6 +190,10 @@ pub struct TrainingConfig {
     pub overwrite: bool,
     /// burn-train's terminal dashboard (when stdout is a terminal).
     pub tui: bool,
+    /// Data-parallel training on these devices (indices; see [`crate::devices`]); empty or one:
+    /// the device the run was given.
+    #[serde(default)]
+    pub devices: Vec<u16>,
 }
 
 impl Default for TrainingConfig {
@@ -203,6 +208,7 @@ impl Default for TrainingConfig {
             resume: false,
             overwrite: false,
             tui: false,
+            devices: Vec::new(),
         }
     }
 }
@@ -218,6 +224,7 @@ impl TrainingConfig {
             ("f1", None) => return Err(RunError::Other("--select f1 is for taggers; expected accuracy or loss".into())),
             (other, _) => other,
         };
+        let devices = self.devices.len().max(1);
         Ok(FitOptions {
             artifacts: artifacts.to_path_buf(),
             epochs: self.epochs,
@@ -228,8 +235,10 @@ impl TrainingConfig {
             resume: self.resume,
             tui: self.tui,
             train_examples,
-            steps_per_epoch: train_examples.div_ceil(self.batch_size.max(1)),
+            // Each optimiser step takes one batch per device.
+            steps_per_epoch: train_examples.div_ceil(self.batch_size.max(1)).div_ceil(devices),
             entity_tags,
+            devices: self.devices.clone(),
         })
     }
 }
@@ -246,7 +255,7 @@ pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> R
     let mut now = serde_json::to_value(resolved).unwrap();
     for v in [&mut saved, &mut now] {
         if let Some(t) = v.get_mut("training").and_then(|t| t.as_object_mut()) {
-            for volatile in ["epochs", "resume", "overwrite", "tui"] {
+            for volatile in ["epochs", "resume", "overwrite", "tui", "devices"] {
                 t.remove(volatile);
             }
         }
@@ -324,6 +333,8 @@ pub struct FitOptions {
     pub steps_per_epoch: usize,
     /// Tagging: the tag names (by id), for entity F1 on the validation split each epoch.
     pub entity_tags: Option<Vec<String>>,
+    /// Data-parallel training on these device indices when there are two or more.
+    pub devices: Vec<u16>,
 }
 
 /// How training went, in both tasks' `metrics.json` (flattened beside the scores).
@@ -417,10 +428,11 @@ where
         let saves = recorder.saves();
         let launch = Launch { options, start_epoch: progress.last_epoch, keep, watch, recorder, metrics };
         let o = &options.optim;
+        let n = options.devices.len().max(1);
         let last = match o.optimizer {
-            OptimizerKind::Adam => launch.run(model, o.adam().init(), schedule, train, valid),
-            OptimizerKind::AdamW => launch.run(model, o.adamw().init(), schedule, train, valid),
-            OptimizerKind::Sgd => launch.run(model, o.sgd().init(), schedule, train, valid),
+            OptimizerKind::Adam => launch.run(model, MeanOfDevices { inner: o.adam().init(), devices: n }, schedule, train, valid),
+            OptimizerKind::AdamW => launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices: n }, schedule, train, valid),
+            OptimizerKind::Sgd => launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices: n }, schedule, train, valid),
         };
         if let Some(failure) = saves.failure() {
             return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
@@ -509,6 +521,14 @@ impl Launch<'_> {
             None => training,
         };
         let training = if self.start_epoch > 0 { training.checkpoint(self.start_epoch) } else { training };
+        let training = if options.devices.len() > 1 {
+            use burn::train::{ExecutionStrategy, MultiDeviceOptim, TrainingStrategy};
+            let main = model.devices()[0].clone();
+            let devices = crate::devices::devices::<B>(&main, &options.devices);
+            training.with_training_strategy(TrainingStrategy::Default(ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice)))
+        } else {
+            training
+        };
         let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
         let result = training.launch(burn::train::Learner::new(model, optim, schedule));
         drop(result.renderer); // gives the terminal back before the summary

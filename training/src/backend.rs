@@ -25,3 +25,14 @@ pub type Device = burn::tensor::Device<Inner>;
 pub fn name() -> &'static str {
     if cfg!(feature = "wgpu") { "wgpu" } else { "ndarray" }
 }
+
+/// The device of index `index` (`--devices`): on wgpu the discrete GPU of that index (none
+/// given: the default device); on ndarray the CPU, whatever the index.
+pub fn device(index: Option<u16>) -> Device {
+    #[cfg(feature = "wgpu")]
+    if let Some(i) = index {
+        return burn::backend::wgpu::WgpuDevice::DiscreteGpu(i as usize);
+    }
+    let _ = index;
+    Device::default()
+}

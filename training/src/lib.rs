@@ -10,6 +10,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod classifier;
 pub mod curves;
+pub mod devices;
 pub mod entity;
 pub mod entity_metric;
 pub mod export;

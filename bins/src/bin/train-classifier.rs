@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         embeddings: args.vectors.embeddings,
         freeze_embeddings: args.vectors.freeze_embeddings,
     };
-    let device = backend::Device::default();
+    let device = backend::device(config.training.devices.first().copied());
     println!("backend: {} ({device:?})", backend::name());
     match train_classifier::<Autodiff>(&config, &device) {
         Ok(report) => {

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         training: args.training.to_config(15, ScheduleKind::Cosine),
         artifacts: args.artifacts,
     };
-    let device = backend::Device::default();
+    let device = backend::device(config.training.devices.first().copied());
     println!("backend: {} ({device:?})", backend::name());
     match train_tagger::<Autodiff>(&config, &device) {
         Ok(report) => {

@@ -2,6 +2,8 @@
 
 mod adam;
 mod classifier;
+#[cfg(feature = "ndarray")]
+mod devices;
 mod entity;
 mod gradflow;
 mod learner;
