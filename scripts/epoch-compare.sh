@@ -6,7 +6,7 @@
 #
 # Needs SEQLAB_DATA (the shared corpora), the release binaries (BIN, default
 # $CARGO_TARGET_DIR/release or target/release), and python3 with torch and pytorch-crf
-# (PYTHON, default python3). For each run it prints one line per implementation: the epoch
+# (PYTHON, default python3; TWIN_ARGS adds options to the twin, e.g. --device cuda). For each run it prints one line per implementation: the epoch
 # (training + validation: seqlab's log.csv `seconds`, the twin's own timer), the whole
 # process (reading the data, the epoch, scoring valid and test), the dev and test score and
 # the peak RSS; then the medians and the ratios (PyTorch time / seqlab time: above 1 seqlab
@@ -40,7 +40,9 @@ one_task() {
       --test "$data/sst2/test.tsv" --epochs 1 --artifacts "$work/seqlab" --overwrite --no-tui)
     score=valid_accuracy
   fi
-  twin_cmd=("$python" scripts/torch_twin.py "$task" --data "$data" --epochs 1 --json)
+  # TWIN_ARGS: more options for the twin (e.g. --device cuda, --threads 16).
+  # shellcheck disable=SC2206
+  twin_cmd=("$python" scripts/torch_twin.py "$task" --data "$data" --epochs 1 --json ${TWIN_ARGS:-})
   : > "$work/$task.rows"
   for r in $(seq 1 "$runs"); do
     measure seqlab "${seqlab_cmd[@]}"

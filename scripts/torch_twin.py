@@ -23,7 +23,8 @@ classifier (SST-2, GLUE TSV): whitespace tokens, vocabulary of the training word
 
 Prints one line per epoch and a JSON summary (`--json`): seconds per epoch (training +
 validation), sentences/s, the test scoring's seconds, dev and test scores, peak RSS.
-torch.set_num_threads(--threads, default 2), the 2-core machine's count.
+torch.set_num_threads(--threads, default 2), the 2-core machine's count; --device cuda runs the
+twin on a GPU (scripts/gpu-check.sh).
 """
 import argparse
 import collections
@@ -39,6 +40,7 @@ import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 MAX_WORD_CHARS = 32
+DEVICE = torch.device("cpu")  # --device
 
 
 # ---------------------------------------------------------------- data
@@ -157,7 +159,7 @@ class Tagger(nn.Module):
 
     @torch.no_grad()
     def restrict(self):
-        start, trans, end = self.allowed
+        start, trans, end = (a.to(self.crf.transitions.device) for a in self.allowed)
         self.crf.start_transitions.masked_fill_(~start, -1e4)
         self.crf.transitions.masked_fill_(~trans, -1e4)
         self.crf.end_transitions.masked_fill_(~end, -1e4)
@@ -223,11 +225,12 @@ def run_tagger(args):
                 chars[i, j, :len(c)] = torch.tensor(c)
         tags = pad([it[3] for it in batch])
         lengths = torch.tensor([len(it[0]) for it in batch])
-        return words, case, chars, tags, lengths
+        # Packed sequences take their lengths on the CPU.
+        return words.to(DEVICE), case.to(DEVICE), chars.to(DEVICE), tags.to(DEVICE), lengths
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    model = Tagger(len(word_index), len(char_index), k, allowed)
+    model = Tagger(len(word_index), len(char_index), k, allowed).to(DEVICE)
     optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=1e-5)
     steps_per_epoch = math.ceil(len(train_items) / 32)
     total = steps_per_epoch * args.schedule_epochs
@@ -260,9 +263,9 @@ def run_tagger(args):
 
 def tagger_loss(model, batch_tensors, rare_from):
     words, case, chars, tags, lengths = batch_tensors
-    rare = (words >= rare_from) & (torch.rand(words.shape) < 0.5)
+    rare = (words >= rare_from) & (torch.rand(words.shape, device=words.device) < 0.5)
     words = words.masked_fill(rare, 1)
-    mask = torch.arange(words.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+    mask = torch.arange(words.shape[1], device=words.device).unsqueeze(0) < lengths.to(words.device).unsqueeze(1)
     e = model.emissions(words, case, chars, lengths)
     return -model.crf(e, tags, mask=mask, reduction="sum") / lengths.sum()
 
@@ -301,10 +304,10 @@ def run_classifier(args):
     train_items, dev_items, test_items = encode(train), encode(dev), encode(test)
 
     def tensors(batch):
-        return pad([it[0] for it in batch]), torch.tensor([it[1] for it in batch]), torch.tensor([len(it[0]) for it in batch])
+        return pad([it[0] for it in batch]).to(DEVICE), torch.tensor([it[1] for it in batch]).to(DEVICE), torch.tensor([len(it[0]) for it in batch])
 
     torch.manual_seed(args.seed)
-    model = Classifier(len(word_index))
+    model = Classifier(len(word_index)).to(DEVICE)
     optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=1e-5)
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 1.0)
     ce = nn.CrossEntropyLoss(reduction="sum")
@@ -360,7 +363,7 @@ def train_loop(args, model, optim, sched, train_items, tensors, rare_from, evalu
     _, test_score = evaluate(test_items)
     test_seconds = time.perf_counter() - start
     print(f"test {metric} {test_score:.4f} ({test_seconds:.1f} s)")
-    summary = {"twin": "pytorch", "task": args.task, "torch": torch.__version__, "threads": torch.get_num_threads(),
+    summary = {"twin": "pytorch", "task": args.task, "device": str(DEVICE), "torch": torch.__version__, "threads": torch.get_num_threads(),
                "epochs": epochs, "test_seconds": test_seconds, "test_" + metric.replace(" ", "_"): test_score,
                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if args.json:
@@ -376,11 +379,14 @@ def main():
     p.add_argument("--schedule-epochs", type=int, default=None,
                    help="the tagger's cosine schedule length in epochs [default: --epochs, as seqlab's --epochs sets it]")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU twin")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     args.schedule_epochs = args.schedule_epochs or args.epochs
     torch.set_num_threads(args.threads)
+    global DEVICE
+    DEVICE = torch.device(args.device)
     (run_tagger if args.task == "tagger" else run_classifier)(args)
 
 

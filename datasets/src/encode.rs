@@ -8,12 +8,7 @@ use crate::error::DataError;
 use crate::labels::LabelMap;
 use crate::ner::Sentence;
 use crate::sentiment::TextExample;
-use crate::text::{Casing, Tokenizer, Vocab};
-
-/// The tokens of each example.
-pub fn tokenize_all(examples: &[TextExample], tokenizer: Tokenizer) -> Vec<Vec<String>> {
-    examples.iter().map(|e| tokenizer.tokenize(&e.text, false)).collect()
-}
+use crate::text::{Casing, Vocab};
 
 /// Classification items from examples and their tokens.
 pub fn classification_items(

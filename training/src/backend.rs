@@ -1,9 +1,15 @@
-//! The single place where cargo features choose the backend.
+//! The single place where cargo features choose the backend, and the commands' entry points
+//! instantiated on it once.
 //!
 //! `ndarray` (the default) runs on the CPU; `wgpu` (`--features wgpu`) runs on a GPU through
 //! WebGPU/Vulkan (or on the CPU through Mesa's lavapipe) and wins when both are enabled.
 //! Everything else in seqlab is generic over `B: Backend` and names these aliases only at the
 //! edges (binaries and tests).
+//!
+//! The functions at the end are the generic entry points (`train_tagger::<Autodiff>`, …)
+//! compiled here, in this crate, for the selected backend: a binary that calls them links code
+//! already built instead of instantiating Burn's and burn-train's generics again, so editing
+//! one binary recompiles a few dozen lines, not the training stack.
 
 #[cfg(not(any(feature = "ndarray", feature = "wgpu")))]
 compile_error!("seqlab-training needs a backend feature: `ndarray` (default) or `wgpu`");
@@ -35,4 +41,51 @@ pub fn device(index: Option<u16>) -> Device {
     }
     let _ = index;
     Device::default()
+}
+
+use std::path::Path;
+
+use crate::artifacts::RunError;
+use crate::classifier::{ClassifierReport, ClassifierRunConfig};
+use crate::inference::{Evaluation, LabelPrediction, Loaded, LoadedClassifier, LoadedTagger, TagPrediction};
+use crate::tagger::{TaggerReport, TaggerRunConfig};
+
+/// [`crate::tagger::train_tagger`] on [`Autodiff`].
+pub fn train_tagger(config: &TaggerRunConfig, device: &Device) -> Result<TaggerReport, RunError> {
+    crate::tagger::train_tagger::<Autodiff>(config, device)
+}
+
+/// [`crate::classifier::train_classifier`] on [`Autodiff`].
+pub fn train_classifier(config: &ClassifierRunConfig, device: &Device) -> Result<ClassifierReport, RunError> {
+    crate::classifier::train_classifier::<Autodiff>(config, device)
+}
+
+/// [`crate::inference::load`] on [`Inner`].
+pub fn load(dir: &Path, device: &Device) -> Result<Loaded<Inner>, RunError> {
+    crate::inference::load::<Inner>(dir, device)
+}
+
+/// [`crate::inference::evaluate`] on [`Inner`].
+pub fn evaluate(loaded: &Loaded<Inner>, path: &str, device: &Device) -> Result<Evaluation, RunError> {
+    crate::inference::evaluate(loaded, path, device)
+}
+
+/// [`crate::inference::predict_labels`] on [`Inner`].
+pub fn predict_labels(model: &LoadedClassifier<Inner>, texts: &[String], device: &Device) -> Result<Vec<LabelPrediction>, RunError> {
+    crate::inference::predict_labels(model, texts, device)
+}
+
+/// [`crate::inference::predict_tags`] on [`Inner`].
+pub fn predict_tags(model: &LoadedTagger<Inner>, sentences: &[String], nbest: usize, device: &Device) -> Result<Vec<TagPrediction>, RunError> {
+    crate::inference::predict_tags(model, sentences, nbest, device)
+}
+
+/// [`crate::report::report`] on [`Inner`].
+pub fn report(loaded: &Loaded<Inner>, artifacts: &Path, path: &str, device: &Device) -> Result<crate::report::Report, RunError> {
+    crate::report::report(loaded, artifacts, path, device)
+}
+
+/// [`crate::export::export`] on [`Inner`].
+pub fn export(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::export::Exported, RunError> {
+    crate::export::export::<Inner>(artifacts, out, device)
 }

@@ -1,8 +1,13 @@
 //! # seqlab-training
 //!
-//! Where a batch meets a model: the backend choice ([`backend`]), the training steps and the
-//! learner built on burn-train ([`classifier`]), metrics ([`metrics`]), a plain per-epoch
-//! renderer for logs and CI ([`render`]) and the artifacts folder.
+//! Where a batch meets a model. The backend the cargo features select, and the commands' entry
+//! points compiled once for it ([`backend`]); the two tasks end to end ([`classifier`],
+//! [`tagger`]: read the splits, build vocabularies and label maps, build the model, train,
+//! score, write the artifacts); the learner on burn-train they share ([`artifacts::fit`]:
+//! optimisers and schedules in [`optim`] and [`adam`], per-epoch checkpoints, `log.csv` and
+//! early stopping in [`checkpoint`], several devices in [`devices`]); loading a trained model to
+//! score or tag ([`inference`]), reports ([`report`], [`curves`]), metrics ([`metrics`],
+//! [`entity`]), export to PyTorch ([`export`]) and the vanishing-gradient lab ([`gradflow`]).
 
 pub mod adam;
 pub mod artifacts;

@@ -7,14 +7,14 @@ use std::process::ExitCode;
 
 use seqlab_bins::args::evaluate::Args;
 use clap::Parser;
-use seqlab_training::backend::{self, Inner};
-use seqlab_training::inference::{evaluate, load, Evaluation, Loaded};
+use seqlab_training::backend;
+use seqlab_training::inference::{Evaluation, Loaded};
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
-    let result = load::<Inner>(&args.artifacts, &device).and_then(|mut loaded| {
+    let result = backend::load(&args.artifacts, &device).and_then(|mut loaded| {
         match &mut loaded {
             Loaded::Classifier(c) => {
                 c.run.encoding = args.encoding.unwrap_or(c.run.encoding);
@@ -25,12 +25,12 @@ fn main() -> ExitCode {
         }
         match &args.report {
             Some(dir) => {
-                let report = seqlab_training::report::report(&loaded, &args.artifacts, &args.test, &device)?;
+                let report = backend::report(&loaded, &args.artifacts, &args.test, &device)?;
                 seqlab_training::report::write_report(&report, dir)?;
                 eprintln!("wrote {} and report.json", dir.join("report.html").display());
                 Ok(report.metrics)
             }
-            None => evaluate(&loaded, &args.test, &device),
+            None => backend::evaluate(&loaded, &args.test, &device),
         }
     });
     match result {

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_bins::args::export::Args;
-use seqlab_training::backend::{self, Inner};
+use seqlab_training::backend;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match seqlab_training::export::export::<Inner>(&args.artifacts, &args.out, &backend::Device::default()) {
+    match backend::export(&args.artifacts, &args.out, &backend::Device::default()) {
         Ok(exported) => {
             let values: usize = exported.tensors.values().map(|t| t.values.len()).sum();
             println!("wrote {} ({}, {} tensors, {values} values)", args.out.display(), exported.model, exported.tensors.len());

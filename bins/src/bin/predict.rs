@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use seqlab_bins::args::predict::Args;
 use clap::Parser;
-use seqlab_training::backend::{self, Inner};
-use seqlab_training::inference::{load, predict_labels, predict_tags, Loaded};
+use seqlab_training::backend;
+use seqlab_training::inference::Loaded;
 
 /// The non-blank lines of stdin, decoded strictly.
 fn stdin_lines(encoding: seqlab_datasets::text::Encoding) -> Result<Vec<String>, String> {
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
     let args = Args::parse();
     let device = backend::Device::default();
-    let loaded = match load::<Inner>(&args.artifacts, &device) {
+    let loaded = match backend::load(&args.artifacts, &device) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let mut out = String::new();
     match &loaded {
         Loaded::Classifier(c) => {
-            let predictions = match predict_labels(c, &texts, &device) {
+            let predictions = match backend::predict_labels(c, &texts, &device) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
             }
         }
         Loaded::Tagger(t) => {
-            let predictions = match predict_tags(t, &texts, args.nbest, &device) {
+            let predictions = match backend::predict_tags(t, &texts, args.nbest, &device) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use seqlab_bins::args::train_classifier::Args;
 use seqlab_bins::cli::{parse_with_config, print_summary, Parsed};
 use seqlab_models::heads::EncoderConfig;
-use seqlab_training::backend::{self, Autodiff};
+use seqlab_training::backend;
 use seqlab_training::optim::ScheduleKind;
-use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
+use seqlab_training::classifier::ClassifierRunConfig;
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     };
     let device = backend::device(config.training.devices.first().copied());
     println!("backend: {} ({device:?})", backend::name());
-    match train_classifier::<Autodiff>(&config, &device) {
+    match backend::train_classifier(&config, &device) {
         Ok(report) => {
             let show = |name: &str, s: &seqlab_training::metrics::ClassificationScores| {
                 println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples)

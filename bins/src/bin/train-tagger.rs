@@ -9,8 +9,8 @@ use seqlab_bins::args::train_tagger::Args;
 use seqlab_bins::cli::{parse_with_config, print_summary, Parsed};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_training::optim::ScheduleKind;
-use seqlab_training::backend::{self, Autodiff};
-use seqlab_training::tagger::{train_tagger, TaggerRunConfig, TaggerScores};
+use seqlab_training::backend;
+use seqlab_training::tagger::{TaggerRunConfig, TaggerScores};
 
 fn show(name: &str, s: &TaggerScores) {
     println!(
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     };
     let device = backend::device(config.training.devices.first().copied());
     println!("backend: {} ({device:?})", backend::name());
-    match train_tagger::<Autodiff>(&config, &device) {
+    match backend::train_tagger(&config, &device) {
         Ok(report) => {
             show("valid", &report.valid);
             if let Some(test) = &report.test {

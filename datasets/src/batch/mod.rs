@@ -6,7 +6,7 @@ mod bucket;
 pub use bucket::{bucket_batches, length_sorted_batches, padding_ratio, BucketedDataset, Flatten};
 
 use burn::data::dataloader::batcher::Batcher;
-use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::text::PAD;
 
@@ -41,10 +41,8 @@ pub const MAX_WORD_CHARS: usize = 24;
 pub struct ClassificationBatch<B: Backend> {
     /// Token ids `[batch, seq]`, padded with `PAD` (0) on the right.
     pub tokens: Tensor<B, 2, Int>,
-    /// Real lengths `[batch]`.
+    /// Real lengths `[batch]` (the models build their padding masks from these).
     pub lengths: Tensor<B, 1, Int>,
-    /// `true` at real positions, `false` at padding: `[batch, seq]`.
-    pub mask: Tensor<B, 2, Bool>,
     /// Label ids `[batch]`.
     pub labels: Tensor<B, 1, Int>,
 }
@@ -58,10 +56,8 @@ pub struct TaggingBatch<B: Backend> {
     pub features: Vec<Tensor<B, 2, Int>>,
     /// Character ids `[batch, seq, chars]`, padded with 0, when the items carry characters.
     pub chars: Option<Tensor<B, 3, Int>>,
-    /// Real lengths `[batch]`.
+    /// Real lengths `[batch]` (the models build their padding masks from these).
     pub lengths: Tensor<B, 1, Int>,
-    /// `true` at real positions: `[batch, seq]`.
-    pub mask: Tensor<B, 2, Bool>,
     /// Tag ids `[batch, seq]`; padded positions hold the padding tag 0
     /// ([`PAD_TAG`](crate::labels::PAD_TAG)), which loss and metrics must ignore.
     pub tags: Tensor<B, 2, Int>,
@@ -96,14 +92,9 @@ fn pad_chars<B: Backend>(items: &[TaggingItem], seq: usize, device: &B::Device) 
     Tensor::from_data(TensorData::new(flat, [items.len(), seq, width]), device)
 }
 
-fn lengths_and_mask<B: Backend>(lengths: &[usize], device: &B::Device) -> (Tensor<B, 1, Int>, Tensor<B, 2, Bool>) {
-    let seq = lengths.iter().copied().max().unwrap_or(0).max(1);
-    let mask: Vec<bool> = lengths.iter().flat_map(|&l| (0..seq).map(move |t| t < l)).collect();
+fn lengths_tensor<B: Backend>(lengths: &[usize], device: &B::Device) -> Tensor<B, 1, Int> {
     let lens: Vec<i64> = lengths.iter().map(|&l| l as i64).collect();
-    (
-        Tensor::from_data(TensorData::new(lens, [lengths.len()]), device),
-        Tensor::from_data(TensorData::new(mask, [lengths.len(), seq]), device),
-    )
+    Tensor::from_data(TensorData::new(lens, [lengths.len()]), device)
 }
 
 /// Pads [`ClassificationItem`]s into a [`ClassificationBatch`].
@@ -114,12 +105,11 @@ impl<B: Backend> Batcher<B, ClassificationItem, ClassificationBatch<B>> for Clas
     fn batch(&self, items: Vec<ClassificationItem>, device: &B::Device) -> ClassificationBatch<B> {
         let rows: Vec<&[usize]> = items.iter().map(|i| i.ids.as_slice()).collect();
         let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
-        let (lengths, mask) = lengths_and_mask(&lengths, device);
+        let lengths = lengths_tensor(&lengths, device);
         let labels: Vec<i64> = items.iter().map(|i| i.label as i64).collect();
         ClassificationBatch {
             tokens: pad_ids(&rows, device),
             lengths,
-            mask,
             labels: Tensor::from_data(TensorData::new(labels, [items.len()]), device),
         }
     }
@@ -137,14 +127,13 @@ impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
         let seq = lens.iter().copied().max().unwrap_or(0).max(1);
         let positions: Vec<i64> = lens.iter().enumerate().flat_map(|(b, &l)| (0..l).map(move |t| (b * seq + t) as i64)).collect();
         let count = positions.len();
-        let (lengths, mask) = lengths_and_mask(&lens, device);
+        let lengths = lengths_tensor(&lens, device);
         TaggingBatch {
             positions: Tensor::from_data(TensorData::new(positions, [count]), device),
             tokens: rows(&|i| &i.ids),
             features: (0..n_features).map(|k| rows(&|i| &i.features[k])).collect(),
             chars: items.iter().any(|i| !i.chars.is_empty()).then(|| pad_chars(&items, seq, device)),
             lengths,
-            mask,
             tags: rows(&|i| &i.tags),
         }
     }
