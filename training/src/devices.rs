@@ -41,11 +41,16 @@ where
     type Record = O::Record;
 
     fn step(&mut self, lr: LearningRate, module: M, mut grads: GradientsParams) -> M {
-        module.visit(&mut Scale::<B> { grads: &mut grads, factor: 1.0 / self.devices as f64, backend: std::marker::PhantomData });
+        self.scale(&module, &mut grads);
         self.inner.step(lr, module, grads)
     }
 
-    fn step_multi(&mut self, lr: LearningRate, module: M, grads: MultiGradientsParams) -> M {
+    /// The sharded strategy's step (seqlab uses the main-device one): each device's share is
+    /// scaled alike.
+    fn step_multi(&mut self, lr: LearningRate, module: M, mut grads: MultiGradientsParams) -> M {
+        for (share, _) in grads.grads.iter_mut() {
+            self.scale(&module, share);
+        }
         self.inner.step_multi(lr, module, grads)
     }
 
@@ -55,6 +60,15 @@ where
 
     fn load_record(self, record: Self::Record) -> Self {
         Self { inner: self.inner.load_record(record), devices: self.devices }
+    }
+}
+
+impl<O> MeanOfDevices<O> {
+    /// Divides every gradient of `module`'s parameters in `grads` by the number of devices.
+    fn scale<M: AutodiffModule<B>, B: AutodiffBackend>(&self, module: &M, grads: &mut GradientsParams) {
+        if self.devices > 1 {
+            module.visit(&mut Scale::<B> { grads, factor: 1.0 / self.devices as f64, backend: std::marker::PhantomData });
+        }
     }
 }
 
