@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::Parser;
-use seqlab_datasets::text::Encoding;
 use seqlab_training::artifacts::{RunError, TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 
@@ -23,10 +22,22 @@ pub struct VectorsArgs {
     pub freeze_embeddings: bool,
 }
 
-/// Parses a tokenizer name (`whitespace`, `basic`, `ptb`).
-pub fn parse_tokenizer(s: &str) -> Result<seqlab_datasets::text::Tokenizer, String> {
-    seqlab_datasets::text::Tokenizer::from_name(s).ok_or_else(|| format!("unknown tokenizer {s:?}; expected whitespace, basic or ptb"))
+/// A clap value parser for a name read by `from_name` (an enum's command-line names); an
+/// unknown name is refused with the choices: `unknown model "x"; expected ffn, rnn, …`.
+pub fn by_name<T: Clone + Send + Sync + 'static>(
+    what: &'static str,
+    choices: &'static str,
+    from_name: fn(&str) -> Option<T>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |s| from_name(s).ok_or_else(|| format!("unknown {what} {s:?}; expected {choices}"))
 }
+
+/// The choices of `--encoding`.
+pub const ENCODINGS: &str = "utf8, latin1 or windows-1252";
+/// The choices of `--tokenizer`.
+pub const TOKENIZERS: &str = "whitespace, basic or ptb";
+/// The choices of `--model`.
+pub const MODELS: &str = "ffn, rnn, rnn-relu, lstm or gru";
 
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
@@ -39,7 +50,7 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Optimiser: adam, adamw or sgd.
-    #[arg(long, default_value = "adam", value_parser = parse_optimizer)]
+    #[arg(long, default_value = "adam", value_parser = by_name("optimizer", "adam, adamw or sgd", OptimizerKind::from_name))]
     pub optimizer: OptimizerKind,
     /// Base learning rate.
     #[arg(long, default_value_t = 2e-3)]
@@ -56,7 +67,7 @@ pub struct TrainingArgs {
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
     /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end)
     /// [default: constant for train-classifier, cosine for train-tagger].
-    #[arg(long, value_parser = parse_schedule)]
+    #[arg(long, value_parser = by_name("schedule", "constant, step, plateau, cosine or linear", ScheduleKind::from_name))]
     pub schedule: Option<ScheduleKind>,
     /// Linear warm-up from 0 over this many optimiser steps (any schedule).
     #[arg(long, default_value_t = 0)]
@@ -129,19 +140,6 @@ impl TrainingArgs {
             devices: self.devices.clone(),
         }
     }
-}
-
-fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
-    OptimizerKind::from_name(s).ok_or_else(|| format!("unknown optimizer {s:?}; expected adam, adamw or sgd"))
-}
-
-fn parse_schedule(s: &str) -> Result<ScheduleKind, String> {
-    ScheduleKind::from_name(s).ok_or_else(|| format!("unknown schedule {s:?}; expected constant, step, plateau, cosine or linear"))
-}
-
-/// Parses an encoding name (`utf8`, `latin1`, `windows-1252`).
-pub fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    Encoding::from_name(s).ok_or_else(|| format!("unknown encoding {s:?}; expected utf8, latin1 or windows-1252"))
 }
 
 /// A parsed command line, and which options came from `--config FILE`.

@@ -17,6 +17,18 @@ pub enum Pooling {
     Max,
 }
 
+impl Pooling {
+    /// Command-line name: `last`, `mean` or `max`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "last" => Some(Self::Last),
+            "mean" => Some(Self::Mean),
+            "max" => Some(Self::Max),
+            _ => None,
+        }
+    }
+}
+
 /// Pools embeddings over the real tokens of each sequence, ignoring padding.
 ///
 /// Word order plays no part: `"not good"` and `"good not"` give the same vector. Followed by an

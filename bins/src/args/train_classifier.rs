@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use clap::{ArgAction, Parser};
-use crate::cli::{parse_encoding, parse_tokenizer, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub format: Option<String>,
     /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
     pub encoding: Encoding,
     /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines: the text field
     /// [default: a column named sentence, text, review or content, else the first].
@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long)]
     pub label_column: Option<String>,
     /// Encoder: ffn (bag of embeddings), rnn, rnn-relu, lstm or gru.
-    #[arg(long, default_value = "gru", value_parser = parse_model)]
+    #[arg(long, default_value = "gru", value_parser = by_name("model", MODELS, EncoderKind::from_name))]
     pub model: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
@@ -56,7 +56,7 @@ pub struct Args {
     /// How texts become tokens, in training and in predict: whitespace, basic or ptb (Penn
     /// Treebank: punctuation and clitics split off) [default: detected from the training data;
     /// ptb for SST-2].
-    #[arg(long, value_parser = parse_tokenizer)]
+    #[arg(long, value_parser = by_name("tokenizer", TOKENIZERS, Tokenizer::from_name))]
     pub tokenizer: Option<Tokenizer>,
     /// Lower-case all tokens (true or false) [default: detected from the training data; true for
     /// SST-2].
@@ -69,7 +69,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub ffn_hidden: Vec<usize>,
     /// Sequence representation: last (final state), mean or max over real tokens.
-    #[arg(long, default_value = "last", value_parser = parse_pooling)]
+    #[arg(long, default_value = "last", value_parser = by_name("pooling", "last, mean or max", Pooling::from_name))]
     pub pooling: Pooling,
     /// Words seen fewer times in training become <unk>.
     #[arg(long, default_value_t = 1)]
@@ -80,17 +80,3 @@ pub struct Args {
     #[command(flatten)]
     pub training: TrainingArgs,
 }
-
-pub fn parse_model(s: &str) -> Result<EncoderKind, String> {
-    EncoderKind::from_name(s).ok_or_else(|| format!("unknown model {s:?}; expected ffn, rnn, rnn-relu, lstm or gru"))
-}
-
-pub fn parse_pooling(s: &str) -> Result<Pooling, String> {
-    match s {
-        "last" => Ok(Pooling::Last),
-        "mean" => Ok(Pooling::Mean),
-        "max" => Ok(Pooling::Max),
-        _ => Err(format!("unknown pooling {s:?}; expected last, mean or max")),
-    }
-}
-

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use clap::{ArgAction, Parser};
-use crate::cli::{parse_encoding, parse_tokenizer, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_models::heads::EncoderKind;
@@ -27,16 +27,16 @@ pub struct Args {
     #[arg(long)]
     pub tag_column: Option<usize>,
     /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
     pub encoding: Encoding,
     /// The files' tag scheme: iob1, iob2 or iobes [default: detected from the training file].
-    #[arg(long, value_parser = parse_scheme)]
+    #[arg(long, value_parser = by_name("scheme", SCHEMES, TagScheme::from_name))]
     pub file_scheme: Option<TagScheme>,
     /// The scheme the model learns; predictions are converted back to the file's scheme.
-    #[arg(long, default_value = "iobes", value_parser = parse_scheme)]
+    #[arg(long, default_value = "iobes", value_parser = by_name("scheme", SCHEMES, TagScheme::from_name))]
     pub train_scheme: TagScheme,
     /// Encoder: rnn, rnn-relu, lstm or gru (ffn: no context, one token at a time).
-    #[arg(long, default_value = "lstm", value_parser = parse_model)]
+    #[arg(long, default_value = "lstm", value_parser = by_name("model", MODELS, EncoderKind::from_name))]
     pub model: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
@@ -54,10 +54,10 @@ pub struct Args {
     pub vectors: VectorsArgs,
     /// Output layer: crf (a linear-chain CRF, decoded with Viterbi; transitions restricted to
     /// the training scheme's) or softmax (each token on its own).
-    #[arg(long, default_value = "crf", value_parser = parse_output)]
+    #[arg(long, default_value = "crf", value_parser = by_name("output", "crf or softmax", TaggerOutput::from_name))]
     pub output: TaggerOutput,
     /// Character features: cnn (Ma & Hovy), lstm (a BiLSTM, Lample et al.) or none.
-    #[arg(long, default_value = "cnn", value_parser = parse_char_encoder)]
+    #[arg(long, default_value = "cnn", value_parser = by_name("character encoder", "cnn, lstm or none", CharEncoder::from_name))]
     pub char_encoder: CharEncoder,
     /// Character CNN filters: each word's characters become a vector of this width (0: no
     /// character features).
@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, default_value_t = 25)]
     pub char_hidden: usize,
     /// How predict splits raw sentences into tokens: whitespace, basic or ptb.
-    #[arg(long, default_value = "whitespace", value_parser = parse_tokenizer)]
+    #[arg(long, default_value = "whitespace", value_parser = by_name("tokenizer", TOKENIZERS, Tokenizer::from_name))]
     pub tokenizer: Tokenizer,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]
@@ -92,19 +92,5 @@ pub struct Args {
     pub training: TrainingArgs,
 }
 
-pub fn parse_scheme(s: &str) -> Result<TagScheme, String> {
-    TagScheme::from_name(s).ok_or_else(|| format!("unknown scheme {s:?}; expected iob1, iob2 or iobes"))
-}
-
-pub fn parse_output(s: &str) -> Result<TaggerOutput, String> {
-    TaggerOutput::from_name(s).ok_or_else(|| format!("unknown output {s:?}; expected crf or softmax"))
-}
-
-pub fn parse_char_encoder(s: &str) -> Result<CharEncoder, String> {
-    CharEncoder::from_name(s).ok_or_else(|| format!("unknown character encoder {s:?}; expected cnn, lstm or none"))
-}
-
-pub fn parse_model(s: &str) -> Result<EncoderKind, String> {
-    EncoderKind::from_name(s).ok_or_else(|| format!("unknown model {s:?}; expected rnn, rnn-relu, lstm, gru or ffn"))
-}
-
+/// The choices of `--file-scheme` and `--train-scheme`.
+const SCHEMES: &str = "iob1, iob2 or iobes";

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use seqlab_bins::cli::{by_name, ENCODINGS};
 use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{add_oov, conll_stats, sentiment_stats, CorpusStats};
 use seqlab_datasets::text::{Encoding, Vocab, VocabConfig};
@@ -20,10 +21,10 @@ struct Args {
     path: PathBuf,
     /// Format: glue, tsv, csv, jsonl, imdb or conll [default: inferred from the file; the
     /// inference is printed].
-    #[arg(long, value_parser = parse_format)]
+    #[arg(long, value_parser = by_name("format", "glue, tsv, csv, jsonl, imdb or conll", Format::from_name))]
     format: Option<Format>,
     /// Text encoding: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
     encoding: Encoding,
     /// CoNLL: 0-based column of the tag [default: the last].
     #[arg(long)]
@@ -47,14 +48,6 @@ struct Args {
     /// for CoNLL documents, entities, invalid_transitions; oov with --vocab-from).
     #[arg(long)]
     json: bool,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s).ok_or_else(|| format!("unknown format {s:?}; expected glue, tsv, csv, jsonl, imdb or conll"))
-}
-
-fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    Encoding::from_name(s).ok_or_else(|| format!("unknown encoding {s:?}; expected utf8, latin1 or windows-1252"))
 }
 
 fn main() -> ExitCode {

@@ -11,6 +11,7 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::Backend;
 use clap::{Parser, Subcommand};
+use seqlab_bins::cli::by_name;
 use plotters::prelude::*;
 use seqlab_datasets::longdep::FirstTokenTask;
 use seqlab_models::CellKind;
@@ -30,7 +31,7 @@ struct Args {
 #[derive(clap::Args, Debug)]
 struct Common {
     /// Cells, comma-separated: rnn-tanh, rnn-relu, lstm, gru.
-    #[arg(long, value_delimiter = ',', default_value = "rnn-tanh,lstm,gru", value_parser = parse_cell)]
+    #[arg(long, value_delimiter = ',', default_value = "rnn-tanh,lstm,gru", value_parser = by_name("cell", "rnn-tanh, rnn-relu, lstm or gru", CellKind::from_name))]
     cells: Vec<CellKind>,
     /// Hidden size of every cell.
     #[arg(long, default_value_t = 32)]
@@ -131,10 +132,6 @@ enum Command {
         #[arg(long)]
         plot_only: bool,
     },
-}
-
-fn parse_cell(s: &str) -> Result<CellKind, String> {
-    CellKind::from_name(s).ok_or_else(|| format!("unknown cell {s:?}; expected rnn-tanh, rnn-relu, lstm or gru"))
 }
 
 /// `--forget-bias`: a value, or `none` (clap reads a bare `Option` as "may be absent").
