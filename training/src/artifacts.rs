@@ -1,5 +1,8 @@
-//! What every training run shares: its error type, artifact writing, and the length-bucketed
-//! data loaders.
+//! What every training run shares: writing the artifacts folder's setup and results, the
+//! length-bucketed data loaders, the learner's options and `fit` (burn-train's launch).
+//!
+//! The error type lives in [`crate::error`] and the durable file writes in [`crate::durable`];
+//! both are re-exported here, where callers have always found them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,45 +11,13 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
-use seqlab_datasets::DataError;
+
+pub use crate::durable::{commit, describe_write_error, write, write_bytes};
+pub use crate::error::RunError;
 
 use crate::checkpoint::{AtomicRecorder, EpochMetrics, EpochWatch, KeepBestAndLast, Progress, Selection};
 use crate::devices::MeanOfDevices;
 use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
-
-/// Why a run failed.
-#[derive(Debug)]
-pub enum RunError {
-    /// Bad or missing data.
-    Data(DataError),
-    /// An option outside its valid range, by its command-line name (`hidden` for `--hidden`).
-    Invalid {
-        /// The long option, without dashes.
-        option: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// Anything else, with a message.
-    Other(String),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Data(e) => e.fmt(f),
-            Self::Invalid { option, message } => write!(f, "--{option}: {message}"),
-            Self::Other(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<DataError> for RunError {
-    fn from(e: DataError) -> Self {
-        Self::Data(e)
-    }
-}
 
 /// The recorder of `model.mpk`: named MessagePack at full precision.
 pub fn weights_recorder() -> AtomicRecorder {
@@ -102,46 +73,6 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: 
         .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
     write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())?;
     crate::manifest::Manifest::write(dir)
-}
-
-/// Writes a file of the artifacts durably: a temporary file, flushed to the disk, renamed over
-/// `path`, and the folder flushed (see [`commit`]). A kill, a power cut or a full disk leaves
-/// either the old file or the new one, never a torn one; the error names the file.
-pub fn write(path: &Path, text: String) -> Result<(), RunError> {
-    write_bytes(path, text.into_bytes())
-}
-
-/// [`write`] for bytes.
-pub fn write_bytes(path: &Path, bytes: Vec<u8>) -> Result<(), RunError> {
-    let partial = PathBuf::from(format!("{}.partial", path.display()));
-    std::fs::write(&partial, bytes)
-        .map_err(|e| describe_write_error(path, &e.to_string()))
-        .and_then(|()| commit(&partial, path).map_err(|e| e.to_string()))
-        .map_err(|message| {
-            let _ = std::fs::remove_file(&partial);
-            RunError::Other(message)
-        })
-}
-
-/// Flushes the finished temporary file `partial` to the disk, renames it to `target` and
-/// flushes the folder, so that the rename itself survives a power cut.
-pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
-    let fail = |e: std::io::Error| RunError::Other(describe_write_error(target, &e.to_string()));
-    std::fs::File::open(partial).and_then(|f| f.sync_all()).map_err(fail)?;
-    std::fs::rename(partial, target).map_err(fail)?;
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Folders cannot be opened for syncing on every platform; where they can, a failure is real.
-        if let Ok(folder) = std::fs::File::open(dir) {
-            folder.sync_all().map_err(fail)?;
-        }
-    }
-    Ok(())
-}
-
-/// `"{path}: cannot write: {message}"`, saying plainly when the disk is full.
-pub fn describe_write_error(path: &Path, message: &str) -> String {
-    let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
-    format!("{}: cannot write: {message}{}", path.display(), if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" })
 }
 
 /// A data loader over length-bucketed batches of `items` (see

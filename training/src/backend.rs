@@ -45,7 +45,7 @@ pub fn device(index: Option<u16>) -> Device {
 
 use std::path::Path;
 
-use crate::artifacts::RunError;
+use crate::error::RunError;
 use crate::classifier::{ClassifierReport, ClassifierRunConfig};
 use crate::inference::{Evaluation, LabelPrediction, Loaded, LoadedClassifier, LoadedTagger, TagPrediction};
 use crate::tagger::{TaggerReport, TaggerRunConfig};

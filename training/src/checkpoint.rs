@@ -21,7 +21,7 @@ use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 
-use crate::artifacts::RunError;
+use crate::error::RunError;
 
 /// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
 /// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
@@ -53,8 +53,8 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
         // failed write reports the file system's own error ("No space left on device").
         let written = rmp_serde::encode::to_vec_named(&item)
             .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
-            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| crate::artifacts::describe_write_error(&target, &e.to_string())))
-            .and_then(|()| crate::artifacts::commit(&partial, &target).map_err(|e| e.to_string()));
+            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| crate::durable::describe_write_error(&target, &e.to_string())))
+            .and_then(|()| crate::durable::commit(&partial, &target).map_err(|e| e.to_string()));
         match written {
             Ok(()) => {
                 self.saves.record(Ok(target));
@@ -212,7 +212,7 @@ impl Progress {
     }
 
     pub(crate) fn save(&self, artifacts: &Path) -> Result<(), RunError> {
-        crate::artifacts::write(&Self::path(artifacts), serde_json::to_string_pretty(self).unwrap())
+        crate::durable::write(&Self::path(artifacts), serde_json::to_string_pretty(self).unwrap())
     }
 
     /// The progress to resume from: this one if its checkpoint is intact, else the previous
@@ -328,7 +328,7 @@ impl EpochWatch {
             f.sync_data()
         });
         if let Err(e) = written {
-            eprintln!("{}", crate::artifacts::describe_write_error(&path, &e.to_string()));
+            eprintln!("{}", crate::durable::describe_write_error(&path, &e.to_string()));
         }
     }
 }

@@ -169,12 +169,26 @@ pub(crate) fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[Classif
     classification_scores(&predict(model, items, 256, device), &gold, classes)
 }
 
+/// Every option of a classifier run in its range (see [`crate::validate`]).
+fn check_options(c: &ClassifierRunConfig) -> Result<(), RunError> {
+    use crate::validate::{at_least, embedding_dim, encoder, fraction, training};
+    training(&c.training)?;
+    encoder(&c.encoder)?;
+    embedding_dim(c.embedding_dim, c.embeddings.is_some())?;
+    fraction("dropout", c.dropout, 0.0, 1.0, false)?;
+    at_least("min-freq", c.min_freq, 1)?;
+    for &width in &c.ffn_hidden {
+        at_least("ffn-hidden", width, 1)?;
+    }
+    Ok(())
+}
+
 /// Trains a sequence classifier and writes its artifacts:
 /// `run.json`, `model.json` (the network config), `vocab.json`, `labels.json`, `model.mpk`,
 /// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
 /// per-epoch metric logs and checkpoints.
 pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device: &B::Device) -> Result<ClassifierReport, RunError> {
-    crate::validate::classifier(config)?;
+    check_options(config)?;
     let options = config.read_options()?;
     let train = read_split(&config.train, &options)?;
     let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));

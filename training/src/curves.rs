@@ -142,5 +142,5 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
         }
         root.present().map_err(|e| err(&e))?;
     }
-    crate::artifacts::write(&artifacts.join(CURVES), svg).map_err(|e| e.to_string())
+    crate::durable::write(&artifacts.join(CURVES), svg).map_err(|e| e.to_string())
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::tensor::backend::Backend;
 use seqlab_models::export::{safetensors_bytes, Tensors};
 
-use crate::artifacts::RunError;
+use crate::error::RunError;
 use crate::inference::{load, Loaded};
 
 /// What [`export`] wrote.
@@ -30,6 +30,6 @@ pub fn export<B: Backend>(artifacts: &Path, out: &Path, device: &B::Device) -> R
     let config_path = artifacts.join("model.json");
     let config = std::fs::read_to_string(&config_path).map_err(|e| RunError::Other(format!("{}: {e}", config_path.display())))?;
     let metadata = BTreeMap::from([("model".to_string(), model.to_string()), ("config".to_string(), config)]);
-    crate::artifacts::write_bytes(out, safetensors_bytes(&tensors, &metadata))?;
+    crate::durable::write_bytes(out, safetensors_bytes(&tensors, &metadata))?;
     Ok(Exported { model: model.into(), tensors })
 }

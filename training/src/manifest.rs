@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::artifacts::RunError;
+use crate::error::RunError;
 
 /// The files covered, when present.
 const FILES: [&str; 6] = ["model.json", "vocab.json", "labels.json", "tags.json", "chars.json", "model.mpk"];
@@ -42,7 +42,7 @@ impl Manifest {
                 files.insert(name.to_string(), checksum(&read(&path)?));
             }
         }
-        crate::artifacts::write(&dir.join(MANIFEST), serde_json::to_string_pretty(&Self { files }).unwrap())
+        crate::durable::write(&dir.join(MANIFEST), serde_json::to_string_pretty(&Self { files }).unwrap())
     }
 
     /// Checks the folder's files against its manifest; a folder without one passes.

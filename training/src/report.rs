@@ -423,8 +423,8 @@ pub fn html(r: &Report) -> String {
 /// Writes `report.json` and `report.html` into `dir` (created if needed).
 pub fn write_report(r: &Report, dir: &Path) -> Result<(), RunError> {
     std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
-    crate::artifacts::write(&dir.join("report.json"), serde_json::to_string_pretty(r).unwrap())?;
-    crate::artifacts::write(&dir.join("report.html"), html(r))
+    crate::durable::write(&dir.join("report.json"), serde_json::to_string_pretty(r).unwrap())?;
+    crate::durable::write(&dir.join("report.html"), html(r))
 }
 
 /// The per-type counts of a confusion's diagonal and margins, for checks: `(type, right,

@@ -1,19 +1,19 @@
-//! The valid range of every option of a training run, checked once before any work starts.
+//! The valid range of every option of a training run, checked once before any work starts
+//! (the options the two tasks share here; each task's own in `classifier.rs` and `tagger.rs`).
 //! Each error names the command-line option (`--hidden`); the binaries add the config file
 //! and key when the value came from `--config`.
 
 use seqlab_models::heads::EncoderConfig;
 
-use crate::artifacts::{RunError, TrainingConfig};
-use crate::classifier::ClassifierRunConfig;
-use crate::tagger::{CharEncoder, TaggerRunConfig};
+use crate::artifacts::TrainingConfig;
+use crate::error::RunError;
 
 fn invalid(option: &str, message: String) -> RunError {
     RunError::Invalid { option: option.to_string(), message }
 }
 
 /// `value ≥ min`.
-fn at_least(option: &str, value: usize, min: usize) -> Result<(), RunError> {
+pub(crate) fn at_least(option: &str, value: usize, min: usize) -> Result<(), RunError> {
     if value >= min {
         Ok(())
     } else {
@@ -22,7 +22,7 @@ fn at_least(option: &str, value: usize, min: usize) -> Result<(), RunError> {
 }
 
 /// A finite `value` in `[low, high)` (`high_inclusive`: `[low, high]`).
-fn fraction(option: &str, value: f64, low: f64, high: f64, high_inclusive: bool) -> Result<(), RunError> {
+pub(crate) fn fraction(option: &str, value: f64, low: f64, high: f64, high_inclusive: bool) -> Result<(), RunError> {
     let inside = value.is_finite() && value >= low && if high_inclusive { value <= high } else { value < high };
     if inside {
         Ok(())
@@ -33,7 +33,7 @@ fn fraction(option: &str, value: f64, low: f64, high: f64, high_inclusive: bool)
 }
 
 /// A finite `value > 0` (`or_zero`: `≥ 0`).
-fn positive(option: &str, value: f64, or_zero: bool) -> Result<(), RunError> {
+pub(crate) fn positive(option: &str, value: f64, or_zero: bool) -> Result<(), RunError> {
     if value.is_finite() && (value > 0.0 || (or_zero && value == 0.0)) {
         Ok(())
     } else {
@@ -73,36 +73,9 @@ pub fn encoder(e: &EncoderConfig) -> Result<(), RunError> {
 }
 
 /// The word embedding width: at least 1, or 0 with pretrained vectors (their width).
-fn embedding_dim(dim: usize, pretrained: bool) -> Result<(), RunError> {
+pub(crate) fn embedding_dim(dim: usize, pretrained: bool) -> Result<(), RunError> {
     if dim == 0 && !pretrained {
         return Err(invalid("embedding-dim", "must be at least 1, got 0".into()));
-    }
-    Ok(())
-}
-
-/// Every option of a classifier run.
-pub fn classifier(c: &ClassifierRunConfig) -> Result<(), RunError> {
-    training(&c.training)?;
-    encoder(&c.encoder)?;
-    embedding_dim(c.embedding_dim, c.embeddings.is_some())?;
-    fraction("dropout", c.dropout, 0.0, 1.0, false)?;
-    at_least("min-freq", c.min_freq, 1)?;
-    for &width in &c.ffn_hidden {
-        at_least("ffn-hidden", width, 1)?;
-    }
-    Ok(())
-}
-
-/// Every option of a tagger run.
-pub fn tagger(t: &TaggerRunConfig) -> Result<(), RunError> {
-    training(&t.training)?;
-    encoder(&t.encoder)?;
-    embedding_dim(t.embedding_dim, t.embeddings.is_some())?;
-    fraction("dropout", t.dropout, 0.0, 1.0, false)?;
-    fraction("word-dropout", t.word_dropout, 0.0, 1.0, true)?;
-    at_least("min-freq", t.min_freq, 1)?;
-    if t.char_encoder == CharEncoder::Lstm {
-        at_least("char-hidden", t.char_hidden, 1)?;
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use burn::nn::Embedding;
 use burn::tensor::{backend::Backend, Tensor, TensorCreationOptions, TensorData};
 use seqlab_datasets::text::{Coverage, Encoding, PretrainedEmbeddings, Vocab, WordVectors};
 
-use crate::artifacts::{write, RunError};
+use crate::durable::write;
+use crate::error::RunError;
 
 /// What `embeddings.json` records about the vectors a model started from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
