@@ -220,7 +220,6 @@ impl<B: Backend> Recurrent<B> {
     }
 
     fn cell_width(&self) -> usize {
-        use crate::Cell;
         self.cell.gates() * self.d_hidden
     }
 }

@@ -28,6 +28,7 @@ pub mod import;
 pub mod loss;
 pub mod mask;
 pub mod recurrent;
+pub mod threads;
 
 pub use activation::Activation;
 pub use bag::{BagOfEmbeddings, Pooling};

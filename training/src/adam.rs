@@ -17,7 +17,7 @@ use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRa
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{DType, Tensor};
 use seqlab_models::flat;
-use seqlab_models::recurrent::kernel;
+use seqlab_models::threads::threads;
 
 /// Configuration of [`FusedAdam`]: Burn's `AdamConfig` defaults (β₁ 0.9, β₂ 0.999, ε 1e-5), L2
 /// weight decay added to the gradient, optional gradient clipping.
@@ -130,7 +130,7 @@ impl<B: Backend> SimpleOptimizer<B> for FusedAdam {
             None => (1, vec![0.0; param.len()], vec![0.0; param.len()]),
         };
         let update = Update::new(self, lr, time);
-        let threads = kernel::threads().min(param.len() / MIN_PER_THREAD).max(1);
+        let threads = threads().min(param.len() / MIN_PER_THREAD).max(1);
         let chunk = param.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
             let parts = param.chunks_mut(chunk).zip(grad.chunks(chunk)).zip(moment_1.chunks_mut(chunk)).zip(moment_2.chunks_mut(chunk));

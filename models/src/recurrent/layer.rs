@@ -1,13 +1,15 @@
-//! The one recurrent layer machinery shared by every [`Cell`]: the hoisted input projection,
-//! the time loop with one fused hidden matmul per step, padding masks, both directions,
-//! stacking with inter-layer dropout, and PyTorch-shaped final states.
+//! The public recurrent layer stack: its config, parameters and outputs, and the loop over
+//! layers (inter-layer dropout, initial and final states in PyTorch's shapes). Each layer is run
+//! by [`super::engine::run_layer`].
 
 use burn::config::Config;
 use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::{backend::Backend, module::linear, Int, Tensor, TensorCreationOptions};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorCreationOptions};
 
-use super::{bptt, Cell, CellKind, CellState, StepCache};
+use super::cell::{CellKind, CellState};
+use super::engine;
+use super::scan::{DirectionInput, LayerInput};
 use crate::mask::length_mask;
 
 /// Configuration of a [`Recurrent`] layer stack.
@@ -95,7 +97,7 @@ pub struct RecurrentOutput<B: Backend> {
 /// loop; each step then does one fused hidden matmul `[batch, hidden] × [hidden, gates·hidden]`.
 /// On ndarray a CPU kernel runs each layer ([`super::kernel`]; with autodiff, one graph node
 /// with a hand-written BPTT); on `Autodiff<Wgpu>` each layer and direction is one graph node
-/// over Burn tensor operations ([`super::bptt`]); elsewhere every step is recorded.
+/// over Burn tensor operations; elsewhere every step is recorded ([`super::engine`]).
 ///
 /// Should be created with [`RecurrentConfig`].
 #[derive(Module, Debug)]
@@ -273,11 +275,7 @@ impl<B: Backend> Recurrent<B> {
                     })
                     .collect(),
             };
-            let scanned = match probes {
-                Some(_) => Err(layer_run),
-                None => bptt::scan_layer(layer_run),
-            };
-            let (output, lasts) = scanned.unwrap_or_else(|layer_run| scan_generic(layer_run, probes));
+            let (output, lasts) = engine::run_layer(layer_run, probes);
             finals.extend(lasts);
             layer_input = output;
         }
@@ -287,185 +285,4 @@ impl<B: Backend> Recurrent<B> {
             self.cell.has_memory().then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
         RecurrentOutput { output: layer_input, state: RecurrentState { hidden, cell } }
     }
-}
-
-/// One layer of a stack, every direction, ready to run.
-#[derive(Debug, Clone)]
-pub(crate) struct LayerInput<B: Backend> {
-    pub cell: CellKind,
-    /// The layer's input: `[batch, seq, d_input]`.
-    pub input: Tensor<B, 3>,
-    /// `[batch, seq]`: 1 at real positions, 0 at padding.
-    pub mask: Option<Tensor<B, 2>>,
-    /// Forward, then (bidirectional) backward.
-    pub directions: Vec<DirectionInput<B>>,
-}
-
-/// The weights and initial state of one direction of a [`LayerInput`].
-#[derive(Debug, Clone)]
-pub(crate) struct DirectionInput<B: Backend> {
-    pub weight_ih: Tensor<B, 2>,
-    pub bias_ih: Option<Tensor<B, 1>>,
-    pub weight_hh: Tensor<B, 2>,
-    pub bias_hh: Option<Tensor<B, 1>>,
-    pub initial: CellState<B>,
-    pub reverse: bool,
-}
-
-impl<B: Backend> LayerInput<B> {
-    /// The time loops of the tensor-level paths, time-major, each direction's input projection
-    /// computed as one matmul.
-    pub fn into_scans(self) -> Vec<ScanInput<B>> {
-        let [batch, seq, _] = self.input.dims();
-        let time_major = self.input.swap_dims(0, 1);
-        let masks: Option<Vec<Tensor<B, 2>>> = self.mask.map(|mask| {
-            let mask = mask.transpose(); // [seq, batch]
-            (0..seq).map(|t| mask.clone().slice([t..t + 1]).reshape([batch, 1])).collect()
-        });
-        self.directions
-            .into_iter()
-            .map(|d| ScanInput {
-                cell: self.cell,
-                input_proj: linear(time_major.clone(), d.weight_ih, d.bias_ih),
-                weight_hh: d.weight_hh,
-                bias_hh: d.bias_hh,
-                masks: masks.clone(),
-                initial: d.initial,
-                reverse: d.reverse,
-            })
-            .collect()
-    }
-}
-
-/// One layer on any backend, from Burn tensor operations: every direction's time loop (the
-/// two directions on two threads when there is no autodiff tape to share). Returns the outputs
-/// `[batch, seq, directions·hidden]` and the final states. `probes[t]`, when given, is added to
-/// the new hidden state of step `t` (one direction only).
-fn scan_generic<B: Backend>(layer: LayerInput<B>, probes: Option<&[Tensor<B, 2>]>) -> (Tensor<B, 3>, Vec<CellState<B>>) {
-    let device = layer.input.device();
-    let scans = layer.into_scans();
-    let run = |scan: ScanInput<B>| {
-        let width = scan.input_proj.dims()[2];
-        let steps = split_steps(scan.input_proj);
-        let bias_hh = scan.bias_hh.map(|b| b.reshape([1, width]));
-        let (outputs, last) = Scan {
-            cell: scan.cell,
-            weight_hh: &scan.weight_hh,
-            bias_hh: bias_hh.as_ref(),
-            masks: scan.masks.as_deref(),
-            reverse: scan.reverse,
-        }
-        .run(steps, scan.initial, probes, None);
-        (Tensor::stack(outputs, 0), last)
-    };
-    // Recording both directions into Burn 0.21's autodiff tape from two threads gave wrong and
-    // missing gradients in our tests, so with a tape they run in sequence.
-    let results: Vec<(Tensor<B, 3>, CellState<B>)> = if scans.len() == 2 && !B::ad_enabled(&device) {
-        let mut scans = scans.into_iter();
-        let (forward, backward) = (scans.next().unwrap(), scans.next().unwrap());
-        std::thread::scope(|scope| {
-            let backward = scope.spawn(|| run(backward));
-            let forward = run(forward);
-            vec![forward, backward.join().expect("the backward direction's thread panicked")]
-        })
-    } else {
-        scans.into_iter().map(run).collect()
-    };
-    let (outputs, finals): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    (Tensor::cat(outputs, 2).swap_dims(0, 1), finals)
-}
-
-/// Everything one layer in one direction needs for its time loop, the input projection
-/// already computed.
-#[derive(Debug, Clone)]
-pub(crate) struct ScanInput<B: Backend> {
-    pub cell: CellKind,
-    /// `x_t W_ih + b_ih` for every step, time-major: `[seq, batch, gates·hidden]`.
-    pub input_proj: Tensor<B, 3>,
-    /// `W_hh`: `[hidden, gates·hidden]`.
-    pub weight_hh: Tensor<B, 2>,
-    /// `b_hh`: `[gates·hidden]`.
-    pub bias_hh: Option<Tensor<B, 1>>,
-    /// Per-step masks `[batch, 1]` (1 real, 0 padding).
-    pub masks: Option<Vec<Tensor<B, 2>>>,
-    pub initial: CellState<B>,
-    pub reverse: bool,
-}
-
-/// What one step of [`Scan::run`] records for BPTT: the cell's cache and the state it started
-/// from.
-pub(crate) type StepRecord<B> = (StepCache<B>, CellState<B>);
-
-/// The time loop of one layer in one direction: one fused hidden matmul and one cell step per
-/// position, padded positions leaving the state unchanged.
-pub(crate) struct Scan<'a, B: Backend> {
-    pub cell: CellKind,
-    pub weight_hh: &'a Tensor<B, 2>,
-    /// `b_hh` as a row: `[1, gates·hidden]`.
-    pub bias_hh: Option<&'a Tensor<B, 2>>,
-    pub masks: Option<&'a [Tensor<B, 2>]>,
-    pub reverse: bool,
-}
-
-impl<B: Backend> Scan<'_, B> {
-    /// Runs the loop over `steps[t] = input_proj_t` (`[batch, gates·hidden]`, in time order);
-    /// returns the outputs `h_t ⊙ mask_t` in time order and the final state. With `record`,
-    /// `record[t]` receives step `t`'s cache and previous state.
-    pub fn run(
-        &self,
-        steps: Vec<Tensor<B, 2>>,
-        initial: CellState<B>,
-        probes: Option<&[Tensor<B, 2>]>,
-        mut record: Option<&mut Vec<Option<StepRecord<B>>>>,
-    ) -> (Vec<Tensor<B, 2>>, CellState<B>) {
-        let seq = steps.len();
-        let mut steps: Vec<Option<Tensor<B, 2>>> = steps.into_iter().map(Some).collect();
-        let mut state = initial;
-        let mut outputs: Vec<Option<Tensor<B, 2>>> = vec![None; seq];
-        for step in 0..seq {
-            let t = if self.reverse { seq - 1 - step } else { step };
-            let x_t = steps[t].take().expect("each step's projection is used once");
-            let mut h_t = state.hidden.clone().matmul(self.weight_hh.clone());
-            if let Some(b) = self.bias_hh {
-                h_t = h_t + b.clone();
-            }
-            let (mut next, cache) = self.cell.step_cached(x_t, h_t, &state);
-            if let Some(record) = record.as_deref_mut() {
-                record[t] = Some((cache, state.clone()));
-            }
-            if let Some(probes) = probes {
-                next.hidden = next.hidden + probes[t].clone();
-            }
-            outputs[t] = Some(match self.masks {
-                None => {
-                    state = next;
-                    state.hidden.clone()
-                }
-                Some(masks) => {
-                    let out = next.hidden.clone() * masks[t].clone();
-                    state = state.advance_where(next, &masks[t]);
-                    out
-                }
-            });
-        }
-        (outputs.into_iter().map(|o| o.expect("every step ran")).collect(), state)
-    }
-}
-
-/// Splits time-major `[seq, batch, width]` into `seq` tensors `[batch, width]` by halving
-/// recursively.
-///
-/// Why not `seq` slices: on an autodiff backend, Burn 0.21's slice backward writes its gradient
-/// into a zero tensor of the *whole* input's shape, and the input's gradient is the sum of those
-/// tensors, so `seq` slices cost O(seq²) memory traffic in the backward pass. Halving costs
-/// O(seq · log seq) and the same number of slices on other backends (where slices are views).
-fn split_steps<B: Backend>(input: Tensor<B, 3>) -> Vec<Tensor<B, 2>> {
-    let [seq, batch, width] = input.dims();
-    if seq == 1 {
-        return vec![input.reshape([batch, width])];
-    }
-    let half = seq / 2;
-    let mut steps = split_steps(input.clone().slice([0..half]));
-    steps.extend(split_steps(input.slice([half..seq])));
-    steps
 }

@@ -1,17 +1,17 @@
-//! Recurrent layers: one machinery ([`layer`]) shared by three cells ([`rnn`], [`lstm`], [`gru`]).
+//! Recurrent layers: Elman RNN, LSTM and GRU, stacked, bidirectional and padding-aware.
+//!
+//! - [`layer`]: the public [`Recurrent`] stack (config, parameters, outputs, the loop over layers).
+//! - [`cell`]: each cell's equations, written once, and [`CellKind`], which names them.
+//! - [`scan`]: what every way of running a layer shares (inputs, time order, the padding rule).
+//! - [`engine`]: the ways of running one layer (the CPU kernel, the wgpu node, recorded tensor
+//!   operations) and the one function that picks among them.
+//! - [`kernel`]: the CPU kernel's time loop and BPTT on flat buffers.
 
-pub mod bptt;
 pub mod cell;
-#[cfg(feature = "ndarray")]
-mod cpu;
-pub mod gru;
+pub mod engine;
 pub mod kernel;
 pub mod layer;
-pub mod lstm;
-pub mod rnn;
+pub mod scan;
 
-pub use cell::{Cell, CellKind, CellState, StepCache, StepGrads};
-pub use gru::GruCell;
+pub use cell::{Cell, CellKind, CellState, GruCell, LstmCell, RnnCell};
 pub use layer::{Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState, RecurrentWeights};
-pub use lstm::LstmCell;
-pub use rnn::RnnCell;

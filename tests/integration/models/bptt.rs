@@ -1,4 +1,4 @@
-//! The CPU kernel with its one-node BPTT (`seqlab_models::recurrent::{kernel, bptt}`) against
+//! The CPU kernel with its one-node BPTT (`seqlab_models::recurrent::{kernel, engine}`) against
 //! Burn's step-by-step autodiff graph of the same layer: outputs, final states and the
 //! gradients with respect to the input, the initial states and every weight agree, for every
 //! cell, two bidirectional layers, with and without padding and biases, and for a batch large
@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
-use seqlab_models::recurrent::bptt::is_fused;
+use seqlab_models::recurrent::engine::is_fused;
 use seqlab_models::{CellKind, Recurrent, RecurrentConfig, RecurrentState};
 
 use crate::common::*;

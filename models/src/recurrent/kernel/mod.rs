@@ -1,13 +1,14 @@
 //! The recurrent time loop and its BPTT on flat CPU buffers: what the layers run on the
-//! ndarray backend (`recurrent/cpu.rs` wires it into Burn).
+//! ndarray backend (`recurrent/engine/cpu.rs` wires it into Burn).
 //!
 //! Built from Burn tensor operations, one step of an LSTM is some forty small operations, each
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
 //! on a CPU those costs, not the arithmetic, dominate. Here the input projection of all steps is
 //! one matrix product, and a step is one matrix product (`gemm`, single-threaded, into a reused
-//! buffer) and one pass over each batch row in which the cell ([`RowCell`]) computes all its
-//! gates, activations and the new state. The backward pass is the BPTT of [`super::bptt`] on
-//! the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and `∂input`.
+//! buffer) and one pass over each batch row in which the cell ([`CellKind::forward_row`])
+//! computes all its gates, activations and the new state. The backward pass is the BPTT of
+//! [`super::engine`] on the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and
+//! `∂input`. Time order and padding follow [`super::scan`].
 //!
 //! Parallelism: the work is split into *items* — a direction and a range of batch rows — that
 //! are independent of each other (the directions of a layer, and the rows of a batch, never
@@ -21,68 +22,15 @@
 //! `c_n`, so that a layer's output is a view of it.
 
 pub mod gemm;
-pub mod real;
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
 use gemm::{matmul, View};
-pub use real::Real;
 
-use super::Cell;
-
-/// One row of a step's forward pass, as a cell sees it; every slice belongs to one batch row.
-pub struct ForwardRow<'a, F> {
-    /// `x_t W_ih + b_ih`: `[gates·hidden]`.
-    pub input_proj: &'a [F],
-    /// `h_{t-1} W_hh + b_hh`: `[gates·hidden]`.
-    pub hidden_proj: &'a [F],
-    /// `h_{t-1}`: `[hidden]`.
-    pub h_prev: &'a [F],
-    /// `c_{t-1}`: `[hidden]` (empty for cells without memory).
-    pub c_prev: &'a [F],
-    /// Receives `h_t`: `[hidden]`.
-    pub h: &'a mut [F],
-    /// Receives `c_t`: `[hidden]` (empty for cells without memory).
-    pub c: &'a mut [F],
-    /// Receives what the backward pass needs: `[cache_blocks·hidden]`.
-    pub cache: &'a mut [F],
-}
-
-/// One row of a step's backward pass, as a cell sees it.
-pub struct BackwardRow<'a, F> {
-    /// What [`RowCell::forward_row`] cached.
-    pub cache: &'a [F],
-    /// `h_{t-1}`, `c_{t-1}` (the latter empty without memory).
-    pub h_prev: &'a [F],
-    pub c_prev: &'a [F],
-    /// `∂L/∂h_t`, `∂L/∂c_t` (the latter empty without memory).
-    pub dh: &'a [F],
-    pub dc: &'a [F],
-    /// Receives `∂L/∂input_proj_t`: `[gates·hidden]`.
-    pub d_input_proj: &'a mut [F],
-    /// Receives `∂L/∂hidden_proj_t` when [`RowCell::splits_hidden_grad`] (else empty).
-    pub d_hidden_proj: &'a mut [F],
-    /// Receives `∂L/∂h_{t-1}` through paths other than `hidden_proj` (zeros when none).
-    pub dh_prev: &'a mut [F],
-    /// Receives `∂L/∂c_{t-1}` (empty without memory).
-    pub dc_prev: &'a mut [F],
-}
-
-/// A cell's equations on one batch row: the slice form of [`super::Cell`], with the same
-/// formulas (each cell's file has both).
-pub trait RowCell: Cell + Copy + Send + Sync {
-    /// Width of a row of the step cache, in multiples of `hidden`.
-    fn cache_blocks(&self) -> usize;
-    /// Whether `∂L/∂hidden_proj` differs from `∂L/∂input_proj` (the GRU's reset gate).
-    fn splits_hidden_grad(&self) -> bool {
-        false
-    }
-    /// `h_t` (and `c_t`) from the pre-activations and the previous state.
-    fn forward_row<F: Real>(&self, hidden: usize, row: ForwardRow<'_, F>);
-    /// The local derivatives of one step.
-    fn backward_row<F: Real>(&self, hidden: usize, row: BackwardRow<'_, F>);
-}
+pub use super::cell::Real;
+use super::cell::{BackwardRow, CellKind, ForwardRow};
+use super::scan::{backward_order, forward_order};
+use crate::threads::threads;
 
 /// One direction of a layer: its weights and initial state, as flat buffers.
 #[derive(Debug, Clone)]
@@ -164,20 +112,6 @@ struct Item {
 /// Fewest batch rows worth a thread of their own.
 const MIN_ROWS_PER_ITEM: usize = 8;
 
-/// The number of threads the kernel (and the training crate's fused Adam) uses:
-/// `RAYON_NUM_THREADS` when set to a positive number (the variable that also limits Burn's
-/// ndarray backend), else the cores this process may run on.
-pub fn threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        std::env::var("RAYON_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    })
-}
-
 /// Runs the jobs, one per thread when there are enough cores, else all on this thread.
 fn run_all<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
     if jobs.len() <= 1 || jobs.len() > threads() {
@@ -220,7 +154,7 @@ impl<F: Real> Layer<F> {
         self.batch * self.seq * directions * self.hidden + (1 + usize::from(memory)) * directions * self.batch * self.hidden
     }
 
-    fn width(&self, cell: &impl RowCell) -> usize {
+    fn width(&self, cell: CellKind) -> usize {
         cell.gates() * self.hidden
     }
 
@@ -242,7 +176,7 @@ impl<F: Real> Layer<F> {
 
     /// Runs every direction over every step. Returns the packed output (see
     /// [`Layer::packed_len`]) and, with `record`, the tape for [`Layer::backward`].
-    pub fn forward<C: RowCell>(&self, cell: C, record: bool) -> (Vec<F>, Option<Tape<F>>) {
+    pub fn forward(&self, cell: CellKind, record: bool) -> (Vec<F>, Option<Tape<F>>) {
         let items = self.items();
         let jobs = items
             .iter()
@@ -278,10 +212,10 @@ impl<F: Real> Layer<F> {
     }
 
     /// BPTT from the gradient of the packed output. Needs the forward pass's tape.
-    pub fn backward<C: RowCell>(&self, cell: C, tape: &Tape<F>, grad: &[F]) -> LayerGrads<F> {
+    pub fn backward(&self, cell: CellKind, tape: &Tape<F>, grad: &[F]) -> LayerGrads<F> {
         let memory = cell.has_memory();
         let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
-        let width = self.width(&cell);
+        let width = self.width(cell);
         assert_eq!(grad.len(), self.packed_len(memory), "packed gradient size");
         let jobs = tape
             .items
@@ -318,7 +252,7 @@ impl<F: Real> Layer<F> {
         LayerGrads { input, directions: directions.into_iter().map(|g| g.expect("every direction has items")).collect() }
     }
 
-    fn forward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+    fn forward_item_dispatch(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
@@ -332,7 +266,7 @@ impl<F: Real> Layer<F> {
         self.forward_item(cell, item, record)
     }
 
-    fn backward_item_dispatch<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    fn backward_item_dispatch(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
@@ -349,38 +283,38 @@ impl<F: Real> Layer<F> {
     /// [`Layer::forward_item`] compiled for AVX2, so that the cells' loops run 8 floats wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn forward_item_avx2<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+    unsafe fn forward_item_avx2(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
         self.forward_item(cell, item, record)
     }
 
     /// [`Layer::backward_item`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn backward_item_avx2<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    unsafe fn backward_item_avx2(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
         self.backward_item(cell, item, tape, grad)
     }
 
     /// [`Layer::forward_item`] compiled for AVX-512, 16 floats wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn forward_item_avx512<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+    unsafe fn forward_item_avx512(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
         self.forward_item(cell, item, record)
     }
 
     /// [`Layer::backward_item`] compiled for AVX-512.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn backward_item_avx512<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    unsafe fn backward_item_avx512(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
         self.backward_item(cell, item, tape, grad)
     }
 
     /// One item: its input projection (one product over all its rows and steps), then the time
     /// loop.
     #[inline(always)]
-    fn forward_item<C: RowCell>(&self, cell: C, item: &Item, record: bool) -> ItemForward<F> {
+    fn forward_item(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
         let direction = &self.directions[item.direction];
         let (seq, n, d_in) = (self.seq, self.hidden, self.d_input);
-        let (width, memory, cache_width) = (self.width(&cell), cell.has_memory(), cell.cache_blocks() * n);
+        let (width, memory, cache_width) = (self.width(cell), cell.has_memory(), cell.cache_blocks() * n);
         let rows = item.rows.len();
         let state_len = rows * n;
 
@@ -417,8 +351,7 @@ impl<F: Real> Layer<F> {
         // Row `r`, step `t` of a `[rows, seq, ·]` buffer of rows `len` wide.
         let at = |r: usize, t: usize, len: usize| (r * seq + t) * len..(r * seq + t + 1) * len;
 
-        for step in 0..seq {
-            let t = if direction.reverse { seq - 1 - step } else { step };
+        for t in forward_order(seq, direction.reverse) {
             if let Some(tape) = tape.as_mut() {
                 for r in 0..rows {
                     tape.h_prev[at(r, t, n)].copy_from_slice(&h[r * n..(r + 1) * n]);
@@ -487,10 +420,10 @@ impl<F: Real> Layer<F> {
     /// BPTT of one item, its steps in the reverse of the forward order, then the gradients of
     /// its input projection.
     #[inline(always)]
-    fn backward_item<C: RowCell>(&self, cell: C, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    fn backward_item(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
         let direction = &self.directions[item.direction];
         let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
-        let (width, memory, cache_width) = (self.width(&cell), cell.has_memory(), cell.cache_blocks() * n);
+        let (width, memory, cache_width) = (self.width(cell), cell.has_memory(), cell.cache_blocks() * n);
         let split = cell.splits_hidden_grad();
         let rows = item.rows.len();
         let state_len = rows * n;
@@ -523,8 +456,7 @@ impl<F: Real> Layer<F> {
             }
         }
 
-        for step in 0..seq {
-            let t = if direction.reverse { step } else { seq - 1 - step };
+        for t in backward_order(seq, direction.reverse) {
             for (r, b) in item.rows.clone().enumerate() {
                 let hr = r * n..(r + 1) * n;
                 if !self.is_real(b, t) {
@@ -599,17 +531,6 @@ impl<F: Real> Layer<F> {
             c0: carry_c,
         }
     }
-}
-
-/// `slice` (at least `K·n` long) as `K` consecutive blocks of length `n`.
-#[inline(always)]
-pub fn split_blocks<F, const K: usize>(slice: &mut [F], n: usize) -> [&mut [F]; K] {
-    let mut rest = slice;
-    std::array::from_fn(|_| {
-        let (block, tail) = std::mem::take(&mut rest).split_at_mut(n);
-        rest = tail;
-        block
-    })
 }
 
 /// `into += from`, element-wise.

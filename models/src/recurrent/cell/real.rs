@@ -4,9 +4,12 @@
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
+use super::math::Arith;
+
 /// `f32` or `f64`.
 pub trait Real:
-    Copy
+    Arith
+    + Copy
     + Debug
     + Default
     + PartialOrd
@@ -118,14 +121,30 @@ pub fn tanh<F: Real>(x: F) -> F {
     two * sigmoid(two * x) - F::ONE
 }
 
-/// `σ'` from `s = σ(x)`: `s(1 − s)`.
-#[inline(always)]
-pub fn sigmoid_slope<F: Real>(s: F) -> F {
-    s * (F::ONE - s)
+macro_rules! arith_for_real {
+    ($($float:ty),*) => {$(
+        impl Arith for $float {
+            #[inline(always)]
+            fn sigmoid(self) -> Self {
+                sigmoid(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                tanh(self)
+            }
+            #[inline(always)]
+            fn relu(self) -> Self {
+                if self > 0.0 { self } else { 0.0 }
+            }
+            #[inline(always)]
+            fn positive(self) -> Self {
+                if self > 0.0 { 1.0 } else { 0.0 }
+            }
+            #[inline(always)]
+            fn one_minus(self) -> Self {
+                <$float as Real>::ONE - self
+            }
+        }
+    )*};
 }
-
-/// `tanh'` from `t = tanh(x)`: `1 − t²`.
-#[inline(always)]
-pub fn tanh_slope<F: Real>(t: F) -> F {
-    F::ONE - t * t
-}
+arith_for_real!(f32, f64);

@@ -1,37 +1,10 @@
-//! Backpropagation through time as one autodiff operation, and the choice of path per backend.
+//! The layer as one autodiff node per direction on `Autodiff<Wgpu>`: the forward pass is
+//! [`TensorLoop`] on the inner backend without a tape, keeping each step's cell cache and previous
+//! state; the backward pass is the BPTT of [`super`]'s table, with Burn tensor operations. The
+//! input projection stays an ordinary matmul before the loop, so its gradients come from Burn.
 //!
-//! Recorded step by step, a recurrent layer puts a dozen graph nodes per time step on Burn's
-//! autodiff tape (the hidden matmul, the bias, the gate slices, every activation and product,
-//! the padding blend), and its backward pass pays for each of them: bookkeeping, zero-filled
-//! slice gradients, and one small `[hidden, batch] × [batch, gates·hidden]` weight-gradient
-//! matmul per step. Here the forward loop runs on the inner backend without a tape, keeping
-//! each step's cell cache ([`Cell::step_cached`]), and the backward pass is the course's BPTT
-//! written out:
-//!
-//! ```text
-//! for t = T … 1 (in the direction's reverse order):
-//!     ∂state_t   = mask_t ⊙ (∂L/∂state_t + ∂L/∂out_t)            (what step t produced)
-//!     ∂a_t, ∂hp_t, direct ∂state_{t-1}  =  cell.step_backward(∂state_t)
-//!     ∂h_{t-1}   = ∂hp_t W_hhᵀ + direct + (1 − mask_t) ⊙ ∂L/∂h_t  (padding passes through)
-//! ∂input_proj = [∂a_1 … ∂a_T]          ∂W_hh = Σ_t h_{t-1}ᵀ ∂hp_t  (one matmul over all steps)
-//! ∂b_hh = Σ_t Σ_batch ∂hp_t             ∂h_0, ∂c_0 = what is left after step 1
-//! ```
-//!
-//! Two implementations: on ndarray, the CPU kernel ([`super::kernel`], wired in by
-//! `super::cpu`) runs this on flat buffers, input projections included, one node per layer;
-//! on `Autodiff<Wgpu>`, the node in this file runs it with Burn tensor operations, one node per
-//! layer and direction (the input projection stays an ordinary matmul before the loop, so its
-//! gradients come from Burn). The results equal the step-by-step graph's to rounding; the
-//! PyTorch-parity, finite-difference and padding tests run through these paths.
-//!
-//! Burn 0.21 has no way for code generic over `B: Backend` to reach the autodiff tape of an
-//! unknown backend, so the layers ask `scan_layer`, which recognises the backends listed in
-//! it by type (`NdArray<f32|f64>` and their `Autodiff` with the `ndarray` feature,
-//! `Autodiff<Wgpu>` with `wgpu`; [`is_fused`] tells which autodiff backends get one node); any
-//! other backend records the loop step by step, with the same results.
-
-// The tensor-level node below serves wgpu only (ndarray has the CPU kernel).
-#![cfg_attr(not(feature = "wgpu"), allow(dead_code))]
+//! The node's output is one time-major tensor `[seq + 1 (+ 1), batch, hidden]`: the outputs of
+//! every step, then `h_n` (and `c_n`).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -41,103 +14,15 @@ use burn::backend::Autodiff;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{backend::Backend, Tensor, TensorCreationOptions, TensorPrimitive};
 
-use super::layer::{LayerInput, Scan, ScanInput, StepRecord};
-use crate::flat::cast;
-use super::{Cell, CellKind, CellState};
+use super::recorded::{StepRecord, TensorLoop};
+use crate::recurrent::cell::{CellKind, CellState};
+use crate::recurrent::scan::{backward_order, LayerInput, ScanInput};
 
-/// Whether the recurrent layers run BPTT as one autodiff node per layer (and direction) on
-/// backend `B` (else they record every time step, with the same results).
-pub fn is_fused<B: Backend>() -> bool {
-    known::<B>().is_some_and(|k| k.autodiff())
-}
-
-/// The backends with a dedicated path.
-enum Known {
-    /// `Autodiff<NdArray<f32>>`: the CPU kernel, one node per layer ([`super::cpu`]).
-    #[cfg(feature = "ndarray")]
-    NdArrayF32,
-    /// `Autodiff<NdArray<f64>>`: the same, in f64.
-    #[cfg(feature = "ndarray")]
-    NdArrayF64,
-    /// `NdArray<f32>` (inference): the CPU kernel's forward pass.
-    #[cfg(feature = "ndarray")]
-    PlainNdArrayF32,
-    /// `NdArray<f64>` (inference).
-    #[cfg(feature = "ndarray")]
-    PlainNdArrayF64,
-    /// `Autodiff<Wgpu>`: the tensor-level loop of this module, one node per layer and direction.
-    #[cfg(feature = "wgpu")]
-    Wgpu,
-}
-
-impl Known {
-    fn autodiff(&self) -> bool {
-        match self {
-            #[cfg(feature = "ndarray")]
-            Self::NdArrayF32 | Self::NdArrayF64 => true,
-            #[cfg(feature = "ndarray")]
-            Self::PlainNdArrayF32 | Self::PlainNdArrayF64 => false,
-            #[cfg(feature = "wgpu")]
-            Self::Wgpu => true,
-        }
-    }
-}
-
-/// Which known backend `B` is, if any.
-fn known<B: Backend>() -> Option<Known> {
-    #[allow(unused_variables)] // with no backend feature, no backend is known
-    let is = |id: std::any::TypeId| std::any::TypeId::of::<B>() == id;
-    #[cfg(feature = "ndarray")]
-    {
-        use burn::backend::NdArray;
-        use std::any::TypeId;
-        for (id, known) in [
-            (TypeId::of::<Autodiff<NdArray<f32>>>(), Known::NdArrayF32),
-            (TypeId::of::<Autodiff<NdArray<f64>>>(), Known::NdArrayF64),
-            (TypeId::of::<NdArray<f32>>(), Known::PlainNdArrayF32),
-            (TypeId::of::<NdArray<f64>>(), Known::PlainNdArrayF64),
-        ] {
-            if is(id) {
-                return Some(known);
-            }
-        }
-    }
-    #[cfg(feature = "wgpu")]
-    if is(std::any::TypeId::of::<Autodiff<burn::backend::Wgpu>>()) {
-        return Some(Known::Wgpu);
-    }
-    None
-}
-
-/// Runs one layer (all its directions) on a backend with a dedicated path; gives the input
-/// back otherwise. Returns the layer's output `[batch, seq, directions·hidden]` (directions
-/// side by side) and each direction's final state.
-pub(crate) fn scan_layer<B: Backend>(layer: LayerInput<B>) -> Result<(Tensor<B, 3>, Vec<CellState<B>>), LayerInput<B>> {
-    #[cfg(feature = "ndarray")]
-    use super::cpu;
-    #[cfg(feature = "ndarray")]
-    use burn::backend::NdArray;
-    match known::<B>() {
-        #[cfg(feature = "ndarray")]
-        Some(Known::NdArrayF32) if cpu::accepts::<f32, B>(&layer) => Ok(cast(cpu::autodiff::<NdArray<f32>, f32>(cast(layer)))),
-        #[cfg(feature = "ndarray")]
-        Some(Known::NdArrayF64) if cpu::accepts::<f64, B>(&layer) => Ok(cast(cpu::autodiff::<NdArray<f64>, f64>(cast(layer)))),
-        #[cfg(feature = "ndarray")]
-        Some(Known::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => Ok(cast(cpu::plain::<NdArray<f32>, f32>(cast(layer)))),
-        #[cfg(feature = "ndarray")]
-        Some(Known::PlainNdArrayF64) if cpu::accepts::<f64, B>(&layer) => Ok(cast(cpu::plain::<NdArray<f64>, f64>(cast(layer)))),
-        #[cfg(feature = "wgpu")]
-        Some(Known::Wgpu) => {
-            let (outputs, finals): (Vec<_>, Vec<_>) = layer
-                .into_scans()
-                .into_iter()
-                .map(|scan| fused::<burn::backend::Wgpu>(cast(scan)))
-                .map(|(out, last)| (cast::<_, Tensor<B, 3>>(out), cast::<_, CellState<B>>(last)))
-                .unzip();
-            Ok((Tensor::cat(outputs, 2).swap_dims(0, 1), finals))
-        }
-        _ => Err(layer),
-    }
+/// Runs one layer on `Autodiff<X>`, one node per direction. Returns the layer's output
+/// `[batch, seq, directions·hidden]` and each direction's final state.
+pub fn run<X: Backend>(layer: LayerInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, Vec<CellState<Ad<X>>>) {
+    let (outputs, finals): (Vec<_>, Vec<_>) = layer.into_scans().into_iter().map(node).unzip();
+    (Tensor::cat(outputs, 2).swap_dims(0, 1), finals)
 }
 
 type Ad<X> = Autodiff<X>;
@@ -155,8 +40,9 @@ fn float_primitive<X: Backend, const D: usize>(t: Tensor<X, D>) -> FloatTensor<X
     t.into_primitive().tensor()
 }
 
-/// The forward pass: the loop on the inner backend, one node on the tape.
-fn fused<X: Backend>(input: ScanInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, CellState<Ad<X>>) {
+/// One direction: the loop on the inner backend, one node on the tape. Returns the outputs
+/// `[seq, batch, hidden]` and the final state.
+fn node<X: Backend>(input: ScanInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, CellState<Ad<X>>) {
     let ScanInput { cell, input_proj, weight_hh, bias_hh, masks, initial, reverse } = input;
     let [seq, batch, width] = input_proj.dims();
     let hidden = width / cell.gates();
@@ -189,19 +75,19 @@ fn fused<X: Backend>(input: ScanInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, CellState<Ad
         .compute_bound()
         .stateful();
     let mut record = matches!(prep, OpsKind::Tracked(_)).then(|| vec![None; seq]);
-    let scan = Scan { cell, weight_hh: &w, bias_hh: b.as_ref(), masks: masks.as_deref(), reverse };
+    let scan = TensorLoop { cell, weight_hh: &w, bias_hh: b.as_ref(), masks: masks.as_deref(), reverse };
     let (outputs, last) = scan.run(steps, start, None, record.as_mut());
 
     // One output tensor: the outputs, then h_n (and c_n): `[seq + 1 (+ 1), batch, hidden]`.
-    let mut packed = vec![Tensor::stack(outputs, 0), last.hidden.unsqueeze::<3>()];
-    packed.extend(last.cell.map(|c| c.unsqueeze::<3>()));
-    let packed = float_primitive(Tensor::cat(packed, 0));
+    let mut stacked = vec![Tensor::stack(outputs, 0), last.hidden.unsqueeze::<3>()];
+    stacked.extend(last.cell.map(|c| c.unsqueeze::<3>()));
+    let stacked = float_primitive(Tensor::cat(stacked, 0));
     let out = match prep {
         OpsKind::Tracked(prep) => {
             let steps = record.expect("recorded when tracked").into_iter().map(|r| r.expect("every step ran")).collect();
-            prep.finish(BpttState { cell, steps, masks, weight_hh: w, has_bias, reverse }, packed)
+            prep.finish(BpttState { cell, steps, masks, weight_hh: w, has_bias, reverse }, stacked)
         }
-        OpsKind::UnTracked(prep) => prep.finish(packed),
+        OpsKind::UnTracked(prep) => prep.finish(stacked),
     };
     let out: Tensor<Ad<X>, 3> = Tensor::from_primitive(TensorPrimitive::Float(out));
     let pick = |t: usize| out.clone().slice([t..t + 1]).reshape([batch, hidden]);
@@ -235,7 +121,7 @@ struct BpttGrads<X: Backend> {
 }
 
 impl<X: Backend> BpttState<X> {
-    /// BPTT from the gradient of the packed output `[seq + 1 (+ 1), batch, hidden]`.
+    /// BPTT from the gradient of the node's output `[seq + 1 (+ 1), batch, hidden]`.
     fn backward(self, grad: Tensor<X, 3>) -> BpttGrads<X> {
         let seq = self.steps.len();
         let [_, batch, hidden] = grad.dims();
@@ -247,9 +133,7 @@ impl<X: Backend> BpttState<X> {
 
         let mut d_input_proj: Vec<Option<Tensor<X, 2>>> = vec![None; seq];
         let mut d_hidden_proj: Vec<Option<Tensor<X, 2>>> = vec![None; seq];
-        for step in 0..seq {
-            // The forward loop's order, reversed.
-            let t = if self.reverse { step } else { seq - 1 - step };
+        for t in backward_order(seq, self.reverse) {
             let (cache, previous) = &self.steps[t];
             let from_step = CellState { hidden: carry.hidden.clone() + pick(t), cell: carry.cell.clone() };
             // A padded step did not change the state: its gradient passes through untouched.

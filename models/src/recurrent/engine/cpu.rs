@@ -1,9 +1,9 @@
-//! The CPU kernel ([`super::kernel`]) wired into Burn's ndarray backend: tensors become flat
+//! The CPU kernel ([`crate::recurrent::kernel`]) wired into Burn's ndarray backend: tensors become flat
 //! buffers and back, and on `Autodiff<NdArray>` the kernel's BPTT is one autodiff node per
 //! layer (all its directions, input projections included). Its parents: the layer's input,
 //! then per direction `W_ih, b_ih, W_hh, b_hh, h_0, c_0`.
 //!
-//! [`super::bptt`] decides when this path runs.
+//! [`super::run_layer`] decides when this path runs.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -16,10 +16,10 @@ use burn::backend::Autodiff;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{backend::Backend, Element, Tensor, TensorPrimitive};
 
-use super::kernel::{Direction, Layer, Real, Tape};
-use super::layer::{DirectionInput, LayerInput};
-use super::{Cell, CellKind, CellState};
 use crate::flat;
+use crate::recurrent::cell::{CellKind, CellState, Real};
+use crate::recurrent::kernel::{Direction, Layer, Tape};
+use crate::recurrent::scan::{DirectionInput, LayerInput};
 
 /// The float types the kernel runs in: `f32` and `f64`.
 pub(crate) trait KernelFloat: Real + Element {}

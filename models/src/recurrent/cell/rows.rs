@@ -1,0 +1,111 @@
+//! A cell's equations on one batch row of the CPU kernel's flat buffers: a loop over the
+//! `hidden` elements that calls the cell once per element with plain floats, which the
+//! compiler inlines and vectorises.
+
+use super::math::{CacheBlocks, Cell, State};
+use super::real::Real;
+
+/// One row of a step's forward pass, as a cell sees it; every slice belongs to one batch row.
+pub struct ForwardRow<'a, F> {
+    /// `x_t W_ih + b_ih`: `[gates·hidden]`.
+    pub input_proj: &'a [F],
+    /// `h_{t-1} W_hh + b_hh`: `[gates·hidden]`.
+    pub hidden_proj: &'a [F],
+    /// `h_{t-1}`: `[hidden]`.
+    pub h_prev: &'a [F],
+    /// `c_{t-1}`: `[hidden]` (empty for cells without memory).
+    pub c_prev: &'a [F],
+    /// Receives `h_t`: `[hidden]`.
+    pub h: &'a mut [F],
+    /// Receives `c_t`: `[hidden]` (empty for cells without memory).
+    pub c: &'a mut [F],
+    /// Receives what the backward pass needs: `[cache_blocks·hidden]`.
+    pub cache: &'a mut [F],
+}
+
+/// One row of a step's backward pass, as a cell sees it.
+pub struct BackwardRow<'a, F> {
+    /// What [`forward`] cached.
+    pub cache: &'a [F],
+    /// `h_{t-1}`, `c_{t-1}` (the latter empty without memory).
+    pub h_prev: &'a [F],
+    pub c_prev: &'a [F],
+    /// `∂L/∂h_t`, `∂L/∂c_t` (the latter empty without memory).
+    pub dh: &'a [F],
+    pub dc: &'a [F],
+    /// Receives `∂L/∂input_proj_t`: `[gates·hidden]`.
+    pub d_input_proj: &'a mut [F],
+    /// Receives `∂L/∂hidden_proj_t` when the cell splits it from `∂L/∂input_proj_t` (else empty).
+    pub d_hidden_proj: &'a mut [F],
+    /// Receives `∂L/∂h_{t-1}` through paths other than `hidden_proj` (zeros when none).
+    pub dh_prev: &'a mut [F],
+    /// Receives `∂L/∂c_{t-1}` (empty without memory).
+    pub dc_prev: &'a mut [F],
+}
+
+/// `h_t` (and `c_t`) of one row, `n = hidden` elements, and the row's cache.
+#[inline(always)]
+pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: ForwardRow<'_, F>) {
+    let (x, hp) = (blocks::<F, G>(row.input_proj, n), blocks::<F, G>(row.hidden_proj, n));
+    let (h_prev, h) = (&row.h_prev[..n], &mut row.h[..n]);
+    let (c_prev, c) = if C::MEMORY { (&row.c_prev[..n], &mut row.c[..n]) } else { (&[][..], &mut [][..]) };
+    let mut cache: [&mut [F]; K] = split_blocks(&mut row.cache[..K * n], n);
+    for j in 0..n {
+        let prev = State { hidden: h_prev[j], cell: C::MEMORY.then(|| c_prev[j]) };
+        let (next, step_cache) = cell.forward(x.map(|b| b[j]), hp.map(|b| b[j]), prev);
+        h[j] = next.hidden;
+        if let Some(value) = next.cell {
+            c[j] = value;
+        }
+        for (block, value) in cache.iter_mut().zip(step_cache.into_blocks()) {
+            block[j] = value;
+        }
+    }
+}
+
+/// The local derivatives of one row's step (see [`Cell::backward`]).
+#[inline(always)]
+pub fn backward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: BackwardRow<'_, F>) {
+    let cache = blocks::<F, K>(row.cache, n);
+    let (h_prev, dh, dh_prev) = (&row.h_prev[..n], &row.dh[..n], &mut row.dh_prev[..n]);
+    let (c_prev, dc, dc_prev) =
+        if C::MEMORY { (&row.c_prev[..n], &row.dc[..n], &mut row.dc_prev[..n]) } else { (&[][..], &[][..], &mut [][..]) };
+    let mut d_input: [&mut [F]; G] = split_blocks(&mut row.d_input_proj[..G * n], n);
+    // Empty blocks when the cell does not split the two gradients (the buffer is empty then).
+    let split = if C::SPLITS_HIDDEN_GRAD { n } else { 0 };
+    let mut d_hidden: [&mut [F]; G] = split_blocks(&mut row.d_hidden_proj[..G * split], split);
+    for j in 0..n {
+        let prev = State { hidden: h_prev[j], cell: C::MEMORY.then(|| c_prev[j]) };
+        let grad = State { hidden: dh[j], cell: C::MEMORY.then(|| dc[j]) };
+        let grads = cell.backward(C::Cache::from_blocks(cache.map(|b| b[j])), prev, grad);
+        for (block, value) in d_input.iter_mut().zip(grads.input_proj) {
+            block[j] = value;
+        }
+        if let Some(values) = grads.hidden_proj {
+            for (block, value) in d_hidden.iter_mut().zip(values) {
+                block[j] = value;
+            }
+        }
+        dh_prev[j] = grads.hidden.unwrap_or(F::ZERO);
+        if let Some(value) = grads.cell {
+            dc_prev[j] = value;
+        }
+    }
+}
+
+/// The first `K·n` elements of `slice` as `K` consecutive blocks of length `n`.
+#[inline(always)]
+fn blocks<F, const K: usize>(slice: &[F], n: usize) -> [&[F]; K] {
+    std::array::from_fn(|k| &slice[k * n..][..n])
+}
+
+/// `slice` (at least `K·n` long) as `K` consecutive blocks of length `n`.
+#[inline(always)]
+fn split_blocks<F, const K: usize>(slice: &mut [F], n: usize) -> [&mut [F]; K] {
+    let mut rest = slice;
+    std::array::from_fn(|_| {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        block
+    })
+}
