@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::Parser;
-use seqlab_training::artifacts::{RunError, TrainingConfig, TrainingSummary};
+use seqlab_training::error::RunError;
+use seqlab_training::learner::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
 
 /// Pretrained word vectors (both trainers).

@@ -1,23 +1,179 @@
-//! What every training run shares: writing the artifacts folder's setup and results, the
-//! length-bucketed data loaders, the learner's options and `fit` (burn-train's launch).
+//! The artifacts folder of a run: [`Artifacts`] names every file in it, and this file writes
+//! and checks the ones a trained model is rebuilt from (`run.json`, `model.json`, `vocab.json`,
+//! the label map, the weights, `manifest.json`).
 //!
-//! The error type lives in [`crate::error`] and the durable file writes in [`crate::durable`];
-//! both are re-exported here, where callers have always found them.
+//! | file | written by | what it holds |
+//! | --- | --- | --- |
+//! | `run.json` | [`write_setup`] | the resolved options of the run (`--resume` compares them) |
+//! | `model.json` | [`write_setup`] | the model's config (the heads' `*Config`) |
+//! | `vocab.json` | [`write_setup`] | the word vocabulary |
+//! | `labels.json` / `tags.json` | [`write_setup`] | the classifier's labels / the tagger's tags: which one exists says the task |
+//! | `chars.json` | the tagger | the character vocabulary (character features only) |
+//! | `embeddings.json` | [`crate::vectors`] | how the pretrained vectors matched the vocabulary |
+//! | `model.mpk` | [`write_results`] | the best epoch's weights |
+//! | `metrics.json` | [`write_results`] | the scores and the [`crate::learner::TrainingSummary`] |
+//! | `manifest.json` | [`write_setup`], [`write_results`] | checksums of the files above, checked on loading |
+//! | `log.csv`, `progress.json`, `curves.svg` | [`crate::checkpoint`], [`crate::curves`] | one line per epoch; the resumable state; the learning curves |
+//! | `checkpoint/` | burn-train, [`crate::durable::AtomicRecorder`] | `model-N.mpk`, `optim-N.mpk`, `scheduler-N.mpk` |
+//! | `train/`, `valid/` | burn-train | its own metric logs |
+//! | `experiment.log` | burn-train | its application log |
+//! | `.lock` | [`crate::lock`] | held while a run trains |
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::tensor::backend::Backend;
-use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 
-pub use crate::durable::{commit, describe_write_error, write, write_bytes};
-pub use crate::error::RunError;
+use crate::durable::{write, AtomicRecorder};
+use crate::error::RunError;
 
-use crate::checkpoint::{AtomicRecorder, EpochMetrics, EpochWatch, KeepBestAndLast, Progress, Selection};
-use crate::devices::MeanOfDevices;
-use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
+/// An artifacts folder, and the name of every file a run writes in it.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    dir: PathBuf,
+}
+
+/// Which task an artifacts folder was trained for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// A sequence classifier (`labels.json`).
+    Classifier,
+    /// A token classifier (`tags.json`).
+    Tagger,
+}
+
+impl Artifacts {
+    pub const RUN: &'static str = "run.json";
+    pub const MODEL_CONFIG: &'static str = "model.json";
+    pub const VOCAB: &'static str = "vocab.json";
+    pub const LABELS: &'static str = "labels.json";
+    pub const TAGS: &'static str = "tags.json";
+    pub const CHARS: &'static str = "chars.json";
+    pub const EMBEDDINGS: &'static str = "embeddings.json";
+    pub const MANIFEST: &'static str = "manifest.json";
+    /// The weights, as Burn's recorder names them (it adds `.mpk`).
+    pub const WEIGHTS_STEM: &'static str = "model";
+    pub const WEIGHTS: &'static str = "model.mpk";
+    pub const METRICS: &'static str = "metrics.json";
+    pub const LOG: &'static str = "log.csv";
+    pub const PROGRESS: &'static str = "progress.json";
+    pub const CURVES: &'static str = "curves.svg";
+    pub const CHECKPOINTS: &'static str = "checkpoint";
+    pub const LOCK: &'static str = ".lock";
+    /// burn-train's metric logs and application log.
+    pub const BURN_TRAIN: [&'static str; 3] = ["train", "valid", "experiment.log"];
+
+    /// Everything a training run writes (what `--overwrite` removes), the lock aside.
+    pub const RUN_FILES: [&'static str; 17] = [
+        Self::RUN,
+        Self::MODEL_CONFIG,
+        Self::VOCAB,
+        Self::LABELS,
+        Self::TAGS,
+        Self::CHARS,
+        Self::EMBEDDINGS,
+        Self::MANIFEST,
+        Self::WEIGHTS,
+        Self::METRICS,
+        Self::LOG,
+        Self::PROGRESS,
+        Self::CHECKPOINTS,
+        Self::CURVES,
+        Self::BURN_TRAIN[0],
+        Self::BURN_TRAIN[1],
+        Self::BURN_TRAIN[2],
+    ];
+
+    /// The files a trained model is rebuilt from, checksummed by `manifest.json` when present.
+    const MANIFESTED: [&'static str; 6] = [Self::MODEL_CONFIG, Self::VOCAB, Self::LABELS, Self::TAGS, Self::CHARS, Self::WEIGHTS];
+
+    /// The folder `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file (or folder) `name` of this folder; `name` is one of the constants above.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Checkpoint file `kind` (`model`, `optim` or `scheduler`) of epoch `epoch`.
+    pub fn checkpoint(&self, kind: &str, epoch: usize) -> PathBuf {
+        self.dir.join(Self::CHECKPOINTS).join(format!("{kind}-{epoch}.mpk"))
+    }
+
+    /// The task the folder's model was trained for: a tagger's folder has `tags.json`; any
+    /// other is taken for a classifier's (whose loading then names a missing `labels.json`).
+    pub fn task(&self) -> Task {
+        if self.file(Self::TAGS).exists() {
+            Task::Tagger
+        } else {
+            Task::Classifier
+        }
+    }
+
+    /// Records the checksums of the files a model is rebuilt from (those present) in
+    /// `manifest.json`.
+    pub fn write_manifest(&self) -> Result<(), RunError> {
+        let mut files = BTreeMap::new();
+        for name in Self::MANIFESTED {
+            let path = self.file(name);
+            if path.exists() {
+                files.insert(name.to_string(), checksum(&read(&path)?));
+            }
+        }
+        write(&self.file(Self::MANIFEST), serde_json::to_string_pretty(&Manifest { files }).unwrap())
+    }
+
+    /// Checks the files against `manifest.json`, so that an edited, shuffled or swapped
+    /// `vocab.json`, or another run's `model.mpk` of the same shapes (which no shape check can
+    /// see), is an error instead of silently wrong predictions. A folder without a manifest
+    /// (written before it existed) passes.
+    pub fn check_manifest(&self) -> Result<(), RunError> {
+        let path = self.file(Self::MANIFEST);
+        if !path.exists() {
+            return Ok(());
+        }
+        let manifest: Manifest = serde_json::from_slice(&read(&path)?)
+            .map_err(|e| RunError::Other(format!("{}: not a manifest: {e}", path.display())))?;
+        for (name, expected) in &manifest.files {
+            let file = self.file(name);
+            if !file.exists() {
+                return Err(RunError::Other(format!("{}: missing ({} lists it)", file.display(), Self::MANIFEST)));
+            }
+            let found = checksum(&read(&file)?);
+            if &found != expected {
+                return Err(RunError::Other(format!(
+                    "{}: changed since training (checksum {found}, {} recorded {expected}); the weights were trained with the original file",
+                    file.display(),
+                    Self::MANIFEST
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `manifest.json`: file name → checksum (`fnv1a64:` and 16 hex digits).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    files: BTreeMap<String, String>,
+}
+
+/// The 64-bit FNV-1a hash of `bytes`, as `manifest.json` writes it.
+pub fn checksum(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("fnv1a64:{hash:016x}")
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, RunError> {
+    std::fs::read(path).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))
+}
 
 /// The recorder of `model.mpk`: named MessagePack at full precision.
 pub fn weights_recorder() -> AtomicRecorder {
@@ -25,7 +181,8 @@ pub fn weights_recorder() -> AtomicRecorder {
 }
 
 /// Creates the artifacts folder and writes what a trained model is rebuilt from:
-/// `run.json`, `model.json`, `vocab.json` and the label map as `labels_file`.
+/// `run.json`, `model.json`, `vocab.json` and the label map as `labels_file`
+/// ([`Artifacts::LABELS`] or [`Artifacts::TAGS`]).
 ///
 /// With `resume`, the folder must hold the same run (see [`check_resumable`]) with the same
 /// vocabulary and labels; nothing is overwritten.
@@ -54,131 +211,34 @@ pub fn write_setup(
             }
             Ok(())
         };
-        same("vocab.json", serde_json::to_value(vocab).unwrap())?;
+        same(Artifacts::VOCAB, serde_json::to_value(vocab).unwrap())?;
         return same(labels_file, serde_json::to_value(labels).unwrap());
     }
     std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
-    write(&dir.join("run.json"), serde_json::to_string_pretty(run).unwrap())?;
-    write(&dir.join("model.json"), serde_json::to_string_pretty(model).unwrap())?;
-    write(&dir.join("vocab.json"), serde_json::to_string(vocab).unwrap())?;
-    write(&dir.join(labels_file), serde_json::to_string_pretty(labels).unwrap())?;
-    crate::manifest::Manifest::write(dir)
+    let folder = Artifacts::at(dir);
+    write(&folder.file(Artifacts::RUN), serde_json::to_string_pretty(run).unwrap())?;
+    write(&folder.file(Artifacts::MODEL_CONFIG), serde_json::to_string_pretty(model).unwrap())?;
+    write(&folder.file(Artifacts::VOCAB), serde_json::to_string(vocab).unwrap())?;
+    write(&folder.file(labels_file), serde_json::to_string_pretty(labels).unwrap())?;
+    folder.write_manifest()
 }
 
 /// Writes the trained weights (`model.mpk`) and the scores (`metrics.json`).
 pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: &M, report: &impl serde::Serialize) -> Result<(), RunError> {
+    let folder = Artifacts::at(dir);
     model
         .clone()
-        .save_file(dir.join("model"), &weights_recorder())
+        .save_file(folder.file(Artifacts::WEIGHTS_STEM), &weights_recorder())
         .map_err(|e| RunError::Other(format!("saving the model: {e}")))?;
-    write(&dir.join("metrics.json"), serde_json::to_string_pretty(report).unwrap())?;
-    crate::manifest::Manifest::write(dir)
-}
-
-/// A data loader over length-bucketed batches of `items` (see
-/// [`bucket_batches`]); `shuffle` reorders the batches every epoch.
-pub fn bucketed_loader<B, I, O, Bt>(
-    items: Vec<I>,
-    batcher: Bt,
-    length: impl Fn(&I) -> usize,
-    batch_size: usize,
-    seed: u64,
-    shuffle: bool,
-) -> Arc<dyn DataLoader<B, O>>
-where
-    B: Backend,
-    I: Clone + Send + Sync + std::fmt::Debug + 'static,
-    O: Clone + Send + Sync + std::fmt::Debug + 'static,
-    Bt: Batcher<B, I, O> + 'static,
-{
-    let lengths: Vec<usize> = items.iter().map(length).collect();
-    let plan = bucket_batches(&lengths, batch_size, 50, seed);
-    let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
-    let builder = if shuffle { builder.shuffle(seed) } else { builder };
-    builder.build(BucketedDataset::new(Arc::new(items), plan))
-}
-
-/// The learner's options, the same for both tasks (serialised into `run.json`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TrainingConfig {
-    /// Epochs (a resumed run continues up to this).
-    pub epochs: usize,
-    /// Examples (sentences) per batch.
-    pub batch_size: usize,
-    /// Optimiser, weight decay, clipping and learning-rate schedule.
-    pub optim: OptimConfig,
-    /// The validation metric that picks the best epoch: `auto` (entity F1 for taggers,
-    /// accuracy for classifiers), `accuracy`, `loss` or `f1`.
-    pub select: String,
-    /// Early stopping: epochs without improvement of `select` (`None`: never).
-    pub patience: Option<usize>,
-    /// Seed of initialisation, shuffling and dropout.
-    pub seed: u64,
-    /// Continue from the last completed epoch in the artifacts folder.
-    pub resume: bool,
-    /// Replace a finished run in the artifacts folder (without it, such a folder is refused).
-    #[serde(default)]
-    pub overwrite: bool,
-    /// burn-train's terminal dashboard (when stdout is a terminal).
-    pub tui: bool,
-    /// Data-parallel training on these devices (indices; see [`crate::devices`]); empty or one:
-    /// the device the run was given.
-    #[serde(default)]
-    pub devices: Vec<u16>,
-}
-
-impl Default for TrainingConfig {
-    fn default() -> Self {
-        Self {
-            epochs: 5,
-            batch_size: 32,
-            optim: OptimConfig::default(),
-            select: "auto".into(),
-            patience: None,
-            seed: 42,
-            resume: false,
-            overwrite: false,
-            tui: false,
-            devices: Vec::new(),
-        }
-    }
-}
-
-impl TrainingConfig {
-    /// The [`FitOptions`] of a run writing to `artifacts` with `train_examples` examples.
-    /// `entity_tags`: the tag names of a tagger (entity F1 per epoch; `auto` selects by it),
-    /// `None` for a classifier (`auto` selects by accuracy).
-    pub fn fit_options(&self, artifacts: &Path, train_examples: usize, entity_tags: Option<Vec<String>>) -> Result<FitOptions, RunError> {
-        let select = match (self.select.as_str(), &entity_tags) {
-            ("auto", Some(_)) => "f1",
-            ("auto", None) => "accuracy",
-            ("f1", None) => return Err(RunError::Other("--select f1 is for taggers; expected accuracy or loss".into())),
-            (other, _) => other,
-        };
-        let devices = self.devices.len().max(1);
-        Ok(FitOptions {
-            artifacts: artifacts.to_path_buf(),
-            epochs: self.epochs,
-            optim: self.optim.clone(),
-            selection: Selection::from_name(select)
-                .ok_or_else(|| RunError::Other(format!("unknown selection metric {:?}; expected auto, accuracy, loss or f1", self.select)))?,
-            patience: self.patience,
-            resume: self.resume,
-            tui: self.tui,
-            train_examples,
-            // Each optimiser step takes one batch per device.
-            steps_per_epoch: train_examples.div_ceil(self.batch_size.max(1)).div_ceil(devices),
-            entity_tags,
-            devices: self.devices.clone(),
-        })
-    }
+    write(&folder.file(Artifacts::METRICS), serde_json::to_string_pretty(report).unwrap())?;
+    folder.write_manifest()
 }
 
 /// Checks, for `--resume`, that the artifacts folder was written by the same run: its
 /// `run.json` must equal `resolved` except for the epochs, the resume/overwrite/dashboard
 /// switches and the folder's own path. A difference is named by its option (`--hidden`).
 pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> Result<(), RunError> {
-    let path = artifacts.join("run.json");
+    let path = artifacts.join(Artifacts::RUN);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| RunError::Other(format!("--resume: {}: {e} (nothing to resume)", path.display())))?;
     let mut saved: serde_json::Value =
@@ -241,243 +301,3 @@ pub fn canonical(path: &str) -> String {
     std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
 
-/// How [`fit`] trains.
-#[derive(Debug, Clone)]
-pub struct FitOptions {
-    /// The artifacts folder (checkpoints, `log.csv`, `progress.json`, burn-train's logs).
-    pub artifacts: PathBuf,
-    /// Total epochs (a resumed run continues up to this).
-    pub epochs: usize,
-    /// Optimiser and schedule.
-    pub optim: OptimConfig,
-    /// The validation metric that picks the best epoch.
-    pub selection: Selection,
-    /// Early stopping: epochs without improvement (`None`: never stop early).
-    pub patience: Option<usize>,
-    /// Continue from the last completed epoch's checkpoint.
-    pub resume: bool,
-    /// burn-train's terminal dashboard instead of the plain per-epoch lines.
-    pub tui: bool,
-    /// Training examples per epoch.
-    pub train_examples: usize,
-    /// Optimiser steps per epoch (batches).
-    pub steps_per_epoch: usize,
-    /// Tagging: the tag names (by id), for entity F1 on the validation split each epoch.
-    pub entity_tags: Option<Vec<String>>,
-    /// Data-parallel training on these device indices when there are two or more.
-    pub devices: Vec<u16>,
-}
-
-/// How training went, in both tasks' `metrics.json` (flattened beside the scores).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TrainingSummary {
-    /// Wall time of training, in seconds (all epochs, resumed ones included).
-    pub train_seconds: f64,
-    /// The epoch whose weights were kept (best by the selection metric).
-    #[serde(default)]
-    pub best_epoch: usize,
-    /// Epochs completed.
-    #[serde(default)]
-    pub epochs_completed: usize,
-    /// Why training stopped early (NaN loss, patience), if it did.
-    #[serde(default)]
-    pub stopped: Option<String>,
-}
-
-impl From<&Progress> for TrainingSummary {
-    fn from(p: &Progress) -> Self {
-        Self { train_seconds: p.seconds, best_epoch: p.best_epoch, epochs_completed: p.last_epoch, stopped: p.stopped.clone() }
-    }
-}
-
-/// What [`fit`] returns.
-pub struct Fitted<M> {
-    /// The model of the best epoch by the selection metric (the last one if none was finite).
-    pub model: M,
-    /// Epochs, best epoch, early stop.
-    pub progress: Progress,
-}
-
-/// Trains `model` with burn-train: the chosen optimiser and schedule, loss, accuracy, learning
-/// rate and speed on the dashboard (or the plain per-epoch renderer), a checkpoint every epoch
-/// (the last and the best kept), `log.csv`, early stopping, a stop on NaN/inf, and `--resume`.
-/// Returns the best epoch's model on the inference backend.
-pub fn fit<B, M, I>(
-    model: M,
-    train: Arc<dyn DataLoader<B, I>>,
-    valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
-    options: &FitOptions,
-) -> Result<Fitted<M::InnerModule>, RunError>
-where
-    B: burn::tensor::backend::AutodiffBackend,
-    I: InnerBatch<B> + Send + 'static,
-    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
-        + burn::module::AutodiffModule<B>
-        + std::fmt::Display
-        + 'static,
-    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
-{
-    use burn::module::Module;
-    let dir = &options.artifacts;
-    let progress = if options.resume {
-        let p = Progress::load(dir)?.ok_or_else(|| {
-            RunError::Other(format!("--resume: {} has no progress.json (no completed epoch to resume from)", dir.display()))
-        })?;
-        let mut p = p.resumable(dir)?;
-        p.stopped = None;
-        println!("resuming after epoch {} (best so far: epoch {})", p.last_epoch, p.best_epoch);
-        p
-    } else {
-        for stale in ["log.csv", "progress.json"] {
-            let _ = std::fs::remove_file(dir.join(stale));
-        }
-        for stale in ["checkpoint", "train", "valid"] {
-            let _ = std::fs::remove_dir_all(dir.join(stale));
-        }
-        Progress::default()
-    };
-    let shared = Arc::new(std::sync::Mutex::new(progress.clone()));
-    let (last, progress) = if progress.last_epoch < options.epochs {
-        let schedule = Schedule::new(&options.optim, options.steps_per_epoch, options.epochs);
-        let recorder = AtomicRecorder::default();
-        let metrics = EpochMetrics::default();
-        let watch = EpochWatch {
-            artifacts: dir.clone(),
-            selection: options.selection.clone(),
-            patience: options.patience,
-            plateau: (options.optim.schedule == ScheduleKind::Plateau).then_some((options.optim.plateau_patience, options.optim.gamma)),
-            plateau_factor: schedule.plateau_factor(),
-            learning_rate: schedule.current(),
-            train_examples: options.train_examples,
-            progress: shared.clone(),
-            saved: Arc::new(std::sync::Mutex::new(progress.clone())),
-            metrics: metrics.clone(),
-            saves: recorder.saves(),
-            epoch_started: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
-        };
-        let keep = KeepBestAndLast { selection: options.selection.clone(), progress: shared.clone(), metrics: metrics.clone() };
-        let saves = recorder.saves();
-        let launch = Launch { options, start_epoch: progress.last_epoch, keep, watch, recorder, metrics };
-        let o = &options.optim;
-        let n = options.devices.len().max(1);
-        let last = match o.optimizer {
-            OptimizerKind::Adam => launch.run(model, MeanOfDevices { inner: o.adam().init(), devices: n }, schedule, train, valid),
-            OptimizerKind::AdamW => launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices: n }, schedule, train, valid),
-            OptimizerKind::Sgd => launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices: n }, schedule, train, valid),
-        };
-        if let Some(failure) = saves.failure() {
-            return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
-        }
-        // What progress.json says: the epochs whose checkpoints are complete.
-        let saved = Progress::load(dir)?.unwrap_or_default();
-        (last, Progress { stopped: shared.lock().unwrap().stopped.clone(), ..saved })
-    } else {
-        println!("nothing to train: {} epochs already completed", progress.last_epoch);
-        (model.valid(), progress)
-    };
-    if progress.last_epoch == 0 {
-        return Err(RunError::Other("no epoch was completed".into()));
-    }
-    // From here on only the best, the last and the previous epoch's checkpoints are needed
-    // (the previous one for `--resume` to fall back on if the last is damaged later).
-    let previous = progress.previous.as_ref().map_or(0, |p| p.last_epoch);
-    let needed = |k: usize| k == progress.best_epoch || k == progress.last_epoch || k == previous;
-    if progress.kept.iter().any(|&k| !needed(k)) {
-        for epoch in progress.kept.iter().copied().filter(|&k| !needed(k)) {
-            for file in crate::checkpoint::checkpoint_files(dir, epoch) {
-                let _ = std::fs::remove_file(file);
-            }
-        }
-        let mut pruned = progress.clone();
-        pruned.kept.retain(|&k| needed(k));
-        pruned.stopped = Progress::load(dir)?.and_then(|p| p.stopped);
-        pruned.save(dir)?;
-    }
-    // The best epoch's weights (the last epoch's when no validation value was finite).
-    let epoch = if progress.best_epoch > 0 { progress.best_epoch } else { progress.last_epoch };
-    let path = dir.join("checkpoint").join(format!("model-{epoch}"));
-    let device = last.devices()[0].clone();
-    let model = last
-        .load_file(&path, &AtomicRecorder::default(), &device)
-        .map_err(|e| RunError::Other(format!("{}.mpk: cannot load the checkpoint of epoch {epoch}: {e}", path.display())))?;
-    Ok(Fitted { model, progress })
-}
-
-/// What [`fit`] hands to burn-train, whichever the optimiser.
-struct Launch<'a> {
-    options: &'a FitOptions,
-    start_epoch: usize,
-    keep: KeepBestAndLast,
-    watch: EpochWatch,
-    recorder: AtomicRecorder,
-    metrics: EpochMetrics,
-}
-
-impl Launch<'_> {
-    /// burn-train's supervised training from `start_epoch`, with optimiser `optim`.
-    fn run<B, M, I, O>(
-        self,
-        model: M,
-        optim: O,
-        schedule: Schedule,
-        train: Arc<dyn DataLoader<B, I>>,
-        valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
-    ) -> M::InnerModule
-    where
-        B: burn::tensor::backend::AutodiffBackend,
-        I: InnerBatch<B> + Send + 'static,
-        M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
-            + burn::module::AutodiffModule<B>
-            + std::fmt::Display
-            + 'static,
-        M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
-        O: burn::optim::Optimizer<M, B> + 'static,
-    {
-        use burn::train::metric::{AccuracyMetric, IterationSpeedMetric, LearningRateMetric, LossMetric};
-        let options = self.options;
-        let training = burn::train::SupervisedTraining::new(&options.artifacts, train, valid)
-            .metrics((AccuracyMetric::new(), LossMetric::new()))
-            .metric_train_numeric(LearningRateMetric::new())
-            .metric_train_numeric(IterationSpeedMetric::new())
-            .with_application_logger(None)
-            // The epoch means the hooks read (see `EpochMetrics`); nothing else is logged to disk
-            // but `log.csv` and `progress.json`.
-            .with_metric_logger(self.metrics.logger())
-            .with_file_checkpointer(self.recorder)
-            .with_checkpointing_strategy(self.keep)
-            .early_stopping(self.watch)
-            .num_epochs(options.epochs);
-        let training = match &options.entity_tags {
-            Some(tags) => training.metric_valid_numeric(crate::entity_metric::EntityF1Metric::new(tags.clone())),
-            None => training,
-        };
-        let training = if self.start_epoch > 0 { training.checkpoint(self.start_epoch) } else { training };
-        let training = if options.devices.len() > 1 {
-            use burn::train::{ExecutionStrategy, MultiDeviceOptim, TrainingStrategy};
-            let main = model.devices()[0].clone();
-            let devices = crate::devices::devices::<B>(&main, &options.devices);
-            training.with_training_strategy(TrainingStrategy::Default(ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice)))
-        } else {
-            training
-        };
-        let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
-        let result = training.launch(burn::train::Learner::new(model, optim, schedule));
-        drop(result.renderer); // gives the terminal back before the summary
-        result.model
-    }
-}
-
-/// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
-/// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.
-pub trait InnerBatch<B: burn::tensor::backend::AutodiffBackend> {
-    /// The same batch on `B::InnerBackend`.
-    type InnerBatch: Send + 'static;
-}
-
-impl<B: burn::tensor::backend::AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::ClassificationBatch<B> {
-    type InnerBatch = seqlab_datasets::batch::ClassificationBatch<B::InnerBackend>;
-}
-
-impl<B: burn::tensor::backend::AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::TaggingBatch<B> {
-    type InnerBatch = seqlab_datasets::batch::TaggingBatch<B::InnerBackend>;
-}

@@ -1,8 +1,8 @@
 //! Checkpoints, resuming, best-model selection, early stopping and the per-epoch log.
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
-//! [`AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the folder: a kill, a
-//! power cut or a full disk never leaves a torn file under the final name). [`KeepBestAndLast`]
+//! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the
+//! folder: a kill, a power cut or a full disk never leaves a torn file under the final name). [`KeepBestAndLast`]
 //! keeps the best epoch's checkpoint (to end with) and the last two (to resume from, and to fall
 //! back on). [`EpochWatch`] runs after every epoch: once the epoch's checkpoint files are
 //! complete it appends to `log.csv`, stops on a NaN/inf loss or when patience runs out, lowers
@@ -15,125 +15,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder, RecorderError};
-use burn::tensor::backend::Backend;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::store::{EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 
+use crate::artifacts::Artifacts;
+use crate::durable::SaveLog;
 use crate::error::RunError;
-
-/// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
-/// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
-/// checkpoint under its final name. Every completed or failed save is reported to its
-/// [`SaveLog`] (shared by clones), which [`EpochWatch`] waits on before it records the epoch.
-#[derive(Debug, Default, Clone)]
-pub struct AtomicRecorder {
-    inner: NamedMpkFileRecorder<FullPrecisionSettings>,
-    saves: SaveLog,
-}
-
-impl AtomicRecorder {
-    /// The log of this recorder's (and its clones') saves.
-    pub fn saves(&self) -> SaveLog {
-        self.saves.clone()
-    }
-}
-
-impl<B: Backend> Recorder<B> for AtomicRecorder {
-    type Settings = FullPrecisionSettings;
-    type RecordArgs = PathBuf;
-    type RecordOutput = ();
-    type LoadArgs = PathBuf;
-
-    fn save_item<I: serde::Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
-        let target = file.with_extension("mpk");
-        let partial = PathBuf::from(format!("{}.partial.mpk", file.with_extension("").display()));
-        // The bytes of Burn's NamedMpkFileRecorder (`write_named`), encoded in memory so that a
-        // failed write reports the file system's own error ("No space left on device").
-        let written = rmp_serde::encode::to_vec_named(&item)
-            .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
-            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| crate::durable::describe_write_error(&target, &e.to_string())))
-            .and_then(|()| crate::durable::commit(&partial, &target).map_err(|e| e.to_string()));
-        match written {
-            Ok(()) => {
-                self.saves.record(Ok(target));
-                Ok(())
-            }
-            Err(message) => {
-                let _ = std::fs::remove_file(&partial);
-                self.saves.record(Err(message.clone()));
-                Err(RecorderError::Unknown(message))
-            }
-        }
-    }
-
-    fn load_item<I: serde::de::DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
-        <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::load_item(&self.inner, file)
-    }
-}
-
-impl<B: Backend> burn::record::FileRecorder<B> for AtomicRecorder {
-    fn file_extension() -> &'static str {
-        "mpk"
-    }
-}
-
-/// The files saved by an [`AtomicRecorder`] and its clones, and the first failure.
-#[derive(Debug, Default, Clone)]
-pub struct SaveLog(Arc<(Mutex<SaveState>, Condvar)>);
-
-#[derive(Debug, Default)]
-struct SaveState {
-    saved: std::collections::HashSet<PathBuf>,
-    failed: Option<String>,
-}
-
-impl SaveLog {
-    fn record(&self, result: Result<PathBuf, String>) {
-        let (state, changed) = &*self.0;
-        let mut state = state.lock().unwrap();
-        match result {
-            Ok(path) => {
-                state.saved.insert(path);
-            }
-            Err(message) => {
-                state.failed.get_or_insert(message);
-            }
-        }
-        changed.notify_all();
-    }
-
-    /// Waits until every one of `paths` has been saved; the first failed save (of any file)
-    /// is returned as the error. Gives up after ten minutes.
-    pub fn wait_for(&self, paths: &[PathBuf]) -> Result<(), String> {
-        let (state, changed) = &*self.0;
-        let deadline = Instant::now() + std::time::Duration::from_secs(600);
-        let mut state = state.lock().unwrap();
-        loop {
-            if let Some(message) = &state.failed {
-                return Err(message.clone());
-            }
-            if paths.iter().all(|p| state.saved.contains(p)) {
-                return Ok(());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(format!("{}: not saved after ten minutes", paths[0].display()));
-            }
-            state = changed.wait_timeout(state, left).unwrap().0;
-        }
-    }
-
-    /// The first failed save, if any.
-    pub fn failure(&self) -> Option<String> {
-        self.0 .0.lock().unwrap().failed.clone()
-    }
-}
 
 /// The three files of epoch `epoch`'s checkpoint (model, optimiser, schedule).
 pub fn checkpoint_files(artifacts: &Path, epoch: usize) -> Vec<PathBuf> {
-    ["model", "optim", "scheduler"].iter().map(|name| artifacts.join("checkpoint").join(format!("{name}-{epoch}.mpk"))).collect()
+    let folder = Artifacts::at(artifacts);
+    ["model", "optim", "scheduler"].iter().map(|kind| folder.checkpoint(kind, epoch)).collect()
 }
 
 /// Checks that epoch `epoch`'s checkpoint files exist and decode as MessagePack (a truncated
@@ -198,7 +91,7 @@ pub struct Progress {
 impl Progress {
     /// `progress.json` of an artifacts folder.
     pub fn path(artifacts: &Path) -> PathBuf {
-        artifacts.join("progress.json")
+        artifacts.join(Artifacts::PROGRESS)
     }
 
     /// Reads `progress.json`; `None` when there is none.
@@ -242,7 +135,7 @@ pub type SharedProgress = Arc<Mutex<Progress>>;
 
 /// Saves every epoch; keeps the checkpoints of the best epoch, of the last two epochs and of the
 /// previous best (so that the progress of the epoch before stays resumable until this epoch's
-/// files are complete). [`crate::artifacts::fit`] prunes to the best and the last at the end.
+/// files are complete). [`crate::learner::fit`] prunes to the best and the last at the end.
 pub struct KeepBestAndLast {
     /// The selection metric.
     pub selection: Selection,
@@ -319,7 +212,7 @@ pub const LOG_HEADER: &str =
 impl EpochWatch {
     fn append_log(&self, line: &str) {
         use std::io::Write;
-        let path = self.artifacts.join("log.csv");
+        let path = self.artifacts.join(Artifacts::LOG);
         let fresh = !path.exists();
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
         let written = file.and_then(|mut f| {

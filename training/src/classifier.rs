@@ -15,7 +15,9 @@ use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, canonical, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
+use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::error::RunError;
+use crate::learner::{bucketed_loader, fit, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -256,7 +258,7 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
     };
-    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, "labels.json")?;
+    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, Artifacts::LABELS)?;
 
     let t = &config.training;
     B::seed(device, t.seed);

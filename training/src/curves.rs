@@ -7,8 +7,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-/// The file's name in the artifacts folder.
-pub const CURVES: &str = "curves.svg";
+use crate::artifacts::Artifacts;
+
+const CURVES: &str = Artifacts::CURVES;
 
 /// One `log.csv` row: epoch and the numbers after it (NaN where empty).
 struct Row {
@@ -45,7 +46,7 @@ struct Panel {
 /// Redraws `curves.svg` in `artifacts` from its `log.csv`, marking `kept` (0: none yet), with
 /// `metric` (the selection metric's name) in the title of the metrics panel.
 pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), String> {
-    let (header, rows) = read_log(&artifacts.join("log.csv"))?;
+    let (header, rows) = read_log(&artifacts.join(Artifacts::LOG))?;
     let column = |name: &str| -> Vec<(f64, f64)> {
         let Some(i) = header.iter().position(|h| h == name) else { return Vec::new() };
         rows.iter().filter_map(|r| r.values.get(i).filter(|v| v.is_finite()).map(|&v| (r.epoch, v))).collect()

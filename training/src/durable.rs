@@ -3,6 +3,11 @@
 //! leaves either the old file or the new one, never a torn one.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder, RecorderError};
+use burn::tensor::backend::Backend;
 
 use crate::error::RunError;
 
@@ -44,4 +49,112 @@ pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
 pub fn describe_write_error(path: &Path, message: &str) -> String {
     let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
     format!("{}: cannot write: {message}{}", path.display(), if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" })
+}
+
+/// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
+/// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
+/// checkpoint under its final name. Every completed or failed save is reported to its
+/// [`SaveLog`] (shared by clones), which [`EpochWatch`] waits on before it records the epoch.
+#[derive(Debug, Default, Clone)]
+pub struct AtomicRecorder {
+    inner: NamedMpkFileRecorder<FullPrecisionSettings>,
+    saves: SaveLog,
+}
+
+impl AtomicRecorder {
+    /// The log of this recorder's (and its clones') saves.
+    pub fn saves(&self) -> SaveLog {
+        self.saves.clone()
+    }
+}
+
+impl<B: Backend> Recorder<B> for AtomicRecorder {
+    type Settings = FullPrecisionSettings;
+    type RecordArgs = PathBuf;
+    type RecordOutput = ();
+    type LoadArgs = PathBuf;
+
+    fn save_item<I: serde::Serialize>(&self, item: I, file: PathBuf) -> Result<(), RecorderError> {
+        let target = file.with_extension("mpk");
+        let partial = PathBuf::from(format!("{}.partial.mpk", file.with_extension("").display()));
+        // The bytes of Burn's NamedMpkFileRecorder (`write_named`), encoded in memory so that a
+        // failed write reports the file system's own error ("No space left on device").
+        let written = rmp_serde::encode::to_vec_named(&item)
+            .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
+            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| describe_write_error(&target, &e.to_string())))
+            .and_then(|()| commit(&partial, &target).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => {
+                self.saves.record(Ok(target));
+                Ok(())
+            }
+            Err(message) => {
+                let _ = std::fs::remove_file(&partial);
+                self.saves.record(Err(message.clone()));
+                Err(RecorderError::Unknown(message))
+            }
+        }
+    }
+
+    fn load_item<I: serde::de::DeserializeOwned>(&self, file: &mut PathBuf) -> Result<I, RecorderError> {
+        <NamedMpkFileRecorder<FullPrecisionSettings> as Recorder<B>>::load_item(&self.inner, file)
+    }
+}
+
+impl<B: Backend> burn::record::FileRecorder<B> for AtomicRecorder {
+    fn file_extension() -> &'static str {
+        "mpk"
+    }
+}
+
+/// The files saved by an [`AtomicRecorder`] and its clones, and the first failure.
+#[derive(Debug, Default, Clone)]
+pub struct SaveLog(Arc<(Mutex<SaveState>, Condvar)>);
+
+#[derive(Debug, Default)]
+struct SaveState {
+    saved: std::collections::HashSet<PathBuf>,
+    failed: Option<String>,
+}
+
+impl SaveLog {
+    fn record(&self, result: Result<PathBuf, String>) {
+        let (state, changed) = &*self.0;
+        let mut state = state.lock().unwrap();
+        match result {
+            Ok(path) => {
+                state.saved.insert(path);
+            }
+            Err(message) => {
+                state.failed.get_or_insert(message);
+            }
+        }
+        changed.notify_all();
+    }
+
+    /// Waits until every one of `paths` has been saved; the first failed save (of any file)
+    /// is returned as the error. Gives up after ten minutes.
+    pub fn wait_for(&self, paths: &[PathBuf]) -> Result<(), String> {
+        let (state, changed) = &*self.0;
+        let deadline = Instant::now() + std::time::Duration::from_secs(600);
+        let mut state = state.lock().unwrap();
+        loop {
+            if let Some(message) = &state.failed {
+                return Err(message.clone());
+            }
+            if paths.iter().all(|p| state.saved.contains(p)) {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("{}: not saved after ten minutes", paths[0].display()));
+            }
+            state = changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// The first failed save, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.0 .0.lock().unwrap().failed.clone()
+    }
 }

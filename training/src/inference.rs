@@ -17,7 +17,8 @@ use seqlab_datasets::LabelMap;
 use seqlab_models::crf::Potentials;
 use seqlab_models::{Crf, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{weights_recorder, RunError};
+use crate::artifacts::{weights_recorder, Artifacts, Task};
+use crate::error::RunError;
 use crate::classifier::{read_split, scores, ClassifierRunConfig};
 use crate::metrics::ClassificationScores;
 use crate::tagger::{in_scheme, read_tagged, score, TaggerRunConfig, TaggerScores};
@@ -58,9 +59,9 @@ fn shapes<B: Backend, M: Module<B>>(model: &M) -> Vec<(String, Vec<usize>)> {
 /// other shapes than the config's (an edited `model.json`, another run's `model.mpk`), is an
 /// error naming the file and the first differing weight.
 fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Device) -> Result<M, RunError> {
-    let file = dir.join("model.mpk");
+    let file = dir.join(Artifacts::WEIGHTS);
     let expected = shapes(&model);
-    let loaded = model.load_file(dir.join("model"), &weights_recorder(), device).map_err(|e| {
+    let loaded = model.load_file(dir.join(Artifacts::WEIGHTS_STEM), &weights_recorder(), device).map_err(|e| {
         let text = e.to_string();
         let first = text.lines().next().unwrap_or_default().split("\\n").next().unwrap_or_default();
         let why = if text.contains("No such file") { "missing".to_string() } else { format!("damaged or truncated, or not a seqlab model ({first})") };
@@ -128,35 +129,38 @@ pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, Run
     }
     let loaded = load_unchecked(dir, device)?;
     // Sizes and shapes agree; the checksums catch what they cannot (a shuffled vocabulary).
-    crate::manifest::Manifest::check(dir)?;
+    Artifacts::at(dir).check_manifest()?;
     Ok(loaded)
 }
 
 fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B>, RunError> {
-    let vocab = Vocab::load(dir.join("vocab.json"))?;
-    if dir.join("tags.json").exists() {
-        let tags = LabelMap::load(dir.join("tags.json"))?;
-        let config = TokenClassifierConfig::load(dir.join("model.json")).map_err(|e| RunError::Other(format!("{}: {e}", dir.join("model.json").display())))?;
+    let folder = Artifacts::at(dir);
+    let vocab = Vocab::load(folder.file(Artifacts::VOCAB))?;
+    let model_config = folder.file(Artifacts::MODEL_CONFIG);
+    let config_error = |e: burn::config::ConfigError| RunError::Other(format!("{}: {e}", model_config.display()));
+    if folder.task() == Task::Tagger {
+        let tags = LabelMap::load(folder.file(Artifacts::TAGS))?;
+        let config = TokenClassifierConfig::load(&model_config).map_err(config_error)?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "tags", config.num_tags, tags.len())?;
         let char_ids = config.chars.as_ref().map(|c| c.vocab_size).or(config.char_lstm.as_ref().map(|c| c.vocab_size));
         let chars = match char_ids {
             Some(size) => {
-                let chars = Vocab::load(dir.join("chars.json"))?;
+                let chars = Vocab::load(folder.file(Artifacts::CHARS))?;
                 check_sizes(dir, "characters", size, chars.len())?;
                 Some(chars)
             }
             None => None,
         };
         let model = load_weights(config.init::<B>(device), dir, device)?;
-        Ok(Loaded::Tagger(LoadedTagger { model, vocab, tags, chars, run: load_json(&dir.join("run.json"))? }))
+        Ok(Loaded::Tagger(LoadedTagger { model, vocab, tags, chars, run: load_json(&folder.file(Artifacts::RUN))? }))
     } else {
-        let labels = LabelMap::load(dir.join("labels.json"))?;
-        let config = SequenceClassifierConfig::load(dir.join("model.json")).map_err(|e| RunError::Other(format!("{}: {e}", dir.join("model.json").display())))?;
+        let labels = LabelMap::load(folder.file(Artifacts::LABELS))?;
+        let config = SequenceClassifierConfig::load(&model_config).map_err(config_error)?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "labels", config.num_classes, labels.len())?;
         let model = load_weights(config.init::<B>(device), dir, device)?;
-        Ok(Loaded::Classifier(LoadedClassifier { model, vocab, labels, run: load_json(&dir.join("run.json"))? }))
+        Ok(Loaded::Classifier(LoadedClassifier { model, vocab, labels, run: load_json(&folder.file(Artifacts::RUN))? }))
     }
 }
 

@@ -3,7 +3,7 @@
 //! Where a batch meets a model. The backend the cargo features select, and the commands' entry
 //! points compiled once for it ([`backend`]); the two tasks end to end ([`classifier`],
 //! [`tagger`]: read the splits, build vocabularies and label maps, build the model, train,
-//! score, write the artifacts); the learner on burn-train they share ([`artifacts::fit`]:
+//! score, write the artifacts, [`artifacts`]); the learner on burn-train they share ([`learner::fit`]:
 //! optimisers and schedules in [`optim`] and [`adam`], per-epoch checkpoints, `log.csv` and
 //! early stopping in [`checkpoint`], several devices in [`devices`]); loading a trained model to
 //! score or tag ([`inference`]), reports ([`report`], [`curves`]), metrics ([`metrics`],
@@ -23,8 +23,8 @@ pub mod error;
 pub mod export;
 pub mod gradflow;
 pub mod inference;
+pub mod learner;
 pub mod lock;
-pub mod manifest;
 pub mod metrics;
 pub mod optim;
 pub mod render;

@@ -4,16 +4,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::artifacts::{RunError, TrainingConfig};
+use crate::artifacts::Artifacts;
+use crate::error::RunError;
+use crate::learner::TrainingConfig;
 
 /// The lock file's name in the artifacts folder.
-pub const LOCK_FILE: &str = ".lock";
+pub const LOCK_FILE: &str = Artifacts::LOCK;
 
 /// The files and folders a training run writes, removed by `--overwrite`.
-const RUN_FILES: [&str; 17] = [
-    "run.json", "model.json", "vocab.json", "labels.json", "tags.json", "chars.json", "embeddings.json", "manifest.json", "model.mpk",
-    "metrics.json", "log.csv", "progress.json", "checkpoint", "train", "valid", "curves.svg", "experiment.log",
-];
+const RUN_FILES: [&str; 17] = Artifacts::RUN_FILES;
 
 /// Holds an artifacts folder for one training run; dropping it releases the folder.
 #[derive(Debug)]
@@ -94,7 +93,7 @@ impl ArtifactsLock {
             return Ok(());
         }
         let held: Vec<&str> = RUN_FILES.iter().copied().filter(|f| dir.join(f).exists()).collect();
-        let finished = ["run.json", "progress.json", "model.mpk", "metrics.json"].iter().any(|f| held.contains(f));
+        let finished = [Artifacts::RUN, Artifacts::PROGRESS, Artifacts::WEIGHTS, Artifacts::METRICS].iter().any(|f| held.contains(f));
         if finished && !training.overwrite {
             let progress = crate::checkpoint::Progress::load(dir).ok().flatten().map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
             return Err(RunError::Other(format!(

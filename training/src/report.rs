@@ -20,7 +20,9 @@ use seqlab_datasets::encode::{classification_items, tagging_items};
 use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::UNK;
 
-use crate::artifacts::{RunError, TrainingSummary};
+use crate::artifacts::Artifacts;
+use crate::error::RunError;
+use crate::learner::TrainingSummary;
 use crate::classifier::read_split;
 use crate::inference::{evaluate, Evaluation, Loaded};
 use crate::tagger::{in_scheme, read_tagged, tag_items};
@@ -150,7 +152,7 @@ fn data_info(path: &str, examples: usize) -> DataInfo {
     let checksum = if path.starts_with(seqlab_datasets::corpus::EMBEDDED_PREFIX) {
         "embedded".to_string()
     } else {
-        std::fs::read(path).map_or_else(|_| "a folder (not checksummed)".to_string(), |bytes| crate::manifest::checksum(&bytes))
+        std::fs::read(path).map_or_else(|_| "a folder (not checksummed)".to_string(), |bytes| crate::artifacts::checksum(&bytes))
     };
     DataInfo { path: path.to_string(), checksum, examples }
 }
@@ -159,8 +161,8 @@ fn data_info(path: &str, examples: usize) -> DataInfo {
 pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, device: &B::Device) -> Result<Report, RunError> {
     let metrics = evaluate(loaded, path, device)?;
     let read_json = |file: &str| -> Option<serde_json::Value> { std::fs::read_to_string(artifacts.join(file)).ok().and_then(|t| serde_json::from_str(&t).ok()) };
-    let config = read_json("model.json").unwrap_or(serde_json::Value::Null);
-    let training = read_json("metrics.json").and_then(|v| serde_json::from_value::<TrainingSummary>(v).ok());
+    let config = read_json(Artifacts::MODEL_CONFIG).unwrap_or(serde_json::Value::Null);
+    let training = read_json(Artifacts::METRICS).and_then(|v| serde_json::from_value::<TrainingSummary>(v).ok());
     let artifacts = artifacts.display().to_string();
     match loaded {
         Loaded::Classifier(c) => {

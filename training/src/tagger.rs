@@ -19,7 +19,9 @@ use seqlab_models::crf::Allowed;
 use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
-use crate::artifacts::{bucketed_loader, canonical, fit, write_results, write_setup, RunError, TrainingConfig, TrainingSummary};
+use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::error::RunError;
+use crate::learner::{bucketed_loader, fit, TrainingConfig, TrainingSummary};
 use crate::entity::{entity_scores, EntityMode};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -420,7 +422,7 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         .with_crf((config.output == TaggerOutput::Crf).then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(&tags, config.train_scheme)))));
     let artifacts = &config.artifacts;
     if let Some(c) = chars.as_ref().filter(|_| !config.training.resume) {
-        crate::artifacts::write(&artifacts.join("chars.json"), serde_json::to_string_pretty(c).unwrap())?;
+        crate::durable::write(&artifacts.join(Artifacts::CHARS), serde_json::to_string_pretty(c).unwrap())?;
     }
     let resolved = TaggerRunConfig {
         file_scheme: Some(file_scheme),
@@ -432,7 +434,7 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
     };
-    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, "tags.json")?;
+    write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, Artifacts::TAGS)?;
 
     let t = &config.training;
     B::seed(device, t.seed);

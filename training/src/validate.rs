@@ -5,7 +5,7 @@
 
 use seqlab_models::heads::EncoderConfig;
 
-use crate::artifacts::TrainingConfig;
+use crate::learner::TrainingConfig;
 use crate::error::RunError;
 
 fn invalid(option: &str, message: String) -> RunError {

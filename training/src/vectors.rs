@@ -118,7 +118,7 @@ pub fn vocabulary_with_vectors(
         )));
     }
     std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
-    write(&artifacts.join("embeddings.json"), serde_json::to_string_pretty(&report).unwrap())?;
+    write(&artifacts.join(crate::artifacts::Artifacts::EMBEDDINGS), serde_json::to_string_pretty(&report).unwrap())?;
     Ok((vocab, Some(matrix), report.dim))
 }
 

@@ -13,7 +13,7 @@ use seqlab_training::metrics::classification_scores;
 
 use seqlab_training::inference::{evaluate, load, predict_labels, Evaluation, Loaded};
 
-use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;

@@ -2,7 +2,7 @@
 //! non-finite loss stops training and keeps the best checkpoint, schedules give hand-computed
 //! rates, and `--config` files fill what the command line leaves out.
 
-use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::checkpoint::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};

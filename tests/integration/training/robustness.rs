@@ -2,7 +2,8 @@
 //! out of range, the artifacts folder as a unit (lock, overwrite, resume fallback), loading
 //! checks, inference input, and bit-identical repeated runs.
 
-use seqlab_training::artifacts::{RunError, TrainingConfig};
+use seqlab_training::error::RunError;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::checkpoint::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::inference::{load, predict_labels, Loaded};

@@ -14,7 +14,7 @@ use seqlab_training::tagger::{tag_items, train_tagger, CharEncoder, TaggerOutput
 
 use seqlab_training::inference::{evaluate, load, predict_tags, Evaluation, Loaded};
 
-use seqlab_training::artifacts::TrainingConfig;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;
