@@ -2,13 +2,18 @@
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
 //! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the
-//! folder: a kill, a power cut or a full disk never leaves a torn file under the final name). [`KeepBestAndLast`]
-//! keeps the best epoch's checkpoint (to end with) and the last two (to resume from, and to fall
-//! back on). [`EpochWatch`] runs after every epoch: once the epoch's checkpoint files are
-//! complete it appends to `log.csv`, stops on a NaN/inf loss or when patience runs out, lowers
-//! the plateau schedule's rate, and saves the shared [`Progress`] as `progress.json` — last, so
-//! that it never names a checkpoint that is not on disk. [`EpochMetrics`] gives both hooks the
-//! epoch's means once every batch of it has been counted.
+//! folder: a kill, a power cut or a full disk never leaves a torn file under the final name).
+//! Two hooks run after every epoch, in whichever order burn-train calls them; both start from
+//! the same [`Judge::judge`] verdict on the epoch's validation score:
+//!
+//! - [`KeepBestAndLast`] (checkpointing): keeps the best epoch's checkpoint (to end with) and
+//!   the last two (to resume from, and to fall back on);
+//! - [`EpochWatch`] (early stopping): once the epoch's checkpoint files are complete, appends to
+//!   `log.csv`, stops on a NaN/inf loss or when patience runs out, lowers the plateau schedule's
+//!   rate, and saves the shared [`Progress`] as `progress.json` — last, so that it never names a
+//!   checkpoint that is not on disk (the order is stated on [`EpochWatch`]).
+//!
+//! [`EpochMetrics`] gives both the epoch's means once every batch of it has been counted.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,37 +138,87 @@ impl Progress {
 /// The shared progress of a run.
 pub type SharedProgress = Arc<Mutex<Progress>>;
 
-/// Saves every epoch; keeps the checkpoints of the best epoch, of the last two epochs and of the
-/// previous best (so that the progress of the epoch before stays resumable until this epoch's
-/// files are complete). [`crate::learner::fit`] prunes to the best and the last at the end.
-pub struct KeepBestAndLast {
-    /// The selection metric.
-    pub selection: Selection,
-    /// Shared with [`EpochWatch`].
-    pub progress: SharedProgress,
-    /// The validation means of each epoch.
-    pub metrics: EpochMetrics,
+/// The verdict on one epoch's validation score (see [`Judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The best epoch before this one was judged (0: none).
+    pub best_before: usize,
+    /// The last completed epoch before this one (0: none).
+    pub last_before: usize,
+    /// The best epoch after it (this one when it improved the selection metric).
+    pub best: usize,
 }
 
-impl CheckpointingStrategy for KeepBestAndLast {
-    fn checkpointing(&mut self, epoch: usize, _store: &EventStoreClient) -> Vec<CheckpointingAction> {
+/// Judges each epoch's validation score once, for both hooks: [`KeepBestAndLast`] (which
+/// checkpoints to keep) and [`EpochWatch`] (patience, plateau) each call [`Judge::judge`] first,
+/// and whichever burn-train calls first reaches the verdict that both then use, so neither hook
+/// depends on the order in which burn-train calls them.
+#[derive(Clone)]
+pub struct Judge {
+    selection: Selection,
+    progress: SharedProgress,
+    metrics: EpochMetrics,
+    verdicts: Arc<Mutex<std::collections::BTreeMap<usize, Verdict>>>,
+}
+
+impl Judge {
+    /// A judge that records the best epoch by `selection` in `progress`, from the validation
+    /// means in `metrics`.
+    pub fn new(selection: Selection, progress: SharedProgress, metrics: EpochMetrics) -> Self {
+        Self { selection, progress, metrics, verdicts: Default::default() }
+    }
+
+    /// The selection metric.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// The shared progress.
+    pub fn progress(&self) -> &SharedProgress {
+        &self.progress
+    }
+
+    /// The verdict on epoch `epoch`, reached the first time it is asked for: a finite value of
+    /// the selection metric better than the best so far makes `epoch` the best epoch (an epoch
+    /// whose validation loss is not finite never is, whatever its other metrics say: a diverged
+    /// model that predicts one class can tie with a real one). Waits for the epoch's means.
+    pub fn judge(&self, epoch: usize) -> Verdict {
+        let mut verdicts = self.verdicts.lock().unwrap();
+        if let Some(verdict) = verdicts.get(&epoch) {
+            return *verdict;
+        }
         let valid = self.metrics.wait(epoch, "Valid");
         let mut p = self.progress.lock().unwrap();
-        let (previous_best, previous_last) = (p.best_epoch, p.last_epoch);
-        let value = valid.get(&self.selection.metric).copied();
-        // An epoch whose validation loss is not finite is never the best, whatever its other
-        // metrics say (a diverged model that predicts one class can tie with a real one).
+        let (best_before, last_before) = (p.best_epoch, p.last_epoch);
         let diverged = valid.get("Loss").is_some_and(|l| !l.is_finite());
-        if let Some(v) = value.filter(|v| v.is_finite() && !diverged) {
+        if let Some(v) = valid.get(&self.selection.metric).copied().filter(|v| v.is_finite() && !diverged) {
             if p.best_value.is_none_or(|best| self.selection.better(v, best)) {
                 p.best_value = Some(v);
                 p.best_epoch = epoch;
             }
         }
+        let verdict = Verdict { best_before, last_before, best: p.best_epoch };
+        verdicts.insert(epoch, verdict);
+        verdict
+    }
+}
+
+/// Saves every epoch; keeps the checkpoints of the best epoch, of the last two epochs and of the
+/// previous best (so that the progress of the epoch before stays resumable until this epoch's
+/// files are complete). [`crate::learner::fit`] prunes to the best and the last at the end.
+pub struct KeepBestAndLast {
+    /// Shared with [`EpochWatch`].
+    pub judge: Judge,
+}
+
+impl KeepBestAndLast {
+    /// The checkpoints to save and delete after epoch `epoch`.
+    pub fn actions(&self, epoch: usize) -> Vec<CheckpointingAction> {
+        let verdict = self.judge.judge(epoch);
+        let mut p = self.judge.progress.lock().unwrap();
         let mut actions = vec![CheckpointingAction::Save];
-        let best = p.best_epoch;
         p.kept.retain(|&k| {
-            let keep = k == best || k == previous_best || k == previous_last;
+            let keep = k == verdict.best || k == verdict.best_before || k == verdict.last_before;
             if !keep {
                 actions.push(CheckpointingAction::Delete(k));
             }
@@ -174,15 +229,48 @@ impl CheckpointingStrategy for KeepBestAndLast {
     }
 }
 
-/// Runs after every epoch (as burn-train's early-stopping hook, after the checkpointing
-/// strategy): waits for the epoch's checkpoint files, then appends to `log.csv`, checks for
-/// NaN, patience and plateau, and saves `progress.json` last.
+impl CheckpointingStrategy for KeepBestAndLast {
+    fn checkpointing(&mut self, epoch: usize, _store: &EventStoreClient) -> Vec<CheckpointingAction> {
+        self.actions(epoch)
+    }
+}
+
+/// Why training stops after epoch `epoch`, if it does: a loss that is not finite, or `patience`
+/// epochs without improvement since `progress.best_epoch` (the judged best, this epoch included).
+pub fn stop_reason(progress: &Progress, epoch: usize, patience: Option<usize>, losses: (f64, f64), metric: &str) -> Option<String> {
+    let (train_loss, valid_loss) = losses;
+    let since_best = epoch - progress.best_epoch.min(epoch);
+    if !train_loss.is_finite() || !valid_loss.is_finite() {
+        Some(format!(
+            "epoch {epoch}: the loss is not finite (train {train_loss}, valid {valid_loss}); stopped, the best checkpoint (epoch {}) is kept",
+            progress.best_epoch
+        ))
+    } else if let Some(patience) = patience.filter(|&n| progress.best_epoch > 0 && since_best >= n) {
+        Some(format!(
+            "early stop after epoch {epoch}: no improvement of valid {metric} for {patience} epochs (best epoch {})",
+            progress.best_epoch
+        ))
+    } else {
+        None
+    }
+}
+
+/// Runs after every epoch, as burn-train's early-stopping hook; its effects, in this order
+/// ([`EpochWatch::after_epoch`]):
+///
+/// 1. the epoch's verdict ([`Judge::judge`], shared with [`KeepBestAndLast`]);
+/// 2. wait until the epoch's checkpoint files are complete on disk (a failed save stops the run);
+/// 3. append the epoch's line to `log.csv`;
+/// 4. decide whether to stop ([`stop_reason`]: a loss that is not finite, or patience);
+/// 5. lower the plateau schedule's rate after `plateau` epochs without improvement;
+/// 6. save `progress.json` — after the checkpoint, so that it never names one that is not on disk;
+/// 7. redraw `curves.svg` from `log.csv`.
 #[derive(Clone)]
 pub struct EpochWatch {
     /// The artifacts folder.
     pub artifacts: PathBuf,
-    /// The selection metric.
-    pub selection: Selection,
+    /// Shared with [`KeepBestAndLast`]; holds the selection metric and the shared progress.
+    pub judge: Judge,
     /// Stop after this many epochs without improvement (`None`: never).
     pub patience: Option<usize>,
     /// Plateau schedule: `(epochs without improvement, factor)`; `None` for other schedules.
@@ -193,8 +281,6 @@ pub struct EpochWatch {
     pub learning_rate: Arc<AtomicU64>,
     /// Training examples per epoch (for examples/s).
     pub train_examples: usize,
-    /// Shared with [`KeepBestAndLast`].
-    pub progress: SharedProgress,
     /// The progress as last saved (the `previous` of the next save).
     pub saved: Arc<Mutex<Progress>>,
     /// The means of each epoch's metrics.
@@ -210,6 +296,75 @@ pub const LOG_HEADER: &str =
     "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_entity_f1,learning_rate,seconds,examples_per_second";
 
 impl EpochWatch {
+    /// Everything that happens after epoch `epoch`, in the order stated on [`EpochWatch`];
+    /// returns whether training stops.
+    pub fn after_epoch(&mut self, epoch: usize) -> bool {
+        // 1. The verdict.
+        self.judge.judge(epoch);
+        let seconds = self.lap();
+        let train = self.metrics.wait(epoch, "Train");
+        let valid = self.metrics.wait(epoch, "Valid");
+        // 2. The epoch counts only once its checkpoint is complete on disk.
+        if let Err(why) = self.saves.wait_for(&checkpoint_files(&self.artifacts, epoch)) {
+            eprintln!("epoch {epoch}: the checkpoint could not be saved: {why}");
+            return true;
+        }
+        // 3. log.csv.
+        let get = |m: &std::collections::BTreeMap<String, f64>, name: &str| m.get(name).copied().unwrap_or(f64::NAN);
+        let (train_loss, valid_loss) = (get(&train, "Loss"), get(&valid, "Loss"));
+        let rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
+        self.append_log(&format!(
+            "{epoch},{train_loss:.6},{:.6},{valid_loss:.6},{:.6},{},{rate:.3e},{seconds:.1},{:.1}",
+            get(&train, "Accuracy"),
+            get(&valid, "Accuracy"),
+            valid.get(crate::entity_metric::EntityF1Metric::NAME).map_or(String::new(), |f1| format!("{f1:.6}")),
+            self.train_examples as f64 / seconds.max(1e-9)
+        ));
+
+        let mut p = self.judge.progress.lock().unwrap();
+        p.last_epoch = epoch;
+        p.seconds += seconds;
+        // 4. Stop?
+        if let Some(why) = stop_reason(&p, epoch, self.patience, (train_loss, valid_loss), &self.judge.selection.metric) {
+            eprintln!("{why}");
+            p.stopped = Some(why);
+        }
+        let mut stop = p.stopped.is_some();
+        // 5. The plateau schedule.
+        let since_best = epoch - p.best_epoch.min(epoch);
+        if let Some((patience, factor)) = self.plateau {
+            if since_best > 0 && since_best % patience.max(1) == 0 {
+                let old = f64::from_bits(self.plateau_factor.load(Ordering::Relaxed));
+                self.plateau_factor.store((old * factor).to_bits(), Ordering::Relaxed);
+            }
+        }
+        // 6. progress.json, last of the run's state.
+        let mut saved = self.saved.lock().unwrap();
+        let mut previous = saved.clone();
+        previous.previous = None;
+        p.previous = (previous.last_epoch > 0).then(|| Box::new(previous));
+        match p.save(&self.artifacts) {
+            Ok(()) => *saved = p.clone(),
+            Err(e) => {
+                eprintln!("{e}");
+                stop = true;
+            }
+        }
+        // 7. curves.svg.
+        if let Err(e) = crate::curves::write_curves(&self.artifacts, p.best_epoch, &self.judge.selection.metric) {
+            eprintln!("{e} (training goes on)");
+        }
+        stop
+    }
+
+    /// Seconds since the last call (or since the watch was made), restarting the clock.
+    fn lap(&self) -> f64 {
+        let mut started = self.epoch_started.lock().unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        *started = Instant::now();
+        seconds
+    }
+
     fn append_log(&self, line: &str) {
         use std::io::Write;
         let path = self.artifacts.join(Artifacts::LOG);
@@ -228,72 +383,7 @@ impl EpochWatch {
 
 impl EarlyStoppingStrategy for EpochWatch {
     fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
-        let seconds = {
-            let mut started = self.epoch_started.lock().unwrap();
-            let s = started.elapsed().as_secs_f64();
-            *started = Instant::now();
-            s
-        };
-        let train = self.metrics.wait(epoch, "Train");
-        let valid = self.metrics.wait(epoch, "Valid");
-        // The epoch counts only once its checkpoint is complete on disk.
-        if let Err(why) = self.saves.wait_for(&checkpoint_files(&self.artifacts, epoch)) {
-            eprintln!("epoch {epoch}: the checkpoint could not be saved: {why}");
-            return true;
-        }
-        let get = |m: &std::collections::BTreeMap<String, f64>, name: &str| m.get(name).copied().unwrap_or(f64::NAN);
-        let (train_loss, valid_loss) = (get(&train, "Loss"), get(&valid, "Loss"));
-        let rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
-        self.append_log(&format!(
-            "{epoch},{train_loss:.6},{:.6},{valid_loss:.6},{:.6},{},{rate:.3e},{seconds:.1},{:.1}",
-            get(&train, "Accuracy"),
-            get(&valid, "Accuracy"),
-            valid.get(crate::entity_metric::EntityF1Metric::NAME).map_or(String::new(), |f1| format!("{f1:.6}")),
-            self.train_examples as f64 / seconds.max(1e-9)
-        ));
-
-        let mut p = self.progress.lock().unwrap();
-        p.last_epoch = epoch;
-        p.seconds += seconds;
-        let since_best = epoch - p.best_epoch.min(epoch);
-        let mut stop = false;
-        if !train_loss.is_finite() || !valid_loss.is_finite() {
-            p.stopped = Some(format!(
-                "epoch {epoch}: the loss is not finite (train {train_loss}, valid {valid_loss}); stopped, the best checkpoint (epoch {}) is kept",
-                p.best_epoch
-            ));
-            stop = true;
-        } else if let Some(patience) = self.patience.filter(|&n| p.best_epoch > 0 && since_best >= n) {
-            p.stopped = Some(format!(
-                "early stop after epoch {epoch}: no improvement of valid {} for {patience} epochs (best epoch {})",
-                self.selection.metric, p.best_epoch
-            ));
-            stop = true;
-        }
-        if let Some((patience, factor)) = self.plateau {
-            if since_best > 0 && since_best % patience.max(1) == 0 {
-                let old = f64::from_bits(self.plateau_factor.load(Ordering::Relaxed));
-                self.plateau_factor.store((old * factor).to_bits(), Ordering::Relaxed);
-            }
-        }
-        if let Some(why) = &p.stopped {
-            eprintln!("{why}");
-        }
-        let mut saved = self.saved.lock().unwrap();
-        let mut previous = saved.clone();
-        previous.previous = None;
-        p.previous = (previous.last_epoch > 0).then(|| Box::new(previous));
-        match p.save(&self.artifacts) {
-            Ok(()) => *saved = p.clone(),
-            Err(e) => {
-                eprintln!("{e}");
-                stop = true;
-            }
-        }
-        if let Err(e) = crate::curves::write_curves(&self.artifacts, p.best_epoch, &self.selection.metric) {
-            eprintln!("{e} (training goes on)");
-        }
-        stop
+        self.after_epoch(epoch)
     }
 }
 
@@ -340,6 +430,14 @@ impl EpochMetrics {
         }
     }
 
+    /// Publishes the means of epoch `epoch` on `split`, waking [`EpochMetrics::wait`] (the
+    /// logger does this when burn-train logs the epoch's end).
+    pub fn publish(&self, epoch: usize, split: &str, means: std::collections::BTreeMap<String, f64>) {
+        let (state, changed) = &*self.0;
+        state.lock().unwrap().done.insert((epoch, split.to_string()), means);
+        changed.notify_all();
+    }
+
     /// The metric logger that fills this (register it with burn-train).
     pub fn logger(&self) -> EpochLogger {
         EpochLogger { metrics: self.clone(), entries: Default::default() }
@@ -382,16 +480,17 @@ impl burn::train::logger::MetricLogger for EpochLogger {
     }
 
     fn log_epoch_summary(&mut self, summary: burn::train::metric::store::EpochSummary) {
-        let (state, changed) = &*self.metrics.0;
-        let mut state = state.lock().unwrap();
         let split = format!("{:?}", summary.split);
-        let finished: Vec<(String, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
-        let mut means = std::collections::BTreeMap::new();
-        for key in finished {
-            let (sum, count) = state.running.remove(&key).unwrap_or_default();
-            means.insert(key.1, sum / count.max(1) as f64);
-        }
-        state.done.insert((summary.epoch_number, split), means);
-        changed.notify_all();
+        let means = {
+            let mut state = self.metrics.0 .0.lock().unwrap();
+            let finished: Vec<(String, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
+            let mut means = std::collections::BTreeMap::new();
+            for key in finished {
+                let (sum, count) = state.running.remove(&key).unwrap_or_default();
+                means.insert(key.1, sum / count.max(1) as f64);
+            }
+            means
+        };
+        self.metrics.publish(summary.epoch_number, &split, means);
     }
 }

@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 
 use crate::artifacts::Artifacts;
-use crate::checkpoint::{EpochMetrics, EpochWatch, KeepBestAndLast, Progress, Selection};
+use crate::checkpoint::{EpochMetrics, EpochWatch, Judge, KeepBestAndLast, Progress, Selection};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::error::RunError;
@@ -216,21 +216,21 @@ where
         let schedule = Schedule::new(&options.optim, options.steps_per_epoch, options.epochs);
         let recorder = AtomicRecorder::default();
         let metrics = EpochMetrics::default();
+        let judge = Judge::new(options.selection.clone(), shared.clone(), metrics.clone());
         let watch = EpochWatch {
             artifacts: dir.clone(),
-            selection: options.selection.clone(),
+            judge: judge.clone(),
             patience: options.patience,
             plateau: (options.optim.schedule == ScheduleKind::Plateau).then_some((options.optim.plateau_patience, options.optim.gamma)),
             plateau_factor: schedule.plateau_factor(),
             learning_rate: schedule.current(),
             train_examples: options.train_examples,
-            progress: shared.clone(),
             saved: Arc::new(std::sync::Mutex::new(progress.clone())),
             metrics: metrics.clone(),
             saves: recorder.saves(),
             epoch_started: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
         };
-        let keep = KeepBestAndLast { selection: options.selection.clone(), progress: shared.clone(), metrics: metrics.clone() };
+        let keep = KeepBestAndLast { judge };
         let saves = recorder.saves();
         let launch = Launch { options, start_epoch: progress.last_epoch, keep, watch, recorder, metrics };
         let o = &options.optim;

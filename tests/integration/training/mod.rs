@@ -6,6 +6,7 @@ mod classifier;
 mod devices;
 mod entity;
 mod gradflow;
+mod hooks;
 mod learner;
 mod metrics;
 mod report;
