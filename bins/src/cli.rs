@@ -2,10 +2,13 @@
 //! `--config FILE`: a TOML or JSON table of the same options, which the command line overrides.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::Parser;
+use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_training::backend;
 use seqlab_training::error::RunError;
 use seqlab_training::learner::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
@@ -251,6 +254,37 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     });
     let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     Parsed { args, origin: Origin { config: Some((path, supplied)) } }
+}
+
+/// The encoder both training commands build from `--model`, `--hidden`, `--layers`,
+/// `--bidirectional` and `--dropout`.
+pub fn encoder(model: EncoderKind, hidden: usize, layers: usize, bidirectional: bool, dropout: f64) -> EncoderConfig {
+    EncoderConfig::new().with_kind(model).with_hidden(hidden).with_layers(layers).with_bidirectional(bidirectional).with_dropout(dropout)
+}
+
+/// The body of a training command once its run is configured: prints the backend, trains on the
+/// device of the first `--devices` index with `train`, then prints the scores (`show`, which
+/// returns the report's training summary) and the summary; an error is explained in the terms
+/// of the command line or config file.
+pub fn run_training<R>(
+    training: &TrainingConfig,
+    artifacts: &Path,
+    origin: &Origin,
+    train: impl FnOnce(&backend::Device) -> Result<R, RunError>,
+    show: impl FnOnce(&R) -> &TrainingSummary,
+) -> ExitCode {
+    let device = backend::device(training.devices.first().copied());
+    println!("backend: {} ({device:?})", backend::name());
+    match train(&device) {
+        Ok(report) => {
+            print_summary(show(&report), training, artifacts);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", origin.explain(&e));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The closing lines of a training command: an early stop, the epochs and the kept one.

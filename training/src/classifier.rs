@@ -17,7 +17,7 @@ use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
 use crate::error::RunError;
-use crate::learner::{bucketed_loader, fit, TrainingConfig, TrainingSummary};
+use crate::learner::{fit, loaders, seed, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -261,21 +261,15 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &labels, Artifacts::LABELS)?;
 
     let t = &config.training;
-    B::seed(device, t.seed);
-    seqlab_models::dropout::seed(t.seed);
+    seed::<B>(device, t.seed);
     let mut net = model_config.init::<B>(device);
     if let Some(matrix) = &pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let length = |i: &ClassificationItem| i.ids.len();
     let options = t.fit_options(artifacts, train_items.len(), None)?;
-    let fitted = fit(
-        Classifier { net },
-        bucketed_loader::<B, _, _, _>(train_items, ClassificationBatcher, length, t.batch_size, t.seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), ClassificationBatcher, length, t.batch_size, t.seed, false),
-        &options,
-    )?;
+    let (train_loader, valid_loader) = loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
+    let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
     // The learner returns the last epoch's model on the inference backend.
     // The best epoch's model by the selection metric.
     let model = fitted.model.net;

@@ -40,6 +40,36 @@ where
     builder.build(BucketedDataset::new(Arc::new(items), plan))
 }
 
+/// The two loaders of a run: `train` in length-bucketed batches reshuffled every epoch,
+/// `valid` in the same kind of batches in a fixed order (on the inference backend).
+#[allow(clippy::type_complexity)]
+pub fn loaders<B, T, I, Bt>(
+    train: Vec<T>,
+    valid: Vec<T>,
+    batcher: Bt,
+    length: fn(&T) -> usize,
+    training: &TrainingConfig,
+) -> (Arc<dyn DataLoader<B, I>>, Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>)
+where
+    B: burn::tensor::backend::AutodiffBackend,
+    T: Clone + Send + Sync + std::fmt::Debug + 'static,
+    I: InnerBatch<B> + Clone + Send + Sync + std::fmt::Debug + 'static,
+    I::InnerBatch: Clone + Sync + std::fmt::Debug,
+    Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
+{
+    let (size, seed) = (training.batch_size, training.seed);
+    (
+        bucketed_loader::<B, _, _, _>(train, batcher.clone(), length, size, seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(valid, batcher, length, size, seed, false),
+    )
+}
+
+/// Seeds the random streams of a run: the backend's (initialisation) and the dropout masks'.
+pub fn seed<B: Backend>(device: &B::Device, seed: u64) {
+    B::seed(device, seed);
+    seqlab_models::dropout::seed(seed);
+}
+
 /// The learner's options, the same for both tasks (serialised into `run.json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainingConfig {

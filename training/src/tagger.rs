@@ -21,7 +21,7 @@ use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
 use crate::error::RunError;
-use crate::learner::{bucketed_loader, fit, TrainingConfig, TrainingSummary};
+use crate::learner::{fit, loaders, seed, TrainingConfig, TrainingSummary};
 use crate::entity::{entity_scores, EntityMode};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -437,21 +437,16 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     write_setup(artifacts, &resolved, config.training.resume, &model_config, &vocab, &tags, Artifacts::TAGS)?;
 
     let t = &config.training;
-    B::seed(device, t.seed);
-    seqlab_models::dropout::seed(t.seed);
+    seed::<B>(device, t.seed);
     let mut net = model_config.init::<B>(device);
     if let Some(matrix) = &pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let length = |i: &TaggingItem| i.ids.len();
     let options = t.fit_options(artifacts, train_items.len(), Some(tags.names.clone()))?;
-    let fitted = fit(
-        Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, vocab.len()) },
-        bucketed_loader::<B, _, _, _>(train_items, TaggingBatcher, length, t.batch_size, t.seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid_items.clone(), TaggingBatcher, length, t.batch_size, t.seed, false),
-        &options,
-    )?;
+    let model = Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, vocab.len()) };
+    let (train_loader, valid_loader) = loaders(train_items, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+    let fitted = fit(model, train_loader, valid_loader, &options)?;
     // The best epoch's model by the selection metric.
     let model = fitted.model.net;
     let report = TaggerReport {

@@ -26,43 +26,12 @@ fn stdin_lines(encoding: seqlab_datasets::text::Encoding) -> Result<Vec<String>,
     Ok(lines)
 }
 
-fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
-    let args = Args::parse();
-    let device = backend::Device::default();
-    let loaded = match backend::load(&args.artifacts, &device) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let texts: Vec<String> = if args.texts.is_empty() {
-        match stdin_lines(args.encoding) {
-            Ok(lines) => lines,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        args.texts
-    };
-    if texts.is_empty() {
-        eprintln!("no text to predict (give texts as arguments, or lines on stdin)");
-        return ExitCode::SUCCESS;
-    }
+/// What `predict` prints for `texts`: one line per text (JSON with `--json`).
+fn predictions(args: &Args, loaded: &Loaded<backend::Inner>, texts: &[String], device: &backend::Device) -> Result<String, String> {
     let mut out = String::new();
-    match &loaded {
+    match loaded {
         Loaded::Classifier(c) => {
-            let predictions = match backend::predict_labels(c, &texts, &device) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            for p in predictions {
+            for p in backend::predict_labels(c, texts, device).map_err(|e| e.to_string())? {
                 if args.json {
                     out += &format!("{}\n", serde_json::to_string(&p).unwrap());
                 } else {
@@ -72,14 +41,7 @@ fn main() -> ExitCode {
             }
         }
         Loaded::Tagger(t) => {
-            let predictions = match backend::predict_tags(t, &texts, args.nbest, &device) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            for p in predictions {
+            for p in backend::predict_tags(t, texts, args.nbest, device).map_err(|e| e.to_string())? {
                 if args.json {
                     out += &format!("{}\n", serde_json::to_string(&p).unwrap());
                     continue;
@@ -93,7 +55,34 @@ fn main() -> ExitCode {
             }
         }
     }
-    // A closed pipe (`| head`) ends the output quietly.
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
-    ExitCode::SUCCESS
+    Ok(out)
+}
+
+fn main() -> ExitCode {
+    seqlab_bins::malloc::tune_for_tensors();
+    let args = Args::parse();
+    let device = backend::Device::default();
+    let run = || -> Result<Option<String>, String> {
+        let loaded = backend::load(&args.artifacts, &device).map_err(|e| e.to_string())?;
+        let texts = if args.texts.is_empty() { stdin_lines(args.encoding)? } else { args.texts.clone() };
+        if texts.is_empty() {
+            return Ok(None);
+        }
+        predictions(&args, &loaded, &texts, &device).map(Some)
+    };
+    match run() {
+        Ok(Some(out)) => {
+            // A closed pipe (`| head`) ends the output quietly.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!("no text to predict (give texts as arguments, or lines on stdin)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

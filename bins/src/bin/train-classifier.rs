@@ -5,11 +5,15 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_classifier::Args;
-use seqlab_bins::cli::{parse_with_config, print_summary, Parsed};
-use seqlab_models::heads::EncoderConfig;
+use seqlab_bins::cli::{encoder, parse_with_config, run_training, Parsed};
 use seqlab_training::backend;
+use seqlab_training::classifier::{ClassifierReport, ClassifierRunConfig};
+use seqlab_training::metrics::ClassificationScores;
 use seqlab_training::optim::ScheduleKind;
-use seqlab_training::classifier::ClassifierRunConfig;
+
+fn show(name: &str, s: &ClassificationScores) {
+    println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples)
+}
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
@@ -23,12 +27,7 @@ fn main() -> ExitCode {
         encoding: args.encoding,
         text_column: args.text_column,
         label_column: args.label_column,
-        encoder: EncoderConfig::new()
-            .with_kind(args.model)
-            .with_hidden(args.hidden)
-            .with_layers(args.layers)
-            .with_bidirectional(args.bidirectional)
-            .with_dropout(args.dropout),
+        encoder: encoder(args.model, args.hidden, args.layers, args.bidirectional, args.dropout),
         embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 64 }),
         pooling: args.pooling,
         ffn_hidden: args.ffn_hidden,
@@ -41,23 +40,10 @@ fn main() -> ExitCode {
         embeddings: args.vectors.embeddings,
         freeze_embeddings: args.vectors.freeze_embeddings,
     };
-    let device = backend::device(config.training.devices.first().copied());
-    println!("backend: {} ({device:?})", backend::name());
-    match backend::train_classifier(&config, &device) {
-        Ok(report) => {
-            let show = |name: &str, s: &seqlab_training::metrics::ClassificationScores| {
-                println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples)
-            };
-            show("valid", &report.valid);
-            if let Some(test) = &report.test {
-                show("test", test);
-            }
-            print_summary(&report.training, &config.training, &config.artifacts);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {}", origin.explain(&e));
-            ExitCode::FAILURE
-        }
-    }
+    let train = |device: &backend::Device| backend::train_classifier(&config, device);
+    run_training(&config.training, &config.artifacts, &origin, train, |report: &ClassifierReport| {
+        show("valid", &report.valid);
+        report.test.iter().for_each(|test| show("test", test));
+        &report.training
+    })
 }

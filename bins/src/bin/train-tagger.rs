@@ -6,11 +6,10 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_tagger::Args;
-use seqlab_bins::cli::{parse_with_config, print_summary, Parsed};
-use seqlab_models::heads::EncoderConfig;
-use seqlab_training::optim::ScheduleKind;
+use seqlab_bins::cli::{encoder, parse_with_config, run_training, Parsed};
 use seqlab_training::backend;
-use seqlab_training::tagger::{TaggerRunConfig, TaggerScores};
+use seqlab_training::optim::ScheduleKind;
+use seqlab_training::tagger::{TaggerReport, TaggerRunConfig, TaggerScores};
 
 fn show(name: &str, s: &TaggerScores) {
     println!(
@@ -34,12 +33,7 @@ fn main() -> ExitCode {
         encoding: args.encoding,
         file_scheme: args.file_scheme,
         train_scheme: args.train_scheme,
-        encoder: EncoderConfig::new()
-            .with_kind(args.model)
-            .with_hidden(args.hidden)
-            .with_layers(args.layers)
-            .with_bidirectional(args.bidirectional)
-            .with_dropout(args.dropout),
+        encoder: encoder(args.model, args.hidden, args.layers, args.bidirectional, args.dropout),
         embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 100 }),
         casing_dim: args.casing_dim,
         char_filters: args.char_filters,
@@ -56,20 +50,10 @@ fn main() -> ExitCode {
         training: args.training.to_config(15, ScheduleKind::Cosine),
         artifacts: args.artifacts,
     };
-    let device = backend::device(config.training.devices.first().copied());
-    println!("backend: {} ({device:?})", backend::name());
-    match backend::train_tagger(&config, &device) {
-        Ok(report) => {
-            show("valid", &report.valid);
-            if let Some(test) = &report.test {
-                show("test", test);
-            }
-            print_summary(&report.training, &config.training, &config.artifacts);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {}", origin.explain(&e));
-            ExitCode::FAILURE
-        }
-    }
+    let train = |device: &backend::Device| backend::train_tagger(&config, device);
+    run_training(&config.training, &config.artifacts, &origin, train, |report: &TaggerReport| {
+        show("valid", &report.valid);
+        report.test.iter().for_each(|test| show("test", test));
+        &report.training
+    })
 }
