@@ -68,7 +68,7 @@ fn padding_invariance_gru() {
 }
 
 /// The same on Burn's Flex CPU backend, which no fast path recognises: the step-by-step
-/// recorded path of `layer.rs` (what a backend without a kernel or BPTT node runs; on ndarray
+/// recorded path of `engine/recorded.rs` (what a backend without a kernel or BPTT node runs; on ndarray
 /// the tests above go through the CPU kernel instead).
 #[test]
 fn padding_invariance_of_the_recorded_path() {
