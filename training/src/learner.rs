@@ -216,11 +216,7 @@ pub fn fit<B, M, I>(
 where
     B: burn::tensor::backend::AutodiffBackend,
     I: InnerBatch<B> + Send + 'static,
-    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
-        + burn::module::AutodiffModule<B>
-        + std::fmt::Display
-        + 'static,
-    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+    M: Trainable<B, I>,
 {
     use burn::module::Module;
     let dir = &options.artifacts;
@@ -331,11 +327,7 @@ impl Launch<'_> {
     where
         B: burn::tensor::backend::AutodiffBackend,
         I: InnerBatch<B> + Send + 'static,
-        M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
-            + burn::module::AutodiffModule<B>
-            + std::fmt::Display
-            + 'static,
-        M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+        M: Trainable<B, I>,
         O: burn::optim::Optimizer<M, B> + 'static,
     {
         use burn::train::metric::{AccuracyMetric, IterationSpeedMetric, LearningRateMetric, LossMetric};
@@ -370,6 +362,33 @@ impl Launch<'_> {
         drop(result.renderer); // gives the terminal back before the summary
         result.model
     }
+}
+
+/// What [`fit`] trains: a burn-train training step on `B` over batches `I` whose model on the
+/// inference backend (`InnerModule`, named again as [`Trainable::Valid`] so that its bounds come
+/// with it) is the validation step over `I::InnerBatch`. Every such model is one.
+pub trait Trainable<B: burn::tensor::backend::AutodiffBackend, I: InnerBatch<B>>:
+    burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+    + burn::module::AutodiffModule<B, InnerModule = <Self as Trainable<B, I>>::Valid>
+    + std::fmt::Display
+    + 'static
+{
+    /// The model on the inference backend.
+    type Valid: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>
+        + burn::module::Module<B::InnerBackend>;
+}
+
+impl<B, I, M> Trainable<B, I> for M
+where
+    B: burn::tensor::backend::AutodiffBackend,
+    I: InnerBatch<B>,
+    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+        + burn::module::AutodiffModule<B>
+        + std::fmt::Display
+        + 'static,
+    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+{
+    type Valid = M::InnerModule;
 }
 
 /// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
