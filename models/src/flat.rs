@@ -7,9 +7,9 @@
 //! value embedding, longer than the optimiser step itself. [`to_vec`] copies such tensors with
 //! one `memcpy` instead (on ndarray; other backends go through `into_data`).
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 
-use burn::tensor::{backend::Backend, Element, Tensor, TensorCreationOptions, TensorData, TensorPrimitive};
+use burn::tensor::{backend::Backend, Element, Tensor, TensorCreationOptions, TensorData};
 
 /// The values of a float tensor in row-major order, as `F` (which must be the tensor's float
 /// type).
@@ -36,6 +36,8 @@ pub fn from_vec<B: Backend, F: Element, const D: usize>(values: Vec<F>, shape: [
 #[cfg(feature = "ndarray")]
 fn shared_ndarray_copy<B: Backend, F: Element, const D: usize>(tensor: Tensor<B, D>) -> Result<Vec<F>, Tensor<B, D>> {
     use burn::backend::ndarray::NdArrayTensor;
+    use burn::tensor::TensorPrimitive;
+    use std::any::TypeId;
     if TypeId::of::<B::FloatTensorPrimitive>() != TypeId::of::<NdArrayTensor>() {
         return Err(tensor);
     }
@@ -59,6 +61,7 @@ fn shared_ndarray_copy<B: Backend, F: Element, const D: usize>(tensor: Tensor<B,
 ///
 /// # Panics
 /// If `T` and `U` are different types.
+#[cfg_attr(not(any(feature = "ndarray", feature = "wgpu")), allow(dead_code))]
 pub(crate) fn cast<T: 'static, U: 'static>(value: T) -> U {
     let mut slot = Some(value);
     (&mut slot as &mut dyn Any)
