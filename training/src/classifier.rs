@@ -123,28 +123,29 @@ pub struct ClassifierReport {
     pub training: TrainingSummary,
 }
 
-/// Labelled texts of one split, tokenised.
-pub(crate) struct Split {
+/// A file of labelled texts as read (the classifier's counterpart of a `ConllFile`): its
+/// examples, their tokens, and the file's format.
+pub(crate) struct SentimentFile {
     pub(crate) examples: Vec<seqlab_datasets::sentiment::TextExample>,
     pub(crate) tokens: Vec<Vec<String>>,
     pub(crate) format: Format,
 }
 
-impl Split {
-    /// The split with its texts tokenised by `norm`.
+impl SentimentFile {
+    /// The file with its texts tokenised by `norm`.
     pub(crate) fn normalised(self, norm: &Normalisation) -> Self {
         let tokens = self.examples.iter().map(|e| norm.tokens(&e.text)).collect();
         Self { tokens, ..self }
     }
 }
 
-pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<Split, RunError> {
+pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<SentimentFile, RunError> {
     let read = read_corpus(path, options)?;
     if let Some(why) = &read.inferred {
         eprintln!("{path}: format {} ({why})", read.format.name());
     }
     match read.corpus {
-        Corpus::Sentiment { file, tokens } => Ok(Split { examples: file.examples, tokens, format: read.format }),
+        Corpus::Sentiment { file, tokens } => Ok(SentimentFile { examples: file.examples, tokens, format: read.format }),
         Corpus::Tagged(_) => Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts"))),
     }
 }
@@ -212,7 +213,7 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
         train.tokens.iter().flatten().map(String::as_str),
         &VocabConfig { min_freq: config.min_freq, ..Default::default() },
     );
-    fn words(s: &Split) -> Vec<&str> {
+    fn words(s: &SentimentFile) -> Vec<&str> {
         s.tokens.iter().flatten().map(String::as_str).collect()
     }
     let mut splits = vec![("train", words(&train)), ("valid", words(&valid))];
@@ -229,7 +230,7 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
             labels.names.first().map_or("", String::as_str)
         )));
     }
-    let encode = |split: &Split| classification_items(&split.examples, &split.tokens, &vocab, &labels);
+    let encode = |split: &SentimentFile| classification_items(&split.examples, &split.tokens, &vocab, &labels);
     let (train_items, valid_items) = (encode(&train)?, encode(&valid)?);
     let test_items = test.as_ref().map(encode).transpose()?;
     println!(

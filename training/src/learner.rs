@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 
 use crate::artifacts::Artifacts;
-use crate::checkpoint::{EpochMetrics, EpochWatch, Judge, KeepBestAndLast, Progress, Selection};
+use crate::epochs::{EpochMetrics, EpochWatch, Judge, KeepBestAndLast, Progress, Selection};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::error::RunError;
@@ -285,7 +285,7 @@ where
     let needed = |k: usize| k == progress.best_epoch || k == progress.last_epoch || k == previous;
     if progress.kept.iter().any(|&k| !needed(k)) {
         for epoch in progress.kept.iter().copied().filter(|&k| !needed(k)) {
-            for file in crate::checkpoint::checkpoint_files(dir, epoch) {
+            for file in crate::epochs::checkpoint_files(dir, epoch) {
                 let _ = std::fs::remove_file(file);
             }
         }

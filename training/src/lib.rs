@@ -5,14 +5,14 @@
 //! [`tagger`]: read the splits, build vocabularies and label maps, build the model, train,
 //! score, write the artifacts, [`artifacts`]); the learner on burn-train they share ([`learner::fit`]:
 //! optimisers and schedules in [`optim`] and [`adam`], per-epoch checkpoints, `log.csv` and
-//! early stopping in [`checkpoint`], several devices in [`devices`]); loading a trained model to
+//! early stopping in [`epochs`], several devices in [`devices`]); loading a trained model to
 //! score or tag ([`inference`]), reports ([`report`], [`curves`]), metrics ([`metrics`],
 //! [`entity`]), export to PyTorch ([`export`]) and the vanishing-gradient lab ([`gradflow`]).
 
 pub mod adam;
 pub mod artifacts;
 pub mod backend;
-pub mod checkpoint;
+pub mod epochs;
 pub mod classifier;
 pub mod curves;
 pub mod devices;

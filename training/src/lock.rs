@@ -95,7 +95,7 @@ impl ArtifactsLock {
         let held: Vec<&str> = RUN_FILES.iter().copied().filter(|f| dir.join(f).exists()).collect();
         let finished = [Artifacts::RUN, Artifacts::PROGRESS, Artifacts::WEIGHTS, Artifacts::METRICS].iter().any(|f| held.contains(f));
         if finished && !training.overwrite {
-            let progress = crate::checkpoint::Progress::load(dir).ok().flatten().map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
+            let progress = crate::epochs::Progress::load(dir).ok().flatten().map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
             return Err(RunError::Other(format!(
                 "{} already holds a training run ({}{progress}); continue it with --resume, replace it with --overwrite, or use another --artifacts folder",
                 dir.display(),

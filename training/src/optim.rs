@@ -138,7 +138,7 @@ impl OptimConfig {
 
 /// The learning-rate schedule burn-train steps once per optimiser step.
 ///
-/// The plateau factor is shared with the epoch watcher ([`crate::checkpoint::EpochWatch`]),
+/// The plateau factor is shared with the epoch watcher ([`crate::epochs::EpochWatch`]),
 /// which sees the validation metrics; the current rate is shared for the per-epoch log.
 #[derive(Debug, Clone)]
 pub struct Schedule {

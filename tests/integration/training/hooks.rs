@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use burn::train::checkpoint::CheckpointingAction;
-use seqlab_training::checkpoint::{stop_reason, EpochMetrics, Judge, KeepBestAndLast, Progress, Selection};
+use seqlab_training::epochs::{stop_reason, EpochMetrics, Judge, KeepBestAndLast, Progress, Selection};
 
 /// Validation accuracy per epoch 1…5 (epoch 4's loss is NaN: never the best, however accurate).
 const ACCURACY: [f64; 5] = [0.5, 0.7, 0.6, 0.9, 0.65];

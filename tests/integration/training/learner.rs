@@ -3,7 +3,7 @@
 //! rates, and `--config` files fill what the command line leaves out.
 
 use seqlab_training::learner::TrainingConfig;
-use seqlab_training::checkpoint::Progress;
+use seqlab_training::epochs::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 

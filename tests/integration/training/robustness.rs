@@ -4,7 +4,7 @@
 
 use seqlab_training::error::RunError;
 use seqlab_training::learner::TrainingConfig;
-use seqlab_training::checkpoint::Progress;
+use seqlab_training::epochs::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::inference::{load, predict_labels, Loaded};
 use seqlab_training::optim::OptimConfig;

@@ -155,7 +155,7 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     let row: Vec<String> = log.lines().nth(best).unwrap().split(',').map(String::from).collect();
     let logged: f64 = row[5].parse().unwrap();
     assert!((logged - report.valid.f1).abs() < 1e-6, "log.csv {logged} vs metrics.json {}", report.valid.f1);
-    let progress = seqlab_training::checkpoint::Progress::load(&run).unwrap().unwrap();
+    let progress = seqlab_training::epochs::Progress::load(&run).unwrap().unwrap();
     assert!((progress.best_value.unwrap() - report.valid.f1).abs() < 1e-9, "progress.json {:?} vs {}", progress.best_value, report.valid.f1);
 
     // The vocabulary took the test-only word, whose frozen row is its vector exactly.

@@ -1,4 +1,5 @@
-//! Checkpoints, resuming, best-model selection, early stopping and the per-epoch log.
+//! What happens after every epoch: the verdict on its validation score, which checkpoints to keep
+//! (resuming, best-model selection), early stopping, the per-epoch log and `progress.json`.
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
 //! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the
