@@ -26,6 +26,9 @@ use seqlab_models::{CrfConfig, SequenceClassifier, SequenceClassifierConfig, Tok
 use seqlab_training::adam::FusedAdamConfig;
 use seqlab_training::backend::{self, Autodiff as Train};
 
+/// The training backend under another type, which no fast path recognises.
+type Recorded = burn::backend::Autodiff<backend::Inner, burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing>;
+
 const VOCAB: usize = 20_000;
 
 /// Benchmark seqlab's recurrent layers against Burn's built-ins and PyTorch.
@@ -56,6 +59,12 @@ struct Args {
     /// Skip Burn's built-in modules.
     #[arg(long)]
     no_burn: bool,
+    /// Also time seqlab's training workloads with every time step recorded on Burn's tape: the
+    /// training backend under a type no fast path recognises (row `seqlab-recorded`). On wgpu
+    /// this is what the one-node BPTT saves; on ndarray, the CPU kernel and the embedding,
+    /// dropout and Adam fast paths together.
+    #[arg(long)]
+    recorded: bool,
     /// Print JSON lines instead of a table.
     #[arg(long)]
     json: bool,
@@ -285,14 +294,14 @@ fn inputs<B: Backend>(w: &Workload, device: &B::Device) -> Inputs<B> {
 
 /// Times `steps` training steps (forward, loss, backward, Adam) or inference passes; returns
 /// seconds per step for each round after warm-up.
-fn time_train<M: Net<Train> + AutodiffModule<Train>>(mut model: M, w: &Workload, args: &Args, rounds: usize) -> Vec<f64>
+fn time_train<B: AutodiffBackend, M: Net<B> + AutodiffModule<B>>(mut model: M, w: &Workload, args: &Args, rounds: usize) -> Vec<f64>
 where
-    M::InnerModule: Net<<Train as AutodiffBackend>::InnerBackend>,
+    M::InnerModule: Net<B::InnerBackend>,
 {
     let device = Default::default();
-    let data = inputs::<Train>(w, &device);
+    let data = inputs::<B>(w, &device);
     // The Adam the training commands use (Burn's update, fused on ndarray), for both models.
-    let mut optim = FusedAdamConfig::new().init::<Train, M>();
+    let mut optim = FusedAdamConfig::new().init::<B, M>();
     let mut step = |model: M| -> M {
         let loss = model.loss(&data);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -307,7 +316,7 @@ where
         for _ in 0..args.steps {
             model = step(model);
         }
-        Train::sync(&device).expect("sync");
+        B::sync(&device).expect("sync");
         times.push(start.elapsed().as_secs_f64() / args.steps as f64);
     }
     times
@@ -368,7 +377,8 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
     // Interleave: one round of each implementation at a time, so machine noise hits both.
     let mut seqlab_times = Vec::new();
     let mut burn_times = Vec::new();
-    let (mut seqlab_peak, mut burn_peak) = (None, None);
+    let mut recorded_times = Vec::new();
+    let (mut seqlab_peak, mut burn_peak, mut recorded_peak) = (None, None, None);
     for _ in 0..args.rounds {
         take_peak_rss_mib();
         seqlab_times.extend(match (w.kind, w.train) {
@@ -378,6 +388,14 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
             (Kind::Classifier(k), _) => time_train(seqlab_classifier::<Train>(k, &device), w, args, 1),
         });
         seqlab_peak = max_peak(seqlab_peak, take_peak_rss_mib());
+        if args.recorded && w.train {
+            recorded_times.extend(match w.kind {
+                Kind::Tagger => time_train(seqlab_tagger::<Recorded>(&device), w, args, 1),
+                Kind::TaggerCrf => time_train(seqlab_tagger_crf::<Recorded>(&device), w, args, 1),
+                Kind::Classifier(k) => time_train(seqlab_classifier::<Recorded>(k, &device), w, args, 1),
+            });
+            recorded_peak = max_peak(recorded_peak, take_peak_rss_mib());
+        }
         if args.no_burn || w.variable || w.kind == Kind::TaggerCrf {
             continue;
         }
@@ -389,7 +407,9 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
         });
         burn_peak = max_peak(burn_peak, take_peak_rss_mib());
     }
-    for (name, times, peak) in [("seqlab", seqlab_times, seqlab_peak), ("burn-builtin", burn_times, burn_peak)] {
+    for (name, times, peak) in
+        [("seqlab", seqlab_times, seqlab_peak), ("seqlab-recorded", recorded_times, recorded_peak), ("burn-builtin", burn_times, burn_peak)]
+    {
         if times.is_empty() {
             continue;
         }
