@@ -32,7 +32,8 @@ fi
 echo "== wgpu integration tests ($tests)"
 timeout "${TEST_TIMEOUT:-300}" "$tests" --test-threads "${TEST_THREADS:-4}" 2>&1 | tee "$out/wgpu-tests.log" | grep -E "^test result|FAILED|panicked" 
 echo "== bench on wgpu"
-timeout "${BENCH_TIMEOUT:-300}" "$bench" --threads "$(nproc)" ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.md"
+# --recorded: the one-node BPTT against every step recorded on the tape (does the node pay here?)
+timeout "${BENCH_TIMEOUT:-300}" "$bench" --threads "$(nproc)" --recorded ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.md"
 echo "== PyTorch on CUDA"
 timeout 120 python3 scripts/torch_gpu_reference.py --steps 15 --warmup 2 2>&1 | tee "$out/torch-cuda.jsonl"
 if [ -n "${SEQLAB_DATA:-}" ]; then
