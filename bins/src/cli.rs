@@ -193,7 +193,10 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     };
     let for_errors = command.clone();
     let fail = |message: String| -> ! {
-        for_errors.clone().error(clap::error::ErrorKind::InvalidValue, format!("--config {}: {message}", path.display())).exit()
+        for_errors
+            .clone()
+            .error(clap::error::ErrorKind::InvalidValue, format!("--config {}: {message}", path.display()))
+            .exit()
     };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(e.to_string()));
     let table: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
@@ -241,7 +244,14 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
         // A value from the file that the option's parser refuses: name the key.
         let arg = e.get(clap::error::ContextKind::InvalidArg).map(|v| v.to_string()).unwrap_or_default();
-        let long = |id: &str| command.get_arguments().find(|a| a.get_id().as_str() == id).and_then(|a| a.get_long()).unwrap_or(id).to_string();
+        let long = |id: &str| {
+            command
+                .get_arguments()
+                .find(|a| a.get_id().as_str() == id)
+                .and_then(|a| a.get_long())
+                .unwrap_or(id)
+                .to_string()
+        };
         match supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str())) {
             Some((key, _)) => {
                 let value = e.get(clap::error::ContextKind::InvalidValue).map(|v| v.to_string()).unwrap_or_default();
@@ -259,7 +269,12 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
 /// The encoder both training commands build from `--model`, `--hidden`, `--layers`,
 /// `--bidirectional` and `--dropout`.
 pub fn encoder(model: EncoderKind, hidden: usize, layers: usize, bidirectional: bool, dropout: f64) -> EncoderConfig {
-    EncoderConfig::new().with_kind(model).with_hidden(hidden).with_layers(layers).with_bidirectional(bidirectional).with_dropout(dropout)
+    EncoderConfig::new()
+        .with_kind(model)
+        .with_hidden(hidden)
+        .with_layers(layers)
+        .with_bidirectional(bidirectional)
+        .with_dropout(dropout)
 }
 
 /// The body of a training command once its run is configured: prints the backend, trains on the

@@ -117,10 +117,19 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         }
     };
     if path.is_dir() && format != Format::Imdb {
-        return Err(DataError::file(path, format!("a folder, not a {} file (folders are read as IMDB-style corpora with --format imdb)", format.name())));
+        return Err(DataError::file(
+            path,
+            format!(
+                "a folder, not a {} file (folders are read as IMDB-style corpora with --format imdb)",
+                format.name()
+            ),
+        ));
     }
     let corpus = match format.sentiment() {
-        None => Corpus::Tagged(read_conll(path, &ConllOptions { tag_column: options.tag_column, encoding: options.encoding })?),
+        None => Corpus::Tagged(read_conll(
+            path,
+            &ConllOptions { tag_column: options.tag_column, encoding: options.encoding },
+        )?),
         Some(mut reader) => {
             match &mut reader {
                 SentimentFormat::Delimited(d) => {

@@ -21,7 +21,10 @@ pub fn classification_items(
         .iter()
         .zip(tokens)
         .map(|(e, t)| {
-            Ok(ClassificationItem { ids: vocab.encode(t), label: labels.id_at(&e.label, &e.origin.path, e.origin.line)? })
+            Ok(ClassificationItem {
+                ids: vocab.encode(t),
+                label: labels.id_at(&e.label, &e.origin.path, e.origin.line)?,
+            })
         })
         .collect()
 }
@@ -45,8 +48,14 @@ pub fn tagging_items(
                 .enumerate()
                 .map(|(i, tag)| tags.id_at(tag, path, s.line + i))
                 .collect::<Result<Vec<_>, _>>()?;
-            let features = if casing { vec![s.tokens.iter().map(|t| Casing::of(t).id()).collect()] } else { Vec::new() };
-            Ok(TaggingItem { ids: vocab.encode(&s.tokens), features, chars: chars.map_or_else(Vec::new, |c| word_chars(&s.tokens, c)), tags: tag_ids })
+            let features =
+                if casing { vec![s.tokens.iter().map(|t| Casing::of(t).id()).collect()] } else { Vec::new() };
+            Ok(TaggingItem {
+                ids: vocab.encode(&s.tokens),
+                features,
+                chars: chars.map_or_else(Vec::new, |c| word_chars(&s.tokens, c)),
+                tags: tag_ids,
+            })
         })
         .collect()
 }

@@ -53,7 +53,11 @@ impl LabelMap {
         self.get(name).ok_or_else(|| {
             let message = format!("unknown label {name:?} (the model knows: {})", self.names.join(", "));
             // Line 0: the example is a whole file (a folder corpus).
-            if line == 0 { DataError::file(path, message) } else { DataError::line(path, line, message) }
+            if line == 0 {
+                DataError::file(path, message)
+            } else {
+                DataError::line(path, line, message)
+            }
         })
     }
 

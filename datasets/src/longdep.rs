@@ -115,10 +115,15 @@ impl AddingTask {
         let half = self.length / 2;
         (0..count)
             .map(|_| {
-                let values: Vec<f32> = (0..self.length).map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32).collect();
+                let values: Vec<f32> =
+                    (0..self.length).map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32).collect();
                 let first = rng.below(half);
                 let second = half + rng.below(self.length - half);
-                let inputs = values.iter().enumerate().map(|(t, &v)| [v, f32::from(u8::from(t == first || t == second))]).collect();
+                let inputs = values
+                    .iter()
+                    .enumerate()
+                    .map(|(t, &v)| [v, f32::from(u8::from(t == first || t == second))])
+                    .collect();
                 AddingExample { inputs, marked: [first, second], target: values[first] + values[second] }
             })
             .collect()

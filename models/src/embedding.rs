@@ -19,8 +19,8 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 pub fn lookup<B: Backend>(embedding: &Embedding<B>, ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
     #[cfg(feature = "ndarray")]
     {
-        use std::any::TypeId;
         use burn::backend::{Autodiff, NdArray};
+        use std::any::TypeId;
         let weight = embedding.weight.val();
         if weight.dtype() == burn::tensor::DType::F32 {
             if TypeId::of::<B>() == TypeId::of::<Autodiff<NdArray<f32>>>() {
@@ -52,7 +52,14 @@ mod fast {
 
     /// The ids as row numbers, checked against the number of rows.
     fn rows<B: burn::tensor::backend::Backend>(ids: Tensor<B, 2, Int>, vocab: usize) -> Vec<usize> {
-        let ids: Vec<usize> = ids.into_data().convert::<i64>().into_vec::<i64>().expect("integer ids").into_iter().map(|i| i as usize).collect();
+        let ids: Vec<usize> = ids
+            .into_data()
+            .convert::<i64>()
+            .into_vec::<i64>()
+            .expect("integer ids")
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         if let Some(bad) = ids.iter().find(|&&i| i >= vocab) {
             panic!("embedding id {bad} out of range for {vocab} rows");
         }
@@ -71,7 +78,9 @@ mod fast {
             }
         };
         match weight.clone().into_primitive().tensor() {
-            NdArrayTensor::F32(storage) if storage.view().as_slice().is_some() => copy(storage.view().as_slice().expect("contiguous")),
+            NdArrayTensor::F32(storage) if storage.view().as_slice().is_some() => {
+                copy(storage.view().as_slice().expect("contiguous"))
+            }
             _ => copy(&flat::to_vec::<X, f32, 2>(weight)),
         }
         out
@@ -92,7 +101,8 @@ mod fast {
         let ids = rows(ids, vocab);
         let weight = weight.into_primitive().tensor();
         let inner: Tensor<X, 2> = Tensor::from_primitive(TensorPrimitive::Float(weight.primitive.clone()));
-        let out = flat::from_vec::<X, f32, 3>(gather(inner, &ids), [batch, seq, dim], &device).into_primitive().tensor();
+        let out =
+            flat::from_vec::<X, f32, 3>(gather(inner, &ids), [batch, seq, dim], &device).into_primitive().tensor();
         let out = match Lookup.prepare::<NoCheckpointing>([weight.node.clone()]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => prep.finish(LookupState { ids, vocab, dim, device }, out),
             OpsKind::UnTracked(prep) => prep.finish(out),

@@ -124,7 +124,10 @@ pub fn safetensors_bytes(tensors: &Tensors, metadata: &BTreeMap<String, String>)
     let mut offset = 0usize;
     for (name, t) in tensors {
         let end = offset + 4 * t.values.len();
-        header.insert(name.clone(), serde_json::json!({ "dtype": "F32", "shape": t.shape, "data_offsets": [offset, end] }));
+        header.insert(
+            name.clone(),
+            serde_json::json!({ "dtype": "F32", "shape": t.shape, "data_offsets": [offset, end] }),
+        );
         offset = end;
     }
     let mut json = serde_json::to_string(&header).unwrap().into_bytes();

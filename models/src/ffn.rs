@@ -58,17 +58,9 @@ impl FfnConfig {
             .collect();
         let output = LinearConfig::new(d_in, self.d_output)
             .with_bias(self.output_bias)
-            .with_initializer(Initializer::KaimingUniform {
-                gain: 1.0 / 3f64.sqrt(),
-                fan_out_only: false,
-            })
+            .with_initializer(Initializer::KaimingUniform { gain: 1.0 / 3f64.sqrt(), fan_out_only: false })
             .init(device);
-        Ffn {
-            hidden,
-            output,
-            activation: self.activation,
-            dropout: DropoutConfig::new(self.dropout).init(),
-        }
+        Ffn { hidden, output, activation: self.activation, dropout: DropoutConfig::new(self.dropout).init() }
     }
 }
 
@@ -78,9 +70,10 @@ impl<B: Backend> Ffn<B> {
     /// - `x`: `[..., d_input]` (any rank).
     /// - returns: `[..., d_output]`.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
-        let h = self.hidden.iter().fold(x, |h, layer| {
-            crate::dropout::dropout(&self.dropout, self.activation.forward(layer.forward(h)))
-        });
+        let h = self
+            .hidden
+            .iter()
+            .fold(x, |h, layer| crate::dropout::dropout(&self.dropout, self.activation.forward(layer.forward(h))));
         self.output.forward(h)
     }
 

@@ -26,7 +26,11 @@ pub fn to_vec<B: Backend, F: Element, const D: usize>(tensor: Tensor<B, D>) -> V
 }
 
 /// A float tensor of type `F` from row-major `values`.
-pub fn from_vec<B: Backend, F: Element, const D: usize>(values: Vec<F>, shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
+pub fn from_vec<B: Backend, F: Element, const D: usize>(
+    values: Vec<F>,
+    shape: [usize; D],
+    device: &B::Device,
+) -> Tensor<B, D> {
     // The values' float type, not the device's default (which another thread may have set).
     Tensor::from_data(TensorData::new(values, shape), TensorCreationOptions::new(device.clone()).with_dtype(F::dtype()))
 }

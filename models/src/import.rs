@@ -48,7 +48,9 @@ impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::Format { path: Some(path), message } => write!(f, "{}: not a safetensors file: {message}", path.display()),
+            Self::Format { path: Some(path), message } => {
+                write!(f, "{}: not a safetensors file: {message}", path.display())
+            }
             Self::Format { path: None, message } => write!(f, "not a safetensors file: {message}"),
             Self::Missing { name, available } => {
                 write!(f, "tensor `{name}` not found (available: {})", available.join(", "))
@@ -75,7 +77,8 @@ impl RawTensor {
     /// The transpose of a matrix, computed on the host (row-major `[cols, rows]`).
     pub fn transposed(&self) -> RawTensor {
         let [rows, cols] = self.shape[..] else { panic!("transposed() needs a matrix, got shape {:?}", self.shape) };
-        let values = (0..cols).flat_map(|c| (0..rows).map(move |r| (r, c))).map(|(r, c)| self.values[r * cols + c]).collect();
+        let values =
+            (0..cols).flat_map(|c| (0..rows).map(move |r| (r, c))).map(|(r, c)| self.values[r * cols + c]).collect();
         RawTensor { shape: vec![cols, rows], values }
     }
 
@@ -196,8 +199,14 @@ impl<B: Backend> Recurrent<B> {
             let [d_in, _] = w.weight_ih.dims();
             let weight_ih = tensors.get_shaped(&name("weight_ih"), &[width, d_in])?;
             let weight_hh = tensors.get_shaped(&name("weight_hh"), &[width, self.d_hidden])?;
-            let bias_ih = match w.bias_ih { Some(_) => Some(tensors.get_shaped(&name("bias_ih"), &[width])?), None => None };
-            let bias_hh = match w.bias_hh { Some(_) => Some(tensors.get_shaped(&name("bias_hh"), &[width])?), None => None };
+            let bias_ih = match w.bias_ih {
+                Some(_) => Some(tensors.get_shaped(&name("bias_ih"), &[width])?),
+                None => None,
+            };
+            let bias_hh = match w.bias_hh {
+                Some(_) => Some(tensors.get_shaped(&name("bias_hh"), &[width])?),
+                None => None,
+            };
             loaded.push((weight_ih, weight_hh, bias_ih, bias_hh));
         }
         for (w, (w_ih, w_hh, b_ih, b_hh)) in self.weights.iter_mut().zip(loaded) {

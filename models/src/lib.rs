@@ -34,11 +34,7 @@ pub use activation::Activation;
 pub use bag::{BagOfEmbeddings, Pooling};
 pub use crf::{Crf, CrfConfig};
 pub use ffn::{Ffn, FfnConfig};
-pub use heads::{
-    EncoderKind, SequenceClassifier, SequenceClassifierConfig, TokenClassifier,
-    TokenClassifierConfig,
-};
+pub use heads::{EncoderKind, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 pub use recurrent::{
-    Cell, CellKind, CellState, Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState,
-    RecurrentWeights,
+    Cell, CellKind, CellState, Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState, RecurrentWeights,
 };

@@ -3,8 +3,8 @@
 use burn::tensor::{Int, Tensor, TensorData};
 use seqlab_models::import::{RawTensor, SafeTensors};
 
-pub use seqlab_training::backend::{Autodiff as TestAutodiff, Inner as TestBackend};
 use burn::tensor::backend::Backend;
+pub use seqlab_training::backend::{Autodiff as TestAutodiff, Inner as TestBackend};
 
 /// Path of a file under `tests/fixtures/`.
 pub fn fixture_path(relative: &str) -> String {
@@ -19,7 +19,13 @@ pub fn pytorch_fixture(case: &str) -> SafeTensors {
 /// An integer tensor from `usize` values.
 pub fn int_tensor<B: Backend>(values: &[usize], device: &B::Device) -> Tensor<B, 1, Int> {
     let values: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-    Tensor::from_data({ let n = values.len(); TensorData::new(values, [n]) }, device)
+    Tensor::from_data(
+        {
+            let n = values.len();
+            TensorData::new(values, [n])
+        },
+        device,
+    )
 }
 
 /// Largest absolute difference between a tensor and reference values of the same shape.

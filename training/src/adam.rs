@@ -116,7 +116,9 @@ impl<B: Backend> SimpleOptimizer<B> for FusedAdam {
     ) -> (Tensor<B, D>, Option<Self::State<D>>) {
         let all_f32 = tensor.dtype() == DType::F32
             && grad.dtype() == DType::F32
-            && state.as_ref().is_none_or(|s| s.momentum.max_moment_2.is_none() && s.momentum.moment_1.dtype() == DType::F32);
+            && state
+                .as_ref()
+                .is_none_or(|s| s.momentum.max_moment_2.is_none() && s.momentum.moment_1.dtype() == DType::F32);
         if !(on_cpu::<B>() && all_f32) {
             return self.burn.step(lr, tensor, grad, state);
         }
@@ -133,7 +135,11 @@ impl<B: Backend> SimpleOptimizer<B> for FusedAdam {
         let threads = threads().min(param.len() / MIN_PER_THREAD).max(1);
         let chunk = param.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            let parts = param.chunks_mut(chunk).zip(grad.chunks(chunk)).zip(moment_1.chunks_mut(chunk)).zip(moment_2.chunks_mut(chunk));
+            let parts = param
+                .chunks_mut(chunk)
+                .zip(grad.chunks(chunk))
+                .zip(moment_1.chunks_mut(chunk))
+                .zip(moment_2.chunks_mut(chunk));
             let mut parts: Vec<_> = parts.collect();
             let last = parts.pop();
             for (((p, g), m), v) in parts {

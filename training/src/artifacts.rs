@@ -85,7 +85,8 @@ impl Artifacts {
     ];
 
     /// The files a trained model is rebuilt from, checksummed by `manifest.json` when present.
-    const MANIFESTED: [&'static str; 6] = [Self::MODEL_CONFIG, Self::VOCAB, Self::LABELS, Self::TAGS, Self::CHARS, Self::WEIGHTS];
+    const MANIFESTED: [&'static str; 6] =
+        [Self::MODEL_CONFIG, Self::VOCAB, Self::LABELS, Self::TAGS, Self::CHARS, Self::WEIGHTS];
 
     /// The folder `dir`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
@@ -224,7 +225,11 @@ pub fn write_setup(
 }
 
 /// Writes the trained weights (`model.mpk`) and the scores (`metrics.json`).
-pub fn write_results<B: Backend, M: burn::module::Module<B>>(dir: &Path, model: &M, report: &impl serde::Serialize) -> Result<(), RunError> {
+pub fn write_results<B: Backend, M: burn::module::Module<B>>(
+    dir: &Path,
+    model: &M,
+    report: &impl serde::Serialize,
+) -> Result<(), RunError> {
     let folder = Artifacts::at(dir);
     model
         .clone()
@@ -280,7 +285,12 @@ fn differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             for key in keys {
                 let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
-                differences(&path, x.get(key.as_str()).unwrap_or(&Value::Null), y.get(key.as_str()).unwrap_or(&Value::Null), out);
+                differences(
+                    &path,
+                    x.get(key.as_str()).unwrap_or(&Value::Null),
+                    y.get(key.as_str()).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         _ if a != b => {
@@ -300,4 +310,3 @@ fn differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut
 pub fn canonical(path: &str) -> String {
     std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
-

@@ -29,7 +29,11 @@ pub type Device = burn::tensor::Device<Inner>;
 
 /// Human-readable name of the selected backend, for logs.
 pub fn name() -> &'static str {
-    if cfg!(feature = "wgpu") { "wgpu" } else { "ndarray" }
+    if cfg!(feature = "wgpu") {
+        "wgpu"
+    } else {
+        "ndarray"
+    }
 }
 
 /// The device of index `index` (`--devices`): on wgpu the discrete GPU of that index (none
@@ -45,8 +49,8 @@ pub fn device(index: Option<u16>) -> Device {
 
 use std::path::Path;
 
-use crate::error::RunError;
 use crate::classifier::{ClassifierReport, ClassifierRunConfig};
+use crate::error::RunError;
 use crate::inference::{Evaluation, LabelPrediction, Loaded, LoadedClassifier, LoadedTagger, TagPrediction};
 use crate::tagger::{TaggerReport, TaggerRunConfig};
 
@@ -71,17 +75,31 @@ pub fn evaluate(loaded: &Loaded<Inner>, path: &str, device: &Device) -> Result<E
 }
 
 /// [`crate::inference::predict_labels`] on [`Inner`].
-pub fn predict_labels(model: &LoadedClassifier<Inner>, texts: &[String], device: &Device) -> Result<Vec<LabelPrediction>, RunError> {
+pub fn predict_labels(
+    model: &LoadedClassifier<Inner>,
+    texts: &[String],
+    device: &Device,
+) -> Result<Vec<LabelPrediction>, RunError> {
     crate::inference::predict_labels(model, texts, device)
 }
 
 /// [`crate::inference::predict_tags`] on [`Inner`].
-pub fn predict_tags(model: &LoadedTagger<Inner>, sentences: &[String], nbest: usize, device: &Device) -> Result<Vec<TagPrediction>, RunError> {
+pub fn predict_tags(
+    model: &LoadedTagger<Inner>,
+    sentences: &[String],
+    nbest: usize,
+    device: &Device,
+) -> Result<Vec<TagPrediction>, RunError> {
     crate::inference::predict_tags(model, sentences, nbest, device)
 }
 
 /// [`crate::report::report`] on [`Inner`].
-pub fn report(loaded: &Loaded<Inner>, artifacts: &Path, path: &str, device: &Device) -> Result<crate::report::Report, RunError> {
+pub fn report(
+    loaded: &Loaded<Inner>,
+    artifacts: &Path,
+    path: &str,
+    device: &Device,
+) -> Result<crate::report::Report, RunError> {
     crate::report::report(loaded, artifacts, path, device)
 }
 

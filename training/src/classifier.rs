@@ -8,8 +8,8 @@ use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem};
-use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::corpus::tokenizer_for;
+use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::text::{detect_normalisation, Encoding, Normalisation, Tokenizer, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
@@ -102,12 +102,21 @@ impl ClassifierRunConfig {
             })?),
             None => None,
         };
-        Ok(ReadOptions { format, encoding: self.encoding, text_column: self.text_column.clone(), label_column: self.label_column.clone(), ..Default::default() })
+        Ok(ReadOptions {
+            format,
+            encoding: self.encoding,
+            text_column: self.text_column.clone(),
+            label_column: self.label_column.clone(),
+            ..Default::default()
+        })
     }
 
     /// How a trained model reads text (see [`ClassifierRunConfig::tokenizer`]).
     pub fn normalisation(&self) -> Normalisation {
-        Normalisation { tokenizer: self.tokenizer.unwrap_or(Tokenizer::Basic), lowercase: self.lowercase.unwrap_or(false) }
+        Normalisation {
+            tokenizer: self.tokenizer.unwrap_or(Tokenizer::Basic),
+            lowercase: self.lowercase.unwrap_or(false),
+        }
     }
 }
 
@@ -145,19 +154,29 @@ pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<SentimentF
         eprintln!("{path}: format {} ({why})", read.format.name());
     }
     match read.corpus {
-        Corpus::Sentiment { file, tokens } => Ok(SentimentFile { examples: file.examples, tokens, format: read.format }),
-        Corpus::Tagged(_) => Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts"))),
+        Corpus::Sentiment { file, tokens } => {
+            Ok(SentimentFile { examples: file.examples, tokens, format: read.format })
+        }
+        Corpus::Tagged(_) => {
+            Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts")))
+        }
     }
 }
 
 /// Predicted class of every example, in order.
-pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], batch_size: usize, device: &B::Device) -> Vec<usize> {
+pub fn predict<B: Backend>(
+    model: &SequenceClassifier<B>,
+    items: &[ClassificationItem],
+    batch_size: usize,
+    device: &B::Device,
+) -> Vec<usize> {
     use burn::data::dataloader::batcher::Batcher;
     // Batches of similar lengths (far less padding than in file order); answers in file order.
     let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
     let mut predicted = vec![0; items.len()];
     for indices in seqlab_datasets::batch::length_sorted_batches(&lengths, batch_size) {
-        let batch: ClassificationBatch<B> = ClassificationBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
+        let batch: ClassificationBatch<B> =
+            ClassificationBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
         let logits = model.forward(batch.tokens, Some(batch.lengths));
         let ids: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().to_vec().unwrap();
         for (&i, id) in indices.iter().zip(ids) {
@@ -167,7 +186,12 @@ pub fn predict<B: Backend>(model: &SequenceClassifier<B>, items: &[Classificatio
     predicted
 }
 
-pub(crate) fn scores<B: Backend>(model: &SequenceClassifier<B>, items: &[ClassificationItem], classes: usize, device: &B::Device) -> ClassificationScores {
+pub(crate) fn scores<B: Backend>(
+    model: &SequenceClassifier<B>,
+    items: &[ClassificationItem],
+    classes: usize,
+    device: &B::Device,
+) -> ClassificationScores {
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
     classification_scores(&predict(model, items, 256, device), &gold, classes)
 }
@@ -190,17 +214,27 @@ fn check_options(c: &ClassifierRunConfig) -> Result<(), RunError> {
 /// `run.json`, `model.json` (the network config), `vocab.json`, `labels.json`, `model.mpk`,
 /// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
 /// per-epoch metric logs and checkpoints.
-pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device: &B::Device) -> Result<ClassifierReport, RunError> {
+pub fn train_classifier<B: AutodiffBackend>(
+    config: &ClassifierRunConfig,
+    device: &B::Device,
+) -> Result<ClassifierReport, RunError> {
     check_options(config)?;
     let options = config.read_options()?;
     let train = read_split(&config.train, &options)?;
     let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
-    let norm = Normalisation { tokenizer: config.tokenizer.unwrap_or(detected.tokenizer), lowercase: config.lowercase.unwrap_or(detected.lowercase) };
+    let norm = Normalisation {
+        tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
+        lowercase: config.lowercase.unwrap_or(detected.lowercase),
+    };
     println!(
         "input: tokenizer {:?}, {}lower-cased ({})",
         norm.tokenizer,
         if norm.lowercase { "" } else { "not " },
-        if config.tokenizer.is_some() && config.lowercase.is_some() { "as given" } else { "detected from the training data unless given" }
+        if config.tokenizer.is_some() && config.lowercase.is_some() {
+            "as given"
+        } else {
+            "detected from the training data unless given"
+        }
     );
     let train = train.normalised(&norm);
     let valid = read_split(&config.valid, &options)?.normalised(&norm);
@@ -220,8 +254,14 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     if let Some(t) = &test {
         splits.push(("test", words(t)));
     }
-    let (vocab, pretrained, embedding_dim) =
-        vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
+    let (vocab, pretrained, embedding_dim) = vocabulary_with_vectors(
+        config.embeddings.as_deref(),
+        vocab,
+        &splits,
+        config.embedding_dim,
+        config.freeze_embeddings,
+        &config.artifacts,
+    )?;
     let labels = LabelMap::build(train.examples.iter().map(|e| e.label.as_str()));
     if labels.len() < 2 {
         return Err(RunError::Other(format!(
@@ -269,7 +309,8 @@ pub fn train_classifier<B: AutodiffBackend>(config: &ClassifierRunConfig, device
     }
     println!("model: {} parameters", net.num_params());
     let options = t.fit_options(artifacts, train_items.len(), None)?;
-    let (train_loader, valid_loader) = loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
+    let (train_loader, valid_loader) =
+        loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
     let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
     // The learner returns the last epoch's model on the inference backend.
     // The best epoch's model by the selection metric.

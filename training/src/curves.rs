@@ -84,14 +84,24 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
         let root = SVGBackend::with_string(&mut svg, (900, 960)).into_drawing_area();
         let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw: {e}", artifacts.join(CURVES).display());
         root.fill(&WHITE).map_err(|e| err(&e))?;
-        let name = artifacts.file_name().map_or_else(|| artifacts.display().to_string(), |n| n.to_string_lossy().to_string());
-        let kept_text = if kept > 0 { format!("kept epoch {kept} (best valid {metric})") } else { "no epoch kept yet".into() };
-        let root = root.titled(&format!("Learning curves of {name}: {} epochs, {kept_text}", rows.len()), ("sans-serif", 22)).map_err(|e| err(&e))?;
+        let name =
+            artifacts.file_name().map_or_else(|| artifacts.display().to_string(), |n| n.to_string_lossy().to_string());
+        let kept_text =
+            if kept > 0 { format!("kept epoch {kept} (best valid {metric})") } else { "no epoch kept yet".into() };
+        let root = root
+            .titled(&format!("Learning curves of {name}: {} epochs, {kept_text}", rows.len()), ("sans-serif", 22))
+            .map_err(|e| err(&e))?;
         let colours = [BLUE, RED, RGBColor(0, 140, 0), MAGENTA];
         for (panel, area) in panels.iter().zip(root.split_evenly((3, 1))) {
             let values: Vec<f64> = panel.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).collect();
             let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if values.is_empty() { (0.0, 1.0) } else if hi - lo < 1e-12 { (lo - 0.5 * lo.abs().max(1e-9), hi + 0.5 * hi.abs().max(1e-9)) } else { (lo, hi) };
+            let (lo, hi) = if values.is_empty() {
+                (0.0, 1.0)
+            } else if hi - lo < 1e-12 {
+                (lo - 0.5 * lo.abs().max(1e-9), hi + 0.5 * hi.abs().max(1e-9))
+            } else {
+                (lo, hi)
+            };
             let pad = (hi - lo) * 0.08;
             let (y0, y1) = if panel.small { (lo.min(0.0), hi + pad) } else { (lo - pad, hi + pad) };
             let mut chart = ChartBuilder::on(&area)
@@ -117,7 +127,12 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
                 // A dashed vertical line: short segments from bottom to top.
                 let marker = RGBColor(230, 120, 0).stroke_width(2);
                 let step = (y1 - y0) / 40.0;
-                let dashes = (0..40).step_by(2).map(|k| PathElement::new(vec![(kept as f64, y0 + k as f64 * step), (kept as f64, y0 + (k + 1) as f64 * step)], marker));
+                let dashes = (0..40).step_by(2).map(|k| {
+                    PathElement::new(
+                        vec![(kept as f64, y0 + k as f64 * step), (kept as f64, y0 + (k + 1) as f64 * step)],
+                        marker,
+                    )
+                });
                 chart
                     .draw_series(dashes)
                     .map_err(|e| err(&e))?
@@ -135,7 +150,11 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
             }
             chart
                 .configure_series_labels()
-                .position(if panel.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
+                .position(if panel.legend_low {
+                    SeriesLabelPosition::LowerRight
+                } else {
+                    SeriesLabelPosition::UpperRight
+                })
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .draw()

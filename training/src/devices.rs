@@ -10,10 +10,10 @@
 //! counts optimiser steps, which are N times fewer per epoch.
 
 use burn::module::{AutodiffModule, ModuleVisitor, Param};
+use burn::optim::LearningRate;
 use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend, Device, DeviceId};
 use burn::tensor::Tensor;
-use burn::optim::LearningRate;
 
 /// The devices of `indices`, of the same kind as `main` (on wgpu `DiscreteGpu(i)` when `main`
 /// is a discrete GPU; ndarray has one device, the CPU, whatever the index).
@@ -67,7 +67,11 @@ impl<O> MeanOfDevices<O> {
     /// Divides every gradient of `module`'s parameters in `grads` by the number of devices.
     fn scale<M: AutodiffModule<B>, B: AutodiffBackend>(&self, module: &M, grads: &mut GradientsParams) {
         if self.devices > 1 {
-            module.visit(&mut Scale::<B> { grads, factor: 1.0 / self.devices as f64, backend: std::marker::PhantomData });
+            module.visit(&mut Scale::<B> {
+                grads,
+                factor: 1.0 / self.devices as f64,
+                backend: std::marker::PhantomData,
+            });
         }
     }
 }

@@ -48,7 +48,11 @@ pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
 /// `"{path}: cannot write: {message}"`, saying plainly when the disk is full.
 pub fn describe_write_error(path: &Path, message: &str) -> String {
     let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
-    format!("{}: cannot write: {message}{}", path.display(), if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" })
+    format!(
+        "{}: cannot write: {message}{}",
+        path.display(),
+        if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" }
+    )
 }
 
 /// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
@@ -81,7 +85,9 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
         // failed write reports the file system's own error ("No space left on device").
         let written = rmp_serde::encode::to_vec_named(&item)
             .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
-            .and_then(|bytes| std::fs::write(&partial, bytes).map_err(|e| describe_write_error(&target, &e.to_string())))
+            .and_then(|bytes| {
+                std::fs::write(&partial, bytes).map_err(|e| describe_write_error(&target, &e.to_string()))
+            })
             .and_then(|()| commit(&partial, &target).map_err(|e| e.to_string()));
         match written {
             Ok(()) => {

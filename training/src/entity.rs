@@ -59,7 +59,11 @@ fn entities<S: AsRef<str>>(tags: &[S], mode: EntityMode) -> Vec<Span> {
 }
 
 /// Scores predicted tag sequences against gold ones (one pair per sentence).
-pub fn entity_scores<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> EntityScores {
+pub fn entity_scores<S: AsRef<str>, T: AsRef<str>>(
+    gold: &[Vec<S>],
+    predicted: &[Vec<T>],
+    mode: EntityMode,
+) -> EntityScores {
     let counts = type_counts(gold, predicted, mode);
     let total = micro_counts(&counts);
     let micro = Prf::from_counts(total[0], total[1], total[2]);
@@ -78,12 +82,20 @@ fn micro_counts(counts: &BTreeMap<String, [usize; 3]>) -> [usize; 3] {
 
 /// `[correct, predicted, gold]` entity counts over all sentences, as [`entity_scores`] counts
 /// them.
-pub fn entity_counts<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> [usize; 3] {
+pub fn entity_counts<S: AsRef<str>, T: AsRef<str>>(
+    gold: &[Vec<S>],
+    predicted: &[Vec<T>],
+    mode: EntityMode,
+) -> [usize; 3] {
     micro_counts(&type_counts(gold, predicted, mode))
 }
 
 /// `[correct, predicted, gold]` per entity type.
-fn type_counts<S: AsRef<str>, T: AsRef<str>>(gold: &[Vec<S>], predicted: &[Vec<T>], mode: EntityMode) -> BTreeMap<String, [usize; 3]> {
+fn type_counts<S: AsRef<str>, T: AsRef<str>>(
+    gold: &[Vec<S>],
+    predicted: &[Vec<T>],
+    mode: EntityMode,
+) -> BTreeMap<String, [usize; 3]> {
     assert_eq!(gold.len(), predicted.len(), "one prediction per sentence");
     let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new(); // correct, predicted, gold
     for (g, p) in gold.iter().zip(predicted) {

@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 use burn::train::metric::state::{FormatOptions, NumericMetricState};
-use burn::train::metric::{Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric, NumericAttributes, NumericEntry, SerializedEntry};
+use burn::train::metric::{
+    Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric, NumericAttributes, NumericEntry,
+    SerializedEntry,
+};
 use burn::train::ClassificationOutput;
 
 use crate::entity::{entity_counts, EntityMode};
@@ -51,7 +54,8 @@ impl EntityF1Metric {
 
     /// F1 (a fraction) and its weight `2·correct + (predicted − correct) + (gold − correct)`.
     pub fn batch_f1(&self, predicted: &[usize], gold: &[usize]) -> (f64, usize) {
-        let names = |ids: &[usize]| ids.iter().map(|&i| self.tags.get(i).map_or("O", String::as_str)).collect::<Vec<_>>();
+        let names =
+            |ids: &[usize]| ids.iter().map(|&i| self.tags.get(i).map_or("O", String::as_str)).collect::<Vec<_>>();
         let [correct, pred, gold] = entity_counts(&[names(gold)], &[names(predicted)], EntityMode::Default);
         let weight = pred + gold;
         let f1 = if weight == 0 { 0.0 } else { 2.0 * correct as f64 / weight as f64 };

@@ -40,7 +40,8 @@ pub fn checkpoint_files(artifacts: &Path, epoch: usize) -> Vec<PathBuf> {
 pub fn check_checkpoint(artifacts: &Path, epoch: usize) -> Result<(), String> {
     for path in checkpoint_files(artifacts, epoch) {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        rmp_serde::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| format!("{}: damaged or truncated ({e})", path.display()))?;
+        rmp_serde::from_slice::<serde::de::IgnoredAny>(&bytes)
+            .map_err(|e| format!("{}: damaged or truncated ({e})", path.display()))?;
     }
     Ok(())
 }
@@ -66,7 +67,11 @@ impl Selection {
     }
 
     fn better(&self, a: f64, b: f64) -> bool {
-        if self.higher_is_better { a > b } else { a < b }
+        if self.higher_is_better {
+            a > b
+        } else {
+            a < b
+        }
     }
 }
 
@@ -107,7 +112,9 @@ impl Progress {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&path).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))?;
-        serde_json::from_str(&text).map(Some).map_err(|e| RunError::Other(format!("{}: not a progress file: {e}", path.display())))
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| RunError::Other(format!("{}: not a progress file: {e}", path.display())))
     }
 
     pub(crate) fn save(&self, artifacts: &Path) -> Result<(), RunError> {
@@ -238,7 +245,13 @@ impl CheckpointingStrategy for KeepBestAndLast {
 
 /// Why training stops after epoch `epoch`, if it does: a loss that is not finite, or `patience`
 /// epochs without improvement since `progress.best_epoch` (the judged best, this epoch included).
-pub fn stop_reason(progress: &Progress, epoch: usize, patience: Option<usize>, losses: (f64, f64), metric: &str) -> Option<String> {
+pub fn stop_reason(
+    progress: &Progress,
+    epoch: usize,
+    patience: Option<usize>,
+    losses: (f64, f64),
+    metric: &str,
+) -> Option<String> {
     let (train_loss, valid_loss) = losses;
     let since_best = epoch - progress.best_epoch.min(epoch);
     if !train_loss.is_finite() || !valid_loss.is_finite() {
@@ -326,7 +339,8 @@ impl EpochWatch {
         p.last_epoch = epoch;
         p.seconds += seconds;
         // 4. Stop?
-        if let Some(why) = stop_reason(&p, epoch, self.patience, (train_loss, valid_loss), &self.judge.selection.metric) {
+        if let Some(why) = stop_reason(&p, epoch, self.patience, (train_loss, valid_loss), &self.judge.selection.metric)
+        {
             eprintln!("{why}");
             p.stopped = Some(why);
         }
@@ -460,7 +474,9 @@ impl burn::train::logger::MetricLogger for EpochLogger {
             let Some((name, percent)) = state.names.get(&numeric.entry.metric_id).cloned() else { continue };
             let (value, count) = match &numeric.numeric_entry {
                 burn::train::metric::NumericEntry::Value(v) => (*v, 1),
-                burn::train::metric::NumericEntry::Aggregated { aggregated_value, count } => (*aggregated_value, *count),
+                burn::train::metric::NumericEntry::Aggregated { aggregated_value, count } => {
+                    (*aggregated_value, *count)
+                }
             };
             let scale = if percent { 0.01 } else { 1.0 };
             let slot = state.running.entry((format!("{split:?}"), name.clone())).or_default();
@@ -470,8 +486,16 @@ impl burn::train::logger::MetricLogger for EpochLogger {
         }
     }
 
-    fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<burn::train::metric::NumericEntry>, String> {
-        self.entries.get(&(name.to_string(), format!("{split:?}"), epoch)).cloned().ok_or_else(|| format!("{name}: not logged in this process"))
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<burn::train::metric::NumericEntry>, String> {
+        self.entries
+            .get(&(name.to_string(), format!("{split:?}"), epoch))
+            .cloned()
+            .ok_or_else(|| format!("{name}: not logged in this process"))
     }
 
     fn log_metric_definition(&mut self, definition: burn::train::metric::MetricDefinition) {

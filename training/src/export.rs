@@ -28,7 +28,8 @@ pub fn export<B: Backend>(artifacts: &Path, out: &Path, device: &B::Device) -> R
         Loaded::Tagger(t) => ("token-classifier", t.model.pytorch_tensors()),
     };
     let config_path = artifacts.join(crate::artifacts::Artifacts::MODEL_CONFIG);
-    let config = std::fs::read_to_string(&config_path).map_err(|e| RunError::Other(format!("{}: {e}", config_path.display())))?;
+    let config = std::fs::read_to_string(&config_path)
+        .map_err(|e| RunError::Other(format!("{}: {e}", config_path.display())))?;
     let metadata = BTreeMap::from([("model".to_string(), model.to_string()), ("config".to_string(), config)]);
     crate::durable::write_bytes(out, safetensors_bytes(&tensors, &metadata))?;
     Ok(Exported { model: model.into(), tensors })

@@ -72,7 +72,12 @@ impl<B: Backend> ProbeModel<B> {
 }
 
 /// One-hot inputs `[batch, seq, vocab]` in `dtype`.
-pub fn one_hot<B: Backend>(examples: &[FirstTokenExample], vocab: usize, dtype: DType, device: &B::Device) -> Tensor<B, 3> {
+pub fn one_hot<B: Backend>(
+    examples: &[FirstTokenExample],
+    vocab: usize,
+    dtype: DType,
+    device: &B::Device,
+) -> Tensor<B, 3> {
     let seq = examples.first().map_or(0, |e| e.tokens.len());
     let mut values = vec![0f32; examples.len() * seq * vocab];
     for (b, e) in examples.iter().enumerate() {
@@ -93,7 +98,11 @@ pub fn labels<B: Backend>(examples: &[FirstTokenExample], device: &B::Device) ->
 /// `‖∂L/∂h_t‖` for `t = 1..=T` (index `t − 1`), averaged over `examples`, where `L` is each
 /// sequence's own cross-entropy at the last step (so every row of the gradient is one
 /// sequence's).
-pub fn gradient_norms<B: AutodiffBackend>(model: &ProbeModel<B>, examples: &[FirstTokenExample], vocab: usize) -> Vec<f64> {
+pub fn gradient_norms<B: AutodiffBackend>(
+    model: &ProbeModel<B>,
+    examples: &[FirstTokenExample],
+    vocab: usize,
+) -> Vec<f64> {
     let device = model.head.weight.val().device();
     let dtype = model.dtype();
     let probes = zero_probes::<B>(examples.len(), examples[0].tokens.len(), model.recurrent.d_hidden, dtype, &device);
@@ -102,8 +111,18 @@ pub fn gradient_norms<B: AutodiffBackend>(model: &ProbeModel<B>, examples: &[Fir
 }
 
 /// `seq` zero probes `[batch, hidden]` that record their gradient.
-fn zero_probes<B: AutodiffBackend>(batch: usize, seq: usize, hidden: usize, dtype: DType, device: &B::Device) -> Vec<Tensor<B, 2>> {
-    (0..seq).map(|_| Tensor::zeros([batch, hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype)).require_grad()).collect()
+fn zero_probes<B: AutodiffBackend>(
+    batch: usize,
+    seq: usize,
+    hidden: usize,
+    dtype: DType,
+    device: &B::Device,
+) -> Vec<Tensor<B, 2>> {
+    (0..seq)
+        .map(|_| {
+            Tensor::zeros([batch, hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype)).require_grad()
+        })
+        .collect()
 }
 
 /// Each probe's gradient norm, per sequence (row), averaged over the batch.
@@ -155,7 +174,15 @@ pub struct TaskTraining {
 
 impl Default for TaskTraining {
     fn default() -> Self {
-        Self { steps: 800, batch_size: 64, learning_rate: 1e-2, clip_norm: 1.0, eval_every: 50, eval_size: 512, stop_at: 0.99 }
+        Self {
+            steps: 800,
+            batch_size: 64,
+            learning_rate: 1e-2,
+            clip_norm: 1.0,
+            eval_every: 50,
+            eval_size: 512,
+            stop_at: 0.99,
+        }
     }
 }
 
@@ -243,7 +270,9 @@ impl<B: Backend> AddingModel<B> {
     pub fn forward(&self, input: Tensor<B, 3>) -> Tensor<B, 1> {
         let [batch, seq, _] = input.dims();
         let out = self.recurrent.forward(input, None, None).output;
-        self.head.forward(out.slice([0..batch, seq - 1..seq]).reshape([batch, self.recurrent.d_hidden])).reshape([batch])
+        self.head
+            .forward(out.slice([0..batch, seq - 1..seq]).reshape([batch, self.recurrent.d_hidden]))
+            .reshape([batch])
     }
 
     /// Mean squared error on `examples`.
@@ -255,7 +284,11 @@ impl<B: Backend> AddingModel<B> {
 }
 
 /// Inputs `[batch, T, 2]` and targets `[batch]` in `dtype`.
-pub fn adding_batch<B: Backend>(examples: &[AddingExample], dtype: DType, device: &B::Device) -> (Tensor<B, 3>, Tensor<B, 1>) {
+pub fn adding_batch<B: Backend>(
+    examples: &[AddingExample],
+    dtype: DType,
+    device: &B::Device,
+) -> (Tensor<B, 3>, Tensor<B, 1>) {
     let (batch, length) = (examples.len(), examples.first().map_or(0, |e| e.inputs.len()));
     let inputs: Vec<f32> = examples.iter().flat_map(|e| e.inputs.iter().flatten().copied()).collect();
     let targets: Vec<f32> = examples.iter().map(|e| e.target).collect();
@@ -311,7 +344,12 @@ pub fn adding_step_seed(seed: u64, step: usize) -> u64 {
 }
 
 /// Trains `model` on the adding problem with fresh batches; the curve of held-out MSE.
-pub fn train_adding<B: AutodiffBackend>(mut model: AddingModel<B>, task: &AddingTask, training: &AddingTraining, seed: u64) -> (AddingModel<B>, AddingRun) {
+pub fn train_adding<B: AutodiffBackend>(
+    mut model: AddingModel<B>,
+    task: &AddingTask,
+    training: &AddingTraining,
+    seed: u64,
+) -> (AddingModel<B>, AddingRun) {
     let held_out = adding_held_out(task, training.eval_size, seed);
     let evaluate = |m: &AddingModel<B>| -> f64 { m.valid().mse(&held_out).into_scalar().elem::<f64>() };
     let mut optim = AdamConfig::new()
@@ -347,6 +385,9 @@ pub fn adding_gradient_norms<B: AutodiffBackend>(model: &AddingModel<B>, example
     let probes = zero_probes::<B>(batch, seq, model.recurrent.d_hidden, dtype, &device);
     let (inputs, targets) = adding_batch::<B>(examples, dtype, &device);
     let out = model.recurrent.forward_probed(inputs, &probes).output;
-    let predicted = model.head.forward(out.slice([0..batch, seq - 1..seq]).reshape([batch, model.recurrent.d_hidden])).reshape([batch]);
+    let predicted = model
+        .head
+        .forward(out.slice([0..batch, seq - 1..seq]).reshape([batch, model.recurrent.d_hidden]))
+        .reshape([batch]);
     mean_probe_norms(&probes, &(predicted - targets).powi_scalar(2).sum().backward())
 }

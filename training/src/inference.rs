@@ -9,7 +9,9 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
-use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingBatch, TaggingBatcher, TaggingItem};
+use seqlab_datasets::batch::{
+    ClassificationBatch, ClassificationBatcher, ClassificationItem, TaggingBatch, TaggingBatcher, TaggingItem,
+};
 use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
@@ -18,8 +20,8 @@ use seqlab_models::crf::Potentials;
 use seqlab_models::{Crf, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{weights_recorder, Artifacts, Task};
-use crate::error::RunError;
 use crate::classifier::{read_split, scores, ClassifierRunConfig};
+use crate::error::RunError;
 use crate::metrics::ClassificationScores;
 use crate::tagger::{in_scheme, read_tagged, score, TaggerRunConfig, TaggerScores};
 
@@ -64,12 +66,21 @@ fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Devi
     let loaded = model.load_file(dir.join(Artifacts::WEIGHTS_STEM), &weights_recorder(), device).map_err(|e| {
         let text = e.to_string();
         let first = text.lines().next().unwrap_or_default().split("\\n").next().unwrap_or_default();
-        let why = if text.contains("No such file") { "missing".to_string() } else { format!("damaged or truncated, or not a seqlab model ({first})") };
+        let why = if text.contains("No such file") {
+            "missing".to_string()
+        } else {
+            format!("damaged or truncated, or not a seqlab model ({first})")
+        };
         RunError::Other(format!("{}: {why}", file.display()))
     })?;
     let found = shapes(&loaded);
     if found.len() != expected.len() {
-        return Err(RunError::Other(format!("{}: {} weights where model.json describes {}", file.display(), found.len(), expected.len())));
+        return Err(RunError::Other(format!(
+            "{}: {} weights where model.json describes {}",
+            file.display(),
+            found.len(),
+            expected.len()
+        )));
     }
     if let Some(((name, want), (_, got))) = expected.iter().zip(&found).find(|((_, a), (_, b))| a != b) {
         return Err(RunError::Other(format!(
@@ -118,7 +129,10 @@ fn check_sizes(dir: &Path, what: &str, config: usize, files: usize) -> Result<()
     if config == files {
         Ok(())
     } else {
-        Err(RunError::Other(format!("{}: model.json expects {config} {what}, the folder's files have {files}", dir.display())))
+        Err(RunError::Other(format!(
+            "{}: model.json expects {config} {what}, the folder's files have {files}",
+            dir.display()
+        )))
     }
 }
 
@@ -184,7 +198,14 @@ pub fn evaluate<B: Backend>(loaded: &Loaded<B>, path: &str, device: &B::Device) 
         }
         Loaded::Tagger(t) => {
             let file = read_tagged(path, t.run.tag_column, t.run.encoding)?;
-            let items = tagging_items(&in_scheme(&file, t.run.train_scheme), path.as_ref(), &t.vocab, &t.tags, t.run.casing_dim > 0, t.chars.as_ref())?;
+            let items = tagging_items(
+                &in_scheme(&file, t.run.train_scheme),
+                path.as_ref(),
+                &t.vocab,
+                &t.tags,
+                t.run.casing_dim > 0,
+                t.chars.as_ref(),
+            )?;
             let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
             Ok(Evaluation::Tagger(score(&t.model, &items, &file, &t.tags, scheme, device)))
         }
@@ -244,16 +265,25 @@ pub struct TagPrediction {
 }
 
 /// Labels for texts, tokenised as in training. A text without tokens is an error naming it.
-pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], device: &B::Device) -> Result<Vec<LabelPrediction>, RunError> {
+pub fn predict_labels<B: Backend>(
+    c: &LoadedClassifier<B>,
+    texts: &[String],
+    device: &B::Device,
+) -> Result<Vec<LabelPrediction>, RunError> {
     if texts.is_empty() {
         return Ok(Vec::new());
     }
     let norm = c.run.normalisation();
     let tokens: Vec<Vec<String>> = texts.iter().map(|t| norm.tokens(t)).collect();
     if let Some(i) = tokens.iter().position(Vec::is_empty) {
-        return Err(RunError::Other(format!("text {} ({:?}) has no tokens; a classifier needs at least one word", i + 1, texts[i])));
+        return Err(RunError::Other(format!(
+            "text {} ({:?}) has no tokens; a classifier needs at least one word",
+            i + 1,
+            texts[i]
+        )));
     }
-    let items: Vec<ClassificationItem> = tokens.iter().map(|t| ClassificationItem { ids: c.vocab.encode(t), label: 0 }).collect();
+    let items: Vec<ClassificationItem> =
+        tokens.iter().map(|t| ClassificationItem { ids: c.vocab.encode(t), label: 0 }).collect();
     let batch: ClassificationBatch<B> = ClassificationBatcher.batch(items, device);
     let probs = softmax(c.model.forward(batch.tokens, Some(batch.lengths)), 1);
     let values: Vec<f32> = probs.into_data().convert::<f32>().to_vec().unwrap();
@@ -275,7 +305,12 @@ pub fn predict_labels<B: Backend>(c: &LoadedClassifier<B>, texts: &[String], dev
 
 /// Tags, entities with confidences and, with `nbest > 0` on a CRF tagger, the `nbest` best
 /// taggings of sentences, tokenised as the training run recorded (on whitespace by default).
-pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest: usize, device: &B::Device) -> Result<Vec<TagPrediction>, RunError> {
+pub fn predict_tags<B: Backend>(
+    t: &LoadedTagger<B>,
+    sentences: &[String],
+    nbest: usize,
+    device: &B::Device,
+) -> Result<Vec<TagPrediction>, RunError> {
     if nbest > 0 && t.model.crf.is_none() {
         return Err(RunError::Other("--nbest needs a tagger trained with --output crf".into()));
     }
@@ -285,7 +320,11 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
         .iter()
         .map(|toks| TaggingItem {
             ids: t.vocab.encode(toks),
-            features: if t.run.casing_dim > 0 { vec![toks.iter().map(|w| Casing::of(w).id()).collect()] } else { Vec::new() },
+            features: if t.run.casing_dim > 0 {
+                vec![toks.iter().map(|w| Casing::of(w).id()).collect()]
+            } else {
+                Vec::new()
+            },
             chars: t.chars.as_ref().map_or_else(Vec::new, |c| word_chars(toks, c)),
             tags: vec![0; toks.len()],
         })
@@ -293,8 +332,10 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
     let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
     let names = |ids: &[usize]| ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>();
     // An empty sentence gets an empty answer; the others go through the model.
-    let mut out: Vec<TagPrediction> =
-        tokens.iter().map(|_| TagPrediction { tokens: Vec::new(), tags: Vec::new(), entities: Vec::new(), alternatives: Vec::new() }).collect();
+    let mut out: Vec<TagPrediction> = tokens
+        .iter()
+        .map(|_| TagPrediction { tokens: Vec::new(), tags: Vec::new(), entities: Vec::new(), alternatives: Vec::new() })
+        .collect();
     let real: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].is_empty()).collect();
     for chunk_ids in real.chunks(64) {
         let chunk: Vec<TaggingItem> = chunk_ids.iter().map(|&i| items[i].clone()).collect();
@@ -307,7 +348,11 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
             let training_tags = names(&path);
             let entities = spans(&training_tags)
                 .into_iter()
-                .map(|span| EntityPrediction { text: toks[span.start..span.end].join(" "), confidence: lattice.confidence(i, span.start, &path[span.start..span.end]), span })
+                .map(|span| EntityPrediction {
+                    text: toks[span.start..span.end].join(" "),
+                    confidence: lattice.confidence(i, span.start, &path[span.start..span.end]),
+                    span,
+                })
                 .collect();
             let alternatives = lattice
                 .nbest(i, nbest)
@@ -317,7 +362,8 @@ pub fn predict_tags<B: Backend>(t: &LoadedTagger<B>, sentences: &[String], nbest
                     Alternative { entities: spans(&tags), tags, score, probability }
                 })
                 .collect();
-            out[sentence] = TagPrediction { tokens: toks.clone(), tags: convert(&training_tags, scheme), entities, alternatives };
+            out[sentence] =
+                TagPrediction { tokens: toks.clone(), tags: convert(&training_tags, scheme), entities, alternatives };
         }
     }
     Ok(out)
@@ -331,10 +377,16 @@ enum TagLattice {
 }
 
 impl TagLattice {
-    fn new<B: Backend>(crf: Option<&Crf<B>>, scores: burn::tensor::Tensor<B, 3>, lengths: burn::tensor::Tensor<B, 1, burn::tensor::Int>) -> Self {
+    fn new<B: Backend>(
+        crf: Option<&Crf<B>>,
+        scores: burn::tensor::Tensor<B, 3>,
+        lengths: burn::tensor::Tensor<B, 1, burn::tensor::Int>,
+    ) -> Self {
         let tags = scores.dims()[2];
         match crf {
-            Some(crf) => Self::Crf { potentials: crf.potentials(), emissions: Crf::<B>::host_emissions(scores, lengths) },
+            Some(crf) => {
+                Self::Crf { potentials: crf.potentials(), emissions: Crf::<B>::host_emissions(scores, lengths) }
+            }
             None => Self::Softmax { probabilities: Crf::<B>::host_emissions(softmax(scores, 2), lengths), tags },
         }
     }
@@ -354,7 +406,9 @@ impl TagLattice {
     fn confidence(&self, i: usize, start: usize, path: &[usize]) -> f64 {
         match self {
             Self::Crf { potentials, emissions } => potentials.span_probability(&emissions[i], start, path),
-            Self::Softmax { probabilities, tags } => path.iter().enumerate().map(|(o, &tag)| probabilities[i][(start + o) * tags + tag]).product(),
+            Self::Softmax { probabilities, tags } => {
+                path.iter().enumerate().map(|(o, &tag)| probabilities[i][(start + o) * tags + tag]).product()
+            }
         }
     }
 
@@ -363,7 +417,11 @@ impl TagLattice {
         match self {
             Self::Crf { potentials, emissions } if n > 0 => {
                 let log_z = potentials.log_partition(&emissions[i]);
-                potentials.nbest(&emissions[i], n).into_iter().map(|(path, score)| (path, score, (score - log_z).exp())).collect()
+                potentials
+                    .nbest(&emissions[i], n)
+                    .into_iter()
+                    .map(|(path, score)| (path, score, (score - log_z).exp()))
+                    .collect()
             }
             _ => Vec::new(),
         }

@@ -11,9 +11,9 @@ use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 
 use crate::artifacts::Artifacts;
-use crate::epochs::{EpochMetrics, EpochWatch, Judge, KeepBestAndLast, Progress, Selection};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
+use crate::epochs::{EpochMetrics, EpochWatch, Judge, KeepBestAndLast, Progress, Selection};
 use crate::error::RunError;
 use crate::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 
@@ -120,11 +120,18 @@ impl TrainingConfig {
     /// The [`FitOptions`] of a run writing to `artifacts` with `train_examples` examples.
     /// `entity_tags`: the tag names of a tagger (entity F1 per epoch; `auto` selects by it),
     /// `None` for a classifier (`auto` selects by accuracy).
-    pub fn fit_options(&self, artifacts: &Path, train_examples: usize, entity_tags: Option<Vec<String>>) -> Result<FitOptions, RunError> {
+    pub fn fit_options(
+        &self,
+        artifacts: &Path,
+        train_examples: usize,
+        entity_tags: Option<Vec<String>>,
+    ) -> Result<FitOptions, RunError> {
         let select = match (self.select.as_str(), &entity_tags) {
             ("auto", Some(_)) => "f1",
             ("auto", None) => "accuracy",
-            ("f1", None) => return Err(RunError::Other("--select f1 is for taggers; expected accuracy or loss".into())),
+            ("f1", None) => {
+                return Err(RunError::Other("--select f1 is for taggers; expected accuracy or loss".into()))
+            }
             (other, _) => other,
         };
         let devices = self.devices.len().max(1);
@@ -132,8 +139,12 @@ impl TrainingConfig {
             artifacts: artifacts.to_path_buf(),
             epochs: self.epochs,
             optim: self.optim.clone(),
-            selection: Selection::from_name(select)
-                .ok_or_else(|| RunError::Other(format!("unknown selection metric {:?}; expected auto, accuracy, loss or f1", self.select)))?,
+            selection: Selection::from_name(select).ok_or_else(|| {
+                RunError::Other(format!(
+                    "unknown selection metric {:?}; expected auto, accuracy, loss or f1",
+                    self.select
+                ))
+            })?,
             patience: self.patience,
             resume: self.resume,
             tui: self.tui,
@@ -191,7 +202,12 @@ pub struct TrainingSummary {
 
 impl From<&Progress> for TrainingSummary {
     fn from(p: &Progress) -> Self {
-        Self { train_seconds: p.seconds, best_epoch: p.best_epoch, epochs_completed: p.last_epoch, stopped: p.stopped.clone() }
+        Self {
+            train_seconds: p.seconds,
+            best_epoch: p.best_epoch,
+            epochs_completed: p.last_epoch,
+            stopped: p.stopped.clone(),
+        }
     }
 }
 
@@ -222,7 +238,10 @@ where
     let dir = &options.artifacts;
     let progress = if options.resume {
         let p = Progress::load(dir)?.ok_or_else(|| {
-            RunError::Other(format!("--resume: {} has no progress.json (no completed epoch to resume from)", dir.display()))
+            RunError::Other(format!(
+                "--resume: {} has no progress.json (no completed epoch to resume from)",
+                dir.display()
+            ))
         })?;
         let mut p = p.resumable(dir)?;
         p.stopped = None;
@@ -247,7 +266,8 @@ where
             artifacts: dir.clone(),
             judge: judge.clone(),
             patience: options.patience,
-            plateau: (options.optim.schedule == ScheduleKind::Plateau).then_some((options.optim.plateau_patience, options.optim.gamma)),
+            plateau: (options.optim.schedule == ScheduleKind::Plateau)
+                .then_some((options.optim.plateau_patience, options.optim.gamma)),
             plateau_factor: schedule.plateau_factor(),
             learning_rate: schedule.current(),
             train_examples: options.train_examples,
@@ -262,9 +282,15 @@ where
         let o = &options.optim;
         let n = options.devices.len().max(1);
         let last = match o.optimizer {
-            OptimizerKind::Adam => launch.run(model, MeanOfDevices { inner: o.adam().init(), devices: n }, schedule, train, valid),
-            OptimizerKind::AdamW => launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices: n }, schedule, train, valid),
-            OptimizerKind::Sgd => launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices: n }, schedule, train, valid),
+            OptimizerKind::Adam => {
+                launch.run(model, MeanOfDevices { inner: o.adam().init(), devices: n }, schedule, train, valid)
+            }
+            OptimizerKind::AdamW => {
+                launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices: n }, schedule, train, valid)
+            }
+            OptimizerKind::Sgd => {
+                launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices: n }, schedule, train, valid)
+            }
         };
         if let Some(failure) = saves.failure() {
             return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
@@ -298,9 +324,9 @@ where
     let epoch = if progress.best_epoch > 0 { progress.best_epoch } else { progress.last_epoch };
     let path = Artifacts::at(dir).checkpoint("model", epoch).with_extension("");
     let device = last.devices()[0].clone();
-    let model = last
-        .load_file(&path, &AtomicRecorder::default(), &device)
-        .map_err(|e| RunError::Other(format!("{}.mpk: cannot load the checkpoint of epoch {epoch}: {e}", path.display())))?;
+    let model = last.load_file(&path, &AtomicRecorder::default(), &device).map_err(|e| {
+        RunError::Other(format!("{}.mpk: cannot load the checkpoint of epoch {epoch}: {e}", path.display()))
+    })?;
     Ok(Fitted { model, progress })
 }
 
@@ -353,7 +379,10 @@ impl Launch<'_> {
             use burn::train::{ExecutionStrategy, MultiDeviceOptim, TrainingStrategy};
             let main = model.devices()[0].clone();
             let devices = crate::devices::devices::<B>(&main, &options.devices);
-            training.with_training_strategy(TrainingStrategy::Default(ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice)))
+            training.with_training_strategy(TrainingStrategy::Default(ExecutionStrategy::multi(
+                devices,
+                MultiDeviceOptim::OptimMainDevice,
+            )))
         } else {
             training
         };
@@ -386,7 +415,8 @@ where
         + burn::module::AutodiffModule<B>
         + std::fmt::Display
         + 'static,
-    M::InnerModule: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+    M::InnerModule:
+        burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
 {
     type Valid = M::InnerModule;
 }

@@ -58,14 +58,17 @@ impl ArtifactsLock {
         for _ in 0..2 {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
-                    file.write_all(content.as_bytes()).and_then(|()| file.sync_all()).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))?;
+                    file.write_all(content.as_bytes())
+                        .and_then(|()| file.sync_all())
+                        .map_err(|e| RunError::Other(format!("{}: {e}", path.display())))?;
                     let lock = Self { path };
                     lock.prepare(dir, training)?;
                     return Ok(lock);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = holder.lines().find_map(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse::<u32>().ok());
+                    let pid =
+                        holder.lines().find_map(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse::<u32>().ok());
                     let since = holder.lines().find_map(|l| l.strip_prefix("started ")).unwrap_or("an unknown time");
                     match pid {
                         Some(pid) if pid != std::process::id() && !alive(pid) => {
@@ -93,9 +96,14 @@ impl ArtifactsLock {
             return Ok(());
         }
         let held: Vec<&str> = RUN_FILES.iter().copied().filter(|f| dir.join(f).exists()).collect();
-        let finished = [Artifacts::RUN, Artifacts::PROGRESS, Artifacts::WEIGHTS, Artifacts::METRICS].iter().any(|f| held.contains(f));
+        let finished = [Artifacts::RUN, Artifacts::PROGRESS, Artifacts::WEIGHTS, Artifacts::METRICS]
+            .iter()
+            .any(|f| held.contains(f));
         if finished && !training.overwrite {
-            let progress = crate::epochs::Progress::load(dir).ok().flatten().map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
+            let progress = crate::epochs::Progress::load(dir)
+                .ok()
+                .flatten()
+                .map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
             return Err(RunError::Other(format!(
                 "{} already holds a training run ({}{progress}); continue it with --resume, replace it with --overwrite, or use another --artifacts folder",
                 dir.display(),

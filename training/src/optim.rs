@@ -131,7 +131,8 @@ impl OptimConfig {
 
     /// SGD as configured (PyTorch-style momentum: no dampening).
     pub fn sgd(&self) -> SgdConfig {
-        let momentum = (self.momentum > 0.0).then(|| MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0));
+        let momentum =
+            (self.momentum > 0.0).then(|| MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0));
         SgdConfig::new().with_momentum(momentum).with_weight_decay(self.decay()).with_gradient_clipping(self.clipping())
     }
 }

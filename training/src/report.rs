@@ -21,10 +21,10 @@ use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
 use seqlab_datasets::text::UNK;
 
 use crate::artifacts::Artifacts;
-use crate::error::RunError;
-use crate::learner::TrainingSummary;
 use crate::classifier::read_split;
+use crate::error::RunError;
 use crate::inference::{evaluate, Evaluation, Loaded};
+use crate::learner::TrainingSummary;
 use crate::tagger::{in_scheme, read_tagged, tag_items};
 
 /// Most errors listed.
@@ -145,22 +145,34 @@ pub struct Report {
 }
 
 fn share(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 fn data_info(path: &str, examples: usize) -> DataInfo {
     let checksum = if path.starts_with(seqlab_datasets::corpus::EMBEDDED_PREFIX) {
         "embedded".to_string()
     } else {
-        std::fs::read(path).map_or_else(|_| "a folder (not checksummed)".to_string(), |bytes| crate::artifacts::checksum(&bytes))
+        std::fs::read(path)
+            .map_or_else(|_| "a folder (not checksummed)".to_string(), |bytes| crate::artifacts::checksum(&bytes))
     };
     DataInfo { path: path.to_string(), checksum, examples }
 }
 
 /// Builds the report of a loaded model on `path`.
-pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, device: &B::Device) -> Result<Report, RunError> {
+pub fn report<B: Backend>(
+    loaded: &Loaded<B>,
+    artifacts: &Path,
+    path: &str,
+    device: &B::Device,
+) -> Result<Report, RunError> {
     let metrics = evaluate(loaded, path, device)?;
-    let read_json = |file: &str| -> Option<serde_json::Value> { std::fs::read_to_string(artifacts.join(file)).ok().and_then(|t| serde_json::from_str(&t).ok()) };
+    let read_json = |file: &str| -> Option<serde_json::Value> {
+        std::fs::read_to_string(artifacts.join(file)).ok().and_then(|t| serde_json::from_str(&t).ok())
+    };
     let config = read_json(Artifacts::MODEL_CONFIG).unwrap_or(serde_json::Value::Null);
     let training = read_json(Artifacts::METRICS).and_then(|v| serde_json::from_value::<TrainingSummary>(v).ok());
     let artifacts = artifacts.display().to_string();
@@ -178,10 +190,13 @@ pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, devi
             let mut confusion = Confusion::new(c.labels.names.clone(), c.labels.names.clone());
             let mut errors = Vec::new();
             let mut with_unseen = 0;
-            for ((example, item), (tokens, p)) in split.examples.iter().zip(&items).zip(split.tokens.iter().zip(&probabilities)) {
+            for ((example, item), (tokens, p)) in
+                split.examples.iter().zip(&items).zip(split.tokens.iter().zip(&probabilities))
+            {
                 let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
                 confusion.add(c.labels.name(item.label), c.labels.name(best));
-                let unseen: Vec<String> = tokens.iter().zip(&item.ids).filter(|(_, &id)| id == UNK).map(|(t, _)| t.clone()).collect();
+                let unseen: Vec<String> =
+                    tokens.iter().zip(&item.ids).filter(|(_, &id)| id == UNK).map(|(t, _)| t.clone()).collect();
                 with_unseen += usize::from(!unseen.is_empty());
                 if best != item.label {
                     errors.push(LabelError {
@@ -195,7 +210,12 @@ pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, devi
                 }
             }
             let errors_with_unseen = errors.iter().filter(|e| !e.unseen.is_empty()).count();
-            let unseen = UnseenShare { errors: errors.len(), errors_with_unseen, share_of_errors: share(errors_with_unseen, errors.len()), share_overall: share(with_unseen, items.len()) };
+            let unseen = UnseenShare {
+                errors: errors.len(),
+                errors_with_unseen,
+                share_of_errors: share(errors_with_unseen, errors.len()),
+                share_overall: share(with_unseen, items.len()),
+            };
             errors.sort_by(|a, b| b.probability.total_cmp(&a.probability));
             errors.truncate(MAX_ERRORS);
             Ok(Report {
@@ -214,24 +234,43 @@ pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, devi
         }
         Loaded::Tagger(t) => {
             let file = read_tagged(path, t.run.tag_column, t.run.encoding)?;
-            let items = tagging_items(&in_scheme(&file, t.run.train_scheme), path.as_ref(), &t.vocab, &t.tags, t.run.casing_dim > 0, t.chars.as_ref())?;
+            let items = tagging_items(
+                &in_scheme(&file, t.run.train_scheme),
+                path.as_ref(),
+                &t.vocab,
+                &t.tags,
+                t.run.casing_dim > 0,
+                t.chars.as_ref(),
+            )?;
             let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
             let predicted: Vec<Vec<String>> = tag_items(&t.model, &items, 128, device)
                 .into_iter()
                 .map(|ids| convert(&ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>(), scheme))
                 .collect();
-            let mut types: Vec<String> = file.sentences.iter().flat_map(|s| spans(&s.tags)).chain(predicted.iter().flat_map(|p| spans(p))).map(|s| s.label).collect();
+            let mut types: Vec<String> = file
+                .sentences
+                .iter()
+                .flat_map(|s| spans(&s.tags))
+                .chain(predicted.iter().flat_map(|p| spans(p)))
+                .map(|s| s.label)
+                .collect();
             types.sort();
             types.dedup();
             let mut confusion = Confusion::new(
                 types.iter().cloned().chain(["spurious".to_string()]).collect(),
                 types.iter().cloned().chain(["missed".to_string()]).collect(),
             );
-            let mut tag_names: Vec<String> = file.sentences.iter().flat_map(|s| convert(&s.tags, scheme)).chain(predicted.iter().flatten().cloned()).collect();
+            let mut tag_names: Vec<String> = file
+                .sentences
+                .iter()
+                .flat_map(|s| convert(&s.tags, scheme))
+                .chain(predicted.iter().flatten().cloned())
+                .collect();
             tag_names.sort();
             tag_names.dedup();
             let mut tag_confusion = Confusion::new(tag_names.clone(), tag_names);
-            let (mut errors, mut error_count, mut errors_with_unseen, mut entities, mut entities_with_unseen) = (Vec::new(), 0, 0, 0, 0);
+            let (mut errors, mut error_count, mut errors_with_unseen, mut entities, mut entities_with_unseen) =
+                (Vec::new(), 0, 0, 0, 0);
             for ((sentence, item), tags) in file.sentences.iter().zip(&items).zip(&predicted) {
                 for (g, p) in convert(&sentence.tags, scheme).iter().zip(tags) {
                     tag_confusion.add(g, p);
@@ -258,11 +297,18 @@ pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, devi
                 }
                 entities += gold.len() + pred.len();
                 entities_with_unseen += gold.iter().chain(&pred).filter(|s| oov(s)).count();
-                let wrong: Vec<&Span> = missed.iter().chain(&spurious).chain(wrong_type.iter().map(|(g, _)| g)).collect();
+                let wrong: Vec<&Span> =
+                    missed.iter().chain(&spurious).chain(wrong_type.iter().map(|(g, _)| g)).collect();
                 error_count += wrong.len();
                 errors_with_unseen += wrong.iter().filter(|s| oov(s)).count();
                 if !wrong.is_empty() {
-                    let unseen = sentence.tokens.iter().zip(&item.ids).filter(|(_, &id)| id == UNK).map(|(w, _)| w.clone()).collect();
+                    let unseen = sentence
+                        .tokens
+                        .iter()
+                        .zip(&item.ids)
+                        .filter(|(_, &id)| id == UNK)
+                        .map(|(w, _)| w.clone())
+                        .collect();
                     errors.push(SentenceError {
                         origin: format!("{path}:{}", sentence.line),
                         tokens: sentence.tokens.clone(),
@@ -275,7 +321,9 @@ pub fn report<B: Backend>(loaded: &Loaded<B>, artifacts: &Path, path: &str, devi
                     });
                 }
             }
-            errors.sort_by_key(|e: &SentenceError| std::cmp::Reverse(e.missed.len() + e.spurious.len() + e.wrong_type.len()));
+            errors.sort_by_key(|e: &SentenceError| {
+                std::cmp::Reverse(e.missed.len() + e.spurious.len() + e.wrong_type.len())
+            });
             errors.truncate(MAX_ERRORS);
             Ok(Report {
                 model: "token-classifier".into(),
@@ -310,24 +358,47 @@ fn heatmap(c: &Confusion, title: &str) -> String {
     let longest = |names: &[String]| names.iter().map(|n| n.chars().count()).max().unwrap_or(1);
     let (left, top) = (24 + 7 * longest(&c.rows).max(6), 30 + 6 * longest(&c.columns));
     let (width, height) = (left + cell * c.columns.len() + 10, top + cell * c.rows.len() + 10);
-    let mut svg = format!(r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{}"><style>text{{font:11px sans-serif}}</style>"##, escape(title));
-    let _ = write!(svg, r##"<text x="{left}" y="14" style="font-weight:bold">predicted →</text><text x="4" y="{}" style="font-weight:bold">gold ↓</text>"##, top - 6);
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{}"><style>text{{font:11px sans-serif}}</style>"##,
+        escape(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<text x="{left}" y="14" style="font-weight:bold">predicted →</text><text x="4" y="{}" style="font-weight:bold">gold ↓</text>"##,
+        top - 6
+    );
     for (j, name) in c.columns.iter().enumerate() {
         let x = left + j * cell + cell / 2;
         let _ = write!(svg, r##"<text transform="translate({x},{}) rotate(-60)">{}</text>"##, top - 4, escape(name));
     }
     for (i, row) in c.counts.iter().enumerate() {
         let y = top + i * cell;
-        let _ = write!(svg, r##"<text x="{}" y="{}" text-anchor="end">{}</text>"##, left - 6, y + cell / 2 + 4, escape(&c.rows[i]));
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" text-anchor="end">{}</text>"##,
+            left - 6,
+            y + cell / 2 + 4,
+            escape(&c.rows[i])
+        );
         let total: usize = row.iter().sum();
         for (j, &n) in row.iter().enumerate() {
             let x = left + j * cell;
             let level = if total == 0 { 0.0 } else { n as f64 / total as f64 };
             let shade = (255.0 * (1.0 - 0.85 * level)) as u8;
             let ink = if level > 0.5 { "#fff" } else { "#000" };
-            let _ = write!(svg, r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="rgb({shade},{shade},255)" stroke="#ccc"><title>{} → {}: {n}</title></rect>"##, escape(&c.rows[i]), escape(&c.columns[j]));
+            let _ = write!(
+                svg,
+                r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="rgb({shade},{shade},255)" stroke="#ccc"><title>{} → {}: {n}</title></rect>"##,
+                escape(&c.rows[i]),
+                escape(&c.columns[j])
+            );
             if n > 0 && cell >= 22 {
-                let _ = write!(svg, r##"<text x="{}" y="{}" text-anchor="middle" fill="{ink}">{n}</text>"##, x + cell / 2, y + cell / 2 + 4);
+                let _ = write!(
+                    svg,
+                    r##"<text x="{}" y="{}" text-anchor="middle" fill="{ink}">{n}</text>"##,
+                    x + cell / 2,
+                    y + cell / 2 + 4
+                );
             }
         }
     }
@@ -341,7 +412,8 @@ fn marked(tokens: &[String], entities: &[(Span, &str)]) -> String {
     while i < tokens.len() {
         if let Some((span, class)) = entities.iter().find(|(s, _)| s.start == i) {
             let words: Vec<String> = tokens[span.start..span.end].iter().map(|t| escape(t)).collect();
-            let _ = write!(html, r#"<span class="{class}">{} <sub>{}</sub></span> "#, words.join(" "), escape(&span.label));
+            let _ =
+                write!(html, r#"<span class="{class}">{} <sub>{}</sub></span> "#, words.join(" "), escape(&span.label));
             i = span.end.max(i + 1);
         } else {
             let _ = write!(html, "{} ", escape(&tokens[i]));
@@ -363,7 +435,13 @@ th{background:#f4f4f8}td.l,th.l{text-align:left}.ok{background:#d8f3dc}.missed{b
 pub fn html(r: &Report) -> String {
     let mut h = format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>seqlab report: {}</title><style>{STYLE}</style></head><body>", escape(&r.data.path));
     let _ = write!(h, "<h1>Evaluation of {} on {}</h1>", escape(&r.artifacts), escape(&r.data.path));
-    let _ = write!(h, "<p>{}: {} examples; data checksum <code>{}</code>.</p>", escape(&r.model), r.data.examples, escape(&r.data.checksum));
+    let _ = write!(
+        h,
+        "<p>{}: {} examples; data checksum <code>{}</code>.</p>",
+        escape(&r.model),
+        r.data.examples,
+        escape(&r.data.checksum)
+    );
     h += "<h2>Metrics</h2>";
     match &r.metrics {
         Evaluation::Classifier(s) => {
@@ -372,20 +450,47 @@ pub fn html(r: &Report) -> String {
         Evaluation::Tagger(s) => {
             let _ = write!(h, "<table><tr><th class=\"l\">entities</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr><tr><td class=\"l\">all (default mode)</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td></td></tr>", s.precision, s.recall, s.f1);
             for (kind, p) in &s.per_type {
-                let _ = write!(h, "<tr><td class=\"l\">{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr>", escape(kind), p.precision, p.recall, p.f1, p.support);
+                let _ = write!(
+                    h,
+                    "<tr><td class=\"l\">{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr>",
+                    escape(kind),
+                    p.precision,
+                    p.recall,
+                    p.f1,
+                    p.support
+                );
             }
             let _ = write!(h, "</table><p>Strict F1 {:.4}; token accuracy {:.4}.</p>", s.strict_f1, s.token_accuracy);
         }
     }
     let u = &r.unseen;
-    let what = if r.model == "token-classifier" { "entity errors (missed, spurious, wrong type)" } else { "wrong predictions" };
-    let _ = write!(h, "<p>{} {what}; {} of them ({:.1} %) involve a word outside the vocabulary, against {:.1} % of all {}.</p>",
-        u.errors, u.errors_with_unseen, 100.0 * u.share_of_errors, 100.0 * u.share_overall, if r.model == "token-classifier" { "entities" } else { "examples" });
+    let what = if r.model == "token-classifier" {
+        "entity errors (missed, spurious, wrong type)"
+    } else {
+        "wrong predictions"
+    };
+    let _ = write!(
+        h,
+        "<p>{} {what}; {} of them ({:.1} %) involve a word outside the vocabulary, against {:.1} % of all {}.</p>",
+        u.errors,
+        u.errors_with_unseen,
+        100.0 * u.share_of_errors,
+        100.0 * u.share_overall,
+        if r.model == "token-classifier" { "entities" } else { "examples" }
+    );
     h += "<h2>Confusion</h2>";
-    let title = if r.model == "token-classifier" { "Entities: gold type (rows, with spurious predictions) against predicted type (columns, with missed entities)" } else { "Classes: gold (rows) against predicted (columns)" };
+    let title = if r.model == "token-classifier" {
+        "Entities: gold type (rows, with spurious predictions) against predicted type (columns, with missed entities)"
+    } else {
+        "Classes: gold (rows) against predicted (columns)"
+    };
     let _ = write!(h, "<p>{title}; shading is the share of the row.</p>{}", heatmap(&r.confusion, title));
     if let Some(tags) = &r.tag_confusion {
-        let _ = write!(h, "<p>Token tags (the file's scheme): gold (rows) against predicted (columns).</p>{}", heatmap(tags, "Token tags"));
+        let _ = write!(
+            h,
+            "<p>Token tags (the file's scheme): gold (rows) against predicted (columns).</p>{}",
+            heatmap(tags, "Token tags")
+        );
     }
     h += "<h2>Errors</h2>";
     if !r.label_errors.is_empty() {
@@ -408,15 +513,29 @@ pub fn html(r: &Report) -> String {
                 }
             };
             let gold: Vec<(Span, &str)> = e.gold.iter().map(|s| (s.clone(), kind(s, &e.predicted, "missed"))).collect();
-            let pred: Vec<(Span, &str)> = e.predicted.iter().map(|s| (s.clone(), kind(s, &e.gold, "spurious"))).collect();
-            let _ = write!(h, "<tr><td>{}<br><sub>{}{}</sub></td><td>{}</td></tr>", marked(&e.tokens, &gold), escape(&e.origin),
-                if e.unseen.is_empty() { String::new() } else { format!("; unseen: {}", escape(&e.unseen.join(", "))) }, marked(&e.tokens, &pred));
+            let pred: Vec<(Span, &str)> =
+                e.predicted.iter().map(|s| (s.clone(), kind(s, &e.gold, "spurious"))).collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}<br><sub>{}{}</sub></td><td>{}</td></tr>",
+                marked(&e.tokens, &gold),
+                escape(&e.origin),
+                if e.unseen.is_empty() { String::new() } else { format!("; unseen: {}", escape(&e.unseen.join(", "))) },
+                marked(&e.tokens, &pred)
+            );
         }
         h += "</table>";
     }
     h += "<h2>Model and training</h2>";
     if let Some(t) = &r.training {
-        let _ = write!(h, "<p>{} epochs in {:.1} s; kept epoch {}{}.</p>", t.epochs_completed, t.train_seconds, t.best_epoch, t.stopped.as_ref().map_or(String::new(), |s| format!("; {}", escape(s))));
+        let _ = write!(
+            h,
+            "<p>{} epochs in {:.1} s; kept epoch {}{}.</p>",
+            t.epochs_completed,
+            t.train_seconds,
+            t.best_epoch,
+            t.stopped.as_ref().map_or(String::new(), |s| format!("; {}", escape(s)))
+        );
     }
     let _ = write!(h, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(&r.config).unwrap_or_default()));
     h + "</body></html>"

@@ -16,7 +16,11 @@ macro_rules! supervised_steps {
                 let grads = output.loss.backward();
                 // The metrics read the outputs on burn-train's processor thread: detached, they
                 // add nothing to the autodiff graph the next step is building meanwhile.
-                let output = burn::train::ClassificationOutput::new(output.loss.detach(), output.output.detach(), output.targets);
+                let output = burn::train::ClassificationOutput::new(
+                    output.loss.detach(),
+                    output.output.detach(),
+                    output.targets,
+                );
                 burn::train::TrainOutput::new(self, grads, output)
             }
         }

@@ -12,7 +12,9 @@ use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::{length_sorted_batches, TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
-use seqlab_datasets::ner::{allowed_transition, convert, detect_scheme, spans, validate, ConllFile, Sentence, TagScheme};
+use seqlab_datasets::ner::{
+    allowed_transition, convert, detect_scheme, spans, validate, ConllFile, Sentence, TagScheme,
+};
 use seqlab_datasets::text::{char_vocab, Casing, Encoding, Tokenizer, Vocab, VocabConfig, UNK};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 use seqlab_models::crf::Allowed;
@@ -20,9 +22,9 @@ use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, EncoderConfig, Feature
 use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::entity::{entity_scores, EntityMode};
 use crate::error::RunError;
 use crate::learner::{fit, loaders, seed, TrainingConfig, TrainingSummary};
-use crate::entity::{entity_scores, EntityMode};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
@@ -46,7 +48,8 @@ impl<B: Backend> Tagger<B> {
         let device = batch.tokens.device();
         let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
             let rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
-            let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device).lower_elem(self.word_dropout);
+            let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
+                .lower_elem(self.word_dropout);
             batch.tokens.mask_fill(rare.bool_and(coin), UNK as i64)
         } else {
             batch.tokens
@@ -199,7 +202,9 @@ fn default_char_hidden() -> usize {
 /// The CRF's allowed transitions over a tag map: the rules of `scheme`
 /// ([`allowed_transition`]), `<pad>` never.
 pub fn scheme_constraints(tags: &LabelMap, scheme: TagScheme) -> Allowed {
-    Allowed::from_rule(tags.len(), |from, to| allowed_transition(scheme, from.map(|i| tags.name(i)), to.map(|j| tags.name(j))))
+    Allowed::from_rule(tags.len(), |from, to| {
+        allowed_transition(scheme, from.map(|i| tags.name(i)), to.map(|j| tags.name(j)))
+    })
 }
 
 /// Entity scores (default mode and strict) and token accuracy of one split.
@@ -234,7 +239,8 @@ pub struct TaggerReport {
 }
 
 pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
-    let read = read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, encoding, ..Default::default() })?;
+    let read =
+        read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, encoding, ..Default::default() })?;
     match read.corpus {
         Corpus::Tagged(file) => Ok(file),
         Corpus::Sentiment { .. } => unreachable!("read as CoNLL"),
@@ -281,7 +287,12 @@ fn check_scheme(file: &ConllFile, path: &str, scheme: TagScheme, detected: TagSc
 
 /// Predicted tag ids (never the padding tag) of every sentence, in order: the Viterbi path
 /// for a CRF tagger, each token's most probable tag otherwise.
-pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], batch_size: usize, device: &B::Device) -> Vec<Vec<usize>> {
+pub fn tag_items<B: Backend>(
+    model: &TokenClassifier<B>,
+    items: &[TaggingItem],
+    batch_size: usize,
+    device: &B::Device,
+) -> Vec<Vec<usize>> {
     // Batches of similar lengths (far less padding than in file order); answers in file order.
     let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
     let mut tagged = vec![Vec::new(); items.len()];
@@ -293,8 +304,13 @@ pub fn tag_items<B: Backend>(model: &TokenClassifier<B>, items: &[TaggingItem], 
             None => {
                 let [b, t, c] = scores.dims();
                 // Leave the padding tag (id 0) out of the argmax.
-                let ids: Vec<i64> = (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
-                indices.iter().enumerate().map(|(row, &i)| ids[row * t..row * t + lengths[i]].iter().map(|&v| v as usize).collect()).collect()
+                let ids: Vec<i64> =
+                    (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
+                indices
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &i)| ids[row * t..row * t + lengths[i]].iter().map(|&v| v as usize).collect())
+                    .collect()
             }
         };
         for (&i, path) in indices.iter().zip(paths) {
@@ -361,7 +377,10 @@ fn check_options(t: &TaggerRunConfig) -> Result<(), RunError> {
 
 /// Trains a tagger and writes `run.json`, `model.json`, `vocab.json`, `tags.json`, `model.mpk`
 /// and `metrics.json` (`{"valid": {"precision", "recall", "f1", "per_type", …}, "test": …}`).
-pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::Device) -> Result<TaggerReport, RunError> {
+pub fn train_tagger<B: AutodiffBackend>(
+    config: &TaggerRunConfig,
+    device: &B::Device,
+) -> Result<TaggerReport, RunError> {
     check_options(config)?;
     let read = |path: &str| read_tagged(path, config.tag_column, config.encoding);
     let train = read(&config.train)?;
@@ -370,7 +389,10 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     let detected = detect_scheme(train.sentences.iter().map(|s| s.tags.as_slice()));
     let file_scheme = config.file_scheme.unwrap_or(detected);
     if config.file_scheme.is_some() {
-        for (file, path) in [(&train, &config.train), (&valid, &config.valid)].into_iter().chain(test.as_ref().zip(config.test.as_ref())) {
+        for (file, path) in [(&train, &config.train), (&valid, &config.valid)]
+            .into_iter()
+            .chain(test.as_ref().zip(config.test.as_ref()))
+        {
             check_scheme(file, path, file_scheme, detected)?;
         }
     }
@@ -390,12 +412,25 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     if let Some(t) = &test {
         splits.push(("test", words(t)));
     }
-    let (vocab, pretrained, embedding_dim) =
-        vocabulary_with_vectors(config.embeddings.as_deref(), vocab, &splits, config.embedding_dim, config.freeze_embeddings, &config.artifacts)?;
+    let (vocab, pretrained, embedding_dim) = vocabulary_with_vectors(
+        config.embeddings.as_deref(),
+        vocab,
+        &splits,
+        config.embedding_dim,
+        config.freeze_embeddings,
+        &config.artifacts,
+    )?;
     let casing = config.casing_dim > 0;
-    let char_encoder = if config.char_encoder == CharEncoder::Cnn && config.char_filters == 0 { CharEncoder::None } else { config.char_encoder };
-    let chars = (char_encoder != CharEncoder::None).then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
-    let encode = |file: &ConllFile, path: &str| tagging_items(&in_scheme(file, config.train_scheme), path.as_ref(), &vocab, &tags, casing, chars.as_ref());
+    let char_encoder = if config.char_encoder == CharEncoder::Cnn && config.char_filters == 0 {
+        CharEncoder::None
+    } else {
+        config.char_encoder
+    };
+    let chars = (char_encoder != CharEncoder::None)
+        .then(|| char_vocab(train.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)), 1));
+    let encode = |file: &ConllFile, path: &str| {
+        tagging_items(&in_scheme(file, config.train_scheme), path.as_ref(), &vocab, &tags, casing, chars.as_ref())
+    };
     let (train_items, valid_items) = (encode(&train, &config.train)?, encode(&valid, &config.valid)?);
     let test_items = match (&test, &config.test) {
         (Some(t), Some(p)) => Some(encode(t, p)?),
@@ -411,15 +446,29 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
         config.train_scheme
     );
 
-    let features = if casing { vec![FeatureEmbeddingConfig::new(Casing::COUNT, config.casing_dim)] } else { Vec::new() };
+    let features =
+        if casing { vec![FeatureEmbeddingConfig::new(Casing::COUNT, config.casing_dim)] } else { Vec::new() };
     let model_config = TokenClassifierConfig::new(vocab.len(), tags.len())
         .with_embedding_dim(embedding_dim)
         .with_features(features)
         .with_encoder(config.encoder.clone())
         .with_dropout(config.dropout)
-        .with_chars(chars.as_ref().filter(|_| char_encoder == CharEncoder::Cnn).map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)))
-        .with_char_lstm(chars.as_ref().filter(|_| char_encoder == CharEncoder::Lstm).map(|c| CharLstmConfig::new(c.len()).with_hidden(config.char_hidden)))
-        .with_crf((config.output == TaggerOutput::Crf).then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(&tags, config.train_scheme)))));
+        .with_chars(
+            chars
+                .as_ref()
+                .filter(|_| char_encoder == CharEncoder::Cnn)
+                .map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)),
+        )
+        .with_char_lstm(
+            chars
+                .as_ref()
+                .filter(|_| char_encoder == CharEncoder::Lstm)
+                .map(|c| CharLstmConfig::new(c.len()).with_hidden(config.char_hidden)),
+        )
+        .with_crf(
+            (config.output == TaggerOutput::Crf)
+                .then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(&tags, config.train_scheme)))),
+        );
     let artifacts = &config.artifacts;
     if let Some(c) = chars.as_ref().filter(|_| !config.training.resume) {
         crate::durable::write(&artifacts.join(Artifacts::CHARS), serde_json::to_string_pretty(c).unwrap())?;
@@ -445,7 +494,8 @@ pub fn train_tagger<B: AutodiffBackend>(config: &TaggerRunConfig, device: &B::De
     println!("model: {} parameters", net.num_params());
     let options = t.fit_options(artifacts, train_items.len(), Some(tags.names.clone()))?;
     let model = Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, vocab.len()) };
-    let (train_loader, valid_loader) = loaders(train_items, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+    let (train_loader, valid_loader) =
+        loaders(train_items, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
     let fitted = fit(model, train_loader, valid_loader, &options)?;
     // The best epoch's model by the selection metric.
     let model = fitted.model.net;

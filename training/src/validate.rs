@@ -5,8 +5,8 @@
 
 use seqlab_models::heads::EncoderConfig;
 
-use crate::learner::TrainingConfig;
 use crate::error::RunError;
+use crate::learner::TrainingConfig;
 
 fn invalid(option: &str, message: String) -> RunError {
     RunError::Invalid { option: option.to_string(), message }

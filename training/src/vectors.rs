@@ -40,23 +40,37 @@ pub struct VectorsReport {
 /// The vocabulary extended by the words of `splits` that `path` has vectors for, the matrix
 /// for it, and the report. `splits`: each split's name and running tokens. Prints the coverage,
 /// and a warning when under 10 % of the vocabulary has a vector.
-pub fn load_vectors(path: &Path, vocab: &Vocab, splits: &[(&str, Vec<&str>)], frozen: bool) -> Result<(Vocab, PretrainedEmbeddings, VectorsReport), RunError> {
+pub fn load_vectors(
+    path: &Path,
+    vocab: &Vocab,
+    splits: &[(&str, Vec<&str>)],
+    frozen: bool,
+) -> Result<(Vocab, PretrainedEmbeddings, VectorsReport), RunError> {
     if !path.exists() {
         return Err(RunError::Other(format!("--embeddings {}: no such file", path.display())));
     }
     let key = |w: &str| if vocab.lowercase { w.to_lowercase() } else { w.to_string() };
     let mut wanted: HashSet<String> = HashSet::new();
-    for word in vocab.tokens.iter().map(String::as_str).chain(splits.iter().flat_map(|(_, tokens)| tokens.iter().copied())) {
+    for word in
+        vocab.tokens.iter().map(String::as_str).chain(splits.iter().flat_map(|(_, tokens)| tokens.iter().copied()))
+    {
         wanted.insert(key(word));
         wanted.insert(word.to_lowercase());
     }
     let vectors = WordVectors::read(path, &wanted, Encoding::Utf8)?;
     // Split words in order of first appearance, train first, so the vocabulary is the same for
     // the same data.
-    let candidates: Vec<&str> = splits.iter().flat_map(|(_, tokens)| tokens.iter().copied()).filter(|w| vocab.get(w).is_none() && vectors.get(&key(w)).is_some()).collect();
+    let candidates: Vec<&str> = splits
+        .iter()
+        .flat_map(|(_, tokens)| tokens.iter().copied())
+        .filter(|w| vocab.get(w).is_none() && vectors.get(&key(w)).is_some())
+        .collect();
     let extended = vocab.extended(candidates);
     let matrix = vectors.for_vocab(&extended);
-    let coverage: BTreeMap<String, Coverage> = splits.iter().map(|(name, tokens)| (name.to_string(), matrix.split_coverage(&extended, tokens.iter().copied()))).collect();
+    let coverage: BTreeMap<String, Coverage> = splits
+        .iter()
+        .map(|(name, tokens)| (name.to_string(), matrix.split_coverage(&extended, tokens.iter().copied())))
+        .collect();
     let report = VectorsReport {
         file: path.display().to_string(),
         dim: vectors.dim,
@@ -117,7 +131,8 @@ pub fn vocabulary_with_vectors(
             path.display()
         )));
     }
-    std::fs::create_dir_all(artifacts).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
+    std::fs::create_dir_all(artifacts)
+        .map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
     write(&artifacts.join(crate::artifacts::Artifacts::EMBEDDINGS), serde_json::to_string_pretty(&report).unwrap())?;
     Ok((vocab, Some(matrix), report.dim))
 }
@@ -126,13 +141,24 @@ pub fn vocabulary_with_vectors(
 /// initialisation, rescaled to the standard deviation of the pretrained values (Burn draws
 /// them from `N(0, 1)`, several times larger than GloVe's); `<pad>` is zero. With `frozen`
 /// the matrix takes no gradient.
-pub fn with_pretrained<B: Backend>(embedding: Embedding<B>, pretrained: &PretrainedEmbeddings, frozen: bool) -> Embedding<B> {
+pub fn with_pretrained<B: Backend>(
+    embedding: Embedding<B>,
+    pretrained: &PretrainedEmbeddings,
+    frozen: bool,
+) -> Embedding<B> {
     let weight = embedding.weight.val();
     let [rows, dim] = weight.dims();
-    assert_eq!((rows, dim), (pretrained.found.len(), pretrained.dim), "the embedding matches the vocabulary and the vectors");
+    assert_eq!(
+        (rows, dim),
+        (pretrained.found.len(), pretrained.dim),
+        "the embedding matches the vocabulary and the vectors"
+    );
     let (device, dtype) = (weight.device(), weight.dtype());
     let mut values: Vec<f32> = weight.into_data().convert::<f32>().to_vec().expect("float weights");
-    let found: Vec<f32> = (0..rows).filter(|&r| pretrained.found[r]).flat_map(|r| pretrained.matrix[r * dim..(r + 1) * dim].iter().copied()).collect();
+    let found: Vec<f32> = (0..rows)
+        .filter(|&r| pretrained.found[r])
+        .flat_map(|r| pretrained.matrix[r * dim..(r + 1) * dim].iter().copied())
+        .collect();
     let std = if found.is_empty() {
         1.0
     } else {
@@ -149,6 +175,9 @@ pub fn with_pretrained<B: Backend>(embedding: Embedding<B>, pretrained: &Pretrai
             row.iter_mut().for_each(|v| *v *= std);
         }
     }
-    let weight = Tensor::<B, 2>::from_data(TensorData::new(values, [rows, dim]), TensorCreationOptions::new(device).with_dtype(dtype));
+    let weight = Tensor::<B, 2>::from_data(
+        TensorData::new(values, [rows, dim]),
+        TensorCreationOptions::new(device).with_dtype(dtype),
+    );
     Embedding { weight: Param::from_tensor(weight).set_require_grad(!frozen) }
 }

@@ -1,7 +1,7 @@
 //! The command line of `evaluate`.
 
-use std::path::PathBuf;
 use clap::Parser;
+use std::path::PathBuf;
 
 /// Evaluate a trained model on a file: accuracy and macro-F1 for a classifier; entity-level
 /// precision, recall and F1 (per type, strict F1, token accuracy) for a tagger.
@@ -31,4 +31,3 @@ pub struct Args {
     #[arg(long)]
     pub label_column: Option<String>,
 }
-

@@ -1,7 +1,7 @@
 //! The command line of `predict`.
 
-use std::path::PathBuf;
 use clap::Parser;
+use std::path::PathBuf;
 
 /// Predict with a trained model. Texts come from the arguments, or from stdin (one per line).
 /// A classifier prints the label and the probability of every label; a tagger prints each
@@ -27,4 +27,3 @@ pub struct Args {
     /// Texts, raw [default: stdin, one per line; blank lines are skipped].
     pub texts: Vec<String>,
 }
-

@@ -1,11 +1,11 @@
 //! The command line of `train-classifier`.
 
-use std::path::PathBuf;
-use clap::{ArgAction, Parser};
 use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
+use clap::{ArgAction, Parser};
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
+use std::path::PathBuf;
 
 /// Train a sequence classifier. With no data options it trains on the embedded synthetic
 /// sentiment corpus (embedded:sentiment/{train,valid,test}).

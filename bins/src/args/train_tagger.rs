@@ -1,12 +1,12 @@
 //! The command line of `train-tagger`.
 
-use std::path::PathBuf;
-use clap::{ArgAction, Parser};
 use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
-use seqlab_datasets::text::{Encoding, Tokenizer};
+use clap::{ArgAction, Parser};
 use seqlab_datasets::ner::TagScheme;
+use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::EncoderKind;
 use seqlab_training::tagger::{CharEncoder, TaggerOutput};
+use std::path::PathBuf;
 
 /// Train a token classifier for NER. With no data options it trains on the embedded synthetic
 /// corpus (embedded:ner/{train,valid,test}).

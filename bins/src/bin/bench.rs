@@ -14,7 +14,10 @@ use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{BiLstm, BiLstmConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, Rnn, RnnConfig};
+use burn::nn::{
+    BiLstm, BiLstmConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, Rnn,
+    RnnConfig,
+};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
@@ -27,7 +30,8 @@ use seqlab_training::adam::FusedAdamConfig;
 use seqlab_training::backend::{self, Autodiff as Train};
 
 /// The training backend under another type, which no fast path recognises.
-type Recorded = burn::backend::Autodiff<backend::Inner, burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing>;
+type Recorded =
+    burn::backend::Autodiff<backend::Inner, burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing>;
 
 const VOCAB: usize = 20_000;
 
@@ -95,9 +99,30 @@ const WORKLOADS: [Workload; 7] = [
     Workload { name: "tagger", batch: 32, length: 40, variable: false, train: true, kind: Kind::Tagger },
     Workload { name: "tagger-crf", batch: 32, length: 40, variable: false, train: true, kind: Kind::TaggerCrf },
     Workload { name: "tagger-varlen", batch: 32, length: 40, variable: true, train: true, kind: Kind::Tagger },
-    Workload { name: "classifier", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Lstm) },
-    Workload { name: "gru", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::Gru) },
-    Workload { name: "rnn", batch: 64, length: 32, variable: false, train: true, kind: Kind::Classifier(EncoderKind::RnnTanh) },
+    Workload {
+        name: "classifier",
+        batch: 64,
+        length: 32,
+        variable: false,
+        train: true,
+        kind: Kind::Classifier(EncoderKind::Lstm),
+    },
+    Workload {
+        name: "gru",
+        batch: 64,
+        length: 32,
+        variable: false,
+        train: true,
+        kind: Kind::Classifier(EncoderKind::Gru),
+    },
+    Workload {
+        name: "rnn",
+        batch: 64,
+        length: 32,
+        variable: false,
+        train: true,
+        kind: Kind::Classifier(EncoderKind::RnnTanh),
+    },
     Workload { name: "tagger-infer", batch: 32, length: 40, variable: false, train: false, kind: Kind::Tagger },
 ];
 
@@ -124,11 +149,18 @@ impl<B: Backend> Net<B> for TokenClassifier<B> {
 
     /// With a CRF: its negative log-likelihood per token, as `train-tagger` computes it.
     fn loss(&self, data: &Inputs<B>) -> Tensor<B, 1> {
-        let Some(crf) = &self.crf else { return cross_entropy(self.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone()) };
+        let Some(crf) = &self.crf else {
+            return cross_entropy(self.logits(data.tokens.clone(), data.lengths.clone()), data.targets.clone());
+        };
         let [batch, length] = data.tokens.dims();
-        let lengths = data.lengths.clone().unwrap_or_else(|| Tensor::from_data(TensorData::new(vec![length as i64; batch], [batch]), &data.tokens.device()));
+        let lengths = data.lengths.clone().unwrap_or_else(|| {
+            Tensor::from_data(TensorData::new(vec![length as i64; batch], [batch]), &data.tokens.device())
+        });
         let emissions = self.forward(data.tokens.clone(), Vec::new(), None, Some(lengths.clone()));
-        crf.log_likelihood(emissions, data.targets.clone().reshape([batch, length]), lengths).sum().neg().div_scalar((batch * length) as f64)
+        crf.log_likelihood(emissions, data.targets.clone().reshape([batch, length]), lengths)
+            .sum()
+            .neg()
+            .div_scalar((batch * length) as f64)
     }
 }
 
@@ -257,11 +289,24 @@ fn burn_tagger<B: Backend>(device: &B::Device) -> BurnTagger<B> {
 
 fn burn_classifier<B: Backend>(kind: EncoderKind, device: &B::Device) -> BurnClassifier<B> {
     let stack = match kind {
-        EncoderKind::Lstm => BurnStack::Lstm(vec![LstmConfig::new(128, 256, true).init(device), LstmConfig::new(256, 256, true).init(device)]),
-        EncoderKind::Gru => BurnStack::Gru(vec![GruConfig::new(128, 256, true).init(device), GruConfig::new(256, 256, true).init(device)]),
-        _ => BurnStack::Rnn(vec![RnnConfig::new(128, 256, true).init(device), RnnConfig::new(256, 256, true).init(device)]),
+        EncoderKind::Lstm => BurnStack::Lstm(vec![
+            LstmConfig::new(128, 256, true).init(device),
+            LstmConfig::new(256, 256, true).init(device),
+        ]),
+        EncoderKind::Gru => BurnStack::Gru(vec![
+            GruConfig::new(128, 256, true).init(device),
+            GruConfig::new(256, 256, true).init(device),
+        ]),
+        _ => BurnStack::Rnn(vec![
+            RnnConfig::new(128, 256, true).init(device),
+            RnnConfig::new(256, 256, true).init(device),
+        ]),
     };
-    BurnClassifier { embedding: EmbeddingConfig::new(VOCAB, 128).init(device), stack, output: LinearConfig::new(256, 2).init(device) }
+    BurnClassifier {
+        embedding: EmbeddingConfig::new(VOCAB, 128).init(device),
+        stack,
+        output: LinearConfig::new(256, 2).init(device),
+    }
 }
 
 /// Inputs of one workload: ids, optional lengths, targets.
@@ -275,7 +320,9 @@ fn inputs<B: Backend>(w: &Workload, device: &B::Device) -> Inputs<B> {
     let ids = Tensor::<B, 2>::random([w.batch, w.length], Distribution::Uniform(2.0, VOCAB as f64), device).int();
     let targets = match w.kind {
         Kind::Tagger => Tensor::<B, 1>::random([w.batch * w.length], Distribution::Uniform(0.0, 9.0), device).int(),
-        Kind::TaggerCrf => Tensor::from_data(TensorData::new(iobes_paths(w.batch, w.length), [w.batch * w.length]), device),
+        Kind::TaggerCrf => {
+            Tensor::from_data(TensorData::new(iobes_paths(w.batch, w.length), [w.batch * w.length]), device)
+        }
         Kind::Classifier(_) => Tensor::<B, 1>::random([w.batch], Distribution::Uniform(0.0, 2.0), device).int(),
     };
     let lengths = w.variable.then(|| {
@@ -294,7 +341,12 @@ fn inputs<B: Backend>(w: &Workload, device: &B::Device) -> Inputs<B> {
 
 /// Times `steps` training steps (forward, loss, backward, Adam) or inference passes; returns
 /// seconds per step for each round after warm-up.
-fn time_train<B: AutodiffBackend, M: Net<B> + AutodiffModule<B>>(mut model: M, w: &Workload, args: &Args, rounds: usize) -> Vec<f64>
+fn time_train<B: AutodiffBackend, M: Net<B> + AutodiffModule<B>>(
+    mut model: M,
+    w: &Workload,
+    args: &Args,
+    rounds: usize,
+) -> Vec<f64>
 where
     M::InnerModule: Net<B::InnerBackend>,
 {
@@ -407,9 +459,11 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
         });
         burn_peak = max_peak(burn_peak, take_peak_rss_mib());
     }
-    for (name, times, peak) in
-        [("seqlab", seqlab_times, seqlab_peak), ("seqlab-recorded", recorded_times, recorded_peak), ("burn-builtin", burn_times, burn_peak)]
-    {
+    for (name, times, peak) in [
+        ("seqlab", seqlab_times, seqlab_peak),
+        ("seqlab-recorded", recorded_times, recorded_peak),
+        ("burn-builtin", burn_times, burn_peak),
+    ] {
         if times.is_empty() {
             continue;
         }
@@ -428,7 +482,8 @@ fn measure(w: &Workload, args: &Args) -> Vec<Row> {
 
 /// Runs the PyTorch references for the workloads they know; empty if unavailable.
 fn pytorch(names: &[&str], args: &Args) -> Vec<Row> {
-    let known: Vec<&str> = names.iter().copied().filter(|n| ["tagger", "classifier", "gru", "rnn", "tagger-infer"].contains(n)).collect();
+    let known: Vec<&str> =
+        names.iter().copied().filter(|n| ["tagger", "classifier", "gru", "rnn", "tagger-infer"].contains(n)).collect();
     let mut rows = if known.is_empty() { Vec::new() } else { run_script(&args.torch_script, &known, args) };
     if names.contains(&"tagger-crf") {
         rows.extend(run_script(&args.torch_crf_script, &[], args));
@@ -474,13 +529,21 @@ fn main() {
     } else {
         args.workloads
             .iter()
-            .map(|n| *WORKLOADS.iter().find(|w| w.name == n).unwrap_or_else(|| {
-                eprintln!("error: unknown workload {n:?}; expected one of {:?}", WORKLOADS.map(|w| w.name));
-                std::process::exit(2)
-            }))
+            .map(|n| {
+                *WORKLOADS.iter().find(|w| w.name == n).unwrap_or_else(|| {
+                    eprintln!("error: unknown workload {n:?}; expected one of {:?}", WORKLOADS.map(|w| w.name));
+                    std::process::exit(2)
+                })
+            })
             .collect()
     };
-    eprintln!("backend: {}; {} steps × {} rounds after {} warm-up steps", backend::name(), args.steps, args.rounds, args.warmup);
+    eprintln!(
+        "backend: {}; {} steps × {} rounds after {} warm-up steps",
+        backend::name(),
+        args.steps,
+        args.rounds,
+        args.warmup
+    );
     let mut rows: Vec<Row> = Vec::new();
     for w in &selected {
         eprintln!("running {} …", w.name);
@@ -499,6 +562,9 @@ fn main() {
         let ours = rows.iter().find(|o| o.workload == r.workload && o.implementation == "seqlab");
         let ratio = ours.map_or(String::from("–"), |o| format!("{:.2}×", r.ms_per_step / o.ms_per_step));
         let peak = r.peak_rss_mib.map_or("–".into(), |p| format!("{p:.0}"));
-        println!("| {} | {} | {} | {:.1} | {:.0} | {peak} | {ratio} |", r.workload, r.implementation, r.backend, r.ms_per_step, r.tokens_per_s);
+        println!(
+            "| {} | {} | {} | {:.1} | {:.0} | {peak} | {ratio} |",
+            r.workload, r.implementation, r.backend, r.ms_per_step, r.tokens_per_s
+        );
     }
 }

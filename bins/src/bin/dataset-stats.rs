@@ -79,7 +79,8 @@ fn run(args: &Args) -> Result<(), DataError> {
     };
     if let Some(train) = &args.vocab_from {
         let train = read_corpus(train, &ReadOptions { format: Some(read.format), ..options.clone() })?;
-        let vocab = Vocab::build(train.corpus.token_lists().into_iter().flatten().map(String::as_str), &VocabConfig::default());
+        let vocab =
+            Vocab::build(train.corpus.token_lists().into_iter().flatten().map(String::as_str), &VocabConfig::default());
         add_oov(&mut stats, &read.corpus.token_lists(), &vocab);
     }
     if let Some(out) = &args.write {
@@ -91,7 +92,9 @@ fn run(args: &Args) -> Result<(), DataError> {
                 }
                 text
             }
-            Corpus::Tagged(file) => write_conll(file.sentences.iter().map(|s| (s.tokens.as_slice(), s.tags.as_slice()))),
+            Corpus::Tagged(file) => {
+                write_conll(file.sentences.iter().map(|s| (s.tokens.as_slice(), s.tags.as_slice())))
+            }
         };
         std::fs::write(out, text).map_err(|e| DataError::file(out, format!("cannot write: {e}")))?;
         eprintln!("wrote {}", out.display());
@@ -116,7 +119,8 @@ fn text_report(path: &std::path::Path, s: &CorpusStats) -> String {
     writeln!(out, "  examples      {}", s.examples).unwrap();
     writeln!(out, "  tokens        {}", s.tokens).unwrap();
     let l = &s.lengths;
-    writeln!(out, "  length        p50 {}  p90 {}  p99 {}  max {}  mean {:.1}", l.p50, l.p90, l.p99, l.max, l.mean).unwrap();
+    writeln!(out, "  length        p50 {}  p90 {}  p99 {}  max {}  mean {:.1}", l.p50, l.p90, l.p99, l.max, l.mean)
+        .unwrap();
     writeln!(out, "  duplicates    {} (examples whose tokens occurred earlier)", s.duplicates).unwrap();
     let total: usize = s.labels.values().sum();
     writeln!(out, "  {}", if s.entities.is_some() { "tags" } else { "labels" }).unwrap();
@@ -126,19 +130,35 @@ fn text_report(path: &std::path::Path, s: &CorpusStats) -> String {
         writeln!(out, "    {name:<12} {n:>8}  {:5.1}%", 100.0 * *n as f64 / total.max(1) as f64).unwrap();
     }
     if let Some(entities) = &s.entities {
-        writeln!(out, "  entities      {}", entities.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap();
+        writeln!(
+            out,
+            "  entities      {}",
+            entities.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
     }
     if let Some(invalid) = &s.invalid_transitions {
-        writeln!(out, "  invalid tags/transitions by scheme: {}", invalid.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap();
+        writeln!(
+            out,
+            "  invalid tags/transitions by scheme: {}",
+            invalid.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
     }
     for (reason, n) in &s.skipped {
         writeln!(out, "  skipped       {n} {reason}").unwrap();
     }
     if let Some(o) = &s.oov {
-        writeln!(out, 
+        writeln!(
+            out,
             "  OOV           {:.2}% of tokens ({}), {:.2}% of types ({}), vocabulary of {}",
-            100.0 * o.oov_rate, o.oov_tokens, 100.0 * o.oov_type_rate, o.oov_types, o.vocab_size
-        ).unwrap();
+            100.0 * o.oov_rate,
+            o.oov_tokens,
+            100.0 * o.oov_type_rate,
+            o.oov_types,
+            o.vocab_size
+        )
+        .unwrap();
     }
     out
 }

@@ -5,8 +5,8 @@
 
 use std::process::ExitCode;
 
-use seqlab_bins::args::evaluate::Args;
 use clap::Parser;
+use seqlab_bins::args::evaluate::Args;
 use seqlab_training::backend;
 use seqlab_training::inference::{Evaluation, Loaded};
 
@@ -43,7 +43,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Evaluation::Tagger(s)) => {
-            println!("entity P {:.4}  R {:.4}  F1 {:.4}  (strict F1 {:.4}, token accuracy {:.4})", s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy);
+            println!(
+                "entity P {:.4}  R {:.4}  F1 {:.4}  (strict F1 {:.4}, token accuracy {:.4})",
+                s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy
+            );
             for (kind, p) in &s.per_type {
                 println!("  {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}", p.precision, p.recall, p.f1, p.support);
             }

@@ -12,7 +12,12 @@ fn main() -> ExitCode {
     match backend::export(&args.artifacts, &args.out, &backend::Device::default()) {
         Ok(exported) => {
             let values: usize = exported.tensors.values().map(|t| t.values.len()).sum();
-            println!("wrote {} ({}, {} tensors, {values} values)", args.out.display(), exported.model, exported.tensors.len());
+            println!(
+                "wrote {} ({}, {} tensors, {values} values)",
+                args.out.display(),
+                exported.model,
+                exported.tensors.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

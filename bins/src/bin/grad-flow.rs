@@ -11,13 +11,16 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::Backend;
 use clap::{Parser, Subcommand};
-use seqlab_bins::cli::by_name;
 use plotters::prelude::*;
+use seqlab_bins::cli::by_name;
 use seqlab_datasets::longdep::FirstTokenTask;
+use seqlab_datasets::longdep::{AddingTask, ADDING_BASELINE_MSE};
 use seqlab_models::CellKind;
 use seqlab_training::backend::{self, Autodiff};
-use seqlab_datasets::longdep::{AddingTask, ADDING_BASELINE_MSE};
-use seqlab_training::gradflow::{adding_gradient_norms, adding_held_out, decay_summary, gradient_norms, train_adding, train_on_task, AddingTraining, ProbeModelConfig, TaskTraining};
+use seqlab_training::gradflow::{
+    adding_gradient_norms, adding_held_out, decay_summary, gradient_norms, train_adding, train_on_task, AddingTraining,
+    ProbeModelConfig, TaskTraining,
+};
 
 /// The vanishing-gradient lab: gradient norms through time and a long-dependency sweep.
 #[derive(Parser, Debug)]
@@ -159,7 +162,13 @@ fn main() -> ExitCode {
             sweep(&common, &lengths, seeds, &training, &device)
         }
         Command::Adding { common, lengths, seeds, sequences, batch_size, lr, clip, quick, compare, plot_only } => {
-            let training = AddingTraining { sequences: if quick { 80_000 } else { sequences }, batch_size, learning_rate: lr, clip_norm: clip, ..Default::default() };
+            let training = AddingTraining {
+                sequences: if quick { 80_000 } else { sequences },
+                batch_size,
+                learning_rate: lr,
+                clip_norm: clip,
+                ..Default::default()
+            };
             let lengths = if quick { vec![50] } else { lengths };
             adding(&common, &lengths, if quick { 1 } else { seeds }, &training, compare.as_deref(), plot_only, &device)
         }
@@ -183,7 +192,14 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn norms(common: &Common, length: usize, sequences: usize, train_steps: usize, seed: u64, device: &backend::Device) -> Result<(), String> {
+fn norms(
+    common: &Common,
+    length: usize,
+    sequences: usize,
+    train_steps: usize,
+    seed: u64,
+    device: &backend::Device,
+) -> Result<(), String> {
     if length < 2 || sequences == 0 {
         return Err("--length must be at least 2 and --sequences at least 1".into());
     }
@@ -208,7 +224,11 @@ fn norms(common: &Common, length: usize, sequences: usize, train_steps: usize, s
         let s = decay_summary(values);
         println!(
             "{name:<18} ‖∂L/∂h_1‖/‖∂L/∂h_T‖ = {}   below 1e-3 of ‖∂L/∂h_T‖ at distance {}",
-            if s.first_over_last == 0.0 { "0 (under f32's 1e-45)".to_string() } else { format!("{:.3e}", s.first_over_last) },
+            if s.first_over_last == 0.0 {
+                "0 (under f32's 1e-45)".to_string()
+            } else {
+                format!("{:.3e}", s.first_over_last)
+            },
             s.distance_below_1e_3.map_or(format!("never (within {})", length - 1), |d| d.to_string())
         );
     }
@@ -230,13 +250,26 @@ fn norms(common: &Common, length: usize, sequences: usize, train_steps: usize, s
         })
         .collect();
     let path = common.out.join("norms.svg");
-    plot(&path, &format!("‖∂L/∂h_t‖ at initialisation, T = {length}, hidden {}", common.hidden), "distance T − t", "mean ‖∂L/∂h_t‖ (log)", &series, true)?;
+    plot(
+        &path,
+        &format!("‖∂L/∂h_t‖ at initialisation, T = {length}, hidden {}", common.hidden),
+        "distance T − t",
+        "mean ‖∂L/∂h_t‖ (log)",
+        &series,
+        true,
+    )?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
 /// One line per (cell, length): mean, min–max over seeds, runs reaching 95 % and their mean steps.
-fn sweep(common: &Common, lengths: &[usize], seeds: u64, training: &TaskTraining, device: &backend::Device) -> Result<(), String> {
+fn sweep(
+    common: &Common,
+    lengths: &[usize],
+    seeds: u64,
+    training: &TaskTraining,
+    device: &backend::Device,
+) -> Result<(), String> {
     std::fs::create_dir_all(&common.out).map_err(|e| format!("{}: {e}", common.out.display()))?;
     let started = Instant::now();
     let mut csv = String::from("cell,length,seed,final_accuracy,steps_to_95,steps,seconds\n");
@@ -298,8 +331,19 @@ fn sweep(common: &Common, lengths: &[usize], seeds: u64, training: &TaskTraining
         let mean = accs.iter().sum::<f64>() / accs.len() as f64;
         let (lo, hi) = accs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
         let hits: Vec<usize> = reached.iter().flatten().copied().collect();
-        let steps = if hits.is_empty() { "—".to_string() } else { format!("{:.0}", hits.iter().sum::<usize>() as f64 / hits.len() as f64) };
-        writeln!(md, "| {} | {length} | {mean:.3} | {lo:.3} – {hi:.3} | {}/{} | {steps} | {seconds:.0} |", cell.name(), hits.len(), accs.len()).unwrap();
+        let steps = if hits.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{:.0}", hits.iter().sum::<usize>() as f64 / hits.len() as f64)
+        };
+        writeln!(
+            md,
+            "| {} | {length} | {mean:.3} | {lo:.3} – {hi:.3} | {}/{} | {steps} | {seconds:.0} |",
+            cell.name(),
+            hits.len(),
+            accs.len()
+        )
+        .unwrap();
     }
     write(&common.out.join("sweep.md"), &md)?;
     print!("{md}");
@@ -317,7 +361,14 @@ fn sweep(common: &Common, lengths: &[usize], seeds: u64, training: &TaskTraining
         })
         .collect();
     let path = common.out.join("sweep.svg");
-    plot(&path, "First-token task: held-out accuracy against sequence length", "sequence length T", "accuracy (mean of seeds)", &series, false)?;
+    plot(
+        &path,
+        "First-token task: held-out accuracy against sequence length",
+        "sequence length T",
+        "accuracy (mean of seeds)",
+        &series,
+        false,
+    )?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -333,32 +384,55 @@ fn read_adding_csv(path: &Path) -> Result<Vec<AddingPoint>, String> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, line)| {
             let f: Vec<&str> = line.split(',').collect();
-            let bad = || format!("{}:{}: expected framework,cell,length,seed,sequences,mse: {line:?}", path.display(), i + 1);
+            let bad =
+                || format!("{}:{}: expected framework,cell,length,seed,sequences,mse: {line:?}", path.display(), i + 1);
             if f.len() != 6 {
                 return Err(bad());
             }
-            Ok((f[0].to_string(), f[1].to_string(), f[2].parse().map_err(|_| bad())?, f[3].parse().map_err(|_| bad())?, f[4].parse().map_err(|_| bad())?, f[5].parse().map_err(|_| bad())?))
+            Ok((
+                f[0].to_string(),
+                f[1].to_string(),
+                f[2].parse().map_err(|_| bad())?,
+                f[3].parse().map_err(|_| bad())?,
+                f[4].parse().map_err(|_| bad())?,
+                f[5].parse().map_err(|_| bad())?,
+            ))
         })
         .collect()
 }
 
 /// The adding problem for every cell, length and seed (see `Command::Adding`).
-fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTraining, compare: Option<&Path>, plot_only: bool, device: &backend::Device) -> Result<(), String> {
+fn adding(
+    common: &Common,
+    lengths: &[usize],
+    seeds: u64,
+    training: &AddingTraining,
+    compare: Option<&Path>,
+    plot_only: bool,
+    device: &backend::Device,
+) -> Result<(), String> {
     if let Some(t) = lengths.iter().find(|&&t| t < 2) {
         return Err(format!("--lengths: the adding problem needs T ≥ 2, got {t}"));
     }
     if seeds == 0 || training.sequences == 0 || training.batch_size == 0 || common.hidden == 0 {
         return Err("--seeds, --sequences, --batch-size and --hidden must be at least 1".into());
     }
-    if !(training.learning_rate.is_finite() && training.learning_rate > 0.0) || !(training.clip_norm.is_finite() && training.clip_norm > 0.0) {
-        return Err(format!("--lr and --clip must be finite numbers > 0, got {} and {}", training.learning_rate, training.clip_norm));
+    if !(training.learning_rate.is_finite() && training.learning_rate > 0.0)
+        || !(training.clip_norm.is_finite() && training.clip_norm > 0.0)
+    {
+        return Err(format!(
+            "--lr and --clip must be finite numbers > 0, got {} and {}",
+            training.learning_rate, training.clip_norm
+        ));
     }
     std::fs::create_dir_all(&common.out).map_err(|e| format!("{}: {e}", common.out.display()))?;
     let started = Instant::now();
     let mut points: Vec<AddingPoint> = Vec::new();
-    let mut norms_csv = String::from("cell,length,seed,init_first_over_last,init_reach,trained_first_over_last,trained_reach\n");
+    let mut norms_csv =
+        String::from("cell,length,seed,init_first_over_last,init_reach,trained_first_over_last,trained_reach\n");
     if plot_only {
-        points = read_adding_csv(&common.out.join("adding.csv"))?.into_iter().filter(|p| lengths.contains(&p.2)).collect();
+        points =
+            read_adding_csv(&common.out.join("adding.csv"))?.into_iter().filter(|p| lengths.contains(&p.2)).collect();
     }
     for &length in lengths.iter().filter(|_| !plot_only) {
         let task = AddingTask { length };
@@ -371,8 +445,19 @@ fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTrain
                 let before = decay_summary(&adding_gradient_norms(&model, &probe));
                 let (trained, run) = train_adding(model, &task, training, seed);
                 let after = decay_summary(&adding_gradient_norms(&trained, &probe));
-                let reach = |s: &seqlab_training::gradflow::DecaySummary| s.distance_below_1e_3.map_or(format!("beyond {}", length - 1), |d| d.to_string());
-                writeln!(norms_csv, "{},{length},{seed},{:.3e},{},{:.3e},{}", cell.name(), before.first_over_last, reach(&before), after.first_over_last, reach(&after)).unwrap();
+                let reach = |s: &seqlab_training::gradflow::DecaySummary| {
+                    s.distance_below_1e_3.map_or(format!("beyond {}", length - 1), |d| d.to_string())
+                };
+                writeln!(
+                    norms_csv,
+                    "{},{length},{seed},{:.3e},{},{:.3e},{}",
+                    cell.name(),
+                    before.first_over_last,
+                    reach(&before),
+                    after.first_over_last,
+                    reach(&after)
+                )
+                .unwrap();
                 println!(
                     "T={length:<4} {:<8} seed {seed}: final MSE {:.4}, below 0.01 after {} ({:.0} s)",
                     cell.name(),
@@ -381,7 +466,11 @@ fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTrain
                     run_started.elapsed().as_secs_f64()
                 );
                 println!("    ‖∂L/∂h_1‖/‖∂L/∂h_T‖: {:.3e} at initialisation, {:.3e} after training (falls below 1e-3 after {} and {} steps)", before.first_over_last, after.first_over_last, reach(&before), reach(&after));
-                points.extend(run.curve.iter().map(|&(seen, mse)| ("seqlab".to_string(), cell.name().to_string(), length, seed, seen, mse)));
+                points.extend(
+                    run.curve
+                        .iter()
+                        .map(|&(seen, mse)| ("seqlab".to_string(), cell.name().to_string(), length, seed, seen, mse)),
+                );
             }
         }
     }
@@ -405,12 +494,17 @@ fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTrain
     keys.sort();
     keys.dedup();
     for (length, framework, cell) in &keys {
-        let runs: Vec<&AddingPoint> = points.iter().filter(|p| p.2 == *length && &p.0 == framework && &p.1 == cell).collect();
+        let runs: Vec<&AddingPoint> =
+            points.iter().filter(|p| p.2 == *length && &p.0 == framework && &p.1 == cell).collect();
         let mut seed_ids: Vec<u64> = runs.iter().map(|p| p.3).collect();
         seed_ids.sort();
         seed_ids.dedup();
-        let finals: Vec<f64> = seed_ids.iter().map(|s| runs.iter().filter(|p| p.3 == *s).max_by_key(|p| p.4).map_or(f64::NAN, |p| p.5)).collect();
-        let reached: Vec<Option<usize>> = seed_ids.iter().map(|s| runs.iter().filter(|p| p.3 == *s && p.5 < 0.01).map(|p| p.4).min()).collect();
+        let finals: Vec<f64> = seed_ids
+            .iter()
+            .map(|s| runs.iter().filter(|p| p.3 == *s).max_by_key(|p| p.4).map_or(f64::NAN, |p| p.5))
+            .collect();
+        let reached: Vec<Option<usize>> =
+            seed_ids.iter().map(|s| runs.iter().filter(|p| p.3 == *s && p.5 < 0.01).map(|p| p.4).min()).collect();
         let mean = finals.iter().sum::<f64>() / finals.len().max(1) as f64;
         writeln!(
             md,
@@ -439,7 +533,10 @@ fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTrain
             series.push((format!("{framework} {cell} (mean of {seeds_seen})"), curve));
         }
         let max_x = series.iter().flat_map(|(_, c)| c.iter().map(|p| p.0)).fold(1.0, f64::max);
-        series.push((format!("baseline {ADDING_BASELINE_MSE:.3}"), vec![(0.0, ADDING_BASELINE_MSE), (max_x, ADDING_BASELINE_MSE)]));
+        series.push((
+            format!("baseline {ADDING_BASELINE_MSE:.3}"),
+            vec![(0.0, ADDING_BASELINE_MSE), (max_x, ADDING_BASELINE_MSE)],
+        ));
         // One hue per cell, dark for seqlab and light for PyTorch; the baseline black.
         let palette: Vec<RGBColor> = series
             .iter()
@@ -457,19 +554,42 @@ fn adding(common: &Common, lengths: &[usize], seeds: u64, training: &AddingTrain
             })
             .collect();
         let path = common.out.join(format!("adding-T{length}.svg"));
-        plot_coloured(&path, &format!("Adding problem, T = {length}: held-out MSE (mean over seeds), hidden {}", common.hidden), "training sequences seen", "MSE (log)", &series, true, Some(&palette))?;
+        plot_coloured(
+            &path,
+            &format!("Adding problem, T = {length}: held-out MSE (mean over seeds), hidden {}", common.hidden),
+            "training sequences seen",
+            "MSE (log)",
+            &series,
+            true,
+            Some(&palette),
+        )?;
         println!("wrote {}", path.display());
     }
     Ok(())
 }
 
 /// A line chart, one series per curve; `log_y` for gradient norms, else accuracy in [0, 1].
-fn plot(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)], log_y: bool) -> Result<(), String> {
+fn plot(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    log_y: bool,
+) -> Result<(), String> {
     plot_coloured(path, title, x_desc, y_desc, series, log_y, None)
 }
 
 /// [`plot`] with one colour per series (`None`: a fixed cycle).
-fn plot_coloured(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)], log_y: bool, palette: Option<&[RGBColor]>) -> Result<(), String> {
+fn plot_coloured(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    log_y: bool,
+    palette: Option<&[RGBColor]>,
+) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw: {e}", path.display());
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
@@ -481,7 +601,9 @@ fn plot_coloured(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &
         Some(p) => p.to_vec(),
         None => (0..series.len()).map(|i| cycle[i % cycle.len()]).collect(),
     };
-    let style = |i: usize| colours[i % colours.len()].stroke_width(if palette.is_some() || i / cycle.len() == 0 { 2 } else { 1 });
+    let style = |i: usize| {
+        colours[i % colours.len()].stroke_width(if palette.is_some() || i / cycle.len() == 0 { 2 } else { 1 })
+    };
     macro_rules! draw {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -495,7 +617,12 @@ fn plot_coloured(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, 2, colour.filled()))).map_err(|e| err(&e))?;
             }
-            chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(|e| err(&e))?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| err(&e))?;
         }};
     }
     if log_y {

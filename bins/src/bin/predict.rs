@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use seqlab_bins::args::predict::Args;
 use clap::Parser;
+use seqlab_bins::args::predict::Args;
 use seqlab_training::backend;
 use seqlab_training::inference::Loaded;
 
@@ -27,7 +27,12 @@ fn stdin_lines(encoding: seqlab_datasets::text::Encoding) -> Result<Vec<String>,
 }
 
 /// What `predict` prints for `texts`: one line per text (JSON with `--json`).
-fn predictions(args: &Args, loaded: &Loaded<backend::Inner>, texts: &[String], device: &backend::Device) -> Result<String, String> {
+fn predictions(
+    args: &Args,
+    loaded: &Loaded<backend::Inner>,
+    texts: &[String],
+    device: &backend::Device,
+) -> Result<String, String> {
     let mut out = String::new();
     match loaded {
         Loaded::Classifier(c) => {
@@ -47,10 +52,16 @@ fn predictions(args: &Args, loaded: &Loaded<backend::Inner>, texts: &[String], d
                     continue;
                 }
                 let tagged: Vec<String> = p.tokens.iter().zip(&p.tags).map(|(w, t)| format!("{w}/{t}")).collect();
-                let entities: Vec<String> = p.entities.iter().map(|e| format!("{} [{} {:.3}]", e.text, e.span.label, e.confidence)).collect();
-                out += &format!("{}\n  entities: {}\n", tagged.join(" "), if entities.is_empty() { "none".into() } else { entities.join("; ") });
+                let entities: Vec<String> =
+                    p.entities.iter().map(|e| format!("{} [{} {:.3}]", e.text, e.span.label, e.confidence)).collect();
+                out += &format!(
+                    "{}\n  entities: {}\n",
+                    tagged.join(" "),
+                    if entities.is_empty() { "none".into() } else { entities.join("; ") }
+                );
                 for (rank, a) in p.alternatives.iter().enumerate() {
-                    out += &format!("  #{} p={:.4} score={:.3}: {}\n", rank + 1, a.probability, a.score, a.tags.join(" "));
+                    out +=
+                        &format!("  #{} p={:.4} score={:.3}: {}\n", rank + 1, a.probability, a.score, a.tags.join(" "));
                 }
             }
         }

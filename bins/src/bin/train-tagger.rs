@@ -17,7 +17,10 @@ fn show(name: &str, s: &TaggerScores) {
         s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy
     );
     for (kind, prf) in &s.per_type {
-        println!("        {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}", prf.precision, prf.recall, prf.f1, prf.support);
+        println!(
+            "        {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}",
+            prf.precision, prf.recall, prf.f1, prf.support
+        );
     }
 }
 

@@ -50,7 +50,11 @@ pub fn padding_ratio(lengths: &[usize], batches: &[Vec<usize>]) -> f64 {
         real += batch.iter().map(|&i| lengths[i]).sum::<usize>();
         total += longest * batch.len();
     }
-    if total == 0 { 0.0 } else { 1.0 - real as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        1.0 - real as f64 / total as f64
+    }
 }
 
 /// A dataset whose items are whole batches, following a plan from [`bucket_batches`]. Use it

@@ -121,11 +121,13 @@ pub struct TaggingBatcher;
 
 impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
     fn batch(&self, items: Vec<TaggingItem>, device: &B::Device) -> TaggingBatch<B> {
-        let rows = |f: &dyn Fn(&TaggingItem) -> &[usize]| pad_ids::<B>(&items.iter().map(f).collect::<Vec<_>>(), device);
+        let rows =
+            |f: &dyn Fn(&TaggingItem) -> &[usize]| pad_ids::<B>(&items.iter().map(f).collect::<Vec<_>>(), device);
         let n_features = items.first().map_or(0, |i| i.features.len());
         let lens: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
         let seq = lens.iter().copied().max().unwrap_or(0).max(1);
-        let positions: Vec<i64> = lens.iter().enumerate().flat_map(|(b, &l)| (0..l).map(move |t| (b * seq + t) as i64)).collect();
+        let positions: Vec<i64> =
+            lens.iter().enumerate().flat_map(|(b, &l)| (0..l).map(move |t| (b * seq + t) as i64)).collect();
         let count = positions.len();
         let lengths = lengths_tensor(&lens, device);
         TaggingBatch {

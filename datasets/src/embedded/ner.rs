@@ -2,11 +2,73 @@
 
 use super::{generate_split, Rng, Split};
 
-const FIRST: &[&str] = &["Anna", "Marek", "Sofia", "David", "Leila", "Tomas", "Grace", "Kenji", "Maria", "Omar", "Ingrid", "Pablo", "Jordan", "Paris", "Victoria", "Chen"];
-const LAST: &[&str] = &["Keller", "Novak", "Rossi", "Okafor", "Lindqvist", "Haddad", "Tanaka", "Moreau", "Silva", "Brennan", "Kowalski", "Dubois", "Washington", "Ford"];
-const ORGS: &[&str] = &["Northwind Bank", "Acme Corp", "United Nations", "Red Cross", "Orion Motors", "Global Health Agency", "Bluewater Energy", "Reuters", "Ford", "Apex Airlines", "the European Commission", "Kestrel Labs", "Nordic Rail", "Summit FC"];
-const LOCS: &[&str] = &["Berlin", "New York", "Lake Geneva", "Cape Town", "Lisbon", "Rio de Janeiro", "Jordan", "Washington", "Paris", "Osaka", "Nairobi", "Oslo", "Victoria", "the Alps", "Buenos Aires"];
-const MISC: &[&str] = &["German", "Olympic Games", "World Cup", "Nobel Prize", "French", "Japanese", "Brazilian", "Euro", "Grand Prix", "Kenyan", "Norwegian", "Internet"];
+const FIRST: &[&str] = &[
+    "Anna", "Marek", "Sofia", "David", "Leila", "Tomas", "Grace", "Kenji", "Maria", "Omar", "Ingrid", "Pablo",
+    "Jordan", "Paris", "Victoria", "Chen",
+];
+const LAST: &[&str] = &[
+    "Keller",
+    "Novak",
+    "Rossi",
+    "Okafor",
+    "Lindqvist",
+    "Haddad",
+    "Tanaka",
+    "Moreau",
+    "Silva",
+    "Brennan",
+    "Kowalski",
+    "Dubois",
+    "Washington",
+    "Ford",
+];
+const ORGS: &[&str] = &[
+    "Northwind Bank",
+    "Acme Corp",
+    "United Nations",
+    "Red Cross",
+    "Orion Motors",
+    "Global Health Agency",
+    "Bluewater Energy",
+    "Reuters",
+    "Ford",
+    "Apex Airlines",
+    "the European Commission",
+    "Kestrel Labs",
+    "Nordic Rail",
+    "Summit FC",
+];
+const LOCS: &[&str] = &[
+    "Berlin",
+    "New York",
+    "Lake Geneva",
+    "Cape Town",
+    "Lisbon",
+    "Rio de Janeiro",
+    "Jordan",
+    "Washington",
+    "Paris",
+    "Osaka",
+    "Nairobi",
+    "Oslo",
+    "Victoria",
+    "the Alps",
+    "Buenos Aires",
+];
+const MISC: &[&str] = &[
+    "German",
+    "Olympic Games",
+    "World Cup",
+    "Nobel Prize",
+    "French",
+    "Japanese",
+    "Brazilian",
+    "Euro",
+    "Grand Prix",
+    "Kenyan",
+    "Norwegian",
+    "Internet",
+];
 
 /// A token sequence with IOB2 tags under construction.
 #[derive(Default)]
@@ -53,16 +115,79 @@ fn sentence(rng: &mut Rng) -> Builder {
     let misc = |b: &mut Builder, rng: &mut Rng| b.entity(rng.pick(MISC), "MISC");
     let number = 1 + rng.below(98);
     match rng.below(10) {
-        0 => { b.person(rng); b.words("works for"); org(&mut b, rng); b.words("in"); loc(&mut b, rng); b.words("."); }
-        1 => { org(&mut b, rng); b.words("opened an office in"); loc(&mut b, rng); b.words("on Monday ."); }
-        2 => { b.person(rng); b.words(", a"); misc(&mut b, rng); b.words("citizen , visited"); loc(&mut b, rng); b.words("."); }
-        3 => { b.words("The"); misc(&mut b, rng); b.words("team beat"); org(&mut b, rng); b.words(&format!("{number} - {} in", number % 7)); loc(&mut b, rng); b.words("."); }
-        4 => { b.person(rng); b.words("met"); b.person(rng); b.words("at the"); misc(&mut b, rng); b.words("summit ."); }
-        5 => { b.words("Shares of"); org(&mut b, rng); b.words(&format!("rose {number} percent in")); loc(&mut b, rng); b.words("trading ."); }
-        6 => { b.person(rng); b.words("said the"); misc(&mut b, rng); b.words("economy grew"); b.words(&format!("{number} percent .")); }
-        7 => { b.words("In"); loc(&mut b, rng); b.words(","); org(&mut b, rng); b.words("hired"); b.person(rng); b.words("."); }
-        8 => { loc(&mut b, rng); b.words("will host the"); misc(&mut b, rng); b.words(&format!("in 20{:02} .", number % 40)); }
-        _ => { b.words(&format!("{number} people were hurt near")); loc(&mut b, rng); b.words(", police said ."); }
+        0 => {
+            b.person(rng);
+            b.words("works for");
+            org(&mut b, rng);
+            b.words("in");
+            loc(&mut b, rng);
+            b.words(".");
+        }
+        1 => {
+            org(&mut b, rng);
+            b.words("opened an office in");
+            loc(&mut b, rng);
+            b.words("on Monday .");
+        }
+        2 => {
+            b.person(rng);
+            b.words(", a");
+            misc(&mut b, rng);
+            b.words("citizen , visited");
+            loc(&mut b, rng);
+            b.words(".");
+        }
+        3 => {
+            b.words("The");
+            misc(&mut b, rng);
+            b.words("team beat");
+            org(&mut b, rng);
+            b.words(&format!("{number} - {} in", number % 7));
+            loc(&mut b, rng);
+            b.words(".");
+        }
+        4 => {
+            b.person(rng);
+            b.words("met");
+            b.person(rng);
+            b.words("at the");
+            misc(&mut b, rng);
+            b.words("summit .");
+        }
+        5 => {
+            b.words("Shares of");
+            org(&mut b, rng);
+            b.words(&format!("rose {number} percent in"));
+            loc(&mut b, rng);
+            b.words("trading .");
+        }
+        6 => {
+            b.person(rng);
+            b.words("said the");
+            misc(&mut b, rng);
+            b.words("economy grew");
+            b.words(&format!("{number} percent ."));
+        }
+        7 => {
+            b.words("In");
+            loc(&mut b, rng);
+            b.words(",");
+            org(&mut b, rng);
+            b.words("hired");
+            b.person(rng);
+            b.words(".");
+        }
+        8 => {
+            loc(&mut b, rng);
+            b.words("will host the");
+            misc(&mut b, rng);
+            b.words(&format!("in 20{:02} .", number % 40));
+        }
+        _ => {
+            b.words(&format!("{number} people were hurt near"));
+            loc(&mut b, rng);
+            b.words(", police said .");
+        }
     }
     b
 }

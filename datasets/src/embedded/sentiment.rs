@@ -3,18 +3,59 @@
 use super::{generate_split, Rng, Split};
 
 const SUBJECTS: &[&str] = &[
-    "the movie", "this film", "the plot", "the acting", "the script", "the soundtrack", "the ending",
-    "the cast", "the story", "the dialogue", "the director 's work", "the second half", "the pacing",
-    "the photography", "the humor", "this sequel",
+    "the movie",
+    "this film",
+    "the plot",
+    "the acting",
+    "the script",
+    "the soundtrack",
+    "the ending",
+    "the cast",
+    "the story",
+    "the dialogue",
+    "the director 's work",
+    "the second half",
+    "the pacing",
+    "the photography",
+    "the humor",
+    "this sequel",
 ];
 const VERBS: &[&str] = &["is", "was", "seems", "felt", "turned out"];
 const POSITIVE: &[&str] = &[
-    "good", "great", "excellent", "wonderful", "superb", "delightful", "charming", "brilliant", "moving",
-    "funny", "gripping", "clever", "beautiful", "fresh", "smart", "touching",
+    "good",
+    "great",
+    "excellent",
+    "wonderful",
+    "superb",
+    "delightful",
+    "charming",
+    "brilliant",
+    "moving",
+    "funny",
+    "gripping",
+    "clever",
+    "beautiful",
+    "fresh",
+    "smart",
+    "touching",
 ];
 const NEGATIVE: &[&str] = &[
-    "bad", "boring", "awful", "dull", "terrible", "tedious", "weak", "bland", "clumsy", "painful",
-    "predictable", "silly", "flat", "lifeless", "messy", "forgettable",
+    "bad",
+    "boring",
+    "awful",
+    "dull",
+    "terrible",
+    "tedious",
+    "weak",
+    "bland",
+    "clumsy",
+    "painful",
+    "predictable",
+    "silly",
+    "flat",
+    "lifeless",
+    "messy",
+    "forgettable",
 ];
 const INTENSIFIERS: &[&str] = &["very", "really", "truly", "extremely", "incredibly", "quite"];
 const NEGATORS: &[&str] = &["not", "never", "hardly", "far from", "anything but"];
@@ -31,7 +72,14 @@ fn clause(rng: &mut Rng, subject: Option<&str>) -> (String, bool) {
         0..=2 => (format!("{subject} {verb} {} {intensifier}{adjective}", rng.pick(NEGATORS)), !positive),
         3 => (format!("{subject} {verb} not {adjective} at all"), !positive),
         4 => {
-            let (worth, good) = rng.pick(&[("worth it", true), ("well worth it", true), ("not worth it", false), ("hardly worth it", false), ("worth every minute", true), ("not worth the ticket", false)]);
+            let (worth, good) = rng.pick(&[
+                ("worth it", true),
+                ("well worth it", true),
+                ("not worth it", false),
+                ("hardly worth it", false),
+                ("worth every minute", true),
+                ("not worth the ticket", false),
+            ]);
             (format!("{subject} {verb} {worth}"), good)
         }
         _ => (format!("{subject} {verb} {intensifier}{adjective}"), positive),

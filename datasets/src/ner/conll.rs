@@ -101,7 +101,10 @@ pub fn parse_conll(text: &str, path: &Path, options: &ConllOptions) -> Result<Co
                 return Err(DataError::line(
                     path,
                     number,
-                    format!("tag column {c} does not exist or is the token column (lines have {} columns)", fields.len()),
+                    format!(
+                        "tag column {c} does not exist or is the token column (lines have {} columns)",
+                        fields.len()
+                    ),
                 ));
             }
         } else if fields.len() != file.columns {

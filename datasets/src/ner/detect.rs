@@ -5,7 +5,11 @@ use super::scheme::{split_tag, validate, Prefix, TagScheme};
 /// The scheme of a set of tag sequences: IOBES if any `E-`/`S-` (or `L-`/`U-`) tag occurs;
 /// else IOB2 if every sequence is valid IOB2; else IOB1 (an `I-` may start an entity).
 pub fn detect_scheme<'a, S: AsRef<str> + 'a>(sequences: impl IntoIterator<Item = &'a [S]> + Clone) -> TagScheme {
-    let ends = sequences.clone().into_iter().flatten().any(|t| matches!(split_tag(t.as_ref()), Ok((Prefix::E | Prefix::S, _))));
+    let ends = sequences
+        .clone()
+        .into_iter()
+        .flatten()
+        .any(|t| matches!(split_tag(t.as_ref()), Ok((Prefix::E | Prefix::S, _))));
     if ends {
         TagScheme::Iobes
     } else if sequences.into_iter().all(|s| validate(s, TagScheme::Iob2).is_empty()) {

@@ -129,16 +129,12 @@ pub fn spans<S: AsRef<str>>(tags: &[S]) -> Vec<Span> {
 
 fn chunk_ends(prev: Prefix, tag: Prefix, prev_kind: &str, kind: &str) -> bool {
     use Prefix::*;
-    matches!(prev, E | S)
-        || (matches!(prev, B | I) && matches!(tag, B | S | O))
-        || (prev != O && prev_kind != kind)
+    matches!(prev, E | S) || (matches!(prev, B | I) && matches!(tag, B | S | O)) || (prev != O && prev_kind != kind)
 }
 
 fn chunk_starts(prev: Prefix, tag: Prefix, prev_kind: &str, kind: &str) -> bool {
     use Prefix::*;
-    matches!(tag, B | S)
-        || (matches!(prev, E | S | O) && matches!(tag, E | I))
-        || (tag != O && prev_kind != kind)
+    matches!(tag, B | S) || (matches!(prev, E | S | O) && matches!(tag, E | I)) || (tag != O && prev_kind != kind)
 }
 
 /// Entities under a scheme's strict rules (seqeval's `mode="strict"`): only well-formed
@@ -150,16 +146,10 @@ pub fn spans_strict<S: AsRef<str>>(tags: &[S], scheme: TagScheme) -> Vec<Span> {
     let mut out = Vec::new();
     match scheme {
         TagScheme::Iob1 => {
-            let cleaned: Vec<&str> = tags
-                .iter()
-                .zip(0..)
-                .map(|((p, _), _)| if matches!(p, E | S) { "O" } else { "" })
-                .collect();
-            let rebuilt: Vec<String> = tags
-                .iter()
-                .zip(cleaned)
-                .map(|(&(p, k), c)| if c == "O" { "O".into() } else { join(p, k) })
-                .collect();
+            let cleaned: Vec<&str> =
+                tags.iter().zip(0..).map(|((p, _), _)| if matches!(p, E | S) { "O" } else { "" }).collect();
+            let rebuilt: Vec<String> =
+                tags.iter().zip(cleaned).map(|(&(p, k), c)| if c == "O" { "O".into() } else { join(p, k) }).collect();
             return spans(&rebuilt);
         }
         TagScheme::Iob2 => {
@@ -312,7 +302,9 @@ pub fn validate<S: AsRef<str>>(tags: &[S], scheme: TagScheme) -> Vec<Violation> 
             TagScheme::Iob1 if prefix == B && !continues => {
                 flag(format!("IOB1 uses B-{kind} only right after an entity of type {kind}"))
             }
-            TagScheme::Iob2 if prefix == I && !continues => flag(format!("I-{kind} must follow B-{kind} or I-{kind} in IOB2")),
+            TagScheme::Iob2 if prefix == I && !continues => {
+                flag(format!("I-{kind} must follow B-{kind} or I-{kind} in IOB2"))
+            }
             TagScheme::Iobes => {
                 let open = matches!(prev.0, B | I);
                 if matches!(prefix, I | E) && !(open && prev.1 == kind) {
@@ -353,7 +345,10 @@ mod tests {
     fn iob1_spans_as_conlleval_reads_them() {
         // "U.N. official Ekeus heads for Baghdad" and two adjacent entities of one type.
         let tags = v("I-ORG O I-PER O O I-LOC I-MISC I-MISC B-MISC O");
-        assert_eq!(spans(&tags), vec![s(0, 1, "ORG"), s(2, 3, "PER"), s(5, 6, "LOC"), s(6, 8, "MISC"), s(8, 9, "MISC")]);
+        assert_eq!(
+            spans(&tags),
+            vec![s(0, 1, "ORG"), s(2, 3, "PER"), s(5, 6, "LOC"), s(6, 8, "MISC"), s(8, 9, "MISC")]
+        );
     }
 
     #[test]

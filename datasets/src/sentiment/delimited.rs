@@ -89,15 +89,16 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
     let by_name = |c: &Option<Column>| matches!(c, Some(Column::Name(_)));
     let lower: Vec<String> = first.iter().map(|s| s.trim().to_lowercase()).collect();
     let named = |names: &[&str]| lower.iter().position(|n| names.contains(&n.as_str()));
-    let resolve = |column: &Option<Column>, defaults: &[&str], fallback: usize, has_header: bool| -> Result<usize, DataError> {
-        match column {
-            Some(Column::Index(i)) => Ok(*i),
-            Some(Column::Name(name)) => lower.iter().position(|n| *n == name.to_lowercase()).ok_or_else(|| {
-                DataError::line(path, 1, format!("no column named {name:?} in the header ({})", first.join(", ")))
-            }),
-            None => Ok(if has_header { named(defaults).unwrap_or(fallback) } else { fallback }),
-        }
-    };
+    let resolve =
+        |column: &Option<Column>, defaults: &[&str], fallback: usize, has_header: bool| -> Result<usize, DataError> {
+            match column {
+                Some(Column::Index(i)) => Ok(*i),
+                Some(Column::Name(name)) => lower.iter().position(|n| *n == name.to_lowercase()).ok_or_else(|| {
+                    DataError::line(path, 1, format!("no column named {name:?} in the header ({})", first.join(", ")))
+                }),
+                None => Ok(if has_header { named(defaults).unwrap_or(fallback) } else { fallback }),
+            }
+        };
     let header = match options.header {
         Header::Yes => true,
         Header::No => false,
@@ -107,7 +108,8 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
             let candidate = first.get(label_col).map(|s| s.trim());
             // A first row naming a known label column is a header, even with nothing under it.
             let names_a_label = candidate.is_some_and(|c| LABEL_NAMES.contains(&c.to_lowercase().as_str()));
-            names_a_label || (rows.len() > 1 && !rows[1..].iter().any(|(_, r)| r.get(label_col).map(|s| s.trim()) == candidate))
+            names_a_label
+                || (rows.len() > 1 && !rows[1..].iter().any(|(_, r)| r.get(label_col).map(|s| s.trim()) == candidate))
         }
     };
     let text_col = resolve(&options.text, TEXT_NAMES.as_slice(), 0, header)?;
@@ -132,7 +134,11 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
             return Err(DataError::line(path, line, message));
         }
         let (Some(text), Some(label)) = (row.get(text_col), row.get(label_col)) else {
-            return Err(DataError::line(path, line, format!("no column {} in a row of {columns}", text_col.max(label_col))));
+            return Err(DataError::line(
+                path,
+                line,
+                format!("no column {} in a row of {columns}", text_col.max(label_col)),
+            ));
         };
         if label.trim().is_empty() {
             return Err(DataError::line(path, line, format!("empty label: {}", excerpt(&row.join(",")))));

@@ -44,7 +44,12 @@ pub fn parse(text: &str, path: &Path) -> Result<SentimentFile, DataError> {
             return Err(DataError::line(
                 path,
                 number,
-                format!("{} tab-separated fields where the header has {}: {}", fields.len(), names.len(), excerpt(line)),
+                format!(
+                    "{} tab-separated fields where the header has {}: {}",
+                    fields.len(),
+                    names.len(),
+                    excerpt(line)
+                ),
             ));
         }
         let label = fields[label_col].trim();
@@ -52,7 +57,14 @@ pub fn parse(text: &str, path: &Path) -> Result<SentimentFile, DataError> {
             return Err(DataError::line(path, number, format!("empty label: {}", excerpt(line))));
         }
         if label.parse::<i64>().is_err() {
-            return Err(DataError::line(path, number, format!("label {label:?} is not an integer (GLUE labels are class numbers, 0/1 for SST-2): {}", excerpt(line))));
+            return Err(DataError::line(
+                path,
+                number,
+                format!(
+                    "label {label:?} is not an integer (GLUE labels are class numbers, 0/1 for SST-2): {}",
+                    excerpt(line)
+                ),
+            ));
         }
         file.examples.push(TextExample {
             text: fields[text_col].trim().to_string(),

@@ -33,7 +33,9 @@ pub(super) fn read(path: &Path, options: &JsonlOptions, encoding: Encoding) -> R
         let value: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| DataError::line(path, number, format!("invalid JSON ({e}): {}", excerpt(line))))?;
         let field = |name: &str| {
-            value.get(name).ok_or_else(|| DataError::line(path, number, format!("no field {name:?}: {}", excerpt(line))))
+            value
+                .get(name)
+                .ok_or_else(|| DataError::line(path, number, format!("no field {name:?}: {}", excerpt(line))))
         };
         let text = field(&options.text_field)?
             .as_str()
@@ -43,10 +45,18 @@ pub(super) fn read(path: &Path, options: &JsonlOptions, encoding: Encoding) -> R
             serde_json::Value::Number(n) => n.to_string(),
             serde_json::Value::Bool(b) => b.to_string(),
             other => {
-                return Err(DataError::line(path, number, format!("field {:?} is not a label: {other}", options.label_field)))
+                return Err(DataError::line(
+                    path,
+                    number,
+                    format!("field {:?} is not a label: {other}", options.label_field),
+                ))
             }
         };
-        file.examples.push(TextExample { text: text.trim().to_string(), label, origin: Origin { path: path.to_owned(), line: number } });
+        file.examples.push(TextExample {
+            text: text.trim().to_string(),
+            label,
+            origin: Origin { path: path.to_owned(), line: number },
+        });
     }
     Ok(file)
 }

@@ -70,7 +70,11 @@ impl SentimentFile {
 }
 
 /// Reads a sentiment file or folder.
-pub fn read_sentiment(path: impl AsRef<Path>, format: &SentimentFormat, encoding: Encoding) -> Result<SentimentFile, DataError> {
+pub fn read_sentiment(
+    path: impl AsRef<Path>,
+    format: &SentimentFormat,
+    encoding: Encoding,
+) -> Result<SentimentFile, DataError> {
     let path = path.as_ref();
     let file = match format {
         SentimentFormat::Glue => glue::read(path, encoding)?,
@@ -100,7 +104,16 @@ pub fn check_label_kinds(examples: &[TextExample]) -> Result<(), DataError> {
     }
     let minority_is_integer = integers * 2 < examples.len();
     let odd = examples.iter().find(|e| integer(&e.label) == minority_is_integer).expect("a mixed file has both kinds");
-    let (majority, kind) = if minority_is_integer { (examples.len() - integers, "names") } else { (integers, "integers") };
-    let message = format!("label {:?}, where {majority} of the {} labels are {kind}; a broken line or a wrong label column?", odd.label, examples.len());
-    Err(if odd.origin.line == 0 { DataError::file(&odd.origin.path, message) } else { DataError::line(&odd.origin.path, odd.origin.line, message) })
+    let (majority, kind) =
+        if minority_is_integer { (examples.len() - integers, "names") } else { (integers, "integers") };
+    let message = format!(
+        "label {:?}, where {majority} of the {} labels are {kind}; a broken line or a wrong label column?",
+        odd.label,
+        examples.len()
+    );
+    Err(if odd.origin.line == 0 {
+        DataError::file(&odd.origin.path, message)
+    } else {
+        DataError::line(&odd.origin.path, odd.origin.line, message)
+    })
 }

@@ -26,7 +26,11 @@ impl PretrainedEmbeddings {
     /// Fraction of the vocabulary (without `<pad>`/`<unk>`) that has a vector.
     pub fn coverage(&self) -> f64 {
         let words = self.found.len().saturating_sub(2);
-        if words == 0 { 0.0 } else { (self.exact + self.lowercased) as f64 / words as f64 }
+        if words == 0 {
+            0.0
+        } else {
+            (self.exact + self.lowercased) as f64 / words as f64
+        }
     }
 }
 
@@ -76,7 +80,11 @@ impl WordVectors {
                     return Err(DataError::line(path, number, format!("a word without a vector: {}", excerpt(line))));
                 }
             } else if values.len() != dim {
-                return Err(DataError::line(path, number, format!("{} values where the first vector has {dim}: {}", values.len(), excerpt(line))));
+                return Err(DataError::line(
+                    path,
+                    number,
+                    format!("{} values where the first vector has {dim}: {}", values.len(), excerpt(line)),
+                ));
             }
             if !wanted.contains(word) || vectors.contains_key(word) {
                 continue;
@@ -156,7 +164,11 @@ impl PretrainedEmbeddings {
 
 /// Loads the vectors of the words of `vocab` from a GloVe/word2vec text file (see
 /// [`WordVectors::read`]).
-pub fn load_embeddings(path: impl AsRef<Path>, vocab: &Vocab, encoding: Encoding) -> Result<PretrainedEmbeddings, DataError> {
+pub fn load_embeddings(
+    path: impl AsRef<Path>,
+    vocab: &Vocab,
+    encoding: Encoding,
+) -> Result<PretrainedEmbeddings, DataError> {
     let wanted: HashSet<String> = vocab.tokens.iter().flat_map(|t| [t.clone(), t.to_lowercase()]).collect();
     Ok(WordVectors::read(path, &wanted, encoding)?.for_vocab(vocab))
 }
@@ -180,7 +192,8 @@ mod tests {
         assert_eq!(&e.matrix[paris * 2..paris * 2 + 2], &[1.0, 2.0]);
         // The same vectors gzipped read the same; a missing file names its path.
         let gz = dir.join("vectors.txt.gz");
-        let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+        let mut encoder =
+            flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
         std::io::Write::write_all(&mut encoder, b"3 2\nthe 0.1 0.2\nparis 1 2\nzebra 5 5\n").unwrap();
         encoder.finish().unwrap();
         let z = load_embeddings(&gz, &vocab, Encoding::Utf8).unwrap();

@@ -82,7 +82,11 @@ pub fn detect_normalisation<'a>(tokens: impl IntoIterator<Item = &'a str>, defau
         let lower = token.to_lowercase();
         if CLITICS.contains(&lower.as_str()) {
             alone += 1;
-        } else if CLITICS.iter().any(|c| lower.len() > c.len() && lower.ends_with(c) && lower[..lower.len() - c.len()].chars().all(char::is_alphabetic)) {
+        } else if CLITICS.iter().any(|c| {
+            lower.len() > c.len()
+                && lower.ends_with(c)
+                && lower[..lower.len() - c.len()].chars().all(char::is_alphabetic)
+        }) {
             attached += 1;
         }
     }
@@ -144,9 +148,8 @@ fn basic(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut word = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        let joins = matches!(c, '\'' | '’' | '-')
-            && !word.is_empty()
-            && chars.get(i + 1).is_some_and(|&n| is_word_char(n));
+        let joins =
+            matches!(c, '\'' | '’' | '-') && !word.is_empty() && chars.get(i + 1).is_some_and(|&n| is_word_char(n));
         if is_word_char(c) || joins {
             word.push(c);
             continue;
@@ -171,13 +174,37 @@ mod tests {
     #[test]
     fn basic_splits_punctuation_and_keeps_inner_apostrophes() {
         let t = Tokenizer::Basic.tokenize("Don't panic: it's a well-known café, naïve!<br />Great (9/10).", false);
-        assert_eq!(t, ["Don't", "panic", ":", "it's", "a", "well-known", "café", ",", "naïve", "!", "Great", "(", "9", "/", "10", ")", "."]);
+        assert_eq!(
+            t,
+            [
+                "Don't",
+                "panic",
+                ":",
+                "it's",
+                "a",
+                "well-known",
+                "café",
+                ",",
+                "naïve",
+                "!",
+                "Great",
+                "(",
+                "9",
+                "/",
+                "10",
+                ")",
+                "."
+            ]
+        );
         assert_eq!(Tokenizer::Basic.tokenize("ÉTÉ Über", true), ["été", "über"]);
         assert_eq!(Tokenizer::Basic.tokenize("-- 'quoted' --", false), ["-", "-", "'", "quoted", "'", "-", "-"]);
     }
 
     #[test]
     fn whitespace_keeps_tokens_as_they_are() {
-        assert_eq!(Tokenizer::Whitespace.tokenize("it 's  ( really )\tgood ", false), ["it", "'s", "(", "really", ")", "good"]);
+        assert_eq!(
+            Tokenizer::Whitespace.tokenize("it 's  ( really )\tgood ", false),
+            ["it", "'s", "(", "really", ")", "good"]
+        );
     }
 }

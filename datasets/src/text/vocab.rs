@@ -47,7 +47,8 @@ impl Vocab {
             let key = if config.lowercase { token.to_lowercase() } else { token.to_string() };
             *counts.entry(key).or_default() += 1;
         }
-        let mut entries: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= config.min_freq.max(1)).collect();
+        let mut entries: Vec<(String, usize)> =
+            counts.into_iter().filter(|(_, n)| *n >= config.min_freq.max(1)).collect();
         entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut tokens = vec!["<pad>".to_string(), "<unk>".to_string()];
         tokens.extend(entries.into_iter().map(|(t, _)| t).filter(|t| t != "<pad>" && t != "<unk>"));
@@ -116,7 +117,9 @@ impl Vocab {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, DataError> {
         let path = path.as_ref();
         let v: Vocab = load_json(path)?;
-        if v.tokens.get(PAD).map(String::as_str) != Some("<pad>") || v.tokens.get(UNK).map(String::as_str) != Some("<unk>") {
+        if v.tokens.get(PAD).map(String::as_str) != Some("<pad>")
+            || v.tokens.get(UNK).map(String::as_str) != Some("<unk>")
+        {
             return Err(DataError::file(path, "not a seqlab vocabulary: entries 0 and 1 must be <pad> and <unk>"));
         }
         Ok(Self::from_tokens(v.tokens, v.lowercase))
@@ -230,8 +233,19 @@ mod tests {
     #[test]
     fn casing_classes() {
         use Casing::*;
-        let cases = [("word", Lower), ("Word", InitialCap), ("EU", AllCaps), ("McDonald", Mixed), ("1996", Numeric),
-            ("3.5", Numeric), ("12-0", Numeric), (",", Punctuation), ("(", Punctuation), ("F16", Other), ("Été", InitialCap)];
+        let cases = [
+            ("word", Lower),
+            ("Word", InitialCap),
+            ("EU", AllCaps),
+            ("McDonald", Mixed),
+            ("1996", Numeric),
+            ("3.5", Numeric),
+            ("12-0", Numeric),
+            (",", Punctuation),
+            ("(", Punctuation),
+            ("F16", Other),
+            ("Été", InitialCap),
+        ];
         for (token, casing) in cases {
             assert_eq!(Casing::of(token), casing, "{token}");
         }

@@ -151,26 +151,47 @@ impl Potentials {
         let mut scale = vec![1.0; len];
         for t in 0..len {
             for j in 0..k {
-                let into = if t == 0 { exp_start[j] } else { (0..k).map(|i| alpha[(t - 1) * k + i] * exp_tr[i * k + j]).sum() };
+                let into = if t == 0 {
+                    exp_start[j]
+                } else {
+                    (0..k).map(|i| alpha[(t - 1) * k + i] * exp_tr[i * k + j]).sum()
+                };
                 alpha[t * k + j] = into * exp_em[t * k + j];
             }
             let c: f64 = alpha[t * k..(t + 1) * k].iter().sum();
             if c == 0.0 || !c.is_finite() {
-                return ForwardBackward { log_z: f64::NEG_INFINITY, alpha, beta: Vec::new(), scale, total: 0.0, exp_tr, exp_em };
+                return ForwardBackward {
+                    log_z: f64::NEG_INFINITY,
+                    alpha,
+                    beta: Vec::new(),
+                    scale,
+                    total: 0.0,
+                    exp_tr,
+                    exp_em,
+                };
             }
             alpha[t * k..(t + 1) * k].iter_mut().for_each(|a| *a /= c);
             scale[t] = c;
             log_z += c.ln();
         }
         let total: f64 = if len == 0 { 1.0 } else { (0..k).map(|j| alpha[(len - 1) * k + j] * exp_end[j]).sum() };
-        log_z = if len == 0 { 0.0 } else if total > 0.0 { log_z + total.ln() + max_end } else { f64::NEG_INFINITY };
+        log_z = if len == 0 {
+            0.0
+        } else if total > 0.0 {
+            log_z + total.ln() + max_end
+        } else {
+            f64::NEG_INFINITY
+        };
         let mut beta = Vec::new();
         if backward && len > 0 {
             beta = vec![0.0; len * k];
             beta[(len - 1) * k..].copy_from_slice(&exp_end);
             for t in (0..len - 1).rev() {
                 for i in 0..k {
-                    beta[t * k + i] = (0..k).map(|j| exp_tr[i * k + j] * exp_em[(t + 1) * k + j] * beta[(t + 1) * k + j]).sum::<f64>() / scale[t + 1];
+                    beta[t * k + i] = (0..k)
+                        .map(|j| exp_tr[i * k + j] * exp_em[(t + 1) * k + j] * beta[(t + 1) * k + j])
+                        .sum::<f64>()
+                        / scale[t + 1];
                 }
             }
         }
@@ -236,7 +257,10 @@ impl Potentials {
             let step = (0..k)
                 .map(|j| {
                     let candidates = (0..k).flat_map(|i| {
-                        prev[i].iter().enumerate().map(move |(r, &(s, _, _))| (s + self.tr(i, j) + emissions[t * k + j], i, r))
+                        prev[i]
+                            .iter()
+                            .enumerate()
+                            .map(move |(r, &(s, _, _))| (s + self.tr(i, j) + emissions[t * k + j], i, r))
                     });
                     best_n(candidates, n)
                 })

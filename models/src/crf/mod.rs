@@ -86,10 +86,21 @@ impl CrfConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> Crf<B> {
         let k = self.num_tags;
         if let Some(a) = &self.allowed {
-            assert!(a.start.len() == k && a.end.len() == k && a.transitions.len() == k && a.transitions.iter().all(|r| r.len() == k), "allowed transitions for {k} tags");
+            assert!(
+                a.start.len() == k
+                    && a.end.len() == k
+                    && a.transitions.len() == k
+                    && a.transitions.iter().all(|r| r.len() == k),
+                "allowed transitions for {k} tags"
+            );
         }
         let init = Initializer::Uniform { min: -0.1, max: 0.1 };
-        Crf { transitions: init.init([k, k], device), start: init.init([k], device), end: init.init([k], device), allowed: self.allowed.clone() }
+        Crf {
+            transitions: init.init([k, k], device),
+            start: init.init([k], device),
+            end: init.init([k], device),
+            allowed: self.allowed.clone(),
+        }
     }
 }
 
@@ -105,7 +116,15 @@ impl HostEmissions {
     fn read<B: Backend>(emissions: &Tensor<B, 3>, lengths: &Tensor<B, 1, Int>) -> Self {
         let [n, seq, tags] = emissions.dims();
         let values: Vec<f64> = emissions.clone().into_data().convert::<f64>().to_vec().expect("float emissions");
-        let lengths: Vec<usize> = lengths.clone().into_data().convert::<i64>().to_vec::<i64>().expect("int lengths").into_iter().map(|l| l.clamp(0, seq as i64) as usize).collect();
+        let lengths: Vec<usize> = lengths
+            .clone()
+            .into_data()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .expect("int lengths")
+            .into_iter()
+            .map(|l| l.clamp(0, seq as i64) as usize)
+            .collect();
         assert_eq!(lengths.len(), n, "one length per sequence");
         Self { values, lengths, seq, tags }
     }
@@ -126,7 +145,12 @@ impl<B: Backend> Crf<B> {
     pub fn potentials(&self) -> Potentials {
         let host = |t: Tensor<B, 1>| -> Vec<f64> { t.into_data().convert::<f64>().to_vec().expect("float parameters") };
         let k = self.num_tags();
-        let mut p = Potentials { tags: k, transitions: host(self.transitions.val().reshape([k * k])), start: host(self.start.val()), end: host(self.end.val()) };
+        let mut p = Potentials {
+            tags: k,
+            transitions: host(self.transitions.val().reshape([k * k])),
+            start: host(self.start.val()),
+            end: host(self.end.val()),
+        };
         if let Some(a) = &self.allowed {
             let forbid = |v: &mut f64, ok: bool| {
                 if !ok {
@@ -156,14 +180,24 @@ impl<B: Backend> Crf<B> {
     /// counts for `start`, `end` and `transitions`), attached as `s − detach(s) + value` with
     /// `s = Σ e ⊙ g_e + Σ transitions ⊙ g_tr + …`, whose value is `value` and whose gradient is
     /// the `g`s.
-    pub fn log_likelihood(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, lengths: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    pub fn log_likelihood(
+        &self,
+        emissions: Tensor<B, 3>,
+        tags: Tensor<B, 2, Int>,
+        lengths: Tensor<B, 1, Int>,
+    ) -> Tensor<B, 1> {
         let host = HostEmissions::read(&emissions, &lengths);
         self.attach_log_likelihood(emissions, tags, &host, &self.potentials())
     }
 
     /// [`Crf::log_likelihood`] and [`Crf::decode`] from one read of the emissions and the
     /// parameters (what a training step that reports its predictions needs).
-    pub fn log_likelihood_and_decode(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, lengths: Tensor<B, 1, Int>) -> (Tensor<B, 1>, Vec<Vec<usize>>) {
+    pub fn log_likelihood_and_decode(
+        &self,
+        emissions: Tensor<B, 3>,
+        tags: Tensor<B, 2, Int>,
+        lengths: Tensor<B, 1, Int>,
+    ) -> (Tensor<B, 1>, Vec<Vec<usize>>) {
         let host = HostEmissions::read(&emissions, &lengths);
         let potentials = self.potentials();
         let paths = (0..host.lengths.len()).map(|b| potentials.viterbi(host.sequence(b)).0).collect();
@@ -172,7 +206,13 @@ impl<B: Backend> Crf<B> {
 
     /// The log-likelihood's value from the host and its gradient attached (see
     /// [`Crf::log_likelihood`]).
-    fn attach_log_likelihood(&self, emissions: Tensor<B, 3>, tags: Tensor<B, 2, Int>, host: &HostEmissions, potentials: &Potentials) -> Tensor<B, 1> {
+    fn attach_log_likelihood(
+        &self,
+        emissions: Tensor<B, 3>,
+        tags: Tensor<B, 2, Int>,
+        host: &HostEmissions,
+        potentials: &Potentials,
+    ) -> Tensor<B, 1> {
         let [n, seq, k] = emissions.dims();
         assert_eq!(k, self.num_tags(), "emissions for {} tags", self.num_tags());
         let gold: Vec<i64> = tags.into_data().convert::<i64>().to_vec().expect("int tags");
@@ -186,7 +226,8 @@ impl<B: Backend> Crf<B> {
             if len == 0 {
                 continue;
             }
-            let path: Vec<usize> = gold[b * seq..b * seq + len].iter().map(|&t| (t.max(0) as usize).min(k - 1)).collect();
+            let path: Vec<usize> =
+                gold[b * seq..b * seq + len].iter().map(|&t| (t.max(0) as usize).min(k - 1)).collect();
             let em = host.sequence(b);
             let m = potentials.marginals(em);
             value[b] = potentials.score(em, &path) - m.log_z;
@@ -231,7 +272,12 @@ impl<B: Backend> Crf<B> {
     /// The `k` best tag sequences of each sequence with their scores, best first (fewer when
     /// fewer are allowed). `exp(score − log Z)` is a path's probability; see
     /// [`Crf::log_partition`].
-    pub fn decode_nbest(&self, emissions: Tensor<B, 3>, lengths: Tensor<B, 1, Int>, k: usize) -> Vec<Vec<(Vec<usize>, f64)>> {
+    pub fn decode_nbest(
+        &self,
+        emissions: Tensor<B, 3>,
+        lengths: Tensor<B, 1, Int>,
+        k: usize,
+    ) -> Vec<Vec<(Vec<usize>, f64)>> {
         let host = HostEmissions::read(&emissions, &lengths);
         let p = self.potentials();
         (0..host.lengths.len()).map(|b| p.nbest(host.sequence(b), k)).collect()

@@ -64,10 +64,10 @@ impl<B: Backend> CharCnn<B> {
         let flat = chars.reshape([batch * seq, width]);
         let words = batch * seq;
         let real = flat.clone().not_equal_elem(0).float(); // [words, chars]
-        // The ids of each character's window (`width` neighbours, id 0 beyond the word), so that
-        // one embedding lookup gives the convolution's input `[words, chars, width·dim]` directly,
-        // without slicing and concatenating float tensors (whose copies and backward zeros cost
-        // more than the arithmetic).
+                                                           // The ids of each character's window (`width` neighbours, id 0 beyond the word), so that
+                                                           // one embedding lookup gives the convolution's input `[words, chars, width·dim]` directly,
+                                                           // without slicing and concatenating float tensors (whose copies and backward zeros cost
+                                                           // more than the arithmetic).
         let half = self.width / 2;
         let padded = if half == 0 {
             flat
@@ -75,14 +75,15 @@ impl<B: Backend> CharCnn<B> {
             let zeros = Tensor::<B, 2, Int>::zeros([words, half], &flat.device());
             Tensor::cat(vec![zeros.clone(), flat, zeros], 1)
         };
-        let windows: Vec<Tensor<B, 3, Int>> = (0..self.width).map(|k| padded.clone().slice([0..words, k..k + width]).unsqueeze_dim(2)).collect();
+        let windows: Vec<Tensor<B, 3, Int>> =
+            (0..self.width).map(|k| padded.clone().slice([0..words, k..k + width]).unsqueeze_dim(2)).collect();
         let ids = Tensor::cat(windows, 2).reshape([words, width * self.width]); // [words, chars·width]
         let in_word = ids.clone().not_equal_elem(0).float().unsqueeze_dim(2);
         let x = crate::embedding::lookup(&self.embedding, ids) * in_word; // [words, chars·width, dim]
         let dim = x.dims()[2];
         let x = x.reshape([words, width, self.width * dim]);
         let h = self.conv.forward(x); // [words, chars, filters]
-        // Padding characters never win the max; words without characters give 0.
+                                      // Padding characters never win the max; words without characters give 0.
         let h = h + (real.clone() - 1.0).unsqueeze_dim(2) * 1e4;
         let pooled = h.max_dim(1).squeeze_dim::<2>(1); // [words, filters]
         let has_chars = real.max_dim(1); // [words, 1]

@@ -98,7 +98,11 @@ impl EncoderConfig {
 impl<B: Backend> Encoder<B> {
     /// Encodes `x: [batch, seq, d_input]`; returns the recurrent output (or `x` itself, with
     /// padding zeroed, for the bag) and, for recurrent encoders, the final states.
-    pub fn forward(&self, x: Tensor<B, 3>, lengths: Option<Tensor<B, 1, Int>>) -> (Tensor<B, 3>, Option<RecurrentOutput<B>>) {
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        lengths: Option<Tensor<B, 1, Int>>,
+    ) -> (Tensor<B, 3>, Option<RecurrentOutput<B>>) {
         match &self.recurrent {
             None => (x, None),
             Some(rnn) => {
@@ -116,11 +120,6 @@ impl<B: Backend> Encoder<B> {
         let dirs = rnn.directions();
         let [_, batch, hidden] = out.state.hidden.dims();
         let first = (rnn.num_layers - 1) * dirs;
-        out.state
-            .hidden
-            .clone()
-            .slice([first..first + dirs])
-            .swap_dims(0, 1)
-            .reshape([batch, dirs * hidden])
+        out.state.hidden.clone().slice([first..first + dirs]).swap_dims(0, 1).reshape([batch, dirs * hidden])
     }
 }

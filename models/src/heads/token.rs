@@ -75,7 +75,8 @@ impl TokenClassifierConfig {
         let embedding = EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device);
         let features: Vec<_> =
             self.features.iter().map(|f| EmbeddingConfig::new(f.vocab_size, f.dim).init(device)).collect();
-        let d_chars = self.chars.as_ref().map_or(0, |c| c.filters) + self.char_lstm.as_ref().map_or(0, |c| c.d_output());
+        let d_chars =
+            self.chars.as_ref().map_or(0, |c| c.filters) + self.char_lstm.as_ref().map_or(0, |c| c.d_output());
         let d_input = self.embedding_dim + self.features.iter().map(|f| f.dim).sum::<usize>() + d_chars;
         let encoder = self.encoder.init(d_input, device);
         let output = LinearConfig::new(encoder.d_output, self.num_tags).init(device);
@@ -121,7 +122,10 @@ impl<B: Backend> TokenClassifier<B> {
         if let Some(lstm) = &self.char_lstm {
             parts.push(lstm.forward(chars.expect("character ids for the character BiLSTM")));
         }
-        let x = crate::dropout::dropout(&self.dropout, if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) });
+        let x = crate::dropout::dropout(
+            &self.dropout,
+            if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) },
+        );
         let (outputs, _) = self.encoder.forward(x, lengths);
         self.output.forward(crate::dropout::dropout(&self.dropout, outputs))
     }

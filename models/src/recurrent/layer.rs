@@ -240,7 +240,8 @@ impl<B: Backend> Recurrent<B> {
             let pick = |t: &Tensor<B, 3>| t.clone().slice([index..index + 1]).reshape([batch, self.d_hidden]);
             // Zero states in the input's float type (not the device default): the layer computes in
             // the dtype it is given.
-            let zeros = || Tensor::zeros([batch, self.d_hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype));
+            let zeros =
+                || Tensor::zeros([batch, self.d_hidden], TensorCreationOptions::new(device.clone()).with_dtype(dtype));
             match &state {
                 Some(s) => CellState {
                     hidden: pick(&s.hidden),
@@ -281,8 +282,10 @@ impl<B: Backend> Recurrent<B> {
         }
 
         let hidden = Tensor::stack(finals.iter().map(|s| s.hidden.clone()).collect(), 0);
-        let cell =
-            self.cell.has_memory().then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
+        let cell = self
+            .cell
+            .has_memory()
+            .then(|| Tensor::stack(finals.into_iter().map(|s| s.cell.expect("LSTM state")).collect(), 0));
         RecurrentOutput { output: layer_input, state: RecurrentState { hidden, cell } }
     }
 }

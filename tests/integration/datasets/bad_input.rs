@@ -24,7 +24,10 @@ fn invalid_utf8_names_line_and_byte_offset_and_latin1_reads_it() {
     let dir = scratch("utf8");
     let path = write(&dir, "latin1.tsv", b"sentence\tlabel\nfine \t1\ncr\xe8me br\xfbl\xe9e \t1\n");
     let err = glue(&path);
-    assert!(err.contains("latin1.tsv:3:") && err.contains("byte offset 25") && err.contains("--encoding latin1"), "{err}");
+    assert!(
+        err.contains("latin1.tsv:3:") && err.contains("byte offset 25") && err.contains("--encoding latin1"),
+        "{err}"
+    );
     let file = read_sentiment(&path, &SentimentFormat::Glue, Encoding::Latin1).unwrap();
     assert_eq!(file.examples[1].text, "crème brûlée");
     let cp = write(&dir, "cp1252.tsv", b"sentence\tlabel\n\x93quoted\x94 \x80 \t0\n");
@@ -36,7 +39,12 @@ fn invalid_utf8_names_line_and_byte_offset_and_latin1_reads_it() {
 fn malformed_glue_lines() {
     let dir = scratch("glue");
     let err = glue(&write(&dir, "a.tsv", b"sentence\tlabel\ngood\t1\nno label here\n"));
-    assert!(err.contains("a.tsv:3:") && err.contains("1 tab-separated fields where the header has 2") && err.contains("no label here"), "{err}");
+    assert!(
+        err.contains("a.tsv:3:")
+            && err.contains("1 tab-separated fields where the header has 2")
+            && err.contains("no label here"),
+        "{err}"
+    );
     let err = glue(&write(&dir, "b.tsv", b"text\tscore\ngood\t1\n"));
     assert!(err.contains("b.tsv:1:") && err.contains("`sentence` and `label`"), "{err}");
     let err = glue(&write(&dir, "c.tsv", b"sentence\tlabel\ngood\t \n"));
@@ -46,7 +54,12 @@ fn malformed_glue_lines() {
     let err = glue(&write(&dir, "header-only.tsv", b"sentence\tlabel\n"));
     assert!(err.contains("header-only.tsv") && err.contains("no examples"), "{err}");
     // Blank lines are skipped and counted, never silently.
-    let file = read_sentiment(write(&dir, "d.tsv", b"sentence\tlabel\ngood\t1\n\nbad\t0\n"), &SentimentFormat::Glue, Encoding::Utf8).unwrap();
+    let file = read_sentiment(
+        write(&dir, "d.tsv", b"sentence\tlabel\ngood\t1\n\nbad\t0\n"),
+        &SentimentFormat::Glue,
+        Encoding::Utf8,
+    )
+    .unwrap();
     assert_eq!(file.examples.len(), 2);
     assert_eq!(file.skipped.get("blank lines"), Some(&1));
 }
@@ -62,7 +75,10 @@ fn csv_with_quotes_and_inconsistent_columns() {
     let bad = write(&dir, "bad.csv", b"review,sentiment\nGreat,pos\nDull,neg,extra\n");
     let err = read_sentiment(&bad, &csv, Encoding::Utf8).unwrap_err().to_string();
     assert!(err.contains("bad.csv:3:") && err.contains("3 fields where the first row has 2"), "{err}");
-    let named = SentimentFormat::Delimited(DelimitedOptions { label: Some(seqlab_datasets::sentiment::Column::Name("stars".into())), ..DelimitedOptions::csv() });
+    let named = SentimentFormat::Delimited(DelimitedOptions {
+        label: Some(seqlab_datasets::sentiment::Column::Name("stars".into())),
+        ..DelimitedOptions::csv()
+    });
     let err = read_sentiment(&ok, &named, Encoding::Utf8).unwrap_err().to_string();
     assert!(err.contains("ok.csv:1:") && err.contains("no column named \"stars\""), "{err}");
     // Without a header: the label of the first row occurs again, so it is data.
@@ -103,7 +119,13 @@ fn unknown_labels_at_evaluation_and_missing_files() {
     let train = LabelMap::build(["neg", "pos"]);
     let path = write(&dir, "eval.tsv", b"sentence\tlabel\ngood\tpos\nmeh\tneutral\n");
     let file = read_sentiment(&path, &SentimentFormat::Delimited(DelimitedOptions::tsv()), Encoding::Utf8).unwrap();
-    let err = file.examples.iter().map(|e| train.id_at(&e.label, &e.origin.path, e.origin.line)).collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
+    let err = file
+        .examples
+        .iter()
+        .map(|e| train.id_at(&e.label, &e.origin.path, e.origin.line))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("eval.tsv:3:") && err.contains("unknown label \"neutral\""), "{err}");
     let err = read_corpus(dir.join("absent.tsv"), &ReadOptions::default()).unwrap_err().to_string();
     assert!(err.contains("absent.tsv") && err.contains("no such file"), "{err}");
@@ -112,7 +134,9 @@ fn unknown_labels_at_evaluation_and_missing_files() {
 #[test]
 fn imdb_folders() {
     let dir = scratch("imdb");
-    for (label, name, text) in [("pos", "1_9.txt", "Loved it.<br />Really."), ("neg", "2_1.txt", "Awful."), ("unsup", "3_0.txt", "?")] {
+    for (label, name, text) in
+        [("pos", "1_9.txt", "Loved it.<br />Really."), ("neg", "2_1.txt", "Awful."), ("unsup", "3_0.txt", "?")]
+    {
         std::fs::create_dir_all(dir.join(label)).unwrap();
         std::fs::write(dir.join(label).join(name), text).unwrap();
     }
@@ -140,7 +164,10 @@ fn things_that_were_silently_accepted_are_refused() {
     let err = read("word.tsv", b"sentence\tlabel\ngood\t1\nbad\tpositive\n");
     assert!(err.contains("word.tsv:3:") && err.contains("not an integer"), "{err}");
     // A JSON Lines label 3.5 among integers, a name among numbers.
-    let err = read("float.jsonl", b"{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 0}\n{\"text\": \"c\", \"label\": 3.5}\n");
+    let err = read(
+        "float.jsonl",
+        b"{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 0}\n{\"text\": \"c\", \"label\": 3.5}\n",
+    );
     assert!(err.contains("float.jsonl:3:") && err.contains("\"3.5\""), "{err}");
     let err = read("mixed.csv", b"text,label\na,0\nb,1\nc,1\nd,positive\n");
     assert!(err.contains("mixed.csv:5:") && err.contains("positive"), "{err}");
@@ -149,11 +176,18 @@ fn things_that_were_silently_accepted_are_refused() {
     assert!(err.contains("quote.csv:3:") && err.contains("never closed"), "{err}");
     // A folder given as a delimited file.
     std::fs::create_dir_all(dir.join("folder.csv")).unwrap();
-    let err = read_corpus(dir.join("folder.csv"), &ReadOptions { format: Some(seqlab_datasets::Format::Csv), ..Default::default() }).unwrap_err().to_string();
+    let err = read_corpus(
+        dir.join("folder.csv"),
+        &ReadOptions { format: Some(seqlab_datasets::Format::Csv), ..Default::default() },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("a folder, not a csv file"), "{err}");
     // IMDB folders: readme.md and empty files are skipped and counted, not examples.
     let imdb = dir.join("imdb");
-    for (file, text) in [("pos/1_9.txt", "great"), ("pos/2_8.txt", ""), ("neg/3_1.txt", "awful"), ("neg/readme.md", "notes")] {
+    for (file, text) in
+        [("pos/1_9.txt", "great"), ("pos/2_8.txt", ""), ("neg/3_1.txt", "awful"), ("neg/readme.md", "notes")]
+    {
         std::fs::create_dir_all(imdb.join(file).parent().unwrap()).unwrap();
         std::fs::write(imdb.join(file), text).unwrap();
     }

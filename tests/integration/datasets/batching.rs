@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
 use seqlab_datasets::batch::{
-    bucket_batches, truncate_all, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher, TaggingItem,
+    bucket_batches, truncate_all, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher,
+    TaggingItem,
 };
-use burn::data::dataloader::batcher::Batcher;
 
 use crate::common::*;
 
@@ -17,8 +18,10 @@ fn ints<const D: usize>(t: burn::tensor::Tensor<TestBackend, D, burn::tensor::In
 
 #[test]
 fn classification_batch_is_right_padded() {
-    let items = vec![ClassificationItem { ids: vec![5, 6, 7], label: 1 }, ClassificationItem { ids: vec![8], label: 0 }];
-    let b: seqlab_datasets::batch::ClassificationBatch<TestBackend> = ClassificationBatcher.batch(items, &Default::default());
+    let items =
+        vec![ClassificationItem { ids: vec![5, 6, 7], label: 1 }, ClassificationItem { ids: vec![8], label: 0 }];
+    let b: seqlab_datasets::batch::ClassificationBatch<TestBackend> =
+        ClassificationBatcher.batch(items, &Default::default());
     assert_eq!(ints(b.tokens), [5, 6, 7, 8, 0, 0]);
     assert_eq!(ints(b.lengths), [3, 1]);
     assert_eq!(ints(b.labels), [1, 0]);
@@ -40,7 +43,8 @@ fn tagging_batch_pads_tags_and_features_with_zero() {
 
 #[test]
 fn bucketed_loader_yields_every_example_once() {
-    let items: Vec<ClassificationItem> = (0..100).map(|i| ClassificationItem { ids: vec![1; 1 + i % 17], label: i % 2 }).collect();
+    let items: Vec<ClassificationItem> =
+        (0..100).map(|i| ClassificationItem { ids: vec![1; 1 + i % 17], label: i % 2 }).collect();
     let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
     let plan = bucket_batches(&lengths, 8, 4, 3);
     let loader = DataLoaderBuilder::<TestBackend, _, _>::new(Flatten(ClassificationBatcher))
@@ -58,9 +62,13 @@ fn bucketed_loader_yields_every_example_once() {
 
 #[test]
 fn truncation_is_counted() {
-    let mut items: Vec<TaggingItem> =
-        [3, 7, 12].iter().map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], chars: Vec::new(), tags: vec![1; n] }).collect();
+    let mut items: Vec<TaggingItem> = [3, 7, 12]
+        .iter()
+        .map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], chars: Vec::new(), tags: vec![1; n] })
+        .collect();
     let report = truncate_all(&mut items, 5, TaggingItem::truncate);
     assert_eq!((report.examples, report.tokens), (2, 9));
-    assert!(items.iter().all(|i| i.ids.len() <= 5 && i.tags.len() == i.ids.len() && i.features[0].len() == i.ids.len()));
+    assert!(items
+        .iter()
+        .all(|i| i.ids.len() <= 5 && i.tags.len() == i.ids.len() && i.features[0].len() == i.ids.len()));
 }

@@ -25,7 +25,8 @@ impl Rng {
 
 /// One random change: truncate, delete, duplicate or overwrite a span, insert special bytes.
 fn damage(rng: &mut Rng, bytes: &mut Vec<u8>) {
-    const SPECIAL: [&[u8]; 10] = [b"\t", b"\n", b"\"", b",", b"{", b"}", b"\xff", b"\xe2\x82", b" -DOCSTART- O\n", b"\n\n"];
+    const SPECIAL: [&[u8]; 10] =
+        [b"\t", b"\n", b"\"", b",", b"{", b"}", b"\xff", b"\xe2\x82", b" -DOCSTART- O\n", b"\n\n"];
     let len = bytes.len();
     let at = rng.below(len + 1);
     match rng.below(6) {

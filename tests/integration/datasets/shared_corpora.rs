@@ -50,7 +50,11 @@ fn conll2003_is_iob1_and_round_trips_through_iobes() {
 
 #[test]
 fn sst2_example_and_label_counts() {
-    let expected = [("train.tsv", 67_349, Some((37_569, 29_780))), ("dev.tsv", 872, Some((444, 428))), ("test.tsv", 1_821, Some((909, 912)))];
+    let expected = [
+        ("train.tsv", 67_349, Some((37_569, 29_780))),
+        ("dev.tsv", 872, Some((444, 428))),
+        ("test.tsv", 1_821, Some((909, 912))),
+    ];
     for (name, examples, labels) in expected {
         let Some(path) = shared_data(&format!("sst2/{name}")) else { return };
         let file = read_sentiment(&path, &SentimentFormat::Glue, Encoding::Utf8).unwrap();
@@ -97,7 +101,17 @@ fn sst2_is_detected_as_lower_cased_ptb_and_the_ptb_tokenizer_keeps_it() {
                 (&ptb != t).then(|| (t.join(" "), ptb))
             })
             .collect();
-        println!("{split}: {} of {} sentences tokenised differently; first: {:?}", changed.len(), tokens.len(), changed.first());
-        assert!(changed.len() * 1000 <= 3 * tokens.len(), "{split}: {} sentences changed, e.g. {:?}", changed.len(), &changed[..changed.len().min(3)]);
+        println!(
+            "{split}: {} of {} sentences tokenised differently; first: {:?}",
+            changed.len(),
+            tokens.len(),
+            changed.first()
+        );
+        assert!(
+            changed.len() * 1000 <= 3 * tokens.len(),
+            "{split}: {} sentences changed, e.g. {:?}",
+            changed.len(),
+            &changed[..changed.len().min(3)]
+        );
     }
 }

@@ -43,9 +43,11 @@ fn ffn_matches_hand_computation() {
     let device = Default::default();
     let mut ffn = FfnConfig::new(2, vec![2], 3).with_output_bias(false).init::<TestBackend>(&device);
     // Burn stores weights [d_in, d_out]: the transposes of the course's W and U, written out.
-    ffn.hidden[0].weight = Param::from_tensor(Tensor::from_data(TensorData::from([[0.5f32, 1.0], [-1.0, 0.25]]), &device));
+    ffn.hidden[0].weight =
+        Param::from_tensor(Tensor::from_data(TensorData::from([[0.5f32, 1.0], [-1.0, 0.25]]), &device));
     ffn.hidden[0].bias = Some(Param::from_tensor(Tensor::from_floats([0.5, -0.5], &device)));
-    ffn.output.weight = Param::from_tensor(Tensor::from_data(TensorData::from([[1.0f32, 2.0, 0.0], [-1.0, 0.0, 1.0]]), &device));
+    ffn.output.weight =
+        Param::from_tensor(Tensor::from_data(TensorData::from([[1.0f32, 2.0, 0.0], [-1.0, 0.0, 1.0]]), &device));
     let x = Tensor::<TestBackend, 2>::from_floats([[1.0, 2.0]], &device);
     assert_close(&values(&ffn.forward(x.clone())), &[-0.462117, 0.537883, 0.731059], 1e-5, "z");
     let y = values(&ffn.probabilities(x));
@@ -70,13 +72,17 @@ fn sigmoid_and_tanh_saturate_cleanly() {
 
     // Their gradients stay finite where e^{−x} would overflow (it was NaN without the clamp).
     let input = Tensor::<TestAutodiff, 1>::from_floats(x, &Default::default()).require_grad();
-    let out = seqlab_models::activation::sigmoid(input.clone()).sum() + seqlab_models::activation::tanh(input.clone()).sum();
+    let out =
+        seqlab_models::activation::sigmoid(input.clone()).sum() + seqlab_models::activation::tanh(input.clone()).sum();
     let grad = values(&input.grad(&out.backward()).unwrap());
     assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
-    let expected: Vec<f32> = x.iter().map(|&v: &f32| {
-        let s = 1.0 / (1.0 + (-v as f64).exp());
-        (s * (1.0 - s) + 1.0 - (v as f64).tanh().powi(2)) as f32
-    }).collect();
+    let expected: Vec<f32> = x
+        .iter()
+        .map(|&v: &f32| {
+            let s = 1.0 / (1.0 + (-v as f64).exp());
+            (s * (1.0 - s) + 1.0 - (v as f64).tanh().powi(2)) as f32
+        })
+        .collect();
     assert_close(&grad, &expected, 1e-6, "σ′ + tanh′");
 }
 
@@ -109,7 +115,11 @@ fn the_kernel_exp_is_accurate_over_the_float_range() {
         .zip(&ours)
         .map(|(&v, &e)| {
             let exact = (v as f64).exp();
-            if exact < 1.2e-38 { (e as f64 - exact).abs() / 1.2e-38 } else { ((e as f64 - exact) / exact).abs() }
+            if exact < 1.2e-38 {
+                (e as f64 - exact).abs() / 1.2e-38
+            } else {
+                ((e as f64 - exact) / exact).abs()
+            }
         })
         .fold(0.0, f64::max);
     assert!(worst < 3e-7, "worst relative error {worst:e}");

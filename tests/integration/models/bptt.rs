@@ -52,7 +52,11 @@ fn run<B: AutodiffBackend>(
     let out = rnn.forward(x.clone(), lengths, Some(state));
     // A loss that weighs every output differently.
     let [b, s, w] = out.output.dims();
-    let ramp = Tensor::<B, 1, burn::tensor::Int>::arange(0..(b * s * w) as i64, &device).float().reshape([b, s, w]).div_scalar(7.0).sin();
+    let ramp = Tensor::<B, 1, burn::tensor::Int>::arange(0..(b * s * w) as i64, &device)
+        .float()
+        .reshape([b, s, w])
+        .div_scalar(7.0)
+        .sin();
     let mut loss = (out.output.clone() * ramp).sum() + out.state.hidden.clone().powi_scalar(2).sum();
     if let Some(c) = &out.state.cell {
         loss = loss + c.clone().sum().mul_scalar(0.3);
@@ -81,9 +85,15 @@ fn run<B: AutodiffBackend>(
 }
 
 /// The outputs of a run without autodiff: output, h_n (and c_n), in [`run`]'s order.
-fn infer(rnn: Recurrent<TestBackend>, x: &Tensor<TestBackend, 3>, h0: &Tensor<TestBackend, 3>, lengths: Option<&[usize]>) -> Vec<Vec<f32>> {
+fn infer(
+    rnn: Recurrent<TestBackend>,
+    x: &Tensor<TestBackend, 3>,
+    h0: &Tensor<TestBackend, 3>,
+    lengths: Option<&[usize]>,
+) -> Vec<Vec<f32>> {
     let device = Default::default();
-    let state = RecurrentState { hidden: h0.clone(), cell: (rnn.cell == CellKind::Lstm).then(|| h0.clone().mul_scalar(-0.5)) };
+    let state =
+        RecurrentState { hidden: h0.clone(), cell: (rnn.cell == CellKind::Lstm).then(|| h0.clone().mul_scalar(-0.5)) };
     let out = rnn.forward(x.clone(), lengths.map(|l| int_tensor::<TestBackend>(l, &device)), Some(state));
     let mut all = vec![values(&out.output), values(&out.state.hidden)];
     all.extend(out.state.cell.as_ref().map(values));
@@ -120,10 +130,12 @@ fn check(cell: CellKind) {
             .with_bias(bias);
         let weights = weights_of(config.init::<TestAutodiff>(&device));
         let x = Tensor::<TestBackend, 3>::random([batch, SEQ, INPUT], Distribution::Normal(0.0, 1.0), &device);
-        let h0 = Tensor::<TestBackend, 3>::random([2 * directions, batch, HIDDEN], Distribution::Normal(0.0, 0.5), &device);
+        let h0 =
+            Tensor::<TestBackend, 3>::random([2 * directions, batch, HIDDEN], Distribution::Normal(0.0, 0.5), &device);
         let recorded = run(with_weights::<Recorded>(&config, &weights), &x, &h0, lengths);
         let fused = run(with_weights::<TestAutodiff>(&config, &weights), &x, &h0, lengths);
-        let what = format!("{cell:?} bidirectional={bidirectional} batch={batch} padded={} bias={bias}", lengths.is_some());
+        let what =
+            format!("{cell:?} bidirectional={bidirectional} batch={batch} padded={} bias={bias}", lengths.is_some());
         assert_eq!(fused.len(), recorded.len());
         for ((name, a), (_, b)) in fused.iter().zip(&recorded) {
             assert_close_scaled(a, b, 2e-5, &format!("{what}: {name}"));
@@ -156,4 +168,3 @@ fn one_node_bptt_matches_the_recorded_graph_lstm() {
 fn one_node_bptt_matches_the_recorded_graph_gru() {
     check(CellKind::Gru);
 }
-

@@ -38,7 +38,17 @@ impl Rng {
 
 /// Every tag sequence of length `len` over `k` tags.
 fn all_paths(k: usize, len: usize) -> Vec<Vec<usize>> {
-    (0..k.pow(len as u32)).map(|mut code| (0..len).map(|_| { let t = code % k; code /= k; t }).collect()).collect()
+    (0..k.pow(len as u32))
+        .map(|mut code| {
+            (0..len)
+                .map(|_| {
+                    let t = code % k;
+                    code /= k;
+                    t
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Equal within 1e-9 (infinities of one sign equal).
@@ -48,7 +58,11 @@ fn close(a: f64, b: f64) -> bool {
 
 fn ln_sum_exp(v: &[f64]) -> f64 {
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY { max } else { max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln() }
+    if max == f64::NEG_INFINITY {
+        max
+    } else {
+        max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+    }
 }
 
 /// `log P(y)` by enumerating every tag sequence of `y`'s length (0 for the empty sequence).
@@ -118,7 +132,8 @@ fn partition_marginals_viterbi_and_nbest_match_brute_force() {
         }
 
         // Viterbi and the 5 best, against the sorted enumeration (finite scores only).
-        let mut ranked: Vec<(f64, &Vec<usize>)> = scores.iter().copied().zip(&paths).filter(|(s, _)| s.is_finite()).collect();
+        let mut ranked: Vec<(f64, &Vec<usize>)> =
+            scores.iter().copied().zip(&paths).filter(|(s, _)| s.is_finite()).collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         let (best, best_score) = p.viterbi(&em);
         if len == 0 {
@@ -137,7 +152,8 @@ fn partition_marginals_viterbi_and_nbest_match_brute_force() {
 
         // A span's probability: the enumerated mass of paths carrying it.
         let (start, span) = (len / 2, &best[len / 2..]);
-        let mass: f64 = paths.iter().zip(&scores).filter(|(y, _)| &y[start..] == span).map(|(_, s)| (s - log_z).exp()).sum();
+        let mass: f64 =
+            paths.iter().zip(&scores).filter(|(y, _)| &y[start..] == span).map(|(_, s)| (s - log_z).exp()).sum();
         assert!((p.span_probability(&em, start, span) - mass).abs() < 1e-9, "case {case}: span probability");
     }
 }
@@ -161,7 +177,10 @@ fn batch<B: Backend>(rng: &mut Rng, device: &B::Device) -> (Vec<f64>, Tensor<B, 
     let em = rng.vec(LENGTHS.len() * SEQ * K, 2.0);
     let tags: Vec<i64> = (0..LENGTHS.len() * SEQ).map(|_| rng.below(K) as i64).collect();
     let tags = Tensor::from_data(TensorData::new(tags, [LENGTHS.len(), SEQ]), device);
-    let lengths = Tensor::from_data(TensorData::new(LENGTHS.iter().map(|&l| l as i64).collect::<Vec<_>>(), [LENGTHS.len()]), device);
+    let lengths = Tensor::from_data(
+        TensorData::new(LENGTHS.iter().map(|&l| l as i64).collect::<Vec<_>>(), [LENGTHS.len()]),
+        device,
+    );
     (em, tags, lengths)
 }
 
@@ -174,8 +193,12 @@ fn log_likelihood_of_a_padded_batch_matches_brute_force() {
     let crf = crf_with::<F64>(&p, &device, DType::F64);
     let (em, tags, lengths) = batch::<F64>(&mut rng, &device);
     let gold: Vec<i64> = tags.to_data().convert::<i64>().to_vec().unwrap();
-    let emissions = Tensor::<F64, 3>::from_data(TensorData::new(em.clone(), [LENGTHS.len(), SEQ, K]), TensorCreationOptions::new(device).with_dtype(DType::F64));
-    let ll: Vec<f64> = crf.log_likelihood(emissions.clone(), tags, lengths.clone()).into_data().convert::<f64>().to_vec().unwrap();
+    let emissions = Tensor::<F64, 3>::from_data(
+        TensorData::new(em.clone(), [LENGTHS.len(), SEQ, K]),
+        TensorCreationOptions::new(device).with_dtype(DType::F64),
+    );
+    let ll: Vec<f64> =
+        crf.log_likelihood(emissions.clone(), tags, lengths.clone()).into_data().convert::<f64>().to_vec().unwrap();
     for (b, &len) in LENGTHS.iter().enumerate() {
         let seq_em = &em[b * SEQ * K..b * SEQ * K + len * K];
         let y: Vec<usize> = gold[b * SEQ..b * SEQ + len].iter().map(|&t| t as usize).collect();
@@ -250,7 +273,9 @@ fn tag_names(scheme: TagScheme) -> Vec<String> {
 }
 
 fn scheme_rules(tags: &[String], scheme: TagScheme) -> Allowed {
-    Allowed::from_rule(tags.len(), |from, to| allowed_transition(scheme, from.map(|i| tags[i].as_str()), to.map(|j| tags[j].as_str())))
+    Allowed::from_rule(tags.len(), |from, to| {
+        allowed_transition(scheme, from.map(|i| tags[i].as_str()), to.map(|j| tags[j].as_str()))
+    })
 }
 
 #[test]
@@ -259,7 +284,10 @@ fn scheme_rules_agree_with_validate() {
     for scheme in TagScheme::ALL {
         let tags = tag_names(scheme);
         let rules = scheme_rules(&tags, scheme);
-        assert!(!rules.start[0] && !rules.end[0] && rules.transitions.iter().all(|r| !r[0]), "{scheme}: <pad> is never allowed");
+        assert!(
+            !rules.start[0] && !rules.end[0] && rules.transitions.iter().all(|r| !r[0]),
+            "{scheme}: <pad> is never allowed"
+        );
         for _ in 0..2000 {
             let len = 1 + rng.below(5);
             let path: Vec<usize> = (0..len).map(|_| 1 + rng.below(tags.len() - 1)).collect();
@@ -279,9 +307,12 @@ fn constrained_decoding_never_breaks_the_scheme() {
         let crf = CrfConfig::new(k).with_allowed(Some(scheme_rules(&tags, scheme))).init::<TestBackend>(&device);
         // Emissions that favour invalid tags: without the rules, I-/E- tags and <pad> would win.
         let (n, seq) = (6, 7);
-        let em: Vec<f32> = (0..n * seq * k).map(|i| rng.next() as f32 * 4.0 + if tags[i % k].starts_with(['I', 'E', '<']) { 3.0 } else { 0.0 }).collect();
+        let em: Vec<f32> = (0..n * seq * k)
+            .map(|i| rng.next() as f32 * 4.0 + if tags[i % k].starts_with(['I', 'E', '<']) { 3.0 } else { 0.0 })
+            .collect();
         let emissions = Tensor::<TestBackend, 3>::from_data(TensorData::new(em, [n, seq, k]), &device);
-        let lengths = Tensor::<TestBackend, 1, Int>::from_data(TensorData::new(vec![7i64, 6, 3, 1, 0, 7], [n]), &device);
+        let lengths =
+            Tensor::<TestBackend, 1, Int>::from_data(TensorData::new(vec![7i64, 6, 3, 1, 0, 7], [n]), &device);
         for (b, path) in crf.decode(emissions.clone(), lengths.clone()).into_iter().enumerate() {
             let names: Vec<&str> = path.iter().map(|&i| tags[i].as_str()).collect();
             assert!(validate(&names, scheme).is_empty(), "{scheme}, sequence {b}: {names:?}");
@@ -305,7 +336,11 @@ fn matches_pytorch_crf() {
     let f: serde_json::Value = serde_json::from_str(&text).unwrap();
     let floats = |key: &str| -> Vec<f64> { f[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
     let ints = |key: &str| -> Vec<i64> { f[key].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect() };
-    let (n, seq, k) = (f["batch"].as_u64().unwrap() as usize, f["seq"].as_u64().unwrap() as usize, f["tags"].as_u64().unwrap() as usize);
+    let (n, seq, k) = (
+        f["batch"].as_u64().unwrap() as usize,
+        f["seq"].as_u64().unwrap() as usize,
+        f["tags"].as_u64().unwrap() as usize,
+    );
     let device = Default::default();
     let p = Potentials { tags: k, transitions: floats("transitions"), start: floats("start"), end: floats("end") };
     let crf = crf_with::<F64>(&p, &device, DType::F64);
@@ -313,12 +348,18 @@ fn matches_pytorch_crf() {
     let emissions = Tensor::<F64, 3>::from_data(TensorData::new(floats("emissions"), [n, seq, k]), options);
     let tags = Tensor::<F64, 2, Int>::from_data(TensorData::new(ints("gold"), [n, seq]), &device);
     let lengths = Tensor::<F64, 1, Int>::from_data(TensorData::new(ints("lengths"), [n]), &device);
-    let ll: Vec<f64> = crf.log_likelihood(emissions.clone(), tags, lengths.clone()).into_data().convert::<f64>().to_vec().unwrap();
+    let ll: Vec<f64> =
+        crf.log_likelihood(emissions.clone(), tags, lengths.clone()).into_data().convert::<f64>().to_vec().unwrap();
     for (b, (ours, theirs)) in ll.iter().zip(floats("log_likelihood")).enumerate() {
         assert!((ours - theirs).abs() < 1e-5, "sequence {b}: log-likelihood {ours} vs pytorch-crf {theirs}");
     }
     let decoded = crf.decode(emissions, lengths);
-    let expected: Vec<Vec<usize>> = f["viterbi"].as_array().unwrap().iter().map(|p| p.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()).collect();
+    let expected: Vec<Vec<usize>> = f["viterbi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
+        .collect();
     assert_eq!(decoded, expected);
 }
 
@@ -333,7 +374,11 @@ fn log_likelihood_and_gradient_on_the_test_backend() {
     let (em, tags, lengths) = batch::<TestAutodiff>(&mut rng, &device);
     let gold: Vec<i64> = tags.to_data().convert::<i64>().to_vec().unwrap();
     let f32_options = TensorCreationOptions::<TestAutodiff>::new(device).with_dtype(DType::F32);
-    let e = Tensor::<TestAutodiff, 3>::from_data(TensorData::new(em.iter().map(|&v| v as f32).collect::<Vec<_>>(), [LENGTHS.len(), SEQ, K]), f32_options).require_grad();
+    let e = Tensor::<TestAutodiff, 3>::from_data(
+        TensorData::new(em.iter().map(|&v| v as f32).collect::<Vec<_>>(), [LENGTHS.len(), SEQ, K]),
+        f32_options,
+    )
+    .require_grad();
     let ll = crf.log_likelihood(e.clone(), tags, lengths);
     let values: Vec<f32> = ll.to_data().convert::<f32>().to_vec().unwrap();
     let grads = ll.sum().backward();

@@ -40,7 +40,11 @@ fn recurrent_tensors_round_trip_through_safetensors_bit_for_bit() {
     }
 }
 
-fn ints<const D: usize>(value: &serde_json::Value, shape: [usize; D], device: &burn::tensor::Device<TestBackend>) -> Tensor<TestBackend, D, Int> {
+fn ints<const D: usize>(
+    value: &serde_json::Value,
+    shape: [usize; D],
+    device: &burn::tensor::Device<TestBackend>,
+) -> Tensor<TestBackend, D, Int> {
     fn flatten(v: &serde_json::Value, out: &mut Vec<i64>) {
         match v {
             serde_json::Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
@@ -69,12 +73,18 @@ fn exported_models_give_seqlabs_outputs_in_pytorch() {
         let out = scratch_dir.join(format!("{name}.safetensors"));
         seqlab_training::export::export::<TestBackend>(&folder, &out, &device).unwrap();
         let committed = std::fs::read(fixture_path(&format!("export/{name}.safetensors"))).unwrap();
-        assert!(std::fs::read(&out).unwrap() == committed, "{name}: the exporter's output changed; rerun make_fixture.py");
+        assert!(
+            std::fs::read(&out).unwrap() == committed,
+            "{name}: the exporter's output changed; rerun make_fixture.py"
+        );
 
-        let read = |file: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(fixture_path(&format!("export/{file}"))).unwrap()).unwrap() };
+        let read = |file: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(fixture_path(&format!("export/{file}"))).unwrap()).unwrap()
+        };
         let inputs = read(&format!("inputs-{name}.json"));
         let expected = floats(&read(&format!("pytorch-{name}.json"))["outputs"]);
-        let lengths_vec: Vec<usize> = inputs["lengths"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let lengths_vec: Vec<usize> =
+            inputs["lengths"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         let (n, l) = (lengths_vec.len(), *lengths_vec.iter().max().unwrap());
         let tokens = ints(&inputs["tokens"], [n, l], &device);
         let lengths = int_tensor(&lengths_vec, &device);

@@ -14,8 +14,12 @@ fn embedding_lookup_equals_burns_with_its_gradient() {
     let device = Default::default();
     let table = EmbeddingConfig::new(7, 3).init::<TestAutodiff>(&device);
     // Repeated ids (their gradient rows add up), padding id 0, a [2, 4] batch.
-    let ids = Tensor::<TestAutodiff, 2, Int>::from_data(TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]), &device);
-    let weights = Tensor::<TestAutodiff, 3>::from_data(TensorData::new((0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [2, 4, 3]), &device);
+    let ids =
+        Tensor::<TestAutodiff, 2, Int>::from_data(TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]), &device);
+    let weights = Tensor::<TestAutodiff, 3>::from_data(
+        TensorData::new((0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [2, 4, 3]),
+        &device,
+    );
     let ours = embedding::lookup(&table, ids.clone());
     let burn = table.forward(ids.clone());
     assert_eq!(values(&ours.clone().inner()), values(&burn.clone().inner()), "the rows themselves");
@@ -28,7 +32,13 @@ fn embedding_lookup_equals_burns_with_its_gradient() {
     assert!(a[3..6].iter().any(|&v| v != 0.0) && a[6..9].iter().all(|&v| v == 0.0));
     // Without autodiff the same rows.
     let plain = embedding::lookup(&table.valid(), ids.inner());
-    assert_eq!(values(&plain), values(&table.valid().forward(Tensor::<TestBackend, 2, Int>::from_data(TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]), &device))));
+    assert_eq!(
+        values(&plain),
+        values(&table.valid().forward(Tensor::<TestBackend, 2, Int>::from_data(
+            TensorData::new(vec![3i64, 0, 3, 6, 1, 1, 1, 5], [2, 4]),
+            &device
+        )))
+    );
 }
 
 #[test]

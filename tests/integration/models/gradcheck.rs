@@ -73,15 +73,13 @@ fn assert_fd(analytic: &[f64], numeric: impl Fn(usize) -> f64, what: &str) {
 
 fn check(cell: CellKind) {
     let device = Default::default();
-    let rnn = to_f64(RecurrentConfig::new(cell, SHAPE[2], HIDDEN).with_num_layers(2).with_bidirectional(true).init::<AdF64>(&device));
+    let rnn = to_f64(
+        RecurrentConfig::new(cell, SHAPE[2], HIDDEN).with_num_layers(2).with_bidirectional(true).init::<AdF64>(&device),
+    );
     let x = random(SHAPE);
     let lengths = || int_tensor::<F64>(&LENGTHS, &device);
     let state_shape = [4, SHAPE[0], HIDDEN];
-    let r: [Tensor<F64, 3>; 3] = [
-        random([SHAPE[0], SHAPE[1], 2 * HIDDEN]),
-        random(state_shape),
-        random(state_shape),
-    ];
+    let r: [Tensor<F64, 3>; 3] = [random([SHAPE[0], SHAPE[1], 2 * HIDDEN]), random(state_shape), random(state_shape)];
 
     // Analytic gradients through autodiff.
     let x_ad = Tensor::<AdF64, 3>::from_inner(x.clone()).require_grad();
@@ -95,9 +93,11 @@ fn check(cell: CellKind) {
     let eval = |model: &Recurrent<F64>, x: Tensor<F64, 3>| scalar(loss(model.forward(x, Some(lengths()), None), &r));
     let central = |plus: f64, minus: f64| (plus - minus) / (2.0 * EPS);
 
-    assert_fd(&flat(&x_ad.grad(&grads).unwrap()), |i| {
-        central(eval(&inner, nudged(&x, i, EPS)), eval(&inner, nudged(&x, i, -EPS)))
-    }, &format!("{cell:?} d/d input"));
+    assert_fd(
+        &flat(&x_ad.grad(&grads).unwrap()),
+        |i| central(eval(&inner, nudged(&x, i, EPS)), eval(&inner, nudged(&x, i, -EPS))),
+        &format!("{cell:?} d/d input"),
+    );
 
     fn check_param<const D: usize>(
         analytic: &Param<Tensor<AdF64, D>>,
@@ -124,7 +124,12 @@ fn check(cell: CellKind) {
                     };
                     central(at(EPS), at(-EPS))
                 };
-                check_param(&rnn.weights[k].$field, &grads, numeric, &format!("{cell:?} weights[{k}].{}", stringify!($field)));
+                check_param(
+                    &rnn.weights[k].$field,
+                    &grads,
+                    numeric,
+                    &format!("{cell:?} weights[{k}].{}", stringify!($field)),
+                );
             }};
         }
         macro_rules! bias {

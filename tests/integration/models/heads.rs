@@ -23,7 +23,13 @@ fn sequence_classifier_shapes_for_every_encoder_and_pooling() {
             for bidirectional in [false, true] {
                 let model = SequenceClassifierConfig::new(10, 3)
                     .with_embedding_dim(6)
-                    .with_encoder(EncoderConfig::new().with_kind(kind).with_hidden(5).with_layers(2).with_bidirectional(bidirectional))
+                    .with_encoder(
+                        EncoderConfig::new()
+                            .with_kind(kind)
+                            .with_hidden(5)
+                            .with_layers(2)
+                            .with_bidirectional(bidirectional),
+                    )
                     .with_pooling(pooling)
                     .with_ffn_hidden(vec![4])
                     .init::<TestBackend>(&device);
@@ -38,7 +44,11 @@ fn sequence_classifier_shapes_for_every_encoder_and_pooling() {
 #[test]
 fn bidirectional_final_state_is_last_forward_and_first_backward_output() {
     let device = Default::default();
-    let encoder = EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(3).with_bidirectional(true).init::<TestBackend>(4, &device);
+    let encoder = EncoderConfig::new()
+        .with_kind(EncoderKind::Gru)
+        .with_hidden(3)
+        .with_bidirectional(true)
+        .init::<TestBackend>(4, &device);
     let x = Tensor::<TestBackend, 3>::random([2, 5, 4], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
     let lengths = [5, 3];
     let (outputs, out) = encoder.forward(x, Some(int_tensor(&lengths, &device)));
@@ -72,7 +82,14 @@ fn sequence_classifier_config_round_trips_into_an_identical_model() {
     let device = Default::default();
     let config = SequenceClassifierConfig::new(12, 2)
         .with_embedding_dim(5)
-        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(4).with_layers(2).with_bidirectional(true).with_forget_bias(Some(1.0)))
+        .with_encoder(
+            EncoderConfig::new()
+                .with_kind(EncoderKind::Lstm)
+                .with_hidden(4)
+                .with_layers(2)
+                .with_bidirectional(true)
+                .with_forget_bias(Some(1.0)),
+        )
         .with_pooling(Pooling::Max)
         .with_ffn_hidden(vec![3]);
     let json = serde_json::to_string(&config).unwrap();
@@ -101,7 +118,12 @@ fn token_classifier_config_round_trips_into_an_identical_model() {
     let restored: TokenClassifierConfig = serde_json::from_str(&json).unwrap();
     let original = config.init::<TestBackend>(&device);
     let run = |m: &seqlab_models::TokenClassifier<TestBackend>| {
-        values(&m.forward(tokens(&device), vec![tokens(&device).clamp_max(6)], None, Some(int_tensor(&[4, 2, 1], &device))))
+        values(&m.forward(
+            tokens(&device),
+            vec![tokens(&device).clamp_max(6)],
+            None,
+            Some(int_tensor(&[4, 2, 1], &device)),
+        ))
     };
     let a = run(&original); // initialises every parameter before the record is taken
     let rebuilt = restored.init::<TestBackend>(&device).load_record(original.clone().into_record());

@@ -9,7 +9,8 @@ use crate::common::*;
 #[test]
 fn missing_tensor_is_named() {
     let f = pytorch_fixture("lstm_l1_uni_equal");
-    let two_layers = RecurrentConfig::new(CellKind::Lstm, 4, 3).with_num_layers(2).init::<TestBackend>(&Default::default());
+    let two_layers =
+        RecurrentConfig::new(CellKind::Lstm, 4, 3).with_num_layers(2).init::<TestBackend>(&Default::default());
     let err = two_layers.load_pytorch(&f, "").unwrap_err();
     assert!(matches!(&err, ImportError::Missing { name, .. } if name == "weight_ih_l1"), "{err}");
     assert!(err.to_string().contains("weight_ih_l1"), "{err}");

@@ -21,7 +21,8 @@ fn cross_entropy_value_and_gradient_by_hand() {
     let expected: f64 = rows.iter().zip(targets).map(|(r, t)| -softmax(r)[t].ln()).sum::<f64>() / 2.0;
     let value = values(&loss.clone().inner())[0] as f64;
     assert!((value - expected).abs() < 1e-6, "{value} vs {expected}");
-    let burn = CrossEntropyLossConfig::new().init(&device).forward(logits.clone().inner(), int_tensor(&targets, &device));
+    let burn =
+        CrossEntropyLossConfig::new().init(&device).forward(logits.clone().inner(), int_tensor(&targets, &device));
     assert!((values(&burn)[0] as f64 - expected).abs() < 1e-6, "Burn's loss agrees");
     let grads = loss.backward();
     let grad = values(&logits.grad(&grads).unwrap());

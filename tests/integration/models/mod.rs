@@ -4,13 +4,13 @@ mod activations;
 mod bptt;
 mod crf;
 // Float64 finite differences and the README example name NdArray directly.
+mod export;
+mod fast_paths;
 #[cfg(feature = "ndarray")]
 mod flat;
 mod gradcheck;
 mod heads;
 mod import;
-mod export;
-mod fast_paths;
 mod loss;
 mod padding;
 mod parity;

@@ -38,7 +38,12 @@ fn check_on<B: Backend>(cell: CellKind) {
                 }
                 assert_eq!(width, alone.output.dims()[2]);
                 let state = |s: &Tensor<B, 3>, i: usize| values(&s.clone().slice([0..s.dims()[0], i..i + 1]));
-                assert_close(&state(&batched.state.hidden, b), &state(&alone.state.hidden, 0), 1e-5, &format!("{what}: h_n of {b}"));
+                assert_close(
+                    &state(&batched.state.hidden, b),
+                    &state(&alone.state.hidden, 0),
+                    1e-5,
+                    &format!("{what}: h_n of {b}"),
+                );
                 if let (Some(c), Some(c_alone)) = (&batched.state.cell, &alone.state.cell) {
                     assert_close(&state(c, b), &state(c_alone, 0), 1e-5, &format!("{what}: c_n of {b}"));
                 }

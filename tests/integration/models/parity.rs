@@ -56,7 +56,8 @@ fn check(case: &str, cell: CellKind, layers: usize, bidirectional: bool, variabl
     let dirs = if bidirectional { 2 } else { 1 };
     for (index, w) in rnn.weights.iter().enumerate() {
         let name = |kind| pytorch_name("grad.", kind, index / dirs, index % dirs == 1);
-        let matrix = |p: &burn::module::Param<Tensor<TestAutodiff, 2>>| p.grad(&grads).expect("weight gradient").transpose();
+        let matrix =
+            |p: &burn::module::Param<Tensor<TestAutodiff, 2>>| p.grad(&grads).expect("weight gradient").transpose();
         let (n_ih, n_hh) = (name("weight_ih"), name("weight_hh"));
         compare(&n_ih, max_abs_diff(&matrix(&w.weight_ih), f.get(&n_ih).unwrap(), &n_ih));
         compare(&n_hh, max_abs_diff(&matrix(&w.weight_hh), f.get(&n_hh).unwrap(), &n_hh));

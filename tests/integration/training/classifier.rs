@@ -61,7 +61,8 @@ fn train_save_and_reload_reproduces_the_metrics() {
     for file in ["run.json", "model.json", "vocab.json", "labels.json", "model.mpk", "metrics.json"] {
         assert!(dir.join(file).exists(), "{file} written");
     }
-    let saved: ClassifierReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let saved: ClassifierReport =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(saved.test, Some(test));
 
     // Rebuild the model from the artifacts alone and score the test split again.
@@ -72,7 +73,9 @@ fn train_save_and_reload_reproduces_the_metrics() {
         .init::<TestBackend>(&device)
         .load_file(dir.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), &device)
         .unwrap();
-    let Corpus::Sentiment { file, tokens } = read_corpus("embedded:sentiment/test", &ReadOptions::default()).unwrap().corpus else {
+    let Corpus::Sentiment { file, tokens } =
+        read_corpus("embedded:sentiment/test", &ReadOptions::default()).unwrap().corpus
+    else {
         panic!("sentiment corpus")
     };
     let items: Vec<ClassificationItem> = file
@@ -91,7 +94,8 @@ fn train_save_and_reload_reproduces_the_metrics() {
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
     let texts: Vec<String> = file.examples.iter().take(40).map(|e| e.text.clone()).collect();
     let labels: Vec<String> = predict_labels(c, &texts, &device).unwrap().into_iter().map(|p| p.label).collect();
-    let expected: Vec<String> = predict(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
+    let expected: Vec<String> =
+        predict(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
     assert_eq!(labels, expected, "predict gives the labels evaluation scores");
     let err = evaluate(&loaded, "embedded:ner/test", &device).err().unwrap().to_string();
     assert!(err.contains("embedded:ner/test"), "{err}");
@@ -101,8 +105,12 @@ fn train_save_and_reload_reproduces_the_metrics() {
 #[test]
 fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
     assert_eq!(
-        seqlab_datasets::text::Tokenizer::Ptb.tokenize("Wow... Loved this place! I didn't \"get\" it, can't you?", true),
-        ["wow", "...", "loved", "this", "place", "!", "i", "did", "n't", "``", "get", "''", "it", ",", "ca", "n't", "you", "?"]
+        seqlab_datasets::text::Tokenizer::Ptb
+            .tokenize("Wow... Loved this place! I didn't \"get\" it, can't you?", true),
+        [
+            "wow", "...", "loved", "this", "place", "!", "i", "did", "n't", "``", "get", "''", "it", ",", "ca", "n't",
+            "you", "?"
+        ]
     );
     // Text already in PTB form comes back as it is.
     let ptb = "it 's a `` great '' film , is n't it ... mr. smith 's 1,000 ( or so ) fans .";
@@ -110,7 +118,8 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
 
     // A tiny GLUE-style corpus, lower-cased and PTB-tokenised like SST-2.
     let dir = scratch("ptb-classifier");
-    let good = ["i loved this place .", "a great , warm film .", "it 's wonderful and fun .", "loved it , truly great ."];
+    let good =
+        ["i loved this place .", "a great , warm film .", "it 's wonderful and fun .", "loved it , truly great ."];
     let bad = ["i hated this place .", "it did n't work at all .", "a dull , boring mess .", "it 's awful and dull ."];
     let mut text = String::from("sentence\tlabel\n");
     for i in 0..60 {
@@ -121,19 +130,39 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
         train: dir.join("train.tsv").display().to_string(),
         valid: dir.join("train.tsv").display().to_string(),
         test: None,
-        training: TrainingConfig { epochs: 2, batch_size: 16, optim: OptimConfig { learning_rate: 1e-2, ..Default::default() }, seed: 1, ..Default::default() },
+        training: TrainingConfig {
+            epochs: 2,
+            batch_size: 16,
+            optim: OptimConfig { learning_rate: 1e-2, ..Default::default() },
+            seed: 1,
+            ..Default::default()
+        },
         artifacts: dir.join("run"),
         ..tiny_classifier(&dir)
     };
     let device = Default::default();
     train_classifier::<TestAutodiff>(&config, &device).unwrap();
-    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run/run.json")).unwrap()).unwrap();
-    assert_eq!((run["tokenizer"].as_str(), run["lowercase"].as_bool()), (Some("ptb"), Some(true)), "detected from the data");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/run.json")).unwrap()).unwrap();
+    assert_eq!(
+        (run["tokenizer"].as_str(), run["lowercase"].as_bool()),
+        (Some("ptb"), Some(true)),
+        "detected from the data"
+    );
     let loaded = load::<TestBackend>(&dir.join("run"), &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
-    let raw = predict_labels(c, &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()], &device).unwrap();
+    let raw = predict_labels(
+        c,
+        &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()],
+        &device,
+    )
+    .unwrap();
     assert_eq!(raw[0].tokens, ["loved", "this", "place", "."]);
-    assert_eq!((&raw[0].tokens, &raw[0].probabilities), (&raw[1].tokens, &raw[1].probabilities), "raw and tokenised text read alike");
+    assert_eq!(
+        (&raw[0].tokens, &raw[0].probabilities),
+        (&raw[1].tokens, &raw[1].probabilities),
+        "raw and tokenised text read alike"
+    );
     assert_eq!(raw[2].tokens, ["it", "did", "n't", "work", "!"]);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,9 +6,9 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
-use seqlab_training::learner::TrainingConfig;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::inference::{load, Loaded};
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;

@@ -40,7 +40,8 @@ fn micro_average_by_hand() {
     assert_eq!((s.per_type["ORG"].recall, s.per_type["ORG"].support), (0.0, 1));
     assert_eq!((s.per_type["MISC"].precision, s.per_type["MISC"].support), (0.0, 0));
     // IOBES strict: an unclosed B- is no entity.
-    let strict = entity_scores(&[tags("B-PER E-PER S-LOC")], &[tags("B-PER E-PER B-LOC")], EntityMode::Strict(TagScheme::Iobes));
+    let strict =
+        entity_scores(&[tags("B-PER E-PER S-LOC")], &[tags("B-PER E-PER B-LOC")], EntityMode::Strict(TagScheme::Iobes));
     assert_eq!((strict.precision, strict.recall), (1.0, 0.5));
 }
 
@@ -63,7 +64,12 @@ fn the_dashboards_batch_weighted_entity_f1_is_the_micro_f1_of_the_epoch() {
     assert_eq!((f1_b, w_b), (0.0, 1));
     // burn-train's weighted epoch mean = the micro F1 of all counts (2 correct, 3 predicted, 4 gold).
     let epoch = (f1_a * w_a as f64 + f1_b * w_b as f64) / (w_a + w_b) as f64;
-    let micro = entity_scores(&[names_of(&names, &g1), names_of(&names, &g2)], &[names_of(&names, &p1), names_of(&names, &p2)], EntityMode::Default).f1;
+    let micro = entity_scores(
+        &[names_of(&names, &g1), names_of(&names, &g2)],
+        &[names_of(&names, &p1), names_of(&names, &p2)],
+        EntityMode::Default,
+    )
+    .f1;
     assert!((epoch - micro).abs() < 1e-9, "{epoch} vs {micro}");
     assert!((micro - 4.0 / 7.0).abs() < 1e-9);
 }

@@ -53,11 +53,15 @@ mod f64_checks {
                     if s == t {
                         v[b * hidden + i] = delta;
                     }
-                    Tensor::from_data(TensorData::new(v, [batch, hidden]), TensorCreationOptions::new(device).with_dtype(DType::F64))
+                    Tensor::from_data(
+                        TensorData::new(v, [batch, hidden]),
+                        TensorCreationOptions::new(device).with_dtype(DType::F64),
+                    )
                 })
                 .collect()
         };
-        let loss = |p: Vec<Tensor<F64, 2>>| -> f64 { inner.probed_loss(input.clone(), targets.clone(), &p).into_scalar() };
+        let loss =
+            |p: Vec<Tensor<F64, 2>>| -> f64 { inner.probed_loss(input.clone(), targets.clone(), &p).into_scalar() };
         for t in 0..seq {
             let mut mean_norm = 0.0;
             for b in 0..batch {
@@ -103,7 +107,8 @@ fn zero_probes_leave_the_forward_pass_unchanged() {
     let task = FirstTokenTask::new(6);
     let examples = task.generate(3, 5);
     <TestBackend as Backend>::seed(&device, 2);
-    let model: ProbeModel<TestBackend> = ProbeModelConfig { cell: CellKind::Lstm, hidden: 4, forget_bias: None }.init(&task, &device);
+    let model: ProbeModel<TestBackend> =
+        ProbeModelConfig { cell: CellKind::Lstm, hidden: 4, forget_bias: None }.init(&task, &device);
     let input = one_hot::<TestBackend>(&examples, task.vocab_size(), model.dtype(), &device);
     let zeros: Vec<Tensor<TestBackend, 2>> = (0..6).map(|_| Tensor::zeros([3, 4], &device)).collect();
     let probed = model.recurrent.forward_probed(input.clone(), &zeros).output;
@@ -159,7 +164,10 @@ fn adding_task_generator() {
     let task = AddingTask { length: 10 };
     let examples = task.generate(2, 7);
     assert_eq!((examples[0].marked, examples[1].marked), ([3, 6], [3, 5]));
-    assert_eq!(examples[0].inputs[..3].iter().map(|i| i[0]).collect::<Vec<_>>(), [0.389_829_7, 0.016_788_244, 0.900_760_65]);
+    assert_eq!(
+        examples[0].inputs[..3].iter().map(|i| i[0]).collect::<Vec<_>>(),
+        [0.389_829_7, 0.016_788_244, 0.900_760_65]
+    );
     assert_eq!((examples[0].target, examples[1].target), (1.050_883_3, 0.874_648_7));
     let many = AddingTask { length: 51 }.generate(20_000, 3);
     for e in &many {
@@ -182,7 +190,8 @@ fn a_few_steps_of_every_cell_lower_the_adding_loss() {
     let batch = task.generate(64, adding_step_seed(1, 1));
     for cell in [CellKind::RnnTanh, CellKind::Lstm, CellKind::Gru] {
         <TestAutodiff as burn::tensor::backend::Backend>::seed(&device, 5);
-        let mut model: AddingModel<TestAutodiff> = ProbeModelConfig { cell, hidden: 8, forget_bias: Some(1.0) }.init_adding(&device);
+        let mut model: AddingModel<TestAutodiff> =
+            ProbeModelConfig { cell, hidden: 8, forget_bias: Some(1.0) }.init_adding(&device);
         let mut optim = burn::optim::AdamConfig::new().init();
         let before = burn::tensor::ElementConversion::elem::<f32>(model.mse(&batch).into_scalar());
         for _ in 0..30 {

@@ -14,7 +14,11 @@ fn metrics() -> EpochMetrics {
     let metrics = EpochMetrics::default();
     for (i, accuracy) in ACCURACY.iter().enumerate() {
         let loss = if i == 3 { f64::NAN } else { 1.0 - accuracy };
-        metrics.publish(i + 1, "Valid", BTreeMap::from([("Accuracy".to_string(), *accuracy), ("Loss".to_string(), loss)]));
+        metrics.publish(
+            i + 1,
+            "Valid",
+            BTreeMap::from([("Accuracy".to_string(), *accuracy), ("Loss".to_string(), loss)]),
+        );
     }
     metrics
 }

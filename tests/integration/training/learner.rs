@@ -2,9 +2,9 @@
 //! non-finite loss stops training and keeps the best checkpoint, schedules give hand-computed
 //! rates, and `--config` files fill what the command line leaves out.
 
-use seqlab_training::learner::TrainingConfig;
-use seqlab_training::epochs::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
+use seqlab_training::epochs::Progress;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::{OptimConfig, OptimizerKind, Schedule, ScheduleKind};
 
 use crate::common::*;
@@ -52,14 +52,32 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
     expected.dedup();
     assert_eq!(kept, expected);
     for epoch in 1..=3 {
-        assert_eq!(dir.join(format!("checkpoint/model-{epoch}.mpk")).exists(), expected.contains(&epoch), "epoch {epoch}");
+        assert_eq!(
+            dir.join(format!("checkpoint/model-{epoch}.mpk")).exists(),
+            expected.contains(&epoch),
+            "epoch {epoch}"
+        );
     }
-    assert!(std::fs::read_dir(dir.join("checkpoint")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("partial")));
+    assert!(std::fs::read_dir(dir.join("checkpoint")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("partial")));
     // curves.svg: three epochs of train/valid loss, train/valid accuracy and the rate (a point
     // each, 5 × 3), the kept epoch named, every panel titled and its axes described.
     let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
     assert_eq!(svg.matches("<circle").count(), 15, "one point per epoch and series");
-    for text in ["3 epochs", &format!("kept epoch {}", progress.best_epoch), "train loss", "valid loss", "valid accuracy", "learning rate", "Loss (cross-entropy", "Validation metrics", "\nepoch\n</text>"] {
+    for text in [
+        "3 epochs",
+        &format!("kept epoch {}", progress.best_epoch),
+        "train loss",
+        "valid loss",
+        "valid accuracy",
+        "learning rate",
+        "Loss (cross-entropy",
+        "Validation metrics",
+        "\nepoch\n</text>",
+    ] {
         assert!(svg.contains(text), "curves.svg lacks {text:?}");
     }
 
@@ -75,7 +93,9 @@ fn resume_continues_at_the_right_epoch_and_refuses_another_run() {
     assert!(err.contains("different run") && err.contains("--embedding-dim (run.json: 8, now: 16)"), "{err}");
     // Nor can a folder without a completed epoch.
     let empty = scratch("resume-empty");
-    let err = train_classifier::<TestAutodiff>(&tiny(&empty, TrainingConfig { resume: true, ..training }), &device).unwrap_err().to_string();
+    let err = train_classifier::<TestAutodiff>(&tiny(&empty, TrainingConfig { resume: true, ..training }), &device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--resume"), "{err}");
 }
 
@@ -97,7 +117,11 @@ fn a_non_finite_loss_stops_training_and_keeps_the_best_checkpoint() {
     assert!(why.contains("not finite"), "{why}");
     assert_eq!(report.training.epochs_completed, 2, "stopped after the first bad epoch");
     assert_eq!(report.training.best_epoch, 1);
-    assert!(report.valid.accuracy > 0.0 && report.valid.macro_f1.is_finite(), "the kept model is epoch 1's: {:?}", report.valid);
+    assert!(
+        report.valid.accuracy > 0.0 && report.valid.macro_f1.is_finite(),
+        "the kept model is epoch 1's: {:?}",
+        report.valid
+    );
     assert!(dir.join("checkpoint/model-1.mpk").exists());
 }
 
@@ -141,7 +165,11 @@ fn config_files_fill_what_the_command_line_leaves_out() {
     let dir = scratch("config");
     let toml = dir.join("run.toml");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(&toml, "hidden = 256\nbidirectional = true\nffn-hidden = [64, 32]\nlr = 0.01\nepochs = 9\noptimizer = \"adamw\"\n").unwrap();
+    std::fs::write(
+        &toml,
+        "hidden = 256\nbidirectional = true\nffn-hidden = [64, 32]\nlr = 0.01\nepochs = 9\noptimizer = \"adamw\"\n",
+    )
+    .unwrap();
     let argv = |extra: &[&str]| -> Vec<std::ffi::OsString> {
         ["probe", "--config", toml.to_str().unwrap()].iter().chain(extra).map(Into::into).collect()
     };
@@ -154,6 +182,10 @@ fn config_files_fill_what_the_command_line_leaves_out() {
     assert_eq!(args.training.epochs, Some(2), "the command line wins");
     let json = dir.join("run.json");
     std::fs::write(&json, r#"{"hidden": 64, "schedule": "cosine", "warmup_steps": 100}"#).unwrap();
-    let args: ConfigProbe = seqlab_bins::cli::parse_from_with_config(vec!["probe".into(), "--config".into(), json.into_os_string()]).args;
-    assert_eq!((args.hidden, args.training.schedule, args.training.warmup_steps), (64, Some(ScheduleKind::Cosine), 100));
+    let args: ConfigProbe =
+        seqlab_bins::cli::parse_from_with_config(vec!["probe".into(), "--config".into(), json.into_os_string()]).args;
+    assert_eq!(
+        (args.hidden, args.training.schedule, args.training.warmup_steps),
+        (64, Some(ScheduleKind::Cosine), 100)
+    );
 }

@@ -36,13 +36,18 @@ fn classifier_report_agrees_with_the_scores() {
     assert_eq!((r.data.checksum.as_str(), r.data.examples), ("embedded", scores.examples));
     assert_eq!(r.training.as_ref().map(|t| t.epochs_completed), Some(1));
     write_report(&r, &dir.join("report")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report/report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report/report.json")).unwrap()).unwrap();
     assert_eq!(json["metrics"]["accuracy"].as_f64(), Some(scores.accuracy));
     assert_eq!(json["config"]["encoder"]["kind"], "Gru");
     let page = std::fs::read_to_string(dir.join("report/report.html")).unwrap();
     assert_eq!(page, html(&r));
     self_contained(&page);
-    assert!(page.contains(&format!("<td>{:.4}</td>", scores.accuracy)) && page.contains("<svg") && page.matches("<rect").count() == 4);
+    assert!(
+        page.contains(&format!("<td>{:.4}</td>", scores.accuracy))
+            && page.contains("<svg")
+            && page.matches("<rect").count() == 4
+    );
 }
 
 #[test]

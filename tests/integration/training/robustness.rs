@@ -2,11 +2,11 @@
 //! out of range, the artifacts folder as a unit (lock, overwrite, resume fallback), loading
 //! checks, inference input, and bit-identical repeated runs.
 
-use seqlab_training::error::RunError;
-use seqlab_training::learner::TrainingConfig;
-use seqlab_training::epochs::Progress;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
+use seqlab_training::epochs::Progress;
+use seqlab_training::error::RunError;
 use seqlab_training::inference::{load, predict_labels, Loaded};
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
 
 use crate::common::*;
@@ -34,7 +34,10 @@ fn every_option_out_of_range_is_refused_by_name_before_any_work() {
     };
     let optim = |f: &dyn Fn(&mut OptimConfig)| training(&|t: &mut TrainingConfig| f(&mut t.optim));
     let cases: Vec<(ClassifierRunConfig, &str)> = vec![
-        (ClassifierRunConfig { encoder: base.encoder.clone().with_hidden(0), ..base.clone() }, "--hidden: must be at least 1, got 0"),
+        (
+            ClassifierRunConfig { encoder: base.encoder.clone().with_hidden(0), ..base.clone() },
+            "--hidden: must be at least 1, got 0",
+        ),
         (ClassifierRunConfig { encoder: base.encoder.clone().with_layers(0), ..base.clone() }, "--layers"),
         (ClassifierRunConfig { ffn_hidden: vec![16, 0], ..base.clone() }, "--ffn-hidden"),
         (ClassifierRunConfig { dropout: 1.5, ..base.clone() }, "--dropout: must be in [0, 1), got 1.5"),
@@ -72,7 +75,11 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     let dir = scratch("config-range");
     let file = dir.join("run.toml");
     std::fs::write(&file, "lr = -1\nepochs = 2\n").unwrap();
-    let parsed = seqlab_bins::cli::parse_from_with_config::<Probe>(vec!["probe".into(), "--config".into(), file.clone().into_os_string()]);
+    let parsed = seqlab_bins::cli::parse_from_with_config::<Probe>(vec![
+        "probe".into(),
+        "--config".into(),
+        file.clone().into_os_string(),
+    ]);
     assert_eq!(parsed.args.training.lr, -1.0, "a negative value is read as a value, not as an option");
     let training = parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant);
     let err = seqlab_training::validate::training(&training).unwrap_err();
@@ -80,7 +87,10 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     assert!(message.contains("run.toml") && message.contains("key \"lr\"") && message.contains("> 0"), "{message}");
     // The same value on the command line is named as the option.
     let parsed = seqlab_bins::cli::parse_from_with_config::<Probe>(vec!["probe".into(), "--lr=-1".into()]);
-    let err = seqlab_training::validate::training(&parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant)).unwrap_err();
+    let err = seqlab_training::validate::training(
+        &parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant),
+    )
+    .unwrap_err();
     assert_eq!(parsed.origin.explain(&err), "--lr: must be a finite number > 0, got -1");
 }
 
@@ -92,7 +102,12 @@ fn the_artifacts_folder_is_locked_and_a_finished_run_is_not_overwritten_silently
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(".lock"), "pid 1\nstarted 2026-11-30 04:00:00 UTC\n").unwrap();
     let err = refused(&tiny(&dir));
-    assert!(err.contains("in use by another training run") && err.contains("process 1") && err.contains("2026-11-30 04:00:00 UTC"), "{err}");
+    assert!(
+        err.contains("in use by another training run")
+            && err.contains("process 1")
+            && err.contains("2026-11-30 04:00:00 UTC"),
+        "{err}"
+    );
     assert!(!dir.join("run.json").exists());
     // A lock left by a dead process is taken over.
     std::fs::write(dir.join(".lock"), "pid 4000000000\nstarted 2026-11-30 04:00:00 UTC\n").unwrap();
@@ -101,7 +116,10 @@ fn the_artifacts_folder_is_locked_and_a_finished_run_is_not_overwritten_silently
     let metrics = std::fs::read_to_string(dir.join("metrics.json")).unwrap();
     // Training again into the finished folder needs --resume or --overwrite.
     let err = refused(&tiny(&dir));
-    assert!(err.contains("already holds a training run") && err.contains("--overwrite") && err.contains("--resume"), "{err}");
+    assert!(
+        err.contains("already holds a training run") && err.contains("--overwrite") && err.contains("--resume"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(dir.join("metrics.json")).unwrap(), metrics, "nothing was touched");
     let mut again = tiny(&dir);
     again.training.overwrite = true;
@@ -132,7 +150,8 @@ fn resume_falls_back_to_the_previous_checkpoint_when_the_last_is_damaged() {
     config.training.epochs = 3;
     let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
     assert_eq!(report.training.epochs_completed, 3);
-    let rows: Vec<String> = std::fs::read_to_string(dir.join("log.csv")).unwrap().lines().skip(1).map(String::from).collect();
+    let rows: Vec<String> =
+        std::fs::read_to_string(dir.join("log.csv")).unwrap().lines().skip(1).map(String::from).collect();
     assert!(rows.last().unwrap().starts_with("3,"), "{rows:?}");
     // With no earlier checkpoint left, the error names the damaged file.
     let progress = Progress::load(&dir).unwrap().unwrap();
@@ -168,14 +187,17 @@ fn loading_checks_shapes_and_checksums_and_inference_input() {
     // model.json's hidden size edited (8 → 4, or 8 → 16): the weights say otherwise.
     for hidden in [4, 16] {
         let edited = copy(&format!("hidden{hidden}"));
-        let text = std::fs::read_to_string(edited.join("model.json")).unwrap().replace("\"hidden\": 8", &format!("\"hidden\": {hidden}"));
+        let text = std::fs::read_to_string(edited.join("model.json"))
+            .unwrap()
+            .replace("\"hidden\": 8", &format!("\"hidden\": {hidden}"));
         std::fs::write(edited.join("model.json"), text).unwrap();
         let err = error(&edited);
         assert!(err.contains("model.mpk") && err.contains("has shape") && err.contains("model.json"), "{err}");
     }
     // A shuffled vocabulary of the same size: only the checksum can tell.
     let shuffled = copy("shuffled");
-    let mut vocab: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shuffled.join("vocab.json")).unwrap()).unwrap();
+    let mut vocab: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shuffled.join("vocab.json")).unwrap()).unwrap();
     vocab["tokens"].as_array_mut().unwrap().swap(5, 6);
     std::fs::write(shuffled.join("vocab.json"), serde_json::to_string(&vocab).unwrap()).unwrap();
     let err = error(&shuffled);
@@ -211,7 +233,11 @@ fn a_classifier_needs_two_classes() {
     let data = dir.join("one.csv");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(&data, "text,label\ngood film,pos\nnice one,pos\n").unwrap();
-    let config = ClassifierRunConfig { train: data.display().to_string(), valid: data.display().to_string(), ..tiny(&dir.join("art")) };
+    let config = ClassifierRunConfig {
+        train: data.display().to_string(),
+        valid: data.display().to_string(),
+        ..tiny(&dir.join("art"))
+    };
     let err = refused(&config);
     assert!(err.contains("one.csv") && err.contains("at least two classes"), "{err}");
 }
@@ -241,7 +267,14 @@ fn repeated_runs_are_bit_identical() {
     let run = |name: &str| {
         let dir = scratch(name);
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "training::robustness::one_repeatable_run", "--ignored", "--test-threads", "1", "--quiet"])
+            .args([
+                "--exact",
+                "training::robustness::one_repeatable_run",
+                "--ignored",
+                "--test-threads",
+                "1",
+                "--quiet",
+            ])
             .env("SEQLAB_REPEAT_DIR", &dir)
             .stdout(std::process::Stdio::null())
             .status()
@@ -274,13 +307,17 @@ fn tagger_options_and_a_file_scheme_the_file_breaks_are_refused() {
     let dir = scratch("tagger-refused");
     let base = super::tagger::tiny_tagger(&dir.join("art"));
     let device = Default::default();
-    let refused = |config: TaggerRunConfig| train_tagger::<TestAutodiff>(&config, &device).map(|_| ()).unwrap_err().to_string();
+    let refused =
+        |config: TaggerRunConfig| train_tagger::<TestAutodiff>(&config, &device).map(|_| ()).unwrap_err().to_string();
     let err = refused(TaggerRunConfig { word_dropout: 1.5, ..base.clone() });
     assert!(err.contains("--word-dropout: must be in [0, 1], got 1.5"), "{err}");
     let err = refused(TaggerRunConfig { char_encoder: CharEncoder::Lstm, char_hidden: 0, ..base.clone() });
     assert!(err.contains("--char-hidden"), "{err}");
     // The embedded corpus is IOB2: declaring it IOBES is an error at its first B- without E-.
     let err = refused(TaggerRunConfig { file_scheme: Some(TagScheme::Iobes), ..base });
-    assert!(err.contains("embedded:ner/valid:") && err.contains("--file-scheme iobes") && err.contains("looks like iob2"), "{err}");
+    assert!(
+        err.contains("embedded:ner/valid:") && err.contains("--file-scheme iobes") && err.contains("looks like iob2"),
+        "{err}"
+    );
     assert!(!dir.join("art").exists(), "nothing written");
 }

@@ -28,7 +28,10 @@ fn suggested(text: &str) -> Vec<String> {
         let mut i = 0;
         while let Some(at) = s[i..].find("--") {
             let start = i + at + 2;
-            let end = start + s[start..].find(|c: char| !(c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())).unwrap_or(s.len() - start);
+            let end = start
+                + s[start..]
+                    .find(|c: char| !(c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()))
+                    .unwrap_or(s.len() - start);
             if end > start && bytes[start].is_ascii_lowercase() {
                 out.push(s[start..end].trim_end_matches('-').to_string());
             }
@@ -63,9 +66,21 @@ fn sources(dir: &str) -> Vec<(String, String)> {
 fn every_option_an_error_suggests_exists() {
     let known = known();
     let mut checked = 0;
-    for dir in ["datasets/src", "training/src", "bins/src/cli.rs", "bins/src/args", "bins/src/bin/train-classifier.rs", "bins/src/bin/train-tagger.rs", "bins/src/bin/evaluate.rs", "bins/src/bin/predict.rs"] {
+    for dir in [
+        "datasets/src",
+        "training/src",
+        "bins/src/cli.rs",
+        "bins/src/args",
+        "bins/src/bin/train-classifier.rs",
+        "bins/src/bin/train-tagger.rs",
+        "bins/src/bin/evaluate.rs",
+        "bins/src/bin/predict.rs",
+    ] {
         let files = if dir.ends_with(".rs") {
-            vec![(dir.to_string(), std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap())]
+            vec![(
+                dir.to_string(),
+                std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap(),
+            )]
         } else {
             sources(dir)
         };
@@ -77,7 +92,9 @@ fn every_option_an_error_suggests_exists() {
         }
     }
     // The range checks name options without dashes: `at_least("hidden", …)`.
-    let validate = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training/src/validate.rs")).unwrap();
+    let validate =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training/src/validate.rs"))
+            .unwrap();
     for call in ["at_least(\"", "fraction(\"", "positive(\"", "invalid(\""] {
         for piece in validate.split(call).skip(1) {
             let option = piece.split('"').next().unwrap();

@@ -69,7 +69,8 @@ fn train_save_and_rescore_the_tagger() {
     assert!((0.0..=1.0).contains(&f1), "{log}");
     assert_eq!(report.training.best_epoch, 1);
     assert!((0.0..=1.0).contains(&test.f1) && test.strict_f1 <= 1.0);
-    let saved: TaggerReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let saved: TaggerReport =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(saved.test, report.test);
 
     // From the artifacts alone: config, vocabulary, tags, weights.
@@ -81,7 +82,9 @@ fn train_save_and_rescore_the_tagger() {
         .init::<TestBackend>(&device)
         .load_file(dir.join("model"), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), &device)
         .unwrap();
-    let Corpus::Tagged(gold) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
+    let Corpus::Tagged(gold) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else {
+        panic!("tagged")
+    };
     let mut sentences = gold.sentences.clone();
     sentences.iter_mut().for_each(|s| s.tags = convert(&s.tags, TagScheme::Iobes));
     let chars = Vocab::load(dir.join("chars.json")).expect("the character vocabulary is saved");
@@ -103,7 +106,10 @@ fn train_save_and_rescore_the_tagger() {
     let sentence: String = gold.sentences[0].tokens.join(" ");
     let p = predict_tags(t, &[sentence], 0, &device).unwrap().remove(0);
     assert_eq!(p.tags, predicted[0], "predict gives the tags evaluation scores");
-    assert_eq!(p.entities.iter().map(|e| e.span.clone()).collect::<Vec<_>>(), seqlab_datasets::ner::spans(&predicted[0]));
+    assert_eq!(
+        p.entities.iter().map(|e| e.span.clone()).collect::<Vec<_>>(),
+        seqlab_datasets::ner::spans(&predicted[0])
+    );
     assert!(p.entities.iter().all(|e| e.confidence > 0.0 && e.confidence <= 1.0));
     assert!(predict_tags(t, &["a b".to_string()], 2, &device).is_err(), "--nbest needs a CRF");
     std::fs::remove_dir_all(dir).unwrap();
@@ -123,10 +129,21 @@ fn write_vectors(path: &std::path::Path, words: &[&str], dim: usize) {
 #[test]
 fn crf_tagger_with_vectors_and_character_bilstm() {
     let dir = scratch("train-tagger-crf");
-    let Corpus::Tagged(train) = read_corpus("embedded:ner/valid", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
-    let Corpus::Tagged(test) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else { panic!("tagged") };
-    let train_words: std::collections::HashSet<String> = train.sentences.iter().flat_map(|s| s.tokens.iter().map(|t| t.to_lowercase())).collect();
-    let test_only = test.sentences.iter().flat_map(|s| &s.tokens).map(|t| t.to_lowercase()).find(|t| !train_words.contains(t)).expect("a test word unseen in training");
+    let Corpus::Tagged(train) = read_corpus("embedded:ner/valid", &ReadOptions::default()).unwrap().corpus else {
+        panic!("tagged")
+    };
+    let Corpus::Tagged(test) = read_corpus("embedded:ner/test", &ReadOptions::default()).unwrap().corpus else {
+        panic!("tagged")
+    };
+    let train_words: std::collections::HashSet<String> =
+        train.sentences.iter().flat_map(|s| s.tokens.iter().map(|t| t.to_lowercase())).collect();
+    let test_only = test
+        .sentences
+        .iter()
+        .flat_map(|s| &s.tokens)
+        .map(|t| t.to_lowercase())
+        .find(|t| !train_words.contains(t))
+        .expect("a test word unseen in training");
     let known = train.sentences[0].tokens[0].to_lowercase();
     let vectors = dir.join("vectors.txt");
     write_vectors(&vectors, &[&known, &test_only, "zzz-not-in-the-corpus"], 6);
@@ -156,21 +173,29 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     let logged: f64 = row[5].parse().unwrap();
     assert!((logged - report.valid.f1).abs() < 1e-6, "log.csv {logged} vs metrics.json {}", report.valid.f1);
     let progress = seqlab_training::epochs::Progress::load(&run).unwrap().unwrap();
-    assert!((progress.best_value.unwrap() - report.valid.f1).abs() < 1e-9, "progress.json {:?} vs {}", progress.best_value, report.valid.f1);
+    assert!(
+        (progress.best_value.unwrap() - report.valid.f1).abs() < 1e-9,
+        "progress.json {:?} vs {}",
+        progress.best_value,
+        report.valid.f1
+    );
 
     // The vocabulary took the test-only word, whose frozen row is its vector exactly.
     let vocab = Vocab::load(run.join("vocab.json")).unwrap();
     let id = vocab.get(&test_only).expect("a test word with a vector joins the vocabulary");
     assert!(vocab.get("zzz-not-in-the-corpus").is_none(), "words of no split stay out");
-    let report_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("embeddings.json")).unwrap()).unwrap();
+    let report_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("embeddings.json")).unwrap()).unwrap();
     assert_eq!((report_json["dim"].as_u64(), report_json["added"].as_u64()), (Some(6), Some(1)));
     assert!(report_json["coverage"]["test"]["tokens"].as_f64().unwrap() > 0.0);
     let model_config: TokenClassifierConfig = burn::config::Config::load(run.join("model.json")).unwrap();
     assert_eq!(model_config.embedding_dim, 6, "the width comes from the file");
     let loaded = load::<TestBackend>(&run, &device).unwrap();
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
-    let row: Vec<f32> = t.model.embedding.weight.val().slice([id..id + 1]).into_data().convert::<f32>().to_vec().unwrap();
-    let expected: Vec<f32> = (0..6).map(|d| format!("{:.3}", ((7 + d * 3) % 11) as f32 / 10.0 - 0.5).parse().unwrap()).collect();
+    let row: Vec<f32> =
+        t.model.embedding.weight.val().slice([id..id + 1]).into_data().convert::<f32>().to_vec().unwrap();
+    let expected: Vec<f32> =
+        (0..6).map(|d| format!("{:.3}", ((7 + d * 3) % 11) as f32 / 10.0 - 0.5).parse().unwrap()).collect();
     assert_eq!(row, expected, "frozen pretrained row, saved and reloaded");
 
     // Decoded paths never break the scheme; evaluate reproduces the test scores.
@@ -212,7 +237,8 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let device = Default::default();
     let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/tagger"));
     let loaded = load::<TestBackend>(&dir, &device).unwrap();
-    let saved: TaggerReport = serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let saved: TaggerReport =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(saved.test.unwrap()));
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     assert!(t.model.crf.is_none() && t.model.char_lstm.is_none());
@@ -224,5 +250,9 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
     let p = seqlab_training::inference::predict_labels(c, &["a great film".to_string()], &device).unwrap().remove(0);
     assert_eq!(p.tokens, ["a", "great", "film"]);
-    assert!((p.probabilities[0].1 - 0.59553134).abs() < 1e-6 && (p.probabilities[1].1 - 0.40446863).abs() < 1e-6, "{:?}", p.probabilities);
+    assert!(
+        (p.probabilities[0].1 - 0.59553134).abs() < 1e-6 && (p.probabilities[1].1 - 0.40446863).abs() < 1e-6,
+        "{:?}",
+        p.probabilities
+    );
 }

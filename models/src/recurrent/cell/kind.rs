@@ -110,7 +110,12 @@ impl CellKind {
     }
 
     /// One step of BPTT on tensors (see [`Cell::backward`]).
-    pub fn step_backward<B: Backend>(&self, cache: &StepCache<B>, prev: &CellState<B>, grad: CellState<B>) -> TensorGrads<B> {
+    pub fn step_backward<B: Backend>(
+        &self,
+        cache: &StepCache<B>,
+        prev: &CellState<B>,
+        grad: CellState<B>,
+    ) -> TensorGrads<B> {
         with_cell!(self, cell => tensors::backward(cell, cache, prev, grad))
     }
 

@@ -58,8 +58,8 @@ impl Cell<4, 5> for LstmCell {
         let LstmCache { i, f, g, o, tanh_c } = cache;
         let c_prev = prev.cell.expect("an LSTM state has a memory cell");
         let d_hidden = grad.hidden;
-        let d_cell =
-            grad.cell.expect("an LSTM gradient has a memory cell") + d_hidden.clone() * o.clone() * tanh_slope(tanh_c.clone());
+        let d_cell = grad.cell.expect("an LSTM gradient has a memory cell")
+            + d_hidden.clone() * o.clone() * tanh_slope(tanh_c.clone());
         let d_i = d_cell.clone() * g.clone() * sigmoid_slope(i.clone());
         let d_f = d_cell.clone() * c_prev * sigmoid_slope(f.clone());
         let d_g = d_cell.clone() * i * tanh_slope(g);

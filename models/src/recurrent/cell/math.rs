@@ -56,7 +56,6 @@ impl<B: Backend> Arith for Tensor<B, 2> {
     }
 }
 
-
 /// The state a cell carries from one step to the next: `h_t` and, for the LSTM, the memory
 /// `c_t`. Also the form of their gradients, `(∂L/∂h_t, ∂L/∂c_t)`.
 #[derive(Debug, Clone, Copy)]

@@ -16,6 +16,6 @@ pub use kind::CellKind;
 pub use lstm::LstmCell;
 pub use math::{Arith, Cell, State, StepGrads};
 pub use real::Real;
-pub use rows::{BackwardRow, ForwardRow};
 pub use rnn::{Nonlinearity, RnnCell};
+pub use rows::{BackwardRow, ForwardRow};
 pub use tensors::{CellState, StepCache, TensorGrads};

@@ -68,8 +68,11 @@ pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, 
 pub fn backward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: BackwardRow<'_, F>) {
     let cache = blocks::<F, K>(row.cache, n);
     let (h_prev, dh, dh_prev) = (&row.h_prev[..n], &row.dh[..n], &mut row.dh_prev[..n]);
-    let (c_prev, dc, dc_prev) =
-        if C::MEMORY { (&row.c_prev[..n], &row.dc[..n], &mut row.dc_prev[..n]) } else { (&[][..], &[][..], &mut [][..]) };
+    let (c_prev, dc, dc_prev) = if C::MEMORY {
+        (&row.c_prev[..n], &row.dc[..n], &mut row.dc_prev[..n])
+    } else {
+        (&[][..], &[][..], &mut [][..])
+    };
     let mut d_input: [&mut [F]; G] = split_blocks(&mut row.d_input_proj[..G * n], n);
     // Empty blocks when the cell does not split the two gradients (the buffer is empty then).
     let split = if C::SPLITS_HIDDEN_GRAD { n } else { 0 };

@@ -47,7 +47,9 @@ pub(crate) fn plain<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> (Tensor
 
 /// One layer on `Autodiff<X>`: the kernel's forward pass, recorded as one node whose backward
 /// pass is the kernel's BPTT.
-pub(crate) fn autodiff<X: Backend, F: KernelFloat>(layer: LayerInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, Vec<CellState<Ad<X>>>) {
+pub(crate) fn autodiff<X: Backend, F: KernelFloat>(
+    layer: LayerInput<Ad<X>>,
+) -> (Tensor<Ad<X>, 3>, Vec<CellState<Ad<X>>>) {
     let (cell, device) = (layer.cell, layer.input.device());
     let directions = layer.directions.len();
     let present: Vec<[bool; PER_DIRECTION]> = layer
@@ -149,7 +151,8 @@ impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X
         let width = state.cell.gates() * hidden;
         let result = layer.backward(state.cell, tape, &to_vec::<X, F, 1>(grad));
 
-        let mut values: Vec<Option<FloatTensor<X>>> = vec![Some(primitive::<X, F, 3>(result.input, [batch, seq, d_in], device))];
+        let mut values: Vec<Option<FloatTensor<X>>> =
+            vec![Some(primitive::<X, F, 3>(result.input, [batch, seq, d_in], device))];
         for (g, present) in result.directions.into_iter().zip(&state.present) {
             let [_, has_bias_ih, _, has_bias_hh, _, has_c0] = *present;
             values.push(Some(primitive::<X, F, 2>(g.weight_ih, [d_in, width], device)));
@@ -157,7 +160,8 @@ impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X
             values.push(Some(primitive::<X, F, 2>(g.weight_hh, [hidden, width], device)));
             values.push(has_bias_hh.then(|| primitive::<X, F, 1>(g.bias_hh, [width], device)));
             values.push(Some(primitive::<X, F, 2>(g.h0, [batch, hidden], device)));
-            values.push((has_c0 && state.cell.has_memory()).then(|| primitive::<X, F, 2>(g.c0, [batch, hidden], device)));
+            values
+                .push((has_c0 && state.cell.has_memory()).then(|| primitive::<X, F, 2>(g.c0, [batch, hidden], device)));
         }
         for (parent, value) in ops.parents.iter().zip(values) {
             if let (Some(node), Some(value)) = (parent, value) {
@@ -238,10 +242,18 @@ fn to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F>
     flat::to_vec::<X, F, D>(t)
 }
 
-fn tensor<X: Backend, F: KernelFloat, const D: usize>(values: Vec<F>, shape: [usize; D], device: &X::Device) -> Tensor<X, D> {
+fn tensor<X: Backend, F: KernelFloat, const D: usize>(
+    values: Vec<F>,
+    shape: [usize; D],
+    device: &X::Device,
+) -> Tensor<X, D> {
     flat::from_vec::<X, F, D>(values, shape, device)
 }
 
-fn primitive<X: Backend, F: KernelFloat, const D: usize>(values: Vec<F>, shape: [usize; D], device: &X::Device) -> FloatTensor<X> {
+fn primitive<X: Backend, F: KernelFloat, const D: usize>(
+    values: Vec<F>,
+    shape: [usize; D],
+    device: &X::Device,
+) -> FloatTensor<X> {
     tensor::<X, F, D>(values, shape, device).into_primitive().tensor()
 }

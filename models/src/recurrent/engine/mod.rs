@@ -58,7 +58,10 @@ pub fn is_fused<B: Backend>() -> bool {
 /// Runs one layer (all its directions) on the path for backend `B`. Returns the layer's output
 /// `[batch, seq, directions·hidden]` (directions side by side) and each direction's final state.
 /// `probes` (see `Recurrent::forward_probed`) always take the recorded path.
-pub fn run_layer<B: Backend>(layer: LayerInput<B>, probes: Option<&[Tensor<B, 2>]>) -> (Tensor<B, 3>, Vec<CellState<B>>) {
+pub fn run_layer<B: Backend>(
+    layer: LayerInput<B>,
+    probes: Option<&[Tensor<B, 2>]>,
+) -> (Tensor<B, 3>, Vec<CellState<B>>) {
     if probes.is_some() {
         return recorded::run(layer, probes);
     }
@@ -66,13 +69,21 @@ pub fn run_layer<B: Backend>(layer: LayerInput<B>, probes: Option<&[Tensor<B, 2>
     use burn::backend::NdArray;
     match path::<B>() {
         #[cfg(feature = "ndarray")]
-        Some(Path::NdArrayF32) if cpu::accepts::<f32, B>(&layer) => cast(cpu::autodiff::<NdArray<f32>, f32>(cast(layer))),
+        Some(Path::NdArrayF32) if cpu::accepts::<f32, B>(&layer) => {
+            cast(cpu::autodiff::<NdArray<f32>, f32>(cast(layer)))
+        }
         #[cfg(feature = "ndarray")]
-        Some(Path::NdArrayF64) if cpu::accepts::<f64, B>(&layer) => cast(cpu::autodiff::<NdArray<f64>, f64>(cast(layer))),
+        Some(Path::NdArrayF64) if cpu::accepts::<f64, B>(&layer) => {
+            cast(cpu::autodiff::<NdArray<f64>, f64>(cast(layer)))
+        }
         #[cfg(feature = "ndarray")]
-        Some(Path::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => cast(cpu::plain::<NdArray<f32>, f32>(cast(layer))),
+        Some(Path::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => {
+            cast(cpu::plain::<NdArray<f32>, f32>(cast(layer)))
+        }
         #[cfg(feature = "ndarray")]
-        Some(Path::PlainNdArrayF64) if cpu::accepts::<f64, B>(&layer) => cast(cpu::plain::<NdArray<f64>, f64>(cast(layer))),
+        Some(Path::PlainNdArrayF64) if cpu::accepts::<f64, B>(&layer) => {
+            cast(cpu::plain::<NdArray<f64>, f64>(cast(layer)))
+        }
         #[cfg(feature = "wgpu")]
         Some(Path::Wgpu) => cast(wgpu::run::<burn::backend::Wgpu>(cast(layer))),
         _ => recorded::run(layer, None),

@@ -84,7 +84,8 @@ fn node<X: Backend>(input: ScanInput<Ad<X>>) -> (Tensor<Ad<X>, 3>, CellState<Ad<
     let stacked = float_primitive(Tensor::cat(stacked, 0));
     let out = match prep {
         OpsKind::Tracked(prep) => {
-            let steps = record.expect("recorded when tracked").into_iter().map(|r| r.expect("every step ran")).collect();
+            let steps =
+                record.expect("recorded when tracked").into_iter().map(|r| r.expect("every step ran")).collect();
             prep.finish(BpttState { cell, steps, masks, weight_hh: w, has_bias, reverse }, stacked)
         }
         OpsKind::UnTracked(prep) => prep.finish(stacked),
@@ -143,9 +144,12 @@ impl<X: Backend> BpttState<X> {
                     let mask = masks[t].clone();
                     let keep = mask.clone().neg().add_scalar(1.0);
                     let scale = |g: Tensor<X, 2>, m: &Tensor<X, 2>| g * m.clone();
-                    let into =
-                        CellState { hidden: scale(from_step.hidden, &mask), cell: from_step.cell.map(|c| scale(c, &mask)) };
-                    let passed = CellState { hidden: scale(carry.hidden, &keep), cell: carry.cell.map(|c| scale(c, &keep)) };
+                    let into = CellState {
+                        hidden: scale(from_step.hidden, &mask),
+                        cell: from_step.cell.map(|c| scale(c, &mask)),
+                    };
+                    let passed =
+                        CellState { hidden: scale(carry.hidden, &keep), cell: carry.cell.map(|c| scale(c, &keep)) };
                     (into, Some(passed))
                 }
             };

@@ -151,7 +151,8 @@ impl<F: Real> Layer<F> {
     /// memory) `c_n` `[directions, batch, hidden]`.
     pub fn packed_len(&self, memory: bool) -> usize {
         let directions = self.directions.len();
-        self.batch * self.seq * directions * self.hidden + (1 + usize::from(memory)) * directions * self.batch * self.hidden
+        self.batch * self.seq * directions * self.hidden
+            + (1 + usize::from(memory)) * directions * self.batch * self.hidden
     }
 
     fn width(&self, cell: CellKind) -> usize {
@@ -169,7 +170,8 @@ impl<F: Real> Layer<F> {
         let chunks = (threads() / directions).max(1).min((self.batch / MIN_ROWS_PER_ITEM).max(1));
         (0..directions)
             .flat_map(|direction| {
-                (0..chunks).map(move |c| Item { direction, rows: c * self.batch / chunks..(c + 1) * self.batch / chunks })
+                (0..chunks)
+                    .map(move |c| Item { direction, rows: c * self.batch / chunks..(c + 1) * self.batch / chunks })
             })
             .collect()
     }
@@ -180,7 +182,9 @@ impl<F: Real> Layer<F> {
         let items = self.items();
         let jobs = items
             .iter()
-            .map(|item| Box::new(move || self.forward_item_dispatch(cell, item, record)) as Box<dyn FnOnce() -> _ + Send>)
+            .map(|item| {
+                Box::new(move || self.forward_item_dispatch(cell, item, record)) as Box<dyn FnOnce() -> _ + Send>
+            })
             .collect();
         let results: Vec<ItemForward<F>> = run_all(jobs);
 
@@ -221,7 +225,8 @@ impl<F: Real> Layer<F> {
             .items
             .iter()
             .map(|(item, item_tape)| {
-                Box::new(move || self.backward_item_dispatch(cell, item, item_tape, grad)) as Box<dyn FnOnce() -> _ + Send>
+                Box::new(move || self.backward_item_dispatch(cell, item, item_tape, grad))
+                    as Box<dyn FnOnce() -> _ + Send>
             })
             .collect();
         let results: Vec<ItemGrads<F>> = run_all(jobs);
@@ -249,7 +254,10 @@ impl<F: Real> Layer<F> {
                 slot.c0[states].copy_from_slice(&result.c0);
             }
         }
-        LayerGrads { input, directions: directions.into_iter().map(|g| g.expect("every direction has items")).collect() }
+        LayerGrads {
+            input,
+            directions: directions.into_iter().map(|g| g.expect("every direction has items")).collect(),
+        }
     }
 
     fn forward_item_dispatch(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
@@ -476,7 +484,11 @@ impl<F: Real> Layer<F> {
                     BackwardRow {
                         cache: &tape.cache[(t * rows + r) * cache_width..(t * rows + r + 1) * cache_width],
                         h_prev: &tape.h_prev[at(r, t, n)],
-                        c_prev: if memory { &tape.c_prev[t * state_len + r * n..t * state_len + (r + 1) * n] } else { &[] },
+                        c_prev: if memory {
+                            &tape.c_prev[t * state_len + r * n..t * state_len + (r + 1) * n]
+                        } else {
+                            &[]
+                        },
                         dh: &dh,
                         dc: &carry_c[c_row(r)],
                         d_input_proj: &mut d_input_proj[at(r, t, width)],
