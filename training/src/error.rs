@@ -1,11 +1,17 @@
 //! Why a run failed: [`RunError`], the one error type of the training crate.
+//!
+//! Its variants are the failures a caller may branch on (a missing file, a damaged one, files
+//! or options that disagree, an operating-system error with its kind); each message names the
+//! file, line or option it is about.
+
+use std::path::{Path, PathBuf};
 
 use seqlab_datasets::DataError;
 
 /// Why a run failed.
 #[derive(Debug)]
 pub enum RunError {
-    /// Bad or missing data.
+    /// Bad or missing data (a data file, with its line where there is one).
     Data(DataError),
     /// An option outside its valid range, by its command-line name (`hidden` for `--hidden`).
     Invalid {
@@ -14,8 +20,64 @@ pub enum RunError {
         /// What is wrong.
         message: String,
     },
-    /// Anything else, with a message.
+    /// A file or folder that should be there is not.
+    Missing {
+        /// The path looked for.
+        path: PathBuf,
+        /// What it should have held, or what needed it.
+        message: String,
+    },
+    /// A file that is there but cannot be used: damaged, truncated, or not of its kind.
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Files or options that disagree: from different runs, edited, or changed since.
+    Mismatch {
+        /// The file (or folder) that disagrees.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// An operating-system error on a file, its kind kept (permission denied, disk full, …).
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error, with what was being done.
+        message: String,
+        /// The operating system's error kind.
+        kind: std::io::ErrorKind,
+    },
+    /// The run cannot go on for another reason, with a message.
     Other(String),
+}
+
+impl RunError {
+    /// An operating-system error on `path`: a missing file becomes [`RunError::Missing`],
+    /// anything else [`RunError::Io`] with its kind.
+    pub fn io(path: &Path, error: &std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::NotFound => Self::Missing { path: path.into(), message: "no such file".into() },
+            kind => Self::Io { path: path.into(), message: error.to_string(), kind },
+        }
+    }
+
+    /// A damaged or foreign file.
+    pub fn damaged(path: &Path, message: impl Into<String>) -> Self {
+        Self::Damaged { path: path.into(), message: message.into() }
+    }
+
+    /// Files or options that disagree.
+    pub fn mismatch(path: &Path, message: impl Into<String>) -> Self {
+        Self::Mismatch { path: path.into(), message: message.into() }
+    }
+
+    /// An option out of its range.
+    pub fn invalid(option: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { option: option.into(), message: message.into() }
+    }
 }
 
 impl std::fmt::Display for RunError {
@@ -23,6 +85,10 @@ impl std::fmt::Display for RunError {
         match self {
             Self::Data(e) => e.fmt(f),
             Self::Invalid { option, message } => write!(f, "--{option}: {message}"),
+            Self::Missing { path, message }
+            | Self::Damaged { path, message }
+            | Self::Mismatch { path, message }
+            | Self::Io { path, message, .. } => write!(f, "{}: {message}", path.display()),
             Self::Other(m) => f.write_str(m),
         }
     }

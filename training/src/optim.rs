@@ -14,8 +14,20 @@ use burn::optim::lr_scheduler::LrScheduler;
 use burn::tensor::backend::Backend;
 
 /// Which optimiser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum OptimizerKind {
     /// Adam (weight decay added to the gradient, L2 style).
     Adam,
@@ -25,21 +37,21 @@ pub enum OptimizerKind {
     Sgd,
 }
 
-impl OptimizerKind {
-    /// Parses `adam`, `adamw` or `sgd`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "adam" => Some(Self::Adam),
-            "adamw" => Some(Self::AdamW),
-            "sgd" => Some(Self::Sgd),
-            _ => None,
-        }
-    }
-}
-
 /// How the learning rate moves during training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum ScheduleKind {
     /// The base rate throughout (after any warm-up).
     Constant,
@@ -52,20 +64,6 @@ pub enum ScheduleKind {
     Cosine,
     /// Warm-up, then linear decay to 0 at the last step.
     Linear,
-}
-
-impl ScheduleKind {
-    /// Parses `constant`, `step`, `plateau`, `cosine` or `linear`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "constant" => Some(Self::Constant),
-            "step" => Some(Self::Step),
-            "plateau" => Some(Self::Plateau),
-            "cosine" => Some(Self::Cosine),
-            "linear" => Some(Self::Linear),
-            _ => None,
-        }
-    }
 }
 
 /// Optimiser and schedule of a run (serialised into `run.json`).
@@ -137,10 +135,51 @@ impl OptimConfig {
     }
 }
 
-/// The learning-rate schedule burn-train steps once per optimiser step.
-///
-/// The plateau factor is shared with the epoch watcher ([`crate::epochs::EpochWatch`]),
-/// which sees the validation metrics; the current rate is shared for the per-epoch log.
+/// An `f64` that two threads share: burn-train's learner writes it, the after-epoch step
+/// reads it (or the other way round).
+#[derive(Debug, Clone)]
+pub struct SharedF64(Arc<AtomicU64>);
+
+impl SharedF64 {
+    /// A shared value starting at `value`.
+    pub fn new(value: f64) -> Self {
+        Self(Arc::new(AtomicU64::new(value.to_bits())))
+    }
+
+    /// The value now.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Replaces the value.
+    pub fn set(&self, value: f64) {
+        self.0.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// What the after-epoch step ([`crate::epochs::AfterEpoch`]) may see and change of a running
+/// [`Schedule`]: the rate of the last step (for `log.csv`) and the plateau factor (lowered when
+/// the selection metric stops improving).
+#[derive(Debug, Clone)]
+pub struct ScheduleHandle {
+    current: SharedF64,
+    plateau_factor: SharedF64,
+}
+
+impl ScheduleHandle {
+    /// The learning rate of the last optimiser step.
+    pub fn rate(&self) -> f64 {
+        self.current.get()
+    }
+
+    /// Multiplies the plateau factor by `gamma` (the plateau schedule's decay).
+    pub fn lower_plateau(&self, gamma: f64) {
+        self.plateau_factor.set(self.plateau_factor.get() * gamma);
+    }
+}
+
+/// The learning-rate schedule burn-train steps once per optimiser step; [`Schedule::handle`]
+/// shares its rate and plateau factor with the after-epoch step.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     config: OptimConfig,
@@ -149,8 +188,8 @@ pub struct Schedule {
     /// Optimiser steps in the whole run.
     total_steps: usize,
     step: usize,
-    plateau_factor: Arc<AtomicU64>,
-    current: Arc<AtomicU64>,
+    plateau_factor: SharedF64,
+    current: SharedF64,
 }
 
 impl Schedule {
@@ -161,19 +200,14 @@ impl Schedule {
             steps_per_epoch: steps_per_epoch.max(1),
             total_steps: (steps_per_epoch * epochs).max(1),
             step: 0,
-            plateau_factor: Arc::new(AtomicU64::new(1f64.to_bits())),
-            current: Arc::new(AtomicU64::new(config.learning_rate.to_bits())),
+            plateau_factor: SharedF64::new(1.0),
+            current: SharedF64::new(config.learning_rate),
         }
     }
 
-    /// The shared plateau factor (multiplies the rate; lowered by the epoch watcher).
-    pub fn plateau_factor(&self) -> Arc<AtomicU64> {
-        self.plateau_factor.clone()
-    }
-
-    /// The shared current learning rate (`f64` bits).
-    pub fn current(&self) -> Arc<AtomicU64> {
-        self.current.clone()
+    /// The rate and plateau factor, shared with the after-epoch step.
+    pub fn handle(&self) -> ScheduleHandle {
+        ScheduleHandle { current: self.current.clone(), plateau_factor: self.plateau_factor.clone() }
     }
 
     /// The rate at optimiser step `step` (1-based).
@@ -192,7 +226,7 @@ impl Schedule {
                 let epoch = (step - 1) / self.steps_per_epoch;
                 base * c.gamma.powi((epoch / c.step_epochs.max(1)) as i32)
             }
-            ScheduleKind::Plateau => base * f64::from_bits(self.plateau_factor.load(Ordering::Relaxed)),
+            ScheduleKind::Plateau => base * self.plateau_factor.get(),
             ScheduleKind::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
             ScheduleKind::Linear => base * (1.0 - progress),
         }
@@ -206,17 +240,17 @@ impl LrScheduler for Schedule {
     fn step(&mut self) -> f64 {
         self.step += 1;
         let rate = self.rate_at(self.step);
-        self.current.store(rate.to_bits(), Ordering::Relaxed);
+        self.current.set(rate);
         rate
     }
 
     fn to_record<B: Backend>(&self) -> [f64; 2] {
-        [self.step as f64, f64::from_bits(self.plateau_factor.load(Ordering::Relaxed))]
+        [self.step as f64, self.plateau_factor.get()]
     }
 
     fn load_record<B: Backend>(mut self, record: [f64; 2]) -> Self {
         self.step = record[0] as usize;
-        self.plateau_factor.store(record[1].to_bits(), Ordering::Relaxed);
+        self.plateau_factor.set(record[1]);
         self
     }
 }

@@ -1,11 +1,11 @@
-//! The two epoch hooks (`KeepBestAndLast`, `EpochWatch`) reach the same verdict on each epoch
+//! The two epoch hooks (`KeepBestAndLast`, `AfterEpoch`) reach the same verdict on each epoch
 //! whichever burn-train calls first, and the stop rule reads that verdict.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use burn::train::checkpoint::CheckpointingAction;
-use seqlab_training::epochs::{stop_reason, EpochMetrics, Judge, KeepBestAndLast, Progress, Selection};
+use seqlab_training::epochs::{stop_reason, EpochMetrics, Judge, KeepBestAndLast, Progress, Select, Selection};
 
 /// Validation accuracy per epoch 1…5 (epoch 4's loss is NaN: never the best, however accurate).
 const ACCURACY: [f64; 5] = [0.5, 0.7, 0.6, 0.9, 0.65];
@@ -28,7 +28,7 @@ fn metrics() -> EpochMetrics {
 /// final progress.
 fn run(watch_first: bool) -> (Vec<Vec<CheckpointingAction>>, Vec<usize>, Progress) {
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let judge = Judge::new(Selection::from_name("accuracy").unwrap(), progress.clone(), metrics());
+    let judge = Judge::new(Selection::resolve(Select::Accuracy, false).unwrap(), progress.clone(), metrics());
     let keep = KeepBestAndLast { judge: judge.clone() };
     let (mut actions, mut best) = (Vec::new(), Vec::new());
     for epoch in 1..=5 {
@@ -61,7 +61,7 @@ fn both_hooks_see_the_same_verdict_in_either_order() {
 #[test]
 fn judging_an_epoch_twice_changes_nothing() {
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let judge = Judge::new(Selection::from_name("accuracy").unwrap(), progress.clone(), metrics());
+    let judge = Judge::new(Selection::resolve(Select::Accuracy, false).unwrap(), progress.clone(), metrics());
     let first = judge.judge(1);
     progress.lock().unwrap().last_epoch = 1;
     let second = judge.judge(2);

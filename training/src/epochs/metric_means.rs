@@ -1,0 +1,120 @@
+//! The means of each epoch's metrics as burn-train logs them ([`EpochMetrics`], filled by
+//! [`EpochLogger`]): the one place that works around burn-train 0.21's metric timing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use burn::train::metric::store::Split;
+use burn::train::metric::{MetricId, NumericEntry};
+
+/// The mean of every numeric metric over each epoch and split, as burn-train's store thread
+/// logs them, shared with the hooks that read them ([`super::Judge`], [`super::AfterEpoch`]).
+///
+/// burn-train 0.21 computes metrics on a processor thread, and its learner calls the
+/// checkpointing and early-stopping hooks without waiting for that thread: the store's
+/// aggregate, read then, could miss the epoch's last batches (and cached what it read), so
+/// `log.csv` and the kept epoch disagreed with the dashboard and from run to run. Here an
+/// epoch's means are published only when its end-of-epoch event arrives, after every batch of
+/// it, and [`EpochMetrics::wait`] blocks until then. Percentages (burn-train's accuracy) are
+/// stored as fractions, the units of `metrics.json`.
+#[derive(Clone, Default)]
+pub struct EpochMetrics(Arc<(Mutex<MetricsState>, Condvar)>);
+
+#[derive(Default)]
+struct MetricsState {
+    /// Name and whether the unit is percent, by metric id.
+    names: HashMap<MetricId, (String, bool)>,
+    /// Sum and count of the current epoch, by split and name.
+    running: HashMap<(String, String), (f64, usize)>,
+    /// Finished epochs: `(epoch, split)` → name → mean.
+    done: HashMap<(usize, String), BTreeMap<String, f64>>,
+}
+
+impl EpochMetrics {
+    /// The means of epoch `epoch` on `split` (`"Train"` or `"Valid"`), waiting (up to ten
+    /// minutes) for the epoch's end to be logged; empty if it never is.
+    pub fn wait(&self, epoch: usize, split: &str) -> BTreeMap<String, f64> {
+        let (state, changed) = &*self.0;
+        let key = (epoch, split.to_string());
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut state = state.lock().unwrap();
+        loop {
+            if let Some(means) = state.done.get(&key) {
+                return means.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Default::default();
+            }
+            state = changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// Publishes the means of epoch `epoch` on `split`, waking [`EpochMetrics::wait`] (the
+    /// logger does this when burn-train logs the epoch's end).
+    pub fn publish(&self, epoch: usize, split: &str, means: BTreeMap<String, f64>) {
+        let (state, changed) = &*self.0;
+        state.lock().unwrap().done.insert((epoch, split.to_string()), means);
+        changed.notify_all();
+    }
+
+    /// The metric logger that fills this (register it with burn-train).
+    pub fn logger(&self) -> EpochLogger {
+        EpochLogger { metrics: self.clone(), entries: Default::default() }
+    }
+}
+
+/// The metric logger of [`EpochMetrics`]; it also answers the store's reads of this process's
+/// values (by the store's epoch numbering), so nothing needs burn-train's file logger.
+pub struct EpochLogger {
+    metrics: EpochMetrics,
+    entries: HashMap<(String, String, usize), Vec<NumericEntry>>,
+}
+
+impl burn::train::logger::MetricLogger for EpochLogger {
+    fn log(&mut self, update: burn::train::metric::store::MetricsUpdate, epoch: usize, split: &Split) {
+        let (state, _) = &*self.metrics.0;
+        let mut state = state.lock().unwrap();
+        for numeric in update.entries_numeric {
+            let Some((name, percent)) = state.names.get(&numeric.entry.metric_id).cloned() else { continue };
+            let (value, count) = match &numeric.numeric_entry {
+                NumericEntry::Value(v) => (*v, 1),
+                NumericEntry::Aggregated { aggregated_value, count } => (*aggregated_value, *count),
+            };
+            let scale = if percent { 0.01 } else { 1.0 };
+            let slot = state.running.entry((format!("{split:?}"), name.clone())).or_default();
+            slot.0 += value * scale * count as f64;
+            slot.1 += count;
+            self.entries.entry((name, format!("{split:?}"), epoch)).or_default().push(numeric.numeric_entry);
+        }
+    }
+
+    fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<NumericEntry>, String> {
+        self.entries
+            .get(&(name.to_string(), format!("{split:?}"), epoch))
+            .cloned()
+            .ok_or_else(|| format!("{name}: not logged in this process"))
+    }
+
+    fn log_metric_definition(&mut self, definition: burn::train::metric::MetricDefinition) {
+        let percent = matches!(&definition.attributes, burn::train::metric::MetricAttributes::Numeric(a) if a.unit.as_deref() == Some("%"));
+        let (state, _) = &*self.metrics.0;
+        state.lock().unwrap().names.insert(definition.metric_id, (definition.name, percent));
+    }
+
+    fn log_epoch_summary(&mut self, summary: burn::train::metric::store::EpochSummary) {
+        let split = format!("{:?}", summary.split);
+        let means = {
+            let mut state = self.metrics.0 .0.lock().unwrap();
+            let finished: Vec<(String, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
+            let mut means = BTreeMap::new();
+            for key in finished {
+                let (sum, count) = state.running.remove(&key).unwrap_or_default();
+                means.insert(key.1, sum / count.max(1) as f64);
+            }
+            means
+        };
+        self.metrics.publish(summary.epoch_number, &split, means);
+    }
+}

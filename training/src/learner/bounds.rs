@@ -1,0 +1,48 @@
+//! The bounds [`super::fit`] puts on what it trains, named once: [`Trainable`] (a model with a
+//! training step whose inference twin validates) and [`InnerBatch`] (a batch type's twin on the
+//! inference backend).
+
+use burn::tensor::backend::AutodiffBackend;
+
+/// What [`fit`] trains: a burn-train training step on `B` over batches `I` whose model on the
+/// inference backend (`InnerModule`, named again as [`Trainable::Valid`] so that its bounds come
+/// with it) is the validation step over `I::InnerBatch`. Every such model is one.
+pub trait Trainable<B: AutodiffBackend, I: InnerBatch<B>>:
+    burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+    + burn::module::AutodiffModule<B, InnerModule = <Self as Trainable<B, I>>::Valid>
+    + std::fmt::Display
+    + 'static
+{
+    /// The model on the inference backend.
+    type Valid: burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>
+        + burn::module::Module<B::InnerBackend>;
+}
+
+impl<B, I, M> Trainable<B, I> for M
+where
+    B: AutodiffBackend,
+    I: InnerBatch<B>,
+    M: burn::train::TrainStep<Input = I, Output = burn::train::ClassificationOutput<B>>
+        + burn::module::AutodiffModule<B>
+        + std::fmt::Display
+        + 'static,
+    M::InnerModule:
+        burn::train::InferenceStep<Input = I::InnerBatch, Output = burn::train::ClassificationOutput<B::InnerBackend>>,
+{
+    type Valid = M::InnerModule;
+}
+
+/// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
+/// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.
+pub trait InnerBatch<B: AutodiffBackend> {
+    /// The same batch on `B::InnerBackend`.
+    type InnerBatch: Send + 'static;
+}
+
+impl<B: AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::ClassificationBatch<B> {
+    type InnerBatch = seqlab_datasets::batch::ClassificationBatch<B::InnerBackend>;
+}
+
+impl<B: AutodiffBackend> InnerBatch<B> for seqlab_datasets::batch::TaggingBatch<B> {
+    type InnerBatch = seqlab_datasets::batch::TaggingBatch<B::InnerBackend>;
+}

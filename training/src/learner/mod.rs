@@ -1,0 +1,130 @@
+//! The learner both tasks share: its options ([`TrainingConfig`], resolved into [`FitOptions`]),
+//! the length-bucketed data loaders ([`loaders`]), and [`fit`], which launches burn-train's
+//! supervised training ([`launch`]) with this project's optimisers, schedule, metrics,
+//! checkpoints and epoch hooks ([`crate::epochs`]).
+
+pub mod bounds;
+mod launch;
+pub mod loaders;
+pub mod options;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::data::dataloader::DataLoader;
+use burn::module::Module;
+use burn::tensor::backend::AutodiffBackend;
+
+pub use bounds::{InnerBatch, Trainable};
+pub use loaders::{bucketed_loader, loaders, seed};
+pub use options::{FitOptions, TrainingConfig, TrainingSummary};
+
+use crate::artifacts::Artifacts;
+use crate::devices::MeanOfDevices;
+use crate::durable::AtomicRecorder;
+use crate::epochs::{AfterEpoch, EpochMetrics, Judge, KeepBestAndLast, Plateau, Progress};
+use crate::error::RunError;
+use crate::optim::{OptimizerKind, Schedule, ScheduleKind};
+use launch::Launch;
+
+/// What [`fit`] returns.
+pub struct Fitted<M> {
+    /// The model of the best epoch by the selection metric (the last one if none was finite).
+    pub model: M,
+    /// Epochs, best epoch, early stop.
+    pub progress: Progress,
+}
+
+/// Trains `model` with burn-train: the chosen optimiser and schedule, loss, accuracy, learning
+/// rate and speed on the dashboard (or the plain per-epoch renderer), a checkpoint every epoch
+/// (the last and the best kept), `log.csv`, early stopping, a stop on NaN/inf, and `--resume`.
+/// Returns the best epoch's model on the inference backend.
+pub fn fit<B, M, I>(
+    model: M,
+    train: Arc<dyn DataLoader<B, I>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
+    options: &FitOptions,
+) -> Result<Fitted<M::InnerModule>, RunError>
+where
+    B: AutodiffBackend,
+    I: InnerBatch<B> + Send + 'static,
+    M: Trainable<B, I>,
+{
+    let dir = &options.artifacts;
+    let start = Progress::start(dir, options.resume)?;
+    let (last, progress) = if start.last_epoch < options.epochs {
+        train_epochs(model, train, valid, options, start)?
+    } else {
+        println!("nothing to train: {} epochs already completed", start.last_epoch);
+        (model.valid(), start)
+    };
+    if progress.last_epoch == 0 {
+        return Err(RunError::Other("no epoch was completed".into()));
+    }
+    progress.prune(dir)?;
+    let epoch = progress.kept_epoch();
+    let path = Artifacts::at(dir).checkpoint("model", epoch);
+    let device = last.devices()[0].clone();
+    let model = last
+        .load_file(path.with_extension(""), &AtomicRecorder::default(), &device)
+        .map_err(|e| RunError::damaged(&path, format!("cannot load the checkpoint of epoch {epoch}: {e}")))?;
+    Ok(Fitted { model, progress })
+}
+
+/// The epochs after `start` (burn-train's launch with this run's hooks); the last epoch's
+/// model and the progress as `progress.json` records it.
+fn train_epochs<B, M, I>(
+    model: M,
+    train: Arc<dyn DataLoader<B, I>>,
+    valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
+    options: &FitOptions,
+    start: Progress,
+) -> Result<(M::InnerModule, Progress), RunError>
+where
+    B: AutodiffBackend,
+    I: InnerBatch<B> + Send + 'static,
+    M: Trainable<B, I>,
+{
+    let dir = &options.artifacts;
+    let schedule = Schedule::new(&options.optim, options.steps_per_epoch, options.epochs);
+    let recorder = AtomicRecorder::default();
+    let metrics = EpochMetrics::default();
+    let shared = Arc::new(Mutex::new(start.clone()));
+    let judge = Judge::new(options.selection.clone(), shared.clone(), metrics.clone());
+    let o = &options.optim;
+    let after_epoch = AfterEpoch {
+        artifacts: dir.clone(),
+        judge: judge.clone(),
+        patience: options.patience,
+        plateau: (o.schedule == ScheduleKind::Plateau)
+            .then_some(Plateau { patience: o.plateau_patience, gamma: o.gamma }),
+        schedule: schedule.handle(),
+        train_examples: options.train_examples,
+        metrics: metrics.clone(),
+        checkpoint_saves: recorder.saves(),
+        last_saved: start.clone(),
+        epoch_started: Instant::now(),
+    };
+    let saves = recorder.saves();
+    let keep = KeepBestAndLast { judge };
+    let launch = Launch { options, start_epoch: start.last_epoch, keep, after_epoch, recorder, metrics };
+    let devices = options.devices.len().max(1);
+    let last = match o.optimizer {
+        OptimizerKind::Adam => {
+            launch.run(model, MeanOfDevices { inner: o.adam().init(), devices }, schedule, train, valid)
+        }
+        OptimizerKind::AdamW => {
+            launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices }, schedule, train, valid)
+        }
+        OptimizerKind::Sgd => {
+            launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices }, schedule, train, valid)
+        }
+    };
+    if let Some(failure) = saves.failure() {
+        return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
+    }
+    // What progress.json says: the epochs whose checkpoints are complete.
+    let saved = Progress::load(dir)?.unwrap_or_default();
+    let stopped = shared.lock().unwrap().stopped.clone();
+    Ok((last, Progress { stopped, ..saved }))
+}
