@@ -7,7 +7,7 @@ use crate::embedded::{self, Split};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
 use crate::ner::{parse_conll, read_conll, ConllFile, ConllOptions};
-use crate::sentiment::{glue, read_sentiment, Column, SentimentFile, SentimentFormat};
+use crate::sentiment::{glue, read_sentiment, Column, SentimentFile, SentimentFormat, TextExample};
 use crate::text::{Encoding, Tokenizer};
 
 /// How to read a corpus file.
@@ -153,4 +153,53 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         }
     };
     Ok(ReadCorpus { corpus, format, inferred })
+}
+
+/// Labelled texts as read: the examples, their tokens (by the format's tokenizer,
+/// [`tokenizer_for`]) and the format.
+#[derive(Debug, Clone)]
+pub struct LabelledTexts {
+    /// The examples in file order.
+    pub examples: Vec<TextExample>,
+    /// Tokens of each example.
+    pub tokens: Vec<Vec<String>>,
+    /// The format read.
+    pub format: Format,
+    /// Why the format was inferred as it was (`None` when it was given).
+    pub inferred: Option<String>,
+}
+
+/// Reads labelled texts (any sentiment format, or `embedded:sentiment/SPLIT`); a tagged corpus
+/// is an error saying so.
+pub fn read_labelled(path: impl AsRef<Path>, options: &ReadOptions) -> Result<LabelledTexts, DataError> {
+    let path = path.as_ref();
+    let read = read_corpus(path, options)?;
+    match read.corpus {
+        Corpus::Sentiment { file, tokens } => {
+            Ok(LabelledTexts { examples: file.examples, tokens, format: read.format, inferred: read.inferred })
+        }
+        Corpus::Tagged(_) => Err(DataError::file(path, "a tagged (CoNLL) corpus; a classifier needs labelled texts")),
+    }
+}
+
+/// Reads tagged sentences: a CoNLL file, or `embedded:ner/SPLIT`.
+pub fn read_tagged(path: impl AsRef<Path>, options: &ConllOptions) -> Result<ConllFile, DataError> {
+    let path = path.as_ref();
+    if let Some(name) = path.to_str().and_then(|p| p.strip_prefix(EMBEDDED_PREFIX)) {
+        return match embedded_corpus(name) {
+            Some((Format::Conll, text)) => parse_conll(&text, path, options),
+            Some(_) => Err(DataError::file(path, "labelled texts, not a tagged corpus; use embedded:ner/SPLIT")),
+            None => Err(DataError::file(
+                path,
+                "unknown embedded corpus; use embedded:ner/SPLIT with SPLIT train, valid or test",
+            )),
+        };
+    }
+    if path.is_dir() {
+        return Err(DataError::file(path, "a folder, not a conll file"));
+    }
+    if !path.exists() {
+        return Err(DataError::file(path, "no such file or folder"));
+    }
+    read_conll(path, options)
 }

@@ -30,7 +30,7 @@ pub mod sentiment;
 pub mod stats;
 pub mod text;
 
-pub use corpus::{read_corpus, Corpus, ReadCorpus, ReadOptions};
+pub use corpus::{read_corpus, read_labelled, read_tagged, Corpus, LabelledTexts, ReadCorpus, ReadOptions};
 pub use error::DataError;
 pub use format::{infer_format, Format};
 pub use labels::LabelMap;

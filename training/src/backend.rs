@@ -51,6 +51,7 @@ use std::path::Path;
 
 use crate::classifier::{ClassifierReport, ClassifierRunConfig};
 use crate::error::RunError;
+use crate::gradflow::{AddingNorms, AddingPoint, AddingTraining, LabCells, NormsCurve, SweepRun, TaskTraining};
 use crate::inference::{Evaluation, LabelPrediction, Loaded, LoadedClassifier, LoadedTagger, TagPrediction};
 use crate::tagger::{TaggerReport, TaggerRunConfig};
 
@@ -74,23 +75,23 @@ pub fn evaluate(loaded: &Loaded<Inner>, path: &str, device: &Device) -> Result<E
     crate::inference::evaluate(loaded, path, device)
 }
 
-/// [`crate::inference::predict_labels`] on [`Inner`].
+/// [`crate::inference::LoadedClassifier::predict`] on [`Inner`].
 pub fn predict_labels(
     model: &LoadedClassifier<Inner>,
     texts: &[String],
     device: &Device,
 ) -> Result<Vec<LabelPrediction>, RunError> {
-    crate::inference::predict_labels(model, texts, device)
+    model.predict(texts, device)
 }
 
-/// [`crate::inference::predict_tags`] on [`Inner`].
+/// [`crate::inference::LoadedTagger::predict`] on [`Inner`].
 pub fn predict_tags(
     model: &LoadedTagger<Inner>,
     sentences: &[String],
     nbest: usize,
     device: &Device,
 ) -> Result<Vec<TagPrediction>, RunError> {
-    crate::inference::predict_tags(model, sentences, nbest, device)
+    model.predict(sentences, nbest, device)
 }
 
 /// [`crate::report::report`] on [`Inner`].
@@ -106,4 +107,38 @@ pub fn report(
 /// [`crate::export::export`] on [`Inner`].
 pub fn export(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::export::Exported, RunError> {
     crate::export::export::<Inner>(artifacts, out, device)
+}
+
+/// [`crate::gradflow::experiments::norms`] on [`Autodiff`].
+pub fn grad_flow_norms(
+    lab: &LabCells,
+    length: usize,
+    sequences: usize,
+    train_steps: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<Vec<NormsCurve>, RunError> {
+    crate::gradflow::experiments::norms::<Autodiff>(lab, length, sequences, train_steps, seed, device)
+}
+
+/// [`crate::gradflow::experiments::sweep`] on [`Autodiff`].
+pub fn grad_flow_sweep(
+    lab: &LabCells,
+    lengths: &[usize],
+    seeds: u64,
+    training: &TaskTraining,
+    device: &Device,
+) -> Result<Vec<SweepRun>, RunError> {
+    crate::gradflow::experiments::sweep::<Autodiff>(lab, lengths, seeds, training, device)
+}
+
+/// [`crate::gradflow::experiments::adding_runs`] on [`Autodiff`].
+pub fn grad_flow_adding(
+    lab: &LabCells,
+    lengths: &[usize],
+    seeds: u64,
+    training: &AddingTraining,
+    device: &Device,
+) -> Result<(Vec<AddingPoint>, Vec<AddingNorms>), RunError> {
+    crate::gradflow::experiments::adding_runs::<Autodiff>(lab, lengths, seeds, training, device)
 }

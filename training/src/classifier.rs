@@ -11,12 +11,13 @@ use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher, Classif
 use seqlab_datasets::corpus::tokenizer_for;
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::text::{detect_normalisation, Encoding, Normalisation, Tokenizer, Vocab, VocabConfig};
-use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
+use seqlab_datasets::{read_labelled, Format, LabelMap, LabelledTexts, ReadOptions};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::{Pooling, SequenceClassifier, SequenceClassifierConfig};
 
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
 use crate::error::RunError;
+use crate::inference::{classify, BATCH};
 use crate::learner::{fit, loaders, seed, TrainingConfig, TrainingSummary};
 use crate::metrics::{classification_scores, ClassificationScores};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
@@ -49,7 +50,7 @@ pub struct ClassifierRunConfig {
     /// Test data, evaluated once at the end.
     pub test: Option<String>,
     /// Format of the files (`None`: inferred).
-    pub format: Option<String>,
+    pub format: Option<Format>,
     /// How the files' bytes are decoded (older runs: UTF-8).
     #[serde(default)]
     pub encoding: Encoding,
@@ -94,21 +95,14 @@ pub struct ClassifierRunConfig {
 
 impl ClassifierRunConfig {
     /// How the data files are read.
-    pub fn read_options(&self) -> Result<ReadOptions, RunError> {
-        let format = match &self.format {
-            Some(name) => Some(Format::from_name(name).ok_or_else(|| RunError::Invalid {
-                option: "format".into(),
-                message: format!("unknown format {name:?}; expected glue, tsv, csv, jsonl or imdb"),
-            })?),
-            None => None,
-        };
-        Ok(ReadOptions {
-            format,
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
             encoding: self.encoding,
             text_column: self.text_column.clone(),
             label_column: self.label_column.clone(),
             ..Default::default()
-        })
+        }
     }
 
     /// How a trained model reads text (see [`ClassifierRunConfig::tokenizer`]).
@@ -132,68 +126,41 @@ pub struct ClassifierReport {
     pub training: TrainingSummary,
 }
 
-/// A file of labelled texts as read (the classifier's counterpart of a `ConllFile`): its
-/// examples, their tokens, and the file's format.
-pub(crate) struct SentimentFile {
-    pub(crate) examples: Vec<seqlab_datasets::sentiment::TextExample>,
-    pub(crate) tokens: Vec<Vec<String>>,
-    pub(crate) format: Format,
-}
-
-impl SentimentFile {
-    /// The file with its texts tokenised by `norm`.
-    pub(crate) fn normalised(self, norm: &Normalisation) -> Self {
-        let tokens = self.examples.iter().map(|e| norm.tokens(&e.text)).collect();
-        Self { tokens, ..self }
-    }
-}
-
-pub(crate) fn read_split(path: &str, options: &ReadOptions) -> Result<SentimentFile, RunError> {
-    let read = read_corpus(path, options)?;
+/// Reads labelled texts (printing the format when it was inferred).
+pub(crate) fn read_file(path: &str, options: &ReadOptions) -> Result<LabelledTexts, RunError> {
+    let read = read_labelled(path, options)?;
     if let Some(why) = &read.inferred {
         eprintln!("{path}: format {} ({why})", read.format.name());
     }
-    match read.corpus {
-        Corpus::Sentiment { file, tokens } => {
-            Ok(SentimentFile { examples: file.examples, tokens, format: read.format })
-        }
-        Corpus::Tagged(_) => {
-            Err(RunError::Other(format!("{path}: a tagged (CoNLL) corpus; train-classifier needs labelled texts")))
-        }
-    }
+    Ok(read)
 }
 
-/// Predicted class of every example, in order.
-pub fn predict<B: Backend>(
-    model: &SequenceClassifier<B>,
-    items: &[ClassificationItem],
-    batch_size: usize,
-    device: &B::Device,
-) -> Vec<usize> {
-    use burn::data::dataloader::batcher::Batcher;
-    // Batches of similar lengths (far less padding than in file order); answers in file order.
-    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
-    let mut predicted = vec![0; items.len()];
-    for indices in seqlab_datasets::batch::length_sorted_batches(&lengths, batch_size) {
-        let batch: ClassificationBatch<B> =
-            ClassificationBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
-        let logits = model.forward(batch.tokens, Some(batch.lengths));
-        let ids: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().to_vec().unwrap();
-        for (&i, id) in indices.iter().zip(ids) {
-            predicted[i] = id as usize;
+/// The texts tokenised by `norm`: the reader's tokens when they are already `norm`'s (the
+/// format's own tokenizer; lower-cased if asked), else each text tokenised again.
+pub(crate) fn normalised(texts: LabelledTexts, norm: &Normalisation) -> LabelledTexts {
+    let tokens = if norm.tokenizer == tokenizer_for(texts.format) {
+        let lower = |tokens: Vec<String>| tokens.into_iter().map(|t| t.to_lowercase()).collect();
+        if norm.lowercase {
+            texts.tokens.into_iter().map(lower).collect()
+        } else {
+            texts.tokens
         }
-    }
-    predicted
+    } else {
+        texts.examples.iter().map(|e| norm.tokens(&e.text)).collect()
+    };
+    LabelledTexts { tokens, ..texts }
 }
 
-pub(crate) fn scores<B: Backend>(
+/// Accuracy and macro-F1 of `model` on `items` (batched as [`crate::inference::classify`]).
+pub(crate) fn score<B: Backend>(
     model: &SequenceClassifier<B>,
     items: &[ClassificationItem],
     classes: usize,
     device: &B::Device,
 ) -> ClassificationScores {
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
-    classification_scores(&predict(model, items, 256, device), &gold, classes)
+    let predicted: Vec<usize> = classify(model, items, BATCH, device).into_iter().map(|a| a.best).collect();
+    classification_scores(&predicted, &gold, classes)
 }
 
 /// Every option of a classifier run in its range (see [`crate::validate`]).
@@ -219,8 +186,8 @@ pub fn train_classifier<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<ClassifierReport, RunError> {
     check_options(config)?;
-    let options = config.read_options()?;
-    let train = read_split(&config.train, &options)?;
+    let options = config.read_options();
+    let train = read_file(&config.train, &options)?;
     let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
     let norm = Normalisation {
         tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
@@ -236,9 +203,9 @@ pub fn train_classifier<B: AutodiffBackend>(
             "detected from the training data unless given"
         }
     );
-    let train = train.normalised(&norm);
-    let valid = read_split(&config.valid, &options)?.normalised(&norm);
-    let test = config.test.as_deref().map(|p| read_split(p, &options)).transpose()?.map(|t| t.normalised(&norm));
+    let train = normalised(train, &norm);
+    let valid = normalised(read_file(&config.valid, &options)?, &norm);
+    let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
     let every: Vec<_> = [&train, &valid].into_iter().chain(&test).flat_map(|s| s.examples.iter().cloned()).collect();
     seqlab_datasets::sentiment::check_label_kinds(&every)?;
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
@@ -247,7 +214,7 @@ pub fn train_classifier<B: AutodiffBackend>(
         train.tokens.iter().flatten().map(String::as_str),
         &VocabConfig { min_freq: config.min_freq, ..Default::default() },
     );
-    fn words(s: &SentimentFile) -> Vec<&str> {
+    fn words(s: &LabelledTexts) -> Vec<&str> {
         s.tokens.iter().flatten().map(String::as_str).collect()
     }
     let mut splits = vec![("train", words(&train)), ("valid", words(&valid))];
@@ -270,7 +237,7 @@ pub fn train_classifier<B: AutodiffBackend>(
             labels.names.first().map_or("", String::as_str)
         )));
     }
-    let encode = |split: &SentimentFile| classification_items(&split.examples, &split.tokens, &vocab, &labels);
+    let encode = |split: &LabelledTexts| classification_items(&split.examples, &split.tokens, &vocab, &labels);
     let (train_items, valid_items) = (encode(&train)?, encode(&valid)?);
     let test_items = test.as_ref().map(encode).transpose()?;
     println!(
@@ -312,12 +279,11 @@ pub fn train_classifier<B: AutodiffBackend>(
     let (train_loader, valid_loader) =
         loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
     let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
-    // The learner returns the last epoch's model on the inference backend.
-    // The best epoch's model by the selection metric.
+    // `fit` returns the best epoch's model (by the selection metric) on the inference backend.
     let model = fitted.model.net;
     let report = ClassifierReport {
-        valid: scores(&model, &valid_items, labels.len(), device),
-        test: test_items.as_ref().map(|t| scores(&model, t, labels.len(), device)),
+        valid: score(&model, &valid_items, labels.len(), device),
+        test: test_items.as_ref().map(|t| score(&model, t, labels.len(), device)),
         training: TrainingSummary::from(&fitted.progress),
     };
     write_results(artifacts, &model, &report)?;

@@ -12,20 +12,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use burn::data::dataloader::batcher::Batcher;
-use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
-use seqlab_datasets::batch::{ClassificationBatch, ClassificationBatcher};
-use seqlab_datasets::encode::{classification_items, tagging_items};
-use seqlab_datasets::ner::{convert, spans, Span, TagScheme};
+use seqlab_datasets::ner::{convert, spans, Span};
 use seqlab_datasets::text::UNK;
 
 use crate::artifacts::Artifacts;
-use crate::classifier::read_split;
 use crate::error::RunError;
-use crate::inference::{evaluate, Evaluation, Loaded};
+use crate::inference::{ClassifierData, Evaluation, Loaded, TaggerData};
 use crate::learner::TrainingSummary;
-use crate::tagger::{in_scheme, read_tagged, tag_items};
 
 /// Most errors listed.
 const MAX_ERRORS: usize = 25;
@@ -169,7 +163,6 @@ pub fn report<B: Backend>(
     path: &str,
     device: &B::Device,
 ) -> Result<Report, RunError> {
-    let metrics = evaluate(loaded, path, device)?;
     let read_json = |file: &str| -> Option<serde_json::Value> {
         std::fs::read_to_string(artifacts.join(file)).ok().and_then(|t| serde_json::from_str(&t).ok())
     };
@@ -178,22 +171,16 @@ pub fn report<B: Backend>(
     let artifacts = artifacts.display().to_string();
     match loaded {
         Loaded::Classifier(c) => {
-            let split = read_split(path, &c.run.read_options()?)?.normalised(&c.run.normalisation());
-            let items = classification_items(&split.examples, &split.tokens, &c.vocab, &c.labels)?;
-            let mut probabilities: Vec<Vec<f32>> = Vec::with_capacity(items.len());
-            for chunk in items.chunks(256) {
-                let batch: ClassificationBatch<B> = ClassificationBatcher.batch(chunk.to_vec(), device);
-                let p = softmax(c.model.forward(batch.tokens, Some(batch.lengths)), 1);
-                let values: Vec<f32> = p.into_data().convert::<f32>().to_vec().unwrap();
-                probabilities.extend(values.chunks(c.labels.len()).map(<[f32]>::to_vec));
-            }
+            let ClassifierData { texts: split, items } = c.read(path)?;
+            let answers = c.classify(&items, device);
+            let metrics = Evaluation::Classifier(c.scores(&items, &answers));
             let mut confusion = Confusion::new(c.labels.names.clone(), c.labels.names.clone());
             let mut errors = Vec::new();
             let mut with_unseen = 0;
-            for ((example, item), (tokens, p)) in
-                split.examples.iter().zip(&items).zip(split.tokens.iter().zip(&probabilities))
+            for ((example, item), (tokens, answer)) in
+                split.examples.iter().zip(&items).zip(split.tokens.iter().zip(&answers))
             {
-                let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+                let (best, p) = (answer.best, &answer.probabilities);
                 confusion.add(c.labels.name(item.label), c.labels.name(best));
                 let unseen: Vec<String> =
                     tokens.iter().zip(&item.ids).filter(|(_, &id)| id == UNK).map(|(t, _)| t.clone()).collect();
@@ -233,20 +220,10 @@ pub fn report<B: Backend>(
             })
         }
         Loaded::Tagger(t) => {
-            let file = read_tagged(path, t.run.tag_column, t.run.encoding)?;
-            let items = tagging_items(
-                &in_scheme(&file, t.run.train_scheme),
-                path.as_ref(),
-                &t.vocab,
-                &t.tags,
-                t.run.casing_dim > 0,
-                t.chars.as_ref(),
-            )?;
-            let scheme = t.run.file_scheme.unwrap_or(TagScheme::Iob2);
-            let predicted: Vec<Vec<String>> = tag_items(&t.model, &items, 128, device)
-                .into_iter()
-                .map(|ids| convert(&ids.iter().map(|&i| t.tags.name(i)).collect::<Vec<_>>(), scheme))
-                .collect();
+            let TaggerData { file, items } = t.read(path)?;
+            let scheme = t.file_scheme();
+            let predicted = t.tag(&items, device);
+            let metrics = Evaluation::Tagger(t.scores(&file, &predicted));
             let mut types: Vec<String> = file
                 .sentences
                 .iter()

@@ -5,18 +5,18 @@
 
 use std::path::PathBuf;
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
-use seqlab_datasets::batch::{length_sorted_batches, TaggingBatch, TaggingBatcher, TaggingItem};
+use seqlab_datasets::batch::{TaggingBatch, TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
+use seqlab_datasets::ner::ConllOptions;
 use seqlab_datasets::ner::{
     allowed_transition, convert, detect_scheme, spans, validate, ConllFile, Sentence, TagScheme,
 };
 use seqlab_datasets::text::{char_vocab, Casing, Encoding, Tokenizer, Vocab, VocabConfig, UNK};
-use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
+use seqlab_datasets::{read_tagged, LabelMap};
 use seqlab_models::crf::Allowed;
 use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, EncoderConfig, FeatureEmbeddingConfig};
 use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
@@ -24,6 +24,7 @@ use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
 use crate::entity::{entity_scores, EntityMode};
 use crate::error::RunError;
+use crate::inference::{tag, BATCH};
 use crate::learner::{fit, loaders, seed, TrainingConfig, TrainingSummary};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 
@@ -149,8 +150,21 @@ pub struct TaggerRunConfig {
 }
 
 /// The tagger's output layer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum TaggerOutput {
     /// An independent softmax per token.
     #[default]
@@ -160,8 +174,21 @@ pub enum TaggerOutput {
 }
 
 /// The encoder of each word's characters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum CharEncoder {
     /// No character features.
     None,
@@ -169,30 +196,8 @@ pub enum CharEncoder {
     #[default]
     Cnn,
     /// A character BiLSTM (Lample et al., 2016), `2·char_hidden` wide.
+    #[strum(to_string = "lstm", serialize = "bilstm")]
     Lstm,
-}
-
-impl TaggerOutput {
-    /// Parses `softmax` or `crf`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "softmax" => Some(Self::Softmax),
-            "crf" => Some(Self::Crf),
-            _ => None,
-        }
-    }
-}
-
-impl CharEncoder {
-    /// Parses `none`, `cnn` or `lstm`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "none" => Some(Self::None),
-            "cnn" => Some(Self::Cnn),
-            "lstm" | "bilstm" => Some(Self::Lstm),
-            _ => None,
-        }
-    }
 }
 
 fn default_char_hidden() -> usize {
@@ -238,13 +243,9 @@ pub struct TaggerReport {
     pub training: TrainingSummary,
 }
 
-pub(crate) fn read_tagged(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
-    let read =
-        read_corpus(path, &ReadOptions { format: Some(Format::Conll), tag_column, encoding, ..Default::default() })?;
-    match read.corpus {
-        Corpus::Tagged(file) => Ok(file),
-        Corpus::Sentiment { .. } => unreachable!("read as CoNLL"),
-    }
+/// Reads a CoNLL file (or `embedded:ner/SPLIT`).
+pub(crate) fn read_file(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
+    Ok(read_tagged(path, &ConllOptions { tag_column, encoding })?)
 }
 
 /// The tag map of a scheme for the entity types of the training data: `<pad>`, `O`, and every
@@ -285,41 +286,8 @@ fn check_scheme(file: &ConllFile, path: &str, scheme: TagScheme, detected: TagSc
     Ok(())
 }
 
-/// Predicted tag ids (never the padding tag) of every sentence, in order: the Viterbi path
-/// for a CRF tagger, each token's most probable tag otherwise.
-pub fn tag_items<B: Backend>(
-    model: &TokenClassifier<B>,
-    items: &[TaggingItem],
-    batch_size: usize,
-    device: &B::Device,
-) -> Vec<Vec<usize>> {
-    // Batches of similar lengths (far less padding than in file order); answers in file order.
-    let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
-    let mut tagged = vec![Vec::new(); items.len()];
-    for indices in length_sorted_batches(&lengths, batch_size) {
-        let batch: TaggingBatch<B> = TaggingBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
-        let scores = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
-        let paths = match &model.crf {
-            Some(crf) => crf.decode(scores, batch.lengths),
-            None => {
-                let [b, t, c] = scores.dims();
-                // Leave the padding tag (id 0) out of the argmax.
-                let ids: Vec<i64> =
-                    (scores.slice([0..b, 0..t, 1..c]).argmax(2) + 1).into_data().convert::<i64>().to_vec().unwrap();
-                indices
-                    .iter()
-                    .enumerate()
-                    .map(|(row, &i)| ids[row * t..row * t + lengths[i]].iter().map(|&v| v as usize).collect())
-                    .collect()
-            }
-        };
-        for (&i, path) in indices.iter().zip(paths) {
-            tagged[i] = path;
-        }
-    }
-    tagged
-}
-
+/// Entity scores (default and strict) and token accuracy of `model` on `items`, against the
+/// gold tags of `gold` (in `file_scheme`).
 pub(crate) fn score<B: Backend>(
     model: &TokenClassifier<B>,
     items: &[TaggingItem],
@@ -328,15 +296,21 @@ pub(crate) fn score<B: Backend>(
     file_scheme: TagScheme,
     device: &B::Device,
 ) -> TaggerScores {
-    let predicted: Vec<Vec<String>> = tag_items(model, items, 128, device)
+    let predicted: Vec<Vec<String>> = tag(model, items, BATCH, device)
         .into_iter()
         .map(|ids| convert(&ids.iter().map(|&i| tags.name(i)).collect::<Vec<_>>(), file_scheme))
         .collect();
+    entity_report(gold, &predicted, file_scheme)
+}
+
+/// Entity scores (default and strict) and token accuracy of `predicted` tags against `gold`'s,
+/// both in `file_scheme`.
+pub(crate) fn entity_report(gold: &ConllFile, predicted: &[Vec<String>], file_scheme: TagScheme) -> TaggerScores {
     let gold_tags: Vec<Vec<String>> = gold.sentences.iter().map(|s| s.tags.clone()).collect();
-    let lenient = entity_scores(&gold_tags, &predicted, EntityMode::Default);
-    let strict = entity_scores(&gold_tags, &predicted, EntityMode::Strict(file_scheme));
+    let lenient = entity_scores(&gold_tags, predicted, EntityMode::Default);
+    let strict = entity_scores(&gold_tags, predicted, EntityMode::Strict(file_scheme));
     let (mut right, mut total) = (0usize, 0usize);
-    for (g, p) in gold_tags.iter().zip(&predicted) {
+    for (g, p) in gold_tags.iter().zip(predicted) {
         // Token accuracy on spans-normalised tags, so that equivalent writings agree.
         let g = convert(g, file_scheme);
         right += g.iter().zip(p).filter(|(a, b)| a == b).count();
@@ -382,7 +356,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<TaggerReport, RunError> {
     check_options(config)?;
-    let read = |path: &str| read_tagged(path, config.tag_column, config.encoding);
+    let read = |path: &str| read_file(path, config.tag_column, config.encoding);
     let train = read(&config.train)?;
     let valid = read(&config.valid)?;
     let test = config.test.as_deref().map(read).transpose()?;

@@ -7,11 +7,12 @@ use seqlab_datasets::batch::ClassificationItem;
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_models::CellKind;
 use seqlab_models::{Pooling, SequenceClassifierConfig};
-use seqlab_training::classifier::{predict, train_classifier, ClassifierReport, ClassifierRunConfig};
+use seqlab_training::classifier::{train_classifier, ClassifierReport, ClassifierRunConfig};
 use seqlab_training::metrics::classification_scores;
 
-use seqlab_training::inference::{evaluate, load, predict_labels, Evaluation, Loaded};
+use seqlab_training::inference::{classify, evaluate, load, Evaluation, Loaded};
 
 use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
@@ -28,7 +29,7 @@ pub(crate) fn tiny_classifier(dir: &std::path::Path) -> ClassifierRunConfig {
         encoding: Default::default(),
         text_column: None,
         label_column: None,
-        encoder: EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(8),
+        encoder: EncoderConfig::new().with_kind(EncoderKind::Recurrent(CellKind::Gru)).with_hidden(8),
         embedding_dim: 8,
         pooling: Pooling::Last,
         ffn_hidden: Vec::new(),
@@ -85,7 +86,7 @@ fn train_save_and_reload_reproduces_the_metrics() {
         .map(|(e, t)| ClassificationItem { ids: vocab.encode(t), label: labels.get(&e.label).unwrap() })
         .collect();
     let gold: Vec<usize> = items.iter().map(|i| i.label).collect();
-    let again = classification_scores(&predict(&model, &items, 100, &device), &gold, labels.len());
+    let again = classification_scores(&best(&model, &items, 100, &device), &gold, labels.len());
     assert_eq!(again, test, "evaluating the saved model reproduces metrics.json");
 
     // The `evaluate` and `predict` paths agree with it.
@@ -93,9 +94,9 @@ fn train_save_and_reload_reproduces_the_metrics() {
     assert_eq!(evaluate(&loaded, "embedded:sentiment/test", &device).unwrap(), Evaluation::Classifier(test));
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
     let texts: Vec<String> = file.examples.iter().take(40).map(|e| e.text.clone()).collect();
-    let labels: Vec<String> = predict_labels(c, &texts, &device).unwrap().into_iter().map(|p| p.label).collect();
+    let labels: Vec<String> = c.predict(&texts, &device).unwrap().into_iter().map(|p| p.label).collect();
     let expected: Vec<String> =
-        predict(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
+        best(&model, &items[..40], 40, &device).into_iter().map(|i| c.labels.name(i).to_string()).collect();
     assert_eq!(labels, expected, "predict gives the labels evaluation scores");
     let err = evaluate(&loaded, "embedded:ner/test", &device).err().unwrap().to_string();
     assert!(err.contains("embedded:ner/test"), "{err}");
@@ -151,12 +152,12 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
     );
     let loaded = load::<TestBackend>(&dir.join("run"), &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
-    let raw = predict_labels(
-        c,
-        &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()],
-        &device,
-    )
-    .unwrap();
+    let raw = c
+        .predict(
+            &["Loved this place.".to_string(), "loved this place .".to_string(), "It DIDN'T work!".to_string()],
+            &device,
+        )
+        .unwrap();
     assert_eq!(raw[0].tokens, ["loved", "this", "place", "."]);
     assert_eq!(
         (&raw[0].tokens, &raw[0].probabilities),
@@ -165,4 +166,14 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
     );
     assert_eq!(raw[2].tokens, ["it", "did", "n't", "work", "!"]);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The predicted class of every item, batched as evaluation batches them.
+fn best<B: burn::tensor::backend::Backend>(
+    model: &seqlab_models::SequenceClassifier<B>,
+    items: &[ClassificationItem],
+    batch_size: usize,
+    device: &B::Device,
+) -> Vec<usize> {
+    classify(model, items, batch_size, device).into_iter().map(|a| a.best).collect()
 }

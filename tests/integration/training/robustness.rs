@@ -5,7 +5,7 @@
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::epochs::Progress;
 use seqlab_training::error::RunError;
-use seqlab_training::inference::{load, predict_labels, Loaded};
+use seqlab_training::inference::{load, Loaded};
 use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
 
@@ -222,8 +222,8 @@ fn loading_checks_shapes_and_checksums_and_inference_input() {
     // Inference input: nothing gives nothing; a text without tokens is a clear error.
     let loaded = load::<TestBackend>(&dir, &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier") };
-    assert!(predict_labels(c, &[], &device).unwrap().is_empty());
-    let err = predict_labels(c, &["fine".to_string(), "   ".to_string()], &device).unwrap_err().to_string();
+    assert!(c.predict(&[], &device).unwrap().is_empty());
+    let err = c.predict(&["fine".to_string(), "   ".to_string()], &device).unwrap_err().to_string();
     assert!(err.contains("text 2") && err.contains("no tokens"), "{err}");
 }
 

@@ -8,11 +8,12 @@ use seqlab_datasets::ner::{convert, TagScheme};
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
+use seqlab_models::CellKind;
 use seqlab_models::TokenClassifierConfig;
 use seqlab_training::entity::{entity_scores, EntityMode};
-use seqlab_training::tagger::{tag_items, train_tagger, CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig};
+use seqlab_training::tagger::{train_tagger, CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig};
 
-use seqlab_training::inference::{evaluate, load, predict_tags, Evaluation, Loaded};
+use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};
 
 use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
@@ -29,7 +30,10 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         encoding: Default::default(),
         file_scheme: None,
         train_scheme: TagScheme::Iobes,
-        encoder: EncoderConfig::new().with_kind(EncoderKind::Lstm).with_hidden(8).with_bidirectional(true),
+        encoder: EncoderConfig::new()
+            .with_kind(EncoderKind::Recurrent(CellKind::Lstm))
+            .with_hidden(8)
+            .with_bidirectional(true),
         embedding_dim: 8,
         casing_dim: 4,
         char_filters: 6,
@@ -90,7 +94,7 @@ fn train_save_and_rescore_the_tagger() {
     let chars = Vocab::load(dir.join("chars.json")).expect("the character vocabulary is saved");
     let items = tagging_items(&sentences, "test".as_ref(), &vocab, &tags, true, Some(&chars)).unwrap();
     assert_eq!(items[0].chars.len(), items[0].ids.len());
-    let predicted: Vec<Vec<String>> = tag_items(&model, &items, 50, &device)
+    let predicted: Vec<Vec<String>> = tag(&model, &items, 50, &device)
         .into_iter()
         .map(|ids| convert(&ids.iter().map(|&i| tags.name(i)).collect::<Vec<_>>(), TagScheme::Iob2))
         .collect();
@@ -104,14 +108,14 @@ fn train_save_and_rescore_the_tagger() {
     assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(test));
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     let sentence: String = gold.sentences[0].tokens.join(" ");
-    let p = predict_tags(t, &[sentence], 0, &device).unwrap().remove(0);
+    let p = t.predict(&[sentence], 0, &device).unwrap().remove(0);
     assert_eq!(p.tags, predicted[0], "predict gives the tags evaluation scores");
     assert_eq!(
         p.entities.iter().map(|e| e.span.clone()).collect::<Vec<_>>(),
         seqlab_datasets::ner::spans(&predicted[0])
     );
     assert!(p.entities.iter().all(|e| e.confidence > 0.0 && e.confidence <= 1.0));
-    assert!(predict_tags(t, &["a b".to_string()], 2, &device).is_err(), "--nbest needs a CRF");
+    assert!(t.predict(&["a b".to_string()], 2, &device).is_err(), "--nbest needs a CRF");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -201,7 +205,7 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
     // Decoded paths never break the scheme; evaluate reproduces the test scores.
     assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(test_scores));
     let sentences: Vec<String> = test.sentences.iter().take(20).map(|s| s.tokens.join(" ")).collect();
-    let predictions = predict_tags(t, &sentences, 3, &device).unwrap();
+    let predictions = t.predict(&sentences, 3, &device).unwrap();
     for p in &predictions {
         assert!(seqlab_datasets::ner::validate(&p.tags, TagScheme::Iob2).is_empty(), "{:?}", p.tags);
         assert!(p.entities.iter().all(|e| e.confidence > 0.0 && e.confidence <= 1.0 + 1e-9));
@@ -211,7 +215,7 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
         assert!(p.alternatives.iter().map(|a| a.probability).sum::<f64>() <= 1.0 + 1e-9);
     }
     // An empty sentence gives an empty answer.
-    let empty = predict_tags(t, &[String::new()], 2, &device).unwrap().remove(0);
+    let empty = t.predict(&[String::new()], 2, &device).unwrap().remove(0);
     assert!(empty.tags.is_empty() && empty.entities.is_empty());
 
     // An --embedding-dim that contradicts the file is an error naming both.
@@ -242,13 +246,13 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(saved.test.unwrap()));
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     assert!(t.model.crf.is_none() && t.model.char_lstm.is_none());
-    let p = predict_tags(t, &["John lives in Paris".to_string()], 0, &device).unwrap().remove(0);
+    let p = t.predict(&["John lives in Paris".to_string()], 0, &device).unwrap().remove(0);
     assert_eq!(p.tags, ["B-PER", "B-PER", "B-PER", "B-PER"]);
 
     let dir = std::path::PathBuf::from(fixture_path("artifacts-v0/classifier"));
     let loaded = load::<TestBackend>(&dir, &device).unwrap();
     let Loaded::Classifier(c) = &loaded else { panic!("a classifier folder") };
-    let p = seqlab_training::inference::predict_labels(c, &["a great film".to_string()], &device).unwrap().remove(0);
+    let p = c.predict(&["a great film".to_string()], &device).unwrap().remove(0);
     assert_eq!(p.tokens, ["a", "great", "film"]);
     assert!(
         (p.probabilities[0].1 - 0.59553134).abs() < 1e-6 && (p.probabilities[1].1 - 0.40446863).abs() < 1e-6,
