@@ -1,17 +1,22 @@
 //! The learner's command-line options (the same for `train-classifier` and `train-tagger`) and
 //! `--config FILE`: a TOML or JSON table of the same options, which the command line overrides.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::str::FromStr;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::parser::ValueSource;
 use clap::Parser;
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::backend;
+use seqlab_training::epochs::Select;
 use seqlab_training::error::RunError;
 use seqlab_training::learner::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
+use strum::VariantNames;
 
 /// Pretrained word vectors (both trainers).
 #[derive(clap::Args, Debug, Clone)]
@@ -26,22 +31,49 @@ pub struct VectorsArgs {
     pub freeze_embeddings: bool,
 }
 
-/// A clap value parser for a name read by `from_name` (an enum's command-line names); an
-/// unknown name is refused with the choices: `unknown model "x"; expected ffn, rnn, …`.
-pub fn by_name<T: Clone + Send + Sync + 'static>(
-    what: &'static str,
-    choices: &'static str,
-    from_name: fn(&str) -> Option<T>,
-) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
-    move |s| from_name(s).ok_or_else(|| format!("unknown {what} {s:?}; expected {choices}"))
+/// A clap value parser for an enum's names ([`FromStr`] with its aliases, in any case). The help
+/// lists the enum's own choices ([`VariantNames`]), and an unknown name is refused with them:
+/// `unknown model "x"; expected ffn, rnn, rnn-relu, lstm or gru`.
+pub fn by_name<T>(what: &'static str) -> Named<T> {
+    Named { what, parsed: PhantomData }
 }
 
-/// The choices of `--encoding`.
-pub const ENCODINGS: &str = "utf8, latin1 or windows-1252";
-/// The choices of `--tokenizer`.
-pub const TOKENIZERS: &str = "whitespace, basic or ptb";
-/// The choices of `--model`.
-pub const MODELS: &str = "ffn, rnn, rnn-relu, lstm or gru";
+/// The value parser of [`by_name`].
+pub struct Named<T> {
+    what: &'static str,
+    parsed: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Named<T> {
+    fn clone(&self) -> Self {
+        Self { what: self.what, parsed: PhantomData }
+    }
+}
+
+/// `a, b or c`.
+fn choices(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+impl<T: FromStr + VariantNames + Clone + Send + Sync + 'static> TypedValueParser for Named<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        let what = self.what;
+        let parse = move |s: &str| {
+            s.parse::<T>().map_err(|_| format!("unknown {what} {s:?}; expected {}", choices(T::VARIANTS)))
+        };
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(T::VARIANTS.iter().map(PossibleValue::new)))
+    }
+}
 
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
@@ -53,8 +85,8 @@ pub struct TrainingArgs {
     /// Examples (sentences) per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Optimiser: adam, adamw or sgd.
-    #[arg(long, default_value = "adam", value_parser = by_name("optimizer", "adam, adamw or sgd", OptimizerKind::from_name))]
+    /// Optimiser.
+    #[arg(long, default_value = "adam", value_parser = by_name::<OptimizerKind>("optimizer"))]
     pub optimizer: OptimizerKind,
     /// Base learning rate.
     #[arg(long, default_value_t = 2e-3)]
@@ -71,7 +103,7 @@ pub struct TrainingArgs {
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
     /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end)
     /// [default: constant for train-classifier, cosine for train-tagger].
-    #[arg(long, value_parser = by_name("schedule", "constant, step, plateau, cosine or linear", ScheduleKind::from_name))]
+    #[arg(long, value_parser = by_name::<ScheduleKind>("schedule"))]
     pub schedule: Option<ScheduleKind>,
     /// Linear warm-up from 0 over this many optimiser steps (any schedule).
     #[arg(long, default_value_t = 0)]
@@ -87,8 +119,8 @@ pub struct TrainingArgs {
     pub plateau_patience: usize,
     /// Validation metric that picks the kept (best) epoch: auto (entity F1 for the tagger,
     /// accuracy for the classifier), accuracy, loss or f1.
-    #[arg(long, default_value = "auto")]
-    pub select: String,
+    #[arg(long, default_value = "auto", value_parser = by_name::<Select>("selection metric"))]
+    pub select: Select,
     /// Stop after this many epochs without improvement of --select [default: never].
     #[arg(long)]
     pub patience: Option<usize>,
@@ -135,7 +167,7 @@ impl TrainingArgs {
                 gamma: self.gamma,
                 plateau_patience: self.plateau_patience,
             },
-            select: self.select.clone(),
+            select: self.select,
             patience: self.patience,
             seed: self.seed,
             resume: self.resume,
@@ -243,7 +275,7 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     full.extend(extra);
     let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
         // A value from the file that the option's parser refuses: name the key.
-        let arg = e.get(clap::error::ContextKind::InvalidArg).map(|v| v.to_string()).unwrap_or_default();
+        let arg = e.get(clap::error::ContextKind::InvalidArg).map(ToString::to_string).unwrap_or_default();
         let long = |id: &str| {
             command
                 .get_arguments()
@@ -254,7 +286,7 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
         };
         match supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str())) {
             Some((key, _)) => {
-                let value = e.get(clap::error::ContextKind::InvalidValue).map(|v| v.to_string()).unwrap_or_default();
+                let value = e.get(clap::error::ContextKind::InvalidValue).map(ToString::to_string).unwrap_or_default();
                 let why = e.to_string().lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
                 let why = if value.is_empty() { why } else { format!("{why} (value {value:?})") };
                 fail(format!("key {key:?}: {why}"))
@@ -303,7 +335,7 @@ pub fn run_training<R>(
 }
 
 /// The closing lines of a training command: an early stop, the epochs and the kept one.
-pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifacts: &std::path::Path) {
+pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifacts: &Path) {
     if let Some(why) = &summary.stopped {
         println!("stopped early: {why}");
     }
@@ -312,7 +344,7 @@ pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifac
         summary.epochs_completed,
         summary.train_seconds,
         summary.best_epoch,
-        config.select,
+        <&str>::from(config.select),
         artifacts.display()
     );
 }

@@ -6,52 +6,49 @@ use crate::error::DataError;
 use crate::sentiment::{DelimitedOptions, JsonlOptions, SentimentFormat};
 use crate::text::{decode, Encoding};
 
-/// A corpus format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A corpus format; its names (`glue`, `tsv`, `csv`, `jsonl`, `imdb`, `conll`, and a few
+/// aliases) parse with `str::parse`, in `run.json` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum Format {
     /// GLUE TSV (SST-2).
+    #[strum(to_string = "glue", serialize = "sst2", serialize = "sst-2")]
     Glue,
     /// TSV.
     Tsv,
     /// CSV.
     Csv,
     /// JSON Lines.
+    #[strum(to_string = "jsonl", serialize = "json")]
     Jsonl,
     /// Folder per label (IMDB).
+    #[strum(to_string = "imdb", serialize = "folders")]
     Imdb,
     /// CoNLL columns (NER).
     Conll,
 }
 
-impl Format {
-    /// Parses `glue`, `tsv`, `csv`, `jsonl`, `imdb`, `conll`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "glue" | "sst2" | "sst-2" => Some(Self::Glue),
-            "tsv" => Some(Self::Tsv),
-            "csv" => Some(Self::Csv),
-            "jsonl" | "json" => Some(Self::Jsonl),
-            "imdb" | "folders" => Some(Self::Imdb),
-            "conll" => Some(Self::Conll),
-            _ => None,
-        }
+/// In `run.json` by name; any name `str::parse` takes is read (older runs kept what the user typed).
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
+}
 
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use strum::VariantNames;
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(|_| {
+            serde::de::Error::custom(format!("unknown format {name:?}; expected {}", Self::VARIANTS.join(", ")))
+        })
+    }
+}
+
+impl Format {
     /// Lower-case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Glue => "glue",
-            Self::Tsv => "tsv",
-            Self::Csv => "csv",
-            Self::Jsonl => "jsonl",
-            Self::Imdb => "imdb",
-            Self::Conll => "conll",
-        }
-    }
-
-    /// Whether the format holds tagged tokens (NER) rather than labelled texts.
-    pub fn is_tagging(&self) -> bool {
-        *self == Self::Conll
+        self.into()
     }
 
     /// The sentiment reader for this format with default columns (`None` for CoNLL).

@@ -6,7 +6,10 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 use crate::mask::length_mask;
 
 /// How a sequence of vectors `[batch, seq, d]` becomes one vector `[batch, d]`.
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+///
+/// Command-line names: `last`, `mean`, `max` (parsed with `str::parse`).
+#[derive(Config, Debug, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum Pooling {
     /// The final state of the recurrent encoder (for a bidirectional one, the final forward
     /// state concatenated with the final backward state). For a bag of embeddings, the mean.
@@ -15,18 +18,6 @@ pub enum Pooling {
     Mean,
     /// The element-wise maximum over the real (unpadded) positions.
     Max,
-}
-
-impl Pooling {
-    /// Command-line name: `last`, `mean` or `max`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "last" => Some(Self::Last),
-            "mean" => Some(Self::Mean),
-            "max" => Some(Self::Max),
-            _ => None,
-        }
-    }
 }
 
 /// Pools embeddings over the real tokens of each sequence, ignoring padding.

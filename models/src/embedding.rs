@@ -79,7 +79,7 @@ mod fast {
         };
         match weight.clone().into_primitive().tensor() {
             NdArrayTensor::F32(storage) if storage.view().as_slice().is_some() => {
-                copy(storage.view().as_slice().expect("contiguous"))
+                copy(storage.view().as_slice().expect("contiguous"));
             }
             _ => copy(&flat::to_vec::<X, f32, 2>(weight)),
         }

@@ -132,7 +132,7 @@ pub fn safetensors_bytes(tensors: &Tensors, metadata: &BTreeMap<String, String>)
     }
     let mut json = serde_json::to_string(&header).unwrap().into_bytes();
     // The data starts 8-byte aligned (the format pads the header with spaces).
-    while (8 + json.len()) % 8 != 0 {
+    while !(8 + json.len()).is_multiple_of(8) {
         json.push(b' ');
     }
     let mut bytes = Vec::with_capacity(8 + json.len() + offset);

@@ -8,6 +8,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::artifacts::Artifacts;
+use crate::plot::{draw_series, Series};
 
 const CURVES: &str = Artifacts::CURVES;
 
@@ -129,7 +130,7 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
                 let step = (y1 - y0) / 40.0;
                 let dashes = (0..40).step_by(2).map(|k| {
                     PathElement::new(
-                        vec![(kept as f64, y0 + k as f64 * step), (kept as f64, y0 + (k + 1) as f64 * step)],
+                        vec![(kept as f64, y0 + f64::from(k) * step), (kept as f64, y0 + f64::from(k + 1) * step)],
                         marker,
                     )
                 });
@@ -139,26 +140,21 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
                     .label(format!("kept epoch {kept}"))
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
             }
-            for (i, (label, points)) in panel.series.iter().enumerate().filter(|(_, (_, p))| !p.is_empty()) {
-                let colour = colours[i % colours.len()];
-                chart
-                    .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
-                    .map_err(|e| err(&e))?
-                    .label(*label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(|e| err(&e))?;
-            }
-            chart
-                .configure_series_labels()
-                .position(if panel.legend_low {
-                    SeriesLabelPosition::LowerRight
-                } else {
-                    SeriesLabelPosition::UpperRight
+            let series: Vec<Series> = panel
+                .series
+                .iter()
+                .zip(colours.iter().cycle())
+                .map(|((label, points), &colour)| Series {
+                    name: (*label).into(),
+                    points: points.clone(),
+                    colour,
+                    width: 2,
                 })
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| err(&e))?;
+                .collect();
+            let legend =
+                if panel.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
+            draw_series(&mut chart, &series, 3, legend)
+                .map_err(|e| format!("{}: {e}", artifacts.join(CURVES).display()))?;
         }
         root.present().map_err(|e| err(&e))?;
     }

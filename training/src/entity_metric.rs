@@ -72,7 +72,7 @@ impl Metric for EntityF1Metric {
     }
 
     fn clear(&mut self) {
-        self.state.reset()
+        self.state.reset();
     }
 
     fn name(&self) -> MetricName {

@@ -27,6 +27,7 @@ pub mod learner;
 pub mod lock;
 pub mod metrics;
 pub mod optim;
+pub mod plot;
 pub mod render;
 pub mod report;
 mod steps;

@@ -59,9 +59,6 @@ pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
     if let Some(patience) = t.patience {
         at_least("patience", patience, 1)?;
     }
-    if !["auto", "accuracy", "loss", "f1"].contains(&t.select.to_ascii_lowercase().as_str()) {
-        return Err(invalid("select", format!("unknown metric {:?}; expected auto, accuracy, loss or f1", t.select)));
-    }
     Ok(())
 }
 

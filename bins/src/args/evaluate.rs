@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// How the file's bytes are decoded: utf8, latin1 or windows-1252 [default: as in training].
-    #[arg(long, value_parser = crate::cli::by_name("encoding", crate::cli::ENCODINGS, seqlab_datasets::text::Encoding::from_name))]
+    #[arg(long, value_parser = crate::cli::by_name::<seqlab_datasets::text::Encoding>("encoding"))]
     pub encoding: Option<seqlab_datasets::text::Encoding>,
     /// A classifier's CSV/TSV text column or JSON Lines text field [default: as in training].
     #[arg(long)]

@@ -1,7 +1,9 @@
 //! Every command's options, as clap parsers (in the library, so that tests can check them).
 
+pub mod bench;
 pub mod evaluate;
 pub mod export;
+pub mod grad_flow;
 pub mod predict;
 pub mod train_classifier;
 pub mod train_tagger;

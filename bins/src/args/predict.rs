@@ -22,7 +22,7 @@ pub struct Args {
     pub nbest: usize,
     /// How stdin's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
     /// line), latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = crate::cli::by_name("encoding", crate::cli::ENCODINGS, seqlab_datasets::text::Encoding::from_name))]
+    #[arg(long, default_value = "utf8", value_parser = crate::cli::by_name::<seqlab_datasets::text::Encoding>("encoding"))]
     pub encoding: seqlab_datasets::text::Encoding,
     /// Texts, raw [default: stdin, one per line; blank lines are skipped].
     pub texts: Vec<String>,

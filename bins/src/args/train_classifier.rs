@@ -1,8 +1,9 @@
 //! The command line of `train-classifier`.
 
-use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
+use crate::cli::{by_name, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::text::{Encoding, Tokenizer};
+use seqlab_datasets::Format;
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
 use std::path::PathBuf;
@@ -22,11 +23,11 @@ pub struct Args {
     /// the embedded corpus, else none].
     #[arg(long)]
     pub test: Option<String>,
-    /// File format: glue, tsv, csv, jsonl or imdb [default: inferred from each file].
-    #[arg(long)]
-    pub format: Option<String>,
-    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
+    /// File format [default: inferred from each file].
+    #[arg(long, value_parser = by_name::<Format>("format"))]
+    pub format: Option<Format>,
+    /// How the files' bytes are decoded.
+    #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     pub encoding: Encoding,
     /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines: the text field
     /// [default: a column named sentence, text, review or content, else the first].
@@ -36,8 +37,8 @@ pub struct Args {
     /// [default: a column named label, sentiment, class or polarity, else the last].
     #[arg(long)]
     pub label_column: Option<String>,
-    /// Encoder: ffn (bag of embeddings), rnn, rnn-relu, lstm or gru.
-    #[arg(long, default_value = "gru", value_parser = by_name("model", MODELS, EncoderKind::from_name))]
+    /// Encoder: ffn is a bag of embeddings, the others a recurrent stack of that cell.
+    #[arg(long, default_value = "gru", value_parser = by_name::<EncoderKind>("model"))]
     pub model: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
@@ -56,7 +57,7 @@ pub struct Args {
     /// How texts become tokens, in training and in predict: whitespace, basic or ptb (Penn
     /// Treebank: punctuation and clitics split off) [default: detected from the training data;
     /// ptb for SST-2].
-    #[arg(long, value_parser = by_name("tokenizer", TOKENIZERS, Tokenizer::from_name))]
+    #[arg(long, value_parser = by_name::<Tokenizer>("tokenizer"))]
     pub tokenizer: Option<Tokenizer>,
     /// Lower-case all tokens (true or false) [default: detected from the training data; true for
     /// SST-2].
@@ -68,8 +69,8 @@ pub struct Args {
     /// Hidden layer sizes of the output FFN, comma-separated (none: a linear output layer).
     #[arg(long, value_delimiter = ',')]
     pub ffn_hidden: Vec<usize>,
-    /// Sequence representation: last (final state), mean or max over real tokens.
-    #[arg(long, default_value = "last", value_parser = by_name("pooling", "last, mean or max", Pooling::from_name))]
+    /// Sequence representation: last (the final state), or the mean or max over real tokens.
+    #[arg(long, default_value = "last", value_parser = by_name::<Pooling>("pooling"))]
     pub pooling: Pooling,
     /// Words seen fewer times in training become <unk>.
     #[arg(long, default_value_t = 1)]

@@ -1,6 +1,6 @@
 //! The command line of `train-tagger`.
 
-use crate::cli::{by_name, TrainingArgs, VectorsArgs, ENCODINGS, MODELS, TOKENIZERS};
+use crate::cli::{by_name, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
@@ -26,17 +26,17 @@ pub struct Args {
     /// 0-based column of the tag [default: the last].
     #[arg(long)]
     pub tag_column: Option<usize>,
-    /// How the files' bytes are decoded: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
+    /// How the files' bytes are decoded.
+    #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     pub encoding: Encoding,
-    /// The files' tag scheme: iob1, iob2 or iobes [default: detected from the training file].
-    #[arg(long, value_parser = by_name("scheme", SCHEMES, TagScheme::from_name))]
+    /// The files' tag scheme [default: detected from the training file].
+    #[arg(long, value_parser = by_name::<TagScheme>("scheme"))]
     pub file_scheme: Option<TagScheme>,
     /// The scheme the model learns; predictions are converted back to the file's scheme.
-    #[arg(long, default_value = "iobes", value_parser = by_name("scheme", SCHEMES, TagScheme::from_name))]
+    #[arg(long, default_value = "iobes", value_parser = by_name::<TagScheme>("scheme"))]
     pub train_scheme: TagScheme,
-    /// Encoder: rnn, rnn-relu, lstm or gru (ffn: no context, one token at a time).
-    #[arg(long, default_value = "lstm", value_parser = by_name("model", MODELS, EncoderKind::from_name))]
+    /// Encoder: a recurrent stack of that cell (ffn: no context, one token at a time).
+    #[arg(long, default_value = "lstm", value_parser = by_name::<EncoderKind>("model"))]
     pub model: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
@@ -54,10 +54,10 @@ pub struct Args {
     pub vectors: VectorsArgs,
     /// Output layer: crf (a linear-chain CRF, decoded with Viterbi; transitions restricted to
     /// the training scheme's) or softmax (each token on its own).
-    #[arg(long, default_value = "crf", value_parser = by_name("output", "crf or softmax", TaggerOutput::from_name))]
+    #[arg(long, default_value = "crf", value_parser = by_name::<TaggerOutput>("output"))]
     pub output: TaggerOutput,
     /// Character features: cnn (Ma & Hovy), lstm (a BiLSTM, Lample et al.) or none.
-    #[arg(long, default_value = "cnn", value_parser = by_name("character encoder", "cnn, lstm or none", CharEncoder::from_name))]
+    #[arg(long, default_value = "cnn", value_parser = by_name::<CharEncoder>("character encoder"))]
     pub char_encoder: CharEncoder,
     /// Character CNN filters: each word's characters become a vector of this width (0: no
     /// character features).
@@ -66,8 +66,8 @@ pub struct Args {
     /// Character BiLSTM hidden size per direction (word vectors are twice as wide).
     #[arg(long, default_value_t = 25)]
     pub char_hidden: usize,
-    /// How predict splits raw sentences into tokens: whitespace, basic or ptb.
-    #[arg(long, default_value = "whitespace", value_parser = by_name("tokenizer", TOKENIZERS, Tokenizer::from_name))]
+    /// How predict splits raw sentences into tokens.
+    #[arg(long, default_value = "whitespace", value_parser = by_name::<Tokenizer>("tokenizer"))]
     pub tokenizer: Tokenizer,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]
@@ -91,6 +91,3 @@ pub struct Args {
     #[command(flatten)]
     pub training: TrainingArgs,
 }
-
-/// The choices of `--file-scheme` and `--train-scheme`.
-const SCHEMES: &str = "iob1, iob2 or iobes";

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use seqlab_bins::cli::{by_name, ENCODINGS};
+use seqlab_bins::cli::by_name;
 use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{add_oov, conll_stats, sentiment_stats, CorpusStats};
 use seqlab_datasets::text::{Encoding, Vocab, VocabConfig};
@@ -21,10 +21,10 @@ struct Args {
     path: PathBuf,
     /// Format: glue, tsv, csv, jsonl, imdb or conll [default: inferred from the file; the
     /// inference is printed].
-    #[arg(long, value_parser = by_name("format", "glue, tsv, csv, jsonl, imdb or conll", Format::from_name))]
+    #[arg(long, value_parser = by_name::<Format>("format"))]
     format: Option<Format>,
     /// Text encoding: utf8, latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = by_name("encoding", ENCODINGS, Encoding::from_name))]
+    #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     encoding: Encoding,
     /// CoNLL: 0-based column of the tag [default: the last].
     #[arg(long)]

@@ -12,7 +12,7 @@ use seqlab_training::metrics::ClassificationScores;
 use seqlab_training::optim::ScheduleKind;
 
 fn show(name: &str, s: &ClassificationScores) {
-    println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples)
+    println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
 }
 
 fn main() -> ExitCode {

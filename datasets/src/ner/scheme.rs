@@ -12,14 +12,30 @@
 use std::fmt;
 
 /// A tagging scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum TagScheme {
     /// IOB1: `I-` inside entities, `B-` only to separate adjacent entities of the same type.
+    #[strum(to_string = "iob1", serialize = "iob")]
     Iob1,
     /// IOB2 (BIO): `B-` starts every entity.
+    #[strum(to_string = "iob2", serialize = "bio")]
     Iob2,
     /// IOBES (BIOES): `B-`, `I-`, `E-` for multi-token entities, `S-` for single tokens.
+    #[strum(to_string = "iobes", serialize = "bioes", serialize = "bilou")]
     Iobes,
 }
 
@@ -27,23 +43,9 @@ impl TagScheme {
     /// All schemes.
     pub const ALL: [TagScheme; 3] = [TagScheme::Iob1, TagScheme::Iob2, TagScheme::Iobes];
 
-    /// Parses `iob1`, `iob2`/`bio`, `iobes`/`bioes`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "iob1" | "iob" => Some(Self::Iob1),
-            "iob2" | "bio" => Some(Self::Iob2),
-            "iobes" | "bioes" | "bilou" => Some(Self::Iobes),
-            _ => None,
-        }
-    }
-
     /// Lower-case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Iob1 => "iob1",
-            Self::Iob2 => "iob2",
-            Self::Iobes => "iobes",
-        }
+        self.into()
     }
 }
 
@@ -245,7 +247,7 @@ pub fn convert<S: AsRef<str>>(tags: &[S], to: TagScheme) -> Vec<String> {
 pub fn allowed_transition(scheme: TagScheme, from: Option<&str>, to: Option<&str>) -> bool {
     use Prefix::*;
     fn parse(tag: Option<&str>) -> Option<(Prefix, &str)> {
-        tag.map_or(Some((Prefix::O, "")), |t| split_tag(t).ok())
+        tag.map_or(Some((O, "")), |t| split_tag(t).ok())
     }
     let (Some((p, from_type)), Some((q, to_type))) = (parse(from), parse(to)) else { return false };
     let continues = p != O && from_type == to_type;
@@ -286,7 +288,7 @@ pub fn validate<S: AsRef<str>>(tags: &[S], scheme: TagScheme) -> Vec<Violation> 
                 tag: raw.to_string(),
                 previous: i.checked_sub(1).map(|j| tags[j].as_ref().to_string()),
                 reason,
-            })
+            });
         };
         let (prefix, kind) = match split_tag(raw) {
             Ok(t) => t,
@@ -300,10 +302,10 @@ pub fn validate<S: AsRef<str>>(tags: &[S], scheme: TagScheme) -> Vec<Violation> 
         match scheme {
             TagScheme::Iob1 | TagScheme::Iob2 if matches!(prefix, E | S) => flag(format!("{scheme} has no E-/S- tags")),
             TagScheme::Iob1 if prefix == B && !continues => {
-                flag(format!("IOB1 uses B-{kind} only right after an entity of type {kind}"))
+                flag(format!("IOB1 uses B-{kind} only right after an entity of type {kind}"));
             }
             TagScheme::Iob2 if prefix == I && !continues => {
-                flag(format!("I-{kind} must follow B-{kind} or I-{kind} in IOB2"))
+                flag(format!("I-{kind} must follow B-{kind} or I-{kind} in IOB2"));
             }
             TagScheme::Iobes => {
                 let open = matches!(prev.0, B | I);

@@ -13,7 +13,7 @@ fn sorted_entries(path: &Path) -> Result<Vec<std::fs::DirEntry>, DataError> {
         .map_err(|e| DataError::io(path, e))?
         .collect::<Result<_, _>>()
         .map_err(|e| DataError::io(path, e))?;
-    entries.sort_by_key(|e| e.file_name());
+    entries.sort_by_key(std::fs::DirEntry::file_name);
     Ok(entries)
 }
 

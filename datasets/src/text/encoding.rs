@@ -5,29 +5,36 @@ use std::path::Path;
 use crate::error::DataError;
 
 /// How the bytes of a file are decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+///
+/// Names: `utf8`, `latin1`, `windows-1252` (and `utf-8`, `iso-8859-1`, `cp1252`, …), parsed
+/// with `str::parse`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(ascii_case_insensitive)]
 pub enum Encoding {
     /// UTF-8; invalid bytes are an error naming the line and byte offset. A leading BOM is
     /// dropped.
     #[default]
+    #[strum(to_string = "utf8", serialize = "utf-8")]
     Utf8,
     /// ISO-8859-1: every byte is the code point of the same value.
+    #[strum(to_string = "latin1", serialize = "latin-1", serialize = "iso-8859-1", serialize = "iso8859-1")]
     Latin1,
     /// Windows-1252: Latin-1 with printable characters (€, ‘ ’, “ ”, …) in 0x80–0x9F.
+    #[strum(to_string = "windows-1252", serialize = "cp1252", serialize = "windows1252")]
     Windows1252,
-}
-
-impl Encoding {
-    /// Parses `utf8`, `utf-8`, `latin1`, `iso-8859-1`, `windows-1252`, `cp1252`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "utf8" | "utf-8" => Some(Self::Utf8),
-            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" => Some(Self::Latin1),
-            "windows-1252" | "cp1252" | "windows1252" => Some(Self::Windows1252),
-            _ => None,
-        }
-    }
 }
 
 /// The 0x80–0x9F range of Windows-1252 (undefined bytes map to the C1 control of that value).

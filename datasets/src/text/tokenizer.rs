@@ -8,8 +8,22 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 /// How text becomes tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Names: `whitespace`, `basic`, `ptb` (or `treebank`), parsed with `str::parse`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum Tokenizer {
     /// Split on Unicode whitespace, nothing else (for text that is already tokenised).
     Whitespace,
@@ -21,20 +35,11 @@ pub enum Tokenizer {
     /// punctuation split off (a period only at the end of the text), clitics split as
     /// `do n't`, `ca n't`, `it 's`, `we 're`, double quotes as `` `` `` and `''`. Text that is
     /// already tokenised this way comes back unchanged.
+    #[strum(to_string = "ptb", serialize = "treebank")]
     Ptb,
 }
 
 impl Tokenizer {
-    /// Parses `whitespace`, `basic` or `ptb`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "whitespace" => Some(Self::Whitespace),
-            "basic" => Some(Self::Basic),
-            "ptb" | "treebank" => Some(Self::Ptb),
-            _ => None,
-        }
-    }
-
     /// Splits `text` into tokens, lower-cased when `lowercase` is set.
     pub fn tokenize(&self, text: &str, lowercase: bool) -> Vec<String> {
         let tokens: Vec<String> = match self {

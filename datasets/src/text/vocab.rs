@@ -164,7 +164,7 @@ impl Casing {
     /// The casing class of a token.
     pub fn of(token: &str) -> Self {
         let letters: Vec<char> = token.chars().filter(|c| c.is_alphabetic()).collect();
-        let has_digit = token.chars().any(|c| c.is_numeric());
+        let has_digit = token.chars().any(char::is_numeric);
         if letters.is_empty() {
             if has_digit && token.chars().all(|c| c.is_numeric() || ".,-/:".contains(c)) {
                 return Self::Numeric;

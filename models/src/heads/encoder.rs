@@ -6,43 +6,80 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use crate::{CellKind, Recurrent, RecurrentConfig, RecurrentOutput};
 
-/// Which encoder reads the embeddings.
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+/// Which encoder reads the embeddings: none (a bag of embeddings) or a recurrent stack of
+/// one [`CellKind`].
+///
+/// Command-line names (`str::parse`): `ffn` (or `bag`), and every [`CellKind`] name (`rnn`,
+/// `rnn-relu`, `lstm`, `gru`). In `model.json` as `"Bag"`, `"RnnTanh"`, `"RnnRelu"`, `"Lstm"`,
+/// `"Gru"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "CellOrBag", from = "CellOrBag")]
 pub enum EncoderKind {
     /// No recurrence: embeddings are used as they are (pooled for sequences, per token for tags).
     Bag,
-    /// Elman RNN with tanh.
-    RnnTanh,
-    /// Elman RNN with ReLU.
-    RnnRelu,
-    /// LSTM.
-    Lstm,
-    /// GRU.
-    Gru,
+    /// A recurrent stack of this cell.
+    Recurrent(CellKind),
 }
 
 impl EncoderKind {
+    /// The command-line names, in the order help lists them.
+    pub const NAMES: &'static [&'static str] = &["ffn", "rnn", "rnn-relu", "lstm", "gru"];
+
     /// The recurrent cell, or `None` for the bag of embeddings.
     pub fn cell(&self) -> Option<CellKind> {
         match self {
             Self::Bag => None,
-            Self::RnnTanh => Some(CellKind::RnnTanh),
-            Self::RnnRelu => Some(CellKind::RnnRelu),
-            Self::Lstm => Some(CellKind::Lstm),
-            Self::Gru => Some(CellKind::Gru),
+            Self::Recurrent(cell) => Some(*cell),
         }
     }
+}
 
-    /// Command-line name: `ffn` (bag of embeddings), `rnn`, `rnn-relu`, `lstm`, `gru`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "ffn" | "bag" => Some(Self::Bag),
-            other => CellKind::from_name(other).map(|cell| match cell {
-                CellKind::RnnTanh => Self::RnnTanh,
-                CellKind::RnnRelu => Self::RnnRelu,
-                CellKind::Lstm => Self::Lstm,
-                CellKind::Gru => Self::Gru,
-            }),
+impl std::str::FromStr for EncoderKind {
+    type Err = strum::ParseError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if name.eq_ignore_ascii_case("ffn") || name.eq_ignore_ascii_case("bag") {
+            Ok(Self::Bag)
+        } else {
+            name.parse().map(Self::Recurrent)
+        }
+    }
+}
+
+impl strum::VariantNames for EncoderKind {
+    const VARIANTS: &'static [&'static str] = Self::NAMES;
+}
+
+/// How `model.json` has always written an [`EncoderKind`]: one flat name per variant.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum CellOrBag {
+    Bag,
+    RnnTanh,
+    RnnRelu,
+    Lstm,
+    Gru,
+}
+
+impl From<EncoderKind> for CellOrBag {
+    fn from(kind: EncoderKind) -> Self {
+        match kind.cell() {
+            None => Self::Bag,
+            Some(CellKind::RnnTanh) => Self::RnnTanh,
+            Some(CellKind::RnnRelu) => Self::RnnRelu,
+            Some(CellKind::Lstm) => Self::Lstm,
+            Some(CellKind::Gru) => Self::Gru,
+        }
+    }
+}
+
+impl From<CellOrBag> for EncoderKind {
+    fn from(name: CellOrBag) -> Self {
+        match name {
+            CellOrBag::Bag => Self::Bag,
+            CellOrBag::RnnTanh => Self::Recurrent(CellKind::RnnTanh),
+            CellOrBag::RnnRelu => Self::Recurrent(CellKind::RnnRelu),
+            CellOrBag::Lstm => Self::Recurrent(CellKind::Lstm),
+            CellOrBag::Gru => Self::Recurrent(CellKind::Gru),
         }
     }
 }
@@ -51,7 +88,7 @@ impl EncoderKind {
 #[derive(Config, Debug)]
 pub struct EncoderConfig {
     /// The encoder.
-    #[config(default = "EncoderKind::Lstm")]
+    #[config(default = "EncoderKind::Recurrent(CellKind::Lstm)")]
     pub kind: EncoderKind,
     /// Hidden size per direction (ignored by `Bag`).
     #[config(default = 128)]

@@ -195,7 +195,7 @@ fn things_that_were_silently_accepted_are_refused() {
     assert_eq!(file.examples.len(), 2);
     assert_eq!((file.skipped["empty files"], file.skipped["files not ending in .txt"]), (1, 1));
     // An unknown label in a folder corpus names the file, without a line 0.
-    let labels = LabelMap::build(["pos"].into_iter());
+    let labels = LabelMap::build(["pos"]);
     let neg = &file.examples.iter().find(|e| e.label == "neg").unwrap().origin;
     let err = labels.id_at("neg", &neg.path, neg.line).unwrap_err().to_string();
     assert!(err.contains("3_1.txt: unknown label") && !err.contains(":0"), "{err}");

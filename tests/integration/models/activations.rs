@@ -60,8 +60,8 @@ fn ffn_matches_hand_computation() {
 #[test]
 fn sigmoid_and_tanh_saturate_cleanly() {
     let x = [-1000.0, -100.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0, 20.0, 100.0, 1000.0];
-    let sigmoid: Vec<f32> = x.iter().map(|&v: &f32| 1.0 / (1.0 + (-v as f64).exp()) as f32).collect();
-    let tanh: Vec<f32> = x.iter().map(|&v: &f32| (v as f64).tanh() as f32).collect();
+    let sigmoid: Vec<f32> = x.iter().map(|&v: &f32| 1.0 / (1.0 + f64::from(-v).exp()) as f32).collect();
+    let tanh: Vec<f32> = x.iter().map(|&v: &f32| f64::from(v).tanh() as f32).collect();
     let s = apply(Activation::Sigmoid, &x);
     let t = apply(Activation::Tanh, &x);
     assert!(s.iter().chain(&t).all(|v| v.is_finite()), "{s:?} {t:?}");
@@ -79,8 +79,8 @@ fn sigmoid_and_tanh_saturate_cleanly() {
     let expected: Vec<f32> = x
         .iter()
         .map(|&v: &f32| {
-            let s = 1.0 / (1.0 + (-v as f64).exp());
-            (s * (1.0 - s) + 1.0 - (v as f64).tanh().powi(2)) as f32
+            let s = 1.0 / (1.0 + f64::from(-v).exp());
+            (s * (1.0 - s) + 1.0 - f64::from(v).tanh().powi(2)) as f32
         })
         .collect();
     assert_close(&grad, &expected, 1e-6, "σ′ + tanh′");
@@ -88,7 +88,7 @@ fn sigmoid_and_tanh_saturate_cleanly() {
 
 /// Worst relative error of `f32` values against `f64` references.
 fn worst_relative(values: &[f32], reference: impl Fn(usize) -> f64) -> f64 {
-    values.iter().enumerate().map(|(i, &v)| ((v as f64 - reference(i)) / reference(i)).abs()).fold(0.0, f64::max)
+    values.iter().enumerate().map(|(i, &v)| ((f64::from(v) - reference(i)) / reference(i)).abs()).fold(0.0, f64::max)
 }
 
 #[test]
@@ -97,10 +97,11 @@ fn sigmoid_is_accurate_on_large_tensors() {
     // not inherit that.
     let x: Vec<f32> = (0..1024).map(|i| (i as f32 - 512.0) / 40.0).collect();
     let sigmoid = apply(Activation::Sigmoid, &x);
-    let worst = worst_relative(&sigmoid, |i| 1.0 / (1.0 + (-(x[i] as f64)).exp()));
+    let worst = worst_relative(&sigmoid, |i| 1.0 / (1.0 + (-f64::from(x[i])).exp()));
     assert!(worst < 1e-6, "sigmoid: worst relative error {worst:e}");
     let tanh = apply(Activation::Tanh, &x);
-    let worst = tanh.iter().enumerate().map(|(i, &t)| (t as f64 - (x[i] as f64).tanh()).abs()).fold(0.0, f64::max);
+    let worst =
+        tanh.iter().enumerate().map(|(i, &t)| (f64::from(t) - f64::from(x[i]).tanh()).abs()).fold(0.0, f64::max);
     assert!(worst < 2e-7, "tanh: worst absolute error {worst:e}");
 }
 
@@ -114,11 +115,11 @@ fn the_kernel_exp_is_accurate_over_the_float_range() {
         .iter()
         .zip(&ours)
         .map(|(&v, &e)| {
-            let exact = (v as f64).exp();
+            let exact = f64::from(v).exp();
             if exact < 1.2e-38 {
-                (e as f64 - exact).abs() / 1.2e-38
+                (f64::from(e) - exact).abs() / 1.2e-38
             } else {
-                ((e as f64 - exact) / exact).abs()
+                ((f64::from(e) - exact) / exact).abs()
             }
         })
         .fold(0.0, f64::max);

@@ -384,15 +384,15 @@ fn log_likelihood_and_gradient_on_the_test_backend() {
     let grads = ll.sum().backward();
     let g: Vec<f32> = e.grad(&grads).unwrap().into_data().convert::<f32>().to_vec().unwrap();
     for (b, &len) in LENGTHS.iter().enumerate() {
-        let seq_em: Vec<f64> = em[b * SEQ * K..b * SEQ * K + len * K].iter().map(|&v| v as f32 as f64).collect();
+        let seq_em: Vec<f64> = em[b * SEQ * K..b * SEQ * K + len * K].iter().map(|&v| f64::from(v as f32)).collect();
         let y: Vec<usize> = gold[b * SEQ..b * SEQ + len].iter().map(|&t| t as usize).collect();
         let expected = brute_force_log_likelihood(&p, &seq_em, &y);
-        assert!((values[b] as f64 - expected).abs() < 1e-4, "sequence {b}: {} vs {expected}", values[b]);
+        assert!((f64::from(values[b]) - expected).abs() < 1e-4, "sequence {b}: {} vs {expected}", values[b]);
         let m = p.marginals(&seq_em);
         for t in 0..SEQ {
             for j in 0..K {
                 let want = if t < len { f64::from(u8::from(y[t] == j)) - m.unary[t * K + j] } else { 0.0 };
-                let got = g[(b * SEQ + t) * K + j] as f64;
+                let got = f64::from(g[(b * SEQ + t) * K + j]);
                 assert!((got - want).abs() < 1e-4, "∂/∂e[{b}][{t}][{j}]: {got} vs {want}");
             }
         }

@@ -17,7 +17,7 @@ fn flat_values_are_row_major_for_held_shared_and_strided_tensors() {
     drop(t);
     let once = from_vec::<TestBackend, f32, 2>(expected.clone(), [3, 5], &device);
     assert_eq!(to_vec::<TestBackend, f32, 2>(once), expected);
-    let doubles: Vec<f64> = (0..6).map(|i| i as f64 / 3.0).collect();
+    let doubles: Vec<f64> = (0..6).map(|i| f64::from(i) / 3.0).collect();
     let t64 = from_vec::<TestBackend, f64, 2>(doubles.clone(), [2, 3], &device);
     let _keep = t64.clone();
     assert_eq!(to_vec::<TestBackend, f64, 2>(t64), doubles);

@@ -4,12 +4,18 @@
 use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use seqlab_models::heads::{EncoderConfig, EncoderKind, FeatureEmbeddingConfig};
+use seqlab_models::CellKind;
 use seqlab_models::{Pooling, SequenceClassifierConfig, TokenClassifierConfig};
 
 use crate::common::*;
 
-const KINDS: [EncoderKind; 5] =
-    [EncoderKind::Bag, EncoderKind::RnnTanh, EncoderKind::RnnRelu, EncoderKind::Lstm, EncoderKind::Gru];
+const KINDS: [EncoderKind; 5] = [
+    EncoderKind::Bag,
+    EncoderKind::Recurrent(CellKind::RnnTanh),
+    EncoderKind::Recurrent(CellKind::RnnRelu),
+    EncoderKind::Recurrent(CellKind::Lstm),
+    EncoderKind::Recurrent(CellKind::Gru),
+];
 
 fn tokens(device: &seqlab_training::backend::Device) -> Tensor<TestBackend, 2, Int> {
     Tensor::from_data(TensorData::new(vec![3i64, 7, 2, 9, 4, 1, 0, 0, 5, 0, 0, 0], [3, 4]), device)
@@ -45,7 +51,7 @@ fn sequence_classifier_shapes_for_every_encoder_and_pooling() {
 fn bidirectional_final_state_is_last_forward_and_first_backward_output() {
     let device = Default::default();
     let encoder = EncoderConfig::new()
-        .with_kind(EncoderKind::Gru)
+        .with_kind(EncoderKind::Recurrent(CellKind::Gru))
         .with_hidden(3)
         .with_bidirectional(true)
         .init::<TestBackend>(4, &device);
@@ -84,7 +90,7 @@ fn sequence_classifier_config_round_trips_into_an_identical_model() {
         .with_embedding_dim(5)
         .with_encoder(
             EncoderConfig::new()
-                .with_kind(EncoderKind::Lstm)
+                .with_kind(EncoderKind::Recurrent(CellKind::Lstm))
                 .with_hidden(4)
                 .with_layers(2)
                 .with_bidirectional(true)
@@ -113,7 +119,7 @@ fn token_classifier_config_round_trips_into_an_identical_model() {
     let config = TokenClassifierConfig::new(12, 5)
         .with_embedding_dim(4)
         .with_features(vec![FeatureEmbeddingConfig::new(7, 2)])
-        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Gru).with_hidden(3));
+        .with_encoder(EncoderConfig::new().with_kind(EncoderKind::Recurrent(CellKind::Gru)).with_hidden(3));
     let json = serde_json::to_string_pretty(&config).unwrap();
     let restored: TokenClassifierConfig = serde_json::from_str(&json).unwrap();
     let original = config.init::<TestBackend>(&device);
@@ -133,7 +139,7 @@ fn token_classifier_config_round_trips_into_an_identical_model() {
 #[test]
 fn lstm_forget_bias_initialisation() {
     let device = Default::default();
-    let lstm = seqlab_models::RecurrentConfig::new(seqlab_models::CellKind::Lstm, 2, 3)
+    let lstm = seqlab_models::RecurrentConfig::new(CellKind::Lstm, 2, 3)
         .with_forget_bias(Some(1.0))
         .init::<TestBackend>(&device);
     let b_ih = values(&lstm.weights[0].bias_ih.as_ref().unwrap().val());
@@ -165,7 +171,7 @@ fn char_cnn_is_a_same_padded_convolution_max_pooled_over_real_characters() {
     let real = flat.clone().not_equal_elem(0).float();
     let x = cnn.embedding.forward(flat) * real.clone().unsqueeze_dim(2);
     let weight = cnn.conv.weight.val().reshape([width, dim, filters]).permute([2, 1, 0]);
-    let bias = cnn.conv.bias.as_ref().map(|b| b.val());
+    let bias = cnn.conv.bias.as_ref().map(burn::module::Param::val);
     let h = conv1d(x.swap_dims(1, 2), weight, bias, ConvOptions::new([1], [width / 2], [1], 1)); // [words, filters, chars]
     let h = h + (real.clone() - 1.0).unsqueeze_dim(1) * 1e4;
     let expected = (h.max_dim(2).squeeze_dim::<2>(2) * real.max_dim(1)).reshape([2, 2, filters]);

@@ -64,7 +64,7 @@ fn imported_weights_are_right_inside_fused_kernels() {
     let pre = burn::tensor::module::linear(
         Tensor::<TestBackend, 2>::from_floats([h], &device),
         weights.weight_hh.val(),
-        weights.bias_hh.as_ref().map(|p| p.val()),
+        weights.bias_hh.as_ref().map(burn::module::Param::val),
     );
     assert_close(&values(&seqlab_models::activation::sigmoid(pre)), &expected, 1e-5, "σ(h W_hh + b_hh)");
 }

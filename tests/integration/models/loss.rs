@@ -15,15 +15,15 @@ fn cross_entropy_value_and_gradient_by_hand() {
     let logits = Tensor::<TestAutodiff, 2>::from_data(TensorData::new(rows.concat(), [2, 3]), &device).require_grad();
     let loss = cross_entropy(logits.clone(), int_tensor(&targets, &device));
     let softmax = |r: &[f32; 3]| {
-        let z: f64 = r.iter().map(|&x| (x as f64).exp()).sum();
-        r.map(|x| (x as f64).exp() / z)
+        let z: f64 = r.iter().map(|&x| f64::from(x).exp()).sum();
+        r.map(|x| f64::from(x).exp() / z)
     };
     let expected: f64 = rows.iter().zip(targets).map(|(r, t)| -softmax(r)[t].ln()).sum::<f64>() / 2.0;
-    let value = values(&loss.clone().inner())[0] as f64;
+    let value = f64::from(values(&loss.clone().inner())[0]);
     assert!((value - expected).abs() < 1e-6, "{value} vs {expected}");
     let burn =
         CrossEntropyLossConfig::new().init(&device).forward(logits.clone().inner(), int_tensor(&targets, &device));
-    assert!((values(&burn)[0] as f64 - expected).abs() < 1e-6, "Burn's loss agrees");
+    assert!((f64::from(values(&burn)[0]) - expected).abs() < 1e-6, "Burn's loss agrees");
     let grads = loss.backward();
     let grad = values(&logits.grad(&grads).unwrap());
     let mut want = Vec::new();

@@ -48,7 +48,8 @@ fn micro_average_by_hand() {
 #[test]
 fn the_dashboards_batch_weighted_entity_f1_is_the_micro_f1_of_the_epoch() {
     use seqlab_training::entity_metric::EntityF1Metric;
-    let names: Vec<String> = ["<pad>", "O", "B-PER", "E-PER", "S-LOC", "S-PER"].iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> =
+        ["<pad>", "O", "B-PER", "E-PER", "S-LOC", "S-PER"].iter().map(ToString::to_string).collect();
     let id = |s: &str| names.iter().position(|n| n == s).unwrap();
     let ids = |s: &str| s.split_whitespace().map(id).collect::<Vec<_>>();
     let metric = EntityF1Metric::new(names.clone());

@@ -139,7 +139,7 @@ fn schedules_give_hand_computed_rates() {
     let cosine = rates(ScheduleKind::Cosine, base.clone());
     let expected: Vec<f64> = [0.5, 1.0]
         .into_iter()
-        .chain((1..=8).map(|k| 0.5 * (1.0 + (std::f64::consts::PI * k as f64 / 8.0).cos())))
+        .chain((1..=8).map(|k| 0.5 * (1.0 + (std::f64::consts::PI * f64::from(k) / 8.0).cos())))
         .collect();
     assert!(close(&cosine, &expected), "{cosine:?}");
     let step = rates(ScheduleKind::Step, OptimConfig { warmup_steps: 0, gamma: 0.1, ..base.clone() });

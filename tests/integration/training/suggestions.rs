@@ -13,7 +13,7 @@ fn known() -> BTreeSet<String> {
         seqlab_bins::args::evaluate::Args::command(),
         seqlab_bins::args::predict::Args::command(),
     ];
-    let mut names: BTreeSet<String> = ["help", "version"].iter().map(|s| s.to_string()).collect();
+    let mut names: BTreeSet<String> = ["help", "version"].iter().map(ToString::to_string).collect();
     for command in commands {
         names.extend(command.get_arguments().filter_map(|a| a.get_long()).map(String::from));
     }

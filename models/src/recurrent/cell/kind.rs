@@ -1,7 +1,6 @@
 //! [`CellKind`], the cell a layer is configured with, and the one place that maps it to a cell
 //! type: every path asks it to run a step of the cell it names.
 
-use burn::config::Config;
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::gru::GruCell;
@@ -12,12 +11,29 @@ use super::rnn::{Nonlinearity, RnnCell};
 use super::rows::{self, BackwardRow, ForwardRow};
 use super::tensors::{self, CellState, StepCache, TensorGrads};
 
-/// The cell of a [`Recurrent`](crate::recurrent::Recurrent) layer, as named in configs.
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+/// The cell of a [`Recurrent`](crate::recurrent::Recurrent) layer, as named in configs; its
+/// command-line names (`rnn-tanh` or `rnn`, `rnn-relu`, `lstm`, `gru`) parse with `str::parse`.
+///
+/// In configs (`model.json`) by variant name (`"Lstm"`), as Burn's `Config` derive wrote it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "kebab-case", ascii_case_insensitive)]
 pub enum CellKind {
     /// Elman RNN `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)` (PyTorch `nn.RNN`).
+    #[strum(to_string = "rnn-tanh", serialize = "rnn", serialize = "rnn_tanh")]
     RnnTanh,
     /// Elman RNN with ReLU (PyTorch `nn.RNN(nonlinearity="relu")`).
+    #[strum(to_string = "rnn-relu", serialize = "rnn_relu")]
     RnnRelu,
     /// LSTM, gates `i, f, g, o` (PyTorch `nn.LSTM`).
     Lstm,
@@ -58,23 +74,7 @@ fn shape<C: Cell<G, K>, const G: usize, const K: usize>(_: C) -> (usize, usize, 
 impl CellKind {
     /// The name used on command lines and in reports: `rnn-tanh`, `rnn-relu`, `lstm`, `gru`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::RnnTanh => "rnn-tanh",
-            Self::RnnRelu => "rnn-relu",
-            Self::Lstm => "lstm",
-            Self::Gru => "gru",
-        }
-    }
-
-    /// Parses [`CellKind::name`] (and `rnn` for `rnn-tanh`).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().replace('_', "-").as_str() {
-            "rnn" | "rnn-tanh" => Some(Self::RnnTanh),
-            "rnn-relu" => Some(Self::RnnRelu),
-            "lstm" => Some(Self::Lstm),
-            "gru" => Some(Self::Gru),
-            _ => None,
-        }
+        self.into()
     }
 
     /// Number of `hidden`-wide gate blocks in the projections (RNN 1, LSTM 4, GRU 3).
@@ -122,12 +122,12 @@ impl CellKind {
     /// One step of one batch row of the CPU kernel, `hidden` elements wide.
     #[inline(always)]
     pub fn forward_row<F: Real>(&self, hidden: usize, row: ForwardRow<'_, F>) {
-        with_cell!(self, cell => rows::forward(cell, hidden, row))
+        with_cell!(self, cell => rows::forward(cell, hidden, row));
     }
 
     /// The backward step of one batch row of the CPU kernel.
     #[inline(always)]
     pub fn backward_row<F: Real>(&self, hidden: usize, row: BackwardRow<'_, F>) {
-        with_cell!(self, cell => rows::backward(cell, hidden, row))
+        with_cell!(self, cell => rows::backward(cell, hidden, row));
     }
 }

@@ -58,15 +58,10 @@ impl Real for f32 {
         const LOG2E: f32 = std::f32::consts::LOG2_E;
         const LN2_HI: f32 = 0.693_359_4;
         const LN2_LO: f32 = -2.121_944_4e-4;
-        const SHIFTER: f32 = 12_582_912.0; // 1.5 · 2^23
-                                           // Outside this range the result is 0 or ∞ (selected at the end).
-        let x = if self < -103.9 {
-            -103.9
-        } else if self > 88.72 {
-            88.72
-        } else {
-            self
-        };
+        // 1.5 · 2^23
+        const SHIFTER: f32 = 12_582_912.0;
+        // Outside this range the result is 0 or ∞ (selected at the end).
+        let x = self.clamp(-103.9, 88.72);
         let shifted = x * LOG2E + SHIFTER;
         let n = shifted - SHIFTER;
         let r = x - n * LN2_HI - n * LN2_LO;
@@ -75,7 +70,7 @@ impl Real for f32 {
         let p = p * r + 8.333_452e-3;
         let p = p * r + 4.166_579_6e-2;
         let p = p * r + 1.666_666_5e-1;
-        let p = p * r + 5.000_000_1e-1;
+        let p = p * r + 5e-1;
         let e_r = p * (r * r) + r + 1.0;
         // The low mantissa bits of `shifted` hold n (two's complement, −150 ≤ n ≤ 128); 2^n is
         // built as 2^a · 2^(n−a), a = ⌊n/2⌋, so that both factors are normal floats.
@@ -84,7 +79,7 @@ impl Real for f32 {
         let power = |e: i32| f32::from_bits((e.wrapping_add(127) << 23) as u32);
         let result = e_r * power(half) * power(n_bits - half);
         // NaN compares false everywhere above and must come out as NaN.
-        if self != self {
+        if self.is_nan() {
             self
         } else if self > 88.72 {
             f32::INFINITY

@@ -1,0 +1,71 @@
+//! The command line of `bench`.
+
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::Parser;
+
+use crate::bench::{Settings, Workload, WORKLOADS};
+
+/// Benchmark seqlab's recurrent layers against Burn's built-ins and PyTorch.
+#[derive(Parser, Debug)]
+#[command(name = "bench", version)]
+pub struct Args {
+    /// Workloads [default: all].
+    #[arg(value_parser = PossibleValuesParser::new(WORKLOADS.map(|w| w.name)))]
+    pub workloads: Vec<String>,
+    /// Timed steps per round.
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Rounds; implementations alternate within each round, the median round is reported.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Untimed warm-up steps per implementation.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    /// PyTorch reference script; skipped when absent or when python3/torch is missing.
+    #[arg(long, default_value = "../shared/bench/torch_reference.py")]
+    pub torch_script: PathBuf,
+    /// PyTorch twin of the tagger-crf workload (needs pytorch-crf); skipped like the above.
+    #[arg(long, default_value = "scripts/torch_crf_reference.py")]
+    pub torch_crf_script: PathBuf,
+    /// Threads for PyTorch (match the cores the Rust backend uses).
+    #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
+    pub threads: usize,
+    /// Skip Burn's built-in modules.
+    #[arg(long)]
+    pub no_burn: bool,
+    /// Also time seqlab's training workloads with every time step recorded on Burn's tape: the
+    /// training backend under a type no fast path recognises (row `seqlab-recorded`). On wgpu
+    /// this is what the one-node BPTT saves; on ndarray, the CPU kernel and the embedding,
+    /// dropout and Adam fast paths together.
+    #[arg(long)]
+    pub recorded: bool,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Args {
+    /// The workloads named (all when none is).
+    pub fn selected(&self) -> Vec<Workload> {
+        if self.workloads.is_empty() {
+            return WORKLOADS.to_vec();
+        }
+        self.workloads.iter().filter_map(|n| WORKLOADS.iter().find(|w| w.name == n).copied()).collect()
+    }
+
+    /// How the workloads are timed.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            steps: self.steps,
+            rounds: self.rounds,
+            warmup: self.warmup,
+            torch_script: self.torch_script.clone(),
+            torch_crf_script: self.torch_crf_script.clone(),
+            threads: self.threads,
+            no_burn: self.no_burn,
+            recorded: self.recorded,
+        }
+    }
+}
