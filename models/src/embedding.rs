@@ -19,17 +19,17 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 pub fn lookup<B: Backend>(embedding: &Embedding<B>, ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
     #[cfg(feature = "ndarray")]
     {
-        use burn::backend::{Autodiff, NdArray};
-        use std::any::TypeId;
+        use crate::backends::{known, Known};
         let weight = embedding.weight.val();
         if weight.dtype() == burn::tensor::DType::F32 {
-            if TypeId::of::<B>() == TypeId::of::<Autodiff<NdArray<f32>>>() {
-                let out = fast::autodiff(crate::flat::cast(weight), crate::flat::cast(ids));
-                return crate::flat::cast(out);
-            }
-            if TypeId::of::<B>() == TypeId::of::<NdArray<f32>>() {
-                let out = fast::plain(crate::flat::cast(weight), crate::flat::cast(ids));
-                return crate::flat::cast(out);
+            match known::<B>() {
+                Some(Known::AutodiffNdArrayF32) => {
+                    return crate::flat::cast(fast::autodiff(crate::flat::cast(weight), crate::flat::cast(ids)));
+                }
+                Some(Known::NdArrayF32) => {
+                    return crate::flat::cast(fast::plain(crate::flat::cast(weight), crate::flat::cast(ids)));
+                }
+                _ => {}
             }
         }
     }

@@ -41,8 +41,7 @@ pub fn from_vec<B: Backend, F: Element, const D: usize>(
 fn shared_ndarray_copy<B: Backend, F: Element, const D: usize>(tensor: Tensor<B, D>) -> Result<Vec<F>, Tensor<B, D>> {
     use burn::backend::ndarray::NdArrayTensor;
     use burn::tensor::TensorPrimitive;
-    use std::any::TypeId;
-    if TypeId::of::<B::FloatTensorPrimitive>() != TypeId::of::<NdArrayTensor>() {
+    if !crate::backends::ndarray_floats::<B>() {
         return Err(tensor);
     }
     let primitive: NdArrayTensor = cast(tensor.into_primitive().tensor());

@@ -16,6 +16,7 @@
 //! Shapes are written `[batch, seq, hidden]`; every recurrent layer is batch-first.
 
 pub mod activation;
+pub mod backends;
 pub mod bag;
 pub mod crf;
 pub mod dropout;

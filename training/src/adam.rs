@@ -7,7 +7,6 @@
 //! ndarray tensors; on any other backend or float type it calls Burn's `Adam`. Its state is
 //! Burn's `AdamState`, so checkpoints of either load into the other.
 
-use std::any::TypeId;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
@@ -94,10 +93,9 @@ pub struct FusedAdam {
 /// Whether parameters of backend `B` live in CPU memory that [`FusedAdam`] can update directly.
 fn on_cpu<B: Backend>() -> bool {
     #[cfg(feature = "ndarray")]
-    if TypeId::of::<B>() == TypeId::of::<burn::backend::NdArray<f32>>() {
+    if seqlab_models::backends::known::<B>() == Some(seqlab_models::backends::Known::NdArrayF32) {
         return true;
     }
-    let _ = TypeId::of::<B>;
     false
 }
 

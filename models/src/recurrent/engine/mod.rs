@@ -25,16 +25,13 @@
 //! **Why the wgpu node stays.** Recorded step by step, a layer puts a dozen nodes per time step
 //! on Burn's tape (the hidden matmul, the bias, the gate slices, every activation and product,
 //! the padding blend), and its backward pass pays for each of them: bookkeeping, zero-filled
-//! slice gradients, and one small weight-gradient matmul per step. The node replaced that on
-//! ndarray before the CPU kernel existed and halved the training step (tagger 377 → 181 ms); on
-//! wgpu (lavapipe) it makes training steps 1.34–1.58× faster than recording every step
-//! (`bench --recorded`, BENCHMARKS.md), and on a GPU each recorded operation is a kernel launch.
-//! It costs one file and one backward loop; the CI's wgpu subset checks it against PyTorch.
+//! slice gradients, and one small weight-gradient matmul per step; on a GPU each recorded
+//! operation is a kernel launch. `bench --recorded` measures what the node saves (the figures
+//! are in BENCHMARKS.md). It costs one file and one backward loop; the CI's wgpu subset checks
+//! it against PyTorch.
 //!
-//! **Why by type.** Burn 0.21 has no way for code generic over `B: Backend` to reach the autodiff
-//! tape of an unknown backend, so [`run_layer`] recognises the backends above by `TypeId` and
-//! moves the tensors there by a checked downcast ([`crate::flat::cast`]). A backend extension
-//! trait would be Burn's usual pattern, but it would put a bound on every model and binary.
+//! **Why by type.** The path is chosen by which backend `B` is ([`crate::backends`], the one
+//! place that decides it).
 
 #[cfg(feature = "ndarray")]
 mod cpu;
@@ -45,6 +42,8 @@ mod wgpu;
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::cell::CellState;
+#[allow(unused_imports)] // with no backend feature, no backend is known
+use crate::backends::Known;
 use super::scan::LayerInput;
 #[allow(unused_imports)] // with no backend feature, nothing is cast
 use crate::flat::cast;
@@ -122,28 +121,20 @@ impl Path {
     }
 }
 
-/// Which path backend `B` has, if any.
+/// Which path backend `B` has, if any ([`crate::backends::known`]).
 fn path<B: Backend>() -> Option<Path> {
-    #[allow(unused_variables)] // with no backend feature, no backend is known
-    let is = |id: std::any::TypeId| std::any::TypeId::of::<B>() == id;
-    #[cfg(feature = "ndarray")]
-    {
-        use burn::backend::{Autodiff, NdArray};
-        use std::any::TypeId;
-        for (id, path) in [
-            (TypeId::of::<Autodiff<NdArray<f32>>>(), Path::NdArrayF32),
-            (TypeId::of::<Autodiff<NdArray<f64>>>(), Path::NdArrayF64),
-            (TypeId::of::<NdArray<f32>>(), Path::PlainNdArrayF32),
-            (TypeId::of::<NdArray<f64>>(), Path::PlainNdArrayF64),
-        ] {
-            if is(id) {
-                return Some(path);
-            }
-        }
+    #[allow(unreachable_patterns)] // with no backend feature, no backend is known
+    match crate::backends::known::<B>()? {
+        #[cfg(feature = "ndarray")]
+        Known::AutodiffNdArrayF32 => Some(Path::NdArrayF32),
+        #[cfg(feature = "ndarray")]
+        Known::AutodiffNdArrayF64 => Some(Path::NdArrayF64),
+        #[cfg(feature = "ndarray")]
+        Known::NdArrayF32 => Some(Path::PlainNdArrayF32),
+        #[cfg(feature = "ndarray")]
+        Known::NdArrayF64 => Some(Path::PlainNdArrayF64),
+        #[cfg(feature = "wgpu")]
+        Known::AutodiffWgpu => Some(Path::Wgpu),
+        _ => None,
     }
-    #[cfg(feature = "wgpu")]
-    if is(std::any::TypeId::of::<burn::backend::Autodiff<burn::backend::Wgpu>>()) {
-        return Some(Path::Wgpu);
-    }
-    None
 }
