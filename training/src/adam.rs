@@ -7,7 +7,6 @@
 //! ndarray tensors; on any other backend or float type it calls Burn's `Adam`. Its state is
 //! Burn's `AdamState`, so checkpoints of either load into the other.
 
-
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;

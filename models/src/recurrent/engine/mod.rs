@@ -42,9 +42,9 @@ mod wgpu;
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::cell::CellState;
+use super::scan::LayerInput;
 #[allow(unused_imports)] // with no backend feature, no backend is known
 use crate::backends::Known;
-use super::scan::LayerInput;
 #[allow(unused_imports)] // with no backend feature, nothing is cast
 use crate::flat::cast;
 

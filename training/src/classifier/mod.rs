@@ -1,0 +1,167 @@
+//! Sequence classification end to end: data → input normalisation (tokenizer, lower-casing) →
+//! vocabulary (grown by pretrained vectors, if any) and labels → bucketed loaders →
+//! burn-train's supervised learner → evaluation → artifacts folder.
+//!
+//! [`config`] holds what a run is told and reports, [`model`] what burn-train trains, [`data`]
+//! the files, their tokens and the scores; [`train_classifier`] below is the pipeline, in the
+//! same order as the tagger's.
+
+pub mod config;
+pub mod data;
+pub mod model;
+
+use burn::module::Module;
+use burn::tensor::backend::AutodiffBackend;
+use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
+use seqlab_datasets::corpus::tokenizer_for;
+use seqlab_datasets::encode::classification_items;
+use seqlab_datasets::text::{detect_normalisation, Normalisation, PretrainedEmbeddings, Vocab, VocabConfig};
+use seqlab_datasets::{LabelMap, LabelledTexts};
+
+pub use config::{ClassifierReport, ClassifierRunConfig};
+pub(crate) use data::{normalised, read_file};
+pub use model::Classifier;
+
+use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::error::RunError;
+use crate::learner::{fit, loaders, seed, TrainingSummary};
+use crate::vectors::{vocabulary_with_vectors, with_pretrained};
+use config::check_options;
+use data::score;
+use model::model_config;
+
+/// The three splits of a run, tokenised as the run reads text.
+struct Splits {
+    train: LabelledTexts,
+    valid: LabelledTexts,
+    test: Option<LabelledTexts>,
+    /// The tokenizer and lower-casing (given, or detected from the training data).
+    norm: Normalisation,
+}
+
+/// Reads the splits, settles the input normalisation and checks the labels' kinds agree.
+fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
+    let options = config.read_options();
+    let train = read_file(&config.train, &options)?;
+    let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
+    let norm = Normalisation {
+        tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
+        lowercase: config.lowercase.unwrap_or(detected.lowercase),
+    };
+    let given = config.tokenizer.is_some() && config.lowercase.is_some();
+    println!(
+        "input: tokenizer {:?}, {}lower-cased ({})",
+        norm.tokenizer,
+        if norm.lowercase { "" } else { "not " },
+        if given { "as given" } else { "detected from the training data unless given" }
+    );
+    let train = normalised(train, &norm);
+    let valid = normalised(read_file(&config.valid, &options)?, &norm);
+    let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
+    let every: Vec<_> = [&train, &valid].into_iter().chain(&test).flat_map(|s| s.examples.iter().cloned()).collect();
+    seqlab_datasets::sentiment::check_label_kinds(&every)?;
+    Ok(Splits { train, valid, test, norm })
+}
+
+/// Every token of a split, in order.
+fn tokens(texts: &LabelledTexts) -> Vec<&str> {
+    texts.tokens.iter().flatten().map(String::as_str).collect()
+}
+
+/// What a run reads its words and labels with.
+struct Vocabularies {
+    words: Vocab,
+    labels: LabelMap,
+    /// The pretrained vectors' rows, if any, and the embedding width.
+    pretrained: Option<PretrainedEmbeddings>,
+    embedding_dim: usize,
+}
+
+fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabularies, RunError> {
+    let words = Vocab::build(tokens(&splits.train), &VocabConfig { min_freq: config.min_freq, ..Default::default() });
+    let mut by_split = vec![("train", tokens(&splits.train)), ("valid", tokens(&splits.valid))];
+    by_split.extend(splits.test.as_ref().map(|t| ("test", tokens(t))));
+    let (words, pretrained, embedding_dim) = vocabulary_with_vectors(
+        config.embeddings.as_deref(),
+        words,
+        &by_split,
+        config.embedding_dim,
+        config.freeze_embeddings,
+        &config.artifacts,
+    )?;
+    let labels = LabelMap::build(splits.train.examples.iter().map(|e| e.label.as_str()));
+    if labels.len() < 2 {
+        return Err(RunError::Other(format!(
+            "{}: every training example is labelled {:?}; a classifier needs at least two classes",
+            config.train,
+            labels.names.first().map_or("", String::as_str)
+        )));
+    }
+    Ok(Vocabularies { words, labels, pretrained, embedding_dim })
+}
+
+/// The run's options as `run.json` records them: the normalisation and embedding width
+/// resolved, paths canonical.
+fn resolved(config: &ClassifierRunConfig, norm: Normalisation, embedding_dim: usize) -> ClassifierRunConfig {
+    ClassifierRunConfig {
+        tokenizer: Some(norm.tokenizer),
+        lowercase: Some(norm.lowercase),
+        embedding_dim,
+        train: canonical(&config.train),
+        valid: canonical(&config.valid),
+        test: config.test.as_deref().map(canonical),
+        embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
+        ..config.clone()
+    }
+}
+
+/// Trains a sequence classifier and writes its artifacts:
+/// `run.json`, `model.json` (the network config), `vocab.json`, `labels.json`, `model.mpk`,
+/// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
+/// per-epoch metric logs and checkpoints.
+pub fn train_classifier<B: AutodiffBackend>(
+    config: &ClassifierRunConfig,
+    device: &B::Device,
+) -> Result<ClassifierReport, RunError> {
+    check_options(config)?;
+    let splits = read_splits(config)?;
+    let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
+    let v = vocabularies(config, &splits)?;
+    let encode = |texts: &LabelledTexts| classification_items(&texts.examples, &texts.tokens, &v.words, &v.labels);
+    let (train_items, valid_items) = (encode(&splits.train)?, encode(&splits.valid)?);
+    let test_items = splits.test.as_ref().map(encode).transpose()?;
+    println!(
+        "data: {} train / {} valid{} examples, vocabulary {}, labels [{}]",
+        train_items.len(),
+        valid_items.len(),
+        test_items.as_ref().map_or(String::new(), |t| format!(" / {} test", t.len())),
+        v.words.len(),
+        v.labels.names.join(", ")
+    );
+    let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
+    let artifacts = &config.artifacts;
+    let resolved = resolved(config, splits.norm, v.embedding_dim);
+    write_setup(artifacts, &resolved, config.training.resume, &model_config, &v.words, &v.labels, Artifacts::LABELS)?;
+
+    let t = &config.training;
+    seed::<B>(device, t.seed);
+    let mut net = model_config.init::<B>(device);
+    if let Some(matrix) = &v.pretrained {
+        net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
+    }
+    println!("model: {} parameters", net.num_params());
+    let options = t.fit_options(artifacts, train_items.len(), None)?;
+    let (train_loader, valid_loader) =
+        loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
+    // `fit` returns the best epoch's model (by the selection metric) on the inference backend.
+    let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
+    let model = fitted.model.net;
+    let classes = v.labels.len();
+    let report = ClassifierReport {
+        valid: score(&model, &valid_items, classes, device),
+        test: test_items.as_ref().map(|t| score(&model, t, classes, device)),
+        training: TrainingSummary::from(&fitted.progress),
+    };
+    write_results(artifacts, &model, &report)?;
+    Ok(report)
+}

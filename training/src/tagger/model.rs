@@ -1,0 +1,128 @@
+//! The tagger as burn-train trains it: [`Tagger`] (a [`TokenClassifier`] with word dropout on
+//! rare words, its loss over real tokens, softmax or CRF), and the model config of a run.
+
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor};
+use burn::train::ClassificationOutput;
+use seqlab_datasets::batch::{TaggingBatch, TaggingItem};
+use seqlab_datasets::ner::{allowed_transition, TagScheme};
+use seqlab_datasets::text::{Casing, Vocab, UNK};
+use seqlab_datasets::LabelMap;
+use seqlab_models::crf::Allowed;
+use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, FeatureEmbeddingConfig};
+use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
+
+use super::config::{CharEncoder, TaggerOutput, TaggerRunConfig};
+
+/// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
+/// tokens: the flattened logits and tags are `select`ed at the batch's real positions, so the
+/// mean is over real tokens (Burn 0.21's padded cross-entropy would divide by pads too).
+#[derive(Module, Debug)]
+pub struct Tagger<B: Backend> {
+    /// The network.
+    pub net: TokenClassifier<B>,
+    /// Word dropout: in training, each rare word (id ≥ `rare_from`) becomes `<unk>` with this
+    /// probability, so that the model learns what to do with unknown words from context and
+    /// casing (as Lample et al., 2016, do with singletons).
+    pub word_dropout: f64,
+    /// The first id of the rare words (the vocabulary is sorted by frequency).
+    pub rare_from: usize,
+}
+
+impl<B: Backend> Tagger<B> {
+    /// Logits and tags of the real tokens `[tokens, tags]`, and their mean cross-entropy.
+    pub fn forward_tagging(&self, batch: TaggingBatch<B>) -> ClassificationOutput<B> {
+        let device = batch.tokens.device();
+        let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
+            let rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
+            let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
+                .lower_elem(self.word_dropout);
+            batch.tokens.mask_fill(rare.bool_and(coin), UNK as i64)
+        } else {
+            batch.tokens
+        };
+        let scores = self.net.forward(tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
+        let [b, t, c] = scores.dims();
+        let targets = batch.tags.clone().reshape([b * t]).select(0, batch.positions.clone());
+        match &self.net.crf {
+            None => {
+                let logits = scores.reshape([b * t, c]).select(0, batch.positions);
+                let loss = seqlab_models::loss::cross_entropy(logits.clone(), targets.clone());
+                ClassificationOutput::new(loss, logits, targets)
+            }
+            Some(crf) => {
+                // The negative log-likelihood per real token (so the loss reads like the
+                // softmax tagger's), and the Viterbi paths as one-hot rows for the metrics.
+                let real = targets.dims()[0].max(1) as f64;
+                let (ll, paths) = crf.log_likelihood_and_decode(scores, batch.tags, batch.lengths);
+                let loss = ll.sum().neg().div_scalar(real);
+                ClassificationOutput::new(loss, one_hot(&paths, c, &device), targets)
+            }
+        }
+    }
+}
+
+/// The tags of `paths`, one after another, as one-hot rows `[Σ lengths, tags]`.
+fn one_hot<B: Backend>(paths: &[Vec<usize>], tags: usize, device: &B::Device) -> Tensor<B, 2> {
+    let n: usize = paths.iter().map(Vec::len).sum();
+    let mut values = vec![0.0f32; n * tags];
+    for (row, &tag) in paths.iter().flatten().enumerate() {
+        values[row * tags + tag] = 1.0;
+    }
+    Tensor::from_data(burn::tensor::TensorData::new(values, [n, tags]), device)
+}
+
+crate::steps::supervised_steps!(Tagger, TaggingBatch, forward_tagging);
+
+/// The CRF's allowed transitions over a tag map: the rules of `scheme`
+/// ([`allowed_transition`]), `<pad>` never.
+pub fn scheme_constraints(tags: &LabelMap, scheme: TagScheme) -> Allowed {
+    Allowed::from_rule(tags.len(), |from, to| {
+        allowed_transition(scheme, from.map(|i| tags.name(i)), to.map(|j| tags.name(j)))
+    })
+}
+
+/// The first id of the words seen once in training: the vocabulary is sorted by descending
+/// frequency, so every id from there on is a singleton.
+pub(super) fn rare_from(items: &[TaggingItem], vocab_len: usize) -> usize {
+    let mut counts = vec![0usize; vocab_len];
+    items.iter().flat_map(|i| &i.ids).for_each(|&id| counts[id] += 1);
+    (UNK + 1..vocab_len).find(|&id| counts[id] <= 1).unwrap_or(vocab_len)
+}
+
+/// The network a run trains: embeddings (of the vectors' width when there are vectors), the
+/// casing feature, the character encoder, the encoder, and a softmax or CRF output.
+pub(super) fn model_config(
+    config: &TaggerRunConfig,
+    vocab: &Vocab,
+    tags: &LabelMap,
+    embedding_dim: usize,
+    chars: Option<&Vocab>,
+) -> TokenClassifierConfig {
+    let features = if config.casing_dim > 0 {
+        vec![FeatureEmbeddingConfig::new(Casing::COUNT, config.casing_dim)]
+    } else {
+        Vec::new()
+    };
+    let char_encoder = config.char_encoder;
+    TokenClassifierConfig::new(vocab.len(), tags.len())
+        .with_embedding_dim(embedding_dim)
+        .with_features(features)
+        .with_encoder(config.encoder.clone())
+        .with_dropout(config.dropout)
+        .with_chars(
+            chars
+                .filter(|_| char_encoder == CharEncoder::Cnn)
+                .map(|c| CharCnnConfig::new(c.len()).with_filters(config.char_filters)),
+        )
+        .with_char_lstm(
+            chars
+                .filter(|_| char_encoder == CharEncoder::Lstm)
+                .map(|c| CharLstmConfig::new(c.len()).with_hidden(config.char_hidden)),
+        )
+        .with_crf(
+            (config.output == TaggerOutput::Crf)
+                .then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(tags, config.train_scheme)))),
+        )
+}
