@@ -223,79 +223,99 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
     let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
         return Parsed { args: A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()), origin: Origin::default() };
     };
-    let for_errors = command.clone();
     let fail = |message: String| -> ! {
-        for_errors
+        command
             .clone()
             .error(clap::error::ErrorKind::InvalidValue, format!("--config {}: {message}", path.display()))
             .exit()
     };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(e.to_string()));
+    let table = read_table(&path).unwrap_or_else(|e| fail(e));
+    let (extra, supplied) = file_arguments(&command, &matches, &table).unwrap_or_else(|e| fail(e));
+    let mut full = argv;
+    full.extend(extra);
+    let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
+        // A value from the file that the option's parser refuses: name the key.
+        match refused_key(&command, &supplied, &e) {
+            Some(message) => fail(message),
+            None => e.exit(),
+        }
+    });
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    Parsed { args, origin: Origin { config: Some((path, supplied)) } }
+}
+
+/// A config file's table of options: TOML, or JSON when the name ends in `.json`.
+fn read_table(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let table: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).unwrap_or_else(|e| fail(e.to_string()))
+        serde_json::from_str(&text).map_err(|e| e.to_string())?
     } else {
-        let value: toml::Value = toml::from_str(&text).unwrap_or_else(|e| fail(e.to_string()));
-        serde_json::to_value(value).unwrap()
+        let value: toml::Value = toml::from_str(&text).map_err(|e| e.to_string())?;
+        serde_json::to_value(value).map_err(|e| e.to_string())?
     };
-    let Some(table) = table.as_object() else { fail("expected a table of options".into()) };
+    match table {
+        serde_json::Value::Object(table) => Ok(table),
+        _ => Err("expected a table of options".into()),
+    }
+}
+
+/// Which config-file key supplied which option id.
+type Supplied = Vec<(String, String)>;
+
+/// The command-line arguments a config table adds (options the command line does not give),
+/// and which keys supplied which option ids.
+fn file_arguments(
+    command: &clap::Command,
+    matches: &clap::ArgMatches,
+    table: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Vec<OsString>, Supplied), String> {
     let mut extra: Vec<OsString> = Vec::new();
     let mut supplied: Vec<(String, String)> = Vec::new();
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     for (key, value) in table {
         let id = key.replace('-', "_");
         let Some(arg) = command.get_arguments().find(|a| a.get_id().as_str() == id) else {
-            fail(format!("unknown option {key:?}"))
+            return Err(format!("unknown option {key:?}"));
         };
         if id == "config" || matches.value_source(&id) == Some(ValueSource::CommandLine) {
             continue;
         }
         let flag = format!("--{}", arg.get_long().unwrap_or(&id));
         let takes_value = arg.get_num_args().is_none_or(|n| n.takes_values());
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         // `--flag=value`, so that a value such as `-1` is not read as an option.
-        let value = match value {
+        match value {
             serde_json::Value::Bool(b) if !takes_value => {
                 if *b {
-                    extra.push(flag.clone().into());
+                    extra.push(flag.into());
                 }
-                None
             }
-            serde_json::Value::Array(items) => Some(items.iter().map(text).collect::<Vec<_>>().join(",")),
-            serde_json::Value::Null => None,
-            v => Some(text(v)),
-        };
-        if let Some(value) = value {
-            extra.push(format!("{flag}={value}").into());
+            serde_json::Value::Array(items) => {
+                extra.push(format!("{flag}={}", items.iter().map(text).collect::<Vec<_>>().join(",")).into());
+            }
+            serde_json::Value::Null => {}
+            v => extra.push(format!("{flag}={}", text(v)).into()),
         }
         supplied.push((key.clone(), id));
     }
-    let mut full = argv;
-    full.extend(extra);
-    let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
-        // A value from the file that the option's parser refuses: name the key.
-        let arg = e.get(clap::error::ContextKind::InvalidArg).map(ToString::to_string).unwrap_or_default();
-        let long = |id: &str| {
-            command
-                .get_arguments()
-                .find(|a| a.get_id().as_str() == id)
-                .and_then(|a| a.get_long())
-                .unwrap_or(id)
-                .to_string()
-        };
-        match supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str())) {
-            Some((key, _)) => {
-                let value = e.get(clap::error::ContextKind::InvalidValue).map(ToString::to_string).unwrap_or_default();
-                let why = e.to_string().lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
-                let why = if value.is_empty() { why } else { format!("{why} (value {value:?})") };
-                fail(format!("key {key:?}: {why}"))
-            }
-            None => e.exit(),
-        }
-    });
-    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    Parsed { args, origin: Origin { config: Some((path, supplied)) } }
+    Ok((extra, supplied))
+}
+
+/// The message for a value from the config file that its option's parser refused, naming the
+/// key; `None` when the error is about the command line itself.
+fn refused_key(command: &clap::Command, supplied: &[(String, String)], e: &clap::Error) -> Option<String> {
+    let arg = e.get(clap::error::ContextKind::InvalidArg).map(ToString::to_string).unwrap_or_default();
+    let long = |id: &str| {
+        command.get_arguments().find(|a| a.get_id().as_str() == id).and_then(|a| a.get_long()).unwrap_or(id).to_string()
+    };
+    let (key, _) =
+        supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str()))?;
+    let value = e.get(clap::error::ContextKind::InvalidValue).map(ToString::to_string).unwrap_or_default();
+    let why = e.to_string().lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+    let why = if value.is_empty() { why } else { format!("{why} (value {value:?})") };
+    Some(format!("key {key:?}: {why}"))
 }
 
 /// The encoder both training commands build from `--model`, `--hidden`, `--layers`,

@@ -9,7 +9,7 @@
 //! - [`text`]: encodings, tokenizer, vocabularies, casing feature, pretrained vectors.
 //! - [`labels`]: label and tag maps.
 //! - [`format`]: format names and inference.
-//! - [`batch`]: Burn batchers, length bucketing, truncation.
+//! - [`batch`]: Burn batchers, length bucketing.
 //! - [`encode`]: examples to ids.
 //! - [`embedded`]: the synthetic default corpora.
 //! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.

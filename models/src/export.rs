@@ -18,7 +18,6 @@
 //! (`scripts/pytorch_from_export.py`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use burn::nn::{Embedding, Linear};
 use burn::tensor::backend::Backend;
@@ -142,9 +141,4 @@ pub fn safetensors_bytes(tensors: &Tensors, metadata: &BTreeMap<String, String>)
         bytes.extend(t.values.iter().flat_map(|v| v.to_le_bytes()));
     }
     bytes
-}
-
-/// Writes [`safetensors_bytes`] to `path`.
-pub fn write_safetensors(path: &Path, tensors: &Tensors, metadata: &BTreeMap<String, String>) -> std::io::Result<()> {
-    std::fs::write(path, safetensors_bytes(tensors, metadata))
 }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::artifacts::Artifacts;
@@ -44,15 +45,13 @@ struct Panel {
     legend_low: bool,
 }
 
-/// Redraws `curves.svg` in `artifacts` from its `log.csv`, marking `kept` (0: none yet), with
-/// `metric` (the selection metric's name) in the title of the metrics panel.
-pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), String> {
-    let (header, rows) = read_log(&artifacts.join(Artifacts::LOG))?;
+/// The three panels of `log.csv`'s columns.
+fn panels(header: &[String], rows: &[Row]) -> [Panel; 3] {
     let column = |name: &str| -> Vec<(f64, f64)> {
         let Some(i) = header.iter().position(|h| h == name) else { return Vec::new() };
         rows.iter().filter_map(|r| r.values.get(i).filter(|v| v.is_finite()).map(|&v| (r.epoch, v))).collect()
     };
-    let panels = [
+    [
         Panel {
             title: "Loss (cross-entropy per example or token)",
             y_desc: "loss",
@@ -78,12 +77,99 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
             small: true,
             legend_low: false,
         },
-    ];
-    let last = rows.iter().map(|r| r.epoch).fold(1.0, f64::max);
+    ]
+}
+
+impl Panel {
+    /// The y range: the values' range padded by 8 % (from 0 for the learning rate).
+    fn y_range(&self) -> (f64, f64) {
+        let values: Vec<f64> = self.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).collect();
+        let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = if values.is_empty() {
+            (0.0, 1.0)
+        } else if hi - lo < 1e-12 {
+            (lo - 0.5 * lo.abs().max(1e-9), hi + 0.5 * hi.abs().max(1e-9))
+        } else {
+            (lo, hi)
+        };
+        let pad = (hi - lo) * 0.08;
+        if self.small {
+            (lo.min(0.0), hi + pad)
+        } else {
+            (lo - pad, hi + pad)
+        }
+    }
+
+    /// Draws the panel over epochs up to `last` on `area` with `labels` epoch labels, the kept
+    /// epoch marked (0: none).
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        (last, labels): (f64, usize),
+        kept: usize,
+    ) -> Result<(), String> {
+        let err = |e: &dyn std::fmt::Display| format!("cannot draw: {e}");
+        let (y0, y1) = self.y_range();
+        let mut chart = ChartBuilder::on(area)
+            .caption(self.title, ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.5f64..last + 0.5, y0..y1)
+            .map_err(|e| err(&e))?;
+        let small = self.small;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .x_desc("epoch")
+            .y_desc(self.y_desc)
+            .x_labels(labels.clamp(2, 16))
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| if small { format!("{y:.1e}") } else { format!("{y:.3}") })
+            .draw()
+            .map_err(|e| err(&e))?;
+        if kept > 0 {
+            // A dashed vertical line: short segments from bottom to top.
+            let marker = RGBColor(230, 120, 0).stroke_width(2);
+            let step = (y1 - y0) / 40.0;
+            let x = kept as f64;
+            let dashes = (0..40).step_by(2).map(|k| {
+                PathElement::new(vec![(x, y0 + f64::from(k) * step), (x, y0 + f64::from(k + 1) * step)], marker)
+            });
+            chart
+                .draw_series(dashes)
+                .map_err(|e| err(&e))?
+                .label(format!("kept epoch {kept}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
+        }
+        let colours = [BLUE, RED, RGBColor(0, 140, 0), MAGENTA];
+        let series: Vec<Series> = self
+            .series
+            .iter()
+            .zip(colours.iter().cycle())
+            .map(|((label, points), &colour)| Series {
+                name: (*label).into(),
+                points: points.clone(),
+                colour,
+                width: 2,
+            })
+            .collect();
+        let legend = if self.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
+        draw_series(&mut chart, &series, 3, legend)
+    }
+}
+
+/// Redraws `curves.svg` in `artifacts` from its `log.csv`, marking `kept` (0: none yet), with
+/// `metric` (the selection metric's name) in the title of the metrics panel.
+pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), String> {
+    let (header, rows) = read_log(&artifacts.join(Artifacts::LOG))?;
+    let path = artifacts.join(CURVES);
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let epochs = (rows.iter().map(|r| r.epoch).fold(1.0, f64::max), rows.len());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 960)).into_drawing_area();
-        let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw: {e}", artifacts.join(CURVES).display());
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let name =
             artifacts.file_name().map_or_else(|| artifacts.display().to_string(), |n| n.to_string_lossy().to_string());
@@ -92,71 +178,10 @@ pub fn write_curves(artifacts: &Path, kept: usize, metric: &str) -> Result<(), S
         let root = root
             .titled(&format!("Learning curves of {name}: {} epochs, {kept_text}", rows.len()), ("sans-serif", 22))
             .map_err(|e| err(&e))?;
-        let colours = [BLUE, RED, RGBColor(0, 140, 0), MAGENTA];
-        for (panel, area) in panels.iter().zip(root.split_evenly((3, 1))) {
-            let values: Vec<f64> = panel.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).collect();
-            let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if values.is_empty() {
-                (0.0, 1.0)
-            } else if hi - lo < 1e-12 {
-                (lo - 0.5 * lo.abs().max(1e-9), hi + 0.5 * hi.abs().max(1e-9))
-            } else {
-                (lo, hi)
-            };
-            let pad = (hi - lo) * 0.08;
-            let (y0, y1) = if panel.small { (lo.min(0.0), hi + pad) } else { (lo - pad, hi + pad) };
-            let mut chart = ChartBuilder::on(&area)
-                .caption(panel.title, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(80)
-                .build_cartesian_2d(0.5f64..last + 0.5, y0..y1)
-                .map_err(|e| err(&e))?;
-            let small = panel.small;
-            chart
-                .configure_mesh()
-                .light_line_style(WHITE)
-                .bold_line_style(BLACK.mix(0.12))
-                .x_desc("epoch")
-                .y_desc(panel.y_desc)
-                .x_labels(rows.len().clamp(2, 16))
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| if small { format!("{y:.1e}") } else { format!("{y:.3}") })
-                .draw()
-                .map_err(|e| err(&e))?;
-            if kept > 0 {
-                // A dashed vertical line: short segments from bottom to top.
-                let marker = RGBColor(230, 120, 0).stroke_width(2);
-                let step = (y1 - y0) / 40.0;
-                let dashes = (0..40).step_by(2).map(|k| {
-                    PathElement::new(
-                        vec![(kept as f64, y0 + f64::from(k) * step), (kept as f64, y0 + f64::from(k + 1) * step)],
-                        marker,
-                    )
-                });
-                chart
-                    .draw_series(dashes)
-                    .map_err(|e| err(&e))?
-                    .label(format!("kept epoch {kept}"))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
-            }
-            let series: Vec<Series> = panel
-                .series
-                .iter()
-                .zip(colours.iter().cycle())
-                .map(|((label, points), &colour)| Series {
-                    name: (*label).into(),
-                    points: points.clone(),
-                    colour,
-                    width: 2,
-                })
-                .collect();
-            let legend =
-                if panel.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
-            draw_series(&mut chart, &series, 3, legend)
-                .map_err(|e| format!("{}: {e}", artifacts.join(CURVES).display()))?;
+        for (panel, area) in panels(&header, &rows).iter().zip(root.split_evenly((3, 1))) {
+            panel.draw(&area, epochs, kept).map_err(|e| err(&e))?;
         }
         root.present().map_err(|e| err(&e))?;
     }
-    crate::durable::write(&artifacts.join(CURVES), svg).map_err(|e| e.to_string())
+    crate::durable::write(&path, svg).map_err(|e| e.to_string())
 }

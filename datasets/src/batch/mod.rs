@@ -1,5 +1,5 @@
 //! From encoded examples to Burn tensors: padding batchers for both tasks, length-bucketed
-//! batch plans that cut padding, and counted truncation.
+//! batch plans that cut padding.
 
 mod bucket;
 
@@ -139,48 +139,4 @@ impl<B: Backend> Batcher<B, TaggingItem, TaggingBatch<B>> for TaggingBatcher {
             tags: rows(&|i| &i.tags),
         }
     }
-}
-
-/// What truncation to a maximum length did, to be reported (never silent).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Truncation {
-    /// Examples that were cut.
-    pub examples: usize,
-    /// Tokens removed in all.
-    pub tokens: usize,
-}
-
-impl ClassificationItem {
-    /// Keeps the first `max_len` tokens; returns how many were removed.
-    pub fn truncate(&mut self, max_len: usize) -> usize {
-        let removed = self.ids.len().saturating_sub(max_len);
-        self.ids.truncate(max_len);
-        removed
-    }
-}
-
-impl TaggingItem {
-    /// Keeps the first `max_len` tokens (ids, features and tags); returns how many were removed.
-    pub fn truncate(&mut self, max_len: usize) -> usize {
-        let removed = self.ids.len().saturating_sub(max_len);
-        self.ids.truncate(max_len);
-        self.tags.truncate(max_len);
-        self.features.iter_mut().for_each(|f| f.truncate(max_len));
-        self.chars.truncate(max_len);
-        removed
-    }
-}
-
-/// Truncates every item to `max_len` tokens with `cut` (e.g. [`ClassificationItem::truncate`])
-/// and counts what was cut.
-pub fn truncate_all<T>(items: &mut [T], max_len: usize, cut: impl Fn(&mut T, usize) -> usize) -> Truncation {
-    let mut report = Truncation::default();
-    for item in items {
-        let removed = cut(item, max_len);
-        if removed > 0 {
-            report.examples += 1;
-            report.tokens += removed;
-        }
-    }
-    report
 }

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
 use seqlab_datasets::batch::{
-    bucket_batches, truncate_all, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher,
-    TaggingItem,
+    bucket_batches, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher, TaggingItem,
 };
 
 use crate::common::*;
@@ -58,17 +57,4 @@ fn bucketed_loader_yields_every_example_once() {
     }
     assert_eq!(seen, 100);
     assert!(padded < 100 * 17, "bucketing pads less than padding everything to the longest");
-}
-
-#[test]
-fn truncation_is_counted() {
-    let mut items: Vec<TaggingItem> = [3, 7, 12]
-        .iter()
-        .map(|&n| TaggingItem { ids: vec![1; n], features: vec![vec![1; n]], chars: Vec::new(), tags: vec![1; n] })
-        .collect();
-    let report = truncate_all(&mut items, 5, TaggingItem::truncate);
-    assert_eq!((report.examples, report.tokens), (2, 9));
-    assert!(items
-        .iter()
-        .all(|i| i.ids.len() <= 5 && i.tags.len() == i.ids.len() && i.features[0].len() == i.ids.len()));
 }

@@ -94,7 +94,11 @@ th{background:#f4f4f8}td.l,th.l{text-align:left}.ok{background:#d8f3dc}.missed{b
 
 /// The report as one HTML page.
 pub fn html(r: &Report) -> String {
-    let mut h = format!("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>seqlab report: {}</title><style>{STYLE}</style></head><body>", escape(&r.data.path));
+    let mut h = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>seqlab report: {}</title>\
+         <style>{STYLE}</style></head><body>",
+        escape(&r.data.path)
+    );
     let _ = write!(h, "<h1>Evaluation of {} on {}</h1>", escape(&r.artifacts), escape(&r.data.path));
     let _ = write!(
         h,
@@ -103,13 +107,51 @@ pub fn html(r: &Report) -> String {
         r.data.examples,
         escape(&r.data.checksum)
     );
-    h += "<h2>Metrics</h2>";
+    metrics(&mut h, r);
+    confusions(&mut h, r);
+    h += "<h2>Errors</h2>";
+    label_errors(&mut h, r);
+    sentence_errors(&mut h, r);
+    h += "<h2>Model and training</h2>";
+    if let Some(t) = &r.training {
+        let _ = write!(
+            h,
+            "<p>{} epochs in {:.1} s; kept epoch {}{}.</p>",
+            t.epochs_completed,
+            t.train_seconds,
+            t.best_epoch,
+            t.stopped.as_ref().map_or(String::new(), |s| format!("; {}", escape(s)))
+        );
+    }
+    let _ = write!(h, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(&r.config).unwrap_or_default()));
+    h + "</body></html>"
+}
+
+/// Whether the report is a tagger's.
+fn tagger(r: &Report) -> bool {
+    r.model == "token-classifier"
+}
+
+/// The metrics table and the share of errors on unseen words.
+fn metrics(h: &mut String, r: &Report) {
+    *h += "<h2>Metrics</h2>";
     match &r.metrics {
         Evaluation::Classifier(s) => {
-            let _ = write!(h, "<table><tr><th>accuracy</th><th>macro-F1</th><th>examples</th></tr><tr><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr></table>", s.accuracy, s.macro_f1, s.examples);
+            let _ = write!(
+                h,
+                "<table><tr><th>accuracy</th><th>macro-F1</th><th>examples</th></tr>\
+                 <tr><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr></table>",
+                s.accuracy, s.macro_f1, s.examples
+            );
         }
         Evaluation::Tagger(s) => {
-            let _ = write!(h, "<table><tr><th class=\"l\">entities</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr><tr><td class=\"l\">all (default mode)</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td></td></tr>", s.precision, s.recall, s.f1);
+            let _ = write!(
+                h,
+                "<table><tr><th class=\"l\">entities</th><th>precision</th><th>recall</th><th>F1</th>\
+                 <th>support</th></tr><tr><td class=\"l\">all (default mode)</td><td>{:.4}</td><td>{:.4}</td>\
+                 <td>{:.4}</td><td></td></tr>",
+                s.precision, s.recall, s.f1
+            );
             for (kind, p) in &s.per_type {
                 let _ = write!(
                     h,
@@ -125,22 +167,25 @@ pub fn html(r: &Report) -> String {
         }
     }
     let u = &r.unseen;
-    let what = if r.model == "token-classifier" {
-        "entity errors (missed, spurious, wrong type)"
+    let (what, of) = if tagger(r) {
+        ("entity errors (missed, spurious, wrong type)", "entities")
     } else {
-        "wrong predictions"
+        ("wrong predictions", "examples")
     };
     let _ = write!(
         h,
-        "<p>{} {what}; {} of them ({:.1} %) involve a word outside the vocabulary, against {:.1} % of all {}.</p>",
+        "<p>{} {what}; {} of them ({:.1} %) involve a word outside the vocabulary, against {:.1} % of all {of}.</p>",
         u.errors,
         u.errors_with_unseen,
         100.0 * u.share_of_errors,
         100.0 * u.share_overall,
-        if r.model == "token-classifier" { "entities" } else { "examples" }
     );
-    h += "<h2>Confusion</h2>";
-    let title = if r.model == "token-classifier" {
+}
+
+/// The confusion heat maps.
+fn confusions(h: &mut String, r: &Report) {
+    *h += "<h2>Confusion</h2>";
+    let title = if tagger(r) {
         "Entities: gold type (rows, with spurious predictions) against predicted type (columns, with missed entities)"
     } else {
         "Classes: gold (rows) against predicted (columns)"
@@ -153,51 +198,60 @@ pub fn html(r: &Report) -> String {
             heatmap(tags, "Token tags")
         );
     }
-    h += "<h2>Errors</h2>";
-    if !r.label_errors.is_empty() {
-        h += "<p>The most confident wrong predictions.</p><table><tr><th>probability</th><th class=\"l\">predicted</th><th class=\"l\">gold</th><th class=\"l\">text</th><th class=\"l\">unseen words</th></tr>";
-        for e in &r.label_errors {
-            let _ = write!(h, "<tr><td>{:.3}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}<br><sub>{}</sub></td><td class=\"l\">{}</td></tr>",
-                e.probability, escape(&e.predicted), escape(&e.gold), escape(&e.text), escape(&e.origin), escape(&e.unseen.join(", ")));
-        }
-        h += "</table>";
+}
+
+/// A classifier's most confident wrong predictions.
+fn label_errors(h: &mut String, r: &Report) {
+    if r.label_errors.is_empty() {
+        return;
     }
-    if !r.sentence_errors.is_empty() {
-        h += "<p class=\"legend\">Sentences with the most entity errors: <span class=\"ok\">right</span><span class=\"missed\">missed</span><span class=\"spurious\">spurious</span><span class=\"wrong\">wrong type</span></p><table class=\"pair\"><tr><th class=\"l\">gold</th><th class=\"l\">predicted</th></tr>";
-        for e in &r.sentence_errors {
-            // A span is right, of the wrong type, or without a counterpart (missed or spurious).
-            let kind = |s: &Span, others: &[Span], alone: &'static str| -> &'static str {
-                match others.iter().find(|o| o.start == s.start && o.end == s.end) {
-                    Some(o) if o.label == s.label => "ok",
-                    Some(_) => "wrong",
-                    None => alone,
-                }
-            };
-            let gold: Vec<(Span, &str)> = e.gold.iter().map(|s| (s.clone(), kind(s, &e.predicted, "missed"))).collect();
-            let pred: Vec<(Span, &str)> =
-                e.predicted.iter().map(|s| (s.clone(), kind(s, &e.gold, "spurious"))).collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}<br><sub>{}{}</sub></td><td>{}</td></tr>",
-                marked(&e.tokens, &gold),
-                escape(&e.origin),
-                if e.unseen.is_empty() { String::new() } else { format!("; unseen: {}", escape(&e.unseen.join(", "))) },
-                marked(&e.tokens, &pred)
-            );
-        }
-        h += "</table>";
-    }
-    h += "<h2>Model and training</h2>";
-    if let Some(t) = &r.training {
+    *h += "<p>The most confident wrong predictions.</p><table><tr><th>probability</th><th class=\"l\">predicted</th>\
+           <th class=\"l\">gold</th><th class=\"l\">text</th><th class=\"l\">unseen words</th></tr>";
+    for e in &r.label_errors {
         let _ = write!(
             h,
-            "<p>{} epochs in {:.1} s; kept epoch {}{}.</p>",
-            t.epochs_completed,
-            t.train_seconds,
-            t.best_epoch,
-            t.stopped.as_ref().map_or(String::new(), |s| format!("; {}", escape(s)))
+            "<tr><td>{:.3}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}<br><sub>{}</sub></td>\
+             <td class=\"l\">{}</td></tr>",
+            e.probability,
+            escape(&e.predicted),
+            escape(&e.gold),
+            escape(&e.text),
+            escape(&e.origin),
+            escape(&e.unseen.join(", "))
         );
     }
-    let _ = write!(h, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(&r.config).unwrap_or_default()));
-    h + "</body></html>"
+    *h += "</table>";
+}
+
+/// A tagger's sentences with the most entity errors, gold beside predicted.
+fn sentence_errors(h: &mut String, r: &Report) {
+    if r.sentence_errors.is_empty() {
+        return;
+    }
+    *h += "<p class=\"legend\">Sentences with the most entity errors: <span class=\"ok\">right</span>\
+           <span class=\"missed\">missed</span><span class=\"spurious\">spurious</span>\
+           <span class=\"wrong\">wrong type</span></p><table class=\"pair\"><tr><th class=\"l\">gold</th>\
+           <th class=\"l\">predicted</th></tr>";
+    // A span is right, of the wrong type, or without a counterpart (missed or spurious).
+    let kind = |s: &Span, others: &[Span], alone: &'static str| -> &'static str {
+        match others.iter().find(|o| o.start == s.start && o.end == s.end) {
+            Some(o) if o.label == s.label => "ok",
+            Some(_) => "wrong",
+            None => alone,
+        }
+    };
+    for e in &r.sentence_errors {
+        let gold: Vec<(Span, &str)> = e.gold.iter().map(|s| (s.clone(), kind(s, &e.predicted, "missed"))).collect();
+        let pred: Vec<(Span, &str)> = e.predicted.iter().map(|s| (s.clone(), kind(s, &e.gold, "spurious"))).collect();
+        let unseen =
+            if e.unseen.is_empty() { String::new() } else { format!("; unseen: {}", escape(&e.unseen.join(", "))) };
+        let _ = write!(
+            h,
+            "<tr><td>{}<br><sub>{}{unseen}</sub></td><td>{}</td></tr>",
+            marked(&e.tokens, &gold),
+            escape(&e.origin),
+            marked(&e.tokens, &pred)
+        );
+    }
+    *h += "</table>";
 }
