@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_classifier::Args;
-use seqlab_bins::cli::{encoder, parse_with_config, run_training, Parsed};
+use seqlab_bins::cli::{encoder, run_training};
+use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::classifier::{ClassifierReport, ClassifierRunConfig};
 use seqlab_training::metrics::ClassificationScores;

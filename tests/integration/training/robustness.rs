@@ -75,7 +75,7 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     let dir = scratch("config-range");
     let file = dir.join("run.toml");
     std::fs::write(&file, "lr = -1\nepochs = 2\n").unwrap();
-    let parsed = seqlab_bins::cli::parse_from_with_config::<Probe>(vec![
+    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(vec![
         "probe".into(),
         "--config".into(),
         file.clone().into_os_string(),
@@ -86,7 +86,7 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     let message = parsed.origin.explain(&err);
     assert!(message.contains("run.toml") && message.contains("key \"lr\"") && message.contains("> 0"), "{message}");
     // The same value on the command line is named as the option.
-    let parsed = seqlab_bins::cli::parse_from_with_config::<Probe>(vec!["probe".into(), "--lr=-1".into()]);
+    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(vec!["probe".into(), "--lr=-1".into()]);
     let err = seqlab_training::validate::training(
         &parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant),
     )

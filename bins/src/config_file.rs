@@ -1,0 +1,150 @@
+//! `--config FILE`: a TOML (or JSON) table of a command's options, keys spelt as the long
+//! options; the command line overrides it, and every value goes through the option's own parser,
+//! so an error names the file and the key.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::parser::ValueSource;
+use clap::Parser;
+use seqlab_training::error::RunError;
+
+/// A parsed command line, and which options came from `--config FILE`.
+#[derive(Debug)]
+pub struct Parsed<A> {
+    /// The options.
+    pub args: A,
+    /// Where they came from.
+    pub origin: Origin,
+}
+
+/// The config file and the options (by id) it supplied, with its keys.
+#[derive(Debug, Default)]
+pub struct Origin {
+    config: Option<(PathBuf, Vec<(String, String)>)>,
+}
+
+impl Origin {
+    /// An error for the user: an option outside its range is named as it was given (the
+    /// config file and key when it came from `--config`).
+    pub fn explain(&self, error: &RunError) -> String {
+        if let (RunError::Invalid { option, message }, Some((path, keys))) = (error, &self.config) {
+            let id = option.replace('-', "_");
+            if let Some((key, _)) = keys.iter().find(|(_, i)| *i == id) {
+                return format!("--config {}: key {key:?} (--{option}): {message}", path.display());
+            }
+        }
+        error.to_string()
+    }
+}
+
+/// Parses the command line of `A`, filling options it does not give from `--config FILE`
+/// (TOML, or JSON when the name ends in `.json`). File values go through the same parsers as
+/// command-line ones; an error in one names the file and the key. Exits with a message on
+/// errors.
+pub fn parse_with_config<A: Parser>() -> Parsed<A> {
+    parse_from_with_config(std::env::args_os().collect())
+}
+
+/// [`parse_with_config`] over explicit arguments (`argv[0]` is the program name).
+pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
+    let mut command = A::command();
+    command.build();
+    let matches = command.clone().get_matches_from(argv.clone());
+    let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
+        return Parsed { args: A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()), origin: Origin::default() };
+    };
+    let fail = |message: String| -> ! {
+        command
+            .clone()
+            .error(clap::error::ErrorKind::InvalidValue, format!("--config {}: {message}", path.display()))
+            .exit()
+    };
+    let table = read_table(&path).unwrap_or_else(|e| fail(e));
+    let (extra, supplied) = file_arguments(&command, &matches, &table).unwrap_or_else(|e| fail(e));
+    let mut full = argv;
+    full.extend(extra);
+    let matches = command.clone().try_get_matches_from(full).unwrap_or_else(|e| {
+        // A value from the file that the option's parser refuses: name the key.
+        match refused_key(&command, &supplied, &e) {
+            Some(message) => fail(message),
+            None => e.exit(),
+        }
+    });
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    Parsed { args, origin: Origin { config: Some((path, supplied)) } }
+}
+
+/// A config file's table of options: TOML, or JSON when the name ends in `.json`.
+fn read_table(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let table: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).map_err(|e| e.to_string())?
+    } else {
+        let value: toml::Value = toml::from_str(&text).map_err(|e| e.to_string())?;
+        serde_json::to_value(value).map_err(|e| e.to_string())?
+    };
+    match table {
+        serde_json::Value::Object(table) => Ok(table),
+        _ => Err("expected a table of options".into()),
+    }
+}
+
+/// Which config-file key supplied which option id.
+type Supplied = Vec<(String, String)>;
+
+/// The command-line arguments a config table adds (options the command line does not give),
+/// and which keys supplied which option ids.
+fn file_arguments(
+    command: &clap::Command,
+    matches: &clap::ArgMatches,
+    table: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Vec<OsString>, Supplied), String> {
+    let mut extra: Vec<OsString> = Vec::new();
+    let mut supplied: Vec<(String, String)> = Vec::new();
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (key, value) in table {
+        let id = key.replace('-', "_");
+        let Some(arg) = command.get_arguments().find(|a| a.get_id().as_str() == id) else {
+            return Err(format!("unknown option {key:?}"));
+        };
+        if id == "config" || matches.value_source(&id) == Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let flag = format!("--{}", arg.get_long().unwrap_or(&id));
+        let takes_value = arg.get_num_args().is_none_or(|n| n.takes_values());
+        // `--flag=value`, so that a value such as `-1` is not read as an option.
+        match value {
+            serde_json::Value::Bool(b) if !takes_value => {
+                if *b {
+                    extra.push(flag.into());
+                }
+            }
+            serde_json::Value::Array(items) => {
+                extra.push(format!("{flag}={}", items.iter().map(text).collect::<Vec<_>>().join(",")).into());
+            }
+            serde_json::Value::Null => {}
+            v => extra.push(format!("{flag}={}", text(v)).into()),
+        }
+        supplied.push((key.clone(), id));
+    }
+    Ok((extra, supplied))
+}
+
+/// The message for a value from the config file that its option's parser refused, naming the
+/// key; `None` when the error is about the command line itself.
+fn refused_key(command: &clap::Command, supplied: &[(String, String)], e: &clap::Error) -> Option<String> {
+    let arg = e.get(clap::error::ContextKind::InvalidArg).map(ToString::to_string).unwrap_or_default();
+    let long = |id: &str| {
+        command.get_arguments().find(|a| a.get_id().as_str() == id).and_then(|a| a.get_long()).unwrap_or(id).to_string()
+    };
+    let (key, _) =
+        supplied.iter().find(|(_, id)| arg.split([' ', '=']).next() == Some(format!("--{}", long(id)).as_str()))?;
+    let value = e.get(clap::error::ContextKind::InvalidValue).map(ToString::to_string).unwrap_or_default();
+    let why = e.to_string().lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+    let why = if value.is_empty() { why } else { format!("{why} (value {value:?})") };
+    Some(format!("key {key:?}: {why}"))
+}
