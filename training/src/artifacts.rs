@@ -141,19 +141,23 @@ impl Artifacts {
             return Ok(());
         }
         let manifest: Manifest = serde_json::from_slice(&read(&path)?)
-            .map_err(|e| RunError::Other(format!("{}: not a manifest: {e}", path.display())))?;
+            .map_err(|e| RunError::damaged(&path, format!("not a manifest: {e}")))?;
         for (name, expected) in &manifest.files {
             let file = self.file(name);
             if !file.exists() {
-                return Err(RunError::Other(format!("{}: missing ({} lists it)", file.display(), Self::MANIFEST)));
+                let message = format!("missing ({} lists it)", Self::MANIFEST);
+                return Err(RunError::Missing { path: file, message });
             }
             let found = checksum(&read(&file)?);
             if &found != expected {
-                return Err(RunError::Other(format!(
-                    "{}: changed since training (checksum {found}, {} recorded {expected}); the weights were trained with the original file",
-                    file.display(),
-                    Self::MANIFEST
-                )));
+                return Err(RunError::mismatch(
+                    &file,
+                    format!(
+                        "changed since training (checksum {found}, {} recorded {expected}); the weights were trained \
+                         with the original file",
+                        Self::MANIFEST
+                    ),
+                ));
             }
         }
         Ok(())
@@ -173,7 +177,7 @@ pub fn checksum(bytes: &[u8]) -> String {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, RunError> {
-    std::fs::read(path).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| RunError::io(path, &e))
 }
 
 /// The recorder of `model.mpk`: named MessagePack at full precision.
@@ -203,19 +207,18 @@ pub fn write_setup(
             let saved: serde_json::Value = std::fs::read_to_string(&path)
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
-                .ok_or_else(|| RunError::Other(format!("--resume: {} is missing or unreadable", path.display())))?;
+                .ok_or_else(|| RunError::damaged(&path, "missing or unreadable (--resume needs it)"))?;
             if saved != now {
-                return Err(RunError::Other(format!(
-                    "--resume: {} differs from the one built from the training data now (did the data change?)",
-                    path.display()
-                )));
+                let message = "differs from the one built from the training data now (did the data change?); --resume \
+                               continues only the same run";
+                return Err(RunError::mismatch(&path, message));
             }
             Ok(())
         };
         same(Artifacts::VOCAB, serde_json::to_value(vocab).unwrap())?;
         return same(labels_file, serde_json::to_value(labels).unwrap());
     }
-    std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, &e))?;
     let folder = Artifacts::at(dir);
     write(&folder.file(Artifacts::RUN), serde_json::to_string_pretty(run).unwrap())?;
     write(&folder.file(Artifacts::MODEL_CONFIG), serde_json::to_string_pretty(model).unwrap())?;
@@ -245,9 +248,9 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(
 pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> Result<(), RunError> {
     let path = artifacts.join(Artifacts::RUN);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| RunError::Other(format!("--resume: {}: {e} (nothing to resume)", path.display())))?;
+        .map_err(|e| RunError::Missing { path: path.clone(), message: format!("{e} (--resume: nothing to resume)") })?;
     let mut saved: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| RunError::Other(format!("{}: not a run.json: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| RunError::damaged(&path, format!("not a run.json: {e}")))?;
     let mut now = serde_json::to_value(resolved).unwrap();
     for v in [&mut saved, &mut now] {
         if let Some(t) = v.get_mut("training").and_then(|t| t.as_object_mut()) {
@@ -268,11 +271,13 @@ pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> R
     let mut differ = Vec::new();
     differences("", &saved, &now, &mut differ);
     if !differ.is_empty() {
-        return Err(RunError::Other(format!(
-            "--resume: {} was written by a different run: {}; resume with the same options, or use a new --artifacts folder",
-            path.display(),
-            differ.join("; ")
-        )));
+        return Err(RunError::mismatch(
+            &path,
+            format!(
+                "written by a different run: {}; resume with the same options, or use a new --artifacts folder",
+                differ.join("; ")
+            ),
+        ));
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ pub fn load_vectors(
     frozen: bool,
 ) -> Result<(Vocab, PretrainedEmbeddings, VectorsReport), RunError> {
     if !path.exists() {
-        return Err(RunError::Other(format!("--embeddings {}: no such file", path.display())));
+        return Err(RunError::Missing { path: path.into(), message: "no such file (--embeddings)".into() });
     }
     let key = |w: &str| if vocab.lowercase { w.to_lowercase() } else { w.to_string() };
     let mut wanted: HashSet<String> = HashSet::new();
@@ -119,20 +119,20 @@ pub fn vocabulary_with_vectors(
 ) -> Result<(Vocab, Option<PretrainedEmbeddings>, usize), RunError> {
     let Some(path) = embeddings else {
         if embedding_dim == 0 {
-            return Err(RunError::Other("--embedding-dim must be at least 1".into()));
+            return Err(RunError::invalid("embedding-dim", "must be at least 1"));
         }
         return Ok((vocab, None, embedding_dim));
     };
     let (vocab, matrix, report) = load_vectors(path, &vocab, splits, frozen)?;
     if embedding_dim != 0 && embedding_dim != report.dim {
         return Err(RunError::Other(format!(
-            "--embedding-dim {embedding_dim} conflicts with the {}-dimensional vectors of {}; leave --embedding-dim out with --embeddings",
+            "--embedding-dim {embedding_dim} conflicts with the {}-dimensional vectors of {}; leave \
+                 --embedding-dim out with --embeddings",
             report.dim,
             path.display()
         )));
     }
-    std::fs::create_dir_all(artifacts)
-        .map_err(|e| RunError::Other(format!("{}: cannot create: {e}", artifacts.display())))?;
+    std::fs::create_dir_all(artifacts).map_err(|e| RunError::io(artifacts, &e))?;
     write(&artifacts.join(crate::artifacts::Artifacts::EMBEDDINGS), serde_json::to_string_pretty(&report).unwrap())?;
     Ok((vocab, Some(matrix), report.dim))
 }
