@@ -13,7 +13,7 @@
 //! | `model.mpk` | [`write_results`] | the best epoch's weights |
 //! | `metrics.json` | [`write_results`] | the scores and the [`crate::learner::TrainingSummary`] |
 //! | `manifest.json` | [`write_setup`], [`write_results`] | checksums of the files above, checked on loading |
-//! | `log.csv`, `progress.json`, `curves.svg` | [`crate::checkpoint`], [`crate::curves`] | one line per epoch; the resumable state; the learning curves |
+//! | `log.csv`, `progress.json`, `curves.svg` | [`crate::epochs::AfterEpoch`], [`crate::curves`] | one line per epoch; the resumable state; the learning curves |
 //! | `checkpoint/` | burn-train, [`crate::durable::AtomicRecorder`] | `model-N.mpk`, `optim-N.mpk`, `scheduler-N.mpk` |
 //! | `train/`, `valid/` | burn-train | its own metric logs |
 //! | `experiment.log` | burn-train | its application log |

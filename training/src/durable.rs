@@ -58,7 +58,7 @@ pub fn describe_write_error(path: &Path, message: &str) -> String {
 /// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
 /// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
 /// checkpoint under its final name. Every completed or failed save is reported to its
-/// [`SaveLog`] (shared by clones), which [`EpochWatch`] waits on before it records the epoch.
+/// [`SaveLog`] (shared by clones), which [`crate::epochs::AfterEpoch`] waits on before it records the epoch.
 #[derive(Debug, Default, Clone)]
 pub struct AtomicRecorder {
     inner: NamedMpkFileRecorder<FullPrecisionSettings>,

@@ -1,13 +1,19 @@
 //! # seqlab-training
 //!
-//! Where a batch meets a model. The backend the cargo features select, and the commands' entry
-//! points compiled once for it ([`backend`]); the two tasks end to end ([`classifier`],
-//! [`tagger`]: read the splits, build vocabularies and label maps, build the model, train,
-//! score, write the artifacts, [`artifacts`]); the learner on burn-train they share ([`learner::fit`]:
-//! optimisers and schedules in [`optim`] and [`adam`], per-epoch checkpoints, `log.csv` and
-//! early stopping in [`epochs`], several devices in [`devices`]); loading a trained model to
-//! score or tag ([`inference`]), reports ([`report`], [`curves`]), metrics ([`metrics`],
-//! [`entity`]), export to PyTorch ([`export`]) and the vanishing-gradient lab ([`gradflow`]).
+//! Where a batch meets a model, grouped by concern:
+//!
+//! - the backend the cargo features select, and the commands' entry points compiled once for
+//!   it: [`backend`];
+//! - the two tasks end to end, each its config, model, data and pipeline: [`classifier`],
+//!   [`tagger`]; the artifacts folder they write: [`artifacts`] (with [`durable`] writes and the
+//!   run's [`lock`]), pretrained vectors: [`vectors`], option ranges: [`validate`];
+//! - the learner on burn-train they share: [`learner`] (`fit`), what happens around every epoch:
+//!   [`epochs`], optimisers and schedules: [`optim`], [`adam`], several devices: [`devices`],
+//!   the training and inference steps: `steps`, the plain dashboard: [`render`];
+//! - using a trained model: [`inference`] (one type that holds a loaded model and answers
+//!   batches), [`report`], [`export`] to PyTorch;
+//! - scores and plots: [`metrics`], [`entity`], [`entity_metric`], [`plot`], [`curves`];
+//! - the vanishing-gradient lab: [`gradflow`].
 
 pub mod adam;
 pub mod artifacts;

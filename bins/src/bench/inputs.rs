@@ -4,8 +4,14 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 
-use super::nets::iobes_tags;
 use super::{Kind, Workload, VOCAB};
+
+/// IOBES tags for 4 entity types, `<pad>` first, as `train-tagger` builds them for CoNLL-2003.
+pub fn iobes_tags() -> Vec<String> {
+    let mut tags = vec!["<pad>".to_string(), "O".to_string()];
+    tags.extend(["LOC", "MISC", "ORG", "PER"].iter().flat_map(|t| ["B", "I", "E", "S"].map(|p| format!("{p}-{t}"))));
+    tags
+}
 
 /// Knuth's MMIX linear congruential generator: the same numbers on every machine.
 struct Lcg(u64);

@@ -15,7 +15,7 @@ use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{CrfConfig, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
 
-use super::inputs::Inputs;
+use super::inputs::{iobes_tags, Inputs};
 use super::VOCAB;
 
 /// A model that maps token ids to logits `[rows, classes]` (rows = tokens for the tagger).
@@ -121,13 +121,6 @@ pub fn seqlab_tagger<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
                 .with_bidirectional(true),
         )
         .init(device)
-}
-
-/// IOBES tags for 4 entity types, `<pad>` first, as `train-tagger` builds them for CoNLL-2003.
-pub fn iobes_tags() -> Vec<String> {
-    let mut tags = vec!["<pad>".to_string(), "O".to_string()];
-    tags.extend(["LOC", "MISC", "ORG", "PER"].iter().flat_map(|t| ["B", "I", "E", "S"].map(|p| format!("{p}-{t}"))));
-    tags
 }
 
 /// [`seqlab_tagger`] with a CRF over IOBES tags, its transitions restricted to IOBES's.
