@@ -110,17 +110,18 @@ impl<B: Backend> Net<B> for BurnClassifier<B> {
     }
 }
 
-/// The default tagger's shapes (BiLSTM 2 × 200 over 100-wide embeddings, 9 tags).
+/// The default tagger's shapes: a BiLSTM 2 × 200 over 100-wide embeddings, `tags` tags.
+fn tagger_config(tags: usize) -> TokenClassifierConfig {
+    let encoder = EncoderConfig::new()
+        .with_kind(EncoderKind::Recurrent(CellKind::Lstm))
+        .with_hidden(200)
+        .with_bidirectional(true);
+    TokenClassifierConfig::new(VOCAB, tags).with_embedding_dim(100).with_encoder(encoder)
+}
+
+/// The default tagger's shapes with 9 tags.
 pub fn seqlab_tagger<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
-    TokenClassifierConfig::new(VOCAB, 9)
-        .with_embedding_dim(100)
-        .with_encoder(
-            EncoderConfig::new()
-                .with_kind(EncoderKind::Recurrent(CellKind::Lstm))
-                .with_hidden(200)
-                .with_bidirectional(true),
-        )
-        .init(device)
+    tagger_config(9).init(device)
 }
 
 /// [`seqlab_tagger`] with a CRF over IOBES tags, its transitions restricted to IOBES's.
@@ -129,16 +130,7 @@ pub fn seqlab_tagger_crf<B: Backend>(device: &B::Device) -> TokenClassifier<B> {
     let allowed = Allowed::from_rule(tags.len(), |from, to| {
         allowed_transition(TagScheme::Iobes, from.map(|i| tags[i].as_str()), to.map(|j| tags[j].as_str()))
     });
-    TokenClassifierConfig::new(VOCAB, tags.len())
-        .with_embedding_dim(100)
-        .with_encoder(
-            EncoderConfig::new()
-                .with_kind(EncoderKind::Recurrent(CellKind::Lstm))
-                .with_hidden(200)
-                .with_bidirectional(true),
-        )
-        .with_crf(Some(CrfConfig::new(tags.len()).with_allowed(Some(allowed))))
-        .init(device)
+    tagger_config(tags.len()).with_crf(Some(CrfConfig::new(tags.len()).with_allowed(Some(allowed)))).init(device)
 }
 
 /// A two-layer classifier of `kind` (256 wide over 128-wide embeddings).

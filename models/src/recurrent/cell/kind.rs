@@ -15,18 +15,8 @@ use super::tensors::{self, CellState, StepCache, TensorGrads};
 /// command-line names (`rnn-tanh` or `rnn`, `rnn-relu`, `lstm`, `gru`) parse with `str::parse`.
 ///
 /// In configs (`model.json`) by variant name (`"Lstm"`), as Burn's `Config` derive wrote it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
 #[strum(serialize_all = "kebab-case", ascii_case_insensitive)]
 pub enum CellKind {
     /// Elman RNN `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)` (PyTorch `nn.RNN`).
