@@ -6,4 +6,5 @@
 mod common;
 mod datasets;
 mod models;
+mod serving;
 mod training;

@@ -94,6 +94,16 @@ pub fn predict_tags(
     model.predict(sentences, nbest, device)
 }
 
+/// [`crate::inference::LoadedTagger::predict_tokens`] on [`Inner`].
+pub fn predict_token_lists(
+    model: &LoadedTagger<Inner>,
+    tokens: &[Vec<String>],
+    nbest: usize,
+    device: &Device,
+) -> Result<Vec<TagPrediction>, RunError> {
+    model.predict_tokens(tokens, nbest, device)
+}
+
 /// [`crate::report::report`] on [`Inner`].
 pub fn report(
     loaded: &Loaded<Inner>,

@@ -1,12 +1,19 @@
 //! The command line of `predict`.
 
-use clap::Parser;
 use std::path::PathBuf;
 
-/// Predict with a trained model. Texts come from the arguments, or from stdin (one per line).
-/// A classifier prints the label and the probability of every label; a tagger prints each
-/// token with its tag, then the entities with their confidence (and with --nbest, the K best
-/// taggings). Raw text is tokenised as the model's training data was.
+use clap::Parser;
+use seqlab_datasets::text::Encoding;
+
+use crate::cli::by_name;
+use crate::predict::{InputFormat, StreamOptions};
+
+/// Predict with a trained model. Texts come from the arguments, from --input FILE or from stdin
+/// (one per line), read as a stream: answers are written window by window as soon as each is
+/// done, so any amount of text goes through in bounded memory. A classifier prints the label
+/// and the probability of every label; a tagger prints each token with its tag, then the
+/// entities with their confidence (and with --nbest, the K best taggings). Raw text is
+/// tokenised as the model's training data was.
 #[derive(Parser, Debug)]
 #[command(name = "predict", version)]
 pub struct Args {
@@ -20,10 +27,35 @@ pub struct Args {
     /// A CRF tagger: also give the K best taggings of each sentence with their probabilities.
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub nbest: usize,
-    /// How stdin's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
+    /// How the input's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
     /// line), latin1 or windows-1252.
-    #[arg(long, default_value = "utf8", value_parser = crate::cli::by_name::<seqlab_datasets::text::Encoding>("encoding"))]
-    pub encoding: seqlab_datasets::text::Encoding,
-    /// Texts, raw [default: stdin, one per line; blank lines are skipped].
+    #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
+    pub encoding: Encoding,
+    /// Read texts from this file instead of stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "texts")]
+    pub input: Option<PathBuf>,
+    /// The input: text (one text per line) or conll (taggers: one token per line, blank lines
+    /// between sentences; the output is the same file with the predicted tag appended as the
+    /// last column, ready for conlleval).
+    #[arg(long, default_value = "text", value_parser = by_name::<InputFormat>("format"))]
+    pub format: InputFormat,
+    /// Texts per window: each window is predicted (in length-sorted batches) and written
+    /// before the next is read on.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Texts, raw [default: --input or stdin, one per line; blank lines are skipped].
     pub texts: Vec<String>,
+}
+
+impl Args {
+    /// How the input is answered.
+    pub fn options(&self) -> StreamOptions {
+        StreamOptions {
+            window: self.batch_size.max(1),
+            json: self.json,
+            nbest: self.nbest,
+            format: self.format,
+            encoding: self.encoding,
+        }
+    }
 }

@@ -12,4 +12,4 @@ mod metrics;
 mod report;
 mod robustness;
 mod suggestions;
-mod tagger;
+pub(crate) mod tagger;

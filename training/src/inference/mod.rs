@@ -212,11 +212,25 @@ impl<B: Backend> LoadedTagger<B> {
         nbest: usize,
         device: &B::Device,
     ) -> Result<Vec<TagPrediction>, RunError> {
+        let tokens: Vec<Vec<String>> = sentences.iter().map(|s| self.tokens(s)).collect();
+        self.predict_tokens(&tokens, nbest, device)
+    }
+
+    /// A raw sentence's tokens, as the training run recorded (on whitespace by default).
+    pub fn tokens(&self, sentence: &str) -> Vec<String> {
+        self.run.tokenizer.unwrap_or(Tokenizer::Whitespace).tokenize(sentence, false)
+    }
+
+    /// [`LoadedTagger::predict`] for sentences already split into tokens (a CoNLL file's).
+    pub fn predict_tokens(
+        &self,
+        tokens: &[Vec<String>],
+        nbest: usize,
+        device: &B::Device,
+    ) -> Result<Vec<TagPrediction>, RunError> {
         if nbest > 0 && self.model.crf.is_none() {
             return Err(RunError::invalid("nbest", "needs a tagger trained with --output crf"));
         }
-        let tokenizer = self.run.tokenizer.unwrap_or(Tokenizer::Whitespace);
-        let tokens: Vec<Vec<String>> = sentences.iter().map(|s| tokenizer.tokenize(s, false)).collect();
         let real: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].is_empty()).collect();
         let items: Vec<TaggingItem> = real.iter().map(|&i| self.encode(&tokens[i])).collect();
         let answers = tag_with(&self.model, &items, BATCH, device, |lattice, row, item| {

@@ -1,0 +1,163 @@
+//! `predict` streams: answers in input order, window by window, equal to one in-process call;
+//! CoNLL in and out scores as `evaluate` does; a bad line is refused after everything before it
+//! was written; paused input is answered at once.
+
+use std::io::{BufRead, Cursor, Read, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use seqlab_bins::predict::{stream, InputFormat, StreamOptions};
+use seqlab_datasets::ner::parse_conll;
+use seqlab_training::backend;
+use seqlab_training::entity::{entity_scores, EntityMode};
+use seqlab_training::inference::{Evaluation, Loaded};
+
+use super::{classifier_dir, crf_tagger_dir, embedded_text};
+
+fn options(window: usize, format: InputFormat) -> StreamOptions {
+    StreamOptions { window, json: true, nbest: 0, format, encoding: Default::default() }
+}
+
+/// The texts of the embedded sentiment test split (the GLUE file's sentence column).
+fn sentiment_texts() -> Vec<String> {
+    embedded_text("sentiment/test").lines().skip(1).map(|l| l.split('\t').next().unwrap().to_string()).collect()
+}
+
+#[test]
+fn streamed_answers_equal_one_call_in_input_order() {
+    let device = Default::default();
+    let loaded = backend::load(&classifier_dir(), &device).unwrap();
+    let Loaded::Classifier(c) = &loaded else { panic!("a classifier") };
+    let texts = sentiment_texts();
+    let mut input = texts.join("\n\n"); // blank lines between texts are skipped
+    input.push('\n');
+    let mut out = Vec::new();
+    let mut windows = 0;
+    let done =
+        stream(&loaded, Cursor::new(input), &mut out, &options(37, InputFormat::Text), &device, |_| windows += 1)
+            .unwrap();
+    assert_eq!(done.texts, texts.len());
+    assert!(windows >= texts.len() / 37, "{windows} windows for {} texts", texts.len());
+    let expected: Vec<String> = backend::predict_labels(c, &texts, &device)
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::to_string(p).unwrap())
+        .collect();
+    let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn conll_in_and_out_scores_as_evaluate_does() {
+    let device = Default::default();
+    let dir = crf_tagger_dir();
+    let loaded = backend::load(&dir, &device).unwrap();
+    let file = embedded_text("ner/test");
+    let mut out = Vec::new();
+    let mut opts = options(50, InputFormat::Conll);
+    opts.json = false;
+    stream(&loaded, Cursor::new(file.clone()), &mut out, &opts, &device, |_| {}).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // The same lines, the predicted tag appended.
+    let (given, answered): (Vec<&str>, Vec<&str>) = (file.lines().collect(), text.lines().collect());
+    assert_eq!(given.len(), answered.len());
+    for (g, a) in given.iter().zip(&answered) {
+        assert!(a.starts_with(g), "{a:?} does not extend {g:?}");
+    }
+    // conlleval's rules over (gold, predicted) = evaluate's entity F1.
+    let gold = parse_conll(&file, "gold".as_ref(), &Default::default()).unwrap();
+    let tagged = parse_conll(&text, "answer".as_ref(), &Default::default()).unwrap();
+    let gold_tags: Vec<Vec<String>> = gold.sentences.iter().map(|s| s.tags.clone()).collect();
+    let predicted: Vec<Vec<String>> = tagged.sentences.iter().map(|s| s.tags.clone()).collect();
+    let f1 = entity_scores(&gold_tags, &predicted, EntityMode::Default).f1;
+    let Evaluation::Tagger(scores) = backend::evaluate(&loaded, "embedded:ner/test", &device).unwrap() else {
+        panic!("a tagger")
+    };
+    assert_eq!(f1, scores.f1);
+    assert!(f1 > 0.0, "the tiny tagger finds some entities");
+}
+
+#[test]
+fn a_bad_line_is_refused_after_the_answers_before_it() {
+    let device = Default::default();
+    let loaded = backend::load(&classifier_dir(), &device).unwrap();
+    let input: Vec<u8> = [&b"a fine film\nthe worst plot\nbroken \xff byte\nnever read\n"[..]].concat();
+    let mut out = Vec::new();
+    let err =
+        stream(&loaded, Cursor::new(input), &mut out, &options(256, InputFormat::Text), &device, |_| {}).unwrap_err();
+    assert!(err.contains("input:3") && err.contains("invalid UTF-8"), "{err}");
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2, "the two good lines were answered");
+}
+
+#[test]
+fn conll_input_is_for_taggers() {
+    let device = Default::default();
+    let loaded = backend::load(&classifier_dir(), &device).unwrap();
+    let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &options(8, InputFormat::Conll), &device, |_| {})
+        .unwrap_err();
+    assert!(err.contains("--format conll") && err.contains("classifier"), "{err}");
+}
+
+/// Input whose first line comes at once and whose rest waits for a signal (`tail -f`).
+struct Paused {
+    first: Cursor<Vec<u8>>,
+    rest: mpsc::Receiver<Vec<u8>>,
+    more: Cursor<Vec<u8>>,
+}
+
+impl Read for Paused {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.first.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        if self.more.position() as usize == self.more.get_ref().len() {
+            match self.rest.recv() {
+                Ok(bytes) => self.more = Cursor::new(bytes),
+                Err(_) => return Ok(0),
+            }
+        }
+        self.more.read(buf)
+    }
+}
+
+/// An output shared with the test thread.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn input_that_pauses_is_answered_at_once() {
+    let (send, rest) = mpsc::channel();
+    let input = std::io::BufReader::new(Paused {
+        first: Cursor::new(b"a fine film\n".to_vec()),
+        rest,
+        more: Cursor::new(Vec::new()),
+    });
+    let out = Shared::default();
+    let mut writer = out.clone();
+    let worker = std::thread::spawn(move || {
+        let device = Default::default();
+        let loaded = backend::load(&classifier_dir(), &device).unwrap();
+        stream(&loaded, input, &mut writer, &options(256, InputFormat::Text), &device, |_| {}).unwrap()
+    });
+    let started = Instant::now();
+    while out.0.lock().unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no answer while the input paused");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    send.send(b"the worst plot\n".to_vec()).unwrap();
+    drop(send);
+    let done = worker.join().unwrap();
+    assert_eq!(done.texts, 2);
+    assert_eq!(out.0.lock().unwrap().lines().count(), 2);
+}
