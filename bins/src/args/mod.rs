@@ -4,6 +4,8 @@ pub mod bench;
 pub mod evaluate;
 pub mod export;
 pub mod grad_flow;
+pub mod load_test;
 pub mod predict;
+pub mod serve;
 pub mod train_classifier;
 pub mod train_tagger;

@@ -1,7 +1,9 @@
 //! Models leaving the lab: `predict` streaming through any amount of text, and the `serve`
 //! HTTP API, checked against the in-process answers of the same models.
 
+mod http;
 mod predict;
+mod serve;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

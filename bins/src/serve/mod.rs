@@ -1,0 +1,195 @@
+//! `serve`: trained models kept loaded behind an HTTP API (tokio, axum, tower-http) and a page
+//! for a person.
+//!
+//! Each model has a bounded queue and worker threads that batch the texts of concurrent requests
+//! ([`batcher`]); the routes check every request before it is queued and answer refusals with
+//! one JSON error shape ([`api`], [`error`]); `/metrics` is Prometheus text ([`metrics`]). A
+//! bearer token, when set, guards the API and the metrics (the page and `/healthz` stay open, so
+//! probes and a person's browser reach them). [`Server::run`] stops accepting when its shutdown
+//! future completes, answers what is in flight, then stops the workers.
+
+pub mod api;
+pub mod batcher;
+pub mod error;
+pub mod metrics;
+pub mod models;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+pub use api::Limits;
+use api::{AppState, Served};
+pub use batcher::Batching;
+use batcher::{ModelQueue, Workers};
+use error::ApiError;
+use metrics::Metrics;
+pub use models::ModelSpec;
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Request limits.
+    pub limits: Limits,
+    /// Queueing and batching.
+    pub batching: Batching,
+    /// The bearer token the API asks for, if any.
+    pub token: Option<String>,
+}
+
+/// Loaded models with their workers, ready to serve.
+pub struct Server {
+    router: Router,
+    workers: Vec<Workers>,
+}
+
+impl Server {
+    /// Loads every model (once per worker) and starts its workers; a model that does not load,
+    /// or a name given twice, is an error naming it.
+    pub fn load(specs: &[ModelSpec], settings: &Settings) -> Result<Self, String> {
+        let metrics = Arc::new(Metrics::default());
+        let mut models = BTreeMap::new();
+        let mut workers = Vec::new();
+        for spec in specs {
+            if models.contains_key(&spec.name) {
+                return Err(format!("--model {}: the name is given twice", spec.name));
+            }
+            let (queue, info, started) = ModelQueue::start(spec, settings.batching, metrics.model(&spec.name))?;
+            workers.push(started);
+            models.insert(spec.name.clone(), Served { info, queue });
+        }
+        if models.is_empty() {
+            return Err("no model to serve: give --artifacts DIR or --model NAME=DIR".into());
+        }
+        let state = Arc::new(AppState { models, limits: settings.limits, metrics: Arc::clone(&metrics) });
+        Ok(Self { router: router(state, settings), workers })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then answers what is in flight, stops
+    /// the workers and returns.
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let served = axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await;
+        // The router (and with it every queue) is gone: the workers finish and end.
+        let workers = self.workers;
+        tokio::task::spawn_blocking(move || workers.into_iter().for_each(Workers::join)).await.ok();
+        served
+    }
+}
+
+/// The routes with their layers: metrics around everything, the token around the API.
+fn router(state: Arc<AppState>, settings: &Settings) -> Router {
+    let mut api = Router::new()
+        .route("/v1/models", get(api::models))
+        .route("/v1/models/{name}", get(api::model_info))
+        .route("/v1/models/{name}/predict", post(api::predict))
+        .route("/metrics", get(api::metrics));
+    if let Some(token) = settings.token.clone() {
+        api = api.route_layer(middleware::from_fn_with_state(Arc::new(token), require_token));
+    }
+    let metrics = Arc::clone(&state.metrics);
+    Router::new()
+        .route("/", get(api::page))
+        .route("/healthz", get(api::healthz))
+        .merge(api)
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(settings.limits.max_body))
+        .layer(RequestBodyTimeoutLayer::new(settings.limits.body_timeout))
+        .layer(middleware::from_fn_with_state(metrics, count))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed inside the server")
+                .into_response()
+        }))
+}
+
+/// Counts every answer by route pattern and status, with its latency.
+async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_string();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    metrics.request(&route, response.status().as_u16(), start.elapsed().as_secs_f64());
+    response
+}
+
+/// 401 unless the request carries `Authorization: Bearer <token>`.
+async fn require_token(State(token): State<Arc<String>>, request: Request, next: Next) -> Response {
+    let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let presented = given.and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    if same_secret(presented.as_bytes(), token.as_bytes()) {
+        return next.run(request).await;
+    }
+    let mut response =
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "this server needs Authorization: Bearer <token>")
+            .into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// A server running on a thread of its own on a loopback port (for tests and benchmarks).
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Loads the models and starts serving on `127.0.0.1`, on a port the OS picks.
+    pub fn start(specs: &[ModelSpec], settings: &Settings) -> Result<Self, String> {
+        let server = Server::load(specs, settings)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .map_err(|e| format!("binding a loopback port: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(server.run(listener, async {
+                let _ = stopped.await;
+            }))
+        });
+        Ok(Self { addr, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Asks the server to stop and waits until it has answered what was in flight.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}

@@ -1,0 +1,279 @@
+//! `serve` on an ephemeral loopback port: every answer equals `predict --json`'s for the same
+//! text, also when concurrent requests are batched together; every bad request gets a 4xx naming
+//! what was wrong, and the server keeps answering; a full queue answers 503 with Retry-After; the
+//! token guards the API; hang-ups and slow bodies stall nobody; shutdown answers what is in
+//! flight.
+
+use std::io::{Cursor, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use seqlab_bins::predict::{stream, InputFormat, StreamOptions};
+use seqlab_bins::serve::{Batching, Limits, ModelSpec, Running, Settings};
+use seqlab_training::backend;
+
+use super::http::{get, post, request};
+use super::{classifier_dir, crf_tagger_dir, embedded_text};
+
+fn specs() -> Vec<ModelSpec> {
+    vec![
+        ModelSpec { name: "sst".into(), dir: classifier_dir() },
+        ModelSpec { name: "ner".into(), dir: crf_tagger_dir() },
+    ]
+}
+
+fn start(settings: Settings) -> Running {
+    Running::start(&specs(), &settings).expect("the server starts")
+}
+
+/// What `predict --json` writes for `texts`, one JSON value a line (values compare number for
+/// number: every float is written in its shortest exact form).
+fn predict_json(dir: &std::path::Path, texts: &[String], nbest: usize) -> Vec<serde_json::Value> {
+    let device = Default::default();
+    let loaded = backend::load(dir, &device).unwrap();
+    let options =
+        StreamOptions { window: 256, json: true, nbest, format: InputFormat::Text, encoding: Default::default() };
+    let mut out = Vec::new();
+    stream(&loaded, Cursor::new(texts.join("\n") + "\n"), &mut out, &options, &device, |_| {}).unwrap();
+    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn sentiment_texts() -> Vec<String> {
+    embedded_text("sentiment/test").lines().skip(1).map(|l| l.split('\t').next().unwrap().to_string()).collect()
+}
+
+fn ner_sentences() -> Vec<String> {
+    let file = embedded_text("ner/test");
+    let parsed = seqlab_datasets::ner::parse_conll(&file, "ner/test".as_ref(), &Default::default()).unwrap();
+    parsed.sentences.iter().map(|s| s.tokens.join(" ")).collect()
+}
+
+fn body(texts: &[String], nbest: usize) -> String {
+    serde_json::json!({ "texts": texts, "nbest": nbest }).to_string()
+}
+
+/// Sends `texts` in requests of 1 to 5 texts from 8 concurrent clients; the predictions, in
+/// input order.
+fn served(addr: SocketAddr, model: &str, texts: &[String], nbest: usize) -> Vec<serde_json::Value> {
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    while at < texts.len() {
+        let n = (1 + chunks.len() % 5).min(texts.len() - at);
+        chunks.push((at, texts[at..at + n].to_vec()));
+        at += n;
+    }
+    let path = format!("/v1/models/{model}/predict");
+    let mut answers: Vec<(usize, Vec<serde_json::Value>)> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..8)
+            .map(|c| {
+                let (chunks, path) = (&chunks, &path);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for (start, texts) in chunks.iter().skip(c).step_by(8) {
+                        let reply = post(addr, path, &body(texts, nbest));
+                        assert_eq!(reply.status, 200, "{}", reply.body);
+                        let predictions = reply.json()["predictions"].as_array().unwrap().clone();
+                        assert_eq!(predictions.len(), texts.len());
+                        mine.push((*start, predictions));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        clients.into_iter().flat_map(|c| c.join().unwrap()).collect()
+    });
+    answers.sort_by_key(|(start, _)| *start);
+    answers.into_iter().flat_map(|(_, a)| a).collect()
+}
+
+/// (model calls, texts) from the batch-size histogram of `/metrics`.
+fn batches(addr: SocketAddr, model: &str) -> (f64, f64) {
+    let text = get(addr, "/metrics").body;
+    let value = |name: &str| -> f64 {
+        let prefix = format!("seqlab_batch_texts_{name}{{model=\"{model}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    (value("count"), value("sum"))
+}
+
+/// The two lists are equal; else the first difference.
+fn assert_same(served: &[serde_json::Value], alone: &[serde_json::Value]) {
+    assert_eq!(served.len(), alone.len());
+    if let Some(i) = (0..served.len()).find(|&i| served[i] != alone[i]) {
+        panic!("answer {i} differs:\n served {}\n predict {}", served[i], alone[i]);
+    }
+}
+
+#[test]
+fn answers_equal_predict_json_also_when_batched() {
+    let batching = Batching { max_wait: Duration::from_millis(20), ..Default::default() };
+    let server = start(Settings { batching, ..Default::default() });
+    let texts = sentiment_texts();
+    assert_same(&served(server.addr, "sst", &texts, 0), &predict_json(&classifier_dir(), &texts, 0));
+    let sentences = ner_sentences();
+    assert_same(&served(server.addr, "ner", &sentences, 0), &predict_json(&crf_tagger_dir(), &sentences, 0));
+    let some = &sentences[..60];
+    assert_same(&served(server.addr, "ner", some, 3), &predict_json(&crf_tagger_dir(), some, 3));
+    // The requests were batched: fewer model calls than requests (1 to 5 texts each).
+    let (calls, total) = batches(server.addr, "sst");
+    assert_eq!(total as usize, texts.len());
+    let requests = (texts.len() as f64 / 3.0).floor();
+    assert!(calls < requests, "{calls} model calls for about {requests} requests");
+    server.stop().unwrap();
+}
+
+#[test]
+fn models_health_metrics_and_page() {
+    let server = start(Settings::default());
+    let models = get(server.addr, "/v1/models").json();
+    let list = models["models"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ner", "sst"]);
+    assert_eq!(list[0]["task"], "tagger");
+    assert_eq!(list[0]["nbest"], true);
+    assert_eq!(list[0]["entity_types"], serde_json::json!(["LOC", "MISC", "ORG", "PER"]));
+    assert_eq!(list[1]["task"], "classifier");
+    assert_eq!(list[1]["labels"], serde_json::json!(["0", "1"]));
+    assert!(list[1]["config"].is_object(), "{}", list[1]);
+    assert_eq!(get(server.addr, "/v1/models/ner").json()["task"], "tagger");
+    assert_eq!(get(server.addr, "/healthz").json()["status"], "ok");
+    let page = get(server.addr, "/");
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.body.contains("<script>") && !page.body.contains("src=\"http"), "self-contained");
+    assert_eq!(post(server.addr, "/v1/models/sst/predict", r#"{"texts":["a fine film"]}"#).status, 200);
+    let metrics = get(server.addr, "/metrics").body;
+    let line = r#"seqlab_requests_total{route="/v1/models/{name}/predict",status="200"} 1"#;
+    assert!(metrics.lines().any(|l| l == line), "{line} not in\n{metrics}");
+    assert!(metrics.contains("seqlab_request_duration_seconds_bucket"), "{metrics}");
+    assert!(metrics.contains("seqlab_queue_depth{model=\"sst\"} 0"), "{metrics}");
+}
+
+#[test]
+fn bad_requests_get_4xx_naming_the_field_or_limit() {
+    let limits = Limits { max_body: 2000, max_texts: 3, max_tokens: 6, max_nbest: 4, ..Default::default() };
+    let server = start(Settings { limits, ..Default::default() });
+    let addr = server.addr;
+    let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
+        ("sst", b"{\"texts\": [\"a\"".to_vec(), 400, "bad_json", "EOF"),
+        ("sst", b"{\"texts\": [\"a\"]} trailing".to_vec(), 400, "bad_json", "trailing"),
+        ("sst", b"{\"texts\": [\"caf\xe9\"]}".to_vec(), 400, "invalid_utf8", "offset 15"),
+        ("sst", b"{}".to_vec(), 422, "bad_field", "missing field `texts`"),
+        ("sst", b"{\"texts\": \"one\"}".to_vec(), 422, "bad_field", "texts: invalid type: string"),
+        ("sst", b"{\"texts\": [\"a\", 7]}".to_vec(), 422, "bad_field", "texts[1]: invalid type: integer"),
+        ("sst", b"{\"texts\": [\"a\"], \"nbets\": 2}".to_vec(), 422, "bad_field", "unknown field `nbets`"),
+        ("sst", b"{\"texts\": [\"a\"], \"nbest\": -1}".to_vec(), 422, "bad_field", "nbest: invalid value"),
+        ("sst", b"{\"texts\": []}".to_vec(), 422, "bad_field", "at least one text"),
+        ("sst", b"{\"texts\": [\"a\", \"  \"]}".to_vec(), 422, "bad_field", "texts[1]: no tokens"),
+        ("sst", b"{\"texts\": [\"a\",\"b\",\"c\",\"d\"]}".to_vec(), 413, "too_many_texts", "--max-texts"),
+        ("sst", b"{\"texts\": [\"a\", \"1 2 3 4 5 6 7\"]}".to_vec(), 413, "text_too_long", "texts[1]: 7 tokens"),
+        ("sst", b"{\"texts\": [\"a\"], \"nbest\": 2}".to_vec(), 422, "bad_field", "nbest: model sst"),
+        ("ner", b"{\"texts\": [\"a\"], \"nbest\": 5}".to_vec(), 422, "bad_field", "--max-nbest"),
+        ("sst", format!("{{\"texts\": [\"{}\"]}}", "x".repeat(3000)).into_bytes(), 413, "body_too_large", "2000 bytes"),
+        ("nope", b"{\"texts\": [\"a\"]}".to_vec(), 404, "unknown_model", "this server has: ner, sst"),
+    ];
+    for (model, bytes, status, code, words) in &cases {
+        let reply = request(
+            addr,
+            "POST",
+            &format!("/v1/models/{model}/predict"),
+            &[("Content-Type", "application/json")],
+            bytes,
+        );
+        assert_eq!((reply.status, reply.code().as_str()), (*status, *code), "{}", reply.body);
+        let message = reply.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains(words), "{message:?} does not say {words:?}");
+    }
+    let wrong_method = get(addr, "/v1/models/sst/predict");
+    assert_eq!((wrong_method.status, wrong_method.code().as_str()), (405, "method_not_allowed"));
+    let nowhere = get(addr, "/v2/anything");
+    assert_eq!((nowhere.status, nowhere.code().as_str()), (404, "not_found"));
+    // Still serving, the same answer as before.
+    let fine = post(addr, "/v1/models/sst/predict", r#"{"texts":["a fine film"]}"#);
+    assert_eq!(fine.status, 200, "{}", fine.body);
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after() {
+    let batching = Batching { queue: 1, max_batch: 1, max_wait: Duration::ZERO, workers: 1 };
+    let server = start(Settings { batching, ..Default::default() });
+    let sentences = ner_sentences();
+    let big = body(&sentences.iter().cycle().take(1000).cloned().collect::<Vec<_>>(), 0);
+    let replies: Vec<_> = std::thread::scope(|scope| {
+        let clients: Vec<_> =
+            (0..12).map(|_| scope.spawn(|| post(server.addr, "/v1/models/ner/predict", &big))).collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let refused: Vec<_> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 503));
+    assert!(!refused.is_empty() && refused.len() < replies.len(), "{} of {} refused", refused.len(), replies.len());
+    for reply in refused {
+        assert_eq!(reply.code(), "queue_full");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+}
+
+#[test]
+fn the_token_guards_the_api_and_metrics() {
+    let server = start(Settings { token: Some("s3cret".into()), ..Default::default() });
+    let addr = server.addr;
+    let denied = get(addr, "/v1/models");
+    assert_eq!((denied.status, denied.code().as_str()), (401, "unauthorized"));
+    assert_eq!(request(addr, "GET", "/metrics", &[("Authorization", "Bearer wrong")], b"").status, 401);
+    assert_eq!(request(addr, "GET", "/v1/models", &[("Authorization", "Bearer s3cret")], b"").status, 200);
+    let auth = [("Authorization", "Bearer s3cret"), ("Content-Type", "application/json")];
+    assert_eq!(request(addr, "POST", "/v1/models/sst/predict", &auth, br#"{"texts":["good"]}"#).status, 200);
+    assert_eq!(post(addr, "/v1/models/sst/predict", r#"{"texts":["good"]}"#).status, 401);
+    assert_eq!(get(addr, "/healthz").status, 200);
+    assert_eq!(get(addr, "/").status, 200);
+}
+
+#[test]
+fn hang_ups_and_slow_bodies_stall_nobody() {
+    let limits = Limits { body_timeout: Duration::from_millis(400), ..Default::default() };
+    let server = start(Settings { limits, ..Default::default() });
+    let addr = server.addr;
+    let head = "POST /v1/models/sst/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"texts\": [";
+    // 50 clients hang up mid-body; 10 send their bodies a byte at a time and stay connected.
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+    }
+    let slow: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    for _ in 0..20 {
+        assert_eq!(post(addr, "/v1/models/sst/predict", r#"{"texts":["a fine film"]}"#).status, 200);
+    }
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?} for 20 requests", start.elapsed());
+    // The slow bodies time out with an error answer.
+    std::thread::sleep(Duration::from_millis(500));
+    for mut s in slow {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let reply = super::http::read_reply(&mut s);
+        assert_eq!((reply.status, reply.code().as_str()), (400, "body_unreadable"), "{}", reply.body);
+    }
+}
+
+#[test]
+fn shutdown_answers_what_is_in_flight() {
+    let server = start(Settings::default());
+    let addr = server.addr;
+    let sentences: Vec<String> = ner_sentences().into_iter().cycle().take(1000).collect();
+    let in_flight = std::thread::spawn(move || post(addr, "/v1/models/ner/predict", &body(&sentences, 0)));
+    std::thread::sleep(Duration::from_millis(150));
+    server.stop().expect("a clean stop");
+    let reply = in_flight.join().unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["predictions"].as_array().unwrap().len(), 1000);
+    assert!(TcpStream::connect(addr).is_err(), "no longer accepting");
+}
