@@ -277,3 +277,33 @@ fn shutdown_answers_what_is_in_flight() {
     assert_eq!(reply.json()["predictions"].as_array().unwrap().len(), 1000);
     assert!(TcpStream::connect(addr).is_err(), "no longer accepting");
 }
+
+#[test]
+fn the_page_shows_what_the_api_answers_in_a_real_browser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let playwright = std::env::var_os("HOME")
+        .map(|h| std::path::PathBuf::from(h).join(".cache/seqlab/node/node_modules/playwright-core"));
+    let missing = [
+        (!std::path::Path::new("/usr/bin/chromium").exists())
+            .then_some("/usr/bin/chromium (apt-get install -y chromium)"),
+        std::process::Command::new("node").arg("--version").output().is_err().then_some("node"),
+        (!playwright.as_ref().is_some_and(|p| p.exists()))
+            .then_some("playwright-core (scripts/page-check.sh installs it)"),
+    ];
+    if let Some(what) = missing.iter().flatten().next() {
+        eprintln!("skipped: no {what}");
+        return;
+    }
+    let server = start(Settings::default());
+    let out = crate::common::scratch("serving-page");
+    let run = std::process::Command::new("node")
+        .arg(root.join("scripts/page-check.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("page check passed"), "{said}");
+    assert!(out.join("page-ner.png").exists() && out.join("page-sst.png").exists());
+}
