@@ -1,6 +1,7 @@
 //! `predict` that streams: input read line by line on a thread of its own, predicted in
 //! windows of at most `window` texts (sorted by length into batches inside the model call,
-//! answers written back in input order), each window written and flushed as soon as it is done.
+//! answers written back in input order; the first window at most [`FIRST_WINDOW`]), each window
+//! written and flushed as soon as it is done.
 //! A window also closes when no input has come for [`PAUSE`], so input that pauses
 //! (`tail -f | predict`) is answered at once. Memory holds one window, whatever the input's size.
 //!
@@ -20,6 +21,9 @@ use seqlab_training::inference::{LabelPrediction, Loaded, TagPrediction};
 
 /// How long a window waits for more input before it is predicted.
 pub const PAUSE: Duration = Duration::from_millis(50);
+
+/// Texts in the first window at most.
+pub const FIRST_WINDOW: usize = 256;
 
 /// What the input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumString, strum::VariantNames)]
@@ -89,7 +93,9 @@ pub fn stream(
     let mut done = Streamed::default();
     let mut failure = None;
     loop {
-        let (window, end) = next_window(&units, options.window.max(1));
+        // The first window is small, so that the first answers come at once.
+        let size = if done.texts == 0 { options.window.min(FIRST_WINDOW) } else { options.window };
+        let (window, end) = next_window(&units, size.max(1));
         answer(loaded, &window, out, options, device)?;
         out.flush().map_err(|e| format!("output: {e}"))?;
         done.texts += window.iter().filter(|u| !matches!(u, Unit::Verbatim(_))).count();
@@ -251,6 +257,24 @@ fn answer(
                 out.write_all(format_label(&p, options.json).as_bytes()).map_err(io)?;
             }
         }
+        Loaded::Tagger(t) if options.format == InputFormat::Conll && !options.json => {
+            // CoNLL out needs the tags alone: no entities, confidences or n best.
+            let tokens: Vec<Vec<String>> = window
+                .iter()
+                .filter_map(|u| match u {
+                    Unit::Sentence { tokens, .. } => Some(tokens.clone()),
+                    _ => None,
+                })
+                .collect();
+            let mut tags = backend::tag_token_lists(t, &tokens, device).into_iter();
+            for unit in window {
+                let text = match unit {
+                    Unit::Sentence { lines, .. } => conll_lines(lines, &tags.next().expect("tags per sentence")),
+                    Unit::Verbatim(line) | Unit::Text(line) => format!("{line}\n"),
+                };
+                out.write_all(text.as_bytes()).map_err(io)?;
+            }
+        }
         Loaded::Tagger(t) => {
             let tokens: Vec<Vec<String>> = window
                 .iter()
@@ -271,7 +295,7 @@ fn answer(
                         if options.json {
                             format_tags(&p, true)
                         } else {
-                            conll_lines(lines, &p)
+                            conll_lines(lines, &p.tags)
                         }
                     }
                 };
@@ -291,9 +315,9 @@ fn text_of(unit: &Unit) -> Option<String> {
 
 /// A sentence's CoNLL lines with the predicted tag appended (tab-separated when the file's
 /// columns are, else a space); the boundary line after it as it was.
-fn conll_lines(lines: &[String], p: &TagPrediction) -> String {
+fn conll_lines(lines: &[String], tags: &[String]) -> String {
     let mut out = String::new();
-    let mut tags = p.tags.iter();
+    let mut tags = tags.iter();
     for line in lines {
         if line.trim().is_empty() || line.starts_with("-DOCSTART-") {
             out += line;

@@ -104,6 +104,11 @@ pub fn predict_token_lists(
     model.predict_tokens(tokens, nbest, device)
 }
 
+/// [`crate::inference::LoadedTagger::tag_tokens`] on [`Inner`].
+pub fn tag_token_lists(model: &LoadedTagger<Inner>, tokens: &[Vec<String>], device: &Device) -> Vec<Vec<String>> {
+    model.tag_tokens(tokens, device)
+}
+
 /// [`crate::report::report`] on [`Inner`].
 pub fn report(
     loaded: &Loaded<Inner>,

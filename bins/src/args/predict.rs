@@ -39,9 +39,10 @@ pub struct Args {
     /// last column, ready for conlleval).
     #[arg(long, default_value = "text", value_parser = by_name::<InputFormat>("format"))]
     pub format: InputFormat,
-    /// Texts per window: each window is predicted (in length-sorted batches) and written
-    /// before the next is read on.
-    #[arg(long, default_value_t = 256)]
+    /// Texts per window: each window is predicted (in length-sorted batches of at most 256
+    /// texts and 8,192 padded tokens) and written before the next is read on; the first window
+    /// holds at most 256, so the first answers come at once.
+    #[arg(long, default_value_t = 2048)]
     pub batch_size: usize,
     /// Texts, raw [default: --input or stdin, one per line; blank lines are skipped].
     pub texts: Vec<String>,

@@ -35,8 +35,10 @@ pub struct Args {
     /// Texts in one model call at most (the texts of concurrent requests run together).
     #[arg(long, default_value_t = Batching::default().max_batch)]
     pub max_batch: usize,
-    /// How long a worker waits, after the first request, for more to batch with it.
-    #[arg(long, value_name = "MS", default_value_t = 1)]
+    /// How long a worker waits, after the first request, for more to batch with it (0: it
+    /// batches the requests already queued, which under load are those that came while it
+    /// computed the last batch).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
     pub max_wait_ms: u64,
     /// Requests waiting per model at most; a request past it gets 503 with Retry-After.
     #[arg(long, default_value_t = Batching::default().queue)]

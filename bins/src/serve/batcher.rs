@@ -22,7 +22,8 @@ use super::models::{ModelInfo, ModelSpec};
 pub struct Batching {
     /// Texts in one model call at most (a request larger than this runs alone).
     pub max_batch: usize,
-    /// How long a worker waits for more requests after the first.
+    /// How long a worker waits for more requests after the first (zero: it takes those
+    /// already queued, which under load are the ones that came while it computed the last batch).
     pub max_wait: Duration,
     /// Requests waiting per model at most; past it a request is refused (503).
     pub queue: usize,
@@ -32,7 +33,7 @@ pub struct Batching {
 
 impl Default for Batching {
     fn default() -> Self {
-        Self { max_batch: 256, max_wait: Duration::from_millis(1), queue: 256, workers: 1 }
+        Self { max_batch: 256, max_wait: Duration::ZERO, queue: 256, workers: 1 }
     }
 }
 

@@ -27,13 +27,28 @@ pub fn bucket_batches(lengths: &[usize], batch_size: usize, chunk_batches: usize
     batches
 }
 
-/// Batches of example indices for scoring: sorted by length (stable), cut into batches, so that
-/// each batch pads as little as possible. Every index appears once; map the results back with
-/// the indices.
-pub fn length_sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+/// Batches of example indices for scoring: sorted by length (stable), cut into batches of at
+/// most `batch_size` examples and at most `max_tokens` padded positions (examples × the longest
+/// one; a single longer example still gets a batch of its own), so that each batch pads as
+/// little as possible and memory is bounded by tokens, not by how long the longest sentences
+/// are. Every index appears once; map the results back with the indices.
+pub fn length_sorted_batches(lengths: &[usize], batch_size: usize, max_tokens: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
-    order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut batch: Vec<usize> = Vec::new();
+    for i in order {
+        // Sorted: this example is the longest of the batch it joins.
+        let padded = (batch.len() + 1) * lengths[i].max(1);
+        if !batch.is_empty() && (batch.len() == batch_size.max(1) || padded > max_tokens) {
+            batches.push(std::mem::take(&mut batch));
+        }
+        batch.push(i);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
 }
 
 fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
@@ -109,10 +124,30 @@ mod tests {
         let (p, b) = (padding_ratio(&lengths, &plain), padding_ratio(&lengths, &bucketed));
         assert!(p > 0.3 && b < 0.05, "padding plain {p:.3}, bucketed {b:.3}");
         assert_eq!(bucket_batches(&lengths, 32, 50, 7), bucketed, "deterministic for a seed");
-        let sorted = length_sorted_batches(&lengths, 32);
+        let sorted = length_sorted_batches(&lengths, 32, usize::MAX);
         let mut all: Vec<usize> = sorted.iter().flatten().copied().collect();
         all.sort();
         assert_eq!(all, (0..1000).collect::<Vec<_>>());
         assert!(padding_ratio(&lengths, &sorted) <= b, "sorted batches pad no more than bucketed ones");
+    }
+
+    #[test]
+    fn scoring_batches_keep_to_the_token_budget() {
+        // Lengths 1..=100: batches of up to 8 examples and 200 padded positions.
+        let lengths: Vec<usize> = (1..=100).rev().collect();
+        let batches = length_sorted_batches(&lengths, 8, 200);
+        let mut all: Vec<usize> = batches.iter().flatten().copied().collect();
+        all.sort();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        for batch in &batches {
+            let longest = batch.iter().map(|&i| lengths[i]).max().unwrap();
+            assert!(batch.len() <= 8 && (batch.len() * longest <= 200 || batch.len() == 1), "{batch:?}");
+        }
+        // Short examples fill the count (8 × 24 = 192); from length 25 on the budget cuts first
+        // (6 × 30 = 180, a seventh of 31 would make 217); one example longer than the budget
+        // still gets a batch of its own.
+        assert_eq!(batches[0].len(), 8);
+        assert_eq!(batches.iter().map(|b| lengths[b[0]]).take(4).collect::<Vec<_>>(), [1, 9, 17, 25]);
+        assert_eq!(length_sorted_batches(&[500, 3], 8, 200), [vec![1], vec![0]]);
     }
 }

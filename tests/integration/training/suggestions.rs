@@ -12,6 +12,8 @@ fn known() -> BTreeSet<String> {
         seqlab_bins::args::train_tagger::Args::command(),
         seqlab_bins::args::evaluate::Args::command(),
         seqlab_bins::args::predict::Args::command(),
+        seqlab_bins::args::serve::Args::command(),
+        seqlab_bins::args::load_test::Args::command(),
     ];
     let mut names: BTreeSet<String> = ["help", "version"].iter().map(ToString::to_string).collect();
     for command in commands {
@@ -75,6 +77,8 @@ fn every_option_an_error_suggests_exists() {
         "bins/src/bin/train-tagger.rs",
         "bins/src/bin/evaluate.rs",
         "bins/src/bin/predict.rs",
+        "bins/src/serve",
+        "bins/src/load",
     ] {
         let files = if dir.ends_with(".rs") {
             vec![(

@@ -1,5 +1,6 @@
 //! Running a model over many encoded inputs: length-sorted batches of at most `batch_size`
-//! (far less padding than file order), answers handed back in input order. Written once per
+//! inputs and [`super::MAX_BATCH_TOKENS`] padded positions (far less padding than file order,
+//! and memory bounded by tokens), answers handed back in input order. Written once per
 //! task and used by training-time scoring, `evaluate`, `report` and `predict`.
 
 use burn::data::dataloader::batcher::Batcher;
@@ -32,7 +33,7 @@ pub fn classify<B: Backend>(
 ) -> Vec<Classified> {
     let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
     let mut answers = vec![None; items.len()];
-    for indices in length_sorted_batches(&lengths, batch_size) {
+    for indices in length_sorted_batches(&lengths, batch_size, super::MAX_BATCH_TOKENS) {
         let batch: ClassificationBatch<B> =
             ClassificationBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
         let logits = model.forward(batch.tokens, Some(batch.lengths));
@@ -58,7 +59,7 @@ pub fn tag_with<B: Backend, R>(
 ) -> Vec<R> {
     let lengths: Vec<usize> = items.iter().map(|i| i.ids.len()).collect();
     let mut answers: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    for indices in length_sorted_batches(&lengths, batch_size) {
+    for indices in length_sorted_batches(&lengths, batch_size, super::MAX_BATCH_TOKENS) {
         let batch: TaggingBatch<B> = TaggingBatcher.batch(indices.iter().map(|&i| items[i].clone()).collect(), device);
         let scores = model.forward(batch.tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
         let lattice = TagLattice::new(model.crf.as_ref(), scores, batch.lengths);

@@ -1,6 +1,7 @@
 //! Using a trained model: [`load`] an artifacts folder into a [`Loaded`] model, which reads and
 //! encodes a file once ([`LoadedClassifier::read`], [`LoadedTagger::read`]), answers batches of
-//! encoded inputs ([`batches`]: length-sorted, at most [`BATCH`] at a time, answers in input
+//! encoded inputs ([`batches`]: length-sorted, at most [`BATCH`] inputs and [`MAX_BATCH_TOKENS`]
+//! padded positions at a time, answers in input
 //! order), evaluates ([`evaluate`]) and predicts for raw text ([`LoadedClassifier::predict`],
 //! [`LoadedTagger::predict`]). `evaluate`, `report`, `predict` and the scoring at the end of
 //! training all go through these.
@@ -28,6 +29,10 @@ use crate::tagger::{TaggerRunConfig, TaggerScores};
 
 /// Inputs per batch when a loaded model answers many (evaluation, reports, prediction).
 pub const BATCH: usize = 256;
+
+/// Padded positions (inputs × the longest input) per batch at most: a batch of long sentences
+/// is cut short, so that its activations (and a CRF's forward–backward tables) stay bounded.
+pub const MAX_BATCH_TOKENS: usize = 8192;
 
 /// A trained classifier with what it needs to read text.
 pub struct LoadedClassifier<B: Backend> {
@@ -241,6 +246,18 @@ impl<B: Backend> LoadedTagger<B> {
             out[i] = answer;
         }
         Ok(out)
+    }
+
+    /// The best tagging of sentences already split into tokens, in the files' scheme, without
+    /// entities or confidences (what a CoNLL output needs); an empty sentence gets no tags.
+    pub fn tag_tokens(&self, tokens: &[Vec<String>], device: &B::Device) -> Vec<Vec<String>> {
+        let real: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].is_empty()).collect();
+        let items: Vec<TaggingItem> = real.iter().map(|&i| self.encode(&tokens[i])).collect();
+        let mut out = vec![Vec::new(); tokens.len()];
+        for (&i, tags) in real.iter().zip(self.tag(&items, device)) {
+            out[i] = tags;
+        }
+        out
     }
 
     /// One sentence's answer from its row of a batch's lattice.
