@@ -29,9 +29,11 @@ pub fn bucket_batches(lengths: &[usize], batch_size: usize, chunk_batches: usize
 
 /// Batches of example indices for scoring: sorted by length (stable), cut into batches of at
 /// most `batch_size` examples and at most `max_tokens` padded positions (examples × the longest
-/// one; a single longer example still gets a batch of its own), so that each batch pads as
-/// little as possible and memory is bounded by tokens, not by how long the longest sentences
-/// are. Every index appears once; map the results back with the indices.
+/// one; a single longer example still gets a batch of its own), and cut where a batch of at
+/// least 8 would grow past twice its shortest length, so that each batch pads as little as
+/// possible (a server's batch of requests mixes short and long sentences) and memory is bounded
+/// by tokens, not by how long the longest sentences are. Every index appears once; map the
+/// results back with the indices.
 pub fn length_sorted_batches(lengths: &[usize], batch_size: usize, max_tokens: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
@@ -40,7 +42,8 @@ pub fn length_sorted_batches(lengths: &[usize], batch_size: usize, max_tokens: u
     for i in order {
         // Sorted: this example is the longest of the batch it joins.
         let padded = (batch.len() + 1) * lengths[i].max(1);
-        if !batch.is_empty() && (batch.len() == batch_size.max(1) || padded > max_tokens) {
+        let spread = batch.len() >= 8 && lengths[i] > 2 * lengths[batch[0]].max(1);
+        if !batch.is_empty() && (batch.len() == batch_size.max(1) || padded > max_tokens || spread) {
             batches.push(std::mem::take(&mut batch));
         }
         batch.push(i);
@@ -149,5 +152,10 @@ mod tests {
         assert_eq!(batches[0].len(), 8);
         assert_eq!(batches.iter().map(|b| lengths[b[0]]).take(4).collect::<Vec<_>>(), [1, 9, 17, 25]);
         assert_eq!(length_sorted_batches(&[500, 3], 8, 200), [vec![1], vec![0]]);
+        // Lengths past twice the shortest start a new batch once it holds 8.
+        let mixed = [vec![2; 10], vec![5; 10]].concat();
+        assert_eq!(length_sorted_batches(&mixed, 64, 10_000), [(0..10).collect::<Vec<_>>(), (10..20).collect()]);
+        let few = [vec![2; 4], vec![5; 4]].concat();
+        assert_eq!(length_sorted_batches(&few, 64, 10_000), [(0..8).collect::<Vec<_>>()]);
     }
 }
