@@ -84,6 +84,15 @@ pub fn predict_labels(
     model.predict(texts, device)
 }
 
+/// [`crate::inference::LoadedClassifier::predict_tokens`] on [`Inner`].
+pub fn predict_label_tokens(
+    model: &LoadedClassifier<Inner>,
+    tokens: Vec<Vec<String>>,
+    device: &Device,
+) -> Vec<LabelPrediction> {
+    model.predict_tokens(tokens, device)
+}
+
 /// [`crate::inference::LoadedTagger::predict`] on [`Inner`].
 pub fn predict_tags(
     model: &LoadedTagger<Inner>,

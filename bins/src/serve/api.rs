@@ -94,8 +94,8 @@ pub async fn predict(
 ) -> Result<Response, ApiError> {
     let served = model(&state, name)?;
     let request = parse(body, &state.limits)?;
-    check(&request, &served.info, &state.limits)?;
-    let answer = served.queue.submit(request.texts, request.nbest).map_err(|refused| match refused {
+    let tokens = check(&request, &served.info, &state.limits)?;
+    let answer = served.queue.submit(tokens, request.nbest).map_err(|refused| match refused {
         Refused::Full => ApiError::unavailable(
             "queue_full",
             format!("model {}'s queue is full (--queue); try again shortly", served.info.name),
@@ -162,8 +162,9 @@ fn parse(body: Result<Bytes, BytesRejection>, limits: &Limits) -> Result<Predict
 }
 
 /// The limits and the model's abilities: texts per request, tokens per text, empty texts for a
-/// classifier, `nbest` for a model without a CRF.
-fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<(), ApiError> {
+/// classifier, `nbest` for a model without a CRF. Returns the texts' tokens, as the model reads
+/// them (the worker predicts from these).
+fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<Vec<Vec<String>>, ApiError> {
     if request.texts.is_empty() {
         return Err(ApiError::unprocessable("bad_field", "texts: give at least one text"));
     }
@@ -173,8 +174,10 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
             format!("texts: {} texts; the limit is {} a request (--max-texts)", request.texts.len(), limits.max_texts),
         ));
     }
+    let mut all = Vec::with_capacity(request.texts.len());
     for (i, text) in request.texts.iter().enumerate() {
-        let tokens = info.reader.tokens(text).len();
+        let words = info.reader.tokens(text);
+        let tokens = words.len();
         if tokens > limits.max_tokens {
             return Err(ApiError::too_large(
                 "text_too_long",
@@ -187,6 +190,7 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
                 format!("texts[{i}]: no tokens; a classifier needs a word"),
             ));
         }
+        all.push(words);
     }
     if request.nbest > 0 && !info.nbest {
         return Err(ApiError::unprocessable(
@@ -200,7 +204,7 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
             format!("nbest: {}; the limit is {} (--max-nbest)", request.nbest, limits.max_nbest),
         ));
     }
-    Ok(())
+    Ok(all)
 }
 
 /// `GET /v1/models`.

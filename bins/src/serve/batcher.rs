@@ -50,9 +50,9 @@ pub enum Prediction {
 /// What a worker answers a request with: one prediction per text, or why not.
 pub type Answer = Result<Vec<Prediction>, String>;
 
-/// A request for a model's worker.
+/// A request for a model's worker: its texts as tokens (read once, by the HTTP side).
 struct Job {
-    texts: Vec<String>,
+    texts: Vec<Vec<String>>,
     nbest: usize,
     reply: oneshot::Sender<Answer>,
 }
@@ -114,8 +114,8 @@ impl ModelQueue {
         Ok((Self { jobs, metrics }, info.expect("at least one worker"), Workers(workers)))
     }
 
-    /// Queues `texts`; the receiver gets their answers.
-    pub fn submit(&self, texts: Vec<String>, nbest: usize) -> Result<oneshot::Receiver<Answer>, Refused> {
+    /// Queues texts, given as the tokens the model reads; the receiver gets their answers.
+    pub fn submit(&self, texts: Vec<Vec<String>>, nbest: usize) -> Result<oneshot::Receiver<Answer>, Refused> {
         let (reply, answer) = oneshot::channel();
         self.metrics.queue.inc();
         match self.jobs.try_send(Job { texts, nbest, reply }) {
@@ -177,15 +177,16 @@ fn gather(jobs: &Receiver<Job>, batching: Batching, metrics: &ModelMetrics) -> O
 fn answer(loaded: &Loaded<Inner>, batch: Vec<Job>, metrics: &ModelMetrics, device: &Device) {
     let mut jobs: Vec<Job> = batch.into_iter().filter(|job| !job.reply.is_closed()).collect();
     while let Some(nbest) = jobs.first().map(|job| job.nbest) {
-        let (same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.nbest == nbest);
+        let (mut same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.nbest == nbest);
         jobs = rest;
-        let texts: Vec<String> = same.iter().flat_map(|job| job.texts.iter().cloned()).collect();
+        let counts: Vec<usize> = same.iter().map(|job| job.texts.len()).collect();
+        let texts: Vec<Vec<String>> = same.iter_mut().flat_map(|job| std::mem::take(&mut job.texts)).collect();
         metrics.batch.observe(texts.len() as f64);
-        match predict(loaded, &texts, nbest, device) {
+        match predict(loaded, texts, nbest, device) {
             Ok(answers) => {
                 let mut answers = answers.into_iter();
-                for job in same {
-                    let own: Vec<Prediction> = answers.by_ref().take(job.texts.len()).collect();
+                for (job, count) in same.into_iter().zip(counts) {
+                    let own: Vec<Prediction> = answers.by_ref().take(count).collect();
                     let _ = job.reply.send(Ok(own));
                 }
             }
@@ -198,15 +199,18 @@ fn answer(loaded: &Loaded<Inner>, batch: Vec<Job>, metrics: &ModelMetrics, devic
     }
 }
 
-/// The model's answers for `texts`, in order.
-fn predict(loaded: &Loaded<Inner>, texts: &[String], nbest: usize, device: &Device) -> Result<Vec<Prediction>, String> {
+/// The model's answers for texts given as tokens, in order.
+fn predict(
+    loaded: &Loaded<Inner>,
+    tokens: Vec<Vec<String>>,
+    nbest: usize,
+    device: &Device,
+) -> Result<Vec<Prediction>, String> {
     match loaded {
-        Loaded::Classifier(c) => Ok(backend::predict_labels(c, texts, device)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(Prediction::Label)
-            .collect()),
-        Loaded::Tagger(t) => Ok(backend::predict_tags(t, texts, nbest, device)
+        Loaded::Classifier(c) => {
+            Ok(backend::predict_label_tokens(c, tokens, device).into_iter().map(Prediction::Label).collect())
+        }
+        Loaded::Tagger(t) => Ok(backend::predict_token_lists(t, &tokens, nbest, device)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(Prediction::Tags)

@@ -1,6 +1,7 @@
 //! What the server knows of each model without asking its worker: its name, task, labels or
-//! entity types, whether it gives n best taggings, how it reads raw text (to check the token
-//! limit before a text is queued), and what `GET /v1/models` shows of it.
+//! entity types, whether it gives n best taggings, how it reads raw text (read once: the tokens
+//! are checked against the limit and then queued for the worker), and what `GET /v1/models`
+//! shows of it.
 
 use std::path::{Path, PathBuf};
 

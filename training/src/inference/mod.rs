@@ -134,10 +134,16 @@ impl<B: Backend> LoadedClassifier<B> {
                 texts[i]
             )));
         }
+        Ok(self.predict_tokens(tokens, device))
+    }
+
+    /// [`LoadedClassifier::predict`] for texts already split into tokens as the training run
+    /// splits them (none empty: the caller has checked).
+    pub fn predict_tokens(&self, tokens: Vec<Vec<String>>, device: &B::Device) -> Vec<LabelPrediction> {
         let items: Vec<ClassificationItem> =
             tokens.iter().map(|t| ClassificationItem { ids: self.vocab.encode(t), label: 0 }).collect();
         let answers = self.classify(&items, device);
-        Ok(tokens
+        tokens
             .into_iter()
             .zip(answers)
             .map(|(tokens, answer)| LabelPrediction {
@@ -145,7 +151,7 @@ impl<B: Backend> LoadedClassifier<B> {
                 label: self.labels.name(answer.best).to_string(),
                 probabilities: self.labels.names.iter().cloned().zip(answer.probabilities).collect(),
             })
-            .collect())
+            .collect()
     }
 }
 
