@@ -10,7 +10,8 @@
 //! - [`labels`]: label and tag maps.
 //! - [`format`]: format names and inference.
 //! - [`batch`]: Burn batchers, length bucketing.
-//! - [`encode`]: examples to ids.
+//! - [`encode`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
+//! - [`chunks`], [`stream`]: a corpus read part by part, the parts parsed in parallel.
 //! - [`embedded`]: the synthetic default corpora.
 //! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.
 //! - [`stats`]: corpus statistics (`dataset-stats`).
@@ -18,9 +19,11 @@
 //! Every error is a [`DataError`] naming the file and, where there is one, the line.
 
 pub mod batch;
+pub mod chunks;
 pub mod corpus;
 pub mod embedded;
 pub mod encode;
+pub mod encoded;
 pub mod error;
 pub mod format;
 pub mod labels;
@@ -28,6 +31,7 @@ pub mod longdep;
 pub mod ner;
 pub mod sentiment;
 pub mod stats;
+pub mod stream;
 pub mod text;
 
 pub use corpus::{read_corpus, read_labelled, read_tagged, Corpus, LabelledTexts, ReadCorpus, ReadOptions};

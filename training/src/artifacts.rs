@@ -59,12 +59,14 @@ impl Artifacts {
     pub const PROGRESS: &'static str = "progress.json";
     pub const CURVES: &'static str = "curves.svg";
     pub const CHECKPOINTS: &'static str = "checkpoint";
+    /// The encoded training split (see [`crate::corpus_cache`]).
+    pub const CORPUS: &'static str = "corpus";
     pub const LOCK: &'static str = ".lock";
     /// burn-train's metric logs and application log.
     pub const BURN_TRAIN: [&'static str; 3] = ["train", "valid", "experiment.log"];
 
     /// Everything a training run writes (what `--overwrite` removes), the lock aside.
-    pub const RUN_FILES: [&'static str; 17] = [
+    pub const RUN_FILES: [&'static str; 18] = [
         Self::RUN,
         Self::MODEL_CONFIG,
         Self::VOCAB,
@@ -79,6 +81,7 @@ impl Artifacts {
         Self::PROGRESS,
         Self::CHECKPOINTS,
         Self::CURVES,
+        Self::CORPUS,
         Self::BURN_TRAIN[0],
         Self::BURN_TRAIN[1],
         Self::BURN_TRAIN[2],

@@ -12,7 +12,7 @@ use crate::learner::TrainingConfig;
 pub const LOCK_FILE: &str = Artifacts::LOCK;
 
 /// The files and folders a training run writes, removed by `--overwrite`.
-const RUN_FILES: [&str; 17] = Artifacts::RUN_FILES;
+const RUN_FILES: [&str; 18] = Artifacts::RUN_FILES;
 
 /// Holds an artifacts folder for one training run; dropping it releases the folder.
 #[derive(Debug)]

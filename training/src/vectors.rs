@@ -10,7 +10,7 @@ use std::path::Path;
 use burn::module::Param;
 use burn::nn::Embedding;
 use burn::tensor::{backend::Backend, Tensor, TensorCreationOptions, TensorData};
-use seqlab_datasets::text::{Coverage, Encoding, PretrainedEmbeddings, Vocab, WordVectors};
+use seqlab_datasets::text::{Coverage, Encoding, PretrainedEmbeddings, TokenCounts, Vocab, WordVectors};
 
 use crate::durable::write;
 use crate::error::RunError;
@@ -38,12 +38,12 @@ pub struct VectorsReport {
 }
 
 /// The vocabulary extended by the words of `splits` that `path` has vectors for, the matrix
-/// for it, and the report. `splits`: each split's name and running tokens. Prints the coverage,
+/// for it, and the report. `splits`: each split's name and token counts. Prints the coverage,
 /// and a warning when under 10 % of the vocabulary has a vector.
 pub fn load_vectors(
     path: &Path,
     vocab: &Vocab,
-    splits: &[(&str, Vec<&str>)],
+    splits: &[(&str, &TokenCounts)],
     frozen: bool,
 ) -> Result<(Vocab, PretrainedEmbeddings, VectorsReport), RunError> {
     if !path.exists() {
@@ -51,9 +51,7 @@ pub fn load_vectors(
     }
     let key = |w: &str| if vocab.lowercase { w.to_lowercase() } else { w.to_string() };
     let mut wanted: HashSet<String> = HashSet::new();
-    for word in
-        vocab.tokens.iter().map(String::as_str).chain(splits.iter().flat_map(|(_, tokens)| tokens.iter().copied()))
-    {
+    for word in vocab.tokens.iter().map(String::as_str).chain(splits.iter().flat_map(|(_, counts)| counts.tokens())) {
         wanted.insert(key(word));
         wanted.insert(word.to_lowercase());
     }
@@ -62,15 +60,13 @@ pub fn load_vectors(
     // the same data.
     let candidates: Vec<&str> = splits
         .iter()
-        .flat_map(|(_, tokens)| tokens.iter().copied())
+        .flat_map(|(_, counts)| counts.tokens())
         .filter(|w| vocab.get(w).is_none() && vectors.get(&key(w)).is_some())
         .collect();
     let extended = vocab.extended(candidates);
     let matrix = vectors.for_vocab(&extended);
-    let coverage: BTreeMap<String, Coverage> = splits
-        .iter()
-        .map(|(name, tokens)| (name.to_string(), matrix.split_coverage(&extended, tokens.iter().copied())))
-        .collect();
+    let coverage: BTreeMap<String, Coverage> =
+        splits.iter().map(|(name, counts)| (name.to_string(), matrix.split_coverage(&extended, counts))).collect();
     let report = VectorsReport {
         file: path.display().to_string(),
         dim: vectors.dim,
@@ -112,7 +108,7 @@ pub fn load_vectors(
 pub fn vocabulary_with_vectors(
     embeddings: Option<&Path>,
     vocab: Vocab,
-    splits: &[(&str, Vec<&str>)],
+    splits: &[(&str, &TokenCounts)],
     embedding_dim: usize,
     frozen: bool,
     artifacts: &Path,

@@ -76,23 +76,30 @@ pub fn padding_ratio(lengths: &[usize], batches: &[Vec<usize>]) -> f64 {
 }
 
 /// A dataset whose items are whole batches, following a plan from [`bucket_batches`]. Use it
-/// with a data loader of batch size 1 and [`Flatten`] around the item batcher.
-#[derive(Debug, Clone)]
+/// with a data loader of batch size 1 and [`Flatten`] around the item batcher. The items may be
+/// in memory ([`burn::data::dataset::InMemDataset`]) or read from a mapped file.
+#[derive(Clone)]
 pub struct BucketedDataset<I> {
-    items: Arc<Vec<I>>,
+    items: Arc<dyn Dataset<I>>,
     batches: Vec<Vec<usize>>,
 }
 
 impl<I> BucketedDataset<I> {
-    /// Groups `items` as `batches` (indices into `items`).
-    pub fn new(items: Arc<Vec<I>>, batches: Vec<Vec<usize>>) -> Self {
-        Self { items, batches }
+    /// Groups the items of `items` as `batches` (indices into `items`).
+    pub fn new(items: impl Dataset<I> + 'static, batches: Vec<Vec<usize>>) -> Self {
+        Self { items: Arc::new(items), batches }
     }
 }
 
-impl<I: Clone + Send + Sync> Dataset<Vec<I>> for BucketedDataset<I> {
+impl<I> std::fmt::Debug for BucketedDataset<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BucketedDataset {{ {} items in {} batches }}", self.items.len(), self.batches.len())
+    }
+}
+
+impl<I: Send + Sync> Dataset<Vec<I>> for BucketedDataset<I> {
     fn get(&self, index: usize) -> Option<Vec<I>> {
-        self.batches.get(index).map(|b| b.iter().map(|&i| self.items[i].clone()).collect())
+        self.batches.get(index).and_then(|b| b.iter().map(|&i| self.items.get(i)).collect())
     }
 
     fn len(&self) -> usize {

@@ -67,7 +67,11 @@ const TEXT_NAMES: [&str; 4] = ["sentence", "text", "review", "content"];
 const LABEL_NAMES: [&str; 5] = ["label", "labels", "sentiment", "class", "polarity"];
 
 pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) -> Result<SentimentFile, DataError> {
-    let text = read_text(path, encoding)?;
+    parse(&read_text(path, encoding)?, path, options)
+}
+
+/// Parses the text of a file (or of a run of its whole rows); `path` names it in errors.
+pub(super) fn parse(text: &str, path: &Path, options: &DelimitedOptions) -> Result<SentimentFile, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .quoting(options.quoting)
@@ -75,12 +79,15 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    // Lines from the records' byte offsets: the csv reader's own line count leaves out the
+    // blank lines it skips.
+    let mut lines = LineCounter::default();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            DataError::line(path, line.max(1), format!("malformed row: {e}"))
+            let line = e.position().map_or(1, |p| lines.line_at(text, p.byte() as usize));
+            DataError::line(path, line, format!("malformed row: {e}"))
         })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| lines.line_at(text, p.byte() as usize));
         rows.push((line, record.iter().map(String::from).collect()));
     }
     let Some((_, first)) = rows.first().cloned() else {
@@ -115,7 +122,7 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
     let text_col = resolve(&options.text, TEXT_NAMES.as_slice(), 0, header)?;
     let label_col = resolve(&options.label, LABEL_NAMES.as_slice(), first.len() - 1, header)?;
     let columns = first.len();
-    let mut file = SentimentFile::default();
+    let mut file = SentimentFile { header, ..SentimentFile::default() };
     for (line, row) in rows.into_iter().skip(usize::from(header)) {
         if row.iter().all(|f| f.trim().is_empty()) {
             file.skip("blank lines");
@@ -150,4 +157,28 @@ pub(super) fn read(path: &Path, options: &DelimitedOptions, encoding: Encoding) 
         });
     }
     Ok(file)
+}
+
+/// The 1-based lines of records by their byte offsets into a text, asked in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    byte: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    /// The line of the record at `byte` (the csv reader puts the start of a record before
+    /// the blank lines it skipped).
+    fn line_at(&mut self, text: &str, byte: usize) -> usize {
+        let bytes = text.as_bytes();
+        let mut byte = byte.min(text.len());
+        while byte < bytes.len() && matches!(bytes[byte], b'\n' | b'\r') {
+            byte += 1;
+        }
+        if byte >= self.byte {
+            self.newlines += text.as_bytes()[self.byte..byte].iter().filter(|&&b| b == b'\n').count();
+            self.byte = byte;
+        }
+        self.newlines + 1
+    }
 }

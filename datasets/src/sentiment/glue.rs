@@ -32,7 +32,7 @@ pub fn parse(text: &str, path: &Path) -> Result<SentimentFile, DataError> {
             format!("a GLUE header must name `sentence` and `label` columns, found {}", excerpt(header)),
         ));
     };
-    let mut file = SentimentFile::default();
+    let mut file = SentimentFile { header: true, ..SentimentFile::default() };
     for (index, line) in lines {
         let number = index + 1;
         if line.trim().is_empty() {

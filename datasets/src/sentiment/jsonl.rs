@@ -22,7 +22,11 @@ impl Default for JsonlOptions {
 }
 
 pub(super) fn read(path: &Path, options: &JsonlOptions, encoding: Encoding) -> Result<SentimentFile, DataError> {
-    let text = read_text(path, encoding)?;
+    parse(&read_text(path, encoding)?, path, options)
+}
+
+/// Parses the text of a file (or of a run of its whole rows); `path` names it in errors.
+pub(super) fn parse(text: &str, path: &Path, options: &JsonlOptions) -> Result<SentimentFile, DataError> {
     let mut file = SentimentFile::default();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;

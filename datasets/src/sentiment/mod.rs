@@ -61,9 +61,19 @@ pub struct SentimentFile {
     pub examples: Vec<TextExample>,
     /// Skipped items by reason (e.g. `"blank lines"`), with counts.
     pub skipped: BTreeMap<String, usize>,
+    /// Whether the first row was read as a header (GLUE always; CSV/TSV as given or detected).
+    pub header: bool,
 }
 
 impl SentimentFile {
+    /// Adds the examples of the part of the file that follows this one.
+    pub fn append(&mut self, later: SentimentFile) {
+        self.examples.extend(later.examples);
+        for (reason, n) in later.skipped {
+            *self.skipped.entry(reason).or_default() += n;
+        }
+    }
+
     fn skip(&mut self, reason: &str) {
         *self.skipped.entry(reason.to_string()).or_default() += 1;
     }
@@ -89,6 +99,18 @@ pub fn read_sentiment(
     Ok(file)
 }
 
+/// Parses the text of a GLUE, CSV/TSV or JSON Lines file, or of a run of its whole rows (with
+/// the header in front, for a format that has one); `path` names it in errors. Folders are not
+/// text: an error.
+pub fn parse_sentiment(text: &str, path: &Path, format: &SentimentFormat) -> Result<SentimentFile, DataError> {
+    match format {
+        SentimentFormat::Glue => glue::parse(text, path),
+        SentimentFormat::Delimited(options) => delimited::parse(text, path, options),
+        SentimentFormat::Jsonl(options) => jsonl::parse(text, path, options),
+        SentimentFormat::Folders => Err(DataError::file(path, "a folder corpus is not one text")),
+    }
+}
+
 /// Whether a label is written as an integer (`0`, `1`, `-1`).
 fn integer(label: &str) -> bool {
     label.parse::<i64>().is_ok()
@@ -98,22 +120,57 @@ fn integer(label: &str) -> bool {
 /// `3.5`, has a broken line, not a third class. The error names the first label of the
 /// minority kind.
 pub fn check_label_kinds(examples: &[TextExample]) -> Result<(), DataError> {
-    let integers = examples.iter().filter(|e| integer(&e.label)).count();
-    if integers == 0 || integers == examples.len() {
-        return Ok(());
+    let mut kinds = LabelKinds::default();
+    examples.iter().for_each(|e| kinds.add(e));
+    kinds.check()
+}
+
+/// What [`check_label_kinds`] needs from a corpus read part by part: how many labels are
+/// integers and how many not, and the first example of each kind.
+#[derive(Debug, Clone, Default)]
+pub struct LabelKinds {
+    /// Labels that are integers, and the others.
+    counts: [usize; 2],
+    /// The first example of each kind: its label and origin.
+    first: [Option<(String, Origin)>; 2],
+}
+
+impl LabelKinds {
+    /// Counts one example.
+    pub fn add(&mut self, example: &TextExample) {
+        let kind = usize::from(!integer(&example.label));
+        self.counts[kind] += 1;
+        self.first[kind].get_or_insert_with(|| (example.label.clone(), example.origin.clone()));
     }
-    let minority_is_integer = integers * 2 < examples.len();
-    let odd = examples.iter().find(|e| integer(&e.label) == minority_is_integer).expect("a mixed file has both kinds");
-    let (majority, kind) =
-        if minority_is_integer { (examples.len() - integers, "names") } else { (integers, "integers") };
-    let message = format!(
-        "label {:?}, where {majority} of the {} labels are {kind}; a broken line or a wrong label column?",
-        odd.label,
-        examples.len()
-    );
-    Err(if odd.origin.line == 0 {
-        DataError::file(&odd.origin.path, message)
-    } else {
-        DataError::line(&odd.origin.path, odd.origin.line, message)
-    })
+
+    /// Adds the kinds of examples that come after these.
+    pub fn merge(&mut self, later: LabelKinds) {
+        for kind in 0..2 {
+            self.counts[kind] += later.counts[kind];
+            if self.first[kind].is_none() {
+                self.first[kind] = later.first[kind].clone();
+            }
+        }
+    }
+
+    /// The error of [`check_label_kinds`], if the labels are of mixed kinds.
+    pub fn check(&self) -> Result<(), DataError> {
+        let [integers, names] = self.counts;
+        if integers == 0 || names == 0 {
+            return Ok(());
+        }
+        let total = integers + names;
+        let minority_is_integer = integers * 2 < total;
+        let (label, origin) =
+            self.first[usize::from(!minority_is_integer)].clone().expect("a mixed file has both kinds");
+        let (majority, kind) = if minority_is_integer { (names, "names") } else { (integers, "integers") };
+        let message = format!(
+            "label {label:?}, where {majority} of the {total} labels are {kind}; a broken line or a wrong label column?"
+        );
+        Err(if origin.line == 0 {
+            DataError::file(&origin.path, message)
+        } else {
+            DataError::line(&origin.path, origin.line, message)
+        })
+    }
 }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{read_text, Encoding, Vocab};
+use super::{read_text, Encoding, TokenCounts, Vocab};
 use crate::error::{excerpt, DataError};
 
 /// An embedding matrix for a vocabulary, and how much of the vocabulary it covers.
@@ -140,15 +140,15 @@ pub struct Coverage {
 
 impl PretrainedEmbeddings {
     /// How much of a split the vectors cover, looked up through `vocab`.
-    pub fn split_coverage<'a>(&self, vocab: &Vocab, tokens: impl IntoIterator<Item = &'a str>) -> Coverage {
+    pub fn split_coverage(&self, vocab: &Vocab, counts: &TokenCounts) -> Coverage {
         let (mut covered, mut total) = (0usize, 0usize);
         let mut types: HashMap<usize, bool> = HashMap::new();
         let mut unknown_types: HashSet<String> = HashSet::new();
-        for token in tokens {
-            total += 1;
+        for (token, n) in counts.iter() {
+            total += n;
             match vocab.get(token) {
                 Some(id) => {
-                    covered += usize::from(self.found[id]);
+                    covered += n * usize::from(self.found[id]);
                     types.insert(id, self.found[id]);
                 }
                 None => {
@@ -201,7 +201,7 @@ mod tests {
         let missing = load_embeddings(dir.join("nope.txt"), &vocab, Encoding::Utf8).unwrap_err().to_string();
         assert!(missing.contains("nope.txt"), "{missing}");
         // Coverage of a split through the vocabulary: "the" and "Paris" have vectors.
-        let c = e.split_coverage(&vocab, ["the", "the", "Paris", "unseen", "never"]);
+        let c = e.split_coverage(&vocab, &TokenCounts::of(["the", "the", "Paris", "unseen", "never"]));
         assert!((c.tokens - 3.0 / 5.0).abs() < 1e-12 && (c.types - 2.0 / 4.0).abs() < 1e-12, "{c:?}");
         std::fs::write(&file, "the 0.1 0.2\nparis 1\n").unwrap();
         let err = load_embeddings(&file, &vocab, Encoding::Utf8).unwrap_err().to_string();

@@ -1,11 +1,13 @@
 //! Text processing: decoding, tokenisation, vocabularies, casing, pretrained vectors.
 
+pub mod counts;
 pub mod embeddings;
 pub mod encoding;
 pub mod tokenizer;
 pub mod vocab;
 
+pub use counts::TokenCounts;
 pub use embeddings::{load_embeddings, Coverage, PretrainedEmbeddings, WordVectors};
 pub use encoding::{decode, read_text, Encoding};
-pub use tokenizer::{detect_normalisation, Normalisation, Tokenizer};
-pub use vocab::{char_vocab, Casing, Vocab, VocabConfig, PAD, UNK};
+pub use tokenizer::{detect_normalisation, detect_normalisation_of, Normalisation, Tokenizer};
+pub use vocab::{char_vocab, char_vocab_of, Casing, Vocab, VocabConfig, PAD, UNK};

@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use super::counts::TokenCounts;
 use regex::Regex;
 
 /// How text becomes tokens.
@@ -70,19 +71,24 @@ const CLITICS: [&str; 7] = ["n't", "'s", "'re", "'ve", "'ll", "'d", "'m"];
 /// as tokens of their own (`did n't`, `it 's`) more often than they are attached (`didn't`);
 /// otherwise `default`.
 pub fn detect_normalisation<'a>(tokens: impl IntoIterator<Item = &'a str>, default: Tokenizer) -> Normalisation {
+    detect_normalisation_of(&TokenCounts::of(tokens), default)
+}
+
+/// [`detect_normalisation`] over the tokens counted in `counts`.
+pub fn detect_normalisation_of(counts: &TokenCounts, default: Tokenizer) -> Normalisation {
     let (mut letters, mut upper, mut alone, mut attached) = (0usize, 0usize, 0usize, 0usize);
-    for token in tokens {
-        letters += token.chars().filter(|c| c.is_alphabetic()).count();
-        upper += token.chars().filter(|c| c.is_uppercase()).count();
+    for (token, n) in counts.iter() {
+        letters += n * token.chars().filter(|c| c.is_alphabetic()).count();
+        upper += n * token.chars().filter(|c| c.is_uppercase()).count();
         let lower = token.to_lowercase();
         if CLITICS.contains(&lower.as_str()) {
-            alone += 1;
+            alone += n;
         } else if CLITICS.iter().any(|c| {
             lower.len() > c.len()
                 && lower.ends_with(c)
                 && lower[..lower.len() - c.len()].chars().all(char::is_alphabetic)
         }) {
-            attached += 1;
+            attached += n;
         }
     }
     let lowercase = letters > 0 && (upper as f64) < 0.001 * letters as f64;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::counts::TokenCounts;
 use crate::error::DataError;
 
 /// Id of the padding token in every vocabulary.
@@ -42,13 +43,19 @@ pub struct Vocab {
 impl Vocab {
     /// Builds a vocabulary from training tokens.
     pub fn build<'a>(tokens: impl IntoIterator<Item = &'a str>, config: &VocabConfig) -> Self {
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        for token in tokens {
+        Self::from_counts(&TokenCounts::of(tokens), config)
+    }
+
+    /// Builds a vocabulary from the counts of the training tokens (the same vocabulary as
+    /// [`Vocab::build`] over those tokens).
+    pub fn from_counts(counts: &TokenCounts, config: &VocabConfig) -> Self {
+        let mut merged: HashMap<String, usize> = HashMap::new();
+        for (token, n) in counts.iter() {
             let key = if config.lowercase { token.to_lowercase() } else { token.to_string() };
-            *counts.entry(key).or_default() += 1;
+            *merged.entry(key).or_default() += n;
         }
         let mut entries: Vec<(String, usize)> =
-            counts.into_iter().filter(|(_, n)| *n >= config.min_freq.max(1)).collect();
+            merged.into_iter().filter(|(_, n)| *n >= config.min_freq.max(1)).collect();
         entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut tokens = vec!["<pad>".to_string(), "<unk>".to_string()];
         tokens.extend(entries.into_iter().map(|(t, _)| t).filter(|t| t != "<pad>" && t != "<unk>"));
@@ -194,8 +201,12 @@ impl Casing {
 
 /// A character vocabulary (`<pad>` 0, `<unk>` 1), for character-level features.
 pub fn char_vocab<'a>(tokens: impl IntoIterator<Item = &'a str>, min_freq: usize) -> Vocab {
-    let chars: Vec<String> = tokens.into_iter().flat_map(|t| t.chars().map(String::from)).collect();
-    Vocab::build(chars.iter().map(String::as_str), &VocabConfig { min_freq, ..Default::default() })
+    char_vocab_of(&TokenCounts::of(tokens), min_freq)
+}
+
+/// The character vocabulary of the tokens counted in `counts` (as [`char_vocab`] over them).
+pub fn char_vocab_of(counts: &TokenCounts, min_freq: usize) -> Vocab {
+    Vocab::from_counts(&counts.chars(), &VocabConfig { min_freq, ..Default::default() })
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! Batchers pad on the right, report lengths, and work under a Burn data loader with
 //! length bucketing.
 
-use std::sync::Arc;
-
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
 use seqlab_datasets::batch::{
@@ -48,7 +46,7 @@ fn bucketed_loader_yields_every_example_once() {
     let plan = bucket_batches(&lengths, 8, 4, 3);
     let loader = DataLoaderBuilder::<TestBackend, _, _>::new(Flatten(ClassificationBatcher))
         .batch_size(1)
-        .build(BucketedDataset::new(Arc::new(items), plan));
+        .build(BucketedDataset::new(burn::data::dataset::InMemDataset::new(items), plan));
     let (mut seen, mut padded) = (0, 0);
     for batch in loader.iter() {
         let [b, seq] = batch.tokens.dims();

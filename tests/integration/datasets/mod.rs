@@ -3,6 +3,7 @@
 mod bad_input;
 mod batching;
 mod embedded;
+mod encoded;
 mod formats;
 mod fuzz;
 mod shared_corpora;

@@ -15,14 +15,22 @@ use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::corpus::tokenizer_for;
 use seqlab_datasets::encode::classification_items;
-use seqlab_datasets::text::{detect_normalisation, Normalisation, PretrainedEmbeddings, Vocab, VocabConfig};
+use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus, Task};
+use seqlab_datasets::sentiment::LabelKinds;
+use seqlab_datasets::text::{
+    detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
+};
 use seqlab_datasets::{LabelMap, LabelledTexts};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
+use data::{count_train, lowercased, stream_labelled, TrainCounts};
 pub(crate) use data::{normalised, read_file};
 pub use model::Classifier;
 
+use std::sync::Arc;
+
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{fit, loaders, seed, TrainingSummary};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
@@ -30,20 +38,23 @@ use config::check_options;
 use data::score;
 use model::model_config;
 
-/// The three splits of a run, tokenised as the run reads text.
+/// The three splits of a run: the training file counted (it is encoded later, never held
+/// whole), validation and test read and tokenised as the run reads text.
 struct Splits {
-    train: LabelledTexts,
+    train: TrainCounts,
     valid: LabelledTexts,
     test: Option<LabelledTexts>,
     /// The tokenizer and lower-casing (given, or detected from the training data).
     norm: Normalisation,
 }
 
-/// Reads the splits, settles the input normalisation and checks the labels' kinds agree.
+/// Counts the training file (a second time when the run tokenises it differently from its
+/// format), settles the input normalisation, reads the other splits and checks that the labels
+/// of all of them are of one kind.
 fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
     let options = config.read_options();
-    let train = read_file(&config.train, &options)?;
-    let detected = detect_normalisation(train.tokens.iter().flatten().map(String::as_str), tokenizer_for(train.format));
+    let raw = count_train(&config.train, &options, |texts| texts)?;
+    let detected = detect_normalisation_of(&raw.tokens, tokenizer_for(raw.format));
     let norm = Normalisation {
         tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
         lowercase: config.lowercase.unwrap_or(detected.lowercase),
@@ -55,17 +66,28 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
         if norm.lowercase { "" } else { "not " },
         if given { "as given" } else { "detected from the training data unless given" }
     );
-    let train = normalised(train, &norm);
+    let train = if norm.tokenizer != tokenizer_for(raw.format) {
+        count_train(&config.train, &options, |texts| normalised(texts, &norm))?
+    } else if norm.lowercase {
+        TrainCounts { tokens: lowercased(&raw.tokens), ..raw }
+    } else {
+        raw
+    };
     let valid = normalised(read_file(&config.valid, &options)?, &norm);
     let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
-    let every: Vec<_> = [&train, &valid].into_iter().chain(&test).flat_map(|s| s.examples.iter().cloned()).collect();
-    seqlab_datasets::sentiment::check_label_kinds(&every)?;
+    let mut kinds = train.kinds.clone();
+    for split in [&valid].into_iter().chain(&test) {
+        let mut part = LabelKinds::default();
+        split.examples.iter().for_each(|e| part.add(e));
+        kinds.merge(part);
+    }
+    kinds.check()?;
     Ok(Splits { train, valid, test, norm })
 }
 
-/// Every token of a split, in order.
-fn tokens(texts: &LabelledTexts) -> Vec<&str> {
-    texts.tokens.iter().flatten().map(String::as_str).collect()
+/// The counts of a split's tokens.
+fn counts(texts: &LabelledTexts) -> TokenCounts {
+    TokenCounts::of(texts.tokens.iter().flatten().map(String::as_str))
 }
 
 /// What a run reads its words and labels with.
@@ -78,9 +100,11 @@ struct Vocabularies {
 }
 
 fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabularies, RunError> {
-    let words = Vocab::build(tokens(&splits.train), &VocabConfig { min_freq: config.min_freq, ..Default::default() });
-    let mut by_split = vec![("train", tokens(&splits.train)), ("valid", tokens(&splits.valid))];
-    by_split.extend(splits.test.as_ref().map(|t| ("test", tokens(t))));
+    let words =
+        Vocab::from_counts(&splits.train.tokens, &VocabConfig { min_freq: config.min_freq, ..Default::default() });
+    let (valid, test) = (counts(&splits.valid), splits.test.as_ref().map(counts));
+    let mut by_split = vec![("train", &splits.train.tokens), ("valid", &valid)];
+    by_split.extend(test.as_ref().map(|t| ("test", t)));
     let (words, pretrained, embedding_dim) = vocabulary_with_vectors(
         config.embeddings.as_deref(),
         words,
@@ -89,7 +113,7 @@ fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabul
         config.freeze_embeddings,
         &config.artifacts,
     )?;
-    let labels = LabelMap::build(splits.train.examples.iter().map(|e| e.label.as_str()));
+    let labels = LabelMap::build(splits.train.labels.tokens());
     if labels.len() < 2 {
         return Err(RunError::Other(format!(
             "{}: every training example is labelled {:?}; a classifier needs at least two classes",
@@ -98,6 +122,32 @@ fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabul
         )));
     }
     Ok(Vocabularies { words, labels, pretrained, embedding_dim })
+}
+
+/// The training split encoded with the run's vocabulary and labels (see
+/// [`crate::corpus_cache`]): read a second time, part by part, unless the cached corpus is
+/// still the file's.
+fn encoded_train(
+    config: &ClassifierRunConfig,
+    splits: &Splits,
+    v: &Vocabularies,
+) -> Result<Arc<EncodedCorpus>, RunError> {
+    let wanted = Wanted {
+        task: Task::Classification,
+        source: &config.train,
+        fingerprint: splits.train.fingerprint,
+        vocab: &v.words,
+        labels: &v.labels,
+    };
+    train_corpus(&config.artifacts, &wanted, |writer| {
+        let encode = |texts: LabelledTexts| {
+            let texts = normalised(texts, &splits.norm);
+            classification_items(&texts.examples, &texts.tokens, &v.words, &v.labels)
+        };
+        let consume =
+            |items: Vec<ClassificationItem>| items.iter().try_for_each(|i| writer.push_labelled(&i.ids, i.label));
+        Ok(stream_labelled(&config.train, &config.read_options(), encode, consume)?.fingerprint)
+    })
 }
 
 /// The run's options as `run.json` records them: the normalisation and embedding width
@@ -128,11 +178,12 @@ pub fn train_classifier<B: AutodiffBackend>(
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
     let v = vocabularies(config, &splits)?;
     let encode = |texts: &LabelledTexts| classification_items(&texts.examples, &texts.tokens, &v.words, &v.labels);
-    let (train_items, valid_items) = (encode(&splits.train)?, encode(&splits.valid)?);
+    let valid_items = encode(&splits.valid)?;
     let test_items = splits.test.as_ref().map(encode).transpose()?;
+    let train = encoded_train(config, &splits, &v)?;
     println!(
         "data: {} train / {} valid{} examples, vocabulary {}, labels [{}]",
-        train_items.len(),
+        train.len(),
         valid_items.len(),
         test_items.as_ref().map_or(String::new(), |t| format!(" / {} test", t.len())),
         v.words.len(),
@@ -150,9 +201,16 @@ pub fn train_classifier<B: AutodiffBackend>(
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let options = t.fit_options(artifacts, train_items.len(), None)?;
-    let (train_loader, valid_loader) =
-        loaders(train_items, valid_items.clone(), ClassificationBatcher, |i: &ClassificationItem| i.ids.len(), t);
+    let options = t.fit_options(artifacts, train.len(), None)?;
+    let lengths = train.lengths();
+    let (train_loader, valid_loader) = loaders(
+        ClassificationDataset::new(train),
+        &lengths,
+        valid_items.clone(),
+        ClassificationBatcher,
+        |i: &ClassificationItem| i.ids.len(),
+        t,
+    );
     // `fit` returns the best epoch's model (by the selection metric) on the inference backend.
     let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;

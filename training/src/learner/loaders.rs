@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::data::dataset::{Dataset, InMemDataset};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
 
 use super::bounds::InnerBatch;
 use super::options::TrainingConfig;
 
-/// A data loader over length-bucketed batches of `items` (see
-/// [`bucket_batches`]); `shuffle` reorders the batches every epoch.
+/// A data loader over length-bucketed batches of `items` (see [`bucket_batches`]), whose
+/// lengths are `lengths`; `shuffle` reorders the batches every epoch.
 pub fn bucketed_loader<B, I, O, Bt>(
-    items: Vec<I>,
+    items: impl Dataset<I> + 'static,
+    lengths: &[usize],
     batcher: Bt,
-    length: impl Fn(&I) -> usize,
     batch_size: usize,
     seed: u64,
     shuffle: bool,
@@ -27,18 +28,19 @@ where
     O: Clone + Send + Sync + std::fmt::Debug + 'static,
     Bt: Batcher<B, I, O> + 'static,
 {
-    let lengths: Vec<usize> = items.iter().map(length).collect();
-    let plan = bucket_batches(&lengths, batch_size, 50, seed);
+    let plan = bucket_batches(lengths, batch_size, 50, seed);
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
-    builder.build(BucketedDataset::new(Arc::new(items), plan))
+    builder.build(BucketedDataset::new(items, plan))
 }
 
-/// The two loaders of a run: `train` in length-bucketed batches reshuffled every epoch,
-/// `valid` in the same kind of batches in a fixed order (on the inference backend).
+/// The two loaders of a run: `train` (whose lengths are `train_lengths`; in memory or an
+/// encoded corpus) in length-bucketed batches reshuffled every epoch, `valid` in the same kind
+/// of batches in a fixed order (on the inference backend).
 #[allow(clippy::type_complexity)]
 pub fn loaders<B, T, I, Bt>(
-    train: Vec<T>,
+    train: impl Dataset<T> + 'static,
+    train_lengths: &[usize],
     valid: Vec<T>,
     batcher: Bt,
     length: fn(&T) -> usize,
@@ -52,9 +54,17 @@ where
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
 {
     let (size, seed) = (training.batch_size, training.seed);
+    let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
-        bucketed_loader::<B, _, _, _>(train, batcher.clone(), length, size, seed, true),
-        bucketed_loader::<B::InnerBackend, _, _, _>(valid, batcher, length, size, seed, false),
+        bucketed_loader::<B, _, _, _>(train, train_lengths, batcher.clone(), size, seed, true),
+        bucketed_loader::<B::InnerBackend, _, _, _>(
+            InMemDataset::new(valid),
+            &valid_lengths,
+            batcher,
+            size,
+            seed,
+            false,
+        ),
     )
 }
 

@@ -11,12 +11,13 @@ pub mod config;
 pub mod data;
 pub mod model;
 
+use burn::data::dataset::InMemDataset;
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{detect_scheme, spans, ConllFile, TagScheme};
-use seqlab_datasets::text::{char_vocab, Vocab, VocabConfig};
+use seqlab_datasets::text::{char_vocab_of, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::LabelMap;
 
 pub use config::{CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores};
@@ -47,6 +48,11 @@ impl Splits {
         let mut splits = vec![(&self.train, config.train.as_str()), (&self.valid, config.valid.as_str())];
         splits.extend(self.test.as_ref().zip(config.test.as_deref()));
         splits
+    }
+
+    /// Each split with its name (`train`, `valid`, `test`).
+    fn with_names(&self) -> impl Iterator<Item = (&'static str, &ConllFile)> {
+        [("train", &self.train), ("valid", &self.valid)].into_iter().chain(self.test.iter().map(|t| ("test", t)))
     }
 }
 
@@ -91,9 +97,10 @@ fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -
     types.dedup();
     let tags = tag_map(&types, config.train_scheme);
     let vocab_config = VocabConfig { min_freq: config.min_freq, lowercase: config.lowercase, max_size: None };
-    let words = Vocab::build(tokens(&splits.train), &vocab_config);
-    let mut by_split = vec![("train", tokens(&splits.train)), ("valid", tokens(&splits.valid))];
-    by_split.extend(splits.test.as_ref().map(|t| ("test", tokens(t))));
+    let counts: Vec<(&str, TokenCounts)> =
+        splits.with_names().map(|(name, f)| (name, TokenCounts::of(tokens(f)))).collect();
+    let words = Vocab::from_counts(&counts[0].1, &vocab_config);
+    let by_split: Vec<(&str, &TokenCounts)> = counts.iter().map(|(name, c)| (*name, c)).collect();
     let (words, pretrained, embedding_dim) = vocabulary_with_vectors(
         config.embeddings.as_deref(),
         words,
@@ -102,7 +109,7 @@ fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -
         config.freeze_embeddings,
         &config.artifacts,
     )?;
-    let chars = (chars != CharEncoder::None).then(|| char_vocab(tokens(&splits.train), 1));
+    let chars = (chars != CharEncoder::None).then(|| char_vocab_of(&counts[0].1, 1));
     Ok(Vocabularies { types, tags, words, pretrained, embedding_dim, chars })
 }
 
@@ -173,9 +180,16 @@ pub fn train_tagger<B: AutodiffBackend>(
     }
     println!("model: {} parameters", net.num_params());
     let options = t.fit_options(artifacts, train_items.len(), Some(v.tags.names.clone()))?;
+    let lengths: Vec<usize> = train_items.iter().map(|i| i.ids.len()).collect();
     let model = Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, v.words.len()) };
-    let (train_loader, valid_loader) =
-        loaders(train_items, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+    let (train_loader, valid_loader) = loaders(
+        InMemDataset::new(train_items),
+        &lengths,
+        valid_items.clone(),
+        TaggingBatcher,
+        |i: &TaggingItem| i.ids.len(),
+        t,
+    );
     // The best epoch's model by the selection metric.
     let fitted = fit(model, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;

@@ -1,0 +1,194 @@
+//! Reading an encoded corpus through memory maps, after checking it whole.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use super::{Header, Task, FORMAT, VERSION};
+use crate::error::DataError;
+
+/// One mapped array file.
+struct Mapped {
+    path: PathBuf,
+    map: Option<Mmap>,
+}
+
+impl Mapped {
+    /// Maps `dir/name`, which must hold `count` values of `width` bytes.
+    fn open(dir: &Path, name: &str, count: u64, width: u64) -> Result<Self, DataError> {
+        let path = dir.join(name);
+        let file = File::open(&path).map_err(|e| DataError::io(&path, e))?;
+        let size = file.metadata().map_err(|e| DataError::io(&path, e))?.len();
+        if size != count * width {
+            return Err(DataError::file(
+                &path,
+                format!(
+                    "{size} bytes where header.json implies {} ({count} values of {width} bytes): truncated or from another corpus; delete the folder to encode again",
+                    count * width
+                ),
+            ));
+        }
+        // An empty file cannot be mapped; it holds no values anyway.
+        let map = if size == 0 {
+            None
+        } else {
+            // SAFETY: the file is opened read-only and the corpus folder is written once and
+            // renamed into place; a file changed under the map by another program is outside
+            // what any reader of a file can guard against (as with `std::fs::read`).
+            Some(unsafe { Mmap::map(&file) }.map_err(|e| DataError::file(&path, format!("cannot map: {e}")))?)
+        };
+        Ok(Self { path, map })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    fn u32s(&self) -> &[u32] {
+        bytemuck::cast_slice(self.bytes())
+    }
+
+    fn u64s(&self) -> &[u64] {
+        bytemuck::cast_slice(self.bytes())
+    }
+}
+
+/// An encoded corpus, mapped and checked (see [`super`]).
+pub struct EncodedCorpus {
+    /// The header.
+    pub header: Header,
+    offsets: Mapped,
+    ids: Mapped,
+    labels: Option<Mapped>,
+    tags: Option<Mapped>,
+    text: Option<(Mapped, Mapped)>,
+}
+
+impl std::fmt::Debug for EncodedCorpus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EncodedCorpus {{ {} examples, {} tokens }}", self.header.examples, self.header.tokens)
+    }
+}
+
+/// Offsets that start at 0, never decrease and end at `end`; else an error naming `path`.
+fn check_offsets(path: &Path, offsets: &[u64], end: u64) -> Result<(), DataError> {
+    let bad = |why: String| Err(DataError::file(path, format!("{why}: damaged; delete the folder to encode again")));
+    if offsets.first() != Some(&0) || offsets.last() != Some(&end) {
+        return bad(format!("offsets must run from 0 to {end}"));
+    }
+    if let Some(i) = offsets.windows(2).position(|w| w[0] > w[1]) {
+        return bad(format!("offset {i} is past offset {}", i + 1));
+    }
+    Ok(())
+}
+
+/// Ids all below `len`; else an error naming `path`.
+fn check_ids(path: &Path, ids: &[u32], len: u64, what: &str) -> Result<(), DataError> {
+    match ids.iter().position(|&id| u64::from(id) >= len) {
+        Some(i) => Err(DataError::file(
+            path,
+            format!("{what} {} at position {i} is outside the {len} of the header: damaged or foreign", ids[i]),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl EncodedCorpus {
+    /// Opens and checks the corpus in `dir`: the header's format and version, every file's size,
+    /// the offsets, every id against the vocabulary and label sizes, the text's UTF-8.
+    pub fn open(dir: &Path) -> Result<Self, DataError> {
+        if cfg!(target_endian = "big") {
+            return Err(DataError::file(dir, "encoded corpora are little-endian; this machine is big-endian"));
+        }
+        let path = dir.join("header.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
+        let header: Header = serde_json::from_str(&text)
+            .map_err(|e| DataError::line(&path, e.line(), format!("not an encoded corpus header: {e}")))?;
+        if header.format != FORMAT || header.version != VERSION {
+            return Err(DataError::file(
+                &path,
+                format!(
+                    "format {:?} version {}, where this seqlab reads {FORMAT:?} version {VERSION}; delete the folder to encode again",
+                    header.format, header.version
+                ),
+            ));
+        }
+        let h = &header;
+        let offsets = Mapped::open(dir, "offsets.u64", h.examples + 1, 8)?;
+        check_offsets(&offsets.path, offsets.u64s(), h.tokens)?;
+        let ids = Mapped::open(dir, "ids.u32", h.tokens, 4)?;
+        check_ids(&ids.path, ids.u32s(), h.vocab_len, "word id")?;
+        let (mut labels, mut tags, mut text) = (None, None, None);
+        match h.task {
+            Task::Classification => {
+                let l = Mapped::open(dir, "labels.u32", h.examples, 4)?;
+                check_ids(&l.path, l.u32s(), h.labels_len, "label id")?;
+                labels = Some(l);
+            }
+            Task::Tagging => {
+                let t = Mapped::open(dir, "tags.u32", h.tokens, 4)?;
+                check_ids(&t.path, t.u32s(), h.labels_len, "tag id")?;
+                tags = Some(t);
+                let o = Mapped::open(dir, "text.offsets.u64", h.tokens + 1, 8)?;
+                check_offsets(&o.path, o.u64s(), h.text_bytes)?;
+                let s = Mapped::open(dir, "text.utf8", h.text_bytes, 1)?;
+                let utf8 = std::str::from_utf8(s.bytes()).map_err(|e| {
+                    DataError::file(&s.path, format!("invalid UTF-8 at byte {}: damaged", e.valid_up_to()))
+                })?;
+                if let Some(&bad) = o.u64s().iter().find(|&&b| !utf8.is_char_boundary(b as usize)) {
+                    return Err(DataError::file(&o.path, format!("offset {bad} is inside a character: damaged")));
+                }
+                text = Some((o, s));
+            }
+        }
+        Ok(Self { header, offsets, ids, labels, tags, text })
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.header.examples as usize
+    }
+
+    /// Whether there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.header.examples == 0
+    }
+
+    fn range(&self, index: usize) -> Range<usize> {
+        let o = self.offsets.u64s();
+        o[index] as usize..o[index + 1] as usize
+    }
+
+    /// The number of tokens of each example.
+    pub fn lengths(&self) -> Vec<usize> {
+        self.offsets.u64s().windows(2).map(|w| (w[1] - w[0]) as usize).collect()
+    }
+
+    /// The word ids of example `index`.
+    pub fn ids(&self, index: usize) -> &[u32] {
+        &self.ids.u32s()[self.range(index)]
+    }
+
+    /// The label id of example `index` (classification).
+    pub fn label(&self, index: usize) -> usize {
+        self.labels.as_ref().expect("a classification corpus").u32s()[index] as usize
+    }
+
+    /// The tag ids of sentence `index` (tagging).
+    pub fn tags(&self, index: usize) -> &[u32] {
+        &self.tags.as_ref().expect("a tagging corpus").u32s()[self.range(index)]
+    }
+
+    /// The tokens of sentence `index` (tagging).
+    pub fn tokens(&self, index: usize) -> impl Iterator<Item = &str> + '_ {
+        let (offsets, text) = self.text.as_ref().expect("a tagging corpus");
+        let (offsets, text) = (offsets.u64s(), text.bytes());
+        self.range(index).map(move |t| {
+            let bytes = &text[offsets[t] as usize..offsets[t + 1] as usize];
+            // Checked to be UTF-8 on whole characters when the corpus was opened.
+            std::str::from_utf8(bytes).expect("checked UTF-8")
+        })
+    }
+}
