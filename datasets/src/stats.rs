@@ -1,10 +1,11 @@
 //! Corpus statistics, as printed by `dataset-stats`.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use crate::ner::{spans, validate, ConllFile, TagScheme};
 use crate::sentiment::SentimentFile;
-use crate::text::Vocab;
+use crate::text::{TokenCounts, Vocab};
 
 /// Length percentiles (nearest rank) of the examples, in tokens.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -84,74 +85,128 @@ pub struct CorpusStats {
     pub oov: Option<Oov>,
 }
 
-fn common(format: &str, token_lists: &[&[String]]) -> CorpusStats {
-    let lengths: Vec<usize> = token_lists.iter().map(|t| t.len()).collect();
-    let mut seen = HashSet::new();
-    let duplicates = token_lists.iter().filter(|t| !seen.insert(t.join(" "))).count();
-    CorpusStats {
-        format: format.into(),
-        examples: token_lists.len(),
-        tokens: lengths.iter().sum(),
-        lengths: Lengths::of(&lengths),
-        duplicates,
-        ..Default::default()
+/// Statistics gathered part by part (see [`crate::stream`]): each part's counts merge into the
+/// whole's. Holds a length and a 64-bit hash per example and the distinct tokens, never the
+/// text. Duplicates are found by the hash of the token sequence.
+#[derive(Debug, Clone, Default)]
+pub struct StatsBuilder {
+    stats: CorpusStats,
+    lengths: Vec<usize>,
+    sequences: HashSet<u64>,
+    tokens: TokenCounts,
+    tagged: bool,
+    entities: BTreeMap<String, usize>,
+    invalid: BTreeMap<String, usize>,
+}
+
+fn sequence_hash(tokens: &[String]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    tokens.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl StatsBuilder {
+    /// Statistics of a corpus of format `format`, empty.
+    pub fn new(format: &str) -> Self {
+        Self { stats: CorpusStats { format: format.into(), ..Default::default() }, ..Default::default() }
+    }
+
+    fn add_tokens(&mut self, tokens: &[String]) {
+        self.lengths.push(tokens.len());
+        self.sequences.insert(sequence_hash(tokens));
+        self.tokens.add_all(tokens.iter().map(String::as_str));
+    }
+
+    /// Adds a part of a sentiment file, given its tokens.
+    pub fn add_sentiment(&mut self, file: &SentimentFile, tokens: &[Vec<String>]) {
+        tokens.iter().for_each(|t| self.add_tokens(t));
+        for e in &file.examples {
+            *self.stats.labels.entry(e.label.clone()).or_default() += 1;
+        }
+        for (reason, n) in &file.skipped {
+            *self.stats.skipped.entry(reason.clone()).or_default() += n;
+        }
+    }
+
+    /// Adds a part of a CoNLL file.
+    pub fn add_conll(&mut self, file: &ConllFile) {
+        if !self.tagged {
+            self.tagged = true;
+            self.invalid = TagScheme::ALL.iter().map(|s| (s.name().to_string(), 0)).collect();
+        }
+        for s in &file.sentences {
+            self.add_tokens(&s.tokens);
+            for tag in &s.tags {
+                *self.stats.labels.entry(tag.clone()).or_default() += 1;
+            }
+            for span in spans(&s.tags) {
+                *self.entities.entry(span.label).or_default() += 1;
+            }
+            for scheme in TagScheme::ALL {
+                *self.invalid.get_mut(scheme.name()).unwrap() += validate(&s.tags, scheme).len();
+            }
+        }
+        *self.stats.documents.get_or_insert(0) += file.documents;
+    }
+
+    /// The counts of the tokens seen.
+    pub fn token_counts(&self) -> &TokenCounts {
+        &self.tokens
+    }
+
+    /// The statistics, with OOV rates against `vocab` if given.
+    pub fn finish(self, vocab: Option<&Vocab>) -> CorpusStats {
+        let mut stats = self.stats;
+        stats.examples = self.lengths.len();
+        stats.tokens = self.lengths.iter().sum();
+        stats.lengths = Lengths::of(&self.lengths);
+        stats.duplicates = self.lengths.len() - self.sequences.len();
+        if self.tagged {
+            stats.documents.get_or_insert(0);
+            stats.entities = Some(self.entities);
+            stats.invalid_transitions = Some(self.invalid);
+        }
+        stats.oov = vocab.map(|v| oov(&self.tokens, v));
+        stats
     }
 }
 
 /// Statistics of a sentiment file, given its tokens.
 pub fn sentiment_stats(format: &str, file: &SentimentFile, tokens: &[Vec<String>]) -> CorpusStats {
-    let lists: Vec<&[String]> = tokens.iter().map(Vec::as_slice).collect();
-    let mut stats = common(format, &lists);
-    for e in &file.examples {
-        *stats.labels.entry(e.label.clone()).or_default() += 1;
-    }
-    stats.skipped = file.skipped.clone();
-    stats
+    let mut builder = StatsBuilder::new(format);
+    builder.add_sentiment(file, tokens);
+    builder.finish(None)
 }
 
 /// Statistics of a CoNLL file.
 pub fn conll_stats(file: &ConllFile) -> CorpusStats {
-    let lists: Vec<&[String]> = file.sentences.iter().map(|s| s.tokens.as_slice()).collect();
-    let mut stats = common("conll", &lists);
-    let mut entities = BTreeMap::new();
-    let mut invalid: BTreeMap<String, usize> = TagScheme::ALL.iter().map(|s| (s.name().to_string(), 0)).collect();
-    for s in &file.sentences {
-        for tag in &s.tags {
-            *stats.labels.entry(tag.clone()).or_default() += 1;
-        }
-        for span in spans(&s.tags) {
-            *entities.entry(span.label).or_default() += 1;
-        }
-        for scheme in TagScheme::ALL {
-            *invalid.get_mut(scheme.name()).unwrap() += validate(&s.tags, scheme).len();
-        }
-    }
-    stats.documents = Some(file.documents);
-    stats.entities = Some(entities);
-    stats.invalid_transitions = Some(invalid);
-    stats
+    let mut builder = StatsBuilder::new("conll");
+    builder.add_conll(file);
+    builder.finish(None)
 }
 
 /// Adds OOV rates of `tokens` against `vocab`.
 pub fn add_oov(stats: &mut CorpusStats, tokens: &[&[String]], vocab: &Vocab) {
-    let mut types = HashSet::new();
-    let mut oov_types = HashSet::new();
-    let mut oov_tokens = 0;
-    for token in tokens.iter().flat_map(|t| t.iter()) {
-        types.insert(token.as_str());
+    stats.oov = Some(oov(&TokenCounts::of(tokens.iter().flat_map(|t| t.iter().map(String::as_str))), vocab));
+}
+
+/// OOV rates of the counted tokens against `vocab`.
+fn oov(counts: &TokenCounts, vocab: &Vocab) -> Oov {
+    let (mut oov_tokens, mut oov_types) = (0, 0);
+    for (token, n) in counts.iter() {
         if vocab.get(token).is_none() {
-            oov_tokens += 1;
-            oov_types.insert(token.as_str());
+            oov_tokens += n;
+            oov_types += 1;
         }
     }
-    let total: usize = tokens.iter().map(|t| t.len()).sum();
-    stats.oov = Some(Oov {
+    let (total, types) = (counts.total(), counts.distinct());
+    Oov {
         vocab_size: vocab.len(),
         oov_tokens,
         oov_rate: if total == 0 { 0.0 } else { oov_tokens as f64 / total as f64 },
-        oov_types: oov_types.len(),
-        oov_type_rate: if types.is_empty() { 0.0 } else { oov_types.len() as f64 / types.len() as f64 },
-    });
+        oov_types,
+        oov_type_rate: if types == 0 { 0.0 } else { oov_types as f64 / types as f64 },
+    }
 }
 
 #[cfg(test)]

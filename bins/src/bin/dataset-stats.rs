@@ -2,15 +2,17 @@
 //! distribution, length percentiles, duplicates, invalid tag transitions per scheme, and the
 //! OOV rate against a training file.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_bins::cli::by_name;
 use seqlab_datasets::ner::conll::write_conll;
-use seqlab_datasets::stats::{add_oov, conll_stats, sentiment_stats, CorpusStats};
-use seqlab_datasets::text::{Encoding, Vocab, VocabConfig};
-use seqlab_datasets::{read_corpus, Corpus, DataError, Format, ReadOptions};
+use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
+use seqlab_datasets::stream::stream_corpus;
+use seqlab_datasets::text::{Encoding, TokenCounts, Vocab, VocabConfig};
+use seqlab_datasets::{Corpus, DataError, Format, ReadOptions};
 
 /// Statistics of a corpus file (or IMDB-style folder).
 #[derive(Parser, Debug)]
@@ -69,34 +71,41 @@ fn run(args: &Args) -> Result<(), DataError> {
         text_column: args.text_column.clone(),
         label_column: args.label_column.clone(),
     };
-    let read = read_corpus(&args.path, &options)?;
-    if let Some(why) = &read.inferred {
-        eprintln!("format: {} (inferred: {why})", read.format.name());
+    // The file is read part by part; only the statistics' counts are kept.
+    let mut builder = StatsBuilder::default();
+    let mut copy = args.write.as_deref().map(Copy::create).transpose()?;
+    let streamed = stream_corpus(
+        &args.path,
+        &options,
+        |_, corpus| Ok(corpus),
+        |corpus| {
+            match &corpus {
+                Corpus::Sentiment { file, tokens } => builder.add_sentiment(file, tokens),
+                Corpus::Tagged(file) => builder.add_conll(file),
+            }
+            copy.as_mut().map_or(Ok(()), |c| c.write(&corpus))
+        },
+    )?;
+    if let Some(why) = &streamed.inferred {
+        eprintln!("format: {} (inferred: {why})", streamed.format.name());
     }
-    let mut stats = match &read.corpus {
-        Corpus::Sentiment { file, tokens } => sentiment_stats(read.format.name(), file, tokens),
-        Corpus::Tagged(file) => conll_stats(file),
+    let vocab = match &args.vocab_from {
+        Some(train) => {
+            let mut counts = TokenCounts::default();
+            let train_options = ReadOptions { format: Some(streamed.format), ..options.clone() };
+            let tokens =
+                |_, corpus: Corpus| Ok(TokenCounts::of(corpus.token_lists().into_iter().flatten().map(String::as_str)));
+            stream_corpus(train, &train_options, tokens, |part| {
+                counts.merge(part);
+                Ok(())
+            })?;
+            Some(Vocab::from_counts(&counts, &VocabConfig::default()))
+        }
+        None => None,
     };
-    if let Some(train) = &args.vocab_from {
-        let train = read_corpus(train, &ReadOptions { format: Some(read.format), ..options.clone() })?;
-        let vocab =
-            Vocab::build(train.corpus.token_lists().into_iter().flatten().map(String::as_str), &VocabConfig::default());
-        add_oov(&mut stats, &read.corpus.token_lists(), &vocab);
-    }
-    if let Some(out) = &args.write {
-        let text = match &read.corpus {
-            Corpus::Sentiment { file, .. } => {
-                let mut text = String::from("sentence\tlabel\n");
-                for e in &file.examples {
-                    text.push_str(&format!("{}\t{}\n", e.text.replace(['\t', '\n'], " "), e.label));
-                }
-                text
-            }
-            Corpus::Tagged(file) => {
-                write_conll(file.sentences.iter().map(|s| (s.tokens.as_slice(), s.tags.as_slice())))
-            }
-        };
-        std::fs::write(out, text).map_err(|e| DataError::file(out, format!("cannot write: {e}")))?;
+    let stats = CorpusStats { format: streamed.format.name().into(), ..builder.finish(vocab.as_ref()) };
+    if let (Some(copy), Some(out)) = (copy, &args.write) {
+        copy.finish()?;
         eprintln!("wrote {}", out.display());
     }
     let report = if args.json {
@@ -109,7 +118,45 @@ fn run(args: &Args) -> Result<(), DataError> {
     Ok(())
 }
 
-fn text_report(path: &std::path::Path, s: &CorpusStats) -> String {
+/// `--write`: the examples as read, GLUE TSV for labelled texts, two-column CoNLL for tagged
+/// sentences, written part by part.
+struct Copy {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    started: bool,
+}
+
+impl Copy {
+    fn create(path: &Path) -> Result<Self, DataError> {
+        let file = std::fs::File::create(path).map_err(|e| DataError::file(path, format!("cannot write: {e}")))?;
+        Ok(Self { path: path.to_owned(), out: std::io::BufWriter::new(file), started: false })
+    }
+
+    fn write(&mut self, corpus: &Corpus) -> Result<(), DataError> {
+        let mut text = String::new();
+        match corpus {
+            Corpus::Sentiment { file, .. } => {
+                if !self.started {
+                    text.push_str("sentence\tlabel\n");
+                }
+                for e in &file.examples {
+                    text.push_str(&format!("{}\t{}\n", e.text.replace(['\t', '\n'], " "), e.label));
+                }
+            }
+            Corpus::Tagged(file) => {
+                text = write_conll(file.sentences.iter().map(|s| (s.tokens.as_slice(), s.tags.as_slice())));
+            }
+        }
+        self.started = true;
+        self.out.write_all(text.as_bytes()).map_err(|e| DataError::file(&self.path, format!("cannot write: {e}")))
+    }
+
+    fn finish(mut self) -> Result<(), DataError> {
+        self.out.flush().map_err(|e| DataError::file(&self.path, format!("cannot write: {e}")))
+    }
+}
+
+fn text_report(path: &Path, s: &CorpusStats) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     writeln!(out, "{} ({})", path.display(), s.format).unwrap();

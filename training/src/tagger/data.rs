@@ -3,9 +3,13 @@
 
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::TaggingItem;
-use seqlab_datasets::ner::{convert, validate, ConllFile, ConllOptions, Sentence, TagScheme};
-use seqlab_datasets::text::Encoding;
-use seqlab_datasets::{read_tagged, LabelMap};
+use std::collections::BTreeSet;
+
+use seqlab_datasets::chunks::Fingerprint;
+use seqlab_datasets::ner::{convert, spans, validate, ConllFile, ConllOptions, SchemeEvidence, Sentence, TagScheme};
+use seqlab_datasets::stream::stream_corpus;
+use seqlab_datasets::text::{Encoding, TokenCounts};
+use seqlab_datasets::{read_tagged, Corpus, DataError, Format, LabelMap, ReadOptions};
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
@@ -16,6 +20,72 @@ use crate::inference::{tag, BATCH};
 /// Reads a CoNLL file (or `embedded:ner/SPLIT`).
 pub(crate) fn read_file(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
     Ok(read_tagged(path, &ConllOptions { tag_column, encoding })?)
+}
+
+/// The training file as a run needs it before encoding, from one streamed pass.
+pub(crate) struct TrainCounts {
+    /// The tokens as written.
+    pub tokens: TokenCounts,
+    /// The entity types, sorted.
+    pub types: Vec<String>,
+    /// The scheme the file looks written in.
+    pub detected: TagScheme,
+    /// The file's size and CRC-32.
+    pub fingerprint: Fingerprint,
+}
+
+/// Reads the CoNLL file at `path` part by part: `map` gets each part in parallel, `consume` the
+/// results in file order. Labelled texts are an error.
+pub(crate) fn stream_tagged<R: Send>(
+    path: &str,
+    options: &ConllOptions,
+    map: impl Fn(ConllFile) -> Result<R, DataError> + Sync,
+    consume: impl FnMut(R) -> Result<(), DataError>,
+) -> Result<Fingerprint, DataError> {
+    let read = ReadOptions {
+        format: Some(Format::Conll),
+        encoding: options.encoding,
+        tag_column: options.tag_column,
+        ..ReadOptions::default()
+    };
+    let part = |_, corpus| match corpus {
+        Corpus::Tagged(file) => map(file),
+        Corpus::Sentiment { .. } => {
+            Err(DataError::file(path, "labelled texts, not a tagged corpus; use embedded:ner/SPLIT"))
+        }
+    };
+    Ok(stream_corpus(path, &read, part, consume)?.fingerprint)
+}
+
+/// Counts the training file in one streamed pass; with `check`, the first tag that breaks that
+/// scheme is an error at its line.
+pub(crate) fn count_train(
+    path: &str,
+    options: &ConllOptions,
+    check: Option<TagScheme>,
+) -> Result<TrainCounts, DataError> {
+    let (mut tokens, mut types, mut evidence) = (TokenCounts::default(), BTreeSet::new(), SchemeEvidence::default());
+    let mut violation = None;
+    let part = |file: ConllFile| {
+        let broken = check.and_then(|scheme| first_violation(&file, scheme));
+        let mut evidence = SchemeEvidence::default();
+        file.sentences.iter().for_each(|s| evidence.add(&s.tags));
+        let types: BTreeSet<String> = file.sentences.iter().flat_map(|s| spans(&s.tags)).map(|s| s.label).collect();
+        let words = TokenCounts::of(file.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)));
+        Ok((words, types, evidence, broken))
+    };
+    let fingerprint = stream_tagged(path, options, part, |(w, t, e, broken)| {
+        violation = violation.take().or(broken);
+        tokens.merge(w);
+        types.extend(t);
+        evidence.merge(e);
+        Ok(())
+    })?;
+    let detected = evidence.scheme();
+    if let (Some(v), Some(scheme)) = (violation, check) {
+        return Err(scheme_error(path, v, scheme, detected));
+    }
+    Ok(TrainCounts { tokens, types: types.into_iter().collect(), detected, fingerprint })
 }
 
 /// The tag map of a scheme for the entity types of the training data: `<pad>`, `O`, and every
@@ -36,6 +106,34 @@ pub(crate) fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
     file.sentences.iter().map(|s| Sentence { tags: convert(&s.tags, scheme), ..s.clone() }).collect()
 }
 
+/// The first tag of `file` that breaks `scheme`: its line, the tag and why.
+pub(super) fn first_violation(file: &ConllFile, scheme: TagScheme) -> Option<(usize, String, String)> {
+    file.sentences.iter().find_map(|s| {
+        validate(&s.tags, scheme)
+            .into_iter()
+            .next()
+            .map(|v| (s.line + v.index, v.tag.to_string(), v.reason.to_string()))
+    })
+}
+
+/// The error for a tag that breaks `scheme` (given with `--file-scheme`), naming the scheme the
+/// training file looks like.
+pub(super) fn scheme_error(
+    path: &str,
+    (line, tag, reason): (usize, String, String),
+    scheme: TagScheme,
+    detected: TagScheme,
+) -> DataError {
+    DataError::line(
+        path,
+        line,
+        format!(
+            "tag {tag:?} is not valid {scheme} here ({reason}), but --file-scheme {} was given; the training file looks like {detected}",
+            scheme.name()
+        ),
+    )
+}
+
 /// A file whose tags break `scheme` (given with `--file-scheme`) is an error at its first
 /// invalid tag, naming the scheme the training file looks like.
 pub(super) fn check_scheme(
@@ -43,22 +141,8 @@ pub(super) fn check_scheme(
     path: &str,
     scheme: TagScheme,
     detected: TagScheme,
-) -> Result<(), RunError> {
-    for sentence in &file.sentences {
-        if let Some(v) = validate(&sentence.tags, scheme).first() {
-            return Err(RunError::Data(seqlab_datasets::DataError::line(
-                path,
-                sentence.line + v.index,
-                format!(
-                    "tag {:?} is not valid {scheme} here ({}), but --file-scheme {} was given; the training file looks like {detected}",
-                    v.tag,
-                    v.reason,
-                    scheme.name()
-                ),
-            )));
-        }
-    }
-    Ok(())
+) -> Result<(), DataError> {
+    first_violation(file, scheme).map_or(Ok(()), |v| Err(scheme_error(path, v, scheme, detected)))
 }
 
 /// Entity scores (default and strict) and token accuracy of `model` on `items`, against the

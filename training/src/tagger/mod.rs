@@ -11,12 +11,14 @@ pub mod config;
 pub mod data;
 pub mod model;
 
-use burn::data::dataset::InMemDataset;
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
-use seqlab_datasets::ner::{detect_scheme, spans, ConllFile, TagScheme};
+use seqlab_datasets::encoded::{EncodedCorpus, TaggingDataset, Task};
+use seqlab_datasets::ner::{ConllFile, ConllOptions, Sentence, TagScheme};
 use seqlab_datasets::text::{char_vocab_of, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::LabelMap;
 
@@ -25,55 +27,46 @@ pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
 use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{fit, loaders, seed, TrainingSummary};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
-use data::{check_scheme, score, tag_map};
+use data::{check_scheme, count_train, score, stream_tagged, tag_map, TrainCounts};
 use model::{model_config, rare_from};
 use seqlab_datasets::text::PretrainedEmbeddings;
 
-/// The three splits of a run as read, in the files' scheme.
+/// The three splits of a run: the training file counted (it is encoded later, never held
+/// whole), validation and test read, in the files' scheme.
 struct Splits {
-    train: ConllFile,
+    train: TrainCounts,
     valid: ConllFile,
     test: Option<ConllFile>,
     /// The files' scheme (given, or detected from the training file).
     file_scheme: TagScheme,
 }
 
-impl Splits {
-    /// Each split with its path.
-    fn with_paths<'a>(&'a self, config: &'a TaggerRunConfig) -> Vec<(&'a ConllFile, &'a str)> {
-        let mut splits = vec![(&self.train, config.train.as_str()), (&self.valid, config.valid.as_str())];
-        splits.extend(self.test.as_ref().zip(config.test.as_deref()));
-        splits
-    }
-
-    /// Each split with its name (`train`, `valid`, `test`).
-    fn with_names(&self) -> impl Iterator<Item = (&'static str, &ConllFile)> {
-        [("train", &self.train), ("valid", &self.valid)].into_iter().chain(self.test.iter().map(|t| ("test", t)))
-    }
-}
-
-/// Reads the splits; with `--file-scheme`, a tag that breaks it is an error at its line.
+/// Counts the training file and reads the others; with `--file-scheme`, a tag that breaks it
+/// is an error at its line.
 fn read_splits(config: &TaggerRunConfig) -> Result<Splits, RunError> {
+    let options = ConllOptions { tag_column: config.tag_column, encoding: config.encoding };
+    let train = count_train(&config.train, &options, config.file_scheme)?;
     let read = |path: &str| read_file(path, config.tag_column, config.encoding);
-    let (train, valid) = (read(&config.train)?, read(&config.valid)?);
+    let valid = read(&config.valid)?;
     let test = config.test.as_deref().map(read).transpose()?;
-    let detected = detect_scheme(train.sentences.iter().map(|s| s.tags.as_slice()));
-    let splits = Splits { train, valid, test, file_scheme: config.file_scheme.unwrap_or(detected) };
+    let file_scheme = config.file_scheme.unwrap_or(train.detected);
     if config.file_scheme.is_some() {
-        for (file, path) in splits.with_paths(config) {
-            check_scheme(file, path, splits.file_scheme, detected)?;
+        check_scheme(&valid, &config.valid, file_scheme, train.detected)?;
+        if let Some((t, p)) = test.as_ref().zip(config.test.as_deref()) {
+            check_scheme(t, p, file_scheme, train.detected)?;
         }
     }
-    Ok(splits)
+    Ok(Splits { train, valid, test, file_scheme })
 }
 
 /// Every token of a file, in order.
-fn tokens(file: &ConllFile) -> Vec<&str> {
-    file.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)).collect()
+fn tokens(file: &ConllFile) -> TokenCounts {
+    TokenCounts::of(file.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)))
 }
 
 /// What a run reads its words and tags with.
@@ -92,15 +85,13 @@ struct Vocabularies {
 }
 
 fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -> Result<Vocabularies, RunError> {
-    let mut types: Vec<String> = splits.train.sentences.iter().flat_map(|s| spans(&s.tags)).map(|s| s.label).collect();
-    types.sort();
-    types.dedup();
+    let types = splits.train.types.clone();
     let tags = tag_map(&types, config.train_scheme);
     let vocab_config = VocabConfig { min_freq: config.min_freq, lowercase: config.lowercase, max_size: None };
-    let counts: Vec<(&str, TokenCounts)> =
-        splits.with_names().map(|(name, f)| (name, TokenCounts::of(tokens(f)))).collect();
-    let words = Vocab::from_counts(&counts[0].1, &vocab_config);
-    let by_split: Vec<(&str, &TokenCounts)> = counts.iter().map(|(name, c)| (*name, c)).collect();
+    let words = Vocab::from_counts(&splits.train.tokens, &vocab_config);
+    let (valid, test) = (tokens(&splits.valid), splits.test.as_ref().map(tokens));
+    let mut by_split = vec![("train", &splits.train.tokens), ("valid", &valid)];
+    by_split.extend(test.as_ref().map(|t| ("test", t)));
     let (words, pretrained, embedding_dim) = vocabulary_with_vectors(
         config.embeddings.as_deref(),
         words,
@@ -109,8 +100,34 @@ fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -
         config.freeze_embeddings,
         &config.artifacts,
     )?;
-    let chars = (chars != CharEncoder::None).then(|| char_vocab_of(&counts[0].1, 1));
+    let chars = (chars != CharEncoder::None).then(|| char_vocab_of(&splits.train.tokens, 1));
     Ok(Vocabularies { types, tags, words, pretrained, embedding_dim, chars })
+}
+
+/// The training split in the training scheme, encoded with the run's vocabulary and tags (see
+/// [`crate::corpus_cache`]): read a second time, part by part, unless the cached corpus is
+/// still the file's.
+fn encoded_train(config: &TaggerRunConfig, splits: &Splits, v: &Vocabularies) -> Result<Arc<EncodedCorpus>, RunError> {
+    let wanted = Wanted {
+        task: Task::Tagging,
+        source: &config.train,
+        fingerprint: splits.train.fingerprint,
+        vocab: &v.words,
+        labels: &v.tags,
+    };
+    let path = config.train.as_str();
+    train_corpus(&config.artifacts, &wanted, |writer| {
+        let encode = |file: ConllFile| {
+            let sentences = in_scheme(&file, config.train_scheme);
+            let items = tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, false, None)?;
+            Ok((sentences, items))
+        };
+        let consume = |(sentences, items): (Vec<Sentence>, Vec<TaggingItem>)| {
+            sentences.iter().zip(&items).try_for_each(|(s, i)| writer.push_tagged(&i.ids, &i.tags, &s.tokens))
+        };
+        let options = ConllOptions { tag_column: config.tag_column, encoding: config.encoding };
+        Ok(stream_tagged(path, &options, encode, consume)?)
+    })
 }
 
 /// The character encoder a run builds (a CNN of no filters is none).
@@ -152,12 +169,13 @@ pub fn train_tagger<B: AutodiffBackend>(
         let sentences = in_scheme(file, config.train_scheme);
         tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, config.casing_dim > 0, v.chars.as_ref())
     };
-    let (train_items, valid_items) = (encode(&splits.train, &config.train)?, encode(&splits.valid, &config.valid)?);
+    let valid_items = encode(&splits.valid, &config.valid)?;
     let test_items = splits.test.as_ref().zip(config.test.as_deref()).map(|(t, p)| encode(t, p)).transpose()?;
+    let train = encoded_train(config, &splits, &v)?;
     println!(
         "data: {} train / {} valid{} sentences, vocabulary {}, entity types [{}], file scheme {file_scheme}, \
          training scheme {}",
-        train_items.len(),
+        train.len(),
         valid_items.len(),
         test_items.as_ref().map_or(String::new(), |t| format!(" / {} test", t.len())),
         v.words.len(),
@@ -179,17 +197,14 @@ pub fn train_tagger<B: AutodiffBackend>(
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let options = t.fit_options(artifacts, train_items.len(), Some(v.tags.names.clone()))?;
-    let lengths: Vec<usize> = train_items.iter().map(|i| i.ids.len()).collect();
-    let model = Tagger { net, word_dropout: config.word_dropout, rare_from: rare_from(&train_items, v.words.len()) };
-    let (train_loader, valid_loader) = loaders(
-        InMemDataset::new(train_items),
-        &lengths,
-        valid_items.clone(),
-        TaggingBatcher,
-        |i: &TaggingItem| i.ids.len(),
-        t,
-    );
+    let options = t.fit_options(artifacts, train.len(), Some(v.tags.names.clone()))?;
+    let rare_from = rare_from(&v.words, &splits.train.tokens);
+    let model = Tagger { net, word_dropout: config.word_dropout, rare_from };
+    let lengths = train.lengths();
+    let chars = v.chars.clone().map(Arc::new);
+    let train = TaggingDataset::new(train, config.casing_dim > 0, chars);
+    let (train_loader, valid_loader) =
+        loaders(train, &lengths, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
     // The best epoch's model by the selection metric.
     let fitted = fit(model, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;

@@ -5,9 +5,9 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 use burn::train::ClassificationOutput;
-use seqlab_datasets::batch::{TaggingBatch, TaggingItem};
+use seqlab_datasets::batch::TaggingBatch;
 use seqlab_datasets::ner::{allowed_transition, TagScheme};
-use seqlab_datasets::text::{Casing, Vocab, UNK};
+use seqlab_datasets::text::{Casing, TokenCounts, Vocab, UNK};
 use seqlab_datasets::LabelMap;
 use seqlab_models::crf::Allowed;
 use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, FeatureEmbeddingConfig};
@@ -85,10 +85,10 @@ pub fn scheme_constraints(tags: &LabelMap, scheme: TagScheme) -> Allowed {
 
 /// The first id of the words seen once in training: the vocabulary is sorted by descending
 /// frequency, so every id from there on is a singleton.
-pub(super) fn rare_from(items: &[TaggingItem], vocab_len: usize) -> usize {
-    let mut counts = vec![0usize; vocab_len];
-    items.iter().flat_map(|i| &i.ids).for_each(|&id| counts[id] += 1);
-    (UNK + 1..vocab_len).find(|&id| counts[id] <= 1).unwrap_or(vocab_len)
+pub(super) fn rare_from(words: &Vocab, counts: &TokenCounts) -> usize {
+    let mut by_id = vec![0usize; words.len()];
+    counts.iter().for_each(|(token, n)| by_id[words.id(token)] += n);
+    (UNK + 1..words.len()).find(|&id| by_id[id] <= 1).unwrap_or(words.len())
 }
 
 /// The network a run trains: embeddings (of the vectors' width when there are vectors), the
