@@ -80,8 +80,12 @@ pub fn infer_format(path: &Path) -> Result<(Format, String), DataError> {
         "csv" => return Ok((Format::Csv, ".csv extension".into())),
         _ => {}
     }
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let head = &bytes[..bytes.len().min(64 * 1024)];
+    // The first 64 KiB decide (never the whole file: it may be larger than memory).
+    let mut head = Vec::with_capacity(64 * 1024);
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
+        .map_err(|e| DataError::io(path, e))?;
+    let head = &head[..];
     let text = decode(head, Encoding::Utf8).unwrap_or_else(|_| decode(head, Encoding::Latin1).unwrap());
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(200).collect();
     let Some(first) = lines.first() else {
