@@ -45,7 +45,7 @@ measure classifier-sst2 "$seconds" "$bin/train-classifier" --train "$data/sst2/t
 measure classifier-sst2x30 "$seconds" "$bin/train-classifier" --train "$big/sst2x30.tsv" --valid "$data/sst2/dev.tsv" \
   --epochs 1 --no-tui --artifacts "$out/classifier-sst2x30"
 measure classifier-2g "$((seconds * 4))" "$bin/train-classifier" --train "$big/sentiment-2g.tsv" --valid "$data/sst2/dev.tsv" \
-  --epochs 1 --no-tui --artifacts "$out/classifier-2g"
+  --tokenizer whitespace --lowercase true --epochs 1 --no-tui --artifacts "$out/classifier-2g"
 measure tagger-1g "$((seconds * 4))" "$bin/train-tagger" --train "$big/conll-1g.txt" --valid "$data/conll2003/dev.txt" \
   --epochs 1 --no-tui --artifacts "$out/tagger-1g"
 for f in "$big/sentiment-2g.tsv" "$big/conll-1g.txt"; do

@@ -1,4 +1,4 @@
-//! A text file read as consecutive chunks of whole records (a few MB each), so that a corpus
+//! A text file read as consecutive chunks of whole records (about a MiB each), so that a corpus
 //! larger than memory can be parsed part by part, and the parts in parallel.
 //!
 //! A chunk ends where a record ends: after a line ([`Boundary::Line`]), after a line outside
@@ -17,7 +17,7 @@ use crate::error::DataError;
 use crate::text::{decode, Encoding};
 
 /// Bytes a chunk is cut after (at the first record end past it).
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// Where a record ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

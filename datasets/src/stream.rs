@@ -1,4 +1,4 @@
-//! A corpus read part by part: each part a few MB of whole records ([`crate::chunks`]),
+//! A corpus read part by part: each part about a MiB of whole records ([`crate::chunks`]),
 //! parsed, tokenised and handed on in file order, never the whole corpus at once. Line numbers
 //! in the parts, their origins and their errors are the file's. Folders and embedded corpora are
 //! read whole, as one part.

@@ -12,19 +12,78 @@ use crate::embedded::Rng;
 
 /// Batches of example indices: the indices are shuffled with `seed`, cut into chunks of
 /// `batch_size · chunk_batches`, each chunk is sorted by length and cut into batches, and the
-/// batches are shuffled. `chunk_batches = 1` gives plain shuffled batches.
+/// batches are shuffled. `chunk_batches = 1` gives plain shuffled batches. (The plan of
+/// [`BatchPlan::bucketed`], one `Vec` per batch.)
 pub fn bucket_batches(lengths: &[usize], batch_size: usize, chunk_batches: usize, seed: u64) -> Vec<Vec<usize>> {
-    let batch_size = batch_size.max(1);
-    let mut rng = Rng::new(seed);
-    let mut order: Vec<usize> = (0..lengths.len()).collect();
-    shuffle(&mut order, &mut rng);
-    let mut batches: Vec<Vec<usize>> = Vec::new();
-    for chunk in order.chunks_mut(batch_size * chunk_batches.max(1)) {
-        chunk.sort_by_key(|&i| lengths[i]);
-        batches.extend(chunk.chunks(batch_size).map(<[usize]>::to_vec));
+    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], batch_size, chunk_batches, seed);
+    (0..plan.len()).map(|b| plan.batch(b).iter().map(|&i| i as usize).collect()).collect()
+}
+
+/// A plan of batches over a dataset, four bytes per example: the examples' indices in one array,
+/// each batch a run of it. What a corpus of tens of millions of examples can afford.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchPlan {
+    /// Example indices, batch after batch as the runs below cut them.
+    order: Vec<u32>,
+    /// Each batch: its start in `order` and its size.
+    runs: Vec<(u32, u32)>,
+}
+
+impl BatchPlan {
+    /// The plan of [`bucket_batches`] for `len` examples whose lengths `length` gives.
+    ///
+    /// # Panics
+    /// With more than `u32::MAX` examples.
+    pub fn bucketed(
+        len: usize,
+        length: impl Fn(usize) -> usize,
+        batch_size: usize,
+        chunk_batches: usize,
+        seed: u64,
+    ) -> Self {
+        let len = u32::try_from(len).expect("at most 4,294,967,295 examples");
+        let batch_size = batch_size.max(1);
+        let mut rng = Rng::new(seed);
+        let mut order: Vec<u32> = (0..len).collect();
+        shuffle(&mut order, &mut rng);
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let chunk = batch_size * chunk_batches.max(1);
+        for (c, part) in order.chunks_mut(chunk).enumerate() {
+            part.sort_by_key(|&i| length(i as usize));
+            let start = c * chunk;
+            for b in (0..part.len()).step_by(batch_size) {
+                runs.push(((start + b) as u32, batch_size.min(part.len() - b) as u32));
+            }
+        }
+        shuffle(&mut runs, &mut rng);
+        Self { order, runs }
     }
-    shuffle(&mut batches, &mut rng);
-    batches
+
+    /// The plan of the given batches (indices into a dataset), in order.
+    pub fn of(batches: &[Vec<usize>]) -> Self {
+        let mut plan = Self::default();
+        for batch in batches {
+            plan.runs.push((plan.order.len() as u32, batch.len() as u32));
+            plan.order.extend(batch.iter().map(|&i| u32::try_from(i).expect("an index below 2^32")));
+        }
+        plan
+    }
+
+    /// Number of batches.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Whether there are no batches.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The example indices of batch `index`.
+    pub fn batch(&self, index: usize) -> &[u32] {
+        let (start, size) = self.runs[index];
+        &self.order[start as usize..(start + size) as usize]
+    }
 }
 
 /// Batches of example indices for scoring: sorted by length (stable), cut into batches of at
@@ -75,35 +134,38 @@ pub fn padding_ratio(lengths: &[usize], batches: &[Vec<usize>]) -> f64 {
     }
 }
 
-/// A dataset whose items are whole batches, following a plan from [`bucket_batches`]. Use it
-/// with a data loader of batch size 1 and [`Flatten`] around the item batcher. The items may be
-/// in memory ([`burn::data::dataset::InMemDataset`]) or read from a mapped file.
+/// A dataset whose items are whole batches, following a [`BatchPlan`]. Use it with a data
+/// loader of batch size 1 and [`Flatten`] around the item batcher. The items may be in memory
+/// ([`burn::data::dataset::InMemDataset`]) or read from a mapped file.
 #[derive(Clone)]
 pub struct BucketedDataset<I> {
     items: Arc<dyn Dataset<I>>,
-    batches: Vec<Vec<usize>>,
+    plan: BatchPlan,
 }
 
 impl<I> BucketedDataset<I> {
-    /// Groups the items of `items` as `batches` (indices into `items`).
-    pub fn new(items: impl Dataset<I> + 'static, batches: Vec<Vec<usize>>) -> Self {
-        Self { items: Arc::new(items), batches }
+    /// Groups the items of `items` as `plan` says.
+    pub fn new(items: impl Dataset<I> + 'static, plan: BatchPlan) -> Self {
+        Self { items: Arc::new(items), plan }
     }
 }
 
 impl<I> std::fmt::Debug for BucketedDataset<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BucketedDataset {{ {} items in {} batches }}", self.items.len(), self.batches.len())
+        write!(f, "BucketedDataset {{ {} items in {} batches }}", self.items.len(), self.plan.len())
     }
 }
 
 impl<I: Send + Sync> Dataset<Vec<I>> for BucketedDataset<I> {
     fn get(&self, index: usize) -> Option<Vec<I>> {
-        self.batches.get(index).and_then(|b| b.iter().map(|&i| self.items.get(i)).collect())
+        if index >= self.plan.len() {
+            return None;
+        }
+        self.plan.batch(index).iter().map(|&i| self.items.get(i as usize)).collect()
     }
 
     fn len(&self) -> usize {
-        self.batches.len()
+        self.plan.len()
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod bucket;
 
-pub use bucket::{bucket_batches, length_sorted_batches, padding_ratio, BucketedDataset, Flatten};
+pub use bucket::{bucket_batches, length_sorted_batches, padding_ratio, BatchPlan, BucketedDataset, Flatten};
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};

@@ -46,6 +46,19 @@ impl Mapped {
         self.map.as_deref().unwrap_or(&[])
     }
 
+    /// Drops the mapped pages from this process' resident memory (they stay in the page cache
+    /// and come back on the next read).
+    fn release(&self) {
+        if let Some(map) = &self.map {
+            // SAFETY: a read-only shared file mapping: DONTNEED only unmaps its pages, which are
+            // read again from the file (unchanged) on the next access.
+            #[cfg(unix)]
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            #[cfg(not(unix))]
+            let _ = map;
+        }
+    }
+
     fn u32s(&self) -> &[u32] {
         bytemuck::cast_slice(self.bytes())
     }
@@ -143,7 +156,21 @@ impl EncodedCorpus {
                 text = Some((o, s));
             }
         }
-        Ok(Self { header, offsets, ids, labels, tags, text })
+        let corpus = Self { header, offsets, ids, labels, tags, text };
+        corpus.release();
+        Ok(corpus)
+    }
+
+    /// Drops the pages read so far (by the checks of [`EncodedCorpus::open`], or a pass over
+    /// every length) from this process' resident memory; reads after it fault them in again.
+    pub fn release(&self) {
+        let text = self.text.iter().flat_map(|(o, t)| [o, t]);
+        [&self.offsets, &self.ids]
+            .into_iter()
+            .chain(&self.labels)
+            .chain(&self.tags)
+            .chain(text)
+            .for_each(Mapped::release);
     }
 
     /// Number of examples.
@@ -163,7 +190,12 @@ impl EncodedCorpus {
 
     /// The number of tokens of each example.
     pub fn lengths(&self) -> Vec<usize> {
-        self.offsets.u64s().windows(2).map(|w| (w[1] - w[0]) as usize).collect()
+        (0..self.len()).map(|i| self.length(i)).collect()
+    }
+
+    /// The number of tokens of example `index`.
+    pub fn length(&self, index: usize) -> usize {
+        self.range(index).len()
     }
 
     /// The word ids of example `index`.

@@ -4,7 +4,8 @@
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
 use seqlab_datasets::batch::{
-    bucket_batches, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher, TaggingItem,
+    bucket_batches, BatchPlan, BucketedDataset, ClassificationBatcher, ClassificationItem, Flatten, TaggingBatcher,
+    TaggingItem,
 };
 
 use crate::common::*;
@@ -46,7 +47,7 @@ fn bucketed_loader_yields_every_example_once() {
     let plan = bucket_batches(&lengths, 8, 4, 3);
     let loader = DataLoaderBuilder::<TestBackend, _, _>::new(Flatten(ClassificationBatcher))
         .batch_size(1)
-        .build(BucketedDataset::new(burn::data::dataset::InMemDataset::new(items), plan));
+        .build(BucketedDataset::new(burn::data::dataset::InMemDataset::new(items), BatchPlan::of(&plan)));
     let (mut seen, mut padded) = (0, 0);
     for batch in loader.iter() {
         let [b, seq] = batch.tokens.dims();

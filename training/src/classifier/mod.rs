@@ -20,7 +20,7 @@ use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::text::{
     detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
 };
-use seqlab_datasets::{LabelMap, LabelledTexts};
+use seqlab_datasets::{LabelMap, LabelledTexts, ReadOptions};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
 use data::{count_train, lowercased, stream_labelled, TrainCounts};
@@ -48,16 +48,16 @@ struct Splits {
     norm: Normalisation,
 }
 
-/// Counts the training file (a second time when the run tokenises it differently from its
-/// format), settles the input normalisation, reads the other splits and checks that the labels
-/// of all of them are of one kind.
+/// Counts the training file (under the normalisation given, or detected from it), reads the
+/// other splits and checks that the labels of all of them are of one kind.
 fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
     let options = config.read_options();
-    let raw = count_train(&config.train, &options, |texts| texts)?;
-    let detected = detect_normalisation_of(&raw.tokens, tokenizer_for(raw.format));
-    let norm = Normalisation {
-        tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
-        lowercase: config.lowercase.unwrap_or(detected.lowercase),
+    let (train, norm) = match (config.tokenizer, config.lowercase) {
+        (Some(tokenizer), Some(lowercase)) => {
+            let norm = Normalisation { tokenizer, lowercase };
+            (count_train(&config.train, &options, |texts| normalised(texts, &norm))?, norm)
+        }
+        _ => detected_counts(config, &options)?,
     };
     let given = config.tokenizer.is_some() && config.lowercase.is_some();
     println!(
@@ -66,13 +66,6 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
         if norm.lowercase { "" } else { "not " },
         if given { "as given" } else { "detected from the training data unless given" }
     );
-    let train = if norm.tokenizer != tokenizer_for(raw.format) {
-        count_train(&config.train, &options, |texts| normalised(texts, &norm))?
-    } else if norm.lowercase {
-        TrainCounts { tokens: lowercased(&raw.tokens), ..raw }
-    } else {
-        raw
-    };
     let valid = normalised(read_file(&config.valid, &options)?, &norm);
     let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
     let mut kinds = train.kinds.clone();
@@ -83,6 +76,28 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
     }
     kinds.check()?;
     Ok(Splits { train, valid, test, norm })
+}
+
+/// The training file's counts under the normalisation detected from it (where not given):
+/// counted as its format tokenises it, and again with the run's tokenizer if that differs.
+fn detected_counts(
+    config: &ClassifierRunConfig,
+    options: &ReadOptions,
+) -> Result<(TrainCounts, Normalisation), RunError> {
+    let raw = count_train(&config.train, options, |texts| texts)?;
+    let detected = detect_normalisation_of(&raw.tokens, tokenizer_for(raw.format));
+    let norm = Normalisation {
+        tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
+        lowercase: config.lowercase.unwrap_or(detected.lowercase),
+    };
+    let train = if norm.tokenizer != tokenizer_for(raw.format) {
+        count_train(&config.train, options, |texts| normalised(texts, &norm))?
+    } else if norm.lowercase {
+        TrainCounts { tokens: lowercased(&raw.tokens), ..raw }
+    } else {
+        raw
+    };
+    Ok((train, norm))
 }
 
 /// The counts of a split's tokens.
@@ -202,15 +217,17 @@ pub fn train_classifier<B: AutodiffBackend>(
     }
     println!("model: {} parameters", net.num_params());
     let options = t.fit_options(artifacts, train.len(), None)?;
-    let lengths = train.lengths();
+    let corpus = train.clone();
     let (train_loader, valid_loader) = loaders(
         ClassificationDataset::new(train),
-        &lengths,
+        |i| corpus.length(i),
         valid_items.clone(),
         ClassificationBatcher,
         |i: &ClassificationItem| i.ids.len(),
         t,
     );
+    // The plan read every length: those pages are not needed again.
+    corpus.release();
     // `fit` returns the best epoch's model (by the selection metric) on the inference backend.
     let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;

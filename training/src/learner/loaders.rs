@@ -1,4 +1,5 @@
-//! The data loaders of a run: length-bucketed batches (see [`bucket_batches`]), reshuffled every
+//! The data loaders of a run: length-bucketed batches (see
+//! [`bucket_batches`](seqlab_datasets::batch::bucket_batches)), reshuffled every
 //! epoch for training and in a fixed order for validation; and the seeding of a run.
 
 use std::sync::Arc;
@@ -7,16 +8,16 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::{Dataset, InMemDataset};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use seqlab_datasets::batch::{bucket_batches, BucketedDataset, Flatten};
+use seqlab_datasets::batch::{BatchPlan, BucketedDataset, Flatten};
 
 use super::bounds::InnerBatch;
 use super::options::TrainingConfig;
 
-/// A data loader over length-bucketed batches of `items` (see [`bucket_batches`]), whose
-/// lengths are `lengths`; `shuffle` reorders the batches every epoch.
+/// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
+/// of length `length(i)`; `shuffle` reorders the batches every epoch.
 pub fn bucketed_loader<B, I, O, Bt>(
     items: impl Dataset<I> + 'static,
-    lengths: &[usize],
+    length: impl Fn(usize) -> usize,
     batcher: Bt,
     batch_size: usize,
     seed: u64,
@@ -28,19 +29,19 @@ where
     O: Clone + Send + Sync + std::fmt::Debug + 'static,
     Bt: Batcher<B, I, O> + 'static,
 {
-    let plan = bucket_batches(lengths, batch_size, 50, seed);
+    let plan = BatchPlan::bucketed(items.len(), length, batch_size, 50, seed);
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
     builder.build(BucketedDataset::new(items, plan))
 }
 
-/// The two loaders of a run: `train` (whose lengths are `train_lengths`; in memory or an
+/// The two loaders of a run: `train` (item `i` of length `train_length(i)`; in memory or an
 /// encoded corpus) in length-bucketed batches reshuffled every epoch, `valid` in the same kind
 /// of batches in a fixed order (on the inference backend).
 #[allow(clippy::type_complexity)]
 pub fn loaders<B, T, I, Bt>(
     train: impl Dataset<T> + 'static,
-    train_lengths: &[usize],
+    train_length: impl Fn(usize) -> usize,
     valid: Vec<T>,
     batcher: Bt,
     length: fn(&T) -> usize,
@@ -56,10 +57,10 @@ where
     let (size, seed) = (training.batch_size, training.seed);
     let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
-        bucketed_loader::<B, _, _, _>(train, train_lengths, batcher.clone(), size, seed, true),
+        bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, seed, true),
         bucketed_loader::<B::InnerBackend, _, _, _>(
             InMemDataset::new(valid),
-            &valid_lengths,
+            |i| valid_lengths[i],
             batcher,
             size,
             seed,

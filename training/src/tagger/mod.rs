@@ -200,11 +200,13 @@ pub fn train_tagger<B: AutodiffBackend>(
     let options = t.fit_options(artifacts, train.len(), Some(v.tags.names.clone()))?;
     let rare_from = rare_from(&v.words, &splits.train.tokens);
     let model = Tagger { net, word_dropout: config.word_dropout, rare_from };
-    let lengths = train.lengths();
+    let corpus = train.clone();
     let chars = v.chars.clone().map(Arc::new);
     let train = TaggingDataset::new(train, config.casing_dim > 0, chars);
     let (train_loader, valid_loader) =
-        loaders(train, &lengths, valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+        loaders(train, |i| corpus.length(i), valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+    // The plan read every length: those pages are not needed again.
+    corpus.release();
     // The best epoch's model by the selection metric.
     let fitted = fit(model, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;
