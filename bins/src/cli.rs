@@ -188,6 +188,23 @@ pub fn encoder(model: EncoderKind, hidden: usize, layers: usize, bidirectional: 
         .with_dropout(dropout)
 }
 
+/// `--tag-names`: names separated by commas, or the path of a file of one name per line (blank
+/// lines skipped); `None` when not given. The error does not name the option.
+pub fn tag_names(value: Option<&str>) -> Result<Option<Vec<String>>, String> {
+    let Some(value) = value else { return Ok(None) };
+    let path = Path::new(value);
+    let names: Vec<String> = if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{value}: cannot read: {e}"))?;
+        text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+    } else {
+        value.split(',').map(|n| n.trim().to_string()).collect()
+    };
+    if let Some(bad) = names.iter().find(|n| n.is_empty() || n.contains(char::is_whitespace)) {
+        return Err(format!("{bad:?} is not a tag name (give NAME,NAME,… or a file of one per line)"));
+    }
+    Ok(Some(names))
+}
+
 /// The body of a training command once its run is configured: prints the backend, trains on the
 /// device of the first `--devices` index with `train`, then prints the scores (`show`, which
 /// returns the report's training summary) and the summary; an error is explained in the terms

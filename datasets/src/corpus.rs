@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::embedded::{self, Split};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
+use crate::ner::records::{holds_tagged_records, RecordFields};
 use crate::ner::{parse_conll, read_conll, ConllFile, ConllOptions};
 use crate::sentiment::{glue, read_sentiment, Column, SentimentFile, SentimentFormat, TextExample};
 use crate::text::{Encoding, Tokenizer};
@@ -19,10 +20,21 @@ pub struct ReadOptions {
     pub encoding: Encoding,
     /// CoNLL: 0-based tag column (`None`: last).
     pub tag_column: Option<usize>,
-    /// CSV/TSV: the text column; JSON Lines: the text field name.
+    /// CSV/TSV: the text column; JSON Lines, Parquet: the text field (tagged records: the
+    /// list of tokens, default `tokens`).
     pub text_column: Option<String>,
-    /// CSV/TSV: the label column; JSON Lines: the label field name.
+    /// CSV/TSV: the label column; JSON Lines, Parquet: the label field (tagged records: the
+    /// list of tags, default `ner_tags`).
     pub label_column: Option<String>,
+    /// Tagged records (JSON Lines, Parquet) whose tags are ids: the tag names, in id order.
+    pub tag_names: Option<Vec<String>>,
+}
+
+impl ReadOptions {
+    /// Where tagged records keep their tokens and tags.
+    pub fn record_fields(&self) -> RecordFields {
+        RecordFields::new(self.text_column.as_deref(), self.label_column.as_deref(), self.tag_names.as_deref())
+    }
 }
 
 /// A corpus read from a file.
@@ -125,6 +137,9 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
             ),
         ));
     }
+    if format == Format::Parquet || (format == Format::Jsonl && tagged_jsonl(path, options)?) {
+        return Ok(ReadCorpus { corpus: crate::stream::read_whole(path, options, format)?, format, inferred });
+    }
     let corpus = match format.sentiment() {
         None => Corpus::Tagged(read_conll(
             path,
@@ -153,6 +168,21 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         }
     };
     Ok(ReadCorpus { corpus, format, inferred })
+}
+
+/// Whether the JSON Lines file at `path` holds tagged records (its first object has a list of
+/// tokens; see [`crate::ner::records`]).
+pub fn tagged_jsonl(path: &Path, options: &ReadOptions) -> Result<bool, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut first = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(file)) {
+        let line = line.map_err(|e| DataError::io(path, e))?;
+        if !line.trim().is_empty() {
+            first = line;
+            break;
+        }
+    }
+    Ok(holds_tagged_records(first.trim_start_matches('\u{feff}'), &options.record_fields()))
 }
 
 /// Labelled texts as read: the examples, their tokens (by the format's tokenizer,
@@ -202,4 +232,32 @@ pub fn read_tagged(path: impl AsRef<Path>, options: &ConllOptions) -> Result<Con
         return Err(DataError::file(path, "no such file or folder"));
     }
     read_conll(path, options)
+}
+
+/// Reads tagged sentences from a CoNLL file, `embedded:ner/SPLIT`, or records: a `.parquet`
+/// file, or a `.jsonl` file of `{"tokens": [...], "ner_tags": [...]}` lines (fields and tag
+/// names from `options`). A file of labelled texts is an error.
+pub fn read_tagged_any(path: impl AsRef<Path>, options: &ReadOptions) -> Result<ConllFile, DataError> {
+    let path = path.as_ref();
+    match tagged_format(path) {
+        Format::Conll => {
+            read_tagged(path, &ConllOptions { tag_column: options.tag_column, encoding: options.encoding })
+        }
+        format => match read_corpus(path, &ReadOptions { format: Some(format), ..options.clone() })?.corpus {
+            Corpus::Tagged(file) => Ok(file),
+            Corpus::Sentiment { .. } => Err(DataError::file(
+                path,
+                "labelled texts, not tagged records (a tagged file has a list of tokens: --text-column names it)",
+            )),
+        },
+    }
+}
+
+/// The format a tagger reads a file in: Parquet and JSON Lines by their extension, else CoNLL.
+pub fn tagged_format(path: &Path) -> Format {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("parquet") => Format::Parquet,
+        Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
+        _ => Format::Conll,
+    }
 }

@@ -6,7 +6,7 @@ use crate::error::DataError;
 use crate::sentiment::{DelimitedOptions, JsonlOptions, SentimentFormat};
 use crate::text::{decode, Encoding};
 
-/// A corpus format; its names (`glue`, `tsv`, `csv`, `jsonl`, `imdb`, `conll`, and a few
+/// A corpus format; its names (`glue`, `tsv`, `csv`, `jsonl`, `imdb`, `conll`, `parquet`, and a few
 /// aliases) parse with `str::parse`, in `run.json` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive)]
@@ -26,6 +26,8 @@ pub enum Format {
     Imdb,
     /// CoNLL columns (NER).
     Conll,
+    /// Parquet (the Hugging Face hub's format): labelled texts or tagged sentences, by columns.
+    Parquet,
 }
 
 /// In `run.json` by name; any name `str::parse` takes is read (older runs kept what the user typed).
@@ -51,7 +53,8 @@ impl Format {
         self.into()
     }
 
-    /// The sentiment reader for this format with default columns (`None` for CoNLL).
+    /// The sentiment reader for this format with default columns (`None` for CoNLL, and for
+    /// Parquet, whose columns say which task it holds).
     pub fn sentiment(&self) -> Option<SentimentFormat> {
         match self {
             Self::Glue => Some(SentimentFormat::Glue),
@@ -59,14 +62,14 @@ impl Format {
             Self::Csv => Some(SentimentFormat::Delimited(DelimitedOptions::csv())),
             Self::Jsonl => Some(SentimentFormat::Jsonl(JsonlOptions::default())),
             Self::Imdb => Some(SentimentFormat::Folders),
-            Self::Conll => None,
+            Self::Conll | Self::Parquet => None,
         }
     }
 }
 
 /// Infers the format of a file or folder; returns it with the reason, to be shown to the user.
 ///
-/// A folder is `imdb`; `.jsonl` is `jsonl`; `.csv` is `csv`; otherwise the first lines decide:
+/// A folder is `imdb`; `.jsonl` is `jsonl`; `.csv` is `csv`; `.parquet` is `parquet`; otherwise the first lines decide:
 /// a header naming `sentence` and `label` is `glue`, lines of whitespace-separated columns whose
 /// last column is a tag (`O`, `B-X`, `I-X`, …) are `conll`, a first line that is a JSON object
 /// is `jsonl`, tab-separated lines are `tsv`.
@@ -78,6 +81,7 @@ pub fn infer_format(path: &Path) -> Result<(Format, String), DataError> {
     match extension.as_str() {
         "jsonl" | "ndjson" => return Ok((Format::Jsonl, format!(".{extension} extension"))),
         "csv" => return Ok((Format::Csv, ".csv extension".into())),
+        "parquet" => return Ok((Format::Parquet, ".parquet extension".into())),
         _ => {}
     }
     // The first 64 KiB decide (never the whole file: it may be larger than memory).
@@ -112,5 +116,5 @@ pub fn infer_format(path: &Path) -> Result<(Format, String), DataError> {
     if lines.iter().all(|l| l.contains('\t')) {
         return Ok((Format::Tsv, "tab-separated lines".into()));
     }
-    Err(DataError::file(path, "cannot infer the format; pass --format glue|tsv|csv|jsonl|imdb|conll"))
+    Err(DataError::file(path, "cannot infer the format; pass --format glue|tsv|csv|jsonl|imdb|conll|parquet"))
 }

@@ -4,7 +4,8 @@
 //! Independent of `seqlab-models`: batches are plain tensors.
 //!
 //! - [`sentiment`]: GLUE/SST-2 TSV, CSV/TSV, JSON Lines, IMDB-style folders.
-//! - [`ner`]: CoNLL column files; IOB1, IOB2 and IOBES tag schemes, spans, conversion,
+//! - [`parquet`]: Parquet files (labelled texts or tagged sentences, by their columns).
+//! - [`ner`]: CoNLL column files, tagged JSON Lines records; IOB1, IOB2 and IOBES tag schemes, spans, conversion,
 //!   validation.
 //! - [`text`]: encodings, tokenizer, vocabularies, casing feature, pretrained vectors.
 //! - [`labels`]: label and tag maps.
@@ -29,12 +30,15 @@ pub mod format;
 pub mod labels;
 pub mod longdep;
 pub mod ner;
+pub mod parquet;
 pub mod sentiment;
 pub mod stats;
 pub mod stream;
 pub mod text;
 
-pub use corpus::{read_corpus, read_labelled, read_tagged, Corpus, LabelledTexts, ReadCorpus, ReadOptions};
+pub use corpus::{
+    read_corpus, read_labelled, read_tagged, read_tagged_any, Corpus, LabelledTexts, ReadCorpus, ReadOptions,
+};
 pub use error::DataError;
 pub use format::{infer_format, Format};
 pub use labels::LabelMap;

@@ -1,16 +1,19 @@
 //! A corpus read part by part: each part about a MiB of whole records ([`crate::chunks`]),
 //! parsed, tokenised and handed on in file order, never the whole corpus at once. Line numbers
-//! in the parts, their origins and their errors are the file's. Folders and embedded corpora are
-//! read whole, as one part.
+//! in the parts, their origins and their errors are the file's. Parquet files come a row group
+//! at a time; folders and embedded corpora are read whole, as one part.
 
 use std::path::Path;
 
 use crate::chunks::{for_each_parsed, Boundary, Chunk, ChunkReader, Fingerprint, CHUNK_BYTES};
-use crate::corpus::{read_corpus, tokenizer_for, Corpus, ReadCorpus, ReadOptions, EMBEDDED_PREFIX};
+use crate::corpus::{read_corpus, tagged_jsonl, tokenizer_for, Corpus, ReadCorpus, ReadOptions, EMBEDDED_PREFIX};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
+use crate::ner::records::parse_tagged_jsonl;
 use crate::ner::{parse_conll, ConllOptions};
+use crate::parquet::read_parquet;
 use crate::sentiment::{parse_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
+use crate::text::Encoding;
 
 /// What a streamed read tells besides its parts.
 #[derive(Debug, Clone)]
@@ -61,6 +64,14 @@ pub fn stream_corpus_in<R: Send>(
     }
     let (format, inferred) = format_of(path, options)?;
     let map = |corpus| map(format, corpus);
+    if format == Format::Parquet {
+        read_parquet(path, options, |part| consume(map(part)?))?;
+        return Ok(Streamed { format, inferred, fingerprint: file_fingerprint(path)? });
+    }
+    if format == Format::Jsonl && tagged_jsonl(path, options)? {
+        let fingerprint = stream_records(path, options, chunk_bytes, map, consume)?;
+        return Ok(Streamed { format, inferred, fingerprint });
+    }
     let fingerprint = match format.sentiment() {
         None => stream_conll(path, options, chunk_bytes, map, consume)?,
         Some(reader) => {
@@ -68,6 +79,64 @@ pub fn stream_corpus_in<R: Send>(
         }
     };
     Ok(Streamed { format, inferred, fingerprint })
+}
+
+/// The whole corpus at `path` in `format`, read part by part.
+pub(crate) fn read_whole(path: &Path, options: &ReadOptions, format: Format) -> Result<Corpus, DataError> {
+    let mut whole: Option<Corpus> = None;
+    let options = ReadOptions { format: Some(format), ..options.clone() };
+    stream_corpus(
+        path,
+        &options,
+        |_, part| Ok(part),
+        |part| {
+            match (&mut whole, part) {
+                (Some(Corpus::Tagged(all)), Corpus::Tagged(more)) => {
+                    all.sentences.extend(more.sentences);
+                    all.documents += more.documents;
+                }
+                (Some(Corpus::Sentiment { file, tokens }), Corpus::Sentiment { file: f, tokens: t }) => {
+                    file.append(f);
+                    tokens.extend(t);
+                }
+                (slot, part) => *slot = Some(part),
+            }
+            Ok(())
+        },
+    )?;
+    whole.ok_or_else(|| DataError::file(path, "no examples"))
+}
+
+/// The size and CRC-32 of the file at `path`, read front to back.
+fn file_fingerprint(path: &Path) -> Result<Fingerprint, DataError> {
+    let reader = ChunkReader::open(path, Encoding::Latin1, Boundary::Line)?;
+    for_each_parsed(reader, |_| Ok(()), |()| Ok(()))
+}
+
+/// Reads JSON Lines tagged records in parts (see [`stream_corpus`]).
+fn stream_records<R: Send>(
+    path: &Path,
+    options: &ReadOptions,
+    chunk_bytes: usize,
+    map: impl Fn(Corpus) -> Result<R, DataError> + Sync,
+    mut consume: impl FnMut(R) -> Result<(), DataError>,
+) -> Result<Fingerprint, DataError> {
+    let fields = options.record_fields();
+    let chunks = ChunkReader::open(path, options.encoding, Boundary::Line)?.with_chunk_bytes(chunk_bytes);
+    let mut sentences = 0usize;
+    let parse = |chunk: Chunk| {
+        let file = parse_tagged_jsonl(&chunk.text, path, chunk.first_line, &fields)?;
+        let n = file.sentences.len();
+        Ok((map(Corpus::Tagged(file))?, n))
+    };
+    let fingerprint = for_each_parsed(chunks, parse, |(result, n)| {
+        sentences += n;
+        consume(result)
+    })?;
+    if sentences == 0 {
+        return Err(DataError::file(path, "no records"));
+    }
+    Ok(fingerprint)
 }
 
 /// The reader with the column options of `options` (as [`read_corpus`] applies them).

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(name = "train-tagger", version)]
 pub struct Args {
-    /// Training data: a CoNLL file or embedded:ner/train.
+    /// Training data: a CoNLL file, tagged records (.jsonl or .parquet with a list of tokens
+    /// and a list of tags, e.g. from the Hugging Face hub), or embedded:ner/train.
     #[arg(long, default_value = "embedded:ner/train")]
     pub train: String,
     /// Validation data.
@@ -29,6 +30,11 @@ pub struct Args {
     /// How the files' bytes are decoded.
     #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     pub encoding: Encoding,
+    /// Tagged records (.jsonl, .parquet) whose tags are ids: the tag names in id order,
+    /// comma-separated (O,B-PER,I-PER,…) or a file of one name per line, as the dataset card
+    /// lists them.
+    #[arg(long, value_name = "NAMES|FILE")]
+    pub tag_names: Option<String>,
     /// The files' tag scheme [default: detected from the training file].
     #[arg(long, value_parser = by_name::<TagScheme>("scheme"))]
     pub file_scheme: Option<TagScheme>,

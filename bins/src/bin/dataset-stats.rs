@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use seqlab_bins::cli::by_name;
+use seqlab_bins::cli::{by_name, tag_names};
 use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
 use seqlab_datasets::stream::stream_corpus;
@@ -21,7 +21,7 @@ struct Args {
     /// The file, the folder for the imdb format, or an embedded corpus:
     /// embedded:sentiment/{train,valid,test} or embedded:ner/{train,valid,test}.
     path: PathBuf,
-    /// Format: glue, tsv, csv, jsonl, imdb or conll [default: inferred from the file; the
+    /// Format: glue, tsv, csv, jsonl, imdb, conll or parquet [default: inferred from the file; the
     /// inference is printed].
     #[arg(long, value_parser = by_name::<Format>("format"))]
     format: Option<Format>,
@@ -39,6 +39,10 @@ struct Args {
     /// label/sentiment/class/polarity, else the last; JSON field `label`].
     #[arg(long)]
     label_column: Option<String>,
+    /// Tagged records (.jsonl, .parquet) whose tags are ids: the tag names in id order,
+    /// comma-separated or a file of one name per line.
+    #[arg(long, value_name = "NAMES|FILE")]
+    tag_names: Option<String>,
     /// A training file (same format options) whose vocabulary gives the OOV rate.
     #[arg(long)]
     vocab_from: Option<PathBuf>,
@@ -70,6 +74,7 @@ fn run(args: &Args) -> Result<(), DataError> {
         tag_column: args.tag_column,
         text_column: args.text_column.clone(),
         label_column: args.label_column.clone(),
+        tag_names: tag_names(args.tag_names.as_deref()).map_err(|e| DataError::file("--tag-names", e))?,
     };
     // The file is read part by part; only the statistics' counts are kept.
     let mut builder = StatsBuilder::default();

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_tagger::Args;
-use seqlab_bins::cli::{encoder, run_training};
+use seqlab_bins::cli::{encoder, run_training, tag_names};
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::optim::ScheduleKind;
@@ -29,11 +29,19 @@ fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
     let Parsed { args, origin } = parse_with_config::<Args>();
     let embedded = args.train.starts_with("embedded:");
+    let tag_names = match tag_names(args.tag_names.as_deref()) {
+        Ok(names) => names,
+        Err(e) => {
+            eprintln!("error: --tag-names: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = TaggerRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
         train: args.train,
         valid: args.valid,
         tag_column: args.tag_column,
+        tag_names,
         encoding: args.encoding,
         file_scheme: args.file_scheme,
         train_scheme: args.train_scheme,

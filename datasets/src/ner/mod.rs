@@ -2,6 +2,7 @@
 
 pub mod conll;
 pub mod detect;
+pub mod records;
 pub mod scheme;
 
 pub use conll::{parse_conll, read_conll, ConllFile, ConllOptions, Sentence};

@@ -5,5 +5,6 @@ mod batching;
 mod embedded;
 mod encoded;
 mod formats;
+mod records;
 mod fuzz;
 mod shared_corpora;

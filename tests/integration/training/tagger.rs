@@ -27,6 +27,7 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         valid: "embedded:ner/test".into(),
         test: Some("embedded:ner/test".into()),
         tag_column: None,
+        tag_names: None,
         encoding: Default::default(),
         file_scheme: None,
         train_scheme: TagScheme::Iobes,

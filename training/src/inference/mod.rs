@@ -169,9 +169,10 @@ impl<B: Backend> LoadedTagger<B> {
         self.run.file_scheme.unwrap_or(TagScheme::Iob2)
     }
 
-    /// Reads a CoNLL file (or embedded corpus) as training read its data, and encodes it.
+    /// Reads a tagged file (CoNLL, records, or an embedded corpus) as training read its data, and
+    /// encodes it.
     pub fn read(&self, path: &str) -> Result<TaggerData, RunError> {
-        let file = crate::tagger::read_file(path, self.run.tag_column, self.run.encoding)?;
+        let file = crate::tagger::read_file(path, &self.run.read_options())?;
         let sentences = crate::tagger::in_scheme(&file, self.run.train_scheme);
         let items = tagging_items(
             &sentences,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
+use seqlab_datasets::ReadOptions;
 use seqlab_models::heads::EncoderConfig;
 
 use crate::error::RunError;
@@ -25,6 +26,9 @@ pub struct TaggerRunConfig {
     /// How the files' bytes are decoded (older runs: UTF-8).
     #[serde(default)]
     pub encoding: Encoding,
+    /// Tagged records (JSON Lines, Parquet) whose tags are ids: the tag names in id order.
+    #[serde(default)]
+    pub tag_names: Option<Vec<String>>,
     /// The files' tag scheme (`None`: detected from the training file).
     pub file_scheme: Option<TagScheme>,
     /// The scheme the model learns (tags are converted through their spans).
@@ -70,6 +74,18 @@ pub struct TaggerRunConfig {
     pub training: TrainingConfig,
     /// Artifacts folder.
     pub artifacts: PathBuf,
+}
+
+impl TaggerRunConfig {
+    /// How the data files are read (CoNLL, or tagged records by their extension).
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            encoding: self.encoding,
+            tag_column: self.tag_column,
+            tag_names: self.tag_names.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// The tagger's output layer.

@@ -6,10 +6,11 @@ use seqlab_datasets::batch::TaggingItem;
 use std::collections::BTreeSet;
 
 use seqlab_datasets::chunks::Fingerprint;
-use seqlab_datasets::ner::{convert, spans, validate, ConllFile, ConllOptions, SchemeEvidence, Sentence, TagScheme};
+use seqlab_datasets::corpus::tagged_format;
+use seqlab_datasets::ner::{convert, spans, validate, ConllFile, SchemeEvidence, Sentence, TagScheme};
 use seqlab_datasets::stream::stream_corpus;
-use seqlab_datasets::text::{Encoding, TokenCounts};
-use seqlab_datasets::{read_tagged, Corpus, DataError, Format, LabelMap, ReadOptions};
+use seqlab_datasets::text::TokenCounts;
+use seqlab_datasets::{read_tagged_any, Corpus, DataError, LabelMap, ReadOptions};
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
@@ -17,9 +18,9 @@ use crate::entity::{entity_scores, EntityMode};
 use crate::error::RunError;
 use crate::inference::{tag, BATCH};
 
-/// Reads a CoNLL file (or `embedded:ner/SPLIT`).
-pub(crate) fn read_file(path: &str, tag_column: Option<usize>, encoding: Encoding) -> Result<ConllFile, RunError> {
-    Ok(read_tagged(path, &ConllOptions { tag_column, encoding })?)
+/// Reads a CoNLL file, tagged records (`.jsonl`, `.parquet`) or `embedded:ner/SPLIT`.
+pub(crate) fn read_file(path: &str, options: &ReadOptions) -> Result<ConllFile, RunError> {
+    Ok(read_tagged_any(path, options)?)
 }
 
 /// The training file as a run needs it before encoding, from one streamed pass.
@@ -34,20 +35,15 @@ pub(crate) struct TrainCounts {
     pub fingerprint: Fingerprint,
 }
 
-/// Reads the CoNLL file at `path` part by part: `map` gets each part in parallel, `consume` the
+/// Reads the tagged file at `path` (CoNLL, or records: `.jsonl`, `.parquet`) part by part: `map` gets each part in parallel, `consume` the
 /// results in file order. Labelled texts are an error.
 pub(crate) fn stream_tagged<R: Send>(
     path: &str,
-    options: &ConllOptions,
+    options: &ReadOptions,
     map: impl Fn(ConllFile) -> Result<R, DataError> + Sync,
     consume: impl FnMut(R) -> Result<(), DataError>,
 ) -> Result<Fingerprint, DataError> {
-    let read = ReadOptions {
-        format: Some(Format::Conll),
-        encoding: options.encoding,
-        tag_column: options.tag_column,
-        ..ReadOptions::default()
-    };
+    let read = ReadOptions { format: Some(tagged_format(path.as_ref())), ..options.clone() };
     let part = |_, corpus| match corpus {
         Corpus::Tagged(file) => map(file),
         Corpus::Sentiment { .. } => {
@@ -61,7 +57,7 @@ pub(crate) fn stream_tagged<R: Send>(
 /// scheme is an error at its line.
 pub(crate) fn count_train(
     path: &str,
-    options: &ConllOptions,
+    options: &ReadOptions,
     check: Option<TagScheme>,
 ) -> Result<TrainCounts, DataError> {
     let (mut tokens, mut types, mut evidence) = (TokenCounts::default(), BTreeSet::new(), SchemeEvidence::default());

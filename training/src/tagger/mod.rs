@@ -18,7 +18,7 @@ use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::encoded::{EncodedCorpus, TaggingDataset, Task};
-use seqlab_datasets::ner::{ConllFile, ConllOptions, Sentence, TagScheme};
+use seqlab_datasets::ner::{ConllFile, Sentence, TagScheme};
 use seqlab_datasets::text::{char_vocab_of, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::LabelMap;
 
@@ -49,9 +49,9 @@ struct Splits {
 /// Counts the training file and reads the others; with `--file-scheme`, a tag that breaks it
 /// is an error at its line.
 fn read_splits(config: &TaggerRunConfig) -> Result<Splits, RunError> {
-    let options = ConllOptions { tag_column: config.tag_column, encoding: config.encoding };
+    let options = config.read_options();
     let train = count_train(&config.train, &options, config.file_scheme)?;
-    let read = |path: &str| read_file(path, config.tag_column, config.encoding);
+    let read = |path: &str| read_file(path, &options);
     let valid = read(&config.valid)?;
     let test = config.test.as_deref().map(read).transpose()?;
     let file_scheme = config.file_scheme.unwrap_or(train.detected);
@@ -125,8 +125,7 @@ fn encoded_train(config: &TaggerRunConfig, splits: &Splits, v: &Vocabularies) ->
         let consume = |(sentences, items): (Vec<Sentence>, Vec<TaggingItem>)| {
             sentences.iter().zip(&items).try_for_each(|(s, i)| writer.push_tagged(&i.ids, &i.tags, &s.tokens))
         };
-        let options = ConllOptions { tag_column: config.tag_column, encoding: config.encoding };
-        Ok(stream_tagged(path, &options, encode, consume)?)
+        Ok(stream_tagged(path, &config.read_options(), encode, consume)?)
     })
 }
 
