@@ -5,6 +5,6 @@ mod batching;
 mod embedded;
 mod encoded;
 mod formats;
-mod records;
 mod fuzz;
+mod records;
 mod shared_corpora;

@@ -31,12 +31,17 @@ fn parquet_and_json_lines_records_read_as_the_conll_file() {
     // Two row groups of 25 and one of 10: three parts, in order.
     let mut parts = Vec::new();
     let options = ReadOptions { format: None, ..with_names() };
-    let streamed = stream_corpus(fixture_path("records/ner.parquet"), &options, |_, c| Ok(c), |c| {
-        if let Corpus::Tagged(f) = c {
-            parts.push(f.sentences.len());
-        }
-        Ok(())
-    })
+    let streamed = stream_corpus(
+        fixture_path("records/ner.parquet"),
+        &options,
+        |_, c| Ok(c),
+        |c| {
+            if let Corpus::Tagged(f) = c {
+                parts.push(f.sentences.len());
+            }
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!((streamed.format, parts), (Format::Parquet, vec![25, 25, 10]));
     // Labelled texts: the GLUE file's texts and labels.
@@ -48,12 +53,17 @@ fn parquet_and_json_lines_records_read_as_the_conll_file() {
     // dataset-stats counts a Parquet file as its CoNLL twin.
     let stats = |path: &str, options: &ReadOptions| {
         let mut b = StatsBuilder::default();
-        stream_corpus(fixture_path(path), options, |_, c| Ok(c), |c| {
-            if let Corpus::Tagged(f) = &c {
-                b.add_conll(f);
-            }
-            Ok(())
-        })
+        stream_corpus(
+            fixture_path(path),
+            options,
+            |_, c| Ok(c),
+            |c| {
+                if let Corpus::Tagged(f) = &c {
+                    b.add_conll(f);
+                }
+                Ok(())
+            },
+        )
         .unwrap();
         b.finish(None)
     };
@@ -65,16 +75,27 @@ fn parquet_and_json_lines_records_read_as_the_conll_file() {
 fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
     let err = |path: &str, options: &ReadOptions| read_tagged_any(fixture_path(path), options).unwrap_err().to_string();
     let e = err("records/ner.parquet", &ReadOptions::default());
-    assert!(e.contains("ner.parquet") && e.contains("ner_tags holds tag ids (1); give their names with --tag-names"), "{e}");
+    assert!(
+        e.contains("ner.parquet") && e.contains("ner_tags holds tag ids (1); give their names with --tag-names"),
+        "{e}"
+    );
     let short = ReadOptions { tag_names: Some(vec!["O".into(), "B-PER".into()]), ..ReadOptions::default() };
     let e = err("records/ner.parquet", &short);
-    assert!(e.contains("row group 0, row 0 (row 1 of the file), column \"ner_tags\": tag id 3 in ner_tags is outside the 2 names"), "{e}");
+    assert!(
+        e.contains(
+            "row group 0, row 0 (row 1 of the file), column \"ner_tags\": tag id 3 in ner_tags is outside the 2 names"
+        ),
+        "{e}"
+    );
     let e = err("records/ner-no-tags.parquet", &with_names());
     assert!(e.contains("ner-no-tags.parquet: no tag column \"ner_tags\"; the file has id, tokens"), "{e}");
     let e = err("records/ner-null-tag.parquet", &with_names());
     assert!(e.contains("row group 1, row 15 (row 41 of the file), column \"ner_tags\": null"), "{e}");
     let e = err("records/ner-int-tokens.parquet", &with_names());
-    assert!(e.contains("row group 0, row 0 (row 1 of the file), column \"tokens\"") && e.contains("not a string"), "{e}");
+    assert!(
+        e.contains("row group 0, row 0 (row 1 of the file), column \"tokens\"") && e.contains("not a string"),
+        "{e}"
+    );
     let e = err("records/ner.parquet", &ReadOptions { text_column: Some("words".into()), ..with_names() });
     assert!(e.contains("ner.parquet: no text column \"words\"; the file has id, tokens, ner_tags"), "{e}");
     // Not Parquet at all.

@@ -2,6 +2,7 @@
 
 mod adam;
 mod classifier;
+mod corpora;
 #[cfg(feature = "ndarray")]
 mod devices;
 mod entity;
