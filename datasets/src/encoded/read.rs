@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memmap2::Mmap;
 
@@ -37,7 +38,11 @@ impl Mapped {
             // SAFETY: the file is opened read-only and the corpus folder is written once and
             // renamed into place; a file changed under the map by another program is outside
             // what any reader of a file can guard against (as with `std::fs::read`).
-            Some(unsafe { Mmap::map(&file) }.map_err(|e| DataError::file(&path, format!("cannot map: {e}")))?)
+            let map = unsafe { Mmap::map(&file) }.map_err(|e| DataError::file(&path, format!("cannot map: {e}")))?;
+            // Training reads examples in random order: no read-ahead around each one.
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Random);
+            Some(map)
         };
         Ok(Self { path, map })
     }
@@ -68,10 +73,15 @@ impl Mapped {
     }
 }
 
+/// Examples read between two releases of the mapped pages (see [`EncodedCorpus::ids`]).
+const RELEASE_EVERY: usize = 64;
+
 /// An encoded corpus, mapped and checked (see [`super`]).
 pub struct EncodedCorpus {
     /// The header.
     pub header: Header,
+    /// Examples read through [`EncodedCorpus::ids`].
+    reads: AtomicUsize,
     offsets: Mapped,
     ids: Mapped,
     labels: Option<Mapped>,
@@ -156,7 +166,7 @@ impl EncodedCorpus {
                 text = Some((o, s));
             }
         }
-        let corpus = Self { header, offsets, ids, labels, tags, text };
+        let corpus = Self { header, reads: AtomicUsize::new(0), offsets, ids, labels, tags, text };
         corpus.release();
         Ok(corpus)
     }
@@ -198,8 +208,15 @@ impl EncodedCorpus {
         self.range(index).len()
     }
 
-    /// The word ids of example `index`.
+    /// The word ids of example `index`. Every [`RELEASE_EVERY`] examples read, the pages read
+    /// so far are released: a page of a file read front to back may be mapped as a whole large
+    /// folio (up to MBs) on its first touch, so that random reads would otherwise map the whole
+    /// corpus into this process over an epoch. With the release, a run holds a few hundred MB
+    /// of it at most (tens of MB), however long it trains.
     pub fn ids(&self, index: usize) -> &[u32] {
+        if self.reads.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            self.release();
+        }
         &self.ids.u32s()[self.range(index)]
     }
 
