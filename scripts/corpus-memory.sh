@@ -7,6 +7,7 @@
 # Usage: scripts/corpus-memory.sh BIN_DIR BIG_DIR [SECONDS]
 #   BIN_DIR: release binaries (e.g. ~/.cache/seqlab/target/release)
 #   BIG_DIR: the corpora of scripts/make_scale_corpora.py; SEQLAB_DATA must be set.
+#   ONLY=name,name runs only those rows.
 set -uo pipefail
 bin=$1
 big=$2
@@ -19,6 +20,7 @@ printf '%-28s %9s %12s %12s %8s\n' run wall_s peak_rss_MB peak_anon_MB steps
 measure() {
   local name=$1 limit=$2
   shift 2
+  if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$name,"* ]]; then return; fi
   /usr/bin/time -v -o "$out/$name.time" timeout -s INT "$limit" "$@" >"$out/$name.log" 2>&1 &
   local wrapper=$! peak=0 pid=""
   while kill -0 "$wrapper" 2>/dev/null; do
@@ -42,14 +44,22 @@ measure() {
 measure stats-sst2x30 600 "$bin/dataset-stats" "$big/sst2x30.tsv"
 measure classifier-sst2 "$seconds" "$bin/train-classifier" --train "$data/sst2/train.tsv" --valid "$data/sst2/dev.tsv" \
   --epochs 1 --no-tui --artifacts "$out/classifier-sst2"
+# Throughput over a whole epoch: SST-2 against SST-2 three times (examples/s from log.csv).
+{ head -1 "$data/sst2/train.tsv"; for _ in 1 2 3; do tail -n +2 "$data/sst2/train.tsv"; done; } >"$out/sst2x3.tsv"
+measure classifier-sst2x3 900 "$bin/train-classifier" --train "$out/sst2x3.tsv" --valid "$data/sst2/dev.tsv" \
+  --epochs 1 --no-tui --artifacts "$out/classifier-sst2x3"
 measure classifier-sst2x30 "$seconds" "$bin/train-classifier" --train "$big/sst2x30.tsv" --valid "$data/sst2/dev.tsv" \
   --epochs 1 --no-tui --artifacts "$out/classifier-sst2x30"
-measure classifier-2g "$((seconds * 4))" "$bin/train-classifier" --train "$big/sentiment-2g.tsv" --valid "$data/sst2/dev.tsv" \
+measure classifier-2g "$seconds" "$bin/train-classifier" --train "$big/sentiment-2g.tsv" --valid "$data/sst2/dev.tsv" \
   --tokenizer whitespace --lowercase true --epochs 1 --no-tui --artifacts "$out/classifier-2g"
-measure tagger-1g "$((seconds * 4))" "$bin/train-tagger" --train "$big/conll-1g.txt" --valid "$data/conll2003/dev.txt" \
+measure tagger-1g "$((seconds * 2))" "$bin/train-tagger" --train "$big/conll-1g.txt" --valid "$data/conll2003/dev.txt" \
   --epochs 1 --no-tui --artifacts "$out/tagger-1g"
 for f in "$big/sentiment-2g.tsv" "$big/conll-1g.txt"; do
   /usr/bin/time -f "wc -l $(basename "$f"): %e s" wc -l "$f" >/dev/null
 done
 grep -h "data: encoded" "$out"/*.log
+for run in classifier-sst2 classifier-sst2x3; do
+  [ -f "$out/$run/log.csv" ] || continue
+  echo "$run epoch: $(tail -n1 "$out/$run/log.csv" | awk -F, '{print $(NF) " examples/s, " $(NF-1) " s"}')"
+done
 echo "logs in $out"

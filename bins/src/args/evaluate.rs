@@ -24,10 +24,10 @@ pub struct Args {
     /// How the file's bytes are decoded: utf8, latin1 or windows-1252 [default: as in training].
     #[arg(long, value_parser = crate::cli::by_name::<seqlab_datasets::text::Encoding>("encoding"))]
     pub encoding: Option<seqlab_datasets::text::Encoding>,
-    /// A classifier's CSV/TSV text column or JSON Lines text field [default: as in training].
+    /// A classifier's CSV/TSV text column or JSON Lines/Parquet text field [default: as in training].
     #[arg(long)]
     pub text_column: Option<String>,
-    /// A classifier's CSV/TSV label column or JSON Lines label field [default: as in training].
+    /// A classifier's CSV/TSV label column or JSON Lines/Parquet label field [default: as in training].
     #[arg(long)]
     pub label_column: Option<String>,
 }

@@ -29,11 +29,11 @@ pub struct Args {
     /// How the files' bytes are decoded.
     #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     pub encoding: Encoding,
-    /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines: the text field
+    /// CSV/TSV: the text column, by header name or 0-based index; JSON Lines, Parquet: the text field
     /// [default: a column named sentence, text, review or content, else the first].
     #[arg(long)]
     pub text_column: Option<String>,
-    /// CSV/TSV: the label column, by header name or 0-based index; JSON Lines: the label field
+    /// CSV/TSV: the label column, by header name or 0-based index; JSON Lines, Parquet: the label field
     /// [default: a column named label, sentiment, class or polarity, else the last].
     #[arg(long)]
     pub label_column: Option<String>,

@@ -31,11 +31,11 @@ struct Args {
     /// CoNLL: 0-based column of the tag [default: the last].
     #[arg(long)]
     tag_column: Option<usize>,
-    /// CSV/TSV: text column (name or 0-based index); JSON Lines: text field [default: a column
+    /// CSV/TSV: text column (name or 0-based index); JSON Lines, Parquet: text field (tagged records: the token list) [default: a column
     /// named sentence/text/review/content, else the first; JSON field `text`].
     #[arg(long)]
     text_column: Option<String>,
-    /// CSV/TSV: label column (name or index); JSON Lines: label field [default: a column named
+    /// CSV/TSV: label column (name or index); JSON Lines, Parquet: label field (tagged records: the tag list) [default: a column named
     /// label/sentiment/class/polarity, else the last; JSON field `label`].
     #[arg(long)]
     label_column: Option<String>,

@@ -95,27 +95,63 @@ impl std::fmt::Debug for EncodedCorpus {
     }
 }
 
-/// Offsets that start at 0, never decrease and end at `end`; else an error naming `path`.
-fn check_offsets(path: &Path, offsets: &[u64], end: u64) -> Result<(), DataError> {
-    let bad = |why: String| Err(DataError::file(path, format!("{why}: damaged; delete the folder to encode again")));
+/// Values checked between two releases of a map's pages: the checks read every value, and a
+/// corpus may be larger than memory.
+const CHECK_WINDOW: usize = 1 << 22;
+
+/// Offsets that start at 0, never decrease and end at `end`; else an error naming the file.
+fn check_offsets(map: &Mapped, end: u64) -> Result<(), DataError> {
+    let offsets = map.u64s();
+    let bad =
+        |why: String| Err(DataError::file(&map.path, format!("{why}: damaged; delete the folder to encode again")));
     if offsets.first() != Some(&0) || offsets.last() != Some(&end) {
         return bad(format!("offsets must run from 0 to {end}"));
     }
-    if let Some(i) = offsets.windows(2).position(|w| w[0] > w[1]) {
-        return bad(format!("offset {i} is past offset {}", i + 1));
+    for start in (0..offsets.len()).step_by(CHECK_WINDOW) {
+        let window = &offsets[start..(start + CHECK_WINDOW + 1).min(offsets.len())];
+        if let Some(i) = window.windows(2).position(|w| w[0] > w[1]) {
+            return bad(format!("offset {} is past offset {}", start + i, start + i + 1));
+        }
+        map.release();
     }
     Ok(())
 }
 
-/// Ids all below `len`; else an error naming `path`.
-fn check_ids(path: &Path, ids: &[u32], len: u64, what: &str) -> Result<(), DataError> {
-    match ids.iter().position(|&id| u64::from(id) >= len) {
-        Some(i) => Err(DataError::file(
-            path,
-            format!("{what} {} at position {i} is outside the {len} of the header: damaged or foreign", ids[i]),
-        )),
-        None => Ok(()),
+/// Ids all below `len`; else an error naming the file.
+fn check_ids(map: &Mapped, len: u64, what: &str) -> Result<(), DataError> {
+    for (k, window) in map.u32s().chunks(CHECK_WINDOW).enumerate() {
+        if let Some(i) = window.iter().position(|&id| u64::from(id) >= len) {
+            return Err(DataError::file(
+                &map.path,
+                format!(
+                    "{what} {} at position {} is outside the {len} of the header: damaged or foreign",
+                    window[i],
+                    k * CHECK_WINDOW + i
+                ),
+            ));
+        }
+        map.release();
     }
+    Ok(())
+}
+
+/// Every token's text is UTF-8 on its own (so every offset is on a character boundary).
+fn check_text(offsets: &Mapped, text: &Mapped) -> Result<(), DataError> {
+    let (o, bytes) = (offsets.u64s(), text.bytes());
+    for token in 0..o.len().saturating_sub(1) {
+        let (a, b) = (o[token] as usize, o[token + 1] as usize);
+        if std::str::from_utf8(&bytes[a..b]).is_err() {
+            return Err(DataError::file(
+                &text.path,
+                format!("token {token} (bytes {a}..{b}) is not UTF-8 on whole characters: damaged"),
+            ));
+        }
+        if token % CHECK_WINDOW == CHECK_WINDOW - 1 {
+            offsets.release();
+            text.release();
+        }
+    }
+    Ok(())
 }
 
 impl EncodedCorpus {
@@ -140,29 +176,24 @@ impl EncodedCorpus {
         }
         let h = &header;
         let offsets = Mapped::open(dir, "offsets.u64", h.examples + 1, 8)?;
-        check_offsets(&offsets.path, offsets.u64s(), h.tokens)?;
+        check_offsets(&offsets, h.tokens)?;
         let ids = Mapped::open(dir, "ids.u32", h.tokens, 4)?;
-        check_ids(&ids.path, ids.u32s(), h.vocab_len, "word id")?;
+        check_ids(&ids, h.vocab_len, "word id")?;
         let (mut labels, mut tags, mut text) = (None, None, None);
         match h.task {
             Task::Classification => {
                 let l = Mapped::open(dir, "labels.u32", h.examples, 4)?;
-                check_ids(&l.path, l.u32s(), h.labels_len, "label id")?;
+                check_ids(&l, h.labels_len, "label id")?;
                 labels = Some(l);
             }
             Task::Tagging => {
                 let t = Mapped::open(dir, "tags.u32", h.tokens, 4)?;
-                check_ids(&t.path, t.u32s(), h.labels_len, "tag id")?;
+                check_ids(&t, h.labels_len, "tag id")?;
                 tags = Some(t);
                 let o = Mapped::open(dir, "text.offsets.u64", h.tokens + 1, 8)?;
-                check_offsets(&o.path, o.u64s(), h.text_bytes)?;
+                check_offsets(&o, h.text_bytes)?;
                 let s = Mapped::open(dir, "text.utf8", h.text_bytes, 1)?;
-                let utf8 = std::str::from_utf8(s.bytes()).map_err(|e| {
-                    DataError::file(&s.path, format!("invalid UTF-8 at byte {}: damaged", e.valid_up_to()))
-                })?;
-                if let Some(&bad) = o.u64s().iter().find(|&&b| !utf8.is_char_boundary(b as usize)) {
-                    return Err(DataError::file(&o.path, format!("offset {bad} is inside a character: damaged")));
-                }
+                check_text(&o, &s)?;
                 text = Some((o, s));
             }
         }
