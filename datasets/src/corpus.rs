@@ -6,80 +6,13 @@ use std::path::Path;
 use crate::embedded::{self, Split};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
-use crate::ner::records::{holds_tagged_records, RecordFields};
+use crate::ner::records::{holds_tagged_records, parse_tagged_jsonl};
 use crate::ner::{parse_conll, read_conll, ConllFile, ConllOptions};
-use crate::sentiment::{glue, read_sentiment, Column, SentimentFile, SentimentFormat, TextExample};
-use crate::text::{Encoding, Tokenizer};
+use crate::parquet::read_parquet;
+use crate::sentiment::{glue, read_sentiment, TextExample};
+use crate::text::{read_text, Tokenizer};
 
-/// How to read a corpus file.
-#[derive(Debug, Clone, Default)]
-pub struct ReadOptions {
-    /// The format; `None` infers it.
-    pub format: Option<Format>,
-    /// The encoding.
-    pub encoding: Encoding,
-    /// CoNLL: 0-based tag column (`None`: last).
-    pub tag_column: Option<usize>,
-    /// CSV/TSV: the text column; JSON Lines, Parquet: the text field (tagged records: the
-    /// list of tokens, default `tokens`).
-    pub text_column: Option<String>,
-    /// CSV/TSV: the label column; JSON Lines, Parquet: the label field (tagged records: the
-    /// list of tags, default `ner_tags`).
-    pub label_column: Option<String>,
-    /// Tagged records (JSON Lines, Parquet) whose tags are ids: the tag names, in id order.
-    pub tag_names: Option<Vec<String>>,
-}
-
-impl ReadOptions {
-    /// Where tagged records keep their tokens and tags.
-    pub fn record_fields(&self) -> RecordFields {
-        RecordFields::new(self.text_column.as_deref(), self.label_column.as_deref(), self.tag_names.as_deref())
-    }
-}
-
-/// A corpus read from a file.
-#[derive(Debug, Clone)]
-pub enum Corpus {
-    /// Labelled texts and their tokens.
-    Sentiment {
-        /// The examples.
-        file: SentimentFile,
-        /// Tokens of each example.
-        tokens: Vec<Vec<String>>,
-    },
-    /// Tagged sentences.
-    Tagged(ConllFile),
-}
-
-impl Corpus {
-    /// Token sequences of all examples.
-    pub fn token_lists(&self) -> Vec<&[String]> {
-        match self {
-            Self::Sentiment { tokens, .. } => tokens.iter().map(Vec::as_slice).collect(),
-            Self::Tagged(f) => f.sentences.iter().map(|s| s.tokens.as_slice()).collect(),
-        }
-    }
-}
-
-/// The result of [`read_corpus`].
-#[derive(Debug, Clone)]
-pub struct ReadCorpus {
-    /// The data.
-    pub corpus: Corpus,
-    /// The format used.
-    pub format: Format,
-    /// Why the format was chosen, when it was inferred.
-    pub inferred: Option<String>,
-}
-
-/// The tokenizer used for a format: whitespace for pre-tokenised GLUE/SST-2 and CoNLL, the
-/// basic Unicode tokenizer for raw text (CSV, TSV, JSON Lines, folders).
-pub fn tokenizer_for(format: Format) -> Tokenizer {
-    match format {
-        Format::Glue | Format::Conll => Tokenizer::Whitespace,
-        _ => Tokenizer::Basic,
-    }
-}
+pub use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 
 /// The prefix of the embedded corpora's pseudo-paths: `embedded:sentiment/train`,
 /// `embedded:ner/test`, … (splits `train`, `valid`, `test`).
@@ -137,30 +70,23 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
             ),
         ));
     }
-    if format == Format::Parquet || (format == Format::Jsonl && tagged_jsonl(path, options)?) {
-        return Ok(ReadCorpus { corpus: crate::stream::read_whole(path, options, format)?, format, inferred });
+    if format == Format::Parquet {
+        return Ok(ReadCorpus { corpus: read_parquet_whole(path, options)?, format, inferred });
     }
-    let corpus = match format.sentiment() {
+    if format == Format::Jsonl && tagged_jsonl(path, options)? {
+        let text = read_text(path, options.encoding)?;
+        let file = parse_tagged_jsonl(&text, path, 1, &options.record_fields())?;
+        if file.sentences.is_empty() {
+            return Err(DataError::file(path, "no records"));
+        }
+        return Ok(ReadCorpus { corpus: Corpus::Tagged(file), format, inferred });
+    }
+    let corpus = match options.sentiment_reader(format) {
         None => Corpus::Tagged(read_conll(
             path,
             &ConllOptions { tag_column: options.tag_column, encoding: options.encoding },
         )?),
-        Some(mut reader) => {
-            match &mut reader {
-                SentimentFormat::Delimited(d) => {
-                    d.text = options.text_column.as_deref().map(Column::parse);
-                    d.label = options.label_column.as_deref().map(Column::parse);
-                }
-                SentimentFormat::Jsonl(j) => {
-                    if let Some(t) = &options.text_column {
-                        j.text_field = t.clone();
-                    }
-                    if let Some(l) = &options.label_column {
-                        j.label_field = l.clone();
-                    }
-                }
-                _ => {}
-            }
+        Some(reader) => {
             let file = read_sentiment(path, &reader, options.encoding)?;
             let tokenizer = tokenizer_for(format);
             let tokens = file.examples.iter().map(|e| tokenizer.tokenize(&e.text, false)).collect();
@@ -168,6 +94,23 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         }
     };
     Ok(ReadCorpus { corpus, format, inferred })
+}
+
+/// A whole Parquet file: its row groups one after the other.
+fn read_parquet_whole(path: &Path, options: &ReadOptions) -> Result<Corpus, DataError> {
+    let mut whole: Option<Corpus> = None;
+    read_parquet(path, options, |part| {
+        match (&mut whole, part) {
+            (Some(Corpus::Tagged(all)), Corpus::Tagged(more)) => all.sentences.extend(more.sentences),
+            (Some(Corpus::Sentiment { file, tokens }), Corpus::Sentiment { file: f, tokens: t }) => {
+                file.append(f);
+                tokens.extend(t);
+            }
+            (slot, part) => *slot = Some(part),
+        }
+        Ok(())
+    })?;
+    whole.ok_or_else(|| DataError::file(path, "no rows"))
 }
 
 /// Whether the JSON Lines file at `path` holds tagged records (its first object has a list of

@@ -31,6 +31,7 @@ pub mod labels;
 pub mod longdep;
 pub mod ner;
 pub mod parquet;
+pub mod read;
 pub mod sentiment;
 pub mod stats;
 pub mod stream;

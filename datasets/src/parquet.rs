@@ -12,11 +12,11 @@ use std::path::Path;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row};
 
-use crate::corpus::{tokenizer_for, Corpus, ReadOptions};
 use crate::error::DataError;
 use crate::format::Format;
 use crate::ner::records::RecordFields;
 use crate::ner::ConllFile;
+use crate::read::{tokenizer_for, Corpus, ReadOptions};
 use crate::sentiment::{Origin, SentimentFile, TextExample};
 
 const TEXT_NAMES: [&str; 4] = ["sentence", "text", "review", "content"];

@@ -6,12 +6,13 @@
 use std::path::Path;
 
 use crate::chunks::{for_each_parsed, Boundary, Chunk, ChunkReader, Fingerprint, CHUNK_BYTES};
-use crate::corpus::{read_corpus, tagged_jsonl, tokenizer_for, Corpus, ReadCorpus, ReadOptions, EMBEDDED_PREFIX};
+use crate::corpus::{read_corpus, tagged_jsonl, EMBEDDED_PREFIX};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
 use crate::ner::records::parse_tagged_jsonl;
 use crate::ner::{parse_conll, ConllOptions};
 use crate::parquet::read_parquet;
+use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 use crate::sentiment::{parse_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
 use crate::text::Encoding;
 
@@ -72,39 +73,11 @@ pub fn stream_corpus_in<R: Send>(
         let fingerprint = stream_records(path, options, chunk_bytes, map, consume)?;
         return Ok(Streamed { format, inferred, fingerprint });
     }
-    let fingerprint = match format.sentiment() {
+    let fingerprint = match options.sentiment_reader(format) {
         None => stream_conll(path, options, chunk_bytes, map, consume)?,
-        Some(reader) => {
-            stream_sentiment(path, format, with_columns(reader, options), options, chunk_bytes, map, consume)?
-        }
+        Some(reader) => stream_sentiment(path, format, reader, options, chunk_bytes, map, consume)?,
     };
     Ok(Streamed { format, inferred, fingerprint })
-}
-
-/// The whole corpus at `path` in `format`, read part by part.
-pub(crate) fn read_whole(path: &Path, options: &ReadOptions, format: Format) -> Result<Corpus, DataError> {
-    let mut whole: Option<Corpus> = None;
-    let options = ReadOptions { format: Some(format), ..options.clone() };
-    stream_corpus(
-        path,
-        &options,
-        |_, part| Ok(part),
-        |part| {
-            match (&mut whole, part) {
-                (Some(Corpus::Tagged(all)), Corpus::Tagged(more)) => {
-                    all.sentences.extend(more.sentences);
-                    all.documents += more.documents;
-                }
-                (Some(Corpus::Sentiment { file, tokens }), Corpus::Sentiment { file: f, tokens: t }) => {
-                    file.append(f);
-                    tokens.extend(t);
-                }
-                (slot, part) => *slot = Some(part),
-            }
-            Ok(())
-        },
-    )?;
-    whole.ok_or_else(|| DataError::file(path, "no examples"))
 }
 
 /// The size and CRC-32 of the file at `path`, read front to back.
@@ -137,26 +110,6 @@ fn stream_records<R: Send>(
         return Err(DataError::file(path, "no records"));
     }
     Ok(fingerprint)
-}
-
-/// The reader with the column options of `options` (as [`read_corpus`] applies them).
-fn with_columns(mut reader: SentimentFormat, options: &ReadOptions) -> SentimentFormat {
-    match &mut reader {
-        SentimentFormat::Delimited(d) => {
-            d.text = options.text_column.as_deref().map(crate::sentiment::Column::parse);
-            d.label = options.label_column.as_deref().map(crate::sentiment::Column::parse);
-        }
-        SentimentFormat::Jsonl(j) => {
-            if let Some(t) = &options.text_column {
-                j.text_field = t.clone();
-            }
-            if let Some(l) = &options.label_column {
-                j.label_field = l.clone();
-            }
-        }
-        _ => {}
-    }
-    reader
 }
 
 /// A fingerprint of a corpus read whole: the CRC-32 of its tokens and labels.
