@@ -1,5 +1,5 @@
-//! Pretrained word vectors in GloVe / word2vec text format (`word v1 v2 … vD` per line; a
-//! word2vec `COUNT DIM` header line is recognised and skipped).
+//! Pretrained word vectors in GloVe / word2vec text format (`word v1 v2 … vD` per line, the
+//! word everything before the last D fields; a word2vec `COUNT DIM` header gives D).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -48,8 +48,10 @@ impl WordVectors {
     /// Reads the rows of `wanted` words, each as written or lower-cased (so pass both forms
     /// when lookup should fall back to lower case).
     ///
-    /// Errors name the file and line: a missing file, a row with a different width from the
-    /// first row, a value that is not a number, a file without vectors.
+    /// A row is a word and the numbers at its end, so a word may hold spaces; the width is the
+    /// word2vec header's, or the first row's. Errors name the file and line: a missing file, a
+    /// row of another width, a value that is not a number, not finite or beyond ±1e6, a file
+    /// without vectors.
     pub fn read(path: impl AsRef<Path>, wanted: &HashSet<String>, encoding: Encoding) -> Result<Self, DataError> {
         let path = path.as_ref();
         let text = if path.extension().is_some_and(|e| e == "gz") {
@@ -65,34 +67,38 @@ impl WordVectors {
             read_text(path, encoding)?
         };
         let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
-        let mut dim = 0;
+        let (mut dim, mut header) = (0, false);
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
-            let mut fields = line.split_whitespace();
-            let Some(word) = fields.next() else { continue };
-            let values: Vec<&str> = fields.collect();
-            if index == 0 && values.len() == 1 && word.parse::<usize>().is_ok() && values[0].parse::<usize>().is_ok() {
-                continue; // word2vec header: COUNT DIM
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.is_empty() {
+                continue;
+            }
+            if index == 0 && fields.len() == 2 && fields.iter().all(|f| f.parse::<usize>().is_ok()) {
+                // word2vec header: COUNT DIM.
+                dim = fields[1].parse().unwrap_or(0);
+                header = true;
+                continue;
             }
             if dim == 0 {
-                dim = values.len();
+                // The first row: its values are the numbers at its end (a word may hold spaces).
+                dim = fields.iter().rev().take_while(|f| f.parse::<f32>().is_ok()).count().min(fields.len() - 1);
                 if dim == 0 {
                     return Err(DataError::line(path, number, format!("a word without a vector: {}", excerpt(line))));
                 }
-            } else if values.len() != dim {
-                return Err(DataError::line(
+            }
+            let (word, values) = row(line, &fields, dim).ok_or_else(|| {
+                let width = if header { "the word2vec header (line 1) says" } else { "the first vector has" };
+                DataError::line(
                     path,
                     number,
-                    format!("{} values where the first vector has {dim}: {}", values.len(), excerpt(line)),
-                ));
-            }
+                    format!("{} values where {width} {dim}: {}", fields.len() - 1, excerpt(line)),
+                )
+            })?;
             if !wanted.contains(word) || vectors.contains_key(word) {
                 continue;
             }
-            let vector = values
-                .iter()
-                .map(|v| v.parse::<f32>().map_err(|_| DataError::line(path, number, format!("not a number: {v:?}"))))
-                .collect::<Result<Vec<f32>, _>>()?;
+            let vector = values.iter().map(|v| value(v, path, number)).collect::<Result<Vec<f32>, _>>()?;
             vectors.insert(word.to_string(), vector);
         }
         if dim == 0 {
@@ -127,6 +133,36 @@ impl WordVectors {
         }
         PretrainedEmbeddings { matrix, dim, found, exact, lowercased }
     }
+}
+
+/// The largest magnitude a vector value may have: real embeddings stay within tens, and larger
+/// values overflow the statistics the initialisation takes over them.
+const MAX_VALUE: f32 = 1e6;
+
+/// A row's word and values when the row has `dim` values at its end: the word is everything
+/// before them (GloVe 840B has `. . .`; fastText words may hold U+00A0). `None` when the row
+/// has too few fields, or the field before the values is a number too (a row one value wider).
+fn row<'a, 'f>(line: &'a str, fields: &'f [&'a str], dim: usize) -> Option<(&'a str, &'f [&'a str])> {
+    let split = fields.len().checked_sub(dim).filter(|&s| s >= 1)?;
+    if split > 1 && fields[split - 1].parse::<f32>().is_ok() {
+        return None;
+    }
+    let offset = |f: &str| f.as_ptr() as usize - line.as_ptr() as usize;
+    let word = line[offset(fields[0])..offset(fields[split])].trim_end();
+    Some((word, &fields[split..]))
+}
+
+/// A vector value, finite and within [`MAX_VALUE`]; else an error at `path:line`.
+fn value(text: &str, path: &Path, line: usize) -> Result<f32, DataError> {
+    let v: f32 = text.parse().map_err(|_| DataError::line(path, line, format!("not a number: {text:?}")))?;
+    if !v.is_finite() || v.abs() > MAX_VALUE {
+        return Err(DataError::line(
+            path,
+            line,
+            format!("value {text} is not a usable vector value (finite, at most {MAX_VALUE:e} in magnitude)"),
+        ));
+    }
+    Ok(v)
 }
 
 /// The share of a split's words that have a pretrained vector through the vocabulary.

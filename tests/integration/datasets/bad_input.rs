@@ -200,3 +200,32 @@ fn things_that_were_silently_accepted_are_refused() {
     let err = labels.id_at("neg", &neg.path, neg.line).unwrap_err().to_string();
     assert!(err.contains("3_1.txt: unknown label") && !err.contains(":0"), "{err}");
 }
+
+#[test]
+fn vector_rows_are_read_from_the_right_and_bad_values_are_refused_at_their_line() {
+    use seqlab_datasets::text::WordVectors;
+    let dir = scratch("vectors-rows");
+    let wanted: std::collections::HashSet<String> =
+        [". . .", "the", "new\u{a0}york", "cat"].into_iter().map(String::from).collect();
+    let read = |name: &str, text: &str| WordVectors::read(write(&dir, name, text.as_bytes()), &wanted, Encoding::Utf8);
+    // GloVe 840B's `. . .` and a fastText-style U+00A0 inside a word are words, not values.
+    let v = read("840b.txt", ". . . 0.1 0.2\nthe 0.3 0.4\nnew\u{a0}york -1 2e-3\n").unwrap();
+    assert_eq!(v.dim, 2);
+    assert_eq!(v.vectors[". . ."], [0.1, 0.2]);
+    assert_eq!(v.vectors["the"], [0.3, 0.4]);
+    assert_eq!(v.vectors["new\u{a0}york"], [-1.0, 2e-3]);
+    // A word2vec header gives the width; rows of another width are refused, naming it.
+    let err = read("w2v.txt", "400 300\nthe 1 2 3 4 5 6 7 8\n").unwrap_err().to_string();
+    assert!(err.contains("w2v.txt:2: 8 values where the word2vec header (line 1) says 300"), "{err}");
+    // A row one value wider is not a word with a number in it.
+    let err = read("wide.txt", "the 0.1 0.2\ncat 0.1 0.2 0.3\n").unwrap_err().to_string();
+    assert!(err.contains("wide.txt:2: 3 values where the first vector has 2"), "{err}");
+    // NaN, infinity and values that overflow the statistics are refused at their line.
+    for (value, name) in [("nan", "nan.txt"), ("inf", "inf.txt"), ("3e38", "big.txt")] {
+        let err = read(name, &format!("cat 0.1 0.2\nthe 0.5 {value}\n")).unwrap_err().to_string();
+        assert!(err.contains(&format!("{name}:2: value {value} is not a usable vector value")), "{err}");
+    }
+    // An unwanted row's values are not parsed, so its NaN does no harm.
+    assert_eq!(read("unwanted.txt", "dog nan 1\nthe 1 2\n").unwrap().vectors["the"], [1.0, 2.0]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
