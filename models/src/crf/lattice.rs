@@ -106,19 +106,28 @@ impl Potentials {
     /// The probability that tokens `start..start + tags.len()` carry exactly `tags` (whatever
     /// the rest of the sequence): a tagged span's confidence.
     pub fn span_probability(&self, emissions: &[f64], start: usize, tags: &[usize]) -> f64 {
+        self.span_probabilities(emissions, &[(start, tags)])[0]
+    }
+
+    /// [`Potentials::span_probability`] of each `(start, tags)` span of one sequence, from one
+    /// forward–backward pass: linear in the sequence's length and the spans' total length.
+    pub fn span_probabilities(&self, emissions: &[f64], spans: &[(usize, &[usize])]) -> Vec<f64> {
         let k = self.tags;
         let len = emissions.len() / k;
         let fb = self.forward_backward(emissions, true);
-        if tags.is_empty() || start + tags.len() > len || !fb.log_z.is_finite() {
-            return 0.0;
-        }
-        let last = start + tags.len() - 1;
-        let mut p = fb.alpha[start * k + tags[0]] * fb.beta[last * k + tags[tags.len() - 1]] / fb.total;
-        for (offset, pair) in tags.windows(2).enumerate() {
-            let t = start + offset + 1;
-            p *= fb.exp_tr[pair[0] * k + pair[1]] * fb.exp_em[t * k + pair[1]] / fb.scale[t];
-        }
-        p
+        let one = |&(start, tags): &(usize, &[usize])| {
+            if tags.is_empty() || start + tags.len() > len || !fb.log_z.is_finite() {
+                return 0.0;
+            }
+            let last = start + tags.len() - 1;
+            let mut p = fb.alpha[start * k + tags[0]] * fb.beta[last * k + tags[tags.len() - 1]] / fb.total;
+            for (offset, pair) in tags.windows(2).enumerate() {
+                let t = start + offset + 1;
+                p *= fb.exp_tr[pair[0] * k + pair[1]] * fb.exp_em[t * k + pair[1]] / fb.scale[t];
+            }
+            p
+        };
+        spans.iter().map(one).collect()
     }
 
     /// The forward algorithm (and with `backward`, the backward one) in scaled probability

@@ -155,6 +155,19 @@ fn partition_marginals_viterbi_and_nbest_match_brute_force() {
         let mass: f64 =
             paths.iter().zip(&scores).filter(|(y, _)| &y[start..] == span).map(|(_, s)| (s - log_z).exp()).sum();
         assert!((p.span_probability(&em, start, span) - mass).abs() < 1e-9, "case {case}: span probability");
+        // Every span of the best path at once (one forward–backward): each against its
+        // enumerated mass.
+        let spans: Vec<(usize, &[usize])> =
+            (0..len).flat_map(|a| (a + 1..=len).map(move |b| (a, b))).map(|(a, b)| (a, &best[a..b])).collect();
+        for (&(a, tags), got) in spans.iter().zip(p.span_probabilities(&em, &spans)) {
+            let mass: f64 = paths
+                .iter()
+                .zip(&scores)
+                .filter(|(y, _)| &y[a..a + tags.len()] == tags)
+                .map(|(_, s)| (s - log_z).exp())
+                .sum();
+            assert!((got - mass).abs() < 1e-9, "case {case}: span {a}+{} probability {got} vs {mass}", tags.len());
+        }
     }
 }
 

@@ -126,14 +126,18 @@ impl TagLattice {
         }
     }
 
-    /// The probability of `path` on tokens `start..start + path.len()` of sentence `i`: its
-    /// marginal under the CRF (forward–backward), or the product of the tokens' softmaxes.
-    pub fn confidence(&self, i: usize, start: usize, path: &[usize]) -> f64 {
+    /// The probability of each `(start, tags)` span of sentence `i` (its tags on tokens
+    /// `start..start + tags.len()`): its marginal under the CRF (one forward–backward pass for
+    /// all of them), or the product of the tokens' softmaxes.
+    pub fn confidences(&self, i: usize, spans: &[(usize, &[usize])]) -> Vec<f64> {
         match self {
-            Self::Crf { potentials, emissions } => potentials.span_probability(&emissions[i], start, path),
-            Self::Softmax { probabilities, tags, .. } => {
-                path.iter().enumerate().map(|(o, &tag)| probabilities[i][(start + o) * tags + tag]).product()
-            }
+            Self::Crf { potentials, emissions } => potentials.span_probabilities(&emissions[i], spans),
+            Self::Softmax { probabilities, tags, .. } => spans
+                .iter()
+                .map(|(start, path)| {
+                    path.iter().enumerate().map(|(o, &tag)| probabilities[i][(start + o) * tags + tag]).product()
+                })
+                .collect(),
         }
     }
 

@@ -272,11 +272,15 @@ impl<B: Backend> LoadedTagger<B> {
         let scheme = self.file_scheme();
         let path = lattice.best(row);
         let training_tags = self.names(&path);
-        let entities = spans(&training_tags)
+        let found = spans(&training_tags);
+        let ranges: Vec<(usize, &[usize])> = found.iter().map(|s| (s.start, &path[s.start..s.end])).collect();
+        let confidences = lattice.confidences(row, &ranges);
+        let entities = found
             .into_iter()
-            .map(|span| EntityPrediction {
+            .zip(confidences)
+            .map(|(span, confidence)| EntityPrediction {
                 text: tokens[span.start..span.end].join(" "),
-                confidence: lattice.confidence(row, span.start, &path[span.start..span.end]),
+                confidence,
                 span,
             })
             .collect();
