@@ -50,6 +50,22 @@ pub struct Fingerprint {
     pub crc32: u32,
 }
 
+impl Fingerprint {
+    /// The size and CRC-32 of the file at `path`, read front to back.
+    pub fn of_file(path: &Path) -> Result<Self, DataError> {
+        let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let (mut hasher, mut bytes, mut buffer) = (crc32fast::Hasher::new(), 0u64, vec![0u8; 1 << 20]);
+        loop {
+            let n = file.read(&mut buffer).map_err(|e| DataError::io(path, e))?;
+            if n == 0 {
+                return Ok(Self { bytes, crc32: hasher.finalize() });
+            }
+            hasher.update(&buffer[..n]);
+            bytes += n as u64;
+        }
+    }
+}
+
 /// Reads a file in chunks of whole records (an iterator of [`Chunk`]s).
 pub struct ChunkReader {
     source: Box<dyn Read + Send>,
@@ -59,8 +75,9 @@ pub struct ChunkReader {
     chunk_bytes: usize,
     /// Bytes read and not yet given out.
     pending: Vec<u8>,
-    /// For [`Boundary::QuotedLine`]: whether `pending` starts inside a quoted field.
+    /// The file's line that `pending` starts on.
     next_line: usize,
+    /// The index of the next chunk.
     index: usize,
     hasher: crc32fast::Hasher,
     bytes: u64,

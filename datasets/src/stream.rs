@@ -14,7 +14,6 @@ use crate::ner::{parse_conll, ConllOptions};
 use crate::parquet::read_parquet;
 use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 use crate::sentiment::{parse_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
-use crate::text::Encoding;
 
 /// What a streamed read tells besides its parts.
 #[derive(Debug, Clone)]
@@ -67,7 +66,7 @@ pub fn stream_corpus_in<R: Send>(
     let map = |corpus| map(format, corpus);
     if format == Format::Parquet {
         read_parquet(path, options, |part| consume(map(part)?))?;
-        return Ok(Streamed { format, inferred, fingerprint: file_fingerprint(path)? });
+        return Ok(Streamed { format, inferred, fingerprint: Fingerprint::of_file(path)? });
     }
     if format == Format::Jsonl && tagged_jsonl(path, options)? {
         let fingerprint = stream_records(path, options, chunk_bytes, map, consume)?;
@@ -78,12 +77,6 @@ pub fn stream_corpus_in<R: Send>(
         Some(reader) => stream_sentiment(path, format, reader, options, chunk_bytes, map, consume)?,
     };
     Ok(Streamed { format, inferred, fingerprint })
-}
-
-/// The size and CRC-32 of the file at `path`, read front to back.
-fn file_fingerprint(path: &Path) -> Result<Fingerprint, DataError> {
-    let reader = ChunkReader::open(path, Encoding::Latin1, Boundary::Line)?;
-    for_each_parsed(reader, |_| Ok(()), |()| Ok(()))
 }
 
 /// Reads JSON Lines tagged records in parts (see [`stream_corpus`]).
