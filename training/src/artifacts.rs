@@ -245,6 +245,20 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(
     folder.write_manifest()
 }
 
+/// Creates the artifacts folder `dir` (and its parents), naming `--artifacts` when the path is
+/// taken by something that is not a folder.
+pub fn create_folder(dir: &Path) -> Result<(), RunError> {
+    if let Ok(meta) = std::fs::metadata(dir) {
+        if !meta.is_dir() {
+            return Err(RunError::invalid(
+                "artifacts",
+                format!("{} is a file, not a folder; name a folder (it is created if missing)", dir.display()),
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, &e))
+}
+
 /// Checks, for `--resume`, that the artifacts folder was written by the same run: its
 /// `run.json` must equal `resolved` except for the epochs, the resume/overwrite/dashboard
 /// switches and the folder's own path. A difference is named by its option (`--hidden`).

@@ -45,14 +45,69 @@ pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
-/// `"{path}: cannot write: {message}"`, saying plainly when the disk is full.
+/// `"{path}: cannot write: {message}"`, saying plainly when the disk is full (a file written
+/// through [`write`] keeps its earlier version).
 pub fn describe_write_error(path: &Path, message: &str) -> String {
+    describe_failed_write(path, message, "the file's earlier version, if any, is kept")
+}
+
+/// [`describe_write_error`] for a checkpoint of a training run.
+pub fn describe_checkpoint_error(path: &Path, message: &str) -> String {
+    describe_failed_write(path, message, "the last complete checkpoint is kept")
+}
+
+fn describe_failed_write(path: &Path, message: &str, kept: &str) -> String {
     let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
     format!(
         "{}: cannot write: {message}{}",
         path.display(),
-        if full { " (no space left on the disk; the last complete checkpoint is kept)" } else { "" }
+        if full { format!(" (no space left on the disk; {kept})") } else { String::new() }
     )
+}
+
+/// Writes `bytes` to a path a user named for an output (`export --out`): a regular file or a
+/// new name is replaced durably as by [`write_bytes`]; a link is followed and its target written
+/// (the link stays a link); a pipe, terminal or device (`/dev/stdout`, a FIFO) is written into,
+/// never replaced; a folder, a dangling link, or an existing file among `protected` (the
+/// artifacts' own files) is refused, naming `option` (without dashes).
+pub fn write_output(option: &str, path: &Path, bytes: Vec<u8>, protected: &[PathBuf]) -> Result<(), RunError> {
+    let refuse = |why: String| RunError::invalid(option, format!("{}: {why}", path.display()));
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(refuse("is a link to a missing file; name the file itself".into()));
+            }
+            return write_bytes(path, bytes);
+        }
+        Err(e) => return Err(RunError::io(path, &e)),
+    };
+    if meta.is_dir() {
+        return Err(refuse("is a folder; name a file".into()));
+    }
+    if !meta.is_file() {
+        use std::io::Write;
+        let mut sink = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| RunError::io(path, &e))?;
+        return sink.write_all(&bytes).and_then(|()| sink.flush()).map_err(|e| RunError::io(path, &e));
+    }
+    if let Some(own) = protected.iter().find(|p| same_file(p, path)) {
+        return Err(refuse(format!("is the artifacts' own {}; choose another file", own.display())));
+    }
+    let target = std::fs::canonicalize(path).map_err(|e| RunError::io(path, &e))?;
+    write_bytes(&target, bytes)
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if x.dev() == y.dev() && x.ino() == y.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
 }
 
 /// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
@@ -86,7 +141,7 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
         let written = rmp_serde::encode::to_vec_named(&item)
             .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
             .and_then(|bytes| {
-                std::fs::write(&partial, bytes).map_err(|e| describe_write_error(&target, &e.to_string()))
+                std::fs::write(&partial, bytes).map_err(|e| describe_checkpoint_error(&target, &e.to_string()))
             })
             .and_then(|()| commit(&partial, &target).map_err(|e| e.to_string()));
         match written {

@@ -20,7 +20,20 @@ pub struct Exported {
     pub tensors: Tensors,
 }
 
-/// Writes the weights of the model in `artifacts` to `out` (metadata: `model`, and `config`,
+/// The files of the artifacts folder that an export must not replace: the run's own files and
+/// every checkpoint.
+fn own_files(artifacts: &Path) -> Vec<std::path::PathBuf> {
+    let folder = crate::artifacts::Artifacts::at(artifacts);
+    let checkpoints = std::fs::read_dir(artifacts.join(crate::artifacts::Artifacts::CHECKPOINTS))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path());
+    crate::artifacts::Artifacts::RUN_FILES.iter().map(|name| folder.file(name)).chain(checkpoints).collect()
+}
+
+/// Writes the weights of the model in `artifacts` to `out` (see [`crate::durable::write_output`]:
+/// links are followed, pipes and devices written into, the folder's own files refused) (metadata: `model`, and `config`,
 /// the folder's `model.json`).
 pub fn export<B: Backend>(artifacts: &Path, out: &Path, device: &B::Device) -> Result<Exported, RunError> {
     let (model, tensors) = match load::<B>(artifacts, device)? {
@@ -31,6 +44,6 @@ pub fn export<B: Backend>(artifacts: &Path, out: &Path, device: &B::Device) -> R
     let config = std::fs::read_to_string(&config_path)
         .map_err(|e| RunError::Other(format!("{}: {e}", config_path.display())))?;
     let metadata = BTreeMap::from([("model".to_string(), model.to_string()), ("config".to_string(), config)]);
-    crate::durable::write_bytes(out, safetensors_bytes(&tensors, &metadata))?;
+    crate::durable::write_output("out", out, safetensors_bytes(&tensors, &metadata), &own_files(artifacts))?;
     Ok(Exported { model: model.into(), tensors })
 }

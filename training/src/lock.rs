@@ -1,7 +1,14 @@
-//! One training run per artifacts folder: a lock file held for the whole run, and no silent
-//! overwriting of a finished run.
+//! One training run per artifacts folder: an advisory lock held by the kernel for the whole run,
+//! and no silent overwriting of a finished run.
+//!
+//! The lock is `flock(2)` on `ARTIFACTS/.lock` (through `std::fs::File::try_lock`): the kernel
+//! drops it when the holding process ends in any way (exit, panic, `kill -9`), whatever PID
+//! namespace the process lives in, so two containers sharing a volume exclude each other and a
+//! killed run never leaves a lock that must be deleted by hand. The file's text (host, PID, start
+//! time) only names the holder in the message; it decides nothing.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::Artifacts;
@@ -18,6 +25,8 @@ const RUN_FILES: [&str; 18] = Artifacts::RUN_FILES;
 #[derive(Debug)]
 pub struct ArtifactsLock {
     path: PathBuf,
+    /// The open, locked lock file: closing it releases the kernel's lock.
+    file: File,
 }
 
 /// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC`.
@@ -36,59 +45,96 @@ fn utc(seconds: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
-/// Whether process `pid` is alive; `true` when this system cannot tell.
-fn alive(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
+/// This machine's name for the lock's message, `unknown host` when it cannot be read.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown host".into())
+}
+
+/// Whether `file` is still the file at `path`: a releasing run removes the lock file, and a run
+/// that opened it just before must not lock the removed file.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 impl ArtifactsLock {
     /// Takes `dir` (creating it) for a training run with `training`'s `resume` and `overwrite`:
-    /// fails at once, naming the holder's PID and start time, while another live process holds
-    /// it; takes over a lock left by a process that died; refuses a folder that already holds a
-    /// run unless `resume` (continue it) or `overwrite` (remove it first) is given.
+    /// fails at once, naming the holder's host, PID and start time, while another process holds
+    /// the kernel's lock on `dir/.lock`; refuses a folder that already holds a run unless `resume`
+    /// (continue it) or `overwrite` (remove it first) is given.
     pub fn acquire(dir: &Path, training: &TrainingConfig) -> Result<Self, RunError> {
         if training.resume && training.overwrite {
             return Err(RunError::Other("--resume and --overwrite exclude each other".into()));
         }
-        std::fs::create_dir_all(dir).map_err(|e| RunError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+        crate::artifacts::create_folder(dir)?;
         let path = dir.join(LOCK_FILE);
-        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let content = format!("pid {}\nstarted {}\n", std::process::id(), utc(started));
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    file.write_all(content.as_bytes())
-                        .and_then(|()| file.sync_all())
-                        .map_err(|e| RunError::Other(format!("{}: {e}", path.display())))?;
-                    let lock = Self { path };
+        for _ in 0..8 {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| RunError::Other(format!("{}: cannot open the lock file: {e}", path.display())))?;
+            match file.try_lock() {
+                Ok(()) if still_at(&file, &path) => {
+                    let lock = Self { path, file };
+                    lock.write_holder()?;
                     lock.prepare(dir, training)?;
                     return Ok(lock);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid =
-                        holder.lines().find_map(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse::<u32>().ok());
-                    let since = holder.lines().find_map(|l| l.strip_prefix("started ")).unwrap_or("an unknown time");
-                    match pid {
-                        Some(pid) if pid != std::process::id() && !alive(pid) => {
-                            eprintln!("{}: taking over the lock of process {pid} (started {since}), which is no longer running", path.display());
-                            let _ = std::fs::remove_file(&path);
-                        }
-                        _ => {
-                            return Err(RunError::Other(format!(
-                                "{} is in use by another training run (process {}, started {since}); wait for it, or use another --artifacts folder (if that process is gone, delete {})",
-                                dir.display(),
-                                pid.map_or("unknown".to_string(), |p| p.to_string()),
-                                path.display()
-                            )))
-                        }
-                    }
+                Ok(()) => continue,
+                Err(std::fs::TryLockError::WouldBlock) => return Err(Self::in_use(dir, &path)),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(RunError::Other(format!("{}: cannot lock: {e}", path.display())))
                 }
-                Err(e) => return Err(RunError::Other(format!("{}: cannot create the lock file: {e}", path.display()))),
             }
         }
         Err(RunError::Other(format!("{}: could not take the lock", path.display())))
+    }
+
+    /// The error for a folder another run holds, naming it from the lock file's text.
+    fn in_use(dir: &Path, path: &Path) -> RunError {
+        let holder = std::fs::read_to_string(path).unwrap_or_default();
+        let field = |key: &str| holder.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string());
+        let who = match (field("pid "), field("host ")) {
+            (Some(pid), Some(host)) => format!("process {pid} on {host}"),
+            (Some(pid), None) => format!("process {pid}"),
+            _ => "a process that has not yet written its name".into(),
+        };
+        let since = field("started ").unwrap_or_else(|| "an unknown time".into());
+        RunError::Other(format!(
+            "{} is in use by another training run ({who}, started {since}); wait for it, or use another --artifacts folder",
+            dir.display()
+        ))
+    }
+
+    /// Writes this process's host, PID and start time into the (locked) lock file.
+    fn write_holder(&self) -> Result<(), RunError> {
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let content = format!("pid {}\nhost {}\nstarted {}\n", std::process::id(), host(), utc(started));
+        let mut file = &self.file;
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(content.as_bytes()))
+            .and_then(|()| file.sync_all())
+            .map_err(|e| RunError::Other(format!("{}: {e}", self.path.display())))
     }
 
     fn prepare(&self, dir: &Path, training: &TrainingConfig) -> Result<(), RunError> {
@@ -120,7 +166,9 @@ impl ArtifactsLock {
 }
 
 impl Drop for ArtifactsLock {
+    /// Removes the lock file while still holding it, then closes it (releasing the kernel's lock).
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }

@@ -111,3 +111,52 @@ fn exported_models_give_seqlabs_outputs_in_pytorch() {
         }
     }
 }
+
+#[test]
+fn export_replaces_only_regular_files_and_never_the_artifacts_own() {
+    use std::os::unix::fs::FileTypeExt;
+    let device = Default::default();
+    let dir = scratch("export-targets");
+    let fixture = std::path::PathBuf::from(fixture_path("export/classifier"));
+    let expected = std::fs::read(fixture_path("export/classifier.safetensors")).unwrap();
+    let export = |artifacts: &std::path::Path, out: &std::path::Path| {
+        seqlab_training::export::export::<TestBackend>(artifacts, out, &device).map(|_| ()).map_err(|e| e.to_string())
+    };
+    // A device is written into, never replaced by a regular file.
+    export(&fixture, std::path::Path::new("/dev/null")).unwrap();
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    // A link is followed: its target gets the weights, the link stays a link.
+    let target = dir.join("target.safetensors");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.join("link.safetensors");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    export(&fixture, &link).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), expected);
+    // A named pipe receives the bytes.
+    let fifo = dir.join("pipe");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    export(&fixture, &fifo).unwrap();
+    assert_eq!(reader.join().unwrap(), expected);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // A folder, a dangling link and the artifacts' own files are refused by option.
+    let err = export(&fixture, &dir).unwrap_err();
+    assert!(err.starts_with("--out: ") && err.contains("is a folder"), "{err}");
+    let dangling = dir.join("dangling");
+    std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+    assert!(export(&fixture, &dangling).unwrap_err().contains("link to a missing file"));
+    let own = dir.join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), own.join(entry.file_name())).unwrap();
+    }
+    let weights = std::fs::read(own.join("model.mpk")).unwrap();
+    let err = export(&own, &own.join("model.mpk")).unwrap_err();
+    assert!(err.contains("--out") && err.contains("artifacts' own"), "{err}");
+    assert_eq!(std::fs::read(own.join("model.mpk")).unwrap(), weights, "the weights are untouched");
+}

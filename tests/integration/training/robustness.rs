@@ -98,19 +98,23 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
 fn the_artifacts_folder_is_locked_and_a_finished_run_is_not_overwritten_silently() {
     let dir = scratch("lock");
     let device = Default::default();
-    // A live holder (process 1 always runs) refuses at once, naming it.
+    // A holder of the kernel's lock (here another open file description of this process, as a
+    // run in another container would be) refuses at once, named by the lock file's text.
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(".lock"), "pid 1\nstarted 2026-11-30 04:00:00 UTC\n").unwrap();
+    std::fs::write(dir.join(".lock"), "pid 1\nhost box-a\nstarted 2026-11-30 04:00:00 UTC\n").unwrap();
+    let holder = std::fs::OpenOptions::new().read(true).write(true).open(dir.join(".lock")).unwrap();
+    holder.try_lock().unwrap();
     let err = refused(&tiny(&dir));
     assert!(
         err.contains("in use by another training run")
-            && err.contains("process 1")
+            && err.contains("process 1 on box-a")
             && err.contains("2026-11-30 04:00:00 UTC"),
         "{err}"
     );
     assert!(!dir.join("run.json").exists());
-    // A lock left by a dead process is taken over.
-    std::fs::write(dir.join(".lock"), "pid 4000000000\nstarted 2026-11-30 04:00:00 UTC\n").unwrap();
+    // Once it is closed (its process ended: exit, kill -9, in any PID namespace) the folder is
+    // free, even though the text still names process 1, which always exists.
+    drop(holder);
     train_classifier::<TestAutodiff>(&tiny(&dir), &device).unwrap();
     assert!(!dir.join(".lock").exists(), "released at the end");
     let metrics = std::fs::read_to_string(dir.join("metrics.json")).unwrap();
@@ -131,6 +135,17 @@ fn the_artifacts_folder_is_locked_and_a_finished_run_is_not_overwritten_silently
     other_spelling.training = TrainingConfig { resume: true, epochs: 2, ..other_spelling.training };
     let report = train_classifier::<TestAutodiff>(&other_spelling, &device).unwrap();
     assert_eq!(report.training.epochs_completed, 2);
+}
+
+#[test]
+fn an_artifacts_path_that_is_a_file_is_refused_by_option() {
+    let dir = scratch("artifacts-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("model.mpk");
+    std::fs::write(&file, b"weights").unwrap();
+    let err = refused(&tiny(&file));
+    assert!(err.contains("--artifacts") && err.contains("is a file, not a folder"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"weights");
 }
 
 #[test]

@@ -64,7 +64,7 @@ impl EpochLine<'_> {
             f.sync_data()
         });
         if let Err(e) = written {
-            eprintln!("{}", crate::durable::describe_write_error(&path, &e.to_string()));
+            eprintln!("{}", crate::durable::describe_checkpoint_error(&path, &e.to_string()));
         }
     }
 }
