@@ -26,6 +26,7 @@ use burn::tensor::backend::Backend;
 
 use crate::durable::{write, AtomicRecorder};
 use crate::error::RunError;
+use seqlab_datasets::chunks::Fingerprint;
 
 /// An artifacts folder, and the name of every file a run writes in it.
 #[derive(Debug, Clone)]
@@ -245,6 +246,59 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(
     folder.write_manifest()
 }
 
+/// The size and CRC-32 of an input file for `run.json`, or `None` for what cannot be read twice
+/// (a pipe, a device) or read at all (the reading pass already named that error).
+pub fn input_fingerprint(path: &str) -> Option<Fingerprint> {
+    let path = Path::new(path);
+    std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    Fingerprint::of_file(path).ok()
+}
+
+/// A run's options as `run.json` records them: `run` plus `data`, the size and CRC-32 of each
+/// input file by option (`"train": {"bytes": .., "crc32": ..}`), which `--resume` checks.
+pub fn run_record(run: &impl serde::Serialize, data: &[(&str, Option<Fingerprint>)]) -> serde_json::Value {
+    let mut record = serde_json::to_value(run).unwrap();
+    let files: serde_json::Map<String, serde_json::Value> =
+        data.iter().map(|(option, print)| ((*option).to_string(), serde_json::to_value(print).unwrap())).collect();
+    if let Some(object) = record.as_object_mut() {
+        object.insert(DATA.into(), serde_json::Value::Object(files));
+    }
+    record
+}
+
+/// The key of `run.json` that holds the input files' fingerprints.
+const DATA: &str = "data";
+
+/// Checks that every input file `--resume` is given is the one the run began with, by size and
+/// CRC-32 (folders written before `data` was recorded are not checked).
+fn check_same_data(
+    path: &Path,
+    saved: Option<serde_json::Value>,
+    now: Option<serde_json::Value>,
+) -> Result<(), RunError> {
+    let (Some(serde_json::Value::Object(saved)), Some(serde_json::Value::Object(now))) = (saved, now) else {
+        return Ok(());
+    };
+    for (option, print) in &now {
+        let then =
+            saved.get(option).and_then(|v| serde_json::from_value::<Option<Fingerprint>>(v.clone()).ok()).flatten();
+        let print = serde_json::from_value::<Option<Fingerprint>>(print.clone()).ok().flatten();
+        if let (Some(then), Some(print)) = (then, print) {
+            if then != print {
+                return Err(RunError::mismatch(
+                    path,
+                    format!(
+                        "--{option} changed since this run began ({} bytes, CRC-32 {:08x} then; {} bytes, {:08x} now); \
+                         --resume continues only the same data: restore the file, or start again with --overwrite",
+                        then.bytes, then.crc32, print.bytes, print.crc32
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates the artifacts folder `dir` (and its parents), naming `--artifacts` when the path is
 /// taken by something that is not a folder.
 pub fn create_folder(dir: &Path) -> Result<(), RunError> {
@@ -269,6 +323,9 @@ pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> R
     let mut saved: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| RunError::damaged(&path, format!("not a run.json: {e}")))?;
     let mut now = serde_json::to_value(resolved).unwrap();
+    let take_data = |v: &mut serde_json::Value| v.as_object_mut().and_then(|o| o.remove(DATA));
+    let (saved_data, now_data) = (take_data(&mut saved), take_data(&mut now));
+    check_same_data(&path, saved_data, now_data)?;
     for v in [&mut saved, &mut now] {
         if let Some(t) = v.get_mut("training").and_then(|t| t.as_object_mut()) {
             for volatile in ["epochs", "resume", "overwrite", "tui", "devices"] {

@@ -149,6 +149,43 @@ fn an_artifacts_path_that_is_a_file_is_refused_by_option() {
 }
 
 #[test]
+fn resume_refuses_training_or_validation_files_that_changed_under_the_same_path() {
+    let dir = scratch("resume-data");
+    let device = Default::default();
+    std::fs::create_dir_all(&dir).unwrap();
+    let rows = |flip: bool| {
+        let mut text = String::from("sentence\tlabel\n");
+        for i in 0..40 {
+            let label = usize::from((i % 2 == 0) != flip);
+            text.push_str(&format!("{} film number {i}\t{label}\n", if i % 2 == 0 { "a fine" } else { "a dull" }));
+        }
+        text
+    };
+    let (train, valid) = (dir.join("train.tsv"), dir.join("valid.tsv"));
+    std::fs::write(&train, rows(false)).unwrap();
+    std::fs::write(&valid, rows(false)).unwrap();
+    let mut config = tiny(&dir.join("run"));
+    config.train = train.display().to_string();
+    config.valid = valid.display().to_string();
+    train_classifier::<TestAutodiff>(&config, &device).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/run.json")).unwrap()).unwrap();
+    assert_eq!(run["data"]["valid"]["bytes"].as_u64(), Some(rows(false).len() as u64), "{run}");
+    config.training.resume = true;
+    config.training.epochs = 2;
+    // The validation labels flipped: the same vocabulary and labels, different data.
+    std::fs::write(&valid, rows(true)).unwrap();
+    let err = refused(&config);
+    assert!(err.contains("run.json") && err.contains("--valid changed since this run began"), "{err}");
+    std::fs::write(&valid, rows(false)).unwrap();
+    std::fs::write(&train, rows(true)).unwrap();
+    assert!(refused(&config).contains("--train changed"));
+    // Restored, the run continues.
+    std::fs::write(&train, rows(false)).unwrap();
+    assert_eq!(train_classifier::<TestAutodiff>(&config, &device).unwrap().training.epochs_completed, 2);
+}
+
+#[test]
 fn resume_falls_back_to_the_previous_checkpoint_when_the_last_is_damaged() {
     let dir = scratch("fallback");
     let device = Default::default();

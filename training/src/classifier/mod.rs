@@ -29,7 +29,7 @@ pub use model::Classifier;
 
 use std::sync::Arc;
 
-use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{fit, loaders, seed, TrainingSummary};
@@ -207,7 +207,13 @@ pub fn train_classifier<B: AutodiffBackend>(
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
     let artifacts = &config.artifacts;
     let resolved = resolved(config, splits.norm, v.embedding_dim);
-    write_setup(artifacts, &resolved, config.training.resume, &model_config, &v.words, &v.labels, Artifacts::LABELS)?;
+    let data = [
+        ("train", Some(splits.train.fingerprint)),
+        ("valid", input_fingerprint(&config.valid)),
+        ("test", config.test.as_deref().and_then(input_fingerprint)),
+    ];
+    let record = run_record(&resolved, &data);
+    write_setup(artifacts, &record, config.training.resume, &model_config, &v.words, &v.labels, Artifacts::LABELS)?;
 
     let t = &config.training;
     seed::<B>(device, t.seed);

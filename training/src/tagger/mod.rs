@@ -26,7 +26,7 @@ pub use config::{CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig, Tagge
 pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
-use crate::artifacts::{canonical, write_results, write_setup, Artifacts};
+use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{fit, loaders, seed, TrainingSummary};
@@ -187,7 +187,13 @@ pub fn train_tagger<B: AutodiffBackend>(
     if let Some(c) = v.chars.as_ref().filter(|_| !config.training.resume) {
         crate::durable::write(&artifacts.join(Artifacts::CHARS), serde_json::to_string_pretty(c).unwrap())?;
     }
-    write_setup(artifacts, &resolved, config.training.resume, &model_config, &v.words, &v.tags, Artifacts::TAGS)?;
+    let data = [
+        ("train", Some(splits.train.fingerprint)),
+        ("valid", input_fingerprint(&config.valid)),
+        ("test", config.test.as_deref().and_then(input_fingerprint)),
+    ];
+    let record = run_record(&resolved, &data);
+    write_setup(artifacts, &record, config.training.resume, &model_config, &v.words, &v.tags, Artifacts::TAGS)?;
 
     let t = &config.training;
     seed::<B>(device, t.seed);
