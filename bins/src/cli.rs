@@ -84,6 +84,11 @@ pub struct TrainingArgs {
     /// Examples (sentences) per batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Padded tokens per batch at most (sentences × the longest of them): batches of long
+    /// sentences hold fewer than --batch-size, and a sentence longer than this trains in a batch
+    /// of its own, so memory follows tokens, not the longest sentence.
+    #[arg(long, default_value_t = seqlab_training::learner::DEFAULT_MAX_TOKENS)]
+    pub max_tokens: usize,
     /// Optimiser.
     #[arg(long, default_value = "adam", value_parser = by_name::<OptimizerKind>("optimizer"))]
     pub optimizer: OptimizerKind,
@@ -154,6 +159,7 @@ impl TrainingArgs {
         TrainingConfig {
             epochs: self.epochs.unwrap_or(epochs),
             batch_size: self.batch_size,
+            max_tokens: self.max_tokens,
             optim: OptimConfig {
                 optimizer: self.optimizer,
                 learning_rate: self.lr,

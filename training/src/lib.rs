@@ -32,6 +32,7 @@ pub mod gradflow;
 pub mod inference;
 pub mod learner;
 pub mod lock;
+pub mod memory;
 pub mod metrics;
 pub mod optim;
 pub mod plot;

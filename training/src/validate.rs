@@ -46,6 +46,7 @@ pub(crate) fn positive(option: &str, value: f64, or_zero: bool) -> Result<(), Ru
 pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
     at_least("epochs", t.epochs, 1)?;
     at_least("batch-size", t.batch_size, 1)?;
+    at_least("max-tokens", t.max_tokens, 1)?;
     let o = &t.optim;
     positive("lr", o.learning_rate, false)?;
     positive("weight-decay", o.weight_decay, true)?;

@@ -15,7 +15,7 @@ use crate::embedded::Rng;
 /// batches are shuffled. `chunk_batches = 1` gives plain shuffled batches. (The plan of
 /// [`BatchPlan::bucketed`], one `Vec` per batch.)
 pub fn bucket_batches(lengths: &[usize], batch_size: usize, chunk_batches: usize, seed: u64) -> Vec<Vec<usize>> {
-    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], batch_size, chunk_batches, seed);
+    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], batch_size, usize::MAX, chunk_batches, seed);
     (0..plan.len()).map(|b| plan.batch(b).iter().map(|&i| i as usize).collect()).collect()
 }
 
@@ -30,7 +30,10 @@ pub struct BatchPlan {
 }
 
 impl BatchPlan {
-    /// The plan of [`bucket_batches`] for `len` examples whose lengths `length` gives.
+    /// The plan of [`bucket_batches`] for `len` examples whose lengths `length` gives, each batch
+    /// also bounded by `max_tokens` padded positions (its examples × its longest): a batch ends
+    /// before the example that would take it past the budget, so an example longer than the
+    /// budget has a batch of its own.
     ///
     /// # Panics
     /// With more than `u32::MAX` examples.
@@ -38,6 +41,7 @@ impl BatchPlan {
         len: usize,
         length: impl Fn(usize) -> usize,
         batch_size: usize,
+        max_tokens: usize,
         chunk_batches: usize,
         seed: u64,
     ) -> Self {
@@ -51,8 +55,17 @@ impl BatchPlan {
         for (c, part) in order.chunks_mut(chunk).enumerate() {
             part.sort_by_key(|&i| length(i as usize));
             let start = c * chunk;
-            for b in (0..part.len()).step_by(batch_size) {
-                runs.push(((start + b) as u32, batch_size.min(part.len() - b) as u32));
+            let mut b = 0;
+            while b < part.len() {
+                // Sorted: each example joining is the longest of the batch so far.
+                let fits =
+                    |size: usize| (size + 1).saturating_mul(length(part[b + size] as usize).max(1)) <= max_tokens;
+                let mut size = 1;
+                while size < batch_size && b + size < part.len() && fits(size) {
+                    size += 1;
+                }
+                runs.push(((start + b) as u32, size as u32));
+                b += size;
             }
         }
         shuffle(&mut runs, &mut rng);

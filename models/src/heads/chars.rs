@@ -5,7 +5,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::{CellKind, Recurrent, RecurrentConfig};
 
@@ -59,10 +59,61 @@ impl<B: Backend> CharCnn<B> {
     /// - `chars`: `[batch, seq, chars]`, right-padded with 0 (a word of no characters, i.e. a
     ///   padded position, gets a zero vector).
     /// - returns: `[batch, seq, filters]`.
+    ///
+    /// A batch of more than [`Self::BUCKETED_ABOVE`] words (a very long sentence) is encoded in
+    /// buckets of words of similar length, each padded only to its own longest word, and put back
+    /// in order: the same values as [`Self::words`] on the whole batch (padding never reaches the
+    /// max), with memory that follows the characters, not words × the longest word.
     pub fn forward(&self, chars: Tensor<B, 3, Int>) -> Tensor<B, 3> {
         let [batch, seq, width] = chars.dims();
         let flat = chars.reshape([batch * seq, width]);
-        let words = batch * seq;
+        let pooled = if batch * seq > Self::BUCKETED_ABOVE { self.bucketed(flat) } else { self.words(flat) };
+        let filters = pooled.dims()[1];
+        pooled.reshape([batch, seq, filters])
+    }
+
+    /// Words above which [`Self::forward`] encodes in length buckets: more than any batch of
+    /// ordinary sentences holds, so those take the single-matrix path.
+    pub const BUCKETED_ABOVE: usize = 4096;
+
+    /// [`Self::words`] per bucket of words whose lengths round up to the same power of two.
+    fn bucketed(&self, flat: Tensor<B, 2, Int>) -> Tensor<B, 2> {
+        let [words, width] = flat.dims();
+        let device = flat.device();
+        let lengths: Vec<i64> = flat
+            .clone()
+            .not_equal_elem(0)
+            .int()
+            .sum_dim(1)
+            .into_data()
+            .convert::<i64>()
+            .into_vec::<i64>()
+            .expect("integer lengths");
+        let mut buckets: std::collections::BTreeMap<usize, Vec<i64>> = std::collections::BTreeMap::new();
+        for (word, &length) in lengths.iter().enumerate() {
+            let bucket = (length.max(1) as usize).next_power_of_two().min(width);
+            buckets.entry(bucket).or_default().push(word as i64);
+        }
+        let mut order = Vec::with_capacity(words);
+        let mut parts = Vec::with_capacity(buckets.len());
+        for (bucket, members) in buckets {
+            let count = members.len();
+            let index = Tensor::<B, 1, Int>::from_data(TensorData::new(members.clone(), [count]), &device);
+            parts.push(self.words(flat.clone().select(0, index).slice([0..count, 0..bucket])));
+            order.extend(members);
+        }
+        // `inverse[word]`: the row of `word` in the concatenated buckets.
+        let mut inverse = vec![0i64; words];
+        for (row, &word) in order.iter().enumerate() {
+            inverse[word as usize] = row as i64;
+        }
+        let inverse = Tensor::<B, 1, Int>::from_data(TensorData::new(inverse, [words]), &device);
+        Tensor::cat(parts, 0).select(0, inverse)
+    }
+
+    /// Word vectors `[words, filters]` from one padded matrix of character ids `[words, chars]`.
+    pub fn words(&self, flat: Tensor<B, 2, Int>) -> Tensor<B, 2> {
+        let [words, width] = flat.dims();
         let real = flat.clone().not_equal_elem(0).float(); // [words, chars]
                                                            // The ids of each character's window (`width` neighbours, id 0 beyond the word), so that
                                                            // one embedding lookup gives the convolution's input `[words, chars, width·dim]` directly,
@@ -87,8 +138,7 @@ impl<B: Backend> CharCnn<B> {
         let h = h + (real.clone() - 1.0).unsqueeze_dim(2) * 1e4;
         let pooled = h.max_dim(1).squeeze_dim::<2>(1); // [words, filters]
         let has_chars = real.max_dim(1); // [words, 1]
-        let filters = pooled.dims()[1];
-        (pooled * has_chars).reshape([batch, seq, filters])
+        pooled * has_chars
     }
 }
 

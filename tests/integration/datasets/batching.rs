@@ -57,3 +57,28 @@ fn bucketed_loader_yields_every_example_once() {
     assert_eq!(seen, 100);
     assert!(padded < 100 * 17, "bucketing pads less than padding everything to the longest");
 }
+
+#[test]
+fn a_token_budget_bounds_every_batch_and_gives_a_long_sentence_its_own() {
+    // 300 sentences of 5–40 tokens and one of 50,000, as in a corpus with one runaway line.
+    let mut lengths: Vec<usize> = (0..300).map(|i| 5 + (i * 37) % 36).collect();
+    lengths[150] = 50_000;
+    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], 32, 256, 50, 7);
+    let mut seen = vec![0usize; lengths.len()];
+    for b in 0..plan.len() {
+        let batch = plan.batch(b);
+        let longest = batch.iter().map(|&i| lengths[i as usize]).max().unwrap();
+        assert!(batch.len() <= 32);
+        assert!(batch.len() * longest <= 256 || batch.len() == 1, "batch {b}: {} × {longest}", batch.len());
+        batch.iter().for_each(|&i| seen[i as usize] += 1);
+    }
+    assert!(seen.iter().all(|&n| n == 1), "every sentence exactly once");
+    let alone = (0..plan.len()).find(|&b| plan.batch(b).contains(&150)).unwrap();
+    assert_eq!(plan.batch(alone), [150]);
+    // Without a binding budget the plan is the sentence-count plan of bucket_batches.
+    let unbounded = BatchPlan::bucketed(lengths.len(), |i| lengths[i], 32, usize::MAX, 50, 7);
+    let batches: Vec<Vec<usize>> =
+        (0..unbounded.len()).map(|b| unbounded.batch(b).iter().map(|&i| i as usize).collect()).collect();
+    assert_eq!(batches, bucket_batches(&lengths, 32, 50, 7));
+    assert_eq!(unbounded.len(), 300usize.div_ceil(32));
+}

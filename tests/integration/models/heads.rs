@@ -180,3 +180,39 @@ fn char_cnn_is_a_same_padded_convolution_max_pooled_over_real_characters() {
     assert!(a[3 * filters..].iter().all(|&v| v == 0.0), "a word without characters gives zeros");
     assert!(a[..filters].iter().any(|&v| v != 0.0));
 }
+
+/// A very long sentence is encoded in buckets of similar word lengths: the same vectors and the
+/// same gradients as the single padded matrix.
+#[test]
+fn char_cnn_in_length_buckets_equals_one_padded_matrix() {
+    use burn::tensor::backend::AutodiffBackend;
+    use seqlab_models::heads::{CharCnn, CharCnnConfig};
+    let device = Default::default();
+    let cnn: CharCnn<TestAutodiff> = CharCnnConfig::new(30).with_dim(6).with_filters(7).init(&device);
+    // More words than the bucketing threshold, lengths 0 (padding) to 23, one 41-character word.
+    let words = CharCnn::<TestAutodiff>::BUCKETED_ABOVE + 500;
+    let width = 41;
+    let mut ids = vec![0i64; words * width];
+    for w in 0..words {
+        let length = if w == 17 { width } else { (w * 7919) % 24 };
+        for c in 0..length {
+            ids[w * width + c] = 1 + ((w * 31 + c * 7) % 29) as i64;
+        }
+    }
+    let chars: Tensor<TestAutodiff, 3, Int> = Tensor::from_data(TensorData::new(ids, [1, words, width]), &device);
+    let bucketed = cnn.forward(chars.clone()).reshape([words, 7]);
+    let whole = cnn.words(chars.reshape([words, width]));
+    assert_eq!(values(&bucketed.clone().inner()), values(&whole.clone().inner()), "same values, bit for bit");
+    let weights = Tensor::<TestAutodiff, 2>::random([words, 7], burn::tensor::Distribution::Default, &device);
+    let grads_b = (bucketed * weights.clone()).sum().backward();
+    let grads_w = (whole * weights).sum().backward();
+    // Sums over thousands of words in another order: equal to float rounding (relative 1e-5).
+    let relative = |a: &[f32], b: &[f32], what: &str| {
+        let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+        assert_close(a, b, 1e-5 * scale, what);
+    };
+    let grad = |g: &<TestAutodiff as AutodiffBackend>::Gradients| values(&cnn.conv.weight.grad(g).unwrap());
+    relative(&grad(&grads_b), &grad(&grads_w), "filter gradients");
+    let table = |g: &<TestAutodiff as AutodiffBackend>::Gradients| values(&cnn.embedding.weight.grad(g).unwrap());
+    relative(&table(&grads_b), &table(&grads_w), "character embedding gradients");
+}

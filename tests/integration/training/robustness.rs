@@ -48,6 +48,16 @@ fn every_option_out_of_range_is_refused_by_name_before_any_work() {
         (ClassifierRunConfig { min_freq: 0, ..base.clone() }, "--min-freq"),
         (training(&|t| t.epochs = 0), "--epochs: must be at least 1, got 0"),
         (training(&|t| t.batch_size = 0), "--batch-size"),
+        (training(&|t| t.max_tokens = 0), "--max-tokens: must be at least 1, got 0"),
+        // Sizes that cannot fit in any machine's memory, refused with the figure before any work.
+        (
+            ClassifierRunConfig { encoder: base.encoder.clone().with_hidden(100_000_000), ..base.clone() },
+            "--hidden: training would need about",
+        ),
+        (ClassifierRunConfig { encoder: base.encoder.clone().with_hidden(usize::MAX), ..base.clone() }, "--hidden"),
+        (ClassifierRunConfig { encoder: base.encoder.clone().with_layers(1_000_000), ..base.clone() }, "--layers"),
+        (ClassifierRunConfig { embedding_dim: 100_000_000, ..base.clone() }, "--embedding-dim: training would need"),
+        (ClassifierRunConfig { ffn_hidden: vec![1_000_000_000], ..base.clone() }, "--ffn-hidden"),
         (training(&|t| t.patience = Some(0)), "--patience"),
         (optim(&|o| o.learning_rate = -1.0), "--lr: must be a finite number > 0, got -1"),
         (optim(&|o| o.learning_rate = f64::NAN), "--lr"),
@@ -63,6 +73,33 @@ fn every_option_out_of_range_is_refused_by_name_before_any_work() {
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
     }
     assert!(!dir.join("never-written").exists(), "nothing is written for a refused run");
+}
+
+#[test]
+fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
+    use burn::module::Module;
+    use seqlab_models::heads::{EncoderConfig, EncoderKind};
+    use seqlab_models::CellKind;
+    use seqlab_training::memory::Part;
+    let device = Default::default();
+    for cell in [CellKind::RnnTanh, CellKind::Lstm, CellKind::Gru] {
+        for (layers, bidirectional) in [(1, false), (3, true)] {
+            let e = EncoderConfig::new()
+                .with_kind(EncoderKind::Recurrent(cell))
+                .with_hidden(7)
+                .with_layers(layers)
+                .with_bidirectional(bidirectional);
+            let real = e.init::<TestBackend>(10, &device).recurrent.unwrap().num_params();
+            assert_eq!(
+                Part::encoder(&e, 10, "embedding-dim").parameters,
+                real as f64,
+                "{cell:?} {layers} {bidirectional}"
+            );
+        }
+    }
+    // What one too-large size is refused with names the machine's memory.
+    let machine = seqlab_training::memory::machine_memory().expect("/proc/meminfo");
+    assert!(machine > 1 << 20);
 }
 
 #[test]

@@ -261,3 +261,18 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
         p.probabilities
     );
 }
+
+#[test]
+fn tagger_sizes_that_cannot_fit_are_refused_by_option() {
+    let device = Default::default();
+    let base = tiny_tagger(&scratch("tagger-sizes").join("never-written"));
+    let cases = [
+        (TaggerRunConfig { char_filters: 1_000_000_000, ..base.clone() }, "--char-filters: training would need about"),
+        (TaggerRunConfig { encoder: base.encoder.clone().with_hidden(100_000_000), ..base.clone() }, "--hidden"),
+        (TaggerRunConfig { embedding_dim: 100_000_000, ..base.clone() }, "--embedding-dim"),
+    ];
+    for (config, expected) in cases {
+        let err = train_tagger::<TestAutodiff>(&config, &device).unwrap_err().to_string();
+        assert!(err.contains(expected) && err.contains("more than this machine's"), "{expected}: {err}");
+    }
+}

@@ -32,11 +32,12 @@ use std::sync::Arc;
 use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{fit, loaders, seed, TrainingSummary};
+use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
+use crate::memory::machine_memory;
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::score;
-use model::model_config;
+use model::{footprint, model_config};
 
 /// The three splits of a run: the training file counted (it is encoded later, never held
 /// whole), validation and test read and tokenised as the run reads text.
@@ -204,6 +205,9 @@ pub fn train_classifier<B: AutodiffBackend>(
         v.words.len(),
         v.labels.names.join(", ")
     );
+    let lengths = (0..train.len()).map(|i| train.length(i)).chain(valid_items.iter().map(|i| i.ids.len()));
+    let tokens = batch_tokens(&config.training, lengths);
+    footprint(config, v.words.len(), v.labels.len(), v.embedding_dim, tokens).check(machine_memory())?;
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
     let artifacts = &config.artifacts;
     let resolved = resolved(config, splits.norm, v.embedding_dim);
@@ -222,7 +226,6 @@ pub fn train_classifier<B: AutodiffBackend>(
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let options = t.fit_options(artifacts, train.len(), None)?;
     let corpus = train.clone();
     let (train_loader, valid_loader) = loaders(
         ClassificationDataset::new(train),
@@ -232,6 +235,7 @@ pub fn train_classifier<B: AutodiffBackend>(
         |i: &ClassificationItem| i.ids.len(),
         t,
     );
+    let options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), None)?;
     // The plan read every length: those pages are not needed again.
     corpus.release();
     // `fit` returns the best epoch's model (by the selection metric) on the inference backend.

@@ -8,6 +8,7 @@ use seqlab_datasets::batch::ClassificationBatch;
 use seqlab_models::{SequenceClassifier, SequenceClassifierConfig};
 
 use super::config::ClassifierRunConfig;
+use crate::memory::{Footprint, Part};
 
 /// A [`SequenceClassifier`] with the training and inference steps burn-train calls.
 #[derive(Module, Debug)]
@@ -41,4 +42,30 @@ pub(super) fn model_config(
         .with_pooling(config.pooling)
         .with_ffn_hidden(config.ffn_hidden.clone())
         .with_dropout(config.dropout)
+}
+
+/// What training the network of [`model_config`] takes ([`Footprint`]), with batches of up to
+/// `batch_tokens` padded tokens.
+pub(super) fn footprint(
+    config: &ClassifierRunConfig,
+    words: usize,
+    classes: usize,
+    embedding_dim: usize,
+    batch_tokens: usize,
+) -> Footprint {
+    let e = &config.encoder;
+    let encoded = if e.kind.cell().is_some() {
+        e.hidden.saturating_mul(if e.bidirectional { 2 } else { 1 })
+    } else {
+        embedding_dim
+    };
+    let mut parts =
+        vec![Part::embedding("embedding-dim", words, embedding_dim), Part::encoder(e, embedding_dim, "embedding-dim")];
+    let mut width = encoded;
+    for &hidden in &config.ffn_hidden {
+        parts.push(Part::dense("ffn-hidden", width, hidden));
+        width = hidden;
+    }
+    parts.push(Part::dense("hidden", width, classes));
+    Footprint { parts, batch_tokens }
 }

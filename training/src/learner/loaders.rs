@@ -14,12 +14,14 @@ use super::bounds::InnerBatch;
 use super::options::TrainingConfig;
 
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
-/// of length `length(i)`; `shuffle` reorders the batches every epoch.
+/// of length `length(i)`, at most `batch_size` examples and `max_tokens` padded tokens a batch;
+/// `shuffle` reorders the batches every epoch.
 pub fn bucketed_loader<B, I, O, Bt>(
     items: impl Dataset<I> + 'static,
     length: impl Fn(usize) -> usize,
     batcher: Bt,
     batch_size: usize,
+    max_tokens: usize,
     seed: u64,
     shuffle: bool,
 ) -> Arc<dyn DataLoader<B, O>>
@@ -29,7 +31,7 @@ where
     O: Clone + Send + Sync + std::fmt::Debug + 'static,
     Bt: Batcher<B, I, O> + 'static,
 {
-    let plan = BatchPlan::bucketed(items.len(), length, batch_size, 50, seed);
+    let plan = BatchPlan::bucketed(items.len(), length, batch_size, max_tokens, 50, seed);
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
     builder.build(BucketedDataset::new(items, plan))
@@ -54,19 +56,27 @@ where
     I::InnerBatch: Clone + Sync + std::fmt::Debug,
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
 {
-    let (size, seed) = (training.batch_size, training.seed);
+    let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
     let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
-        bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, seed, true),
+        bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, tokens, seed, true),
         bucketed_loader::<B::InnerBackend, _, _, _>(
             InMemDataset::new(valid),
             |i| valid_lengths[i],
             batcher,
             size,
+            tokens,
             seed,
             false,
         ),
     )
+}
+
+/// The padded tokens of a run's largest batch: `max_tokens`, or `batch_size` times the longest
+/// example where that is less, and at least the longest example (which has a batch of its own).
+pub fn batch_tokens(training: &TrainingConfig, lengths: impl IntoIterator<Item = usize>) -> usize {
+    let longest = lengths.into_iter().max().unwrap_or(1).max(1);
+    training.max_tokens.min(training.batch_size.saturating_mul(longest)).max(longest)
 }
 
 /// Seeds the random streams of a run: the backend's (initialisation) and the dropout masks'.

@@ -16,8 +16,8 @@ use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 
 pub use bounds::{InnerBatch, Trainable};
-pub use loaders::{bucketed_loader, loaders, seed};
-pub use options::{FitOptions, TrainingConfig, TrainingSummary};
+pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
+pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 
 use crate::artifacts::Artifacts;
 use crate::devices::MeanOfDevices;

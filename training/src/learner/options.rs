@@ -14,6 +14,10 @@ pub struct TrainingConfig {
     pub epochs: usize,
     /// Examples (sentences) per batch.
     pub batch_size: usize,
+    /// Padded tokens per batch (examples × the longest of them) at most: a batch of long
+    /// sentences holds fewer, and a sentence longer than this has a batch of its own.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
     /// Optimiser, weight decay, clipping and learning-rate schedule.
     pub optim: OptimConfig,
     /// The validation metric that picks the best epoch.
@@ -35,11 +39,21 @@ pub struct TrainingConfig {
     pub devices: Vec<u16>,
 }
 
+/// [`TrainingConfig::max_tokens`]'s default: far above any batch of CoNLL-2003 or SST-2 at the
+/// recipes' batch sizes (their longest sentences have 124 and 56 tokens), so those batches are
+/// cut by `batch_size` alone.
+pub const DEFAULT_MAX_TOKENS: usize = 16_384;
+
+fn default_max_tokens() -> usize {
+    DEFAULT_MAX_TOKENS
+}
+
 impl Default for TrainingConfig {
     fn default() -> Self {
         Self {
             epochs: 5,
             batch_size: 32,
+            max_tokens: DEFAULT_MAX_TOKENS,
             optim: OptimConfig::default(),
             select: Select::Auto,
             patience: None,
@@ -53,13 +67,15 @@ impl Default for TrainingConfig {
 }
 
 impl TrainingConfig {
-    /// The [`FitOptions`] of a run writing to `artifacts` with `train_examples` examples.
+    /// The [`FitOptions`] of a run writing to `artifacts` with `train_examples` examples in
+    /// `train_batches` batches an epoch.
     /// `entity_tags`: the tag names of a tagger (entity F1 per epoch; `auto` selects by it),
     /// `None` for a classifier (`auto` selects by accuracy).
     pub fn fit_options(
         &self,
         artifacts: &Path,
         train_examples: usize,
+        train_batches: usize,
         entity_tags: Option<Vec<String>>,
     ) -> Result<FitOptions, RunError> {
         let selection = Selection::resolve(self.select, entity_tags.is_some())?;
@@ -74,7 +90,7 @@ impl TrainingConfig {
             tui: self.tui,
             train_examples,
             // Each optimiser step takes one batch per device.
-            steps_per_epoch: train_examples.div_ceil(self.batch_size.max(1)).div_ceil(devices),
+            steps_per_epoch: train_batches.div_ceil(devices),
             entity_tags,
             devices: self.devices.clone(),
         })

@@ -164,5 +164,7 @@ pub(super) fn check_options(t: &TaggerRunConfig) -> Result<(), RunError> {
     if t.char_encoder == CharEncoder::Lstm {
         at_least("char-hidden", t.char_hidden, 1)?;
     }
-    Ok(())
+    // Sizes alone, before any data is read: two words, characters and tags, one token a sentence.
+    let tokens = t.training.max_tokens.min(t.training.batch_size);
+    super::model::footprint(t, 2, 2, 2, t.embedding_dim, tokens).check(crate::memory::machine_memory())
 }

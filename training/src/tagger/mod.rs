@@ -29,11 +29,12 @@ pub use model::{scheme_constraints, Tagger};
 use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{fit, loaders, seed, TrainingSummary};
+use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
+use crate::memory::machine_memory;
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::{check_scheme, count_train, score, stream_tagged, tag_map, TrainCounts};
-use model::{model_config, rare_from};
+use model::{footprint, model_config, rare_from};
 use seqlab_datasets::text::PretrainedEmbeddings;
 
 /// The three splits of a run: the training file counted (it is encoded later, never held
@@ -182,6 +183,10 @@ pub fn train_tagger<B: AutodiffBackend>(
         config.train_scheme
     );
     let resolved = resolved(config, file_scheme, v.embedding_dim);
+    let lengths = (0..train.len()).map(|i| train.length(i)).chain(valid_items.iter().map(|i| i.ids.len()));
+    let chars = v.chars.as_ref().map_or(0, Vocab::len);
+    footprint(config, v.words.len(), chars, v.tags.len(), v.embedding_dim, batch_tokens(&config.training, lengths))
+        .check(machine_memory())?;
     let model_config = model_config(&resolved, &v.words, &v.tags, v.embedding_dim, v.chars.as_ref());
     let artifacts = &config.artifacts;
     if let Some(c) = v.chars.as_ref().filter(|_| !config.training.resume) {
@@ -202,7 +207,6 @@ pub fn train_tagger<B: AutodiffBackend>(
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     println!("model: {} parameters", net.num_params());
-    let options = t.fit_options(artifacts, train.len(), Some(v.tags.names.clone()))?;
     let rare_from = rare_from(&v.words, &splits.train.tokens);
     let model = Tagger { net, word_dropout: config.word_dropout, rare_from };
     let corpus = train.clone();
@@ -210,6 +214,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     let train = TaggingDataset::new(train, config.casing_dim > 0, chars);
     let (train_loader, valid_loader) =
         loaders(train, |i| corpus.length(i), valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
+    let options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), Some(v.tags.names.clone()))?;
     // The plan read every length: those pages are not needed again.
     corpus.release();
     // The best epoch's model by the selection metric.

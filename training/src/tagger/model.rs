@@ -14,6 +14,7 @@ use seqlab_models::heads::{CharCnnConfig, CharLstmConfig, FeatureEmbeddingConfig
 use seqlab_models::{CrfConfig, TokenClassifier, TokenClassifierConfig};
 
 use super::config::{CharEncoder, TaggerOutput, TaggerRunConfig};
+use crate::memory::{Footprint, Part};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
 /// tokens: the flattened logits and tags are `select`ed at the batch's real positions, so the
@@ -125,4 +126,67 @@ pub(super) fn model_config(
             (config.output == TaggerOutput::Crf)
                 .then(|| CrfConfig::new(tags.len()).with_allowed(Some(scheme_constraints(tags, config.train_scheme)))),
         )
+}
+
+/// Characters a word is assumed to have when sizing the character encoder's activations.
+const WORD_CHARS: usize = 24;
+
+/// What training the network of [`model_config`] takes ([`Footprint`]) over `words` words,
+/// `chars` characters and `tags` tags, with batches of up to `batch_tokens` padded tokens.
+pub(super) fn footprint(
+    config: &TaggerRunConfig,
+    words: usize,
+    chars: usize,
+    tags: usize,
+    embedding_dim: usize,
+    batch_tokens: usize,
+) -> Footprint {
+    let mut parts = vec![Part::embedding("embedding-dim", words, embedding_dim)];
+    let mut input = embedding_dim.saturating_add(config.casing_dim);
+    parts.push(Part::embedding("casing-dim", Casing::COUNT, config.casing_dim));
+    match config.char_encoder {
+        CharEncoder::Cnn => {
+            let (dim, filters) = (CharCnnConfig::new(chars).dim, config.char_filters);
+            let table = Part::embedding("char-filters", chars, dim);
+            let convolution = Part::dense("char-filters", 3 * dim, filters);
+            let per_token = WORD_CHARS as f64 * (table.per_token + convolution.per_token);
+            parts.push(Part {
+                option: "char-filters",
+                parameters: table.parameters + convolution.parameters,
+                per_token,
+            });
+            input = input.saturating_add(filters);
+        }
+        CharEncoder::Lstm => {
+            let dim = CharLstmConfig::new(chars).dim;
+            let lstm = seqlab_models::heads::EncoderConfig::new()
+                .with_kind(seqlab_models::heads::EncoderKind::Recurrent(seqlab_models::CellKind::Lstm))
+                .with_hidden(config.char_hidden)
+                .with_bidirectional(true);
+            let mut part = Part::encoder(&lstm, dim, "char-hidden");
+            part.option = "char-hidden";
+            part.parameters += chars as f64 * dim as f64;
+            part.per_token *= WORD_CHARS as f64;
+            parts.push(part);
+            input = input.saturating_add(config.char_hidden.saturating_mul(2));
+        }
+        CharEncoder::None => {}
+    }
+    let e = &config.encoder;
+    // The encoder's input is named by whichever option makes it widest.
+    let widest = [
+        ("embedding-dim", embedding_dim),
+        ("casing-dim", config.casing_dim),
+        ("char-filters", if config.char_encoder == CharEncoder::Cnn { config.char_filters } else { 0 }),
+        ("char-hidden", if config.char_encoder == CharEncoder::Lstm { config.char_hidden } else { 0 }),
+    ]
+    .into_iter()
+    .max_by_key(|&(_, width)| width)
+    .map_or("embedding-dim", |(option, _)| option);
+    parts.push(Part::encoder(e, input, widest));
+    let encoded =
+        if e.kind.cell().is_some() { e.hidden.saturating_mul(if e.bidirectional { 2 } else { 1 }) } else { input };
+    parts.push(Part::dense("hidden", encoded, tags));
+    parts.push(Part::dense("hidden", tags, tags));
+    Footprint { parts, batch_tokens }
 }
