@@ -214,7 +214,8 @@ pub fn tag_names(value: Option<&str>) -> Result<Option<Vec<String>>, String> {
 /// The body of a training command once its run is configured: prints the backend, trains on the
 /// device of the first `--devices` index with `train`, then prints the scores (`show`, which
 /// returns the report's training summary) and the summary; an error is explained in the terms
-/// of the command line or config file.
+/// of the command line or config file. SIGINT and SIGTERM stop the run cleanly (see
+/// [`seqlab_training::interrupt`]); the exit status is then 128 + the signal, as a shell expects.
 pub fn run_training<R>(
     training: &TrainingConfig,
     artifacts: &Path,
@@ -222,9 +223,12 @@ pub fn run_training<R>(
     train: impl FnOnce(&backend::Device) -> Result<R, RunError>,
     show: impl FnOnce(&R) -> &TrainingSummary,
 ) -> ExitCode {
+    if let Err(e) = seqlab_training::interrupt::install() {
+        eprintln!("warning: SIGINT and SIGTERM will end the run at once: {e}");
+    }
     let device = backend::device(training.devices.first().copied());
     println!("backend: {} ({device:?})", backend::name());
-    match train(&device) {
+    let status = match train(&device) {
         Ok(report) => {
             print_summary(show(&report), training, artifacts);
             ExitCode::SUCCESS
@@ -233,6 +237,10 @@ pub fn run_training<R>(
             eprintln!("error: {}", origin.explain(&e));
             ExitCode::FAILURE
         }
+    };
+    match seqlab_training::interrupt::received() {
+        Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(1)),
+        None => status,
     }
 }
 

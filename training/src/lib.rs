@@ -30,6 +30,7 @@ pub mod error;
 pub mod export;
 pub mod gradflow;
 pub mod inference;
+pub mod interrupt;
 pub mod learner;
 pub mod lock;
 pub mod memory;

@@ -145,11 +145,14 @@ impl ArtifactsLock {
         let finished = [Artifacts::RUN, Artifacts::PROGRESS, Artifacts::WEIGHTS, Artifacts::METRICS]
             .iter()
             .any(|f| held.contains(f));
-        if finished && !training.overwrite {
-            let progress = crate::epochs::Progress::load(dir)
-                .ok()
-                .flatten()
-                .map_or(String::new(), |p| format!(", {} epochs completed", p.last_epoch));
+        let epochs = crate::epochs::Progress::load(dir).ok().flatten().map_or(0, |p| p.last_epoch);
+        // A run stopped before its first epoch ended has nothing to continue: it starts over.
+        let never_trained = epochs == 0 && !held.contains(&Artifacts::WEIGHTS) && !held.contains(&Artifacts::METRICS);
+        if finished && never_trained && !training.overwrite {
+            eprintln!("{}: the run there never completed an epoch; starting it again", dir.display());
+        }
+        if finished && !never_trained && !training.overwrite {
+            let progress = format!(", {epochs} epochs completed");
             return Err(RunError::Other(format!(
                 "{} already holds a training run ({}{progress}); continue it with --resume, replace it with --overwrite, or use another --artifacts folder",
                 dir.display(),

@@ -410,3 +410,61 @@ fn tagger_options_and_a_file_scheme_the_file_breaks_are_refused() {
     );
     assert!(!dir.join("art").exists(), "nothing written");
 }
+
+/// The child of [`sigterm_stops_training_cleanly_and_resume_continues`]: this test binary run
+/// again with `SEQLAB_SIGNAL_CHILD` naming the folder, training with the binaries' signal
+/// handlers.
+fn signalled_child(dir: &std::path::Path) -> ! {
+    seqlab_training::interrupt::install().unwrap();
+    let mut config = tiny(dir);
+    config.training.epochs = 10_000;
+    let result = train_classifier::<TestAutodiff>(&config, &Default::default());
+    println!("child result: {:?}", result.map(|r| r.training.stopped));
+    std::process::exit(seqlab_training::interrupt::received().map_or(0, |s| 128 + s));
+}
+
+#[test]
+fn sigterm_stops_training_cleanly_and_resume_continues() {
+    if let Some(dir) = std::env::var_os("SEQLAB_SIGNAL_CHILD") {
+        signalled_child(std::path::Path::new(&dir));
+    }
+    let dir = scratch("sigterm");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "training::robustness::sigterm_stops_training_cleanly_and_resume_continues", "--nocapture"])
+        .env("SEQLAB_SIGNAL_CHILD", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Signal once the first epoch is recorded.
+    let started = std::time::Instant::now();
+    while Progress::load(&dir).ok().flatten().is_none_or(|p| p.last_epoch < 1) {
+        if started.elapsed().as_secs() > 300 || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("the child completed no epoch: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(143), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("stopped by SIGTERM during epoch") && stderr.contains("continue with --resume"),
+        "{stderr}"
+    );
+    // Progress consistent and the reason recorded; the best completed epoch scored and saved;
+    // the folder free.
+    let progress = Progress::load(&dir).unwrap().unwrap();
+    assert!(progress.stopped.as_deref().is_some_and(|s| s.starts_with("stopped by SIGTERM")), "{progress:?}");
+    let metrics = std::fs::read_to_string(dir.join("metrics.json")).unwrap();
+    assert!(metrics.contains("stopped by SIGTERM"), "{metrics}");
+    assert!(dir.join("model.mpk").exists());
+    assert!(!dir.join(".lock").exists(), "the lock was released");
+    let mut again = tiny(&dir);
+    again.training.resume = true;
+    again.training.epochs = progress.last_epoch + 1;
+    let report = train_classifier::<TestAutodiff>(&again, &Default::default()).unwrap();
+    assert_eq!((report.training.epochs_completed, report.training.stopped), (progress.last_epoch + 1, None));
+}

@@ -73,7 +73,7 @@ impl Progress {
         }
         let saved = Self::load(artifacts)?.ok_or_else(|| RunError::Missing {
             path: Self::path(artifacts),
-            message: "no completed epoch to resume from (--resume needs one)".into(),
+            message: "no completed epoch to resume from: the run never finished one; run again without --resume to start it over".into(),
         })?;
         let mut progress = saved.resumable(artifacts)?;
         progress.stopped = None;

@@ -23,7 +23,8 @@ pub(super) struct Launch<'a> {
 }
 
 impl Launch<'_> {
-    /// burn-train's supervised training from `start_epoch`, with optimiser `optim`.
+    /// burn-train's supervised training from `start_epoch`, with optimiser `optim`: the last
+    /// model, and why it stopped when it was interrupted (a signal, the dashboard's `q`, `s`).
     pub(super) fn run<B, M, I, O>(
         self,
         model: M,
@@ -31,7 +32,7 @@ impl Launch<'_> {
         schedule: Schedule,
         train: Arc<dyn DataLoader<B, I>>,
         valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
-    ) -> M::InnerModule
+    ) -> (M::InnerModule, Option<String>)
     where
         B: AutodiffBackend,
         I: InnerBatch<B> + Send + 'static,
@@ -69,8 +70,13 @@ impl Launch<'_> {
             training
         };
         let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
+        let interrupter = training.interrupter();
+        let watch = crate::interrupt::Watch::start(interrupter.clone(), options.tui);
         let result = training.launch(burn::train::Learner::new(model, optim, schedule));
+        drop(watch);
         drop(result.renderer); // gives the terminal back before the summary
-        result.model
+        let stopped =
+            interrupter.should_stop().then(|| interrupter.get_message().unwrap_or_else(|| "interrupted".into()));
+        (result.model, stopped)
     }
 }

@@ -59,7 +59,8 @@ where
         (model.valid(), start)
     };
     if progress.last_epoch == 0 {
-        return Err(RunError::Other("no epoch was completed".into()));
+        let why = progress.stopped.as_deref().unwrap_or("training ended");
+        return Err(RunError::Other(format!("{why}: no epoch was completed, so there is nothing to keep")));
     }
     progress.prune(dir)?;
     let epoch = progress.kept_epoch();
@@ -69,6 +70,19 @@ where
         .load_file(path.with_extension(""), &AtomicRecorder::default(), &device)
         .map_err(|e| RunError::damaged(&path, format!("cannot load the checkpoint of epoch {epoch}: {e}")))?;
     Ok(Fitted { model, progress })
+}
+
+/// `why` a run was interrupted, with what it keeps.
+fn interrupted_note(why: &str, saved: &Progress) -> String {
+    if saved.last_epoch == 0 {
+        format!("{why} before the first epoch finished")
+    } else {
+        format!(
+            "{why} during epoch {}; the {} completed epochs are kept (continue with --resume)",
+            saved.last_epoch + 1,
+            saved.last_epoch
+        )
+    }
 }
 
 /// The epochs after `start` (burn-train's launch with this run's hooks); the last epoch's
@@ -109,7 +123,7 @@ where
     let keep = KeepBestAndLast { judge };
     let launch = Launch { options, start_epoch: start.last_epoch, keep, after_epoch, recorder, metrics };
     let devices = options.devices.len().max(1);
-    let last = match o.optimizer {
+    let (last, interrupted) = match o.optimizer {
         OptimizerKind::Adam => {
             launch.run(model, MeanOfDevices { inner: o.adam().init(), devices }, schedule, train, valid)
         }
@@ -125,6 +139,15 @@ where
     }
     // What progress.json says: the epochs whose checkpoints are complete.
     let saved = Progress::load(dir)?.unwrap_or_default();
-    let stopped = shared.lock().unwrap().stopped.clone();
-    Ok((last, Progress { stopped, ..saved }))
+    let interrupted = interrupted.map(|why| interrupted_note(&why, &saved));
+    if let Some(note) = &interrupted {
+        eprintln!("{note}");
+    }
+    let stopped = interrupted.clone().or_else(|| shared.lock().unwrap().stopped.clone());
+    let saved = Progress { stopped, ..saved };
+    if interrupted.is_some() && saved.last_epoch > 0 {
+        // Recorded, so that `metrics.json`, the report and a later `--resume` see it.
+        saved.save(dir)?;
+    }
+    Ok((last, saved))
 }
