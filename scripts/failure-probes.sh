@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The probes of issue 15 against the release binaries: each line prints the case, the exit code,
+# The probes of issues 15 and 27 against the release binaries: each line prints the case, the exit code,
 # PANIC when the output holds "panicked", and the first line of the error.
 # Usage: scripts/failure-probes.sh [BIN_DIR]   (default: $CARGO_TARGET_DIR/release or target/release)
 set -u
@@ -73,4 +73,42 @@ tc --artifacts trunc --epochs 2 > /dev/null 2>&1; : > trunc/checkpoint/model-2.m
 probe "resume, truncated ckpt"  tc --artifacts trunc --resume --epochs 3
 tt --artifacts tg > /dev/null 2>&1
 probe "tagger predict \"\""     "$B/predict" --artifacts tg ""
+# Round two (issue 27).
+probe "hidden 1e8"              tc --hidden 100000000 --artifacts r2
+probe "hidden u64::MAX"         tc --hidden 18446744073709551615 --artifacts r2
+probe "embedding-dim 1e8"       tc --embedding-dim 100000000 --artifacts r2
+probe "layers 1e6"              tc --layers 1000000 --artifacts r2
+probe "ffn-hidden 1e9"          tc --ffn-hidden 1000000000 --artifacts r2
+probe "char-filters 1e9"        tt --char-filters 1000000000 --artifacts r2
+probe "max-tokens 0"            tc --max-tokens 0 --artifacts r2
+probe "grad-flow norms hidden 0" "$B/grad-flow" norms --hidden 0 --out gf
+probe "RAYON_NUM_THREADS=100000" env RAYON_NUM_THREADS=100000 "$B/dataset-stats" embedded:sentiment/test
+probe "seed -1"                 tc --seed -1 --artifacts r2
+touch afile
+probe "--artifacts a file"      tc --artifacts afile --epochs 1
+probe "min-freq 1000000"        tc --min-freq 1000000 --artifacts r2
+python3 -c "
+import csv
+w = csv.writer(open('textlabel.csv', 'w')); w.writerow(['label', 'text'])
+for i in range(300): w.writerow([f'film number {i} was fine', str(i % 2)])"
+probe "label column holds text" tc --train textlabel.csv --valid textlabel.csv --artifacts r2
+printf 'sentence\tlabel\ngood\t1\n   \t0\nbad\t0\n' > blank.tsv
+probe "blank text in training"  tc --train blank.tsv --valid blank.tsv --artifacts r2
+printf 'sentence\tlabel\ngood\t1\nbad\t0\n' > two.tsv
+probe "text-column 99 on GLUE"  tc --train two.tsv --valid two.tsv --text-column 99 --artifacts r2
+probe "nbest on a classifier"   "$B/predict" --artifacts ok --nbest 3 "good"
+probe "export --out /dev/null"  "$B/export" --artifacts ok --out /dev/null
+probe "export over model.mpk"   "$B/export" --artifacts ok --out ok/model.mpk
+ln -s target.safetensors link.safetensors; echo old > target.safetensors
+probe "export onto a link"      bash -c "$B/export --artifacts ok --out link.safetensors && test -L link.safetensors && echo still a link"
+# A lock held by another process (flock), as a run in another container would hold it.
+( flock -x ok/.lock sleep 5 ) & sleep 0.5
+probe "folder held by another"  tc --artifacts ok --resume --epochs 7
+wait
+printf 'pid 1\nstarted 2026-11-30 04:00:00 UTC\n' > ok/.lock
+probe "lock text of PID 1, no holder" tc --artifacts ok --resume --epochs 6
+sed -i '2s/1$/0/' two.tsv; tc --artifacts rd --train two.tsv --valid two.tsv --epochs 1 > /dev/null 2>&1; sed -i '2s/0$/1/' two.tsv
+probe "resume, data changed"    tc --artifacts rd --train two.tsv --valid two.tsv --resume --epochs 2
+tc --artifacts sg --epochs 500 > sg.out 2>&1 & pid=$!; sleep 8; kill -TERM $pid; wait $pid; rc=$?
+cases=$((cases + 1)); printf '%-34s rc=%-3s       %s\n' "SIGTERM mid-run" "$rc" "$(grep -m1 'stopped by' sg.out) $(test -e sg/.lock && echo LOCK LEFT)"
 echo "$cases cases, $panics panics (work folder $W)"

@@ -129,7 +129,7 @@ pub struct TrainingArgs {
     #[arg(long)]
     pub patience: Option<usize>,
     /// Seed of initialisation, shuffling and dropout (repeatable on one backend).
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true)]
     pub seed: u64,
     /// Continue from the last completed epoch in --artifacts (same options and data required).
     #[arg(long, conflicts_with = "overwrite")]

@@ -9,9 +9,38 @@
 //! with `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` in the environment, which win
 //! over these settings when set.
 
-/// Applies the settings (glibc on Linux only; elsewhere it does nothing). Call it first in
-/// `main`, before tensors are allocated.
+/// Threads per core above which `RAYON_NUM_THREADS` is lowered: more only queue for the cores
+/// (and 100,000 threads take minutes to start, each with its own stack).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Lowers `RAYON_NUM_THREADS` to [`MAX_THREADS_PER_CORE`] threads per core, saying so, and refuses
+/// a value that is not a number. Call it first in `main`, before any thread pool starts.
+pub fn bound_threads() {
+    let Some(value) = std::env::var_os("RAYON_NUM_THREADS") else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let most = cores * MAX_THREADS_PER_CORE;
+    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(threads) if threads <= most => {}
+        Some(threads) => {
+            eprintln!(
+                "warning: RAYON_NUM_THREADS={threads} is more than {MAX_THREADS_PER_CORE} per core; using {most}"
+            );
+            // SAFETY: called first in `main`, before any other thread exists.
+            unsafe { std::env::set_var("RAYON_NUM_THREADS", most.to_string()) };
+        }
+        None => {
+            eprintln!("error: RAYON_NUM_THREADS={value:?} is not a number of threads");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Applies the settings (glibc on Linux only; elsewhere it does nothing) after
+/// [`bound_threads`]. Call it first in `main`, before tensors are allocated.
 pub fn tune_for_tensors() {
+    bound_threads();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let set_by_user = |name: &str| std::env::var_os(name).is_some();

@@ -84,9 +84,7 @@ pub fn stream(
     device: &Device,
     mut progress: impl FnMut(&Streamed),
 ) -> Result<Streamed, String> {
-    if options.format == InputFormat::Conll && matches!(loaded, Loaded::Classifier(_)) {
-        return Err("--format conll: the model is a classifier; CoNLL input is for taggers".into());
-    }
+    check_options(loaded, options)?;
     let (send, units) = std::sync::mpsc::sync_channel::<Read>(options.window.max(1) * 2);
     let (format, encoding) = (options.format, options.encoding);
     let reader = std::thread::spawn(move || read_units(input, format, encoding, |unit| send.send(unit).is_ok()));
@@ -237,8 +235,23 @@ pub fn answer_texts(
     options: &StreamOptions,
     device: &Device,
 ) -> Result<(), String> {
+    check_options(loaded, options)?;
     let window: Vec<Unit> = texts.iter().map(|t| Unit::Text(t.clone())).collect();
     answer(loaded, &window, out, options, device)
+}
+
+/// Refuses the options that the loaded model has no use for, naming them.
+fn check_options(loaded: &Loaded<Inner>, options: &StreamOptions) -> Result<(), String> {
+    if !matches!(loaded, Loaded::Classifier(_)) {
+        return Ok(());
+    }
+    if options.format == InputFormat::Conll {
+        return Err("--format conll: the model is a classifier; CoNLL input is for taggers".into());
+    }
+    if options.nbest > 0 {
+        return Err(format!("--nbest {}: the model is a classifier; --nbest is for CRF taggers", options.nbest));
+    }
+    Ok(())
 }
 
 /// Predicts one window and writes its answers in input order.

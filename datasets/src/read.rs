@@ -30,7 +30,11 @@ pub struct ReadOptions {
 impl ReadOptions {
     /// The reader of labelled texts in `format` with these column options (`None` for a
     /// tagged format: CoNLL, or Parquet, whose columns say).
+    ///
+    /// A GLUE file given column options is read as the headed TSV it is, with those columns.
     pub fn sentiment_reader(&self, format: Format) -> Option<SentimentFormat> {
+        let columns_given = self.text_column.is_some() || self.label_column.is_some();
+        let format = if format == Format::Glue && columns_given { Format::Tsv } else { format };
         let mut reader = format.sentiment()?;
         match &mut reader {
             SentimentFormat::Delimited(d) => {

@@ -77,3 +77,39 @@ pub(crate) fn embedding_dim(dim: usize, pretrained: bool) -> Result<(), RunError
     }
     Ok(())
 }
+
+/// Refuses a `--min-freq` that leaves no training word in the vocabulary `words` (only the
+/// padding and unknown-word entries), saying how often the most frequent word appears.
+pub(crate) fn words_left(
+    words: &seqlab_datasets::text::Vocab,
+    counts: &seqlab_datasets::text::TokenCounts,
+    min_freq: usize,
+) -> Result<(), RunError> {
+    if words.len() > 2 || counts.distinct() == 0 {
+        return Ok(());
+    }
+    let most = counts.iter().map(|(_, n)| n).max().unwrap_or(0);
+    Err(invalid(
+        "min-freq",
+        format!("{min_freq} leaves no training word in the vocabulary (the most frequent appears {most} times)"),
+    ))
+}
+
+/// Refuses a label column that holds text: more than 50 distinct labels, most of them seen once.
+pub(crate) fn labels_look_like_labels(
+    train: &str,
+    labels: &seqlab_datasets::text::TokenCounts,
+) -> Result<(), RunError> {
+    let (distinct, examples) = (labels.distinct(), labels.total());
+    if distinct <= 50 || distinct * 2 <= examples {
+        return Ok(());
+    }
+    let example = labels.tokens().next().unwrap_or_default();
+    Err(invalid(
+        "label-column",
+        format!(
+            "{train}: {distinct} distinct labels in {examples} training examples (the first {example:?}): the column read as \
+             labels seems to hold text; name the label column with --label-column"
+        ),
+    ))
+}

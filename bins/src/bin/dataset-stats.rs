@@ -57,6 +57,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::bound_threads();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

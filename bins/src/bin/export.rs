@@ -8,6 +8,7 @@ use seqlab_bins::args::export::Args;
 use seqlab_training::backend;
 
 fn main() -> ExitCode {
+    seqlab_bins::malloc::bound_threads();
     let args = Args::parse();
     match backend::export(&args.artifacts, &args.out, &backend::Device::default()) {
         Ok(exported) => {

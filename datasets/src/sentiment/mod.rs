@@ -95,20 +95,35 @@ pub fn read_sentiment(
     if file.examples.is_empty() {
         return Err(DataError::file(path, "no examples (the file is empty or has only a header)"));
     }
+    check_texts(&file.examples)?;
     check_label_kinds(&file.examples)?;
     Ok(file)
+}
+
+/// Refuses an example whose text is empty or only white space, at its line: there is nothing to
+/// classify (`predict` refuses such a text too), and training or scoring one would count it.
+pub fn check_texts(examples: &[TextExample]) -> Result<(), DataError> {
+    match examples.iter().find(|e| e.text.trim().is_empty()) {
+        None => Ok(()),
+        Some(e) if e.origin.line == 0 => {
+            Err(DataError::file(&e.origin.path, format!("an example labelled {:?} has no text", e.label)))
+        }
+        Some(e) => Err(DataError::line(&e.origin.path, e.origin.line, "the text is empty or only white space")),
+    }
 }
 
 /// Parses the text of a GLUE, CSV/TSV or JSON Lines file, or of a run of its whole rows (with
 /// the header in front, for a format that has one); `path` names it in errors. Folders are not
 /// text: an error.
 pub fn parse_sentiment(text: &str, path: &Path, format: &SentimentFormat) -> Result<SentimentFile, DataError> {
-    match format {
+    let file = match format {
         SentimentFormat::Glue => glue::parse(text, path),
         SentimentFormat::Delimited(options) => delimited::parse(text, path, options),
         SentimentFormat::Jsonl(options) => jsonl::parse(text, path, options),
         SentimentFormat::Folders => Err(DataError::file(path, "a folder corpus is not one text")),
-    }
+    }?;
+    check_texts(&file.examples)?;
+    Ok(file)
 }
 
 /// Whether a label is written as an integer (`0`, `1`, `-1`).

@@ -229,3 +229,37 @@ fn vector_rows_are_read_from_the_right_and_bad_values_are_refused_at_their_line(
     assert_eq!(read("unwanted.txt", "dog nan 1\nthe 1 2\n").unwrap().vectors["the"], [1.0, 2.0]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn blank_texts_are_refused_at_their_line_in_every_text_format() {
+    let dir = scratch("blank-texts");
+    let glue_file = write(&dir, "blank.tsv", b"sentence\tlabel\ngood\t1\n   \t0\n");
+    assert!(glue(&glue_file).contains("blank.tsv:3: the text is empty or only white space"), "{}", glue(&glue_file));
+    let csv = write(&dir, "blank.csv", b"text,label\ngood,pos\n\"\",neg\n");
+    let err = read_sentiment(&csv, &SentimentFormat::Delimited(DelimitedOptions::csv()), Encoding::Utf8)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("blank.csv:3:") && err.contains("empty"), "{err}");
+    let jsonl = write(&dir, "blank.jsonl", b"{\"text\": \"good\", \"label\": 1}\n{\"text\": \" \", \"label\": 0}\n");
+    let err = read_sentiment(&jsonl, &SentimentFormat::Jsonl(JsonlOptions::default()), Encoding::Utf8)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("blank.jsonl:2:") && err.contains("empty"), "{err}");
+    // Read part by part (the training split), the same error.
+    let err = read_corpus(&glue_file, &ReadOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("blank.tsv:3:"), "{err}");
+}
+
+#[test]
+fn column_options_on_a_glue_file_read_it_as_the_headed_tsv_it_is() {
+    let dir = scratch("glue-columns");
+    let path = write(&dir, "two.tsv", b"sentence\tlabel\ngood\t1\nbad\t0\n");
+    let options = ReadOptions { text_column: Some("99".into()), ..Default::default() };
+    let err = read_corpus(&path, &options).unwrap_err().to_string();
+    assert!(err.contains("two.tsv:2: no column 99"), "{err}");
+    let swapped =
+        ReadOptions { text_column: Some("label".into()), label_column: Some("sentence".into()), ..Default::default() };
+    let read = read_corpus(&path, &swapped).unwrap();
+    let seqlab_datasets::Corpus::Sentiment { file, .. } = read.corpus else { panic!("not a sentiment corpus") };
+    assert_eq!((file.examples[0].text.as_str(), file.examples[0].label.as_str()), ("1", "good"));
+}

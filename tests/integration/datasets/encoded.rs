@@ -141,24 +141,26 @@ fn an_encoded_corpus_gives_back_the_items_it_was_written_with() {
     // Classification: the items equal `classification_items` of the same texts.
     let texts = ReadOptions::default();
     let glue = dir.join("train.tsv");
-    std::fs::write(&glue, "sentence\tlabel\nthe cat sat\t1\n\t0\na dog , a cat\t0\nzebra\t1\n").unwrap();
+    std::fs::write(&glue, "sentence\tlabel\nthe cat sat\t1\nsat\t0\na dog , a cat\t0\nzebra\t1\n").unwrap();
     let Corpus::Sentiment { file, tokens } = read_corpus(&glue, &texts).unwrap().corpus else { panic!() };
     let vocab =
         Vocab::build(tokens.iter().flatten().map(String::as_str), &VocabConfig { min_freq: 2, ..Default::default() });
     let labels = LabelMap::build(file.examples.iter().map(|e| e.label.as_str()));
-    let items = classification_items(&file.examples, &tokens, &vocab, &labels).unwrap();
+    let mut items = classification_items(&file.examples, &tokens, &vocab, &labels).unwrap();
+    // An example of no tokens (the readers refuse blank texts; the format still holds one).
+    items.push(seqlab_datasets::batch::ClassificationItem { ids: Vec::new(), label: 0 });
     let out = dir.join("cls");
     let mut writer = EncodedWriter::create(&out, header(Task::Classification, &vocab, &labels)).unwrap();
     items.iter().for_each(|i| writer.push_labelled(&i.ids, i.label).unwrap());
     assert!(!out.exists(), "nothing at the path before finish");
     let written = writer.finish().unwrap();
-    assert_eq!((written.examples, written.tokens), (4, 9));
+    assert_eq!((written.examples, written.tokens), (5, 10));
     let corpus = Arc::new(EncodedCorpus::open(&out).unwrap());
-    assert_eq!(corpus.lengths(), [3, 0, 5, 1]);
+    assert_eq!(corpus.lengths(), [3, 1, 5, 1, 0]);
     let dataset = ClassificationDataset::new(corpus);
     let back: Vec<ClassificationItem> = (0..dataset.len()).map(|i| dataset.get(i).unwrap()).collect();
     assert_eq!(back, items);
-    assert!(dataset.get(4).is_none());
+    assert!(dataset.get(5).is_none());
 
     // Tagging: ids, tags, casing and characters as `tagging_items` makes them.
     let sentences = vec![

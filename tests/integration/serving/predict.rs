@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use seqlab_bins::predict::{stream, InputFormat, StreamOptions};
+use seqlab_bins::predict::{answer_texts, stream, InputFormat, StreamOptions};
 use seqlab_datasets::ner::parse_conll;
 use seqlab_training::backend;
 use seqlab_training::entity::{entity_scores, EntityMode};
@@ -97,6 +97,12 @@ fn conll_input_is_for_taggers() {
     let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &options(8, InputFormat::Conll), &device, |_| {})
         .unwrap_err();
     assert!(err.contains("--format conll") && err.contains("classifier"), "{err}");
+    // --nbest, streamed or given as arguments, is for CRF taggers.
+    let nbest = StreamOptions { nbest: 3, ..options(8, InputFormat::Text) };
+    let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &nbest, &device, |_| {}).unwrap_err();
+    assert!(err.starts_with("--nbest 3: the model is a classifier"), "{err}");
+    let err = answer_texts(&loaded, &["good".to_string()], &mut Vec::new(), &nbest, &device).unwrap_err();
+    assert!(err.starts_with("--nbest 3"), "{err}");
 }
 
 /// Input whose first line comes at once and whose rest waits for a signal (`tail -f`).

@@ -103,6 +103,25 @@ fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
 }
 
 #[test]
+fn a_min_freq_that_leaves_no_word_and_a_label_column_of_text_are_refused() {
+    let dir = scratch("wrong-inputs");
+    let err = refused(&ClassifierRunConfig { min_freq: 1_000_000, ..tiny(&dir.join("a")) });
+    assert!(
+        err.starts_with("--min-freq: 1000000 leaves no training word") && err.contains("most frequent appears"),
+        "{err}"
+    );
+    let mut text = String::from("label,text\n");
+    for i in 0..300 {
+        text.push_str(&format!("film number {i} was fine,{}\n", i % 2));
+    }
+    let csv = dir.join("swapped.csv");
+    std::fs::write(&csv, text).unwrap();
+    let path = csv.display().to_string();
+    let err = refused(&ClassifierRunConfig { train: path.clone(), valid: path, ..tiny(&dir.join("b")) });
+    assert!(err.contains("--label-column") && err.contains("300 distinct labels in 300 training examples"), "{err}");
+}
+
+#[test]
 fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     #[derive(clap::Parser, Debug)]
     struct Probe {

@@ -118,6 +118,8 @@ struct Vocabularies {
 fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabularies, RunError> {
     let words =
         Vocab::from_counts(&splits.train.tokens, &VocabConfig { min_freq: config.min_freq, ..Default::default() });
+    crate::validate::words_left(&words, &splits.train.tokens, config.min_freq)?;
+    crate::validate::labels_look_like_labels(&config.train, &splits.train.labels)?;
     let (valid, test) = (counts(&splits.valid), splits.test.as_ref().map(counts));
     let mut by_split = vec![("train", &splits.train.tokens), ("valid", &valid)];
     by_split.extend(test.as_ref().map(|t| ("test", t)));

@@ -90,6 +90,7 @@ fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -
     let tags = tag_map(&types, config.train_scheme);
     let vocab_config = VocabConfig { min_freq: config.min_freq, lowercase: config.lowercase, max_size: None };
     let words = Vocab::from_counts(&splits.train.tokens, &vocab_config);
+    crate::validate::words_left(&words, &splits.train.tokens, config.min_freq)?;
     let (valid, test) = (tokens(&splits.valid), splits.test.as_ref().map(tokens));
     let mut by_split = vec![("train", &splits.train.tokens), ("valid", &valid)];
     by_split.extend(test.as_ref().map(|t| ("test", t)));
