@@ -11,3 +11,4 @@ pub mod load;
 pub mod malloc;
 pub mod predict;
 pub mod serve;
+pub mod spool;

@@ -51,9 +51,7 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         };
         return Ok(ReadCorpus { corpus, format, inferred: None });
     }
-    if !path.exists() {
-        return Err(DataError::file(path, "no such file or folder"));
-    }
+    must_exist(path)?;
     let (format, inferred) = match options.format {
         Some(f) => (f, None),
         None => {
@@ -171,9 +169,7 @@ pub fn read_tagged(path: impl AsRef<Path>, options: &ConllOptions) -> Result<Con
     if path.is_dir() {
         return Err(DataError::file(path, "a folder, not a conll file"));
     }
-    if !path.exists() {
-        return Err(DataError::file(path, "no such file or folder"));
-    }
+    must_exist(path)?;
     read_conll(path, options)
 }
 
@@ -202,5 +198,19 @@ pub fn tagged_format(path: &Path) -> Format {
         Some("parquet") => Format::Parquet,
         Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
         _ => Format::Conll,
+    }
+}
+
+/// `Ok` when `path` can be looked at; otherwise the OS's reason, kept: missing, or not
+/// permitted (a folder on the way that cannot be searched), or another error.
+pub(crate) fn must_exist(path: &Path) -> Result<(), DataError> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::file(path, "no such file or folder")),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(DataError::file(
+            path,
+            "permission denied (it, or a folder on the way to it, cannot be read or searched by this user)",
+        )),
+        Err(e) => Err(DataError::io(path, e)),
     }
 }

@@ -58,7 +58,15 @@ struct Args {
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::bound_threads();
-    let args = Args::parse();
+    let mut args = Args::parse();
+    let mut spool = seqlab_bins::spool::Spool::default();
+    match spool.readable_again("PATH", args.path.display().to_string()) {
+        Ok(path) => args.path = path.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -12,7 +12,12 @@ use seqlab_training::inference::{Evaluation, Loaded};
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
-    let args = Args::parse();
+    let mut args = Args::parse();
+    let mut spool = seqlab_bins::spool::Spool::default();
+    if let Err(e) = spool.replace(&mut [("--test", Some(&mut args.test))]) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let device = backend::Device::default();
     let result = backend::load(&args.artifacts, &device).and_then(|mut loaded| {
         match &mut loaded {

@@ -18,7 +18,14 @@ fn show(name: &str, s: &ClassificationScores) {
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
-    let Parsed { args, origin } = parse_with_config::<Args>();
+    let Parsed { mut args, origin } = parse_with_config::<Args>();
+    let mut spool = seqlab_bins::spool::Spool::default();
+    let inputs =
+        [("--train", Some(&mut args.train)), ("--valid", Some(&mut args.valid)), ("--test", args.test.as_mut())];
+    if let Err(e) = spool.replace(&mut { inputs }) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let embedded = args.train.starts_with("embedded:");
     let config = ClassifierRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),

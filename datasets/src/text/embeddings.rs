@@ -64,6 +64,14 @@ impl WordVectors {
                 DataError::line(path, line, format!("invalid UTF-8 at byte offset {offset} of the decompressed text"))
             })?
         } else {
+            if binary_word2vec(path) {
+                return Err(DataError::file(
+                    path,
+                    "a binary word2vec file (a COUNT DIM header, then raw floats); seqlab reads the text format: \
+                     convert it, e.g. with gensim's KeyedVectors.load_word2vec_format(path, binary=True)\
+                     .save_word2vec_format(out, binary=False)",
+                ));
+            }
             read_text(path, encoding)?
         };
         let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
@@ -198,6 +206,29 @@ impl PretrainedEmbeddings {
     }
 }
 
+/// Whether `path` starts like a binary word2vec file: a `COUNT DIM` line, then bytes that are not
+/// text (a NUL or invalid UTF-8 in the first 4 KiB).
+fn binary_word2vec(path: &Path) -> bool {
+    let mut head = vec![0u8; 4096];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)) else {
+        return false;
+    };
+    head.truncate(n);
+    let Some(end) = head.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let header = String::from_utf8_lossy(&head[..end]);
+    let fields: Vec<&str> = header.split_whitespace().collect();
+    let counts = fields.len() == 2 && fields.iter().all(|f| f.parse::<usize>().is_ok());
+    let rest = &head[end + 1..];
+    // A cut in the middle of a character at the end of the sample is not evidence.
+    let text = match std::str::from_utf8(rest) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    counts && (rest.contains(&0) || !text)
+}
+
 /// Loads the vectors of the words of `vocab` from a GloVe/word2vec text file (see
 /// [`WordVectors::read`]).
 pub fn load_embeddings(
@@ -233,6 +264,15 @@ mod tests {
         std::io::Write::write_all(&mut encoder, b"3 2\nthe 0.1 0.2\nparis 1 2\nzebra 5 5\n").unwrap();
         encoder.finish().unwrap();
         let z = load_embeddings(&gz, &vocab, Encoding::Utf8).unwrap();
+        // A binary word2vec file is named as such, not as text in a legacy encoding.
+        let bin = dir.join("vectors.bin");
+        let mut bytes = b"2 2\nthe ".to_vec();
+        bytes.extend([0.5f32, -1.0].iter().flat_map(|v| v.to_le_bytes()));
+        bytes.extend(b"\nparis ");
+        bytes.extend([0.25f32, 3.0].iter().flat_map(|v| v.to_le_bytes()));
+        std::fs::write(&bin, bytes).unwrap();
+        let err = load_embeddings(&bin, &vocab, Encoding::Utf8).unwrap_err().to_string();
+        assert!(err.contains("a binary word2vec file") && err.contains("binary=False"), "{err}");
         assert_eq!((z.matrix, z.found), (e.matrix.clone(), e.found.clone()));
         let missing = load_embeddings(dir.join("nope.txt"), &vocab, Encoding::Utf8).unwrap_err().to_string();
         assert!(missing.contains("nope.txt"), "{missing}");
