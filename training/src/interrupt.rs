@@ -42,7 +42,10 @@ pub fn install() -> std::io::Result<()> {
         }
         Ok(())
     });
-    result.as_ref().map(|()| ()).map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+    }
 }
 
 /// The signal that asked this process to stop, if one did.

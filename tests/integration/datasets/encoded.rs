@@ -148,7 +148,7 @@ fn an_encoded_corpus_gives_back_the_items_it_was_written_with() {
     let labels = LabelMap::build(file.examples.iter().map(|e| e.label.as_str()));
     let mut items = classification_items(&file.examples, &tokens, &vocab, &labels).unwrap();
     // An example of no tokens (the readers refuse blank texts; the format still holds one).
-    items.push(seqlab_datasets::batch::ClassificationItem { ids: Vec::new(), label: 0 });
+    items.push(ClassificationItem { ids: Vec::new(), label: 0 });
     let out = dir.join("cls");
     let mut writer = EncodedWriter::create(&out, header(Task::Classification, &vocab, &labels)).unwrap();
     items.iter().for_each(|i| writer.push_labelled(&i.ids, i.label).unwrap());
