@@ -106,7 +106,7 @@ pub fn infer_format(path: &Path) -> Result<(Format, String), DataError> {
     let tagged = content
         .iter()
         .filter(|l| {
-            let fields: Vec<&str> = l.split_whitespace().collect();
+            let fields: Vec<&str> = l.split_ascii_whitespace().collect();
             fields.len() >= 2 && crate::ner::scheme::split_tag(fields[fields.len() - 1]).is_ok()
         })
         .count();

@@ -1,6 +1,7 @@
-//! CoNLL column files: one token per line, columns separated by spaces or tabs, the token in
-//! the first column, the tag in a chosen column (default: the last); a blank or whitespace-only
-//! line ends a sentence; `-DOCSTART-` lines separate documents and are skipped (and counted).
+//! CoNLL column files: one token per line, columns separated by ASCII spaces or tabs (so a
+//! token may hold a no-break space, U+00A0, or another Unicode space), the token in the first
+//! column, the tag in a chosen column (default: the last); a blank or ASCII-whitespace-only line
+//! ends a sentence; `-DOCSTART-` lines separate documents and are skipped (and counted).
 //!
 //! ```text
 //! -DOCSTART- -X- O O
@@ -48,12 +49,25 @@ pub struct ConllFile {
     pub documents: usize,
     /// Columns per token line.
     pub columns: usize,
+    /// Whether each sentence is one record (a JSON Lines line, a Parquet row) rather than one
+    /// line per token.
+    pub records: bool,
 }
 
 impl ConllFile {
     /// Total number of tokens.
     pub fn tokens(&self) -> usize {
         self.sentences.iter().map(|s| s.tokens.len()).sum()
+    }
+
+    /// The 1-based line (or row) of token `index` of `sentence`: its own line in a CoNLL file,
+    /// its record's in records.
+    pub fn line_of(&self, sentence: &Sentence, index: usize) -> usize {
+        if self.records {
+            sentence.line
+        } else {
+            sentence.line + index
+        }
     }
 }
 
@@ -78,7 +92,8 @@ pub fn parse_conll(text: &str, path: &Path, options: &ConllOptions) -> Result<Co
     };
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
-        let fields: Vec<&str> = line.split_whitespace().collect();
+        // Columns are split on ASCII whitespace only: Unicode spaces belong to the token.
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
         if fields.is_empty() {
             finish(&mut current, &mut file);
             continue;
@@ -196,5 +211,17 @@ mod tests {
         assert!(err.starts_with("x.conll:1:") && err.contains("\"NNP\""), "{err}");
         let err = parse("\n-DOCSTART- O\n\n").unwrap_err().to_string();
         assert!(err.starts_with("x.conll:") && err.contains("no sentences"), "{err}");
+    }
+
+    #[test]
+    fn a_no_break_space_belongs_to_its_token() {
+        // U+00A0 is Unicode whitespace but not a column separator: the token keeps it, and the
+        // lines after it are read as they are.
+        let f = parse("New\u{a0}York NNP B-LOC\nis VBZ O\n").unwrap();
+        assert_eq!(f.sentences[0].tokens, ["New\u{a0}York", "is"]);
+        assert_eq!(f.sentences[0].tags, ["B-LOC", "O"]);
+        // A line of only a no-break space is a token line without a tag, named at its own line.
+        let err = parse("EU NNP B-ORG\n\u{a0}\nis VBZ O\n").unwrap_err().to_string();
+        assert!(err.starts_with("x.conll:2:") && err.contains("at least 2 columns"), "{err}");
     }
 }

@@ -59,8 +59,10 @@ impl RecordFields {
         if tokens.len() != tags.len() {
             return Err(at(format!("{} tokens but {} tags", tokens.len(), tags.len())));
         }
-        if let Some(t) = tokens.iter().find(|t| t.is_empty() || t.chars().any(char::is_whitespace)) {
-            return Err(at(format!("token {t:?} is empty or holds whitespace")));
+        // As in CoNLL files, where ASCII whitespace separates columns and a Unicode space (U+00A0)
+        // belongs to the token.
+        if let Some(t) = tokens.iter().find(|t| t.is_empty() || t.chars().any(|c| c.is_ascii_whitespace())) {
+            return Err(at(format!("token {t:?} is empty or holds a space, tab or line break")));
         }
         for tag in &tags {
             split_tag(tag).map_err(|reason| at(format!("{reason} (in {})", self.tags)))?;
@@ -85,7 +87,7 @@ pub fn parse_tagged_jsonl(
     first_line: usize,
     fields: &RecordFields,
 ) -> Result<ConllFile, DataError> {
-    let mut file = ConllFile { columns: 2, ..ConllFile::default() };
+    let mut file = ConllFile { columns: 2, records: true, ..ConllFile::default() };
     for (index, line) in text.lines().enumerate() {
         let number = first_line + index;
         if line.trim().is_empty() {

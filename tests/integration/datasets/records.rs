@@ -110,7 +110,10 @@ fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
         (r#"{"tokens": ["a", "b"], "ner_tags": ["O"]}"#, "bad.jsonl:2: 2 tokens but 1 tags"),
         (r#"{"tokens": ["a"], "ner_tags": ["X-PER"]}"#, "bad.jsonl:2:"),
         (r#"{"tokens": ["a"], "ner_tags": [3]}"#, "bad.jsonl:2: ner_tags holds tag ids (3)"),
-        (r#"{"tokens": ["a b"], "ner_tags": ["O"]}"#, "bad.jsonl:2: token \"a b\" is empty or holds whitespace"),
+        (
+            r#"{"tokens": ["a b"], "ner_tags": ["O"]}"#,
+            "bad.jsonl:2: token \"a b\" is empty or holds a space, tab or line break",
+        ),
     ] {
         std::fs::write(&jsonl, format!("{{\"tokens\": [\"ok\"], \"ner_tags\": [\"O\"]}}\n{line}\n")).unwrap();
         let e = read_tagged_any(&jsonl, &ReadOptions::default()).unwrap_err().to_string();
