@@ -170,7 +170,27 @@ pub fn read_tagged(path: impl AsRef<Path>, options: &ConllOptions) -> Result<Con
         return Err(DataError::file(path, "a folder, not a conll file"));
     }
     must_exist(path)?;
-    read_conll(path, options)
+    read_conll(path, options).map_err(|e| not_conll(path, e))
+}
+
+/// `err`, an error from reading the file at `path` as CoNLL columns, or, when the file's content
+/// says it is another format (GLUE or TSV labelled texts, JSON Lines), an error saying so, with
+/// the formats a tagger reads and `err` after them.
+pub fn not_conll(path: &Path, err: DataError) -> DataError {
+    match infer_format(path) {
+        Ok((format, why)) if format != Format::Conll => {
+            let what = if format == Format::Jsonl { "JSON Lines" } else { "labelled texts" };
+            DataError::file(
+                path,
+                format!(
+                    "{what} ({}: {why}), not a tagged corpus; a tagger reads CoNLL columns (token … tag), or \
+                     tagged records in a .jsonl or .parquet file (reading it as CoNLL: {err})",
+                    format.name()
+                ),
+            )
+        }
+        _ => err,
+    }
 }
 
 /// Reads tagged sentences from a CoNLL file, `embedded:ner/SPLIT`, or records: a `.parquet`

@@ -53,7 +53,7 @@ pub fn read_parquet(
             reader.get_row_group(group).map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
         let iter =
             group_reader.get_row_iter(None).map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
-        let mut sentences = ConllFile { columns: 2, ..ConllFile::default() };
+        let mut sentences = ConllFile { columns: 2, records: true, ..ConllFile::default() };
         let mut texts = SentimentFile::default();
         for (index, row) in iter.enumerate() {
             rows += 1;

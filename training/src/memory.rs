@@ -96,6 +96,11 @@ impl Footprint {
     /// Refuses a run whose [`Self::training_bytes`] exceed `memory` bytes (the machine's, see
     /// [`machine_memory`]), naming the option of its largest part and both figures.
     pub fn check(&self, memory: Option<u64>) -> Result<(), RunError> {
+        self.check_with(memory, "choose smaller sizes (or a smaller --max-tokens)")
+    }
+
+    /// [`Self::check`] with another closing `advice`.
+    pub fn check_with(&self, memory: Option<u64>, advice: &str) -> Result<(), RunError> {
         let (Some(memory), bytes) = (memory, self.training_bytes()) else {
             return Ok(());
         };
@@ -106,13 +111,71 @@ impl Footprint {
             self.largest(),
             format!(
                 "training would need about {} ({:.3e} parameters with their gradients and Adam's moments, and batches of \
-                 up to {} tokens), more than this machine's {}; choose smaller sizes (or a smaller --max-tokens)",
+                 up to {} tokens), more than this machine's {}; {advice}",
                 human_bytes(bytes),
                 self.parameters(),
                 self.batch_tokens,
                 human_bytes(memory as f64)
             ),
         ))
+    }
+}
+
+/// The longest example of a run's training and validation splits, for [`Footprint::check_run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Longest {
+    /// Where it is: `valid.conll:36`, or `train.jsonl (sentence 51)`.
+    pub at: String,
+    /// Its tokens.
+    pub tokens: usize,
+}
+
+impl Longest {
+    /// The longest of the training split at `train_path` (lengths by example) and the validation
+    /// split at `valid_path` (lengths with the line each example starts on); `noun` names an
+    /// example (`sentence`, `text`). Ties go to the first.
+    pub fn of(
+        noun: &str,
+        (train_path, train): (&str, impl IntoIterator<Item = usize>),
+        (valid_path, valid): (&str, impl IntoIterator<Item = (usize, usize)>),
+    ) -> Self {
+        let mut longest = Self { at: String::new(), tokens: 0 };
+        for (index, tokens) in train.into_iter().enumerate() {
+            if tokens > longest.tokens {
+                longest = Self { at: format!("{train_path} ({noun} {})", index + 1), tokens };
+            }
+        }
+        for (line, tokens) in valid {
+            if tokens > longest.tokens {
+                longest = Self { at: format!("{valid_path}:{line}"), tokens };
+            }
+        }
+        longest
+    }
+}
+
+impl Footprint {
+    /// [`Self::check`] for a run whose batches hold at most `max_tokens` padded tokens: when the
+    /// run would fit but for its `longest` example, longer than that budget and so in a batch of
+    /// its own, the error names that example (no size option can help) and asks for it to be
+    /// split.
+    pub fn check_run(&self, max_tokens: usize, longest: &Longest, memory: Option<u64>) -> Result<(), RunError> {
+        let error = match self.check(memory) {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let within_budget = Self { batch_tokens: self.batch_tokens.min(max_tokens), ..self.clone() };
+        if longest.tokens <= max_tokens || within_budget.check(memory).is_err() {
+            return Err(error);
+        }
+        Err(RunError::Other(format!(
+            "{}: {} tokens in one example, which in a batch of its own would need about {} to train, more than \
+             this machine's {}; split it into shorter ones (other batches stay within --max-tokens {max_tokens})",
+            longest.at,
+            longest.tokens,
+            human_bytes(self.training_bytes()),
+            human_bytes(memory.unwrap_or_default() as f64)
+        )))
     }
 }
 

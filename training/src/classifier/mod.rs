@@ -33,7 +33,7 @@ use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, 
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
-use crate::memory::machine_memory;
+use crate::memory::{machine_memory, Longest};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::score;
@@ -209,7 +209,19 @@ pub fn train_classifier<B: AutodiffBackend>(
     );
     let lengths = (0..train.len()).map(|i| train.length(i)).chain(valid_items.iter().map(|i| i.ids.len()));
     let tokens = batch_tokens(&config.training, lengths);
-    footprint(config, v.words.len(), v.labels.len(), v.embedding_dim, tokens).check(machine_memory())?;
+    let longest = Longest::of(
+        "text",
+        (config.train.as_str(), (0..train.len()).map(|i| train.length(i))),
+        (
+            config.valid.as_str(),
+            splits.valid.examples.iter().zip(&valid_items).map(|(e, i)| (e.origin.line, i.ids.len())),
+        ),
+    );
+    footprint(config, v.words.len(), v.labels.len(), v.embedding_dim, tokens).check_run(
+        config.training.max_tokens,
+        &longest,
+        machine_memory(),
+    )?;
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
     let artifacts = &config.artifacts;
     let resolved = resolved(config, splits.norm, v.embedding_dim);

@@ -173,7 +173,7 @@ impl<B: Backend> LoadedTagger<B> {
     /// encodes it.
     pub fn read(&self, path: &str) -> Result<TaggerData, RunError> {
         let file = crate::tagger::read_file(path, &self.run.read_options())?;
-        let sentences = crate::tagger::in_scheme(&file, self.run.train_scheme);
+        let sentences = crate::tagger::in_scheme(&file, path, self.run.train_scheme, &self.tags)?;
         let items = tagging_items(
             &sentences,
             path.as_ref(),

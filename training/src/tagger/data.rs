@@ -6,11 +6,11 @@ use seqlab_datasets::batch::TaggingItem;
 use std::collections::BTreeSet;
 
 use seqlab_datasets::chunks::Fingerprint;
-use seqlab_datasets::corpus::tagged_format;
+use seqlab_datasets::corpus::{not_conll, tagged_format};
 use seqlab_datasets::ner::{convert, spans, validate, ConllFile, SchemeEvidence, Sentence, TagScheme};
 use seqlab_datasets::stream::stream_corpus;
 use seqlab_datasets::text::TokenCounts;
-use seqlab_datasets::{read_tagged_any, Corpus, DataError, LabelMap, ReadOptions};
+use seqlab_datasets::{read_tagged_any, Corpus, DataError, Format, LabelMap, ReadOptions};
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
@@ -43,14 +43,19 @@ pub(crate) fn stream_tagged<R: Send>(
     map: impl Fn(ConllFile) -> Result<R, DataError> + Sync,
     consume: impl FnMut(R) -> Result<(), DataError>,
 ) -> Result<Fingerprint, DataError> {
-    let read = ReadOptions { format: Some(tagged_format(path.as_ref())), ..options.clone() };
+    let format = tagged_format(path.as_ref());
+    let read = ReadOptions { format: Some(format), ..options.clone() };
     let part = |_, corpus| match corpus {
         Corpus::Tagged(file) => map(file),
         Corpus::Sentiment { .. } => {
             Err(DataError::file(path, "labelled texts, not a tagged corpus; use embedded:ner/SPLIT"))
         }
     };
-    Ok(stream_corpus(path, &read, part, consume)?.fingerprint)
+    match stream_corpus(path, &read, part, consume) {
+        Ok(read) => Ok(read.fingerprint),
+        Err(e) if format == Format::Conll => Err(not_conll(path.as_ref(), e)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Counts the training file in one streamed pass; with `check`, the first tag that breaks that
@@ -97,9 +102,33 @@ pub(super) fn tag_map(types: &[String], scheme: TagScheme) -> LabelMap {
     LabelMap::build_tags(tags.iter().map(String::as_str))
 }
 
-/// Sentences with their tags converted to `scheme`.
-pub(crate) fn in_scheme(file: &ConllFile, scheme: TagScheme) -> Vec<Sentence> {
-    file.sentences.iter().map(|s| Sentence { tags: convert(&s.tags, scheme), ..s.clone() }).collect()
+/// Sentences of `file` (read from `path`) with their tags converted to `scheme`, every one of
+/// which must be in `tags`. A tag of an entity type the map does not have is an error at its
+/// line, naming the tag as the file writes it (`B-EVENT`, not the converted `S-EVENT`).
+pub(crate) fn in_scheme(
+    file: &ConllFile,
+    path: &str,
+    scheme: TagScheme,
+    tags: &LabelMap,
+) -> Result<Vec<Sentence>, DataError> {
+    file.sentences
+        .iter()
+        .map(|s| {
+            let converted = convert(&s.tags, scheme);
+            match converted.iter().position(|t| tags.get(t).is_none()) {
+                Some(i) => Err(unknown_type(path, file.line_of(s, i), &s.tags[i], tags)),
+                None => Ok(Sentence { tags: converted, ..s.clone() }),
+            }
+        })
+        .collect()
+}
+
+/// The error for `tag`, whose entity type the tag map `tags` does not have.
+fn unknown_type(path: &str, line: usize, tag: &str, tags: &LabelMap) -> DataError {
+    let known: BTreeSet<&str> = tags.names.iter().filter_map(|t| t.split_once('-').map(|(_, ty)| ty)).collect();
+    let kind = tag.split_once('-').map_or(tag, |(_, ty)| ty);
+    let known = known.into_iter().collect::<Vec<_>>().join(", ");
+    DataError::line(path, line, format!("tag {tag:?}: entity type {kind:?} is not among the training data's ({known})"))
 }
 
 /// The first tag of `file` that breaks `scheme`: its line, the tag and why.

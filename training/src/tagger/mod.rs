@@ -30,7 +30,7 @@ use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, 
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
-use crate::memory::machine_memory;
+use crate::memory::{machine_memory, Longest};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::{check_scheme, count_train, score, stream_tagged, tag_map, TrainCounts};
@@ -120,7 +120,7 @@ fn encoded_train(config: &TaggerRunConfig, splits: &Splits, v: &Vocabularies) ->
     let path = config.train.as_str();
     train_corpus(&config.artifacts, &wanted, |writer| {
         let encode = |file: ConllFile| {
-            let sentences = in_scheme(&file, config.train_scheme);
+            let sentences = in_scheme(&file, path, config.train_scheme, &v.tags)?;
             let items = tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, false, None)?;
             Ok((sentences, items))
         };
@@ -167,7 +167,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
     let v = vocabularies(config, &splits, char_encoder(config))?;
     let encode = |file: &ConllFile, path: &str| {
-        let sentences = in_scheme(file, config.train_scheme);
+        let sentences = in_scheme(file, path, config.train_scheme, &v.tags)?;
         tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, config.casing_dim > 0, v.chars.as_ref())
     };
     let valid_items = encode(&splits.valid, &config.valid)?;
@@ -186,8 +186,13 @@ pub fn train_tagger<B: AutodiffBackend>(
     let resolved = resolved(config, file_scheme, v.embedding_dim);
     let lengths = (0..train.len()).map(|i| train.length(i)).chain(valid_items.iter().map(|i| i.ids.len()));
     let chars = v.chars.as_ref().map_or(0, Vocab::len);
+    let longest = Longest::of(
+        "sentence",
+        (config.train.as_str(), (0..train.len()).map(|i| train.length(i))),
+        (config.valid.as_str(), splits.valid.sentences.iter().map(|s| (s.line, s.tokens.len()))),
+    );
     footprint(config, v.words.len(), chars, v.tags.len(), v.embedding_dim, batch_tokens(&config.training, lengths))
-        .check(machine_memory())?;
+        .check_run(config.training.max_tokens, &longest, machine_memory())?;
     let model_config = model_config(&resolved, &v.words, &v.tags, v.embedding_dim, v.chars.as_ref());
     let artifacts = &config.artifacts;
     if let Some(c) = v.chars.as_ref().filter(|_| !config.training.resume) {
