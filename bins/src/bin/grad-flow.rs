@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     match run(args.command, &device) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("grad-flow: {e}");
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

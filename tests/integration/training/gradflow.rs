@@ -212,3 +212,26 @@ fn first_token_generator_matches_the_pytorch_twin() {
     assert_eq!(tokens, [[1, 8, 4, 4, 11, 11], [0, 6, 8, 10, 7, 8], [0, 6, 5, 11, 6, 4]]);
     assert_eq!(examples.iter().map(|e| e.label).collect::<Vec<_>>(), [1, 0, 0]);
 }
+
+/// Sizes whose memory cannot fit the machine are refused by option before anything is
+/// allocated (before, `--length 1e8` allocated until the allocator aborted).
+#[test]
+fn lab_sizes_that_cannot_fit_are_refused_by_option() {
+    use seqlab_training::gradflow::experiments::norms;
+    use seqlab_training::gradflow::LabCells;
+    let lab = |hidden| LabCells { cells: vec![CellKind::Lstm], hidden, forget_bias: None };
+    let device = Default::default();
+    let refused =
+        |lab: LabCells, length| norms::<TestAutodiff>(&lab, length, 8, 0, 1, &device).unwrap_err().to_string();
+    let err = refused(lab(100_000_000), 20);
+    assert!(
+        err.starts_with("--hidden: training would need about") && err.contains("more than this machine's"),
+        "{err}"
+    );
+    let err = refused(lab(16), 100_000_000);
+    assert!(err.starts_with("--length: training would need about"), "{err}");
+    let err = refused(lab(0), 20);
+    assert!(err.contains("--hidden: must be at least 1"), "{err}");
+    // A size that fits still runs.
+    assert_eq!(norms::<TestAutodiff>(&lab(4), 5, 2, 0, 1, &device).unwrap()[0].norms.len(), 5);
+}

@@ -13,6 +13,7 @@ use super::probe::{
     decay_summary, gradient_norms, train_on_task, DecaySummary, ProbeModelConfig, TaskRun, TaskTraining,
 };
 use crate::error::RunError;
+use crate::memory::{machine_memory, Footprint, Part};
 
 /// The cells every experiment compares, and what they share.
 #[derive(Debug, Clone)]
@@ -38,6 +39,23 @@ impl LabCells {
             return Err(RunError::invalid("cells", "name at least one cell"));
         }
         Ok(())
+    }
+
+    /// Refuses sizes that cannot fit this machine's memory (see [`crate::memory`]): the widest
+    /// cell's weights with their gradients and Adam's moments, and the states that `sequences`
+    /// sequences of `length` steps keep for backpropagation through time. Names `--hidden`, or
+    /// `length_option` when the steps outnumber the hidden units.
+    fn check_memory(&self, length: usize, sequences: usize, length_option: &'static str) -> Result<(), RunError> {
+        let gates = self.cells.iter().map(CellKind::gates).max().unwrap_or(1) as f64;
+        let (h, steps) = (self.hidden as f64, length.saturating_mul(sequences));
+        let recurrent = Part { option: "hidden", parameters: gates * (2.0 * h * h + 4.0 * h), per_token: 0.0 };
+        let states = Part {
+            option: if steps > self.hidden { length_option } else { "hidden" },
+            parameters: 0.0,
+            per_token: (gates + 2.0) * h,
+        };
+        Footprint { parts: vec![recurrent, states], batch_tokens: steps }
+            .check_with(machine_memory(), "choose a smaller --hidden, length or number of sequences")
     }
 }
 
@@ -67,6 +85,7 @@ pub fn norms<B: AutodiffBackend>(
     if sequences == 0 {
         return Err(RunError::invalid("sequences", "must be at least 1"));
     }
+    lab.check_memory(length, sequences, "length")?;
     let task = FirstTokenTask::new(length);
     let examples = task.generate(sequences, seed);
     let mut curves = Vec::new();
@@ -116,6 +135,8 @@ pub fn sweep<B: AutodiffBackend>(
     if let Some(&t) = lengths.iter().find(|&&t| t < 2) {
         return Err(RunError::invalid("lengths", format!("the first-token task needs T ≥ 2, got {t}")));
     }
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    lab.check_memory(longest, training.batch_size.max(training.eval_size), "lengths")?;
     let mut runs = Vec::new();
     for &cell in &lab.cells {
         for &length in lengths {
@@ -242,5 +263,6 @@ fn check_adding(lab: &LabCells, lengths: &[usize], seeds: u64, training: &Adding
     if !positive(f64::from(training.clip_norm)) {
         return Err(RunError::invalid("clip", format!("must be a finite number > 0, got {}", training.clip_norm)));
     }
-    Ok(())
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    lab.check_memory(longest, training.batch_size.max(training.eval_size), "lengths")
 }
