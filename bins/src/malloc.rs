@@ -20,20 +20,31 @@ pub fn bound_threads() {
         return;
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let most = cores * MAX_THREADS_PER_CORE;
-    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
-        Some(threads) if threads <= most => {}
-        Some(threads) => {
-            eprintln!(
-                "warning: RAYON_NUM_THREADS={threads} is more than {MAX_THREADS_PER_CORE} per core; using {most}"
-            );
+    match thread_bound(value.to_str(), cores) {
+        Ok(None) => {}
+        Ok(Some((asked, most))) => {
+            eprintln!("warning: RAYON_NUM_THREADS={asked} is more than {MAX_THREADS_PER_CORE} per core; using {most}");
             // SAFETY: called first in `main`, before any other thread exists.
             unsafe { std::env::set_var("RAYON_NUM_THREADS", most.to_string()) };
         }
-        None => {
-            eprintln!("error: RAYON_NUM_THREADS={value:?} is not a number of threads");
+        Err(message) => {
+            eprintln!("error: {message}");
             std::process::exit(2);
         }
+    }
+}
+
+/// For a `RAYON_NUM_THREADS` of `value` (`None`: not UTF-8) on `cores` cores: `None` when it may stand, the value
+/// asked and the bound when it is lowered, an error when it is not a number.
+pub fn thread_bound(value: Option<&str>, cores: usize) -> Result<Option<(usize, usize)>, String> {
+    let most = cores * MAX_THREADS_PER_CORE;
+    match value.and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(threads) if threads <= most => Ok(None),
+        Some(threads) => Ok(Some((threads, most))),
+        None => Err(format!(
+            "RAYON_NUM_THREADS={} is not a number of threads",
+            value.map_or_else(|| "(not UTF-8)".to_string(), |v| format!("{v:?}"))
+        )),
     }
 }
 

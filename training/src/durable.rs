@@ -88,7 +88,10 @@ pub fn write_output(option: &str, path: &Path, bytes: Vec<u8>, protected: &[Path
     if !meta.is_file() {
         use std::io::Write;
         let mut sink = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| RunError::io(path, &e))?;
-        return sink.write_all(&bytes).and_then(|()| sink.flush()).map_err(|e| RunError::io(path, &e));
+        return sink
+            .write_all(&bytes)
+            .and_then(|()| sink.flush())
+            .map_err(|e| RunError::Other(describe_failed_write(path, &e.to_string(), "nothing else was written")));
     }
     if let Some(own) = protected.iter().find(|p| same_file(p, path)) {
         return Err(refuse(format!("is the artifacts' own {}; choose another file", own.display())));

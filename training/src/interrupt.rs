@@ -116,3 +116,16 @@ fn signal_keys_on() {
         }
     }
 }
+
+/// Why the run was interrupted, if it was: a signal's message, or the dashboard's `q`, `s`.
+/// The dashboard resets the interrupter when training ends, so a stop is also known by its
+/// message (every stop but a bare `stop(None)` leaves one).
+pub fn stop_reason(interrupter: &Interrupter) -> Option<String> {
+    /// The message of burn-train's dashboard when `q`, `s` stops the training.
+    const DASHBOARD: &str = "Stopping training from user input.";
+    match interrupter.get_message() {
+        Some(message) if message == DASHBOARD => Some("stopped from the dashboard (q, s)".into()),
+        Some(message) => Some(message),
+        None => interrupter.should_stop().then(|| "interrupted".into()),
+    }
+}

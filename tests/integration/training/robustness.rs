@@ -102,6 +102,36 @@ fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
     assert!(machine > 1 << 20);
 }
 
+/// A run that fits but for one very long example (a 2M-token record) names that example, not a
+/// size option; a run whose ordinary batches do not fit still names the option.
+#[test]
+fn one_example_too_long_for_memory_is_named_where_it_is() {
+    use seqlab_training::memory::{Footprint, Longest, Part};
+    let longest =
+        Longest::of("sentence", ("train.jsonl", [12, 2_000_000, 7]), ("valid.conll", [(1, 30), (40, 2_000_000)]));
+    assert_eq!(longest, Longest { at: "train.jsonl (sentence 2)".into(), tokens: 2_000_000 });
+    let longest = Longest::of("sentence", ("train.jsonl", [12, 7]), ("valid.conll", [(1, 30), (40, 90)]));
+    assert_eq!(longest.at, "valid.conll:40");
+    // 1,000 values a token: 16 kB a token for training, 32 GB for 2M tokens.
+    let footprint = |batch_tokens| Footprint {
+        parts: vec![Part { option: "hidden", parameters: 1000.0, per_token: 1000.0 }],
+        batch_tokens,
+    };
+    let gib = 1u64 << 30;
+    let long = Longest { at: "train.jsonl (sentence 2)".into(), tokens: 2_000_000 };
+    let err = footprint(2_000_000).check_run(16_384, &long, Some(gib)).unwrap_err().to_string();
+    assert!(
+        err.starts_with("train.jsonl (sentence 2): 2000000 tokens in one example, which in a batch of its own would need about 29.8 GiB")
+            && err.contains("more than this machine's 1.0 GiB; split it"),
+        "{err}"
+    );
+    // Batches within the budget do not fit either: the option is named.
+    let err = footprint(2_000_000).check_run(16_384, &long, Some(100 << 20)).unwrap_err().to_string();
+    assert!(err.starts_with("--hidden: training would need about"), "{err}");
+    // It fits: no error.
+    footprint(16_384).check_run(16_384, &Longest { at: "x".into(), tokens: 100 }, Some(gib)).unwrap();
+}
+
 #[test]
 fn a_min_freq_that_leaves_no_word_and_a_label_column_of_text_are_refused() {
     let dir = scratch("wrong-inputs");
@@ -191,6 +221,30 @@ fn the_artifacts_folder_is_locked_and_a_finished_run_is_not_overwritten_silently
     other_spelling.training = TrainingConfig { resume: true, epochs: 2, ..other_spelling.training };
     let report = train_classifier::<TestAutodiff>(&other_spelling, &device).unwrap();
     assert_eq!(report.training.epochs_completed, 2);
+}
+
+/// A run killed during its first epoch left `run.json`, the vocabulary and the encoded corpus,
+/// but no completed epoch: a plain rerun starts it over (before, it said "continue it with
+/// --resume", and `--resume` then said there was nothing to resume).
+#[test]
+fn a_run_that_never_completed_an_epoch_starts_over_on_a_plain_rerun() {
+    let dir = scratch("never-trained");
+    let device = Default::default();
+    let config = tiny(&dir);
+    train_classifier::<TestAutodiff>(&config, &device).unwrap();
+    // What the folder holds when the first epoch never ended.
+    for name in ["progress.json", "model.mpk", "metrics.json", "log.csv", "curves.svg"] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    std::fs::remove_dir_all(dir.join("checkpoint")).unwrap();
+    assert!(dir.join("run.json").exists());
+    let report = train_classifier::<TestAutodiff>(&config, &device).unwrap();
+    assert_eq!(report.training.epochs_completed, config.training.epochs);
+    let progress = Progress::load(&dir).unwrap().unwrap();
+    assert_eq!(progress.last_epoch, config.training.epochs);
+    // A folder with a completed epoch is still refused without --resume or --overwrite.
+    let err = refused(&config);
+    assert!(err.contains("already holds a training run") && err.contains("--resume"), "{err}");
 }
 
 #[test]
@@ -335,6 +389,62 @@ fn loading_checks_shapes_and_checksums_and_inference_input() {
     assert!(err.contains("text 2") && err.contains("no tokens"), "{err}");
 }
 
+/// A report or an export onto a full disk says so, keeps what the file held before, and says
+/// nothing of checkpoints (those are a training run's). The full disk is `/dev/full` and a
+/// 4 KiB tmpfs (mounted when the test may; skipped with a printed reason otherwise).
+#[test]
+fn a_report_or_export_onto_a_full_disk_says_so_and_keeps_the_old_file() {
+    let dir = scratch("full-disk");
+    let device = Default::default();
+    let artifacts = dir.join("art");
+    train_classifier::<TestAutodiff>(&tiny(&artifacts), &device).unwrap();
+    let export = |out: &std::path::Path| {
+        seqlab_training::export::export::<TestBackend>(&artifacts, out, &device).map(|_| ()).unwrap_err().to_string()
+    };
+    let err = export(std::path::Path::new("/dev/full"));
+    assert!(
+        err.starts_with("/dev/full: cannot write")
+            && err.contains("no space left on the disk; nothing else was written"),
+        "{err}"
+    );
+    let full = dir.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4k", "tmpfs"])
+        .arg(&full)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !mounted {
+        println!("skipped the tmpfs half: cannot mount a tmpfs here (not root, or no mount permission)");
+        return;
+    }
+    let old = full.join("weights.safetensors");
+    std::fs::write(&old, "old").unwrap();
+    let exported = export(&old);
+    let Loaded::Classifier(c) = load::<TestBackend>(&artifacts, &device).unwrap() else { panic!("a classifier") };
+    let report =
+        seqlab_training::report::report(&Loaded::Classifier(c), &artifacts, "embedded:sentiment/test", &device)
+            .unwrap();
+    let reported = seqlab_training::report::write_report(&report, &full.join("report")).unwrap_err().to_string();
+    let left: Vec<String> =
+        std::fs::read_dir(&full).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    let kept = std::fs::read_to_string(&old).unwrap();
+    let _ = std::process::Command::new("umount").arg(&full).status();
+    for err in [&exported, &reported] {
+        assert!(
+            err.contains("cannot write")
+                && err.contains("no space left on the disk; the file's earlier version, if any, is kept"),
+            "{err}"
+        );
+        assert!(!err.contains("checkpoint"), "{err}");
+    }
+    assert!(exported.starts_with(&old.display().to_string()), "{exported}");
+    assert!(reported.contains("report.json"), "{reported}");
+    assert_eq!(kept, "old", "the old export is kept");
+    assert!(left.iter().all(|name| !name.contains("partial")), "no partial file left: {left:?}");
+}
+
 #[test]
 fn a_classifier_needs_two_classes() {
     let dir = scratch("one-class");
@@ -430,6 +540,45 @@ fn tagger_options_and_a_file_scheme_the_file_breaks_are_refused() {
     assert!(!dir.join("art").exists(), "nothing written");
 }
 
+#[test]
+fn a_tagger_names_the_files_own_tag_and_refuses_labelled_texts() {
+    use seqlab_training::tagger::{train_tagger, TaggerRunConfig};
+    let dir = scratch("tagger-files");
+    let base = super::tagger::tiny_tagger(&dir.join("art"));
+    let device = Default::default();
+    let refused =
+        |config: TaggerRunConfig| train_tagger::<TestAutodiff>(&config, &device).map(|_| ()).unwrap_err().to_string();
+    // A validation file with an entity type the training file lacks, on line 5 and written
+    // `B-EVENT`: the error names that tag, not the `S-EVENT` it becomes in IOBES.
+    let valid = dir.join("valid.conll");
+    std::fs::write(&valid, "EU B-ORG\nrejects O\n\nThe O\nOlympics B-EVENT\nopen O\n").unwrap();
+    let err = refused(TaggerRunConfig { valid: valid.display().to_string(), ..base.clone() });
+    assert!(
+        err.contains("valid.conll:5: tag \"B-EVENT\": entity type \"EVENT\" is not among the training data's (LOC, MISC, ORG, PER)"),
+        "{err}"
+    );
+    // The same in a record file: the record's line.
+    let records = dir.join("valid.jsonl");
+    std::fs::write(&records, "{\"tokens\": [\"EU\"], \"ner_tags\": [\"B-ORG\"]}\n{\"tokens\": [\"The\", \"Games\"], \"ner_tags\": [\"O\", \"B-EVENT\"]}\n").unwrap();
+    let err = refused(TaggerRunConfig { valid: records.display().to_string(), ..base.clone() });
+    assert!(err.contains("valid.jsonl:2: tag \"B-EVENT\""), "{err}");
+    // A GLUE TSV given to a tagger, as its training or validation file: said to be labelled
+    // texts, with the formats a tagger reads.
+    let tsv = dir.join("sst.tsv");
+    std::fs::write(&tsv, "sentence\tlabel\na fine film\t1\ndull\t0\n").unwrap();
+    for config in [
+        TaggerRunConfig { train: tsv.display().to_string(), ..base.clone() },
+        TaggerRunConfig { valid: tsv.display().to_string(), ..base.clone() },
+    ] {
+        let err = refused(config);
+        assert!(
+            err.contains("sst.tsv: labelled texts (glue: first line is a header naming `sentence` and `label`), not a tagged corpus; a tagger reads CoNLL columns"),
+            "{err}"
+        );
+    }
+    assert!(!dir.join("art").join("model.mpk").exists(), "nothing trained");
+}
+
 /// The child of [`sigterm_stops_training_cleanly_and_resume_continues`]: this test binary run
 /// again with `SEQLAB_SIGNAL_CHILD` naming the folder, training with the binaries' signal
 /// handlers.
@@ -486,4 +635,36 @@ fn sigterm_stops_training_cleanly_and_resume_continues() {
     again.training.epochs = progress.last_epoch + 1;
     let report = train_classifier::<TestAutodiff>(&again, &Default::default()).unwrap();
     assert_eq!((report.training.epochs_completed, report.training.stopped), (progress.last_epoch + 1, None));
+}
+
+#[test]
+fn a_stop_is_known_by_its_message_after_the_dashboard_resets_it() {
+    use burn::train::Interrupter;
+    use seqlab_training::interrupt::stop_reason;
+    let running = Interrupter::new();
+    assert_eq!(stop_reason(&running), None);
+    // burn-train's dashboard: `q` then `s` stops with this message, and the renderer resets the
+    // interrupter when training ends (before, `metrics.json` then said `"stopped": null`).
+    let dashboard = Interrupter::new();
+    dashboard.stop(Some("Stopping training from user input."));
+    dashboard.reset();
+    assert_eq!(stop_reason(&dashboard).as_deref(), Some("stopped from the dashboard (q, s)"));
+    let signalled = Interrupter::new();
+    signalled.stop(Some("stopped by SIGTERM"));
+    assert_eq!(stop_reason(&signalled).as_deref(), Some("stopped by SIGTERM"));
+    let bare = Interrupter::new();
+    bare.stop(None);
+    assert_eq!(stop_reason(&bare).as_deref(), Some("interrupted"));
+}
+
+#[test]
+fn rayon_threads_are_bounded_per_core_and_a_non_number_refused() {
+    use seqlab_bins::malloc::thread_bound;
+    assert_eq!(thread_bound(Some("8"), 2), Ok(None));
+    assert_eq!(thread_bound(Some(" 1 "), 2), Ok(None));
+    assert_eq!(thread_bound(Some("100000"), 2), Ok(Some((100_000, 8))));
+    assert_eq!(thread_bound(Some("9"), 2), Ok(Some((9, 8))));
+    assert_eq!(thread_bound(Some("many"), 2), Err("RAYON_NUM_THREADS=\"many\" is not a number of threads".into()));
+    assert!(thread_bound(Some("-1"), 2).is_err());
+    assert!(thread_bound(None, 2).is_err());
 }

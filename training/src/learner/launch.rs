@@ -75,8 +75,6 @@ impl Launch<'_> {
         let result = training.launch(burn::train::Learner::new(model, optim, schedule));
         drop(watch);
         drop(result.renderer); // gives the terminal back before the summary
-        let stopped =
-            interrupter.should_stop().then(|| interrupter.get_message().unwrap_or_else(|| "interrupted".into()));
-        (result.model, stopped)
+        (result.model, crate::interrupt::stop_reason(&interrupter))
     }
 }

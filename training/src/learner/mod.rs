@@ -77,11 +77,11 @@ fn interrupted_note(why: &str, saved: &Progress) -> String {
     if saved.last_epoch == 0 {
         format!("{why} before the first epoch finished")
     } else {
-        format!(
-            "{why} during epoch {}; the {} completed epochs are kept (continue with --resume)",
-            saved.last_epoch + 1,
-            saved.last_epoch
-        )
+        let kept = match saved.last_epoch {
+            1 => "the completed epoch is kept".to_string(),
+            n => format!("the {n} completed epochs are kept"),
+        };
+        format!("{why} during epoch {}; {kept} (continue with --resume)", saved.last_epoch + 1)
     }
 }
 
