@@ -82,6 +82,17 @@ impl BatchPlan {
         plan
     }
 
+    /// The share of node `rank` of `nodes` (data-parallel training across processes): batches
+    /// `rank`, `rank + nodes`, `rank + 2·nodes`, …, of the first `nodes · ⌊len / nodes⌋`, so that
+    /// every node has the same number of batches and the nodes' `k`-th batches together are `nodes`
+    /// consecutive batches of this plan. The batches left over (fewer than `nodes`) are left out.
+    pub fn shard(&self, rank: usize, nodes: usize) -> Self {
+        let nodes = nodes.max(1);
+        let whole = self.runs.len() / nodes * nodes;
+        let runs = self.runs[..whole].iter().skip(rank).step_by(nodes).copied().collect();
+        Self { order: self.order.clone(), runs }
+    }
+
     /// Number of batches.
     pub fn len(&self) -> usize {
         self.runs.len()

@@ -82,3 +82,23 @@ fn a_token_budget_bounds_every_batch_and_gives_a_long_sentence_its_own() {
     assert_eq!(batches, bucket_batches(&lengths, 32, 50, 7));
     assert_eq!(unbounded.len(), 300usize.div_ceil(32));
 }
+
+/// A cluster node's share of a batch plan: every node the same number of batches, the nodes'
+/// k-th batches the plan's consecutive batches k·N … k·N + N − 1, the rest (fewer than N) left out.
+#[test]
+fn shards_of_a_plan_take_turns_and_leave_out_the_same_remainder() {
+    let lengths: Vec<usize> = (0..23).map(|i| 1 + i % 7).collect();
+    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], 4, usize::MAX, 50, 3);
+    assert_eq!(plan.len(), 6); // 5 batches of 4 and one of 3
+    for nodes in [2, 3, 4] {
+        let shards: Vec<BatchPlan> = (0..nodes).map(|rank| plan.shard(rank, nodes)).collect();
+        let per_node = plan.len() / nodes;
+        for (rank, shard) in shards.iter().enumerate() {
+            assert_eq!(shard.len(), per_node, "{nodes} nodes");
+            for k in 0..per_node {
+                assert_eq!(shard.batch(k), plan.batch(k * nodes + rank), "{nodes} nodes, rank {rank}, batch {k}");
+            }
+        }
+    }
+    assert_eq!(plan.shard(0, 1).len(), plan.len());
+}
