@@ -4,6 +4,7 @@
 
 use std::ffi::OsStr;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use std::str::FromStr;
 use clap::builder::{PossibleValue, TypedValueParser};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::backend;
+use seqlab_training::cluster::ClusterConfig;
 use seqlab_training::epochs::Select;
 use seqlab_training::error::RunError;
 use seqlab_training::learner::{TrainingConfig, TrainingSummary};
@@ -146,6 +148,25 @@ pub struct TrainingArgs {
     /// devices × --batch-size [default: one device]. On ndarray every index is the CPU.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub devices: Vec<u16>,
+    /// Train across this many processes ("nodes", on this machine or others), each started with
+    /// the same options and data and its own --rank; every step all-reduces their gradients
+    /// (burn-collective), so the effective batch is nodes × --batch-size.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub nodes: usize,
+    /// This process's rank among --nodes, 0 to N-1; rank 0 starts the coordinator.
+    #[arg(long, default_value_t = 0)]
+    pub rank: usize,
+    /// The coordinator's address (IP:PORT), which rank 0 listens on and every node connects to.
+    #[arg(long, default_value = "127.0.0.1:7760", value_name = "IP:PORT")]
+    pub coordinator: SocketAddr,
+    /// This node's data service (IP:PORT, reachable by the other nodes) [default: 127.0.0.1,
+    /// port 7761 + rank].
+    #[arg(long, value_name = "IP:PORT")]
+    pub node_address: Option<SocketAddr>,
+    /// Seconds a node waits for the others (to register, or for one step's all-reduce) before
+    /// the run stops with an error.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub cluster_timeout: u64,
     /// A TOML or JSON file of options (keys as the long options, e.g. `hidden = 256`,
     /// `bidirectional = true`); options given on the command line override it.
     #[arg(long, value_name = "FILE")]
@@ -179,7 +200,21 @@ impl TrainingArgs {
             overwrite: self.overwrite,
             tui: !self.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
             devices: self.devices.clone(),
+            cluster: self.cluster(),
         }
+    }
+
+    /// The cluster this process is a node of, with more than one `--nodes`.
+    fn cluster(&self) -> Option<ClusterConfig> {
+        (self.nodes > 1 || self.rank > 0).then(|| ClusterConfig {
+            nodes: self.nodes,
+            rank: self.rank,
+            coordinator: self.coordinator,
+            node: self.node_address.unwrap_or_else(|| {
+                SocketAddr::from(([127, 0, 0, 1], 7761u16.saturating_add(u16::try_from(self.rank).unwrap_or(u16::MAX))))
+            }),
+            timeout: std::time::Duration::from_secs(self.cluster_timeout),
+        })
     }
 }
 

@@ -19,6 +19,7 @@ pub mod adam;
 pub mod artifacts;
 pub mod backend;
 pub mod classifier;
+pub mod cluster;
 pub mod corpus_cache;
 pub mod curves;
 pub mod devices;

@@ -13,6 +13,8 @@ macro_rules! supervised_steps {
 
             fn step(&self, batch: $batch<B>) -> burn::train::TrainOutput<burn::train::ClassificationOutput<B>> {
                 let output = self.$forward(batch);
+                // A cluster weighs each node's gradient by the loss terms it averaged over.
+                $crate::cluster::record_step_weight(output.targets.dims()[0]);
                 let grads = output.loss.backward();
                 // The metrics read the outputs on burn-train's processor thread: detached, they
                 // add nothing to the autodiff graph the next step is building meanwhile.

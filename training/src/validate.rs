@@ -60,7 +60,7 @@ pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
     if let Some(patience) = t.patience {
         at_least("patience", patience, 1)?;
     }
-    Ok(())
+    t.cluster.as_ref().map_or(Ok(()), crate::cluster::ClusterConfig::check)
 }
 
 /// The encoder's sizes and dropout.

@@ -2,6 +2,7 @@
 
 mod adam;
 mod classifier;
+mod cluster;
 mod corpora;
 #[cfg(feature = "ndarray")]
 mod devices;

@@ -249,7 +249,8 @@ pub fn train_classifier<B: AutodiffBackend>(
         |i: &ClassificationItem| i.ids.len(),
         t,
     );
-    let options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), None)?;
+    let mut options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), None)?;
+    options.fingerprint = crate::cluster::fingerprint(&record, &v.words, &v.labels);
     // The plan read every length: those pages are not needed again.
     corpus.release();
     // `fit` returns the best epoch's model (by the selection metric) on the inference backend.

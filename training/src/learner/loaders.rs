@@ -15,7 +15,9 @@ use super::options::TrainingConfig;
 
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
 /// of length `length(i)`, at most `batch_size` examples and `max_tokens` padded tokens a batch;
-/// `shuffle` reorders the batches every epoch.
+/// `shuffle` reorders the batches every epoch; `shard`: only node `rank`'s share of `nodes`
+/// (see [`BatchPlan::shard`]).
+#[allow(clippy::too_many_arguments)]
 pub fn bucketed_loader<B, I, O, Bt>(
     items: impl Dataset<I> + 'static,
     length: impl Fn(usize) -> usize,
@@ -24,6 +26,7 @@ pub fn bucketed_loader<B, I, O, Bt>(
     max_tokens: usize,
     seed: u64,
     shuffle: bool,
+    shard: Option<(usize, usize)>,
 ) -> Arc<dyn DataLoader<B, O>>
 where
     B: Backend,
@@ -32,6 +35,10 @@ where
     Bt: Batcher<B, I, O> + 'static,
 {
     let plan = BatchPlan::bucketed(items.len(), length, batch_size, max_tokens, 50, seed);
+    let plan = match shard {
+        Some((rank, nodes)) => plan.shard(rank, nodes),
+        None => plan,
+    };
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
     builder.build(BucketedDataset::new(items, plan))
@@ -57,9 +64,11 @@ where
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
 {
     let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
+    // Each node of a cluster trains on its share; all validate on the whole split.
+    let shard = training.cluster.as_ref().map(|c| (c.rank, c.nodes));
     let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
-        bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, tokens, seed, true),
+        bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, tokens, seed, true, shard),
         bucketed_loader::<B::InnerBackend, _, _, _>(
             InMemDataset::new(valid),
             |i| valid_lengths[i],
@@ -68,6 +77,7 @@ where
             tokens,
             seed,
             false,
+            None,
         ),
     )
 }

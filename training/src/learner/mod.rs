@@ -20,6 +20,7 @@ pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 
 use crate::artifacts::Artifacts;
+use crate::cluster::AllReduced;
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::epochs::{AfterEpoch, EpochMetrics, Judge, KeepBestAndLast, Plateau, Progress};
@@ -53,7 +54,25 @@ where
     let dir = &options.artifacts;
     let start = Progress::start(dir, options.resume)?;
     let (last, progress) = if start.last_epoch < options.epochs {
-        train_epochs(model, train, valid, options, start)?
+        if let Some(cluster) = &options.cluster {
+            crate::cluster::join::<B::InnerBackend>(cluster, options.fingerprint, &model.devices()[0], dir)?;
+        }
+        // A node does not unregister (burn-collective's `finish_collective`): the coordinator
+        // lives in rank 0, which may be gone by then, and the call would wait for it forever.
+        let trained = train_epochs(model, train, valid, options, start)?;
+        if let Some(cluster) = &options.cluster {
+            let t = crate::cluster::traffic();
+            println!(
+                "{}: {} all-reduces of {} values ({:.1} MB), {:.1} s in them ({:.1} ms a step)",
+                cluster.name(),
+                t.steps,
+                t.values,
+                t.values as f64 * 4e-6,
+                t.seconds,
+                1e3 * t.seconds / t.steps.max(1) as f64
+            );
+        }
+        trained
     } else {
         println!("nothing to train: {} epochs already completed", start.last_epoch);
         (model.valid(), start)
@@ -123,16 +142,30 @@ where
     let keep = KeepBestAndLast { judge };
     let launch = Launch { options, start_epoch: start.last_epoch, keep, after_epoch, recorder, metrics };
     let devices = options.devices.len().max(1);
+    // In a cluster, the gradients are combined over the nodes before each step.
+    let cluster = &options.cluster;
     let (last, interrupted) = match o.optimizer {
-        OptimizerKind::Adam => {
-            launch.run(model, MeanOfDevices { inner: o.adam().init(), devices }, schedule, train, valid)
-        }
-        OptimizerKind::AdamW => {
-            launch.run(model, MeanOfDevices { inner: o.adamw().init(), devices }, schedule, train, valid)
-        }
-        OptimizerKind::Sgd => {
-            launch.run(model, MeanOfDevices { inner: o.sgd().init(), devices }, schedule, train, valid)
-        }
+        OptimizerKind::Adam => launch.run(
+            model,
+            AllReduced::new(MeanOfDevices { inner: o.adam().init(), devices }, cluster.clone()),
+            schedule,
+            train,
+            valid,
+        ),
+        OptimizerKind::AdamW => launch.run(
+            model,
+            AllReduced::new(MeanOfDevices { inner: o.adamw().init(), devices }, cluster.clone()),
+            schedule,
+            train,
+            valid,
+        ),
+        OptimizerKind::Sgd => launch.run(
+            model,
+            AllReduced::new(MeanOfDevices { inner: o.sgd().init(), devices }, cluster.clone()),
+            schedule,
+            train,
+            valid,
+        ),
     };
     if let Some(failure) = saves.failure() {
         return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));

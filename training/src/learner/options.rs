@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cluster::ClusterConfig;
 use crate::epochs::{Progress, Select, Selection};
 use crate::error::RunError;
 use crate::optim::OptimConfig;
@@ -37,6 +38,10 @@ pub struct TrainingConfig {
     /// the device the run was given.
     #[serde(default)]
     pub devices: Vec<u16>,
+    /// Data-parallel training across processes (see [`crate::cluster`]); `None`: this process
+    /// alone. Not in `run.json`: a run may be resumed on another number of nodes.
+    #[serde(skip)]
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// [`TrainingConfig::max_tokens`]'s default: far above any batch of CoNLL-2003 or SST-2 at the
@@ -62,6 +67,7 @@ impl Default for TrainingConfig {
             overwrite: false,
             tui: false,
             devices: Vec::new(),
+            cluster: None,
         }
     }
 }
@@ -93,6 +99,8 @@ impl TrainingConfig {
             steps_per_epoch: train_batches.div_ceil(devices),
             entity_tags,
             devices: self.devices.clone(),
+            cluster: self.cluster.clone(),
+            fingerprint: 0,
         })
     }
 }
@@ -122,6 +130,11 @@ pub struct FitOptions {
     pub entity_tags: Option<Vec<String>>,
     /// Data-parallel training on these device indices when there are two or more.
     pub devices: Vec<u16>,
+    /// Data-parallel training across processes, when set.
+    pub cluster: Option<ClusterConfig>,
+    /// What every node of a cluster must agree on: the run's options, vocabulary, labels and
+    /// data (see [`crate::cluster::fingerprint`]).
+    pub fingerprint: u64,
 }
 
 /// How training went, in both tasks' `metrics.json` (flattened beside the scores).
