@@ -54,6 +54,16 @@ impl Spool {
         }
         Ok(())
     }
+
+    /// [`Self::replace`] for a training command's `--train`, `--valid` and `--test`.
+    pub fn training_inputs(
+        &mut self,
+        train: &mut String,
+        valid: &mut String,
+        test: Option<&mut String>,
+    ) -> Result<(), String> {
+        self.replace(&mut [("--train", Some(train)), ("--valid", Some(valid)), ("--test", test)])
+    }
 }
 
 impl Drop for Spool {

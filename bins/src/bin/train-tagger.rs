@@ -29,9 +29,7 @@ fn main() -> ExitCode {
     seqlab_bins::malloc::tune_for_tensors();
     let Parsed { mut args, origin } = parse_with_config::<Args>();
     let mut spool = seqlab_bins::spool::Spool::default();
-    let inputs =
-        [("--train", Some(&mut args.train)), ("--valid", Some(&mut args.valid)), ("--test", args.test.as_mut())];
-    if let Err(e) = spool.replace(&mut { inputs }) {
+    if let Err(e) = spool.training_inputs(&mut args.train, &mut args.valid, args.test.as_mut()) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

@@ -20,7 +20,7 @@ pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 
 use crate::artifacts::Artifacts;
-use crate::cluster::AllReduced;
+use crate::cluster::{AllReduced, ClusterConfig};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::epochs::{AfterEpoch, EpochMetrics, Judge, KeepBestAndLast, Plateau, Progress};
@@ -91,6 +91,12 @@ where
     Ok(Fitted { model, progress })
 }
 
+/// `inner` as a run steps it: the gradients of `devices` devices averaged, then combined over
+/// the nodes of `cluster` when there is one.
+fn optimiser<O>(inner: O, devices: usize, cluster: Option<ClusterConfig>) -> AllReduced<MeanOfDevices<O>> {
+    AllReduced::new(MeanOfDevices { inner, devices }, cluster)
+}
+
 /// `why` a run was interrupted, with what it keeps.
 fn interrupted_note(why: &str, saved: &Progress) -> String {
     if saved.last_epoch == 0 {
@@ -142,30 +148,17 @@ where
     let keep = KeepBestAndLast { judge };
     let launch = Launch { options, start_epoch: start.last_epoch, keep, after_epoch, recorder, metrics };
     let devices = options.devices.len().max(1);
-    // In a cluster, the gradients are combined over the nodes before each step.
     let cluster = &options.cluster;
     let (last, interrupted) = match o.optimizer {
-        OptimizerKind::Adam => launch.run(
-            model,
-            AllReduced::new(MeanOfDevices { inner: o.adam().init(), devices }, cluster.clone()),
-            schedule,
-            train,
-            valid,
-        ),
-        OptimizerKind::AdamW => launch.run(
-            model,
-            AllReduced::new(MeanOfDevices { inner: o.adamw().init(), devices }, cluster.clone()),
-            schedule,
-            train,
-            valid,
-        ),
-        OptimizerKind::Sgd => launch.run(
-            model,
-            AllReduced::new(MeanOfDevices { inner: o.sgd().init(), devices }, cluster.clone()),
-            schedule,
-            train,
-            valid,
-        ),
+        OptimizerKind::Adam => {
+            launch.run(model, optimiser(o.adam().init(), devices, cluster.clone()), schedule, train, valid)
+        }
+        OptimizerKind::AdamW => {
+            launch.run(model, optimiser(o.adamw().init(), devices, cluster.clone()), schedule, train, valid)
+        }
+        OptimizerKind::Sgd => {
+            launch.run(model, optimiser(o.sgd().init(), devices, cluster.clone()), schedule, train, valid)
+        }
     };
     if let Some(failure) = saves.failure() {
         return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
