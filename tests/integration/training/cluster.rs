@@ -378,6 +378,13 @@ fn other_options_a_busy_coordinator_and_a_missing_node_are_refused() {
         assert!(Instant::now() < deadline, "the coordinator never listened");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // It listens on loopback only (the engine's servers listened on every interface).
+    if let Ok(table) = std::fs::read_to_string("/proc/net/tcp") {
+        let port = format!(":{:04X}", coordinator.port());
+        let listening: Vec<&str> =
+            table.lines().filter_map(|l| l.split_whitespace().nth(1).filter(|local| local.ends_with(&port))).collect();
+        assert!(!listening.is_empty() && listening.iter().all(|local| local.starts_with("0100007F")), "{listening:?}");
+    }
     let second = Part { dir: root.join("second-job"), ..alone[0].clone() };
     let (code, stderr) = wait_all(vec![spawn(&second)], Duration::from_secs(60)).remove(0);
     assert_eq!(code, Some(1), "{stderr}");

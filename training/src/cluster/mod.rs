@@ -15,8 +15,9 @@
 //! burn-collective has no timeouts and no authentication; [`with_timeout`] bounds every call,
 //! and [`join`] checks that every node runs the same options on the same data (a fingerprint
 //! all-reduced at registration), so a node that dies, never arrives or differs stops the run
-//! with an error instead of a hang or a wrong model. Its servers listen on all interfaces and
-//! its traffic is unauthenticated plain websockets: run it only on a private network.
+//! with an error instead of a hang or a wrong model. Its servers listen only on the addresses
+//! given (loopback by default), but its traffic is unauthenticated plain websockets: run it only
+//! on a private network.
 
 mod all_reduce;
 
@@ -173,19 +174,20 @@ fn check_fingerprints<B: Backend>(
     }
 }
 
-/// Starts burn-collective's global orchestrator on `address`'s port, in a thread of its own
-/// for the life of the process; refuses a port already in use (another job's coordinator).
+/// Starts burn-collective's global orchestrator on `address` (that interface only), in a thread
+/// of its own for the life of the process; refuses an address already in use (another job's
+/// coordinator).
 fn start_coordinator(address: SocketAddr) -> Result<(), RunError> {
-    // The orchestrator listens on every interface; a busy port would only be logged there.
-    let any = SocketAddr::from(([0, 0, 0, 0], address.port()));
-    drop(std::net::TcpListener::bind(any).map_err(|e| {
+    // The orchestrator only logs a failure to listen: try first.
+    drop(std::net::TcpListener::bind(address).map_err(|e| {
         RunError::invalid("coordinator", format!("{address}: cannot listen there ({e}); another job's coordinator?"))
     })?);
-    let port = address.port();
+    let (host, port) = (address.ip().to_string(), address.port());
+    let host = if address.is_ipv6() { format!("[{host}]") } else { host };
     std::thread::Builder::new()
         .name("coordinator".into())
         .spawn(move || match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
-            Ok(runtime) => runtime.block_on(burn_collective::start_global_orchestrator(port)),
+            Ok(runtime) => runtime.block_on(burn_collective::start_global_orchestrator_on(&host, port)),
             Err(e) => eprintln!("error: the coordinator cannot start: {e}"),
         })
         .map_err(|e| RunError::Other(format!("the coordinator cannot start: {e}")))?;

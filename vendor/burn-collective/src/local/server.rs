@@ -291,7 +291,8 @@ impl<B: Backend> LocalCollectiveServer<B> {
         if let Some(global_params) = &global_params
             && self.global_client.is_none()
         {
-            let server = WsServer::new(global_params.data_service_port);
+            // seqlab: the data service listens on the node address's host only.
+            let server = WsServer::bound(&host_of(&global_params.node_address), global_params.data_service_port);
             let client = Node::new(&global_params.global_address, server);
             self.global_client = Some(client)
         }
@@ -491,5 +492,17 @@ impl<B: Backend> LocalCollectiveServer<B> {
         }
 
         callback.send(Ok(())).unwrap();
+    }
+}
+
+/// seqlab: the host of a `ws://HOST:PORT` address (`[::1]` for IPv6), or every interface when it
+/// has none.
+fn host_of(address: &burn_communication::Address) -> String {
+    let text = address.to_string();
+    let rest = text.split_once("://").map_or(text.as_str(), |(_, rest)| rest);
+    let rest = rest.split('/').next().unwrap_or(rest);
+    match rest.rsplit_once(':') {
+        Some((host, _)) if !host.is_empty() => host.to_string(),
+        _ => "0.0.0.0".to_string(),
     }
 }

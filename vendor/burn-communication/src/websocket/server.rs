@@ -16,6 +16,8 @@ use futures::StreamExt;
 
 #[derive(Clone, Debug)]
 pub struct WsServer {
+    /// seqlab: the interface to listen on (upstream 0.21.0 always listened on every one).
+    host: String,
     port: u16,
     router: Router<()>,
 }
@@ -26,7 +28,13 @@ pub struct WsServerChannel {
 
 impl WsServer {
     pub fn new(port: u16) -> Self {
+        Self::bound("0.0.0.0", port)
+    }
+
+    /// seqlab: a server that listens on `host` (an IP address) only.
+    pub fn bound(host: &str, port: u16) -> Self {
         Self {
+            host: host.to_string(),
             port,
             router: Router::new(),
         }
@@ -43,7 +51,7 @@ impl ProtocolServer for WsServer {
     {
         init_logging();
 
-        let address = format!("0.0.0.0:{}", self.port);
+        let address = format!("{}:{}", self.host, self.port);
         log::info!("Starting server {address}");
 
         let listener = tokio::net::TcpListener::bind(address).await?;
