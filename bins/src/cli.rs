@@ -204,7 +204,8 @@ impl TrainingArgs {
         }
     }
 
-    /// The cluster this process is a node of, with more than one `--nodes`.
+    /// The cluster this process is a node of: with `--nodes` above 1, or a `--rank` (which then
+    /// fails the cluster's checks by naming `--nodes`).
     fn cluster(&self) -> Option<ClusterConfig> {
         (self.nodes > 1 || self.rank > 0).then(|| ClusterConfig {
             nodes: self.nodes,

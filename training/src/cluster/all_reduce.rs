@@ -39,9 +39,9 @@ pub fn traffic() -> Traffic {
 }
 
 /// An optimiser whose gradients are first combined over the cluster's nodes (when there is a
-/// cluster; otherwise it is `inner` alone): every node's
-/// gradient of its mean loss, times its loss terms `n_r`, flattened into one vector with `n_r`
-/// after it, summed over the nodes in one all-reduce, and divided by `Σ n_r`. That is the
+/// cluster; otherwise it is `inner` alone): every node's gradient of its mean loss, times its
+/// loss terms `n_r`, flattened into one vector with `n_r` after it, summed over the nodes in one
+/// all-reduce, and divided by `Σ n_r`. That is the
 /// gradient of the mean loss over all the nodes' terms, what one process computes on the
 /// combined batches. `inner`'s state and record are kept as they are: every node holds the same.
 #[derive(Clone)]
@@ -113,9 +113,9 @@ fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     let Some(device) = flatten.pieces.first().map(Tensor::device) else {
         return Ok(grads);
     };
-    let mut pieces = std::mem::take(&mut flatten.pieces);
+    let pieces = flatten.pieces;
     let values: usize = pieces.iter().map(|p| p.dims()[0]).sum();
-    let flat = Tensor::cat(std::mem::take(&mut pieces), 0).mul_scalar(weight);
+    let flat = Tensor::cat(pieces, 0).mul_scalar(weight);
     let flat = Tensor::cat(vec![flat, Tensor::from_data(TensorData::new(vec![weight], [1]), &device)], 0);
     let what = format!("{}: the all-reduce of step {step}", cluster.name());
     let started = std::time::Instant::now();

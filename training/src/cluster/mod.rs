@@ -37,8 +37,8 @@ use crate::error::RunError;
 pub struct ClusterConfig {
     /// Processes in the cluster.
     pub nodes: usize,
-    /// This process's rank, `0..nodes`; rank 0 starts the coordinator and alone writes the
-    /// artifacts folder.
+    /// This process's rank, `0..nodes`; rank 0 starts the coordinator, and its artifacts folder
+    /// is the run's (every rank writes the same checkpoints into its own).
     pub rank: usize,
     /// The coordinator (burn-collective's global orchestrator), which rank 0 starts.
     pub coordinator: SocketAddr,
@@ -91,16 +91,17 @@ pub fn fingerprint(run: &serde_json::Value, vocab: &impl serde::Serialize, label
     let text = [run, serde_json::to_value(vocab).unwrap_or_default(), serde_json::to_value(labels).unwrap_or_default()]
         .map(|v| v.to_string())
         .join("\n");
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    crate::artifacts::fnv1a64(text.as_bytes())
 }
 
 /// The peer id of this process's one device (burn-collective numbers the devices of a node).
 const PEER: usize = 0;
 
 /// Joins the cluster (the engine's log going to `artifacts/experiment.log`): rank 0 starts the
-/// coordinator; every node registers its device and checks, with one all-reduce, that every node has the same `fingerprint` (of its options,
-/// vocabulary and data). Errors: the coordinator's port in use (another job), a node missing
-/// after the timeout, a node with another fingerprint.
+/// coordinator; every node registers its device and checks, with one all-reduce, that every
+/// node has the same `fingerprint` (of its options, vocabulary and data). Errors: the
+/// coordinator's port in use (another job), a node missing after the timeout, a node with
+/// another fingerprint.
 pub fn join<B: Backend>(
     config: &ClusterConfig,
     fingerprint: u64,
