@@ -12,17 +12,22 @@ tagger (CoNLL-2003, IOB1 files trained on IOBES): words lower-cased (vocabulary 
   casing classes) ‖ character CNN (character embeddings 25, 50 filters of width 3, max over the
   word, first 32 characters) → dropout 0.5 → BiLSTM 200 per direction (packed sequences) →
   dropout 0.5 → linear → linear-chain CRF (pytorch-crf) with transitions restricted to IOBES's;
-  word dropout 0.5 on words seen once; Adam (lr 2e-3, eps 1e-5 as Burn's), cosine decay per
-  step over the run's epochs (15 in the recipe); batch 32, length-bucketed (shuffle, sort within chunks of 50 batches,
-  shuffle the batches). Each epoch: training, then the validation loss, Viterbi decoding and
-  entity F1 (exact spans and types, as seqeval); after the last, the test split scored alike.
+  word dropout 0.5 on words seen once; the CRF's negative log-likelihood summed and divided
+  by the batch's tokens (--loss-mean token) or sentences (--loss-mean sentence); gradients
+  clipped to a global norm (--clip-norm, clip_grad_norm_); Adam (lr 2e-3, eps --adam-epsilon,
+  default 1e-5 as Burn's), cosine decay per step over the run's epochs (15 in the recipe);
+  batch 32, length-bucketed (shuffle, sort within chunks of 50 batches, shuffle the batches).
+  Each epoch: training, then the validation loss, Viterbi decoding and entity F1 (exact spans
+  and types, as seqeval); after the last, the test split scored with the weights of the best
+  validation epoch, as seqlab keeps it.
 classifier (SST-2, GLUE TSV): whitespace tokens, vocabulary of the training words, embedding 64
   → dropout 0.2 → GRU 128 (packed) → final hidden state → dropout 0.2 → linear to 2; Adam
-  (lr 2e-3, eps 1e-5), constant rate; batch 32, length-bucketed alike; validation loss and
-  accuracy per epoch, test accuracy at the end.
+  (lr 2e-3, eps --adam-epsilon), constant rate; batch 32, length-bucketed alike; validation
+  loss and accuracy per epoch, test accuracy with the best validation epoch's weights.
 
 Prints one line per epoch and a JSON summary (`--json`): seconds per epoch (training +
-validation), sentences/s, the test scoring's seconds, dev and test scores, peak RSS.
+validation), sentences/s, the kept epoch, its dev and test scores, the test scoring's seconds,
+peak RSS.
 torch.set_num_threads(--threads, default 2), the 2-core machine's count; --device cuda runs the
 twin on a GPU (scripts/gpu-check.sh).
 """
@@ -231,7 +236,7 @@ def run_tagger(args):
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     model = Tagger(len(word_index), len(char_index), k, allowed).to(DEVICE)
-    optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=1e-5)
+    optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=args.adam_epsilon)
     steps_per_epoch = math.ceil(len(train_items) / 32)
     total = steps_per_epoch * args.schedule_epochs
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
@@ -261,13 +266,14 @@ def run_tagger(args):
     return train_loop(args, model, optim, sched, train_items, tensors, rare_from, evaluate, dev_items, test_items, "entity F1")
 
 
-def tagger_loss(model, batch_tensors, rare_from):
+def tagger_loss(model, batch_tensors, rare_from, per_sentence):
     words, case, chars, tags, lengths = batch_tensors
     rare = (words >= rare_from) & (torch.rand(words.shape, device=words.device) < 0.5)
     words = words.masked_fill(rare, 1)
     mask = torch.arange(words.shape[1], device=words.device).unsqueeze(0) < lengths.to(words.device).unsqueeze(1)
     e = model.emissions(words, case, chars, lengths)
-    return -model.crf(e, tags, mask=mask, reduction="sum") / lengths.sum()
+    terms = len(lengths) if per_sentence else lengths.sum()
+    return -model.crf(e, tags, mask=mask, reduction="sum") / terms
 
 
 # ---------------------------------------------------------------- classifier
@@ -308,7 +314,7 @@ def run_classifier(args):
 
     torch.manual_seed(args.seed)
     model = Classifier(len(word_index)).to(DEVICE)
-    optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=1e-5)
+    optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=args.adam_epsilon)
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 1.0)
     ce = nn.CrossEntropyLoss(reduction="sum")
 
@@ -326,7 +332,7 @@ def run_classifier(args):
     return train_loop(args, model, optim, sched, train_items, tensors, None, evaluate, dev_items, test_items, "accuracy")
 
 
-def classifier_loss(model, batch_tensors, _):
+def classifier_loss(model, batch_tensors, _, __):
     words, labels, lengths = batch_tensors
     return nn.functional.cross_entropy(model(words, lengths), labels)
 
@@ -337,14 +343,17 @@ def train_loop(args, model, optim, sched, train_items, tensors, rare_from, evalu
     loss_fn = tagger_loss if args.task == "tagger" else classifier_loss
     rng = random.Random(args.seed)
     epochs = []
+    best = (-1.0, 0, None)  # (dev score, epoch, weights): the epoch kept, as seqlab keeps it
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         model.train()
         total, steps = 0.0, 0
         for batch in bucket_batches([len(it[0]) for it in train_items], 32, rng):
-            loss = loss_fn(model, tensors([train_items[i] for i in batch]), rare_from)
+            loss = loss_fn(model, tensors([train_items[i] for i in batch]), rare_from, args.loss_mean == "sentence")
             optim.zero_grad()
             loss.backward()
+            if args.clip_norm:
+                nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
             optim.step()
             sched.step()
             if args.task == "tagger":
@@ -354,17 +363,21 @@ def train_loop(args, model, optim, sched, train_items, tensors, rare_from, evalu
         train_seconds = time.perf_counter() - start
         valid_loss, valid_score = evaluate(dev_items)
         seconds = time.perf_counter() - start
+        if valid_score > best[0]:
+            best = (valid_score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
         epochs.append({"epoch": epoch, "seconds": seconds, "train_seconds": train_seconds, "train_loss": total / steps,
                        "valid_loss": valid_loss, "valid_" + metric.replace(" ", "_"): valid_score,
                        "sentences_per_second": len(train_items) / seconds})
         print(f"epoch {epoch}: {seconds:.1f} s (training {train_seconds:.1f} s), {len(train_items) / seconds:.0f} sentences/s, "
               f"train loss {total / steps:.4f}, valid loss {valid_loss:.4f}, valid {metric} {valid_score:.4f}", flush=True)
+    model.load_state_dict(best[2])
     start = time.perf_counter()
     _, test_score = evaluate(test_items)
     test_seconds = time.perf_counter() - start
-    print(f"test {metric} {test_score:.4f} ({test_seconds:.1f} s)")
+    print(f"kept epoch {best[1]}: valid {metric} {best[0]:.4f}, test {metric} {test_score:.4f} ({test_seconds:.1f} s)")
     summary = {"twin": "pytorch", "task": args.task, "device": str(DEVICE), "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "epochs": epochs, "test_seconds": test_seconds, "test_" + metric.replace(" ", "_"): test_score,
+               "epochs": epochs, "kept_epoch": best[1], "valid_" + metric.replace(" ", "_"): best[0],
+               "test_seconds": test_seconds, "test_" + metric.replace(" ", "_"): test_score,
                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if args.json:
         print(json.dumps(summary))
@@ -382,6 +395,10 @@ def main():
     p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU twin")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--loss-mean", choices=["token", "sentence"], default="token",
+                   help="the tagger's loss: the CRF negative log-likelihood over the batch's tokens or sentences")
+    p.add_argument("--clip-norm", type=float, default=None, help="clip_grad_norm_ to this global norm [default: none]")
+    p.add_argument("--adam-epsilon", type=float, default=1e-5, help="Adam's eps [default: Burn's 1e-5]")
     args = p.parse_args()
     args.schedule_epochs = args.schedule_epochs or args.epochs
     torch.set_num_threads(args.threads)

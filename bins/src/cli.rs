@@ -76,6 +76,19 @@ impl<T: FromStr + VariantNames + Clone + Send + Sync + 'static> TypedValueParser
     }
 }
 
+/// The training options whose defaults differ between the two commands (their recipes).
+#[derive(Debug, Clone)]
+pub struct CommandDefaults {
+    /// `--epochs`.
+    pub epochs: usize,
+    /// `--schedule`.
+    pub schedule: ScheduleKind,
+    /// `--adam-epsilon`.
+    pub adam_epsilon: f64,
+    /// `--clip-norm` (`None`: no clipping).
+    pub clip_norm: Option<f32>,
+}
+
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {
@@ -103,7 +116,12 @@ pub struct TrainingArgs {
     /// SGD momentum (0: plain SGD).
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f64,
-    /// Clip gradients to this global L2 norm [default: no clipping].
+    /// Adam's and AdamW's ε, added to the root of the second moment [default: 1e-8 (PyTorch's)
+    /// for train-tagger, 1e-5 (Burn's) for train-classifier].
+    #[arg(long)]
+    pub adam_epsilon: Option<f64>,
+    /// Clip the gradients to this global L2 norm, all parameters together, as PyTorch's
+    /// clip_grad_norm_; 0: no clipping [default: 5 for train-tagger, none for train-classifier].
     #[arg(long)]
     pub clip_norm: Option<f32>,
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
@@ -174,11 +192,10 @@ pub struct TrainingArgs {
 }
 
 impl TrainingArgs {
-    /// The learner's configuration; `epochs` and `schedule` are the command's defaults for
-    /// options not given.
-    pub fn to_config(&self, epochs: usize, schedule: ScheduleKind) -> TrainingConfig {
+    /// The learner's configuration; `defaults` are the command's for options not given.
+    pub fn to_config(&self, defaults: &CommandDefaults) -> TrainingConfig {
         TrainingConfig {
-            epochs: self.epochs.unwrap_or(epochs),
+            epochs: self.epochs.unwrap_or(defaults.epochs),
             batch_size: self.batch_size,
             max_tokens: self.max_tokens,
             optim: OptimConfig {
@@ -186,8 +203,9 @@ impl TrainingArgs {
                 learning_rate: self.lr,
                 weight_decay: self.weight_decay,
                 momentum: self.momentum,
-                clip_norm: self.clip_norm,
-                schedule: self.schedule.unwrap_or(schedule),
+                adam_epsilon: self.adam_epsilon.unwrap_or(defaults.adam_epsilon),
+                clip_norm: self.clip_norm.or(defaults.clip_norm).filter(|&clip| clip != 0.0),
+                schedule: self.schedule.unwrap_or(defaults.schedule),
                 warmup_steps: self.warmup_steps,
                 step_epochs: self.step_epochs,
                 gamma: self.gamma,

@@ -18,7 +18,8 @@ use seqlab_models::flat;
 use seqlab_models::threads::threads;
 
 /// Configuration of [`FusedAdam`]: Burn's `AdamConfig` defaults (β₁ 0.9, β₂ 0.999, ε 1e-5), L2
-/// weight decay added to the gradient, optional gradient clipping.
+/// weight decay added to the gradient, optional gradient clipping (Burn's, per parameter; runs
+/// clip by the global norm instead, [`crate::clip::GlobalNormClip`]).
 #[derive(Debug, Clone)]
 pub struct FusedAdamConfig {
     beta_1: f32,
@@ -46,7 +47,13 @@ impl FusedAdamConfig {
         self
     }
 
-    /// Gradient clipping before the update.
+    /// ε, added to the root of the second moment.
+    pub fn with_epsilon(mut self, epsilon: f32) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// Gradient clipping (Burn's, per parameter) before the update.
     pub fn with_grad_clipping(mut self, grad_clipping: Option<GradientClippingConfig>) -> Self {
         self.grad_clipping = grad_clipping;
         self

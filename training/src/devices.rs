@@ -67,13 +67,18 @@ impl<O> MeanOfDevices<O> {
     /// Divides every gradient of `module`'s parameters in `grads` by the number of devices.
     fn scale<M: AutodiffModule<B>, B: AutodiffBackend>(&self, module: &M, grads: &mut GradientsParams) {
         if self.devices > 1 {
-            module.visit(&mut Scale::<B> {
-                grads,
-                factor: 1.0 / self.devices as f64,
-                backend: std::marker::PhantomData,
-            });
+            scale_gradients::<M, B>(module, grads, 1.0 / self.devices as f64);
         }
     }
+}
+
+/// Multiplies the gradient of every parameter of `module` in `grads` by `factor`.
+pub(crate) fn scale_gradients<M: AutodiffModule<B>, B: AutodiffBackend>(
+    module: &M,
+    grads: &mut GradientsParams,
+    factor: f64,
+) {
+    module.visit(&mut Scale::<B> { grads, factor, backend: std::marker::PhantomData });
 }
 
 /// Multiplies every parameter's gradient by `factor`.

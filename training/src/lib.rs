@@ -8,7 +8,7 @@
 //!   [`tagger`]; the artifacts folder they write: [`artifacts`] (with [`durable`] writes and the
 //!   run's [`lock`]), pretrained vectors: [`vectors`], option ranges: [`validate`];
 //! - the learner on burn-train they share: [`learner`] (`fit`), what happens around every epoch:
-//!   [`epochs`], optimisers and schedules: [`optim`], [`adam`], several devices: [`devices`],
+//!   [`epochs`], optimisers and schedules: [`optim`], [`adam`], [`clip`], several devices: [`devices`],
 //!   the training and inference steps: `steps`, the plain dashboard: [`render`];
 //! - using a trained model: [`inference`] (one type that holds a loaded model and answers
 //!   batches), [`report`], [`export`] to PyTorch;
@@ -19,6 +19,7 @@ pub mod adam;
 pub mod artifacts;
 pub mod backend;
 pub mod classifier;
+pub mod clip;
 pub mod cluster;
 pub mod corpus_cache;
 pub mod curves;

@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, SgdConfig};
@@ -57,7 +56,12 @@ pub struct OptimConfig {
     pub weight_decay: f64,
     /// SGD momentum (0: plain SGD).
     pub momentum: f64,
-    /// Clip the gradient to this global L2 norm (`None`: no clipping).
+    /// Adam's and AdamW's ε, added to the root of the second moment (Burn's default 1e-5,
+    /// PyTorch's 1e-8).
+    #[serde(default = "burn_epsilon")]
+    pub adam_epsilon: f64,
+    /// Clip the gradients to this global L2 norm (`None`: no clipping; see
+    /// [`crate::clip::GlobalNormClip`]).
     pub clip_norm: Option<f32>,
     /// The learning-rate schedule.
     pub schedule: ScheduleKind,
@@ -78,6 +82,7 @@ impl Default for OptimConfig {
             learning_rate: 2e-3,
             weight_decay: 0.0,
             momentum: 0.9,
+            adam_epsilon: burn_epsilon(),
             clip_norm: None,
             schedule: ScheduleKind::Constant,
             warmup_steps: 0,
@@ -88,30 +93,31 @@ impl Default for OptimConfig {
     }
 }
 
-impl OptimConfig {
-    fn clipping(&self) -> Option<GradientClippingConfig> {
-        self.clip_norm.map(GradientClippingConfig::Norm)
-    }
+/// Burn's `AdamConfig` ε, the default (and what runs before the option had).
+fn burn_epsilon() -> f64 {
+    1e-5
+}
 
+impl OptimConfig {
     fn decay(&self) -> Option<WeightDecayConfig> {
         (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32))
     }
 
     /// Adam as configured ([`FusedAdam`](crate::adam::FusedAdam): Burn's update, fused on ndarray).
     pub fn adam(&self) -> FusedAdamConfig {
-        FusedAdamConfig::new().with_weight_decay(self.decay()).with_grad_clipping(self.clipping())
+        FusedAdamConfig::new().with_weight_decay(self.decay()).with_epsilon(self.adam_epsilon as f32)
     }
 
     /// AdamW as configured.
     pub fn adamw(&self) -> AdamWConfig {
-        AdamWConfig::new().with_weight_decay(self.weight_decay as f32).with_grad_clipping(self.clipping())
+        AdamWConfig::new().with_weight_decay(self.weight_decay as f32).with_epsilon(self.adam_epsilon as f32)
     }
 
     /// SGD as configured (PyTorch-style momentum: no dampening).
     pub fn sgd(&self) -> SgdConfig {
         let momentum =
             (self.momentum > 0.0).then(|| MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0));
-        SgdConfig::new().with_momentum(momentum).with_weight_decay(self.decay()).with_gradient_clipping(self.clipping())
+        SgdConfig::new().with_momentum(momentum).with_weight_decay(self.decay())
     }
 }
 

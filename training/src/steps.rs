@@ -1,10 +1,10 @@
 //! The training and inference steps burn-train calls, the same for both tasks: each model
 //! wrapper has a `forward_*` that returns a [`ClassificationOutput`] (for the tagger, over its
-//! real tokens), and this macro turns it into `TrainStep` (forward, backward) and
-//! `InferenceStep` (forward).
+//! real tokens) and a `loss_terms` that counts what its loss averages over, and this macro
+//! turns them into `TrainStep` (forward, backward) and `InferenceStep` (forward).
 
 /// Implements `TrainStep` and `InferenceStep` for `$model<B>` taking `$batch<B>` through
-/// `$model::$forward`.
+/// `$model::$forward`; `$model::loss_terms(&batch)` is how many terms the loss averages over.
 macro_rules! supervised_steps {
     ($model:ident, $batch:ident, $forward:ident) => {
         impl<B: burn::tensor::backend::AutodiffBackend> burn::train::TrainStep for $model<B> {
@@ -12,9 +12,9 @@ macro_rules! supervised_steps {
             type Output = burn::train::ClassificationOutput<B>;
 
             fn step(&self, batch: $batch<B>) -> burn::train::TrainOutput<burn::train::ClassificationOutput<B>> {
-                let output = self.$forward(batch);
                 // A cluster weighs each node's gradient by the loss terms it averaged over.
-                $crate::cluster::record_step_weight(output.targets.dims()[0]);
+                $crate::cluster::record_step_weight(self.loss_terms(&batch));
+                let output = self.$forward(batch);
                 let grads = output.loss.backward();
                 // The metrics read the outputs on burn-train's processor thread: detached, they
                 // add nothing to the autodiff graph the next step is building meanwhile.

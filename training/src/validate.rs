@@ -51,6 +51,7 @@ pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
     positive("lr", o.learning_rate, false)?;
     positive("weight-decay", o.weight_decay, true)?;
     fraction("momentum", o.momentum, 0.0, 1.0, false)?;
+    positive("adam-epsilon", o.adam_epsilon, false)?;
     if let Some(clip) = o.clip_norm {
         positive("clip-norm", f64::from(clip), false)?;
     }

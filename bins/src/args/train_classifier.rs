@@ -1,11 +1,12 @@
 //! The command line of `train-classifier`.
 
-use crate::cli::{by_name, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::Format;
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
+use seqlab_training::optim::ScheduleKind;
 use std::path::PathBuf;
 
 /// Train a sequence classifier. With no data options it trains on the embedded synthetic
@@ -81,3 +82,8 @@ pub struct Args {
     #[command(flatten)]
     pub training: TrainingArgs,
 }
+
+/// The classifier's recipe for the training options the two commands default differently: 5
+/// epochs at a constant rate, Burn's Adam ε, no clipping (docs/results.md).
+pub const RECIPE: CommandDefaults =
+    CommandDefaults { epochs: 5, schedule: ScheduleKind::Constant, adam_epsilon: 1e-5, clip_norm: None };

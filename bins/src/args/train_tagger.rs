@@ -1,11 +1,12 @@
 //! The command line of `train-tagger`.
 
-use crate::cli::{by_name, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::EncoderKind;
-use seqlab_training::tagger::{CharEncoder, TaggerOutput};
+use seqlab_training::optim::ScheduleKind;
+use seqlab_training::tagger::{CharEncoder, LossMean, TaggerOutput};
 use std::path::PathBuf;
 
 /// Train a token classifier for NER. With no data options it trains on the embedded synthetic
@@ -91,9 +92,19 @@ pub struct Args {
     /// model learns to tag unknown words from context and casing.
     #[arg(long, default_value_t = 0.5)]
     pub word_dropout: f64,
+    /// What the training loss is a mean over: token (every batch weighs the same) or sentence
+    /// (every token weighs the same; PyTorch-CRF's reduction="mean").
+    #[arg(long, default_value = "sentence", value_parser = by_name::<LossMean>("loss mean"))]
+    pub loss_mean: LossMean,
     /// Artifacts folder: run.json, model.json, vocab.json, tags.json, model.mpk, metrics.json.
     #[arg(long, default_value = "artifacts/tagger")]
     pub artifacts: PathBuf,
     #[command(flatten)]
     pub training: TrainingArgs,
 }
+
+/// The tagger's recipe for the training options the two commands default differently: 15
+/// epochs of cosine decay, PyTorch's Adam ε and a global gradient-norm clip of 5
+/// (docs/results.md shows each one's effect).
+pub const RECIPE: CommandDefaults =
+    CommandDefaults { epochs: 15, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-8, clip_norm: Some(5.0) };

@@ -4,13 +4,12 @@
 
 use std::process::ExitCode;
 
-use seqlab_bins::args::train_classifier::Args;
+use seqlab_bins::args::train_classifier::{Args, RECIPE};
 use seqlab_bins::cli::{encoder, run_training};
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::classifier::{ClassifierReport, ClassifierRunConfig};
 use seqlab_training::metrics::ClassificationScores;
-use seqlab_training::optim::ScheduleKind;
 
 fn show(name: &str, s: &ClassificationScores) {
     println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
@@ -39,7 +38,7 @@ fn main() -> ExitCode {
         ffn_hidden: args.ffn_hidden,
         dropout: args.dropout,
         min_freq: args.min_freq,
-        training: args.training.to_config(5, ScheduleKind::Constant),
+        training: args.training.to_config(&RECIPE),
         artifacts: args.artifacts,
         tokenizer: args.tokenizer,
         lowercase: args.lowercase,

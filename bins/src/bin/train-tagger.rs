@@ -5,11 +5,10 @@
 
 use std::process::ExitCode;
 
-use seqlab_bins::args::train_tagger::Args;
+use seqlab_bins::args::train_tagger::{Args, RECIPE};
 use seqlab_bins::cli::{encoder, run_training, tag_names};
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
-use seqlab_training::optim::ScheduleKind;
 use seqlab_training::tagger::{TaggerReport, TaggerRunConfig, TaggerScores};
 
 fn show(name: &str, s: &TaggerScores) {
@@ -64,7 +63,8 @@ fn main() -> ExitCode {
         min_freq: args.min_freq,
         dropout: args.dropout,
         word_dropout: args.word_dropout,
-        training: args.training.to_config(15, ScheduleKind::Cosine),
+        loss_mean: args.loss_mean,
+        training: args.training.to_config(&RECIPE),
         artifacts: args.artifacts,
     };
     let train = |device: &backend::Device| backend::train_tagger(&config, device);

@@ -104,6 +104,7 @@ impl Part {
             valid: data,
             test: None,
             word_dropout: 0.0,
+            loss_mean: Default::default(),
             training: self.training(),
             ..super::tagger::tiny_tagger(&self.dir)
         }

@@ -2,6 +2,7 @@
 
 mod adam;
 mod classifier;
+mod clip;
 mod cluster;
 mod corpora;
 #[cfg(feature = "ndarray")]

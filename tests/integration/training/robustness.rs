@@ -167,14 +167,14 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
         file.clone().into_os_string(),
     ]);
     assert_eq!(parsed.args.training.lr, -1.0, "a negative value is read as a value, not as an option");
-    let training = parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant);
+    let training = parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE);
     let err = seqlab_training::validate::training(&training).unwrap_err();
     let message = parsed.origin.explain(&err);
     assert!(message.contains("run.toml") && message.contains("key \"lr\"") && message.contains("> 0"), "{message}");
     // The same value on the command line is named as the option.
     let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(vec!["probe".into(), "--lr=-1".into()]);
     let err = seqlab_training::validate::training(
-        &parsed.args.training.to_config(5, seqlab_training::optim::ScheduleKind::Constant),
+        &parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE),
     )
     .unwrap_err();
     assert_eq!(parsed.origin.explain(&err), "--lr: must be a finite number > 0, got -1");

@@ -48,6 +48,7 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         min_freq: 1,
         dropout: 0.0,
         word_dropout: 0.5,
+        loss_mean: Default::default(),
         training: TrainingConfig {
             epochs: 1,
             batch_size: 32,
@@ -161,6 +162,7 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
         embeddings: Some(vectors.clone()),
         freeze_embeddings: true,
         word_dropout: 0.0,
+        loss_mean: Default::default(),
         training: TrainingConfig { epochs: 2, ..tiny_tagger(&dir).training },
         ..tiny_tagger(&dir.join("run"))
     };

@@ -24,6 +24,11 @@ impl<B: Backend> Classifier<B> {
         let loss = seqlab_models::loss::cross_entropy(logits.clone(), batch.labels.clone());
         ClassificationOutput::new(loss, logits, batch.labels)
     }
+
+    /// The examples the loss averages over.
+    pub fn loss_terms(&self, batch: &ClassificationBatch<B>) -> usize {
+        batch.labels.dims()[0]
+    }
 }
 
 crate::steps::supervised_steps!(Classifier, ClassificationBatch, forward_classification);

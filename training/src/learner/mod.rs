@@ -20,6 +20,7 @@ pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 
 use crate::artifacts::Artifacts;
+use crate::clip::GlobalNormClip;
 use crate::cluster::{AllReduced, ClusterConfig};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
@@ -91,10 +92,15 @@ where
     Ok(Fitted { model, progress })
 }
 
-/// `inner` as a run steps it: the gradients of `devices` devices averaged, then combined over
-/// the nodes of `cluster` when there is one.
-fn optimiser<O>(inner: O, devices: usize, cluster: Option<ClusterConfig>) -> AllReduced<MeanOfDevices<O>> {
-    AllReduced::new(MeanOfDevices { inner, devices }, cluster)
+/// `inner` as a run steps it: the gradients combined over the nodes of `cluster` when there is
+/// one, averaged over `devices` devices, then clipped to the global norm `clip_norm`.
+fn optimiser<O>(
+    inner: O,
+    devices: usize,
+    cluster: Option<ClusterConfig>,
+    clip_norm: Option<f32>,
+) -> AllReduced<MeanOfDevices<GlobalNormClip<O>>> {
+    AllReduced::new(MeanOfDevices { inner: GlobalNormClip { inner, max_norm: clip_norm }, devices }, cluster)
 }
 
 /// `why` a run was interrupted, with what it keeps.
@@ -151,13 +157,17 @@ where
     let cluster = &options.cluster;
     let (last, interrupted) = match o.optimizer {
         OptimizerKind::Adam => {
-            launch.run(model, optimiser(o.adam().init(), devices, cluster.clone()), schedule, train, valid)
+            launch.run(model, optimiser(o.adam().init(), devices, cluster.clone(), o.clip_norm), schedule, train, valid)
         }
-        OptimizerKind::AdamW => {
-            launch.run(model, optimiser(o.adamw().init(), devices, cluster.clone()), schedule, train, valid)
-        }
+        OptimizerKind::AdamW => launch.run(
+            model,
+            optimiser(o.adamw().init(), devices, cluster.clone(), o.clip_norm),
+            schedule,
+            train,
+            valid,
+        ),
         OptimizerKind::Sgd => {
-            launch.run(model, optimiser(o.sgd().init(), devices, cluster.clone()), schedule, train, valid)
+            launch.run(model, optimiser(o.sgd().init(), devices, cluster.clone(), o.clip_norm), schedule, train, valid)
         }
     };
     if let Some(failure) = saves.failure() {

@@ -70,6 +70,9 @@ pub struct TaggerRunConfig {
     /// Word dropout on words seen once in training (see [`Tagger::word_dropout`]).
     #[serde(default)]
     pub word_dropout: f64,
+    /// What the training loss is a mean over (older runs: tokens).
+    #[serde(default)]
+    pub loss_mean: LossMean,
     /// The learner: epochs, batch size, optimiser and schedule, selection, patience, seed.
     pub training: TrainingConfig,
     /// Artifacts folder.
@@ -99,6 +102,21 @@ pub enum TaggerOutput {
     Softmax,
     /// A linear-chain CRF whose transitions are restricted to the training scheme's.
     Crf,
+}
+
+/// What a tagger's training loss (the summed cross-entropy, or the CRF's negative
+/// log-likelihood) is divided by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
+pub enum LossMean {
+    /// The batch's real tokens: each batch weighs the same whatever its sentences' lengths.
+    #[default]
+    Token,
+    /// The batch's sentences (PyTorch-CRF's `reduction="mean"`): each token weighs the same
+    /// whichever batch it is in.
+    Sentence,
 }
 
 /// The encoder of each word's characters.

@@ -22,7 +22,7 @@ use seqlab_datasets::ner::{ConllFile, Sentence, TagScheme};
 use seqlab_datasets::text::{char_vocab_of, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::LabelMap;
 
-pub use config::{CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores};
+pub use config::{CharEncoder, LossMean, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores};
 pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
@@ -214,7 +214,8 @@ pub fn train_tagger<B: AutodiffBackend>(
     }
     println!("model: {} parameters", net.num_params());
     let rare_from = rare_from(&v.words, &splits.train.tokens);
-    let model = Tagger { net, word_dropout: config.word_dropout, rare_from };
+    let per_sentence = config.loss_mean == LossMean::Sentence;
+    let model = Tagger { net, word_dropout: config.word_dropout, rare_from, per_sentence };
     let corpus = train.clone();
     let chars = v.chars.clone().map(Arc::new);
     let train = TaggingDataset::new(train, config.casing_dim > 0, chars);

@@ -29,12 +29,17 @@ pub struct Tagger<B: Backend> {
     pub word_dropout: f64,
     /// The first id of the rare words (the vocabulary is sorted by frequency).
     pub rare_from: usize,
+    /// The loss is the mean over the batch's sentences (`true`) or over its real tokens.
+    pub per_sentence: bool,
 }
 
 impl<B: Backend> Tagger<B> {
-    /// Logits and tags of the real tokens `[tokens, tags]`, and their mean cross-entropy.
+    /// Logits (or the CRF's Viterbi paths, one-hot) and tags of the real tokens
+    /// `[tokens, tags]`, and the loss: the summed cross-entropy or CRF negative log-likelihood
+    /// divided by [`Self::loss_terms`].
     pub fn forward_tagging(&self, batch: TaggingBatch<B>) -> ClassificationOutput<B> {
         let device = batch.tokens.device();
+        let terms = self.loss_terms(&batch).max(1) as f64;
         let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
             let rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
             let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
@@ -49,17 +54,26 @@ impl<B: Backend> Tagger<B> {
         match &self.net.crf {
             None => {
                 let logits = scores.reshape([b * t, c]).select(0, batch.positions);
-                let loss = seqlab_models::loss::cross_entropy(logits.clone(), targets.clone());
+                let tokens = targets.dims()[0].max(1) as f64;
+                let mean = seqlab_models::loss::cross_entropy(logits.clone(), targets.clone());
+                let loss = mean.mul_scalar(tokens / terms);
                 ClassificationOutput::new(loss, logits, targets)
             }
             Some(crf) => {
-                // The negative log-likelihood per real token (so the loss reads like the
-                // softmax tagger's), and the Viterbi paths as one-hot rows for the metrics.
-                let real = targets.dims()[0].max(1) as f64;
+                // The Viterbi paths as one-hot rows for the metrics.
                 let (ll, paths) = crf.log_likelihood_and_decode(scores, batch.tags, batch.lengths);
-                let loss = ll.sum().neg().div_scalar(real);
+                let loss = ll.sum().neg().div_scalar(terms);
                 ClassificationOutput::new(loss, one_hot(&paths, c, &device), targets)
             }
+        }
+    }
+
+    /// What the loss averages over: the batch's sentences, or its real tokens.
+    pub fn loss_terms(&self, batch: &TaggingBatch<B>) -> usize {
+        if self.per_sentence {
+            batch.lengths.dims()[0]
+        } else {
+            batch.positions.dims()[0]
         }
     }
 }
