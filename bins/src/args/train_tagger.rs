@@ -89,9 +89,13 @@ pub struct Args {
     #[arg(long, default_value_t = 0.5)]
     pub dropout: f64,
     /// Word dropout: in training, words seen once become <unk> with this probability, so the
-    /// model learns to tag unknown words from context and casing.
+    /// model learns to tag unknown words from context and casing (see --drop-vector-words).
     #[arg(long, default_value_t = 0.5)]
     pub word_dropout: f64,
+    /// Word dropout also drops rare words that have a pretrained vector (--embeddings); by
+    /// default they are kept, as Lample et al. keep them.
+    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    pub drop_vector_words: bool,
     /// What the training loss is a mean over: token (every batch weighs the same) or sentence
     /// (every token weighs the same; PyTorch-CRF's reduction="mean").
     #[arg(long, default_value = "sentence", value_parser = by_name::<LossMean>("loss mean"))]

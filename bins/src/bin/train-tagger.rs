@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         dropout: args.dropout,
         word_dropout: args.word_dropout,
         loss_mean: args.loss_mean,
+        drop_vector_words: args.drop_vector_words,
         training: args.training.to_config(&RECIPE),
         artifacts: args.artifacts,
     };

@@ -1,18 +1,14 @@
 //! Clipping by the global norm (`GlobalNormClip`, `--clip-norm`): one factor for every
 //! gradient, `max / (norm + 1e-6)` as PyTorch's `clip_grad_norm_`, against values worked out by
-//! hand; and the tagger's two loss means on one batch.
+//! hand; and the two commands' recipe defaults for it.
 
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::{Tensor, TensorData};
-use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
-use seqlab_models::{CrfConfig, TokenClassifierConfig};
 use seqlab_training::clip::{clip_global_norm, GlobalNormClip};
-use seqlab_training::tagger::Tagger;
 
 use crate::common::*;
-use burn::data::dataloader::batcher::Batcher;
 
 /// `y = x·W + b` with W = [[1], [2]], b = [0.5]; for x = [[3, 4]] the loss `y` has the gradients
 /// dW = [[3], [4]], db = [1]: a global norm of √26, while each tensor alone has norm 5 and 1.
@@ -64,34 +60,6 @@ fn gradients_within_the_limit_and_no_limit_are_left_alone() {
     // Just below the norm, the factor is just below 1.
     let (w, _) = step(Some(5.09));
     assert!(w[1] > -2.0 && w[1] < -1.99, "weights {w:?}");
-}
-
-/// A tagger of fixed, seeded weights on a batch of a 1-token and a 5-token sentence.
-#[test]
-fn the_tagger_loss_is_a_mean_over_tokens_or_over_sentences() {
-    let device = Default::default();
-    seqlab_training::learner::seed::<TestAutodiff>(&device, 7);
-    let net = TokenClassifierConfig::new(12, 5)
-        .with_embedding_dim(6)
-        .with_crf(Some(CrfConfig::new(5)))
-        .init::<TestAutodiff>(&device);
-    let items = vec![
-        TaggingItem { ids: vec![3], features: vec![], chars: vec![], tags: vec![1] },
-        TaggingItem { ids: vec![4, 5, 6, 7, 2], features: vec![], chars: vec![], tags: vec![1, 2, 2, 3, 4] },
-    ];
-    let loss = |tagger: &Tagger<TestAutodiff>| {
-        let batch = TaggingBatcher.batch(items.clone(), &device);
-        let terms = tagger.loss_terms(&batch);
-        (tagger.forward_tagging(batch).loss.into_scalar(), terms)
-    };
-    let tagger = Tagger { net, word_dropout: 0.0, rare_from: 12, per_sentence: false };
-    let (by_token, tokens) = loss(&tagger);
-    // Cloned after the first forward pass drew the (lazily initialised) weights: the same ones.
-    let (by_sentence, sentences) = loss(&Tagger { per_sentence: true, ..tagger.clone() });
-    assert_eq!((tokens, sentences), (6, 2), "the terms each mean divides by");
-    assert!(by_token > 0.0, "a negative log-likelihood: {by_token}");
-    // The same summed negative log-likelihood, divided by 6 tokens or by 2 sentences.
-    assert!((by_token * 6.0 - by_sentence * 2.0).abs() < 1e-4, "{by_token} × 6 against {by_sentence} × 2");
 }
 
 #[test]

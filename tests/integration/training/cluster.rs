@@ -105,6 +105,7 @@ impl Part {
             test: None,
             word_dropout: 0.0,
             loss_mean: Default::default(),
+            drop_vector_words: false,
             training: self.training(),
             ..super::tagger::tiny_tagger(&self.dir)
         }

@@ -1,17 +1,19 @@
 //! The tagger end to end on the embedded NER corpus with a tiny model: one epoch, artifacts,
 //! and the saved model re-scored from the artifacts alone reproduces metrics.json.
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, TagScheme};
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
-use seqlab_models::TokenClassifierConfig;
+use seqlab_models::{CrfConfig, TokenClassifierConfig};
 use seqlab_training::entity::{entity_scores, EntityMode};
-use seqlab_training::tagger::{train_tagger, CharEncoder, TaggerOutput, TaggerReport, TaggerRunConfig};
+use seqlab_training::tagger::{train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig};
 
 use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};
 
@@ -49,6 +51,7 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         dropout: 0.0,
         word_dropout: 0.5,
         loss_mean: Default::default(),
+        drop_vector_words: false,
         training: TrainingConfig {
             epochs: 1,
             batch_size: 32,
@@ -163,6 +166,7 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
         freeze_embeddings: true,
         word_dropout: 0.0,
         loss_mean: Default::default(),
+        drop_vector_words: false,
         training: TrainingConfig { epochs: 2, ..tiny_tagger(&dir).training },
         ..tiny_tagger(&dir.join("run"))
     };
@@ -277,4 +281,60 @@ fn tagger_sizes_that_cannot_fit_are_refused_by_option() {
         let err = train_tagger::<TestAutodiff>(&config, &device).unwrap_err().to_string();
         assert!(err.contains(expected) && err.contains("more than this machine's"), "{expected}: {err}");
     }
+}
+
+/// A CRF tagger of seeded weights over 12 words and 5 tags, and a batch of a 1-token and a
+/// 5-token sentence.
+fn crf_tagger_and_items() -> (Tagger<TestAutodiff>, Vec<TaggingItem>) {
+    let device = Default::default();
+    seqlab_training::learner::seed::<TestAutodiff>(&device, 7);
+    let net = TokenClassifierConfig::new(12, 5)
+        .with_embedding_dim(6)
+        .with_crf(Some(CrfConfig::new(5)))
+        .init::<TestAutodiff>(&device);
+    let items = vec![
+        TaggingItem { ids: vec![3], features: vec![], chars: vec![], tags: vec![1] },
+        TaggingItem { ids: vec![4, 5, 6, 7, 2], features: vec![], chars: vec![], tags: vec![1, 2, 2, 3, 4] },
+    ];
+    (Tagger { net, word_dropout: 0.0, rare_from: 12, kept_words: None, per_sentence: false }, items)
+}
+
+/// The loss and the terms it is a mean over, of `tagger` on `items`.
+fn loss_of(tagger: &Tagger<TestAutodiff>, items: &[TaggingItem]) -> (f32, usize) {
+    let batch = TaggingBatcher.batch(items.to_vec(), &Default::default());
+    let terms = tagger.loss_terms(&batch);
+    (tagger.forward_tagging(batch).loss.into_scalar(), terms)
+}
+
+#[test]
+fn the_tagger_loss_is_a_mean_over_tokens_or_over_sentences() {
+    let (tagger, items) = crf_tagger_and_items();
+    let (by_token, tokens) = loss_of(&tagger, &items);
+    // Cloned after the first forward pass drew the (lazily initialised) weights: the same ones.
+    let (by_sentence, sentences) = loss_of(&Tagger { per_sentence: true, ..tagger.clone() }, &items);
+    assert_eq!((tokens, sentences), (6, 2), "the terms each mean divides by");
+    assert!(by_token > 0.0, "a negative log-likelihood: {by_token}");
+    // The same summed negative log-likelihood, divided by 6 tokens or by 2 sentences.
+    assert!((by_token * 6.0 - by_sentence * 2.0).abs() < 1e-4, "{by_token} × 6 against {by_sentence} × 2");
+}
+
+#[test]
+fn word_dropout_keeps_the_words_that_have_pretrained_vectors() {
+    let (tagger, items) = crf_tagger_and_items();
+    let (whole, _) = loss_of(&tagger, &items);
+    // Word dropout certain to drop every word from id 3 on (in training: an autodiff backend).
+    let dropping = Tagger { word_dropout: 1.0, rare_from: 3, ..tagger.clone() };
+    let (dropped, _) = loss_of(&dropping, &items);
+    assert!((dropped - whole).abs() > 1e-4, "dropping the words changes the loss: {dropped} against {whole}");
+    // Words 3…7 have vectors: none is dropped, the loss is the whole batch's.
+    let device = Default::default();
+    let found = [false, false, true, true, true, true, true, true, false, false, false, false];
+    let kept = seqlab_training::tagger::model::kept_words::<TestAutodiff>(&found, &device);
+    let (kept_loss, _) = loss_of(&Tagger { kept_words: Some(kept), ..dropping.clone() }, &items);
+    assert_eq!(kept_loss, whole, "words with vectors are never dropped");
+    // Only word 3 has one: the others drop, as without vectors (the same <unk> everywhere else).
+    let found = [false, false, false, true, false, false, false, false, false, false, false, false];
+    let kept = seqlab_training::tagger::model::kept_words::<TestAutodiff>(&found, &device);
+    let (some, _) = loss_of(&Tagger { kept_words: Some(kept), ..dropping }, &items);
+    assert!(some != whole && some != dropped, "one word kept: {some} (whole {whole}, all dropped {dropped})");
 }

@@ -70,6 +70,9 @@ pub struct TaggerRunConfig {
     /// Word dropout on words seen once in training (see [`Tagger::word_dropout`]).
     #[serde(default)]
     pub word_dropout: f64,
+    /// Word dropout also drops rare words that have a pretrained vector (older runs did).
+    #[serde(default = "dropped")]
+    pub drop_vector_words: bool,
     /// What the training loss is a mean over (older runs: tokens).
     #[serde(default)]
     pub loss_mean: LossMean,
@@ -133,6 +136,10 @@ pub enum CharEncoder {
     /// A character BiLSTM (Lample et al., 2016), `2·char_hidden` wide.
     #[strum(to_string = "lstm", serialize = "bilstm")]
     Lstm,
+}
+
+fn dropped() -> bool {
+    true
 }
 
 fn default_char_hidden() -> usize {

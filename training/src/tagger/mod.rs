@@ -34,7 +34,7 @@ use crate::memory::{machine_memory, Longest};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::{check_scheme, count_train, score, stream_tagged, tag_map, TrainCounts};
-use model::{footprint, model_config, rare_from};
+use model::{footprint, kept_words, model_config, rare_from};
 use seqlab_datasets::text::PretrainedEmbeddings;
 
 /// The three splits of a run: the training file counted (it is encoded later, never held
@@ -215,7 +215,8 @@ pub fn train_tagger<B: AutodiffBackend>(
     println!("model: {} parameters", net.num_params());
     let rare_from = rare_from(&v.words, &splits.train.tokens);
     let per_sentence = config.loss_mean == LossMean::Sentence;
-    let model = Tagger { net, word_dropout: config.word_dropout, rare_from, per_sentence };
+    let kept_words = v.pretrained.as_ref().filter(|_| !config.drop_vector_words).map(|p| kept_words(&p.found, device));
+    let model = Tagger { net, word_dropout: config.word_dropout, rare_from, kept_words, per_sentence };
     let corpus = train.clone();
     let chars = v.chars.clone().map(Arc::new);
     let train = TaggingDataset::new(train, config.casing_dim > 0, chars);

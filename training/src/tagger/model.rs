@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::{Distribution, Int, Tensor};
 use burn::train::ClassificationOutput;
 use seqlab_datasets::batch::TaggingBatch;
 use seqlab_datasets::ner::{allowed_transition, TagScheme};
@@ -29,6 +29,9 @@ pub struct Tagger<B: Backend> {
     pub word_dropout: f64,
     /// The first id of the rare words (the vocabulary is sorted by frequency).
     pub rare_from: usize,
+    /// `[vocabulary]`: 1 for the words word dropout never touches (those with a pretrained
+    /// vector, as Lample et al. keep them), 0 for the others; `None`: every rare word may drop.
+    pub kept_words: Option<Tensor<B, 1, Int>>,
     /// The loss is the mean over the batch's sentences (`true`) or over its real tokens.
     pub per_sentence: bool,
 }
@@ -41,7 +44,12 @@ impl<B: Backend> Tagger<B> {
         let device = batch.tokens.device();
         let terms = self.loss_terms(&batch).max(1) as f64;
         let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
-            let rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
+            let mut rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
+            if let Some(kept) = &self.kept_words {
+                let shape = batch.tokens.shape();
+                let ids = batch.tokens.clone().flatten::<1>(0, 1);
+                rare = rare.bool_and(kept.clone().select(0, ids).reshape(shape).equal_elem(0));
+            }
             let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
                 .lower_elem(self.word_dropout);
             batch.tokens.mask_fill(rare.bool_and(coin), UNK as i64)
@@ -96,6 +104,12 @@ pub fn scheme_constraints(tags: &LabelMap, scheme: TagScheme) -> Allowed {
     Allowed::from_rule(tags.len(), |from, to| {
         allowed_transition(scheme, from.map(|i| tags.name(i)), to.map(|j| tags.name(j)))
     })
+}
+
+/// The ids of `found` (the words with a pretrained vector) as 1, the others 0, on `device`.
+pub fn kept_words<B: Backend>(found: &[bool], device: &B::Device) -> Tensor<B, 1, Int> {
+    let ids: Vec<i64> = found.iter().map(|&f| i64::from(f)).collect();
+    Tensor::from_data(burn::tensor::TensorData::new(ids, [found.len()]), device)
 }
 
 /// The first id of the words seen once in training: the vocabulary is sorted by descending
