@@ -22,8 +22,9 @@ tagger (CoNLL-2003, IOB1 files trained on IOBES): words lower-cased (vocabulary 
   validation epoch, as seqlab keeps it.
 classifier (SST-2, GLUE TSV): whitespace tokens, vocabulary of the training words, embedding 64
   → dropout 0.2 → GRU 128 (packed) → final hidden state → dropout 0.2 → linear to 2; Adam
-  (lr 2e-3, eps --adam-epsilon), constant rate; batch 32, length-bucketed alike; validation
-  loss and accuracy per epoch, test accuracy with the best validation epoch's weights.
+  (lr 2e-3, eps --adam-epsilon), a constant rate or (--schedule cosine) cosine decay per step;
+  batch 32, length-bucketed alike; validation loss and accuracy per epoch, test accuracy with
+  the best validation epoch's weights.
 
 Prints one line per epoch and a JSON summary (`--json`): seconds per epoch (training +
 validation), sentences/s, the kept epoch, its dev and test scores, the test scoring's seconds,
@@ -315,7 +316,11 @@ def run_classifier(args):
     torch.manual_seed(args.seed)
     model = Classifier(len(word_index)).to(DEVICE)
     optim = torch.optim.Adam(model.parameters(), lr=2e-3, eps=args.adam_epsilon)
-    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 1.0)
+    total = math.ceil(len(train_items) / 32) * args.schedule_epochs
+    if args.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: 1.0)
     ce = nn.CrossEntropyLoss(reduction="sum")
 
     def evaluate(items):
@@ -390,13 +395,15 @@ def main():
     p.add_argument("--data", required=True, help="the shared data folder ($SEQLAB_DATA)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--schedule-epochs", type=int, default=None,
-                   help="the tagger's cosine schedule length in epochs [default: --epochs, as seqlab's --epochs sets it]")
+                   help="the cosine schedule's length in epochs [default: --epochs, as seqlab's --epochs sets it]")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU twin")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", action="store_true")
     p.add_argument("--loss-mean", choices=["token", "sentence"], default="token",
                    help="the tagger's loss: the CRF negative log-likelihood over the batch's tokens or sentences")
+    p.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
+                   help="the classifier's learning-rate schedule (the tagger's is cosine)")
     p.add_argument("--clip-norm", type=float, default=None, help="clip_grad_norm_ to this global norm [default: none]")
     p.add_argument("--adam-epsilon", type=float, default=1e-5, help="Adam's eps [default: Burn's 1e-5]")
     args = p.parse_args()

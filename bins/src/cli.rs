@@ -92,7 +92,7 @@ pub struct CommandDefaults {
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {
-    /// Epochs (with --resume: the total to reach) [default: 5 for train-classifier, 15 for
+    /// Epochs (with --resume: the total to reach) [default: 8 for train-classifier, 15 for
     /// train-tagger].
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -126,7 +126,7 @@ pub struct TrainingArgs {
     pub clip_norm: Option<f32>,
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
     /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end)
-    /// [default: constant for train-classifier, cosine for train-tagger].
+    /// [default: cosine].
     #[arg(long, value_parser = by_name::<ScheduleKind>("schedule"))]
     pub schedule: Option<ScheduleKind>,
     /// Linear warm-up from 0 over this many optimiser steps (any schedule).

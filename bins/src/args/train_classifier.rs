@@ -83,7 +83,7 @@ pub struct Args {
     pub training: TrainingArgs,
 }
 
-/// The classifier's recipe for the training options the two commands default differently: 5
-/// epochs at a constant rate, Burn's Adam ε, no clipping (docs/results.md).
+/// The classifier's recipe for the training options the two commands default differently: 8
+/// epochs of cosine decay, Burn's Adam ε, no clipping (docs/results.md).
 pub const RECIPE: CommandDefaults =
-    CommandDefaults { epochs: 5, schedule: ScheduleKind::Constant, adam_epsilon: 1e-5, clip_norm: None };
+    CommandDefaults { epochs: 8, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-5, clip_norm: None };
