@@ -292,7 +292,10 @@ impl<B: Backend> LocalCollectiveServer<B> {
             && self.global_client.is_none()
         {
             // seqlab: the data service listens on the node address's host only.
-            let server = WsServer::bound(&host_of(&global_params.node_address), global_params.data_service_port);
+            let server = WsServer::bound(
+                &host_of(&global_params.node_address),
+                global_params.data_service_port,
+            );
             let client = Node::new(&global_params.global_address, server);
             self.global_client = Some(client)
         }
@@ -499,7 +502,9 @@ impl<B: Backend> LocalCollectiveServer<B> {
 /// has none.
 fn host_of(address: &burn_communication::Address) -> String {
     let text = address.to_string();
-    let rest = text.split_once("://").map_or(text.as_str(), |(_, rest)| rest);
+    let rest = text
+        .split_once("://")
+        .map_or(text.as_str(), |(_, rest)| rest);
     let rest = rest.split('/').next().unwrap_or(rest);
     match rest.rsplit_once(':') {
         Some((host, _)) if !host.is_empty() => host.to_string(),
