@@ -8,8 +8,8 @@ usage: scripts/anchor_variant.py CHANGE ANCHOR DATA_DIR [the anchor's options...
           token-mean   its CRF loss averaged over tokens instead of sentences (seqlab's former default)
           no-clip      no gradient clipping (seqlab's former default)
 
-    cd ../shared/anchors && python3 ../../main/scripts/anchor_variant.py token-mean \\
-        torch_bilstm_crf.py ../data/conll2003 --epochs 15 --seed 1
+    cd ../shared/anchors && python3 "$SEQLAB"/scripts/anchor_variant.py token-mean \\
+        torch_bilstm_crf.py ../data/conll2003 --epochs 15 --seed 1     # SEQLAB: this checkout
 """
 import runpy
 import sys

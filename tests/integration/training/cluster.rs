@@ -104,8 +104,6 @@ impl Part {
             valid: data,
             test: None,
             word_dropout: 0.0,
-            loss_mean: Default::default(),
-            drop_vector_words: false,
             training: self.training(),
             ..super::tagger::tiny_tagger(&self.dir)
         }

@@ -165,8 +165,6 @@ fn crf_tagger_with_vectors_and_character_bilstm() {
         embeddings: Some(vectors.clone()),
         freeze_embeddings: true,
         word_dropout: 0.0,
-        loss_mean: Default::default(),
-        drop_vector_words: false,
         training: TrainingConfig { epochs: 2, ..tiny_tagger(&dir).training },
         ..tiny_tagger(&dir.join("run"))
     };

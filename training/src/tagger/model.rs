@@ -1,5 +1,6 @@
 //! The tagger as burn-train trains it: [`Tagger`] (a [`TokenClassifier`] with word dropout on
-//! rare words, its loss over real tokens, softmax or CRF), and the model config of a run.
+//! rare words, its loss over real tokens as a mean per sentence or per token, softmax or CRF),
+//! and the model config of a run.
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
@@ -17,8 +18,9 @@ use super::config::{CharEncoder, TaggerOutput, TaggerRunConfig};
 use crate::memory::{Footprint, Part};
 
 /// A [`TokenClassifier`] with the steps burn-train calls. Loss and token accuracy see only real
-/// tokens: the flattened logits and tags are `select`ed at the batch's real positions, so the
-/// mean is over real tokens (Burn 0.21's padded cross-entropy would divide by pads too).
+/// tokens: the flattened logits and tags are `select`ed at the batch's real positions (Burn
+/// 0.21's padded cross-entropy would count pads too), and the summed loss is divided by the
+/// batch's sentences or real tokens ([`Tagger::loss_terms`]).
 #[derive(Module, Debug)]
 pub struct Tagger<B: Backend> {
     /// The network.
@@ -43,19 +45,7 @@ impl<B: Backend> Tagger<B> {
     pub fn forward_tagging(&self, batch: TaggingBatch<B>) -> ClassificationOutput<B> {
         let device = batch.tokens.device();
         let terms = self.loss_terms(&batch).max(1) as f64;
-        let tokens = if self.word_dropout > 0.0 && B::ad_enabled(&device) {
-            let mut rare = batch.tokens.clone().greater_equal_elem(self.rare_from as i64);
-            if let Some(kept) = &self.kept_words {
-                let shape = batch.tokens.shape();
-                let ids = batch.tokens.clone().flatten::<1>(0, 1);
-                rare = rare.bool_and(kept.clone().select(0, ids).reshape(shape).equal_elem(0));
-            }
-            let coin = Tensor::<B, 2>::random(batch.tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
-                .lower_elem(self.word_dropout);
-            batch.tokens.mask_fill(rare.bool_and(coin), UNK as i64)
-        } else {
-            batch.tokens
-        };
+        let tokens = self.drop_rare_words(batch.tokens);
         let scores = self.net.forward(tokens, batch.features, batch.chars, Some(batch.lengths.clone()));
         let [b, t, c] = scores.dims();
         let targets = batch.tags.clone().reshape([b * t]).select(0, batch.positions.clone());
@@ -74,6 +64,23 @@ impl<B: Backend> Tagger<B> {
                 ClassificationOutput::new(loss, one_hot(&paths, c, &device), targets)
             }
         }
+    }
+
+    /// `tokens` with word dropout applied in training: each rare word that has no pretrained
+    /// vector kept becomes `<unk>` with probability `word_dropout`; unchanged in inference.
+    fn drop_rare_words(&self, tokens: Tensor<B, 2, Int>) -> Tensor<B, 2, Int> {
+        let device = tokens.device();
+        if self.word_dropout <= 0.0 || !B::ad_enabled(&device) {
+            return tokens;
+        }
+        let mut rare = tokens.clone().greater_equal_elem(self.rare_from as i64);
+        if let Some(kept) = &self.kept_words {
+            let ids = tokens.clone().flatten::<1>(0, 1);
+            rare = rare.bool_and(kept.clone().select(0, ids).reshape(tokens.shape()).equal_elem(0));
+        }
+        let coin = Tensor::<B, 2>::random(tokens.shape(), Distribution::Uniform(0.0, 1.0), &device)
+            .lower_elem(self.word_dropout);
+        tokens.mask_fill(rare.bool_and(coin), UNK as i64)
     }
 
     /// What the loss averages over: the batch's sentences, or its real tokens.
