@@ -1,6 +1,6 @@
 //! What the `seqlab` command-line tools share: every command's options ([`args`]), the learner's
-//! options ([`cli`]), `--config` files ([`config_file`]), the allocator settings every tool starts with
-//! ([`malloc`]), the benchmark behind `bench` ([`bench`]), `predict`'s streaming ([`predict`])
+//! options ([`cli`]), `--config` files ([`config_file`]), what every tool does first
+//! ([`startup`], with the allocator settings of [`malloc`]), the benchmark behind `bench` ([`bench`]), `predict`'s streaming ([`predict`])
 //! the HTTP server behind `serve` ([`serve`]) and the load run behind `load-test` ([`load`]).
 
 pub mod args;
@@ -12,3 +12,4 @@ pub mod malloc;
 pub mod predict;
 pub mod serve;
 pub mod spool;
+pub mod startup;

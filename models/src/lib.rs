@@ -29,6 +29,7 @@ pub mod import;
 pub mod loss;
 pub mod mask;
 pub mod recurrent;
+pub mod subnormal;
 pub mod threads;
 
 pub use activation::Activation;

@@ -15,6 +15,7 @@ use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRa
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{DType, Tensor};
 use seqlab_models::flat;
+use seqlab_models::subnormal::FlushToZero;
 use seqlab_models::threads::threads;
 
 /// Configuration of [`FusedAdam`]: Burn's `AdamConfig` defaults (β₁ 0.9, β₂ 0.999, ε 1e-5), L2
@@ -196,7 +197,11 @@ impl Update {
     /// Burn's operations, element by element and in its order:
     /// `g ← p·λ + g`, `m ← m·β₁ + g·(1 − β₁)`, `v ← v·β₂ + g²·(1 − β₂)`,
     /// `p ← p − (m·c) / (√v + ε') · lr`.
+    ///
+    /// Subnormals are flushed to zero meanwhile: the moments of rows that no batch touches decay
+    /// into them, and would otherwise slow every later step (see [`seqlab_models::subnormal`]).
     fn apply(self, param: &mut [f32], grad: &[f32], moment_1: &mut [f32], moment_2: &mut [f32]) {
+        let _flush = FlushToZero::new();
         for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(moment_1.iter_mut()).zip(moment_2.iter_mut()) {
             let g = match self.penalty {
                 Some(penalty) => *p * penalty + g,

@@ -15,17 +15,25 @@ pub struct Args {
     #[arg(value_parser = PossibleValuesParser::new(WORKLOADS.map(|w| w.name)))]
     pub workloads: Vec<String>,
     /// Timed steps per round.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub steps: usize,
-    /// Rounds; implementations alternate within each round, the median round is reported.
-    #[arg(long, default_value_t = 3)]
+    /// Rounds; the implementations alternate round by round, and each ratio is the median of
+    /// the rounds' ratios, shown with their range.
+    #[arg(long, default_value_t = 15, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub rounds: usize,
     /// Untimed warm-up steps per implementation.
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
-    /// PyTorch reference script; skipped when absent or when python3/torch is missing.
+    /// PyTorch reference script (its models); PyTorch is skipped when absent or when
+    /// python3/torch is missing.
     #[arg(long, default_value = "../shared/bench/torch_reference.py")]
     pub torch_script: PathBuf,
+    /// The script that times the PyTorch twins round by round.
+    #[arg(long, default_value = "scripts/torch_bench_twin.py")]
+    pub twin_script: PathBuf,
+    /// Run PyTorch with `torch.set_flush_denormal(True)`, as seqlab flushes subnormals.
+    #[arg(long)]
+    pub torch_flush_denormal: bool,
     /// PyTorch twin of the tagger-crf workload (needs pytorch-crf); skipped like the above.
     #[arg(long, default_value = "scripts/torch_crf_reference.py")]
     pub torch_crf_script: PathBuf,
@@ -62,6 +70,8 @@ impl Args {
             rounds: self.rounds,
             warmup: self.warmup,
             torch_script: self.torch_script.clone(),
+            twin_script: self.twin_script.clone(),
+            torch_flush_denormal: self.torch_flush_denormal,
             torch_crf_script: self.torch_crf_script.clone(),
             threads: self.threads,
             no_burn: self.no_burn,

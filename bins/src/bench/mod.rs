@@ -1,24 +1,28 @@
 //! `bench`: training and inference speed of seqlab's recurrent models against twins built from
-//! Burn's built-in RNN modules (same process, alternating rounds) and PyTorch (the reference
-//! scripts, same machine, same thread count), on fixed workload shapes. The figures go in
-//! BENCHMARKS.md.
+//! Burn's built-in RNN modules (same process) and PyTorch (the reference scripts' models, in
+//! `scripts/torch_bench_twin.py`, same machine, same thread count), on fixed workload shapes.
+//! The implementations alternate round by round, each round's time is kept, and every ratio is
+//! reported with its spread over the rounds. The figures go in BENCHMARKS.md.
 //!
-//! [`WORKLOADS`] lists every workload once; [`measure`] times one; [`table`] prints the rows.
+//! [`WORKLOADS`] lists every workload once; [`measure`] times one; [`table`] prints the rows;
+//! [`machine`] says what they ran on.
 
 mod inputs;
 mod nets;
 mod pytorch;
 mod timing;
+mod machine;
 
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::CellKind;
 use seqlab_training::backend::{self, Autodiff as Train};
 
-pub use pytorch::pytorch;
+pub use machine::machine;
+pub use pytorch::PyTorch;
 
 use nets::{burn_classifier, burn_tagger, seqlab_classifier, seqlab_tagger, seqlab_tagger_crf};
-use timing::{max_peak, median, take_peak_rss_mib, time_infer, time_train};
+use timing::{max_peak, take_peak_rss_mib, time_infer, time_train};
 
 /// The training backend under another type, which no fast path recognises.
 type Recorded =
@@ -39,8 +43,6 @@ pub struct Workload {
     /// Training steps (forward, loss, backward, Adam) rather than inference passes.
     train: bool,
     kind: Kind,
-    /// Which PyTorch script has its twin.
-    twin: Twin,
 }
 
 /// What a workload runs.
@@ -55,34 +57,24 @@ enum Kind {
     Classifier(EncoderKind),
 }
 
-/// The PyTorch twin of a workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Twin {
-    /// In `torch_reference.py`, by the workload's name.
-    Reference,
-    /// `torch_crf_reference.py` (needs pytorch-crf).
-    Crf,
-    /// None: PyTorch's RNN modules do not mask variable lengths as seqlab does.
-    None,
-}
-
-const fn workload(name: &'static str, train: bool, variable: bool, kind: Kind, twin: Twin) -> Workload {
+const fn workload(name: &'static str, train: bool, variable: bool, kind: Kind) -> Workload {
     let (batch, length) = match kind {
         Kind::Classifier(_) => (64, 32),
         _ => (32, 40),
     };
-    Workload { name, batch, length, variable, train, kind, twin }
+    Workload { name, batch, length, variable, train, kind }
 }
 
 /// Every workload, in the order the table lists them.
-pub const WORKLOADS: [Workload; 7] = [
-    workload("tagger", true, false, Kind::Tagger, Twin::Reference),
-    workload("tagger-crf", true, false, Kind::TaggerCrf, Twin::Crf),
-    workload("tagger-varlen", true, true, Kind::Tagger, Twin::None),
-    workload("classifier", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::Lstm)), Twin::Reference),
-    workload("gru", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::Gru)), Twin::Reference),
-    workload("rnn", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::RnnTanh)), Twin::Reference),
-    workload("tagger-infer", false, false, Kind::Tagger, Twin::Reference),
+pub const WORKLOADS: [Workload; 8] = [
+    workload("tagger", true, false, Kind::Tagger),
+    workload("tagger-crf", true, false, Kind::TaggerCrf),
+    workload("tagger-varlen", true, true, Kind::Tagger),
+    workload("classifier", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::Lstm))),
+    workload("gru", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::Gru))),
+    workload("rnn", true, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::RnnTanh))),
+    workload("tagger-infer", false, false, Kind::Tagger),
+    workload("classifier-infer", false, false, Kind::Classifier(EncoderKind::Recurrent(CellKind::Lstm))),
 ];
 
 /// How the workloads are timed and compared.
@@ -94,8 +86,12 @@ pub struct Settings {
     pub rounds: usize,
     /// Untimed warm-up steps per implementation.
     pub warmup: usize,
-    /// PyTorch's reference script.
+    /// PyTorch's reference script (its models).
     pub torch_script: std::path::PathBuf,
+    /// The script that times PyTorch's twins round by round.
+    pub twin_script: std::path::PathBuf,
+    /// PyTorch with `torch.set_flush_denormal(True)`, as seqlab flushes subnormals.
+    pub torch_flush_denormal: bool,
     /// PyTorch's CRF reference script.
     pub torch_crf_script: std::path::PathBuf,
     /// Threads for PyTorch.
@@ -111,19 +107,41 @@ pub struct Settings {
 pub struct Row {
     /// The workload's name.
     pub workload: String,
-    /// `seqlab`, `seqlab-recorded`, `burn-builtin` or `pytorch VERSION`.
+    /// `seqlab`, `seqlab-recorded`, `burn-builtin`, `pytorch` or `pytorch-qdynamic`.
     pub implementation: String,
     /// The backend (and threads for PyTorch).
     pub backend: String,
-    /// Milliseconds per step (median round).
+    /// Milliseconds per step: the median round, the fastest and the slowest.
     pub ms_per_step: f64,
-    /// Tokens per second.
+    pub ms_min: f64,
+    pub ms_max: f64,
+    /// Rounds timed.
+    pub rounds: usize,
+    /// Tokens per second (median round).
     pub tokens_per_s: f64,
-    /// Peak resident memory while it ran, in MiB (Linux).
+    /// Peak resident memory while it ran, in MiB (Linux; seqlab's process only).
     pub peak_rss_mib: Option<f64>,
+    /// Its time over seqlab's, round by round (> 1: seqlab is faster): the median, the lowest
+    /// and the highest of the rounds' ratios. `None` on seqlab's own row.
+    pub speedup: Option<Spread>,
 }
 
-/// Times of one implementation over the rounds, and its peak memory.
+/// The median, lowest and highest of a set of values.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        Self { median: values[values.len() / 2], min: values[0], max: values[values.len() - 1] }
+    }
+}
+
+/// Times of one implementation, one per round, and its peak memory.
 #[derive(Default)]
 struct Timings {
     times: Vec<f64>,
@@ -137,11 +155,13 @@ impl Timings {
     }
 }
 
-/// Times every implementation of workload `w`, alternating them round by round so that machine
-/// noise hits all of them.
-pub fn measure(w: &Workload, settings: &Settings) -> Vec<Row> {
+/// Times every implementation of workload `w`, alternating them round by round (seqlab, Burn's
+/// built-in, PyTorch, and again) so that machine noise hits all of them alike.
+pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch>) -> Vec<Row> {
     let (mut seqlab, mut recorded, mut burn) = (Timings::default(), Timings::default(), Timings::default());
     let burn_twin = !settings.no_burn && !w.variable && w.kind != Kind::TaggerCrf;
+    let twins = torch.as_ref().map(|t| t.twins(w.name)).unwrap_or_default();
+    let mut torch_times: Vec<Timings> = twins.iter().map(|_| Timings::default()).collect();
     for _ in 0..settings.rounds {
         take_peak_rss_mib();
         seqlab.add(if w.train { train_seqlab::<Train>(w, settings) } else { infer_seqlab(w, settings) });
@@ -151,20 +171,39 @@ pub fn measure(w: &Workload, settings: &Settings) -> Vec<Row> {
         if burn_twin {
             burn.add(time_burn(w, settings));
         }
+        if let Some(torch) = torch.as_deref_mut() {
+            for (twin, times) in twins.iter().zip(&mut torch_times) {
+                times.times.extend(torch.round(w.name, twin, settings.steps));
+            }
+        }
     }
+    let torch_backend = torch.as_ref().map(|t| t.backend()).unwrap_or_default();
+    let ours = seqlab.times.clone();
     let tokens = (w.batch * w.length) as f64;
-    [("seqlab", seqlab), ("seqlab-recorded", recorded), ("burn-builtin", burn)]
+    let mut implementations = vec![
+        ("seqlab".to_string(), backend::name().to_string(), seqlab),
+        ("seqlab-recorded".to_string(), backend::name().to_string(), recorded),
+        ("burn-builtin".to_string(), backend::name().to_string(), burn),
+    ];
+    implementations.extend(twins.into_iter().zip(torch_times).map(|(name, t)| (name, torch_backend.clone(), t)));
+    implementations
         .into_iter()
-        .filter(|(_, t)| !t.times.is_empty())
-        .map(|(name, t)| {
-            let seconds = median(t.times);
+        .filter(|(_, _, t)| !t.times.is_empty())
+        .map(|(name, backend, t)| {
+            let ms = Spread::of(t.times.iter().map(|s| s * 1e3).collect());
+            let speedup = (name != "seqlab" && t.times.len() == ours.len())
+                .then(|| Spread::of(t.times.iter().zip(&ours).map(|(theirs, ours)| theirs / ours).collect()));
             Row {
                 workload: w.name.into(),
-                implementation: name.into(),
-                backend: backend::name().into(),
-                ms_per_step: seconds * 1e3,
-                tokens_per_s: tokens / seconds,
+                implementation: name,
+                backend,
+                ms_per_step: ms.median,
+                ms_min: ms.min,
+                ms_max: ms.max,
+                rounds: t.times.len(),
+                tokens_per_s: tokens / (ms.median / 1e3),
                 peak_rss_mib: t.peak,
+                speedup,
             }
         })
         .collect()
@@ -180,9 +219,14 @@ fn train_seqlab<B: AutodiffBackend>(w: &Workload, settings: &Settings) -> Vec<f6
     }
 }
 
-/// One round of seqlab's tagger answering `w`'s batch.
+/// One round of seqlab's model answering `w`'s batch.
 fn infer_seqlab(w: &Workload, settings: &Settings) -> Vec<f64> {
-    time_infer(seqlab_tagger::<backend::Inner>(&Default::default()), w, settings, 1)
+    let device = Default::default();
+    match w.kind {
+        Kind::Tagger => time_infer(seqlab_tagger::<backend::Inner>(&device), w, settings, 1),
+        Kind::TaggerCrf => time_infer(seqlab_tagger_crf::<backend::Inner>(&device), w, settings, 1),
+        Kind::Classifier(k) => time_infer(seqlab_classifier::<backend::Inner>(k, &device), w, settings, 1),
+    }
 }
 
 /// One round of Burn's built-in twin of `w`.
@@ -191,24 +235,25 @@ fn time_burn(w: &Workload, settings: &Settings) -> Vec<f64> {
     match (w.kind, w.train) {
         (Kind::Tagger, true) => time_train(burn_tagger::<Train>(&device), w, settings, 1),
         (Kind::Tagger, false) => time_infer(burn_tagger::<backend::Inner>(&device), w, settings, 1),
-        (Kind::Classifier(k), _) => time_train(burn_classifier::<Train>(k, &device), w, settings, 1),
+        (Kind::Classifier(k), true) => time_train(burn_classifier::<Train>(k, &device), w, settings, 1),
+        (Kind::Classifier(k), false) => time_infer(burn_classifier::<backend::Inner>(k, &device), w, settings, 1),
         (Kind::TaggerCrf, _) => Vec::new(),
     }
 }
 
-/// The rows as a markdown table, each with its time against seqlab's on the same workload.
+/// The rows as a markdown table: each implementation's median, fastest and slowest round,
+/// and its time over seqlab's (> 1: seqlab is faster), median of the rounds with their range.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| workload | implementation | backend | ms/step | tokens/s | peak RSS MiB | seqlab speed-up |\n\
-         | --- | --- | --- | ---: | ---: | ---: | ---: |\n",
+        "| workload | implementation | backend | ms/step median | min–max | tokens/s | peak RSS MiB | seqlab speed-up (range) |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in rows {
-        let ours = rows.iter().find(|o| o.workload == r.workload && o.implementation == "seqlab");
-        let ratio = ours.map_or(String::from("–"), |o| format!("{:.2}×", r.ms_per_step / o.ms_per_step));
+        let ratio = r.speedup.map_or(String::from("–"), |s| format!("{:.2}× ({:.2}–{:.2})", s.median, s.min, s.max));
         let peak = r.peak_rss_mib.map_or("–".into(), |p| format!("{p:.0}"));
         out += &format!(
-            "| {} | {} | {} | {:.1} | {:.0} | {peak} | {ratio} |\n",
-            r.workload, r.implementation, r.backend, r.ms_per_step, r.tokens_per_s
+            "| {} | {} | {} | {:.2} | {:.2}–{:.2} | {:.0} | {peak} | {ratio} |\n",
+            r.workload, r.implementation, r.backend, r.ms_per_step, r.ms_min, r.ms_max, r.tokens_per_s
         );
     }
     out

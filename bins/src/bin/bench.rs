@@ -1,6 +1,6 @@
 //! `bench`: recurrent training and inference speed of seqlab's layers against Burn's built-in
-//! RNN modules (same process, alternating rounds) and PyTorch (`torch_reference.py`, same
-//! machine, same thread count), on the shared workload shapes (`seqlab_bins::bench`).
+//! RNN modules and PyTorch (`torch_reference.py`'s models, same machine, same thread count),
+//! rounds alternating, on the shared workload shapes (`seqlab_bins::bench`).
 //!
 //! ```sh
 //! cargo run --release --bin bench                 # all workloads, table
@@ -10,29 +10,36 @@
 
 use clap::Parser;
 use seqlab_bins::args::bench::Args;
-use seqlab_bins::bench::{measure, pytorch, table};
+use seqlab_bins::bench::{machine, measure, table, PyTorch};
 use seqlab_training::backend;
 
 fn main() {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     let (selected, settings) = (args.selected(), args.settings());
     eprintln!(
-        "backend: {}; {} steps × {} rounds after {} warm-up steps",
+        "backend: {}; {} rounds of {} steps after {} warm-up steps, implementations alternating",
         backend::name(),
-        settings.steps,
         settings.rounds,
+        settings.steps,
         settings.warmup
     );
+    let mut torch = PyTorch::start(&selected, &settings);
+    let about = serde_json::json!({
+        "machine": machine(),
+        "pytorch": torch.as_ref().map(|t| t.info.clone()),
+    });
     let mut rows = Vec::new();
     for w in &selected {
         eprintln!("running {} …", w.name);
-        rows.extend(measure(w, &settings));
+        rows.extend(measure(w, &settings, torch.as_mut()));
     }
-    rows.extend(pytorch(&selected, &settings));
+    drop(torch);
     if args.json {
+        println!("{about}");
         rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).expect("a row serialises")));
     } else {
+        println!("{}\n", serde_json::to_string_pretty(&about).expect("serialises"));
         print!("{}", table(&rows));
     }
 }

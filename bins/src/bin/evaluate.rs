@@ -11,7 +11,7 @@ use seqlab_training::backend;
 use seqlab_training::inference::{Evaluation, Loaded};
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     let mut args = Args::parse();
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.replace(&mut [("--test", Some(&mut args.test))]) {

@@ -16,7 +16,7 @@ use seqlab_training::gradflow::files::{self, SweepSettings};
 use seqlab_training::gradflow::{AddingTraining, TaskTraining};
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     let device = backend::Device::default();
     println!("backend {} on {:?}", backend::name(), device);

@@ -10,7 +10,7 @@ use seqlab_bins::predict::{answer_texts, progress_bar, stream, Streamed};
 use seqlab_training::backend;
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     match run(&args) {
         Ok(done) if done.texts == 0 => {

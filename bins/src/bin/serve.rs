@@ -8,7 +8,7 @@ use seqlab_bins::args::serve::Args;
 use seqlab_bins::serve::Server;
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     match run(&Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -25,7 +25,7 @@ fn show(name: &str, s: &TaggerScores) {
 }
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::tune_for_tensors();
+    seqlab_bins::startup::prepare_process();
     let Parsed { mut args, origin } = parse_with_config::<Args>();
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, &mut args.valid, args.test.as_mut()) {

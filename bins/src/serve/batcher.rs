@@ -101,6 +101,7 @@ impl ModelQueue {
             let (ready, started) = std::sync::mpsc::channel();
             let (model, queue, metrics) = (spec.clone(), Arc::clone(&queue), metrics.clone());
             workers.push(std::thread::spawn(move || {
+                seqlab_models::subnormal::flush_this_thread();
                 let device = Device::default();
                 let loaded = match backend::load(&model.dir, &device) {
                     Ok(loaded) => loaded,

@@ -6,6 +6,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::recurrent::cell::{CellKind, CellState, StepCache};
 use crate::recurrent::scan::{forward_order, LayerInput, ScanInput};
+use crate::subnormal::FlushToZero;
 
 /// Runs one layer: every direction's time loop (the two directions on two threads when there is
 /// no autodiff tape to share). Returns the outputs `[batch, seq, directions·hidden]` and the
@@ -34,7 +35,10 @@ pub fn run<B: Backend>(layer: LayerInput<B>, probes: Option<&[Tensor<B, 2>]>) ->
         let mut scans = scans.into_iter();
         let (forward, backward) = (scans.next().unwrap(), scans.next().unwrap());
         std::thread::scope(|scope| {
-            let backward = scope.spawn(|| run(backward));
+            let backward = scope.spawn(|| {
+                let _flush = FlushToZero::new();
+                run(backward)
+            });
             let forward = run(forward);
             vec![forward, backward.join().expect("the backward direction's thread panicked")]
         })

@@ -14,6 +14,7 @@
 //! are independent of each other (the directions of a layer, and the rows of a batch, never
 //! meet inside the loop). Items run on their own threads, one per core: a bidirectional layer
 //! runs its two directions side by side, a one-directional layer splits its batch in halves.
+//! Every item flushes subnormals to zero while it runs ([`crate::subnormal`]).
 //!
 //! Layouts (row-major, batch-major like the layers' tensors): input `[batch, seq, d_input]`,
 //! `W_ih` `[d_input, gates·hidden]`, `W_hh` `[hidden, gates·hidden]`, masks `[batch, seq]`
@@ -30,6 +31,7 @@ use gemm::{matmul, View};
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
 use super::scan::{backward_order, forward_order};
+use crate::subnormal::FlushToZero;
 use crate::threads::threads;
 
 /// One direction of a layer: its weights and initial state, as flat buffers.
@@ -261,6 +263,7 @@ impl<F: Real> Layer<F> {
     }
 
     fn forward_item_dispatch(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
+        let _flush = FlushToZero::new();
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
@@ -275,6 +278,7 @@ impl<F: Real> Layer<F> {
     }
 
     fn backward_item_dispatch(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+        let _flush = FlushToZero::new();
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
