@@ -116,16 +116,44 @@ impl<B: Backend> TokenClassifier<B> {
 /// The bytes of a safetensors file holding `tensors` as little-endian F32 and `metadata` as
 /// its `__metadata__` (string to string), readable by `safetensors.torch.load_file`.
 pub fn safetensors_bytes(tensors: &Tensors, metadata: &BTreeMap<String, String>) -> Vec<u8> {
+    let entries: Vec<Entry> =
+        tensors.iter().map(|(name, t)| Entry::f32(name.clone(), t.shape.clone(), t.values.clone())).collect();
+    safetensors_entries(&entries, metadata)
+}
+
+/// One tensor of a safetensors file: its name, shape, dtype and little-endian bytes.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub shape: Vec<usize>,
+    dtype: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl Entry {
+    /// An `F32` tensor.
+    pub fn f32(name: String, shape: Vec<usize>, values: Vec<f32>) -> Self {
+        Self { name, shape, dtype: "F32", bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
+    }
+
+    /// An `I8` tensor.
+    pub fn i8(name: String, shape: Vec<usize>, values: Vec<i8>) -> Self {
+        Self { name, shape, dtype: "I8", bytes: values.iter().map(|&v| v as u8).collect() }
+    }
+}
+
+/// The bytes of a safetensors file holding `entries` (in their order) and `metadata`.
+pub fn safetensors_entries(entries: &[Entry], metadata: &BTreeMap<String, String>) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
         header.insert("__metadata__".into(), serde_json::to_value(metadata).unwrap());
     }
     let mut offset = 0usize;
-    for (name, t) in tensors {
-        let end = offset + 4 * t.values.len();
+    for e in entries {
+        let end = offset + e.bytes.len();
         header.insert(
-            name.clone(),
-            serde_json::json!({ "dtype": "F32", "shape": t.shape, "data_offsets": [offset, end] }),
+            e.name.clone(),
+            serde_json::json!({ "dtype": e.dtype, "shape": e.shape, "data_offsets": [offset, end] }),
         );
         offset = end;
     }
@@ -137,8 +165,8 @@ pub fn safetensors_bytes(tensors: &Tensors, metadata: &BTreeMap<String, String>)
     let mut bytes = Vec::with_capacity(8 + json.len() + offset);
     bytes.extend((json.len() as u64).to_le_bytes());
     bytes.extend(json);
-    for t in tensors.values() {
-        bytes.extend(t.values.iter().flat_map(|v| v.to_le_bytes()));
+    for e in entries {
+        bytes.extend(&e.bytes);
     }
     bytes
 }

@@ -88,7 +88,7 @@ impl RawTensor {
     }
 }
 
-/// The tensors of a safetensors file (dtypes F32, F64, I32, I64, converted to `f32`).
+/// The tensors of a safetensors file (dtypes F32, F64, I8, I32, I64, converted to `f32`).
 #[derive(Debug, Clone, Default)]
 pub struct SafeTensors {
     tensors: BTreeMap<String, RawTensor>,
@@ -134,6 +134,7 @@ impl SafeTensors {
                 .get(start..end)
                 .ok_or_else(|| bad(format!("`{name}`: data_offsets {start}..{end} outside the data")))?;
             let width = match dtype.as_str() {
+                "I8" => 1,
                 "F32" | "I32" => 4,
                 "F64" | "I64" => 8,
                 other => return Err(bad(format!("`{name}`: dtype {other} is not supported (use float32)"))),
@@ -145,6 +146,7 @@ impl SafeTensors {
             let values = raw
                 .chunks_exact(width)
                 .map(|b| match dtype.as_str() {
+                    "I8" => f32::from(b[0] as i8),
                     "F32" => f32::from_le_bytes(b.try_into().unwrap()),
                     "I32" => i32::from_le_bytes(b.try_into().unwrap()) as f32,
                     "F64" => f64::from_le_bytes(b.try_into().unwrap()) as f32,

@@ -28,6 +28,7 @@ pub mod heads;
 pub mod import;
 pub mod loss;
 pub mod mask;
+pub mod quantize;
 pub mod recurrent;
 pub mod subnormal;
 pub mod threads;
@@ -37,6 +38,7 @@ pub use bag::{BagOfEmbeddings, Pooling};
 pub use crf::{Crf, CrfConfig};
 pub use ffn::{Ffn, FfnConfig};
 pub use heads::{EncoderKind, SequenceClassifier, SequenceClassifierConfig, TokenClassifier, TokenClassifierConfig};
+pub use quantize::Precision;
 pub use recurrent::{
     Cell, CellKind, CellState, Recurrent, RecurrentConfig, RecurrentOutput, RecurrentState, RecurrentWeights,
 };

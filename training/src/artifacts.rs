@@ -11,6 +11,7 @@
 //! | `chars.json` | the tagger | the character vocabulary (character features only) |
 //! | `embeddings.json` | [`crate::vectors`] | how the pretrained vectors matched the vocabulary |
 //! | `model.mpk` | [`write_results`] | the best epoch's weights |
+//! | `model.int8.safetensors` | [`crate::quantize`] | an int8 model's weights, in place of `model.mpk` |
 //! | `metrics.json` | [`write_results`] | the scores and the [`crate::learner::TrainingSummary`] |
 //! | `manifest.json` | [`write_setup`], [`write_results`] | checksums of the files above, checked on loading |
 //! | `log.csv`, `progress.json`, `curves.svg` | [`crate::epochs::AfterEpoch`], [`crate::curves`] | one line per epoch; the resumable state; the learning curves |
@@ -55,6 +56,8 @@ impl Artifacts {
     /// The weights, as Burn's recorder names them (it adds `.mpk`).
     pub const WEIGHTS_STEM: &'static str = "model";
     pub const WEIGHTS: &'static str = "model.mpk";
+    /// An int8 model's weights (written by [`crate::quantize`] in place of `model.mpk`).
+    pub const WEIGHTS_INT8: &'static str = "model.int8.safetensors";
     pub const METRICS: &'static str = "metrics.json";
     pub const LOG: &'static str = "log.csv";
     pub const PROGRESS: &'static str = "progress.json";
@@ -89,8 +92,8 @@ impl Artifacts {
     ];
 
     /// The files a trained model is rebuilt from, checksummed by `manifest.json` when present.
-    const MANIFESTED: [&'static str; 6] =
-        [Self::MODEL_CONFIG, Self::VOCAB, Self::LABELS, Self::TAGS, Self::CHARS, Self::WEIGHTS];
+    const MANIFESTED: [&'static str; 7] =
+        [Self::MODEL_CONFIG, Self::VOCAB, Self::LABELS, Self::TAGS, Self::CHARS, Self::WEIGHTS, Self::WEIGHTS_INT8];
 
     /// The folder `dir`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {

@@ -133,6 +133,11 @@ pub fn export(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::ex
     crate::export::export::<Inner>(artifacts, out, device)
 }
 
+/// [`crate::quantize::quantize`] on [`Inner`].
+pub fn quantize(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::quantize::Quantized, RunError> {
+    crate::quantize::quantize::<Inner>(artifacts, out, device)
+}
+
 /// [`crate::gradflow::experiments::norms`] on [`Autodiff`].
 pub fn grad_flow_norms(
     lab: &LabCells,

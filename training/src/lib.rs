@@ -11,7 +11,7 @@
 //!   [`epochs`], optimisers and schedules: [`optim`], [`adam`], [`clip`], several devices: [`devices`],
 //!   the training and inference steps: `steps`, the plain dashboard: [`render`];
 //! - using a trained model: [`inference`] (one type that holds a loaded model and answers
-//!   batches), [`report`], [`export`] to PyTorch;
+//!   batches), [`report`], [`export`] to PyTorch, [`quantize`] to int8;
 //! - scores and plots: [`metrics`], [`entity`], [`entity_metric`], [`plot`], [`curves`];
 //! - the vanishing-gradient lab: [`gradflow`].
 
@@ -39,6 +39,7 @@ pub mod memory;
 pub mod metrics;
 pub mod optim;
 pub mod plot;
+pub mod quantize;
 pub mod render;
 pub mod report;
 mod steps;

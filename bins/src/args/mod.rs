@@ -6,6 +6,7 @@ pub mod export;
 pub mod grad_flow;
 pub mod load_test;
 pub mod predict;
+pub mod quantize;
 pub mod serve;
 pub mod train_classifier;
 pub mod train_tagger;

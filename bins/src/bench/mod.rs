@@ -8,10 +8,10 @@
 //! [`machine`] says what they ran on.
 
 mod inputs;
+mod machine;
 mod nets;
 mod pytorch;
 mod timing;
-mod machine;
 
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_models::heads::EncoderKind;
@@ -107,7 +107,8 @@ pub struct Settings {
 pub struct Row {
     /// The workload's name.
     pub workload: String,
-    /// `seqlab`, `seqlab-recorded`, `burn-builtin`, `pytorch` or `pytorch-qdynamic`.
+    /// `seqlab`, `seqlab-recorded`, `seqlab-int8`, `burn-builtin`, `pytorch` or
+    /// `pytorch-qdynamic`.
     pub implementation: String,
     /// The backend (and threads for PyTorch).
     pub backend: String,
@@ -121,9 +122,43 @@ pub struct Row {
     pub tokens_per_s: f64,
     /// Peak resident memory while it ran, in MiB (Linux; seqlab's process only).
     pub peak_rss_mib: Option<f64>,
-    /// Its time over seqlab's, round by round (> 1: seqlab is faster): the median, the lowest
-    /// and the highest of the rounds' ratios. `None` on seqlab's own row.
-    pub speedup: Option<Spread>,
+    /// Milliseconds per step of each round, in order (the rounds alternate between the rows of
+    /// a workload, so round `i` of two rows ran minutes apart at most).
+    pub rounds_ms: Vec<f64>,
+}
+
+/// How much faster one of seqlab's implementations ran than a peer on one workload: the peer's
+/// time over seqlab's, round by round (> 1: seqlab is faster).
+#[derive(Debug, serde::Serialize)]
+pub struct Ratio {
+    pub workload: String,
+    /// `seqlab` or `seqlab-int8`.
+    pub seqlab: String,
+    /// `pytorch`, `pytorch-qdynamic` or `burn-builtin`.
+    pub peer: String,
+    /// The median, lowest and highest of the rounds' ratios.
+    pub speedup: Spread,
+}
+
+/// The ratios of every seqlab row against every peer row of the same workload.
+pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
+    let ours = |r: &&Row| r.implementation == "seqlab" || r.implementation == "seqlab-int8";
+    let peer = |r: &&Row| r.implementation.starts_with("pytorch") || r.implementation == "burn-builtin";
+    rows.iter()
+        .filter(ours)
+        .flat_map(|a| {
+            rows.iter().filter(peer).filter(move |b| b.workload == a.workload && b.rounds == a.rounds).map(move |b| {
+                Ratio {
+                    workload: a.workload.clone(),
+                    seqlab: a.implementation.clone(),
+                    peer: b.implementation.clone(),
+                    speedup: Spread::of(
+                        b.rounds_ms.iter().zip(&a.rounds_ms).map(|(theirs, ours)| theirs / ours).collect(),
+                    ),
+                }
+            })
+        })
+        .collect()
 }
 
 /// The median, lowest and highest of a set of values.
@@ -159,6 +194,7 @@ impl Timings {
 /// built-in, PyTorch, and again) so that machine noise hits all of them alike.
 pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch>) -> Vec<Row> {
     let (mut seqlab, mut recorded, mut burn) = (Timings::default(), Timings::default(), Timings::default());
+    let mut int8 = Timings::default();
     let burn_twin = !settings.no_burn && !w.variable && w.kind != Kind::TaggerCrf;
     let twins = torch.as_ref().map(|t| t.twins(w.name)).unwrap_or_default();
     let mut torch_times: Vec<Timings> = twins.iter().map(|_| Timings::default()).collect();
@@ -167,6 +203,9 @@ pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch
         seqlab.add(if w.train { train_seqlab::<Train>(w, settings) } else { infer_seqlab(w, settings) });
         if settings.recorded && w.train {
             recorded.add(train_seqlab::<Recorded>(w, settings));
+        }
+        if !w.train {
+            int8.add(infer_seqlab_int8(w, settings));
         }
         if burn_twin {
             burn.add(time_burn(w, settings));
@@ -178,11 +217,11 @@ pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch
         }
     }
     let torch_backend = torch.as_ref().map(|t| t.backend()).unwrap_or_default();
-    let ours = seqlab.times.clone();
     let tokens = (w.batch * w.length) as f64;
     let mut implementations = vec![
         ("seqlab".to_string(), backend::name().to_string(), seqlab),
         ("seqlab-recorded".to_string(), backend::name().to_string(), recorded),
+        ("seqlab-int8".to_string(), backend::name().to_string(), int8),
         ("burn-builtin".to_string(), backend::name().to_string(), burn),
     ];
     implementations.extend(twins.into_iter().zip(torch_times).map(|(name, t)| (name, torch_backend.clone(), t)));
@@ -190,9 +229,8 @@ pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch
         .into_iter()
         .filter(|(_, _, t)| !t.times.is_empty())
         .map(|(name, backend, t)| {
-            let ms = Spread::of(t.times.iter().map(|s| s * 1e3).collect());
-            let speedup = (name != "seqlab" && t.times.len() == ours.len())
-                .then(|| Spread::of(t.times.iter().zip(&ours).map(|(theirs, ours)| theirs / ours).collect()));
+            let rounds_ms: Vec<f64> = t.times.iter().map(|s| s * 1e3).collect();
+            let ms = Spread::of(rounds_ms.clone());
             Row {
                 workload: w.name.into(),
                 implementation: name,
@@ -203,7 +241,7 @@ pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch
                 rounds: t.times.len(),
                 tokens_per_s: tokens / (ms.median / 1e3),
                 peak_rss_mib: t.peak,
-                speedup,
+                rounds_ms,
             }
         })
         .collect()
@@ -229,6 +267,18 @@ fn infer_seqlab(w: &Workload, settings: &Settings) -> Vec<f64> {
     }
 }
 
+/// One round of seqlab's model of `w` with int8 weights (`quantize`), answering `w`'s batch.
+fn infer_seqlab_int8(w: &Workload, settings: &Settings) -> Vec<f64> {
+    let device = Default::default();
+    match w.kind {
+        Kind::Tagger => time_infer(seqlab_tagger::<backend::Inner>(&device).quantize_int8(), w, settings, 1),
+        Kind::TaggerCrf => time_infer(seqlab_tagger_crf::<backend::Inner>(&device).quantize_int8(), w, settings, 1),
+        Kind::Classifier(k) => {
+            time_infer(seqlab_classifier::<backend::Inner>(k, &device).quantize_int8(), w, settings, 1)
+        }
+    }
+}
+
 /// One round of Burn's built-in twin of `w`.
 fn time_burn(w: &Workload, settings: &Settings) -> Vec<f64> {
     let device = Default::default();
@@ -241,20 +291,26 @@ fn time_burn(w: &Workload, settings: &Settings) -> Vec<f64> {
     }
 }
 
-/// The rows as a markdown table: each implementation's median, fastest and slowest round,
-/// and its time over seqlab's (> 1: seqlab is faster), median of the rounds with their range.
+/// The rows as a markdown table (each implementation's median, fastest and slowest round),
+/// then the ratios (each peer's time over seqlab's, median of the rounds with their range).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| workload | implementation | backend | ms/step median | min–max | tokens/s | peak RSS MiB | seqlab speed-up (range) |\n\
-         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        "| workload | implementation | backend | ms/step median | min–max | tokens/s | peak RSS MiB |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: |\n",
     );
     for r in rows {
-        let ratio = r.speedup.map_or(String::from("–"), |s| format!("{:.2}× ({:.2}–{:.2})", s.median, s.min, s.max));
         let peak = r.peak_rss_mib.map_or("–".into(), |p| format!("{p:.0}"));
         out += &format!(
-            "| {} | {} | {} | {:.2} | {:.2}–{:.2} | {:.0} | {peak} | {ratio} |\n",
+            "| {} | {} | {} | {:.2} | {:.2}–{:.2} | {:.0} | {peak} |\n",
             r.workload, r.implementation, r.backend, r.ms_per_step, r.ms_min, r.ms_max, r.tokens_per_s
         );
+    }
+    out += "\n| workload | seqlab | against | speed-up (peer's time ÷ seqlab's) | range over rounds |\n\
+            | --- | --- | --- | ---: | ---: |\n";
+    for r in ratios(rows) {
+        let s = r.speedup;
+        out +=
+            &format!("| {} | {} | {} | {:.2}× | {:.2}–{:.2} |\n", r.workload, r.seqlab, r.peer, s.median, s.min, s.max);
     }
     out
 }

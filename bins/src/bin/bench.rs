@@ -10,7 +10,7 @@
 
 use clap::Parser;
 use seqlab_bins::args::bench::Args;
-use seqlab_bins::bench::{machine, measure, table, PyTorch};
+use seqlab_bins::bench::{machine, measure, ratios, table, PyTorch};
 use seqlab_training::backend;
 
 fn main() {
@@ -38,6 +38,7 @@ fn main() {
     if args.json {
         println!("{about}");
         rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).expect("a row serialises")));
+        ratios(&rows).iter().for_each(|r| println!("{}", serde_json::to_string(r).expect("a ratio serialises")));
     } else {
         println!("{}\n", serde_json::to_string_pretty(&about).expect("serialises"));
         print!("{}", table(&rows));

@@ -7,7 +7,7 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use super::{Encoder, EncoderConfig};
 use crate::bag::pool;
-use crate::{Activation, Ffn, FfnConfig, Pooling};
+use crate::{Activation, Ffn, FfnConfig, Pooling, Precision};
 
 /// Configuration of a [`SequenceClassifier`]; serialisable, so a saved model can be rebuilt.
 #[derive(Config, Debug)]
@@ -34,6 +34,10 @@ pub struct SequenceClassifierConfig {
     /// Dropout on the embeddings and on the pooled representation (training only).
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// How the weights are stored and multiplied (`f32`, or `int8` for a model written by
+    /// `quantize`; see [`crate::quantize`]).
+    #[config(default = "Precision::F32")]
+    pub precision: Precision,
 }
 
 /// `embedding → encoder → pooled representation → FFN → logits [batch, classes]`.
@@ -75,6 +79,13 @@ impl SequenceClassifierConfig {
 }
 
 impl<B: Backend> SequenceClassifier<B> {
+    /// The model for int8 inference: its recurrent encoder gets its int8 weights
+    /// ([`crate::Recurrent::quantize_int8`]).
+    pub fn quantize_int8(mut self) -> Self {
+        self.encoder.recurrent = self.encoder.recurrent.map(crate::Recurrent::quantize_int8);
+        self
+    }
+
     /// Logits for a right-padded batch.
     ///
     /// - `tokens`: `[batch, seq]` token ids.

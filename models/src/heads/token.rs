@@ -7,6 +7,7 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use super::{CharCnn, CharCnnConfig, CharLstm, CharLstmConfig, Encoder, EncoderConfig};
 use crate::crf::{Crf, CrfConfig};
+use crate::{Precision, Recurrent};
 
 /// An extra per-token feature (e.g. casing) embedded and concatenated to the word embedding.
 #[derive(Config, Debug)]
@@ -45,6 +46,10 @@ pub struct TokenClassifierConfig {
     /// A CRF over the output scores (`None`: independent per-token softmax).
     #[config(default = "None")]
     pub crf: Option<CrfConfig>,
+    /// How the weights are stored and multiplied (`f32`, or `int8` for a model written by
+    /// `quantize`; see [`crate::quantize`]).
+    #[config(default = "Precision::F32")]
+    pub precision: Precision,
 }
 
 /// `embedding (‖ feature embeddings ‖ character vectors) → encoder → linear → tag scores
@@ -95,6 +100,16 @@ impl TokenClassifierConfig {
 }
 
 impl<B: Backend> TokenClassifier<B> {
+    /// The model for int8 inference: its recurrent layers (the encoder's and the character
+    /// BiLSTM's) get their int8 weights ([`crate::Recurrent::quantize_int8`]).
+    pub fn quantize_int8(mut self) -> Self {
+        self.encoder.recurrent = self.encoder.recurrent.map(Recurrent::quantize_int8);
+        if let Some(chars) = self.char_lstm.as_mut() {
+            chars.lstm = chars.lstm.clone().quantize_int8();
+        }
+        self
+    }
+
     /// Tag scores (softmax logits, or the CRF's emissions) for a right-padded batch.
     ///
     /// - `tokens`: `[batch, seq]` token ids.

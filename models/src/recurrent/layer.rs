@@ -2,13 +2,17 @@
 //! layers (inter-layer dropout, initial and final states in PyTorch's shapes). Each layer is run
 //! by [`super::engine::run_layer`].
 
+use std::sync::Arc;
+
 use burn::config::Config;
 use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::{backend::Backend, Int, Tensor, TensorCreationOptions};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorCreationOptions, TensorData};
 
 use super::cell::{CellKind, CellState};
 use super::engine;
+use super::kernel::int8::Int8Matrix;
+use super::kernel::Int8Direction;
 use super::scan::{DirectionInput, LayerInput};
 use crate::mask::length_mask;
 
@@ -117,6 +121,10 @@ pub struct Recurrent<B: Backend> {
     pub num_layers: usize,
     /// Whether each layer runs in both directions.
     pub bidirectional: bool,
+    /// Int8 weights per layer (each layer's directions), set by [`Recurrent::quantize_int8`]:
+    /// inference on the CPU kernel then computes in int8. Not part of the record.
+    #[module(skip)]
+    pub int8: Option<Vec<Arc<[Int8Direction]>>>,
 }
 
 impl RecurrentConfig {
@@ -158,6 +166,7 @@ impl RecurrentConfig {
             d_hidden: self.d_hidden,
             num_layers: self.num_layers,
             bidirectional: self.bidirectional,
+            int8: None,
         }
     }
 }
@@ -175,6 +184,46 @@ impl<B: Backend> Recurrent<B> {
     /// Width of the output features: `directions · hidden`.
     pub fn d_output(&self) -> usize {
         self.directions() * self.d_hidden
+    }
+
+    /// The stack for int8 inference: every `W_ih` and `W_hh` quantised per output column
+    /// ([`crate::recurrent::kernel::int8`]). The f32 weights become the quantised ones
+    /// dequantised, so every path computes with the same weights; on ndarray without autodiff
+    /// the CPU kernel computes the products in int8 (activations quantised per row as they run).
+    /// Biases and states stay f32.
+    pub fn quantize_int8(mut self) -> Self {
+        let width = self.cell.gates() * self.d_hidden;
+        let directions = self.directions();
+        let hidden = self.d_hidden;
+        let mut layers = Vec::with_capacity(self.num_layers);
+        for layer in self.weights.chunks_mut(directions) {
+            let quantized: Vec<Int8Direction> = layer
+                .iter_mut()
+                .map(|w| {
+                    let d_input = w.weight_ih.dims()[0];
+                    let values = |p: &Param<Tensor<B, 2>>| {
+                        p.val().into_data().convert::<f32>().to_vec::<f32>().expect("f32 values")
+                    };
+                    let int8 =
+                        Int8Direction::quantize(&values(&w.weight_ih), &values(&w.weight_hh), d_input, hidden, width);
+                    let replace = |p: Param<Tensor<B, 2>>, m: &Int8Matrix| {
+                        p.map(|t| {
+                            let (shape, device, dtype) = (t.dims(), t.device(), t.dtype());
+                            Tensor::<B, 2>::from_data(
+                                TensorData::new(m.dequantized(), shape).convert_dtype(dtype),
+                                &device,
+                            )
+                        })
+                    };
+                    w.weight_ih = replace(w.weight_ih.clone(), &int8.weight_ih);
+                    w.weight_hh = replace(w.weight_hh.clone(), &int8.weight_hh);
+                    int8
+                })
+                .collect();
+            layers.push(Arc::from(quantized));
+        }
+        self.int8 = Some(layers);
+        self
     }
 
     /// Runs the stack over a batch.
@@ -275,6 +324,7 @@ impl<B: Backend> Recurrent<B> {
                         }
                     })
                     .collect(),
+                int8: self.int8.as_ref().map(|layers| Arc::clone(&layers[layer])),
             };
             let (output, lasts) = engine::run_layer(layer_run, probes);
             finals.extend(lasts);

@@ -7,9 +7,12 @@
 //! own projections get none. The backward direction of a layer visits `T−1 … 0`, so it starts
 //! at each sequence's last real token.
 
+use std::sync::Arc;
+
 use burn::tensor::{backend::Backend, module::linear, Tensor};
 
 use super::cell::{CellKind, CellState};
+use super::kernel::Int8Direction;
 
 /// One layer of a stack, every direction, ready to run.
 #[derive(Debug, Clone)]
@@ -21,6 +24,10 @@ pub struct LayerInput<B: Backend> {
     pub mask: Option<Tensor<B, 2>>,
     /// Forward, then (bidirectional) backward.
     pub directions: Vec<DirectionInput<B>>,
+    /// The directions' int8 weights when the stack is quantised ([`crate::Recurrent::quantize_int8`]):
+    /// the CPU kernel's inference path computes with them, every other path with the f32
+    /// weights above (which equal them dequantised).
+    pub int8: Option<Arc<[Int8Direction]>>,
 }
 
 /// The weights and initial state of one direction of a [`LayerInput`].

@@ -70,3 +70,33 @@ fn fused_adam_equals_burns_adam() {
 fn fused_adam_equals_burns_adam_with_weight_decay_and_clipping() {
     check(Some(0.01), Some(1.0));
 }
+
+/// An embedding whose rows no batch touches after the first step: Adam's first moment of those
+/// rows decays as 0.9^t and is subnormal from about step 740 on. Burn's Adam (on a thread that
+/// keeps subnormals, as the test harness's are) carries them; `FusedAdam` flushes them to zero
+/// (`seqlab_models::subnormal`), and the weights come out the same bit for bit.
+#[test]
+fn untouched_rows_leave_no_subnormals_in_adam_and_the_same_weights() {
+    use burn::optim::SimpleOptimizer;
+
+    let device = Default::default();
+    let (rows, dim, touched) = (400, 8, 4);
+    let start = Tensor::<TestBackend, 2>::random([rows, dim], Distribution::Normal(0.0, 0.1), &device);
+    let first = Tensor::<TestBackend, 2>::random([rows, dim], Distribution::Normal(0.0, 1e-3), &device);
+    let later = Tensor::cat(vec![first.clone().slice([0..touched]), Tensor::zeros([rows - touched, dim], &device)], 0);
+    let (burn, fused) = (AdamConfig::new().build(), FusedAdamConfig::new().build());
+    let (mut a, mut a_state) = (start.clone(), None);
+    let (mut b, mut b_state) = (start, None);
+    for step in 1..=800 {
+        let grad = if step == 1 { first.clone() } else { later.clone() };
+        (a, a_state) = SimpleOptimizer::step(&burn, 1e-3, a, grad.clone(), a_state);
+        (b, b_state) = SimpleOptimizer::step(&fused, 1e-3, b, grad, b_state);
+    }
+    assert_eq!(values(&a), values(&b), "the weights after 800 steps");
+    let subnormals = |t: &Tensor<TestBackend, 2>| values(t).iter().filter(|v| v.is_subnormal()).count();
+    let (a_state, b_state) = (a_state.unwrap(), b_state.unwrap());
+    let kept = subnormals(&a_state.momentum.moment_1);
+    assert!(kept >= (rows - touched) * dim / 2, "Burn's first moments: {kept} subnormals (the test makes them)");
+    assert_eq!(subnormals(&b_state.momentum.moment_1), 0, "FusedAdam's first moments");
+    assert_eq!(subnormals(&b_state.momentum.moment_2), 0, "FusedAdam's second moments");
+}

@@ -9,7 +9,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::LabelMap;
-use seqlab_models::{SequenceClassifierConfig, TokenClassifierConfig};
+use seqlab_models::{Precision, SequenceClassifierConfig, TokenClassifierConfig};
 
 use crate::artifacts::{weights_recorder, Artifacts, Task};
 use crate::error::RunError;
@@ -82,6 +82,23 @@ fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Devi
     Ok(loaded)
 }
 
+/// Loads an int8 model's weights ([`Artifacts::WEIGHTS_INT8`]) into a model built from
+/// `model.json`; says once per process when this CPU computes int8 products without VNNI.
+fn load_int8<B: Backend, M: Module<B>>(model: M, dir: &Path) -> Result<M, RunError> {
+    let file = dir.join(Artifacts::WEIGHTS_INT8);
+    let bytes = std::fs::read(&file).map_err(|e| RunError::io(&file, &e))?;
+    static SLOW: std::sync::Once = std::sync::Once::new();
+    if !seqlab_models::recurrent::kernel::int8::vnni() {
+        SLOW.call_once(|| {
+            eprintln!(
+                "warning: this CPU lacks AVX-512 VNNI: the int8 model's products run on the scalar fallback, \
+                 slower than the f32 model"
+            );
+        });
+    }
+    seqlab_models::quantize::load_int8_file(model, &bytes).map_err(|e| RunError::damaged(&file, e.to_string()))
+}
+
 fn check_sizes(dir: &Path, what: &str, config: usize, files: usize) -> Result<(), RunError> {
     if config == files {
         Ok(())
@@ -120,14 +137,20 @@ fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B
             }
             None => None,
         };
-        let model = load_weights(config.init::<B>(device), dir, device)?;
+        let model = match config.precision {
+            Precision::F32 => load_weights(config.init::<B>(device), dir, device)?,
+            Precision::Int8 => load_int8(config.init::<B>(device), dir)?.quantize_int8(),
+        };
         Ok(Loaded::Tagger(LoadedTagger { model, vocab, tags, chars, run: load_json(&folder.file(Artifacts::RUN))? }))
     } else {
         let labels = LabelMap::load(folder.file(Artifacts::LABELS))?;
         let config = SequenceClassifierConfig::load(&model_config).map_err(config_error)?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "labels", config.num_classes, labels.len())?;
-        let model = load_weights(config.init::<B>(device), dir, device)?;
+        let model = match config.precision {
+            Precision::F32 => load_weights(config.init::<B>(device), dir, device)?,
+            Precision::Int8 => load_int8(config.init::<B>(device), dir)?.quantize_int8(),
+        };
         Ok(Loaded::Classifier(LoadedClassifier { model, vocab, labels, run: load_json(&folder.file(Artifacts::RUN))? }))
     }
 }

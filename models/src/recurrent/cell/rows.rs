@@ -19,7 +19,8 @@ pub struct ForwardRow<'a, F> {
     pub h: &'a mut [F],
     /// Receives `c_t`: `[hidden]` (empty for cells without memory).
     pub c: &'a mut [F],
-    /// Receives what the backward pass needs: `[cache_blocks·hidden]`.
+    /// Receives what the backward pass needs: `[cache_blocks·hidden]`; empty when nothing is
+    /// kept (inference).
     pub cache: &'a mut [F],
 }
 
@@ -43,13 +44,30 @@ pub struct BackwardRow<'a, F> {
     pub dc_prev: &'a mut [F],
 }
 
-/// `h_t` (and `c_t`) of one row, `n = hidden` elements, and the row's cache.
+/// `h_t` (and `c_t`) of one row, `n = hidden` elements, and the row's cache (when it has room
+/// for one: inference keeps none).
 #[inline(always)]
 pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: ForwardRow<'_, F>) {
+    if row.cache.is_empty() {
+        forward_keeping::<C, F, G, K, false>(cell, n, row);
+    } else {
+        forward_keeping::<C, F, G, K, true>(cell, n, row);
+    }
+}
+
+/// [`forward`], writing the cache when `KEEP` (a constant, so that each form is a loop of its
+/// own that the compiler vectorises).
+#[inline(always)]
+fn forward_keeping<C: Cell<G, K>, F: Real, const G: usize, const K: usize, const KEEP: bool>(
+    cell: C,
+    n: usize,
+    row: ForwardRow<'_, F>,
+) {
     let (x, hp) = (blocks::<F, G>(row.input_proj, n), blocks::<F, G>(row.hidden_proj, n));
     let (h_prev, h) = (&row.h_prev[..n], &mut row.h[..n]);
     let (c_prev, c) = if C::MEMORY { (&row.c_prev[..n], &mut row.c[..n]) } else { (&[][..], &mut [][..]) };
-    let mut cache: [&mut [F]; K] = split_blocks(&mut row.cache[..K * n], n);
+    let kept = if KEEP { n } else { 0 };
+    let mut cache: [&mut [F]; K] = split_blocks(&mut row.cache[..K * kept], kept);
     for j in 0..n {
         let prev = State { hidden: h_prev[j], cell: C::MEMORY.then(|| c_prev[j]) };
         let (next, step_cache) = cell.forward(x.map(|b| b[j]), hp.map(|b| b[j]), prev);
@@ -57,8 +75,10 @@ pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, 
         if let Some(value) = next.cell {
             c[j] = value;
         }
-        for (block, value) in cache.iter_mut().zip(step_cache.into_blocks()) {
-            block[j] = value;
+        if KEEP {
+            for (block, value) in cache.iter_mut().zip(step_cache.into_blocks()) {
+                block[j] = value;
+            }
         }
     }
 }

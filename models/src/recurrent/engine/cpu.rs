@@ -18,7 +18,7 @@ use burn::tensor::{backend::Backend, Element, Tensor, TensorPrimitive};
 
 use crate::flat;
 use crate::recurrent::cell::{CellKind, CellState, Real};
-use crate::recurrent::kernel::{Direction, Layer, Tape};
+use crate::recurrent::kernel::{Direction, Int8Direction, Layer, Tape};
 use crate::recurrent::scan::{DirectionInput, LayerInput};
 
 /// The float types the kernel runs in: `f32` and `f64`.
@@ -40,9 +40,20 @@ pub(crate) fn accepts<F: KernelFloat, B: Backend>(layer: &LayerInput<B>) -> bool
 /// One layer without autodiff (inference): the kernel's forward pass.
 pub(crate) fn plain<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> (Tensor<X, 3>, Vec<CellState<X>>) {
     let (cell, device) = (layer.cell, layer.input.device());
-    let layer = layer_of::<X, F>(layer);
+    let layer = layer_of::<X, F>(layer, true);
     let (packed, _) = layer.forward(cell, false);
     unpack(tensor::<X, F, 1>(packed, [layer.packed_len(cell.has_memory())], &device), Dims::of(&layer), cell)
+}
+
+/// One layer of a quantised stack without autodiff: the kernel's forward pass with int8 weights.
+pub(crate) fn plain_int8<X: Backend>(
+    layer: LayerInput<X>,
+    int8: &[Int8Direction],
+) -> (Tensor<X, 3>, Vec<CellState<X>>) {
+    let (cell, device) = (layer.cell, layer.input.device());
+    let layer = layer_of::<X, f32>(layer, false);
+    let packed = layer.forward_int8(cell, int8);
+    unpack(tensor::<X, f32, 1>(packed, [layer.packed_len(cell.has_memory())], &device), Dims::of(&layer), cell)
 }
 
 /// One layer on `Autodiff<X>`: the kernel's forward pass, recorded as one node whose backward
@@ -89,8 +100,9 @@ pub(crate) fn autodiff<X: Backend, F: KernelFloat>(
             reverse: d.reverse,
         });
     }
-    let inner = LayerInput { cell, input, mask: layer.mask.map(Tensor::inner), directions: inner_directions };
-    let layer = layer_of::<X, F>(inner);
+    let inner =
+        LayerInput { cell, input, mask: layer.mask.map(Tensor::inner), directions: inner_directions, int8: None };
+    let layer = layer_of::<X, F>(inner, true);
     let dims = Dims::of(&layer);
     let shape = [layer.packed_len(cell.has_memory())];
     let state = KernelState { cell, layer, tape: None, present, device };
@@ -171,8 +183,9 @@ impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X
     }
 }
 
-/// The kernel's view of one layer: flat copies of the tensors.
-fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> Layer<F> {
+/// The kernel's view of one layer: flat copies of the tensors (without `W_ih` and `W_hh`, left
+/// empty, unless `weights`: the int8 path has its own).
+fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>, weights: bool) -> Layer<F> {
     let [batch, seq, d_input] = layer.input.dims();
     let hidden = layer.directions[0].weight_hh.dims()[0];
     let memory = layer.cell.has_memory();
@@ -186,9 +199,9 @@ fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> Layer<F> {
                 (_, false) => None,
             };
             Direction {
-                weight_ih: to_vec::<X, F, 2>(d.weight_ih),
+                weight_ih: if weights { to_vec::<X, F, 2>(d.weight_ih) } else { Vec::new() },
                 bias_ih: d.bias_ih.map(to_vec::<X, F, 1>),
-                weight_hh: to_vec::<X, F, 2>(d.weight_hh),
+                weight_hh: if weights { to_vec::<X, F, 2>(d.weight_hh) } else { Vec::new() },
                 bias_hh: d.bias_hh.map(to_vec::<X, F, 1>),
                 h0: to_vec::<X, F, 2>(d.initial.hidden),
                 c0,

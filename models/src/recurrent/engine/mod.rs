@@ -76,9 +76,10 @@ pub fn run_layer<B: Backend>(
             cast(cpu::autodiff::<NdArray<f64>, f64>(cast(layer)))
         }
         #[cfg(feature = "ndarray")]
-        Some(Path::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => {
-            cast(cpu::plain::<NdArray<f32>, f32>(cast(layer)))
-        }
+        Some(Path::PlainNdArrayF32) if cpu::accepts::<f32, B>(&layer) => match layer.int8.clone() {
+            Some(int8) => cast(cpu::plain_int8::<NdArray<f32>>(cast(layer), &int8)),
+            None => cast(cpu::plain::<NdArray<f32>, f32>(cast(layer))),
+        },
         #[cfg(feature = "ndarray")]
         Some(Path::PlainNdArrayF64) if cpu::accepts::<f64, B>(&layer) => {
             cast(cpu::plain::<NdArray<f64>, f64>(cast(layer)))

@@ -23,10 +23,12 @@
 //! `c_n`, so that a layer's output is a view of it.
 
 pub mod gemm;
+pub mod int8;
 
 use std::ops::Range;
 
 use gemm::{matmul, View};
+use int8::{Int8Matrix, QuantizedRows};
 
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
@@ -51,6 +53,80 @@ pub struct Direction<F> {
     pub c0: Option<Vec<F>>,
     /// Whether the direction runs from the last step to the first.
     pub reverse: bool,
+}
+
+/// The int8 weights of one direction, for quantised inference ([`int8`]); its biases and
+/// initial state stay those of the [`Direction`] (f32).
+#[derive(Debug, Clone)]
+pub struct Int8Direction {
+    /// `W_ih` `[d_input, gates·hidden]`.
+    pub weight_ih: Int8Matrix,
+    /// `W_hh` `[hidden, gates·hidden]`.
+    pub weight_hh: Int8Matrix,
+}
+
+impl Int8Direction {
+    /// Quantises a direction's weights.
+    pub fn quantize(weight_ih: &[f32], weight_hh: &[f32], d_input: usize, hidden: usize, width: usize) -> Self {
+        Self {
+            weight_ih: Int8Matrix::quantize(weight_ih, d_input, width),
+            weight_hh: Int8Matrix::quantize(weight_hh, hidden, width),
+        }
+    }
+}
+
+/// The two weight products of a direction's forward pass, added into `out`: the input
+/// projection `x W_ih` (all rows and steps at once) and a step's `h_{t-1} W_hh`.
+trait Products<F> {
+    fn input(&mut self, out: &mut [F], x: &[F], rows: usize);
+    fn hidden(&mut self, out: &mut [F], h: &[F], rows: usize);
+}
+
+/// In `F`, with `gemm`.
+struct FloatProducts<'a, F> {
+    direction: &'a Direction<F>,
+    d_input: usize,
+    hidden: usize,
+    width: usize,
+}
+
+impl<F: Real> Products<F> for FloatProducts<'_, F> {
+    #[inline(always)]
+    fn input(&mut self, out: &mut [F], x: &[F], rows: usize) {
+        let (d_in, width) = (self.d_input, self.width);
+        let weight = &self.direction.weight_ih;
+        matmul(out, View::rows(rows, width), true, x, View::rows(rows, d_in), weight, View::rows(d_in, width));
+    }
+
+    #[inline(always)]
+    fn hidden(&mut self, out: &mut [F], h: &[F], rows: usize) {
+        let (n, width) = (self.hidden, self.width);
+        matmul(
+            out,
+            View::rows(rows, width),
+            true,
+            h,
+            View::rows(rows, n),
+            &self.direction.weight_hh,
+            View::rows(n, width),
+        );
+    }
+}
+
+/// In int8 ([`int8`]).
+struct Int8Products<'a> {
+    weights: &'a Int8Direction,
+    scratch: QuantizedRows,
+}
+
+impl Products<f32> for Int8Products<'_> {
+    fn input(&mut self, out: &mut [f32], x: &[f32], rows: usize) {
+        self.weights.weight_ih.matmul_add(out, x, rows, &mut self.scratch);
+    }
+
+    fn hidden(&mut self, out: &mut [f32], h: &[f32], rows: usize) {
+        self.weights.weight_hh.matmul_add(out, h, rows, &mut self.scratch);
+    }
 }
 
 /// One layer (all its directions) over a batch.
@@ -181,11 +257,26 @@ impl<F: Real> Layer<F> {
     /// Runs every direction over every step. Returns the packed output (see
     /// [`Layer::packed_len`]) and, with `record`, the tape for [`Layer::backward`].
     pub fn forward(&self, cell: CellKind, record: bool) -> (Vec<F>, Option<Tape<F>>) {
+        let (d_input, hidden, width) = (self.d_input, self.hidden, self.width(cell));
+        self.forward_with(cell, record, |d| FloatProducts { direction: &self.directions[d], d_input, hidden, width })
+    }
+
+    /// The forward pass, direction `d`'s products computed by `products(d)`.
+    fn forward_with<P: Products<F>>(
+        &self,
+        cell: CellKind,
+        record: bool,
+        products: impl Fn(usize) -> P + Sync,
+    ) -> (Vec<F>, Option<Tape<F>>) {
         let items = self.items();
+        let products = &products;
         let jobs = items
             .iter()
             .map(|item| {
-                Box::new(move || self.forward_item_dispatch(cell, item, record)) as Box<dyn FnOnce() -> _ + Send>
+                Box::new(move || {
+                    let mut products = products(item.direction);
+                    self.forward_item_dispatch(cell, item, record, &mut products)
+                }) as Box<dyn FnOnce() -> _ + Send>
             })
             .collect();
         let results: Vec<ItemForward<F>> = run_all(jobs);
@@ -262,19 +353,25 @@ impl<F: Real> Layer<F> {
         }
     }
 
-    fn forward_item_dispatch(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
+    fn forward_item_dispatch<P: Products<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        record: bool,
+        products: &mut P,
+    ) -> ItemForward<F> {
         let _flush = FlushToZero::new();
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { self.forward_item_avx512(cell, item, record) };
+            return unsafe { self.forward_item_avx512(cell, item, record, products) };
         }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.forward_item_avx2(cell, item, record) };
+            return unsafe { self.forward_item_avx2(cell, item, record, products) };
         }
-        self.forward_item(cell, item, record)
+        self.forward_item(cell, item, record, products)
     }
 
     fn backward_item_dispatch(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
@@ -295,8 +392,14 @@ impl<F: Real> Layer<F> {
     /// [`Layer::forward_item`] compiled for AVX2, so that the cells' loops run 8 floats wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn forward_item_avx2(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
-        self.forward_item(cell, item, record)
+    unsafe fn forward_item_avx2<P: Products<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        record: bool,
+        products: &mut P,
+    ) -> ItemForward<F> {
+        self.forward_item(cell, item, record, products)
     }
 
     /// [`Layer::backward_item`] compiled for AVX2.
@@ -309,8 +412,14 @@ impl<F: Real> Layer<F> {
     /// [`Layer::forward_item`] compiled for AVX-512, 16 floats wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn forward_item_avx512(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
-        self.forward_item(cell, item, record)
+    unsafe fn forward_item_avx512<P: Products<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        record: bool,
+        products: &mut P,
+    ) -> ItemForward<F> {
+        self.forward_item(cell, item, record, products)
     }
 
     /// [`Layer::backward_item`] compiled for AVX-512.
@@ -323,7 +432,13 @@ impl<F: Real> Layer<F> {
     /// One item: its input projection (one product over all its rows and steps), then the time
     /// loop.
     #[inline(always)]
-    fn forward_item(&self, cell: CellKind, item: &Item, record: bool) -> ItemForward<F> {
+    fn forward_item<P: Products<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        record: bool,
+        products: &mut P,
+    ) -> ItemForward<F> {
         let direction = &self.directions[item.direction];
         let (seq, n, d_in) = (self.seq, self.hidden, self.d_input);
         let (width, memory, cache_width) = (self.width(cell), cell.has_memory(), cell.cache_blocks() * n);
@@ -333,15 +448,7 @@ impl<F: Real> Layer<F> {
         // input_proj = x W_ih + b_ih: `[rows, seq, gates·hidden]`.
         let x = &self.input[item.rows.start * seq * d_in..item.rows.end * seq * d_in];
         let mut input_proj = broadcast(rows * seq, direction.bias_ih.as_ref(), width);
-        matmul(
-            &mut input_proj,
-            View::rows(rows * seq, width),
-            true,
-            x,
-            View::rows(rows * seq, d_in),
-            &direction.weight_ih,
-            View::rows(d_in, width),
-        );
+        products.input(&mut input_proj, x, rows * seq);
 
         let states = |v: &[F]| v[item.rows.start * n..item.rows.end * n].to_vec();
         let mut h = states(&direction.h0);
@@ -358,7 +465,7 @@ impl<F: Real> Layer<F> {
             c_prev: vec![F::ZERO; if memory { seq * state_len } else { 0 }],
             cache: vec![F::ZERO; seq * rows * cache_width],
         });
-        let mut scratch = vec![F::ZERO; if record { 0 } else { rows * cache_width }];
+        let mut no_cache: [F; 0] = [];
         let c_row = |r: usize| if memory { r * n..(r + 1) * n } else { 0..0 };
         // Row `r`, step `t` of a `[rows, seq, ·]` buffer of rows `len` wide.
         let at = |r: usize, t: usize, len: usize| (r * seq + t) * len..(r * seq + t + 1) * len;
@@ -377,18 +484,10 @@ impl<F: Real> Layer<F> {
                 Some(bias) => hidden_proj.chunks_exact_mut(width).for_each(|row| row.copy_from_slice(bias)),
                 None => hidden_proj.fill(F::ZERO),
             }
-            matmul(
-                &mut hidden_proj,
-                View::rows(rows, width),
-                true,
-                &h,
-                View::rows(rows, n),
-                &direction.weight_hh,
-                View::rows(n, width),
-            );
+            products.hidden(&mut hidden_proj, &h, rows);
             let cache = match tape.as_mut() {
                 Some(tape) => &mut tape.cache[t * rows * cache_width..(t + 1) * rows * cache_width],
-                None => &mut scratch[..],
+                None => &mut no_cache[..],
             };
             for r in 0..rows {
                 let (cr, wr) = (c_row(r), r * width..(r + 1) * width);
@@ -401,7 +500,7 @@ impl<F: Real> Layer<F> {
                         c_prev: &c[cr.clone()],
                         h: &mut next_h[r * n..(r + 1) * n],
                         c: &mut next_c[cr],
-                        cache: &mut cache[r * cache_width..(r + 1) * cache_width],
+                        cache: if record { &mut cache[r * cache_width..(r + 1) * cache_width] } else { &mut [] },
                     },
                 );
             }
@@ -546,6 +645,18 @@ impl<F: Real> Layer<F> {
             h0: carry_h,
             c0: carry_c,
         }
+    }
+}
+
+impl Layer<f32> {
+    /// The forward pass with int8 weights, `weights[d]` for direction `d` (inference only): the
+    /// packed output of [`Layer::forward`], the products computed as [`int8`] says.
+    ///
+    /// # Panics
+    /// If `weights` does not have one entry per direction.
+    pub fn forward_int8(&self, cell: CellKind, weights: &[Int8Direction]) -> Vec<f32> {
+        assert_eq!(weights.len(), self.directions.len(), "forward_int8: one int8 direction per direction");
+        self.forward_with(cell, false, |d| Int8Products { weights: &weights[d], scratch: QuantizedRows::default() }).0
     }
 }
 
