@@ -10,7 +10,7 @@
 //! Loading ([`load_int8_file`]) puts the dequantized values into the model's f32 parameters, so
 //! every backend computes with the same weights; [`crate::TokenClassifier::quantize_int8`] and
 //! [`crate::SequenceClassifier::quantize_int8`] then hand the recurrent layers their int8 form
-//! for the CPU kernel.
+//! for the CPU kernel (every recurrent layer computes in int8, whatever its size).
 
 use std::collections::BTreeMap;
 

@@ -57,18 +57,18 @@ pub fn quantize<B: Backend>(artifacts: &Path, out: &Path, device: &B::Device) ->
         Loaded::Tagger(t) => {
             let config = seqlab_models::TokenClassifierConfig::load(source.file(Artifacts::MODEL_CONFIG))
                 .map_err(|e| RunError::damaged(&source.file(Artifacts::MODEL_CONFIG), e.to_string()))?;
-            if config.precision == Precision::Int8 {
+            if config.precision == Some(Precision::Int8) {
                 return Err(already(artifacts));
             }
-            (config.with_precision(Precision::Int8).to_string(), int8_file(&t.model))
+            (config.with_precision(Some(Precision::Int8)).to_string(), int8_file(&t.model))
         }
         Loaded::Classifier(c) => {
             let config = seqlab_models::SequenceClassifierConfig::load(source.file(Artifacts::MODEL_CONFIG))
                 .map_err(|e| RunError::damaged(&source.file(Artifacts::MODEL_CONFIG), e.to_string()))?;
-            if config.precision == Precision::Int8 {
+            if config.precision == Some(Precision::Int8) {
                 return Err(already(artifacts));
             }
-            (config.with_precision(Precision::Int8).to_string(), int8_file(&c.model))
+            (config.with_precision(Some(Precision::Int8)).to_string(), int8_file(&c.model))
         }
     };
 

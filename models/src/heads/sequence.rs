@@ -34,10 +34,11 @@ pub struct SequenceClassifierConfig {
     /// Dropout on the embeddings and on the pooled representation (training only).
     #[config(default = 0.0)]
     pub dropout: f64,
-    /// How the weights are stored and multiplied (`f32`, or `int8` for a model written by
-    /// `quantize`; see [`crate::quantize`]).
-    #[config(default = "Precision::F32")]
-    pub precision: Precision,
+    /// How the weights are stored and multiplied: `int8` for a model written by `quantize`
+    /// (see [`crate::quantize`]); `None` (f32) otherwise, and in files written before the
+    /// field existed.
+    #[config(default = "None")]
+    pub precision: Option<Precision>,
 }
 
 /// `embedding → encoder → pooled representation → FFN → logits [batch, classes]`.

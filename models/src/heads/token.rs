@@ -46,10 +46,11 @@ pub struct TokenClassifierConfig {
     /// A CRF over the output scores (`None`: independent per-token softmax).
     #[config(default = "None")]
     pub crf: Option<CrfConfig>,
-    /// How the weights are stored and multiplied (`f32`, or `int8` for a model written by
-    /// `quantize`; see [`crate::quantize`]).
-    #[config(default = "Precision::F32")]
-    pub precision: Precision,
+    /// How the weights are stored and multiplied: `int8` for a model written by `quantize`
+    /// (see [`crate::quantize`]); `None` (f32) otherwise, and in files written before the
+    /// field existed.
+    #[config(default = "None")]
+    pub precision: Option<Precision>,
 }
 
 /// `embedding (‖ feature embeddings ‖ character vectors) → encoder → linear → tag scores

@@ -3,6 +3,7 @@
 
 mod http;
 mod predict;
+mod quantized;
 mod serve;
 
 use std::path::PathBuf;

@@ -137,7 +137,7 @@ fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B
             }
             None => None,
         };
-        let model = match config.precision {
+        let model = match config.precision.unwrap_or_default() {
             Precision::F32 => load_weights(config.init::<B>(device), dir, device)?,
             Precision::Int8 => load_int8(config.init::<B>(device), dir)?.quantize_int8(),
         };
@@ -147,7 +147,7 @@ fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B
         let config = SequenceClassifierConfig::load(&model_config).map_err(config_error)?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;
         check_sizes(dir, "labels", config.num_classes, labels.len())?;
-        let model = match config.precision {
+        let model = match config.precision.unwrap_or_default() {
             Precision::F32 => load_weights(config.init::<B>(device), dir, device)?,
             Precision::Int8 => load_int8(config.init::<B>(device), dir)?.quantize_int8(),
         };
