@@ -47,12 +47,30 @@ pub struct BackwardRow<'a, F> {
 /// `h_t` (and `c_t`) of one row, `n = hidden` elements, and the row's cache (when it has room
 /// for one: inference keeps none).
 #[inline(always)]
-pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: ForwardRow<'_, F>) {
-    if row.cache.is_empty() {
-        forward_keeping::<C, F, G, K, false>(cell, n, row);
-    } else {
-        forward_keeping::<C, F, G, K, true>(cell, n, row);
+pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, mut row: ForwardRow<'_, F>) {
+    let keep = !row.cache.is_empty();
+    for (start, len) in windows(n) {
+        if keep {
+            forward_keeping::<C, F, G, K, true>(cell, n, start, len, &mut row);
+        } else {
+            forward_keeping::<C, F, G, K, false>(cell, n, start, len, &mut row);
+        }
     }
+}
+
+/// Elements a row's loop computes at once: one vector iteration of AVX-512 in f32.
+const LANES: usize = 16;
+
+/// `0..n` as windows `(start, len)` whose lengths are multiples of [`LANES`], the last window
+/// overlapping the one before it rather than leaving a scalar remainder: the vectorised loop
+/// then covers every element (a step writes only its own elements, from inputs it does not
+/// write, so an element computed twice gets the same values twice). Rows shorter than
+/// [`LANES`], or multiples of it, are one window.
+fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let (whole, rest) = (n / LANES * LANES, n % LANES);
+    let split = n > LANES && rest > 0;
+    let first = if split { whole } else { n };
+    std::iter::once((0, first)).chain(split.then_some((n - LANES, LANES)))
 }
 
 /// [`forward`], writing the cache when `KEEP` (a constant, so that each form is a loop of its
@@ -61,14 +79,20 @@ pub fn forward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, 
 fn forward_keeping<C: Cell<G, K>, F: Real, const G: usize, const K: usize, const KEEP: bool>(
     cell: C,
     n: usize,
-    row: ForwardRow<'_, F>,
+    start: usize,
+    m: usize,
+    row: &mut ForwardRow<'_, F>,
 ) {
+    let window = start..start + m;
     let (x, hp) = (blocks::<F, G>(row.input_proj, n), blocks::<F, G>(row.hidden_proj, n));
-    let (h_prev, h) = (&row.h_prev[..n], &mut row.h[..n]);
-    let (c_prev, c) = if C::MEMORY { (&row.c_prev[..n], &mut row.c[..n]) } else { (&[][..], &mut [][..]) };
+    let (x, hp) = (x.map(|b| &b[window.clone()]), hp.map(|b| &b[window.clone()]));
+    let (h_prev, h) = (&row.h_prev[window.clone()], &mut row.h[window.clone()]);
+    let (c_prev, c) =
+        if C::MEMORY { (&row.c_prev[window.clone()], &mut row.c[window.clone()]) } else { (&[][..], &mut [][..]) };
     let kept = if KEEP { n } else { 0 };
-    let mut cache: [&mut [F]; K] = split_blocks(&mut row.cache[..K * kept], kept);
-    for j in 0..n {
+    let cache: [&mut [F]; K] = split_blocks(&mut row.cache[..K * kept], kept);
+    let mut cache = cache.map(|b| if KEEP { &mut b[window.clone()] } else { b });
+    for j in 0..m {
         let prev = State { hidden: h_prev[j], cell: C::MEMORY.then(|| c_prev[j]) };
         let (next, step_cache) = cell.forward(x.map(|b| b[j]), hp.map(|b| b[j]), prev);
         h[j] = next.hidden;
@@ -83,21 +107,44 @@ fn forward_keeping<C: Cell<G, K>, F: Real, const G: usize, const K: usize, const
     }
 }
 
-/// The local derivatives of one row's step (see [`Cell::backward`]).
+/// The local derivatives of one row's step (see [`Cell::backward`]), window by window as
+/// [`forward`].
 #[inline(always)]
-pub fn backward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(cell: C, n: usize, row: BackwardRow<'_, F>) {
-    let cache = blocks::<F, K>(row.cache, n);
-    let (h_prev, dh, dh_prev) = (&row.h_prev[..n], &row.dh[..n], &mut row.dh_prev[..n]);
+pub fn backward<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(
+    cell: C,
+    n: usize,
+    mut row: BackwardRow<'_, F>,
+) {
+    for (start, len) in windows(n) {
+        backward_window::<C, F, G, K>(cell, n, start, len, &mut row);
+    }
+}
+
+/// [`backward`] on elements `start..start + m`.
+#[inline(always)]
+fn backward_window<C: Cell<G, K>, F: Real, const G: usize, const K: usize>(
+    cell: C,
+    n: usize,
+    start: usize,
+    m: usize,
+    row: &mut BackwardRow<'_, F>,
+) {
+    let window = start..start + m;
+    let cache = blocks::<F, K>(row.cache, n).map(|b| &b[window.clone()]);
+    let (h_prev, dh, dh_prev) =
+        (&row.h_prev[window.clone()], &row.dh[window.clone()], &mut row.dh_prev[window.clone()]);
     let (c_prev, dc, dc_prev) = if C::MEMORY {
-        (&row.c_prev[..n], &row.dc[..n], &mut row.dc_prev[..n])
+        (&row.c_prev[window.clone()], &row.dc[window.clone()], &mut row.dc_prev[window.clone()])
     } else {
         (&[][..], &[][..], &mut [][..])
     };
-    let mut d_input: [&mut [F]; G] = split_blocks(&mut row.d_input_proj[..G * n], n);
+    let d_input: [&mut [F]; G] = split_blocks(&mut row.d_input_proj[..G * n], n);
+    let mut d_input = d_input.map(|b| &mut b[window.clone()]);
     // Empty blocks when the cell does not split the two gradients (the buffer is empty then).
     let split = if C::SPLITS_HIDDEN_GRAD { n } else { 0 };
-    let mut d_hidden: [&mut [F]; G] = split_blocks(&mut row.d_hidden_proj[..G * split], split);
-    for j in 0..n {
+    let d_hidden: [&mut [F]; G] = split_blocks(&mut row.d_hidden_proj[..G * split], split);
+    let mut d_hidden = d_hidden.map(|b| if C::SPLITS_HIDDEN_GRAD { &mut b[window.clone()] } else { b });
+    for j in 0..m {
         let prev = State { hidden: h_prev[j], cell: C::MEMORY.then(|| c_prev[j]) };
         let grad = State { hidden: dh[j], cell: C::MEMORY.then(|| dc[j]) };
         let grads = cell.backward(C::Cache::from_blocks(cache.map(|b| b[j])), prev, grad);
