@@ -48,13 +48,10 @@ impl PyTorch {
         let input = child.stdin.take()?;
         let mut output = BufReader::new(child.stdout.take()?);
         let mut first = String::new();
-        let info = match output.read_line(&mut first).ok().and_then(|_| serde_json::from_str(&first).ok()) {
-            Some(info) => info,
-            None => {
-                eprintln!("PyTorch: skipped ({} did not start; is torch installed?)", settings.twin_script.display());
-                let _ = child.kill();
-                return None;
-            }
+        let Some(info) = output.read_line(&mut first).ok().and_then(|_| serde_json::from_str(&first).ok()) else {
+            eprintln!("PyTorch: skipped ({} did not start; is torch installed?)", settings.twin_script.display());
+            let _ = child.kill();
+            return None;
         };
         Some(Self { child, input: Some(input), output, info })
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use burn::tensor::{backend::Backend, module::linear, Tensor};
 
 use super::cell::{CellKind, CellState};
-use super::kernel::Int8Direction;
+use super::kernel::int8::Int8Direction;
 
 /// One layer of a stack, every direction, ready to run.
 #[derive(Debug, Clone)]

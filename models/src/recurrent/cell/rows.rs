@@ -70,7 +70,7 @@ fn windows(n: usize) -> impl Iterator<Item = (usize, usize)> {
     let (whole, rest) = (n / LANES * LANES, n % LANES);
     let split = n > LANES && rest > 0;
     let first = if split { whole } else { n };
-    std::iter::once((0, first)).chain(split.then_some((n - LANES, LANES)))
+    std::iter::once((0, first)).chain(split.then(|| (n - LANES, LANES)))
 }
 
 /// [`forward`], writing the cache when `KEEP` (a constant, so that each form is a loop of its

@@ -36,6 +36,26 @@ pub struct Int8Matrix {
     column_sums: Vec<i32>,
 }
 
+/// The int8 weights of one direction, for quantised inference (the module docs); its biases and
+/// initial state stay those of the kernel's `Direction` (f32).
+#[derive(Debug, Clone)]
+pub struct Int8Direction {
+    /// `W_ih` `[d_input, gates·hidden]`.
+    pub weight_ih: Int8Matrix,
+    /// `W_hh` `[hidden, gates·hidden]`.
+    pub weight_hh: Int8Matrix,
+}
+
+impl Int8Direction {
+    /// Quantises a direction's weights.
+    pub fn quantize(weight_ih: &[f32], weight_hh: &[f32], d_input: usize, hidden: usize, width: usize) -> Self {
+        Self {
+            weight_ih: Int8Matrix::quantize(weight_ih, d_input, width),
+            weight_hh: Int8Matrix::quantize(weight_hh, hidden, width),
+        }
+    }
+}
+
 /// Activation rows quantised to `u8` for [`Int8Matrix::matmul_add`]: reused between calls.
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedRows {
@@ -73,11 +93,11 @@ impl Int8Matrix {
         let (k_quads, panels) = (quads(k), n.div_ceil(PANEL));
         let mut packed = vec![0i32; panels * k_quads * PANEL];
         let mut column_sums = vec![0i32; n];
-        for j in 0..n {
+        for (j, sum) in column_sums.iter_mut().enumerate() {
             let (panel, lane) = (j / PANEL, j % PANEL);
             for i in 0..k {
                 let value = q(i, j);
-                column_sums[j] += i32::from(value);
+                *sum += i32::from(value);
                 let word = &mut packed[(panel * k_quads + i / 4) * PANEL + lane];
                 let shift = 8 * (i % 4);
                 *word |= i32::from(value as u8) << shift;
@@ -206,6 +226,8 @@ impl Int8Matrix {
     }
 
     /// `R` rows from `r`, `C` panels from `p`.
+    // The accumulators are a register block `acc[row][panel]`, indexed as such.
+    #[allow(clippy::needless_range_loop)]
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]

@@ -28,7 +28,8 @@ pub mod int8;
 use std::ops::Range;
 
 use gemm::{matmul, View};
-use int8::{Int8Matrix, QuantizedRows};
+pub use int8::Int8Direction;
+use int8::QuantizedRows;
 
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
@@ -53,26 +54,6 @@ pub struct Direction<F> {
     pub c0: Option<Vec<F>>,
     /// Whether the direction runs from the last step to the first.
     pub reverse: bool,
-}
-
-/// The int8 weights of one direction, for quantised inference ([`int8`]); its biases and
-/// initial state stay those of the [`Direction`] (f32).
-#[derive(Debug, Clone)]
-pub struct Int8Direction {
-    /// `W_ih` `[d_input, gates·hidden]`.
-    pub weight_ih: Int8Matrix,
-    /// `W_hh` `[hidden, gates·hidden]`.
-    pub weight_hh: Int8Matrix,
-}
-
-impl Int8Direction {
-    /// Quantises a direction's weights.
-    pub fn quantize(weight_ih: &[f32], weight_hh: &[f32], d_input: usize, hidden: usize, width: usize) -> Self {
-        Self {
-            weight_ih: Int8Matrix::quantize(weight_ih, d_input, width),
-            weight_hh: Int8Matrix::quantize(weight_hh, hidden, width),
-        }
-    }
 }
 
 /// The two weight products of a direction's forward pass, added into `out`: the input
