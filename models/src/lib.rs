@@ -28,6 +28,7 @@ pub mod heads;
 pub mod import;
 pub mod loss;
 pub mod mask;
+pub mod masked_max;
 pub mod quantize;
 pub mod recurrent;
 pub mod subnormal;

@@ -135,10 +135,7 @@ impl<B: Backend> CharCnn<B> {
         let x = x.reshape([words, width, self.width * dim]);
         let h = self.conv.forward(x); // [words, chars, filters]
                                       // Padding characters never win the max; words without characters give 0.
-        let h = h + (real.clone() - 1.0).unsqueeze_dim(2) * 1e4;
-        let pooled = h.max_dim(1).squeeze_dim::<2>(1); // [words, filters]
-        let has_chars = real.max_dim(1); // [words, 1]
-        pooled * has_chars
+        crate::masked_max::masked_max(h, real) // [words, filters]
     }
 }
 

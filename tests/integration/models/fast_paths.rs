@@ -1,11 +1,12 @@
-//! The fast embedding lookup and dropout mask (`seqlab_models::{embedding, dropout}`, issue 16)
-//! against Burn's own modules: the same values and gradients, on the test backend (ndarray:
-//! the fast paths; wgpu: Burn's own ops, through the same functions).
+//! The fast embedding lookup, dropout mask and masked maximum (`seqlab_models::{embedding,
+//! dropout, masked_max}`, issues 16 and 37) against Burn's own modules and operations: the same
+//! values and gradients, on the test backend (ndarray: the fast paths; wgpu: Burn's own ops,
+//! through the same functions).
 
 use burn::module::AutodiffModule;
 use burn::nn::{DropoutConfig, EmbeddingConfig};
 use burn::tensor::{Int, Tensor, TensorData};
-use seqlab_models::{dropout, embedding};
+use seqlab_models::{dropout, embedding, masked_max};
 
 use crate::common::*;
 
@@ -66,4 +67,52 @@ fn dropout_keeps_one_minus_p_scaled_and_is_repeatable() {
     let inner = x.clone().inner();
     assert_eq!(values(&dropout::dropout(&layer, inner.clone())), values(&inner));
     assert_eq!(values(&dropout::dropout(&DropoutConfig::new(0.0).init(), x.clone()).inner()), values(&x.inner()));
+}
+
+#[test]
+fn masked_max_equals_the_tensor_operations_bit_for_bit_with_its_gradient() {
+    let device = Default::default();
+    let (rows, len, d) = (4, 5, 3);
+    // Row 0: all real, a tie between positions 1 and 3 in column 0 (the first must win);
+    // row 1: two real positions, the padding holding the largest values; row 2: no real position;
+    // row 3: one real position, all values negative.
+    let mut x: Vec<f32> = (0..rows * len * d).map(|i| (i as f32 * 0.71).sin() * 3.0).collect();
+    let at = |n: usize, c: usize, j: usize| (n * len + c) * d + j;
+    x[at(0, 1, 0)] = 5.0;
+    x[at(0, 3, 0)] = 5.0;
+    for c in 2..len {
+        x[at(1, c, 0)] = 100.0;
+    }
+    for c in 0..len {
+        for j in 0..d {
+            x[at(3, c, j)] = -1.0 - (c * d + j) as f32;
+        }
+    }
+    let real: Vec<f32> = [[1.0; 5], [1.0, 1.0, 0.0, 0.0, 0.0], [0.0; 5], [1.0, 0.0, 0.0, 0.0, 0.0]].concat();
+    let weights: Vec<f32> = (0..rows * d).map(|i| 1.0 + i as f32 * 0.5).collect();
+    let input =
+        || Tensor::<TestAutodiff, 3>::from_data(TensorData::new(x.clone(), [rows, len, d]), &device).require_grad();
+    let mask = || Tensor::<TestAutodiff, 2>::from_data(TensorData::new(real.clone(), [rows, len]), &device);
+    let weights = Tensor::<TestAutodiff, 2>::from_data(TensorData::new(weights, [rows, d]), &device);
+
+    let (ours_in, burn_in) = (input(), input());
+    let ours = masked_max::masked_max(ours_in.clone(), mask());
+    let burn = masked_max::with_tensor_ops(burn_in.clone(), mask());
+    let got = values(&ours.clone().inner());
+    assert_eq!(got, values(&burn.clone().inner()), "the maxima");
+    assert_eq!(got[0], 5.0);
+    assert!(got[3] < 100.0, "padding never wins: {}", got[3]);
+    assert_eq!(&got[6..9], &[0.0, 0.0, 0.0], "a row with no real position gives 0");
+    assert_eq!(&got[9..12], &[-1.0, -2.0, -3.0], "a single real position is the maximum, negative or not");
+
+    let g_ours = ours_in.grad(&(ours * weights.clone()).sum().backward()).unwrap();
+    let g_burn = burn_in.grad(&(burn * weights).sum().backward()).unwrap();
+    let g = values(&g_ours);
+    assert_eq!(g, values(&g_burn), "∂L/∂x");
+    assert_eq!((g[at(0, 1, 0)], g[at(0, 3, 0)]), (1.0, 0.0), "the first of tied maxima takes the gradient");
+    assert!(g[at(2, 0, 0)..at(3, 0, 0)].iter().all(|&v| v == 0.0), "a row with no real position takes none");
+
+    // Without autodiff, the same maxima.
+    let plain = masked_max::masked_max(input().inner(), mask().inner());
+    assert_eq!(values(&plain), got);
 }
