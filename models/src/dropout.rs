@@ -65,7 +65,8 @@ fn fill_mask(mask: &mut [f32], key: u64, threshold: u64, scale: f32) {
     fill_mask_portable(mask, key, threshold, scale);
 }
 
-/// [`fill_mask`] compiled for AVX-512 (64-bit multiplies in vectors), eight pairs at a time.
+/// [`fill_mask`] compiled with AVX-512F/DQ enabled, so that the compiler may vectorise its
+/// 64-bit multiplies; the same loop, the same masks.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn fill_mask_avx512(mask: &mut [f32], key: u64, threshold: u64, scale: f32) {

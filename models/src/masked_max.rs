@@ -3,9 +3,9 @@
 //! maximised over its characters and never over its padding.
 //!
 //! As Burn tensor operations it is four: padding pushed down by `1e4`, `max_dim`, and a product
-//! that zeroes the rows with no real position. On burn-ndarray 0.21 `max_dim` and its backward
-//! (a scatter into a zeroed tensor) took 9 % of a CoNLL-2003 epoch of the default tagger (perf,
-//! issue 37). On `NdArray<f32>` and `Autodiff<NdArray<f32>>` the same function is one pass over
+//! that zeroes the rows with no real position; on burn-ndarray 0.21 `max_dim` and its backward
+//! (a scatter into a zeroed tensor) are costly passes over every character of a batch. On
+//! `NdArray<f32>` and `Autodiff<NdArray<f32>>` the same function is one pass over
 //! a flat buffer, and on the latter one autodiff node whose backward pass writes each gradient
 //! to the position that won the maximum; every other backend runs the tensor operations. Both
 //! give the same values and gradients: the first maximum wins ties, as Burn's `argmax` does.
