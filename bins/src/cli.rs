@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::builder::{PossibleValue, TypedValueParser};
+use seqlab_datasets::corpus::EMBEDDED_PREFIX;
+use seqlab_datasets::{Holdout, Validation};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::backend;
 use seqlab_training::cluster::ClusterConfig;
@@ -248,19 +250,48 @@ pub fn encoder(model: EncoderKind, hidden: usize, layers: usize, bidirectional: 
         .with_dropout(dropout)
 }
 
-/// `--tag-names`: names separated by commas, or the path of a file of one name per line (blank
+/// A training command's validation data from `--valid` and `--valid-fraction` (seeded with
+/// `seed`): the file given, a share of the training file held out, or `embedded` (the embedded
+/// corpus's validation split) when `train` is the embedded corpus. Any other training file
+/// needs one of the two options: the synthetic corpus never stands in for the user's data.
+pub fn validation(
+    train: &str,
+    valid: Option<String>,
+    fraction: Option<f64>,
+    seed: u64,
+    embedded: &str,
+) -> Result<Validation, String> {
+    match (valid, fraction) {
+        (Some(path), _) => Ok(Validation::File(path)),
+        (None, Some(f)) => Holdout::new(f, seed).map(Validation::HeldOut).map_err(|e| format!("--valid-fraction {e}")),
+        (None, None) if train.starts_with(EMBEDDED_PREFIX) => Ok(Validation::File(embedded.to_string())),
+        (None, None) => Err(format!(
+            "--train {train} needs validation data, which picks the epoch kept: give --valid FILE, or \
+             --valid-fraction 0.1 to hold out a seeded 10% of {train}"
+        )),
+    }
+}
+
+/// `--tag-names`: names separated by commas, a JSON list (`["O","B-PER",…]`, as a dataset card
+/// shows it), or the path of a file holding either a JSON list or one name per line (blank
 /// lines skipped); `None` when not given. The error does not name the option.
 pub fn tag_names(value: Option<&str>) -> Result<Option<Vec<String>>, String> {
     let Some(value) = value else { return Ok(None) };
     let path = Path::new(value);
-    let names: Vec<String> = if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{value}: cannot read: {e}"))?;
+    let (text, from_file) = if path.is_file() {
+        (std::fs::read_to_string(path).map_err(|e| format!("{value}: cannot read: {e}"))?, true)
+    } else {
+        (value.to_string(), false)
+    };
+    let names: Vec<String> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(&text).map_err(|e| format!("{value}: not a JSON list of names: {e}"))?
+    } else if from_file {
         text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
     } else {
-        value.split(',').map(|n| n.trim().to_string()).collect()
+        text.split(',').map(|n| n.trim().to_string()).collect()
     };
     if let Some(bad) = names.iter().find(|n| n.is_empty() || n.contains(char::is_whitespace)) {
-        return Err(format!("{bad:?} is not a tag name (give NAME,NAME,… or a file of one per line)"));
+        return Err(format!("{bad:?} is not a tag name (give NAME,NAME,…, a JSON list or a file of one per line)"));
     }
     Ok(Some(names))
 }

@@ -59,10 +59,10 @@ impl Spool {
     pub fn training_inputs(
         &mut self,
         train: &mut String,
-        valid: &mut String,
+        valid: Option<&mut String>,
         test: Option<&mut String>,
     ) -> Result<(), String> {
-        self.replace(&mut [("--train", Some(train)), ("--valid", Some(valid)), ("--test", test)])
+        self.replace(&mut [("--train", Some(train)), ("--valid", valid), ("--test", test)])
     }
 }
 

@@ -140,6 +140,13 @@ pub struct LabelledTexts {
     pub inferred: Option<String>,
 }
 
+impl LabelledTexts {
+    /// No texts, of the same format.
+    pub fn empty(&self) -> Self {
+        Self { examples: Vec::new(), tokens: Vec::new(), format: self.format, inferred: self.inferred.clone() }
+    }
+}
+
 /// Reads labelled texts (any sentiment format, or `embedded:sentiment/SPLIT`); a tagged corpus
 /// is an error saying so.
 pub fn read_labelled(path: impl AsRef<Path>, options: &ReadOptions) -> Result<LabelledTexts, DataError> {

@@ -10,6 +10,7 @@
 //! - [`text`]: encodings, tokenizer, vocabularies, casing feature, pretrained vectors.
 //! - [`labels`]: label and tag maps.
 //! - [`format`]: format names and inference.
+//! - [`holdout`]: validation data as a file or a seeded share held out of the training file.
 //! - [`batch`]: Burn batchers, length bucketing.
 //! - [`encode`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
 //! - [`chunks`], [`stream`]: a corpus read part by part, the parts parsed in parallel.
@@ -27,6 +28,7 @@ pub mod encode;
 pub mod encoded;
 pub mod error;
 pub mod format;
+pub mod holdout;
 pub mod labels;
 pub mod longdep;
 pub mod ner;
@@ -42,4 +44,5 @@ pub use corpus::{
 };
 pub use error::DataError;
 pub use format::{infer_format, Format};
+pub use holdout::{Holdout, Validation};
 pub use labels::LabelMap;

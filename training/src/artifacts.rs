@@ -28,6 +28,7 @@ use burn::tensor::backend::Backend;
 use crate::durable::{write, AtomicRecorder};
 use crate::error::RunError;
 use seqlab_datasets::chunks::Fingerprint;
+use seqlab_datasets::Validation;
 
 /// An artifacts folder, and the name of every file a run writes in it.
 #[derive(Debug, Clone)]
@@ -395,4 +396,21 @@ fn differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut
 /// started from another directory, or with `./x` for `x`, is recognised), else unchanged.
 pub fn canonical(path: &str) -> String {
     std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
+}
+
+/// Validation data as `run.json` records it: a file's path made canonical, a holdout as it is.
+pub fn canonical_valid(valid: &Validation) -> Validation {
+    match valid {
+        Validation::File(path) => Validation::File(canonical(path)),
+        Validation::HeldOut(h) => Validation::HeldOut(*h),
+    }
+}
+
+/// What the encoded training split is made from: the training file, less the share held out
+/// for validation when there is one (so that a cached corpus of another share is not reused).
+pub fn training_source(train: &str, valid: &Validation) -> String {
+    match valid.holdout() {
+        Some(h) => format!("{train} less {h}"),
+        None => train.to_string(),
+    }
 }

@@ -17,9 +17,15 @@ pub struct Args {
     /// Training data: a file, an IMDB-style folder, or embedded:sentiment/train.
     #[arg(long, default_value = "embedded:sentiment/train")]
     pub train: String,
-    /// Validation data.
-    #[arg(long, default_value = "embedded:sentiment/valid")]
-    pub valid: String,
+    /// Validation data, which selects the kept epoch [default: embedded:sentiment/valid when
+    /// --train is the embedded corpus; else give this or --valid-fraction].
+    #[arg(long, value_name = "FILE")]
+    pub valid: Option<String>,
+    /// Validate on a seeded share of the training file instead of a file of its own: each of
+    /// its texts is held out with this probability (by its content and --seed, so the same
+    /// ones on every run and on --resume) and is not trained on.
+    #[arg(long, value_name = "F", conflicts_with = "valid")]
+    pub valid_fraction: Option<f64>,
     /// Test data, scored once after training [default: embedded:sentiment/test when --train is
     /// the embedded corpus, else none].
     #[arg(long)]

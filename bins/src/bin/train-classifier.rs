@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_classifier::{Args, RECIPE};
-use seqlab_bins::cli::{encoder, run_training};
+use seqlab_bins::cli::{encoder, run_training, validation};
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::classifier::{ClassifierReport, ClassifierRunConfig};
@@ -19,15 +19,28 @@ fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     let Parsed { mut args, origin } = parse_with_config::<Args>();
     let mut spool = seqlab_bins::spool::Spool::default();
-    if let Err(e) = spool.training_inputs(&mut args.train, &mut args.valid, args.test.as_mut()) {
+    if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    let valid = match validation(
+        &args.train,
+        args.valid,
+        args.valid_fraction,
+        args.training.seed,
+        "embedded:sentiment/valid",
+    ) {
+        Ok(valid) => valid,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let embedded = args.train.starts_with("embedded:");
     let config = ClassifierRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
         train: args.train,
-        valid: args.valid,
+        valid,
         format: args.format,
         encoding: args.encoding,
         text_column: args.text_column,

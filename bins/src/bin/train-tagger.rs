@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_tagger::{Args, RECIPE};
-use seqlab_bins::cli::{encoder, run_training, tag_names};
+use seqlab_bins::cli::{encoder, run_training, tag_names, validation};
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::tagger::{TaggerReport, TaggerRunConfig, TaggerScores};
@@ -28,10 +28,18 @@ fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     let Parsed { mut args, origin } = parse_with_config::<Args>();
     let mut spool = seqlab_bins::spool::Spool::default();
-    if let Err(e) = spool.training_inputs(&mut args.train, &mut args.valid, args.test.as_mut()) {
+    if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    let valid = match validation(&args.train, args.valid, args.valid_fraction, args.training.seed, "embedded:ner/valid")
+    {
+        Ok(valid) => valid,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let embedded = args.train.starts_with("embedded:");
     let tag_names = match tag_names(args.tag_names.as_deref()) {
         Ok(names) => names,
@@ -43,7 +51,7 @@ fn main() -> ExitCode {
     let config = TaggerRunConfig {
         test: args.test.clone().or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
         train: args.train,
-        valid: args.valid,
+        valid,
         tag_column: args.tag_column,
         tag_names,
         encoding: args.encoding,

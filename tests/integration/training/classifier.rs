@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use seqlab_datasets::batch::ClassificationItem;
 use seqlab_datasets::text::Vocab;
+use seqlab_datasets::Validation;
 use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
@@ -23,7 +24,7 @@ use crate::common::*;
 pub(crate) fn tiny_classifier(dir: &std::path::Path) -> ClassifierRunConfig {
     ClassifierRunConfig {
         train: "embedded:sentiment/valid".into(), // 1,000 examples keep the test short
-        valid: "embedded:sentiment/test".into(),
+        valid: Validation::File("embedded:sentiment/test".into()),
         test: Some("embedded:sentiment/test".into()),
         format: None,
         encoding: Default::default(),
@@ -129,7 +130,7 @@ fn ptb_tokens_and_lower_case_are_detected_recorded_and_applied_to_raw_text() {
     std::fs::write(dir.join("train.tsv"), &text).unwrap();
     let config = ClassifierRunConfig {
         train: dir.join("train.tsv").display().to_string(),
-        valid: dir.join("train.tsv").display().to_string(),
+        valid: Validation::File(dir.join("train.tsv").display().to_string()),
         test: None,
         training: TrainingConfig {
             epochs: 2,

@@ -7,6 +7,7 @@
 //! Each node is this test binary run again (`cluster_node`, ignored otherwise) with its part in
 //! `SEQLAB_CLUSTER_NODE`, one thread each; a watchdog kills any that outlive the test's limit.
 
+use seqlab_datasets::Validation;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -90,7 +91,7 @@ impl Part {
         let data = self.data.display().to_string();
         ClassifierRunConfig {
             train: data.clone(),
-            valid: data,
+            valid: Validation::File(data),
             test: None,
             training: self.training(),
             ..super::classifier::tiny_classifier(&self.dir)
@@ -101,7 +102,7 @@ impl Part {
         let data = self.data.display().to_string();
         TaggerRunConfig {
             train: data.clone(),
-            valid: data,
+            valid: Validation::File(data),
             test: None,
             word_dropout: 0.0,
             training: self.training(),

@@ -1,6 +1,7 @@
 //! Training from encoded corpora: the same model from a Parquet file as from its CoNLL or GLUE
 //! twin, and the cached encoded split used again only while it is the source's.
 
+use seqlab_datasets::Validation;
 use std::path::Path;
 
 use seqlab_datasets::encoded::Header;
@@ -21,7 +22,7 @@ fn a_tagger_trained_from_parquet_equals_one_trained_from_conll() {
     let dir = scratch("records-tagger");
     let config = |name: &str, file: &str| TaggerRunConfig {
         train: fixture_path(file),
-        valid: fixture_path(file),
+        valid: Validation::File(fixture_path(file)),
         test: None,
         tag_names: Some(names()),
         ..tiny_tagger(&dir.join(name))
@@ -49,7 +50,7 @@ fn a_classifier_trained_from_parquet_equals_one_trained_from_glue() {
     let dir = scratch("records-classifier");
     let config = |name: &str, file: &str| ClassifierRunConfig {
         train: fixture_path(file),
-        valid: fixture_path(file),
+        valid: Validation::File(fixture_path(file)),
         test: None,
         tokenizer: Some(Tokenizer::Whitespace),
         lowercase: Some(true),

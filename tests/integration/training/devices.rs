@@ -6,6 +6,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use seqlab_datasets::Validation;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::inference::{load, Loaded};
 use seqlab_training::learner::TrainingConfig;
@@ -45,7 +46,7 @@ fn a_step_on_two_devices_equals_one_device_with_both_batches() {
         let dir = root.join(name);
         let config = ClassifierRunConfig {
             train: data.display().to_string(),
-            valid: data.display().to_string(),
+            valid: Validation::File(data.display().to_string()),
             test: None,
             training: TrainingConfig {
                 epochs: 1,

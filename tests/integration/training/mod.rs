@@ -9,6 +9,7 @@ mod corpora;
 mod devices;
 mod entity;
 mod gradflow;
+mod holdout;
 mod hooks;
 mod learner;
 mod metrics;

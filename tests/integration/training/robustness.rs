@@ -2,6 +2,7 @@
 //! out of range, the artifacts folder as a unit (lock, overwrite, resume fallback), loading
 //! checks, inference input, and bit-identical repeated runs.
 
+use seqlab_datasets::Validation;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::epochs::Progress;
 use seqlab_training::error::RunError;
@@ -147,7 +148,8 @@ fn a_min_freq_that_leaves_no_word_and_a_label_column_of_text_are_refused() {
     let csv = dir.join("swapped.csv");
     std::fs::write(&csv, text).unwrap();
     let path = csv.display().to_string();
-    let err = refused(&ClassifierRunConfig { train: path.clone(), valid: path, ..tiny(&dir.join("b")) });
+    let err =
+        refused(&ClassifierRunConfig { train: path.clone(), valid: Validation::File(path), ..tiny(&dir.join("b")) });
     assert!(err.contains("--label-column") && err.contains("300 distinct labels in 300 training examples"), "{err}");
 }
 
@@ -276,7 +278,7 @@ fn resume_refuses_training_or_validation_files_that_changed_under_the_same_path(
     std::fs::write(&valid, rows(false)).unwrap();
     let mut config = tiny(&dir.join("run"));
     config.train = train.display().to_string();
-    config.valid = valid.display().to_string();
+    config.valid = Validation::File(valid.display().to_string());
     train_classifier::<TestAutodiff>(&config, &device).unwrap();
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("run/run.json")).unwrap()).unwrap();
@@ -453,7 +455,7 @@ fn a_classifier_needs_two_classes() {
     std::fs::write(&data, "text,label\ngood film,pos\nnice one,pos\n").unwrap();
     let config = ClassifierRunConfig {
         train: data.display().to_string(),
-        valid: data.display().to_string(),
+        valid: Validation::File(data.display().to_string()),
         ..tiny(&dir.join("art"))
     };
     let err = refused(&config);
@@ -552,7 +554,7 @@ fn a_tagger_names_the_files_own_tag_and_refuses_labelled_texts() {
     // `B-EVENT`: the error names that tag, not the `S-EVENT` it becomes in IOBES.
     let valid = dir.join("valid.conll");
     std::fs::write(&valid, "EU B-ORG\nrejects O\n\nThe O\nOlympics B-EVENT\nopen O\n").unwrap();
-    let err = refused(TaggerRunConfig { valid: valid.display().to_string(), ..base.clone() });
+    let err = refused(TaggerRunConfig { valid: Validation::File(valid.display().to_string()), ..base.clone() });
     assert!(
         err.contains("valid.conll:5: tag \"B-EVENT\": entity type \"EVENT\" is not among the training data's (LOC, MISC, ORG, PER)"),
         "{err}"
@@ -560,7 +562,7 @@ fn a_tagger_names_the_files_own_tag_and_refuses_labelled_texts() {
     // The same in a record file: the record's line.
     let records = dir.join("valid.jsonl");
     std::fs::write(&records, "{\"tokens\": [\"EU\"], \"ner_tags\": [\"B-ORG\"]}\n{\"tokens\": [\"The\", \"Games\"], \"ner_tags\": [\"O\", \"B-EVENT\"]}\n").unwrap();
-    let err = refused(TaggerRunConfig { valid: records.display().to_string(), ..base.clone() });
+    let err = refused(TaggerRunConfig { valid: Validation::File(records.display().to_string()), ..base.clone() });
     assert!(err.contains("valid.jsonl:2: tag \"B-EVENT\""), "{err}");
     // A GLUE TSV given to a tagger, as its training or validation file: said to be labelled
     // texts, with the formats a tagger reads.
@@ -568,7 +570,7 @@ fn a_tagger_names_the_files_own_tag_and_refuses_labelled_texts() {
     std::fs::write(&tsv, "sentence\tlabel\na fine film\t1\ndull\t0\n").unwrap();
     for config in [
         TaggerRunConfig { train: tsv.display().to_string(), ..base.clone() },
-        TaggerRunConfig { valid: tsv.display().to_string(), ..base.clone() },
+        TaggerRunConfig { valid: Validation::File(tsv.display().to_string()), ..base.clone() },
     ] {
         let err = refused(config);
         assert!(

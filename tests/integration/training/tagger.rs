@@ -8,6 +8,7 @@ use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::ner::{convert, TagScheme};
 use seqlab_datasets::text::Vocab;
+use seqlab_datasets::Validation;
 use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
@@ -26,7 +27,7 @@ use crate::common::*;
 pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
     TaggerRunConfig {
         train: "embedded:ner/valid".into(), // 500 sentences keep the test short
-        valid: "embedded:ner/test".into(),
+        valid: Validation::File("embedded:ner/test".into()),
         test: Some("embedded:ner/test".into()),
         tag_column: None,
         tag_names: None,

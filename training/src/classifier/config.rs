@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use seqlab_datasets::text::{Encoding, Normalisation, Tokenizer};
-use seqlab_datasets::{Format, ReadOptions};
+use seqlab_datasets::{Format, ReadOptions, Validation};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::Pooling;
 
@@ -17,8 +17,8 @@ use crate::metrics::ClassificationScores;
 pub struct ClassifierRunConfig {
     /// Training data: a file, a folder (imdb) or `embedded:sentiment/train`.
     pub train: String,
-    /// Validation data.
-    pub valid: String,
+    /// Validation data: a file of its own, or a share of the training file held out.
+    pub valid: Validation,
     /// Test data, evaluated once at the end.
     pub test: Option<String>,
     /// Format of the files (`None`: inferred).

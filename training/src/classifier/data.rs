@@ -8,7 +8,7 @@ use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::stream::{stream_corpus, Streamed};
 use seqlab_datasets::text::Normalisation;
 use seqlab_datasets::text::TokenCounts;
-use seqlab_datasets::{read_labelled, Corpus, DataError, Format, LabelledTexts, ReadOptions};
+use seqlab_datasets::{read_labelled, Corpus, DataError, Format, Holdout, LabelledTexts, ReadOptions};
 use seqlab_models::SequenceClassifier;
 
 use crate::error::RunError;
@@ -59,12 +59,14 @@ pub(crate) fn stream_labelled<R: Send>(
 }
 
 /// Counts the training file at `path` in one streamed pass, its tokens as `tokens` makes them
-/// from each part (printing the format when it was inferred).
+/// from each part (printing the format when it was inferred). With a `holdout`, its texts are
+/// not counted but returned (as read, before `tokens`), as the validation texts.
 pub(crate) fn count_train(
     path: &str,
     options: &ReadOptions,
+    holdout: Option<&Holdout>,
     tokens: impl Fn(LabelledTexts) -> LabelledTexts + Sync,
-) -> Result<TrainCounts, DataError> {
+) -> Result<(TrainCounts, Option<LabelledTexts>), DataError> {
     let mut counts = TrainCounts {
         tokens: TokenCounts::default(),
         labels: TokenCounts::default(),
@@ -73,15 +75,32 @@ pub(crate) fn count_train(
         format: Format::Glue,
         fingerprint: Fingerprint::default(),
     };
+    let mut held: Option<LabelledTexts> = None;
     let part = |texts: LabelledTexts| {
+        let (texts, out) = match holdout {
+            Some(h) => {
+                let (kept, out) = h.split_labelled(texts);
+                (kept, Some(out))
+            }
+            None => (texts, None),
+        };
         let texts = tokens(texts);
         let words = TokenCounts::of(texts.tokens.iter().flatten().map(String::as_str));
         let labels = TokenCounts::of(texts.examples.iter().map(|e| e.label.as_str()));
         let mut kinds = LabelKinds::default();
         texts.examples.iter().for_each(|e| kinds.add(e));
-        Ok((words, labels, kinds, texts.examples.len()))
+        Ok((words, labels, kinds, texts.examples.len(), out))
     };
-    let streamed = stream_labelled(path, options, part, |(words, labels, kinds, n)| {
+    let streamed = stream_labelled(path, options, part, |(words, labels, kinds, n, out)| {
+        if let Some(out) = out {
+            match &mut held {
+                Some(held) => {
+                    held.examples.extend(out.examples);
+                    held.tokens.extend(out.tokens);
+                }
+                None => held = Some(out),
+            }
+        }
         counts.tokens.merge(words);
         counts.labels.merge(labels);
         counts.kinds.merge(kinds);
@@ -91,7 +110,7 @@ pub(crate) fn count_train(
     if let Some(why) = &streamed.inferred {
         eprintln!("{path}: format {} ({why})", streamed.format.name());
     }
-    Ok(TrainCounts { format: streamed.format, fingerprint: streamed.fingerprint, ..counts })
+    Ok((TrainCounts { format: streamed.format, fingerprint: streamed.fingerprint, ..counts }, held))
 }
 
 /// The counts of the tokens lower-cased (the counts `normalised` gives when it only

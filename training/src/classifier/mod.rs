@@ -20,7 +20,7 @@ use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::text::{
     detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
 };
-use seqlab_datasets::{LabelMap, LabelledTexts, ReadOptions};
+use seqlab_datasets::{LabelMap, LabelledTexts, ReadOptions, Validation};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
 use data::{count_train, lowercased, stream_labelled, TrainCounts};
@@ -29,7 +29,9 @@ pub use model::Classifier;
 
 use std::sync::Arc;
 
-use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
+use crate::artifacts::{
+    canonical, canonical_valid, input_fingerprint, run_record, training_source, write_results, write_setup, Artifacts,
+};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
@@ -53,10 +55,11 @@ struct Splits {
 /// other splits and checks that the labels of all of them are of one kind.
 fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
     let options = config.read_options();
-    let (train, norm) = match (config.tokenizer, config.lowercase) {
+    let holdout = config.valid.holdout();
+    let ((train, held), norm) = match (config.tokenizer, config.lowercase) {
         (Some(tokenizer), Some(lowercase)) => {
             let norm = Normalisation { tokenizer, lowercase };
-            (count_train(&config.train, &options, |texts| normalised(texts, &norm))?, norm)
+            (count_train(&config.train, &options, holdout, |texts| normalised(texts, &norm))?, norm)
         }
         _ => detected_counts(config, &options)?,
     };
@@ -67,7 +70,16 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
         if norm.lowercase { "" } else { "not " },
         if given { "as given" } else { "detected from the training data unless given" }
     );
-    let valid = normalised(read_file(&config.valid, &options)?, &norm);
+    let valid = match (&config.valid, held) {
+        (Validation::File(path), _) => read_file(path, &options)?,
+        (Validation::HeldOut(h), held) => held.filter(|t| !t.examples.is_empty()).ok_or_else(|| {
+            RunError::invalid(
+                "valid-fraction",
+                format!("{} held out no text of {}; give a larger fraction or --valid FILE", h.fraction, config.train),
+            )
+        })?,
+    };
+    let valid = normalised(valid, &norm);
     let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
     let mut kinds = train.kinds.clone();
     for split in [&valid].into_iter().chain(&test) {
@@ -84,21 +96,22 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
 fn detected_counts(
     config: &ClassifierRunConfig,
     options: &ReadOptions,
-) -> Result<(TrainCounts, Normalisation), RunError> {
-    let raw = count_train(&config.train, options, |texts| texts)?;
+) -> Result<((TrainCounts, Option<LabelledTexts>), Normalisation), RunError> {
+    let holdout = config.valid.holdout();
+    let (raw, held) = count_train(&config.train, options, holdout, |texts| texts)?;
     let detected = detect_normalisation_of(&raw.tokens, tokenizer_for(raw.format));
     let norm = Normalisation {
         tokenizer: config.tokenizer.unwrap_or(detected.tokenizer),
         lowercase: config.lowercase.unwrap_or(detected.lowercase),
     };
-    let train = if norm.tokenizer != tokenizer_for(raw.format) {
-        count_train(&config.train, options, |texts| normalised(texts, &norm))?
+    let counted = if norm.tokenizer != tokenizer_for(raw.format) {
+        count_train(&config.train, options, holdout, |texts| normalised(texts, &norm))?
     } else if norm.lowercase {
-        TrainCounts { tokens: lowercased(&raw.tokens), ..raw }
+        (TrainCounts { tokens: lowercased(&raw.tokens), ..raw }, held)
     } else {
-        raw
+        (raw, held)
     };
-    Ok((train, norm))
+    Ok((counted, norm))
 }
 
 /// The counts of a split's tokens.
@@ -150,15 +163,20 @@ fn encoded_train(
     splits: &Splits,
     v: &Vocabularies,
 ) -> Result<Arc<EncodedCorpus>, RunError> {
+    let source = training_source(&config.train, &config.valid);
     let wanted = Wanted {
         task: Task::Classification,
-        source: &config.train,
+        source: &source,
         fingerprint: splits.train.fingerprint,
         vocab: &v.words,
         labels: &v.labels,
     };
     train_corpus(&config.artifacts, &wanted, |writer| {
         let encode = |texts: LabelledTexts| {
+            let texts = match config.valid.holdout() {
+                Some(h) => h.split_labelled(texts).0,
+                None => texts,
+            };
             let texts = normalised(texts, &splits.norm);
             classification_items(&texts.examples, &texts.tokens, &v.words, &v.labels)
         };
@@ -176,7 +194,7 @@ fn resolved(config: &ClassifierRunConfig, norm: Normalisation, embedding_dim: us
         lowercase: Some(norm.lowercase),
         embedding_dim,
         train: canonical(&config.train),
-        valid: canonical(&config.valid),
+        valid: canonical_valid(&config.valid),
         test: config.test.as_deref().map(canonical),
         embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
@@ -213,7 +231,7 @@ pub fn train_classifier<B: AutodiffBackend>(
         "text",
         (config.train.as_str(), (0..train.len()).map(|i| train.length(i))),
         (
-            config.valid.as_str(),
+            config.valid.file().unwrap_or(&config.train),
             splits.valid.examples.iter().zip(&valid_items).map(|(e, i)| (e.origin.line, i.ids.len())),
         ),
     );
@@ -227,7 +245,7 @@ pub fn train_classifier<B: AutodiffBackend>(
     let resolved = resolved(config, splits.norm, v.embedding_dim);
     let data = [
         ("train", Some(splits.train.fingerprint)),
-        ("valid", input_fingerprint(&config.valid)),
+        ("valid", config.valid.file().and_then(input_fingerprint)),
         ("test", config.test.as_deref().and_then(input_fingerprint)),
     ];
     let record = run_record(&resolved, &data);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
-use seqlab_datasets::ReadOptions;
+use seqlab_datasets::{ReadOptions, Validation};
 use seqlab_models::heads::EncoderConfig;
 
 use crate::error::RunError;
@@ -17,8 +17,8 @@ use crate::learner::{TrainingConfig, TrainingSummary};
 pub struct TaggerRunConfig {
     /// Training data: a CoNLL file or `embedded:ner/train`.
     pub train: String,
-    /// Validation data.
-    pub valid: String,
+    /// Validation data: a file of its own, or a share of the training file held out.
+    pub valid: Validation,
     /// Test data, evaluated once at the end.
     pub test: Option<String>,
     /// 0-based tag column (`None`: the last).

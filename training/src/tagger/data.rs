@@ -10,7 +10,7 @@ use seqlab_datasets::corpus::{not_conll, tagged_format};
 use seqlab_datasets::ner::{convert, spans, validate, ConllFile, SchemeEvidence, Sentence, TagScheme};
 use seqlab_datasets::stream::stream_corpus;
 use seqlab_datasets::text::TokenCounts;
-use seqlab_datasets::{read_tagged_any, Corpus, DataError, Format, LabelMap, ReadOptions};
+use seqlab_datasets::{read_tagged_any, Corpus, DataError, Format, Holdout, LabelMap, ReadOptions};
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
@@ -59,23 +59,39 @@ pub(crate) fn stream_tagged<R: Send>(
 }
 
 /// Counts the training file in one streamed pass; with `check`, the first tag that breaks that
-/// scheme is an error at its line.
+/// scheme is an error at its line. With a `holdout`, its sentences are not counted but
+/// returned, as the validation file.
 pub(crate) fn count_train(
     path: &str,
     options: &ReadOptions,
     check: Option<TagScheme>,
-) -> Result<TrainCounts, DataError> {
+    holdout: Option<&Holdout>,
+) -> Result<(TrainCounts, Option<ConllFile>), DataError> {
     let (mut tokens, mut types, mut evidence) = (TokenCounts::default(), BTreeSet::new(), SchemeEvidence::default());
     let mut violation = None;
+    let mut held: Option<ConllFile> = None;
     let part = |file: ConllFile| {
+        let (file, out) = match holdout {
+            Some(h) => {
+                let (kept, out) = h.split_tagged(file);
+                (kept, Some(out))
+            }
+            None => (file, None),
+        };
         let broken = check.and_then(|scheme| first_violation(&file, scheme));
         let mut evidence = SchemeEvidence::default();
         file.sentences.iter().for_each(|s| evidence.add(&s.tags));
         let types: BTreeSet<String> = file.sentences.iter().flat_map(|s| spans(&s.tags)).map(|s| s.label).collect();
         let words = TokenCounts::of(file.sentences.iter().flat_map(|s| s.tokens.iter().map(String::as_str)));
-        Ok((words, types, evidence, broken))
+        Ok((words, types, evidence, broken, out))
     };
-    let fingerprint = stream_tagged(path, options, part, |(w, t, e, broken)| {
+    let fingerprint = stream_tagged(path, options, part, |(w, t, e, broken, out)| {
+        if let Some(out) = out {
+            match &mut held {
+                Some(held) => held.sentences.extend(out.sentences),
+                None => held = Some(out),
+            }
+        }
         violation = violation.take().or(broken);
         tokens.merge(w);
         types.extend(t);
@@ -86,7 +102,7 @@ pub(crate) fn count_train(
     if let (Some(v), Some(scheme)) = (violation, check) {
         return Err(scheme_error(path, v, scheme, detected));
     }
-    Ok(TrainCounts { tokens, types: types.into_iter().collect(), detected, fingerprint })
+    Ok((TrainCounts { tokens, types: types.into_iter().collect(), detected, fingerprint }, held))
 }
 
 /// The tag map of a scheme for the entity types of the training data: `<pad>`, `O`, and every

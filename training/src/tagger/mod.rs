@@ -20,13 +20,15 @@ use seqlab_datasets::encode::tagging_items;
 use seqlab_datasets::encoded::{EncodedCorpus, TaggingDataset, Task};
 use seqlab_datasets::ner::{ConllFile, Sentence, TagScheme};
 use seqlab_datasets::text::{char_vocab_of, TokenCounts, Vocab, VocabConfig};
-use seqlab_datasets::LabelMap;
+use seqlab_datasets::{Holdout, LabelMap, Validation};
 
 pub use config::{CharEncoder, LossMean, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores};
 pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
-use crate::artifacts::{canonical, input_fingerprint, run_record, write_results, write_setup, Artifacts};
+use crate::artifacts::{
+    canonical, canonical_valid, input_fingerprint, run_record, training_source, write_results, write_setup, Artifacts,
+};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
@@ -51,18 +53,36 @@ struct Splits {
 /// is an error at its line.
 fn read_splits(config: &TaggerRunConfig) -> Result<Splits, RunError> {
     let options = config.read_options();
-    let train = count_train(&config.train, &options, config.file_scheme)?;
+    let (train, held) = count_train(&config.train, &options, config.file_scheme, config.valid.holdout())?;
     let read = |path: &str| read_file(path, &options);
-    let valid = read(&config.valid)?;
+    let valid = match (&config.valid, held) {
+        (Validation::File(path), _) => read(path)?,
+        (Validation::HeldOut(h), held) => {
+            held.filter(|f| !f.sentences.is_empty()).ok_or_else(|| nothing_held(h, config))?
+        }
+    };
     let test = config.test.as_deref().map(read).transpose()?;
     let file_scheme = config.file_scheme.unwrap_or(train.detected);
     if config.file_scheme.is_some() {
-        check_scheme(&valid, &config.valid, file_scheme, train.detected)?;
+        check_scheme(&valid, &valid_name(config), file_scheme, train.detected)?;
         if let Some((t, p)) = test.as_ref().zip(config.test.as_deref()) {
             check_scheme(t, p, file_scheme, train.detected)?;
         }
     }
     Ok(Splits { train, valid, test, file_scheme })
+}
+
+/// The error for a holdout that took no sentence of the training file.
+fn nothing_held(h: &Holdout, config: &TaggerRunConfig) -> RunError {
+    RunError::invalid(
+        "valid-fraction",
+        format!("{} held out no sentence of {}; give a larger fraction or --valid FILE", h.fraction, config.train),
+    )
+}
+
+/// How errors and messages name the validation data: its file, or the training file's.
+fn valid_name(config: &TaggerRunConfig) -> String {
+    config.valid.file().unwrap_or(&config.train).to_string()
 }
 
 /// Every token of a file, in order.
@@ -110,9 +130,10 @@ fn vocabularies(config: &TaggerRunConfig, splits: &Splits, chars: CharEncoder) -
 /// [`crate::corpus_cache`]): read a second time, part by part, unless the cached corpus is
 /// still the file's.
 fn encoded_train(config: &TaggerRunConfig, splits: &Splits, v: &Vocabularies) -> Result<Arc<EncodedCorpus>, RunError> {
+    let source = training_source(&config.train, &config.valid);
     let wanted = Wanted {
         task: Task::Tagging,
-        source: &config.train,
+        source: &source,
         fingerprint: splits.train.fingerprint,
         vocab: &v.words,
         labels: &v.tags,
@@ -120,6 +141,10 @@ fn encoded_train(config: &TaggerRunConfig, splits: &Splits, v: &Vocabularies) ->
     let path = config.train.as_str();
     train_corpus(&config.artifacts, &wanted, |writer| {
         let encode = |file: ConllFile| {
+            let file = match config.valid.holdout() {
+                Some(h) => h.split_tagged(file).0,
+                None => file,
+            };
             let sentences = in_scheme(&file, path, config.train_scheme, &v.tags)?;
             let items = tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, false, None)?;
             Ok((sentences, items))
@@ -148,7 +173,7 @@ fn resolved(config: &TaggerRunConfig, file_scheme: TagScheme, embedding_dim: usi
         embedding_dim,
         char_encoder: char_encoder(config),
         train: canonical(&config.train),
-        valid: canonical(&config.valid),
+        valid: canonical_valid(&config.valid),
         test: config.test.as_deref().map(canonical),
         embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
@@ -170,7 +195,7 @@ pub fn train_tagger<B: AutodiffBackend>(
         let sentences = in_scheme(file, path, config.train_scheme, &v.tags)?;
         tagging_items(&sentences, path.as_ref(), &v.words, &v.tags, config.casing_dim > 0, v.chars.as_ref())
     };
-    let valid_items = encode(&splits.valid, &config.valid)?;
+    let valid_items = encode(&splits.valid, &valid_name(config))?;
     let test_items = splits.test.as_ref().zip(config.test.as_deref()).map(|(t, p)| encode(t, p)).transpose()?;
     let train = encoded_train(config, &splits, &v)?;
     println!(
@@ -189,7 +214,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     let longest = Longest::of(
         "sentence",
         (config.train.as_str(), (0..train.len()).map(|i| train.length(i))),
-        (config.valid.as_str(), splits.valid.sentences.iter().map(|s| (s.line, s.tokens.len()))),
+        (valid_name(config).as_str(), splits.valid.sentences.iter().map(|s| (s.line, s.tokens.len()))),
     );
     footprint(config, v.words.len(), chars, v.tags.len(), v.embedding_dim, batch_tokens(&config.training, lengths))
         .check_run(config.training.max_tokens, &longest, machine_memory())?;
@@ -200,7 +225,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     }
     let data = [
         ("train", Some(splits.train.fingerprint)),
-        ("valid", input_fingerprint(&config.valid)),
+        ("valid", config.valid.file().and_then(input_fingerprint)),
         ("test", config.test.as_deref().and_then(input_fingerprint)),
     ];
     let record = run_record(&resolved, &data);
