@@ -16,10 +16,11 @@ import { join } from "node:path";
 const require = createRequire(join(homedir(), ".cache/seqlab/node/"));
 const { chromium } = require("playwright-core");
 
-const [url, outDir, sentence = "EU rejects German call to boycott British lamb .",
+const [url, outDir, paragraph = "EU rejects German call to boycott British lamb. Peter Blackburn reported from Brussels.",
+  sentence = "EU rejects German call to boycott British lamb.",
   review = "a gripping , beautifully acted film ."] = process.argv.slice(2);
 if (!url || !outDir) {
-  console.error("usage: node scripts/page-check.mjs URL OUT_DIR [sentence] [review]");
+  console.error("usage: node scripts/page-check.mjs URL OUT_DIR [paragraph] [sentence] [review]");
   process.exit(2);
 }
 
@@ -31,33 +32,47 @@ function check(condition, message) {
   return condition;
 }
 
-async function api(model, text, nbest = 0) {
+async function api(model, text, nbest = 0, sentences = false) {
   const response = await fetch(`${url}/v1/models/${model}/predict`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ texts: [text], nbest }),
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ texts: [text], nbest, sentences }),
   });
   return (await response.json()).predictions[0];
 }
 
 async function checkTagger(page, model) {
-  const nbest = model.nbest ? 3 : 0;
-  const expected = await api(model.name, sentence, nbest);
-  if (nbest) await page.fill("#nbest", String(nbest));
-  await page.fill("#text", sentence);
+  // A paragraph: its entities highlighted where the API puts them.
+  await page.fill("#nbest", "0");
+  await page.fill("#text", paragraph);
   await page.click("#go");
   await page.waitForSelector(".card.tagged");
+  const expected = await api(model.name, paragraph, 0, true);
   const marks = await page.$$eval(".card.tagged mark.ent", (nodes) => nodes.map((n) => ({
     label: n.dataset.label, text: n.childNodes[0].textContent, confidence: n.querySelector("i").textContent,
   })));
   check(marks.length === expected.entities.length,
     `${model.name}: ${marks.length} entities highlighted, the API gives ${expected.entities.length}`);
+  const chars = Array.from(paragraph);
   expected.entities.forEach((e, i) => {
     const m = marks[i] || {};
-    check(m.label === e.label && m.text === e.text && m.confidence === e.confidence.toFixed(3),
-      `${model.name}: entity ${i} shown as ${JSON.stringify(m)}, the API gives ${e.text} ${e.label} ${e.confidence}`);
+    const at = chars.slice(e.start_char, e.end_char).join("");
+    check(m.label === e.label && m.text === e.text && m.text === at && m.confidence === e.confidence.toFixed(3),
+      `${model.name}: entity ${i} shown as ${JSON.stringify(m)}, the API gives ${e.text} (${at}) ${e.label} ${e.confidence}`);
   });
-  const rows = await page.$$eval(".card.tagged table:last-of-type tr", (nodes) => nodes.length - 1);
-  if (nbest) check(rows === expected.alternatives.length, `${model.name}: ${rows} n-best rows, the API gives ${expected.alternatives.length}`);
+  // The text shown is the paragraph as typed, the marks' type and confidence aside.
+  const shown = await page.$eval(".card.tagged .sentence", (n) => Array.from(n.childNodes)
+    .map((c) => c.nodeType === Node.TEXT_NODE ? c.textContent : c.childNodes[0].textContent).join(""));
+  check(shown === paragraph, `${model.name}: the page shows ${JSON.stringify(shown)}`);
+  await page.screenshot({ path: join(outDir, `page-${model.name}-paragraph.png`), fullPage: true });
   console.log(`${model.name}: ${marks.map((m) => `${m.text} [${m.label} ${m.confidence}]`).join("; ") || "no entities"}`);
+  if (!model.nbest) return;
+  // One sentence with its 3 best taggings.
+  await page.fill("#nbest", "3");
+  await page.fill("#text", sentence);
+  await page.click("#go");
+  await page.waitForFunction(() => document.querySelectorAll(".card.tagged table").length === 2);
+  const best = await api(model.name, sentence, 3, true);
+  const rows = await page.$$eval(".card.tagged table:last-of-type tr", (nodes) => nodes.length - 1);
+  check(rows === best.alternatives.length, `${model.name}: ${rows} n-best rows, the API gives ${best.alternatives.length}`);
 }
 
 async function checkClassifier(page, model) {

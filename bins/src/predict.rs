@@ -5,19 +5,25 @@
 //! A window also closes when no input has come for [`PAUSE`], so input that pauses
 //! (`tail -f | predict`) is answered at once. Memory holds one window, whatever the input's size.
 //!
-//! Input is raw text (one text per line; blank lines skipped) or, for taggers, CoNLL
-//! ([`InputFormat::Conll`]: one token per line in the first column, blank lines between
-//! sentences, other columns kept), which comes back with the predicted tag appended as the last
-//! column. A line that cannot be decoded is an error naming it, after every answer before it has
-//! been written.
+//! Input is raw text (one text per line) or, for taggers, CoNLL ([`InputFormat::Conll`]: one
+//! token per line in the first column, blank lines between sentences, other columns kept),
+//! which comes back with the predicted tag appended as the last column. A blank line of raw
+//! text is no text and gets no answer, but is counted: every JSON answer carries the `line` it
+//! answers (1-based, counting every line read; for CoNLL, the line of the sentence's first
+//! token; for texts given as arguments, the argument's position). A line that cannot be
+//! decoded is an error naming it, after every answer before it has been written.
+//!
+//! A tagger reads raw text with its training run's tokenizer (or [`StreamOptions::tokenizer`]),
+//! as one sentence or, with [`StreamOptions::sentences`], cut into sentences first; its
+//! entities then carry their character offsets in the line.
 
 use std::io::{BufRead, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use seqlab_datasets::text::{decode, Encoding};
+use seqlab_datasets::text::{decode, Encoding, Normalisation, Tokenizer};
 use seqlab_training::backend::{self, Device, Inner};
-use seqlab_training::inference::{LabelPrediction, Loaded, TagPrediction};
+use seqlab_training::inference::{LabelPrediction, Loaded, TagPrediction, TextReading};
 
 /// How long a window waits for more input before it is predicted.
 pub const PAUSE: Duration = Duration::from_millis(50);
@@ -39,6 +45,11 @@ pub enum InputFormat {
 /// How [`stream`] answers.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamOptions {
+    /// Raw text: the tokenizer to read it with instead of the model's.
+    pub tokenizer: Option<Tokenizer>,
+    /// Raw text for a tagger: cut each line into sentences first (Unicode's sentence
+    /// boundaries), each tagged on its own, offsets still into the line.
+    pub sentences: bool,
     /// Texts (sentences) per window.
     pub window: usize,
     /// One JSON object per text instead of the text format.
@@ -51,6 +62,22 @@ pub struct StreamOptions {
     pub encoding: Encoding,
 }
 
+impl Default for StreamOptions {
+    /// `predict`'s defaults: windows of 2,048 texts, text output, raw text read as the model
+    /// reads it.
+    fn default() -> Self {
+        Self {
+            tokenizer: None,
+            sentences: false,
+            window: 2048,
+            json: false,
+            nbest: 0,
+            format: InputFormat::Text,
+            encoding: Encoding::default(),
+        }
+    }
+}
+
 /// What [`stream`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Streamed {
@@ -60,11 +87,16 @@ pub struct Streamed {
     pub lines: usize,
 }
 
-/// One unit of input: a text, or a CoNLL sentence (its lines and their first columns).
+/// One unit of input: a text, or a CoNLL sentence (its lines and their first columns), with
+/// the number of its (first) line.
 #[derive(Debug, Clone)]
 enum Unit {
-    Text(String),
+    Text {
+        line: usize,
+        text: String,
+    },
     Sentence {
+        line: usize,
         lines: Vec<String>,
         tokens: Vec<String>,
     },
@@ -154,7 +186,7 @@ fn read_units(
     mut send: impl FnMut(Read) -> bool,
 ) -> usize {
     let (mut number, mut bytes) = (0, Vec::new());
-    let mut sentence: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut sentence = Pending::default();
     loop {
         bytes.clear();
         match input.read_until(b'\n', &mut bytes) {
@@ -168,17 +200,16 @@ fn read_units(
         let line = match decode_line(&bytes, number, encoding) {
             Ok(line) => line,
             Err(e) => {
-                if !sentence.0.is_empty() {
-                    let (lines, tokens) = std::mem::take(&mut sentence);
-                    send(Ok(Unit::Sentence { lines, tokens }));
+                if let Some(unit) = sentence.take() {
+                    send(Ok(unit));
                 }
                 send(Err(e));
                 return number;
             }
         };
         let unit = match format {
-            InputFormat::Text => (!line.trim().is_empty()).then_some(Unit::Text(line)),
-            InputFormat::Conll => conll_line(line, &mut sentence),
+            InputFormat::Text => (!line.trim().is_empty()).then_some(Unit::Text { line: number, text: line }),
+            InputFormat::Conll => conll_line(line, number, &mut sentence),
         };
         if let Some(unit) = unit {
             if !send(Ok(unit)) {
@@ -186,31 +217,45 @@ fn read_units(
             }
         }
     }
-    if !sentence.0.is_empty() {
-        send(Ok(Unit::Sentence { lines: sentence.0, tokens: sentence.1 }));
+    if let Some(unit) = sentence.take() {
+        send(Ok(unit));
     }
     number
 }
 
-/// One CoNLL line: a token line joins the sentence; a blank or `-DOCSTART-` line ends it
-/// (the sentence first, the line itself verbatim after it).
-fn conll_line(line: String, sentence: &mut (Vec<String>, Vec<String>)) -> Option<Unit> {
+/// The CoNLL sentence being read: its first line's number, its lines and their tokens.
+#[derive(Default)]
+struct Pending {
+    line: usize,
+    lines: Vec<String>,
+    tokens: Vec<String>,
+}
+
+impl Pending {
+    /// The sentence so far as a unit (none when it has no line), the pending one emptied.
+    fn take(&mut self) -> Option<Unit> {
+        let Pending { line, lines, tokens } = std::mem::take(self);
+        (!lines.is_empty()).then_some(Unit::Sentence { line, lines, tokens })
+    }
+}
+
+/// One CoNLL line (numbered `number`): a token line joins the sentence; a blank or
+/// `-DOCSTART-` line ends it (the sentence and the boundary line after it are one unit).
+fn conll_line(line: String, number: usize, sentence: &mut Pending) -> Option<Unit> {
     let blank = line.trim().is_empty();
     if !blank && !line.starts_with("-DOCSTART-") {
-        let token = line.split_whitespace().next().unwrap_or_default().to_string();
-        sentence.0.push(line);
-        sentence.1.push(token);
+        if sentence.lines.is_empty() {
+            sentence.line = number;
+        }
+        sentence.tokens.push(line.split_whitespace().next().unwrap_or_default().to_string());
+        sentence.lines.push(line);
         return None;
     }
-    // A boundary: the sentence so far is a unit; the boundary line follows it verbatim.
-    let lines = std::mem::take(&mut sentence.0);
-    let tokens = std::mem::take(&mut sentence.1);
-    if lines.is_empty() {
-        Some(Unit::Verbatim(line))
-    } else {
-        // The reader sends the sentence, then the boundary, as two units.
-        Some(Unit::Sentence { lines: [lines, vec![line]].concat(), tokens })
+    if sentence.lines.is_empty() {
+        return Some(Unit::Verbatim(line));
     }
+    sentence.lines.push(line);
+    sentence.take()
 }
 
 /// A line's text without its line ending; invalid bytes are an error naming the line.
@@ -236,7 +281,8 @@ pub fn answer_texts(
     device: &Device,
 ) -> Result<(), String> {
     check_options(loaded, options)?;
-    let window: Vec<Unit> = texts.iter().map(|t| Unit::Text(t.clone())).collect();
+    let window: Vec<Unit> =
+        texts.iter().enumerate().map(|(i, t)| Unit::Text { line: i + 1, text: t.clone() }).collect();
     answer(loaded, &window, out, options, device)
 }
 
@@ -251,7 +297,28 @@ fn check_options(loaded: &Loaded<Inner>, options: &StreamOptions) -> Result<(), 
     if options.nbest > 0 {
         return Err(format!("--nbest {}: the model is a classifier; --nbest is for CRF taggers", options.nbest));
     }
+    if options.sentences {
+        return Err("--sentences: the model is a classifier, which reads each line as one text".into());
+    }
     Ok(())
+}
+
+/// The warning for reading raw text with another tokenizer than the model's (`None` when it
+/// is the same, or none was given).
+pub fn tokenizer_warning(loaded: &Loaded<Inner>, given: Option<Tokenizer>) -> Option<String> {
+    let given = given?;
+    let (own, what) = match loaded {
+        Loaded::Classifier(c) => (c.run.normalisation().tokenizer, "as its training data was tokenised"),
+        Loaded::Tagger(t) => (t.tokenizer(), "as its training run recorded for raw text"),
+    };
+    (given != own).then(|| {
+        format!(
+            "--tokenizer {}: the model reads raw text with {} ({what}); text split another way may be answered \
+             worse",
+            <&str>::from(given),
+            <&str>::from(own)
+        )
+    })
 }
 
 /// Predicts one window and writes its answers in input order.
@@ -263,67 +330,77 @@ fn answer(
     device: &Device,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| format!("output: {e}");
+    let texts = || {
+        window.iter().filter_map(|u| match u {
+            Unit::Text { line, text } => Some((*line, text)),
+            _ => None,
+        })
+    };
+    let sentences = || {
+        window.iter().filter_map(|u| match u {
+            Unit::Sentence { line, tokens, .. } => Some((*line, tokens.clone())),
+            _ => None,
+        })
+    };
     match loaded {
         Loaded::Classifier(c) => {
-            let texts: Vec<String> = window.iter().filter_map(text_of).collect();
-            for p in backend::predict_labels(c, &texts, device).map_err(|e| e.to_string())? {
-                out.write_all(format_label(&p, options.json).as_bytes()).map_err(io)?;
+            let own = c.run.normalisation();
+            let norm = Normalisation { tokenizer: options.tokenizer.unwrap_or(own.tokenizer), ..own };
+            let mut tokens = Vec::new();
+            for (line, text) in texts() {
+                let words = norm.tokens(text);
+                if words.is_empty() {
+                    return Err(format!("input:{line}: {text:?} has no tokens; a classifier needs at least one word"));
+                }
+                tokens.push(words);
+            }
+            let answers = backend::predict_label_tokens(c, tokens, device);
+            for ((line, _), p) in texts().zip(answers) {
+                out.write_all(format_label(&p, options.json.then_some(line)).as_bytes()).map_err(io)?;
             }
         }
         Loaded::Tagger(t) if options.format == InputFormat::Conll && !options.json => {
             // CoNLL out needs the tags alone: no entities, confidences or n best.
-            let tokens: Vec<Vec<String>> = window
-                .iter()
-                .filter_map(|u| match u {
-                    Unit::Sentence { tokens, .. } => Some(tokens.clone()),
-                    _ => None,
-                })
-                .collect();
+            let tokens: Vec<Vec<String>> = sentences().map(|(_, tokens)| tokens).collect();
             let mut tags = backend::tag_token_lists(t, &tokens, device).into_iter();
             for unit in window {
                 let text = match unit {
                     Unit::Sentence { lines, .. } => conll_lines(lines, &tags.next().expect("tags per sentence")),
-                    Unit::Verbatim(line) | Unit::Text(line) => format!("{line}\n"),
+                    Unit::Verbatim(line) | Unit::Text { text: line, .. } => format!("{line}\n"),
                 };
                 out.write_all(text.as_bytes()).map_err(io)?;
             }
         }
+        Loaded::Tagger(t) if options.format == InputFormat::Conll => {
+            // CoNLL in, JSON out: one answer per sentence; boundary lines are not answers.
+            let (lines, tokens): (Vec<usize>, Vec<Vec<String>>) = sentences().unzip();
+            let answers = backend::predict_token_lists(t, &tokens, options.nbest, device).map_err(|e| e.to_string())?;
+            for (line, p) in lines.into_iter().zip(answers) {
+                out.write_all(format_tags(&p, Some(line)).as_bytes()).map_err(io)?;
+            }
+        }
         Loaded::Tagger(t) => {
-            let tokens: Vec<Vec<String>> = window
-                .iter()
-                .filter_map(|u| match u {
-                    Unit::Text(text) => Some(t.tokens(text)),
-                    Unit::Sentence { tokens, .. } => Some(tokens.clone()),
-                    Unit::Verbatim(_) => None,
-                })
-                .collect();
-            let mut answers =
-                backend::predict_token_lists(t, &tokens, options.nbest, device).map_err(|e| e.to_string())?.into_iter();
-            for unit in window {
-                let text = match unit {
-                    Unit::Verbatim(line) => format!("{line}\n"),
-                    Unit::Text(_) => format_tags(&answers.next().expect("an answer per text"), options.json),
-                    Unit::Sentence { lines, .. } => {
-                        let p = answers.next().expect("an answer per sentence");
-                        if options.json {
-                            format_tags(&p, true)
-                        } else {
-                            conll_lines(lines, &p.tags)
-                        }
-                    }
-                };
-                out.write_all(text.as_bytes()).map_err(io)?;
+            let tokenizer = options.tokenizer.unwrap_or(t.tokenizer());
+            let reading = TextReading { tokenizer, sentences: options.sentences };
+            let read: Vec<_> = texts().map(|(_, text)| reading.read(text)).collect();
+            let answers = backend::predict_read(t, &read, options.nbest, device).map_err(|e| e.to_string())?;
+            for ((line, _), p) in texts().zip(answers) {
+                out.write_all(format_tags(&p, options.json.then_some(line)).as_bytes()).map_err(io)?;
             }
         }
     }
     Ok(())
 }
 
-fn text_of(unit: &Unit) -> Option<String> {
-    match unit {
-        Unit::Text(text) => Some(text.clone()),
-        _ => None,
+/// An answer as one JSON line, with the number of the line (or argument) it answers first.
+fn json_line(line: usize, answer: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Numbered<'a, T> {
+        line: usize,
+        #[serde(flatten)]
+        answer: &'a T,
     }
+    format!("{}\n", serde_json::to_string(&Numbered { line, answer }).expect("a prediction serialises"))
 }
 
 /// A sentence's CoNLL lines with the predicted tag appended (tab-separated when the file's
@@ -343,28 +420,41 @@ fn conll_lines(lines: &[String], tags: &[String]) -> String {
     out
 }
 
-/// A classifier's answer: JSON, or `label<TAB>(probabilities)<TAB>tokens`.
-pub fn format_label(p: &LabelPrediction, json: bool) -> String {
-    if json {
-        return format!("{}\n", serde_json::to_string(p).expect("a prediction serialises"));
+/// A classifier's answer: a JSON line when given the number of the `line` it answers, else
+/// `label<TAB>(probabilities)<TAB>tokens`, and the share of unknown tokens when there are any.
+pub fn format_label(p: &LabelPrediction, line: Option<usize>) -> String {
+    if let Some(line) = line {
+        return json_line(line, p);
     }
     let probs: Vec<String> = p.probabilities.iter().map(|(l, v)| format!("{l} {v:.3}")).collect();
-    format!("{}\t({})\t{}\n", p.label, probs.join(", "), p.tokens.join(" "))
+    let unknown = if p.unknown > 0.0 { format!("\t({:.0}% unknown)", p.unknown * 100.0) } else { String::new() };
+    format!("{}\t({})\t{}{unknown}\n", p.label, probs.join(", "), p.tokens.join(" "))
 }
 
-/// A tagger's answer: JSON, or `token/TAG …`, the entities and the n best taggings.
-pub fn format_tags(p: &TagPrediction, json: bool) -> String {
-    if json {
-        return format!("{}\n", serde_json::to_string(p).expect("a prediction serialises"));
+/// A tagger's answer: a JSON line when given the number of the `line` it answers, else
+/// `token/TAG …`, the entities (with their characters in raw text), the share of unknown
+/// tokens when there are any, and the n best taggings.
+pub fn format_tags(p: &TagPrediction, line: Option<usize>) -> String {
+    if let Some(line) = line {
+        return json_line(line, p);
     }
     let tagged: Vec<String> = p.tokens.iter().zip(&p.tags).map(|(w, t)| format!("{w}/{t}")).collect();
-    let entities: Vec<String> =
-        p.entities.iter().map(|e| format!("{} [{} {:.3}]", e.text, e.span.label, e.confidence)).collect();
+    let entities: Vec<String> = p
+        .entities
+        .iter()
+        .map(|e| {
+            let at = e.start_char.zip(e.end_char).map_or(String::new(), |(s, e)| format!(" at {s}..{e}"));
+            format!("{} [{} {:.3}{at}]", e.text, e.span.label, e.confidence)
+        })
+        .collect();
     let mut out = format!(
         "{}\n  entities: {}\n",
         tagged.join(" "),
         if entities.is_empty() { "none".into() } else { entities.join("; ") }
     );
+    if p.unknown > 0.0 {
+        out += &format!("  unknown: {:.0}% of the tokens\n", p.unknown * 100.0);
+    }
     for (rank, a) in p.alternatives.iter().enumerate() {
         out += &format!("  #{} p={:.4} score={:.3}: {}\n", rank + 1, a.probability, a.score, a.tags.join(" "));
     }

@@ -113,6 +113,16 @@ pub fn predict_token_lists(
     model.predict_tokens(tokens, nbest, device)
 }
 
+/// [`crate::inference::LoadedTagger::predict_read`] on [`Inner`].
+pub fn predict_read(
+    model: &LoadedTagger<Inner>,
+    texts: &[crate::inference::ReadText],
+    nbest: usize,
+    device: &Device,
+) -> Result<Vec<TagPrediction>, RunError> {
+    model.predict_read(texts, nbest, device)
+}
+
 /// [`crate::inference::LoadedTagger::tag_tokens`] on [`Inner`].
 pub fn tag_token_lists(model: &LoadedTagger<Inner>, tokens: &[Vec<String>], device: &Device) -> Vec<Vec<String>> {
     model.tag_tokens(tokens, device)

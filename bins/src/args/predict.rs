@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use seqlab_datasets::text::Encoding;
+use seqlab_datasets::text::{Encoding, Tokenizer};
 
 use crate::cli::by_name;
 use crate::predict::{InputFormat, StreamOptions};
@@ -12,8 +12,9 @@ use crate::predict::{InputFormat, StreamOptions};
 /// (one per line), read as a stream: answers are written window by window as soon as each is
 /// done, so any amount of text goes through in bounded memory. A classifier prints the label
 /// and the probability of every label; a tagger prints each token with its tag, then the
-/// entities with their confidence (and with --nbest, the K best taggings). Raw text is
-/// tokenised as the model's training data was.
+/// entities with their confidence and their characters in the line (and with --nbest, the K
+/// best taggings). Raw text is tokenised as the model's training run recorded (or with
+/// --tokenizer); with --json every answer names the line it answers (blank lines get none).
 #[derive(Parser, Debug)]
 #[command(name = "predict", version)]
 pub struct Args {
@@ -44,6 +45,14 @@ pub struct Args {
     /// holds at most 256, so the first answers come at once.
     #[arg(long, default_value_t = 2048)]
     pub batch_size: usize,
+    /// Read raw text with this tokenizer instead of the model's: whitespace, basic, ptb or
+    /// words (a warning says when it differs from the model's).
+    #[arg(long, value_parser = by_name::<Tokenizer>("tokenizer"))]
+    pub tokenizer: Option<Tokenizer>,
+    /// Taggers: cut each line (a paragraph) into sentences first, each tagged on its own;
+    /// tokens and entities still count from the line's start.
+    #[arg(long)]
+    pub sentences: bool,
     /// Texts, raw [default: --input or stdin, one per line; blank lines are skipped].
     pub texts: Vec<String>,
 }
@@ -52,6 +61,8 @@ impl Args {
     /// How the input is answered.
     pub fn options(&self) -> StreamOptions {
         StreamOptions {
+            tokenizer: self.tokenizer,
+            sentences: self.sentences,
             window: self.batch_size.max(1),
             json: self.json,
             nbest: self.nbest,

@@ -79,8 +79,10 @@ pub struct Args {
     /// Character BiLSTM hidden size per direction (word vectors are twice as wide).
     #[arg(long, default_value_t = 25)]
     pub char_hidden: usize,
-    /// How predict splits raw sentences into tokens.
-    #[arg(long, default_value = "whitespace", value_parser = by_name::<Tokenizer>("tokenizer"))]
+    /// How the trained model reads raw text (predict, serve): words (punctuation and clitics
+    /// split off as CoNLL-2003's files are, `U.S.` kept whole), ptb, basic or whitespace (for
+    /// text already split into tokens). Training files are read token by token either way.
+    #[arg(long, default_value = "words", value_parser = by_name::<Tokenizer>("tokenizer"))]
     pub tokenizer: Tokenizer,
     /// Casing-feature embedding width (0: no casing feature).
     #[arg(long, default_value_t = 8)]

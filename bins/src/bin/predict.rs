@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_bins::args::predict::Args;
-use seqlab_bins::predict::{answer_texts, progress_bar, stream, Streamed};
+use seqlab_bins::predict::{answer_texts, progress_bar, stream, tokenizer_warning, Streamed};
 use seqlab_training::backend;
 
 fn main() -> ExitCode {
@@ -29,6 +29,9 @@ fn run(args: &Args) -> Result<Streamed, String> {
     let device = backend::Device::default();
     let loaded = backend::load(&args.artifacts, &device).map_err(|e| e.to_string())?;
     let options = args.options();
+    if let Some(warning) = tokenizer_warning(&loaded, options.tokenizer) {
+        eprintln!("warning: {warning}");
+    }
     let mut out = BufWriter::new(std::io::stdout().lock());
     if !args.texts.is_empty() {
         answer_texts(&loaded, &args.texts, &mut out, &options, &device)?;

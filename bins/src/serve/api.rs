@@ -19,6 +19,9 @@ use super::batcher::{ModelQueue, Prediction, Refused};
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::models::ModelInfo;
+use seqlab_datasets::text::Tokenizer;
+use seqlab_training::inference::ReadText;
+use strum::VariantNames;
 
 /// What a request may ask for at most, and how long it may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,13 @@ struct PredictRequest {
     /// A CRF tagger's n best taggings per sentence.
     #[serde(default)]
     nbest: usize,
+    /// A tagger: cut each text into sentences first (offsets still count from the text's start).
+    #[serde(default)]
+    sentences: bool,
+    /// Read the texts with this tokenizer instead of the model's (`whitespace`, `basic`, `ptb`,
+    /// `words`).
+    #[serde(default)]
+    tokenizer: Option<String>,
 }
 
 /// The answer to a prediction request: one object per text, as `predict --json` writes them.
@@ -162,9 +172,24 @@ fn parse(body: Result<Bytes, BytesRejection>, limits: &Limits) -> Result<Predict
 }
 
 /// The limits and the model's abilities: texts per request, tokens per text, empty texts for a
-/// classifier, `nbest` for a model without a CRF. Returns the texts' tokens, as the model reads
-/// them (the worker predicts from these).
-fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<Vec<Vec<String>>, ApiError> {
+/// classifier, `nbest` for a model without a CRF, sentences for a tagger, a tokenizer by its
+/// name. Returns the texts as the model reads them (the worker predicts from these).
+fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<Vec<ReadText>, ApiError> {
+    let tokenizer = match &request.tokenizer {
+        None => None,
+        Some(name) => Some(name.parse::<Tokenizer>().map_err(|_| {
+            ApiError::unprocessable(
+                "bad_field",
+                format!("tokenizer: {name:?} is none of {}", Tokenizer::VARIANTS.join(", ")),
+            )
+        })?),
+    };
+    if request.sentences && !info.tags() {
+        return Err(ApiError::unprocessable(
+            "bad_field",
+            format!("sentences: model {} is a classifier, which reads each text whole", info.name),
+        ));
+    }
     if request.texts.is_empty() {
         return Err(ApiError::unprocessable("bad_field", "texts: give at least one text"));
     }
@@ -176,8 +201,8 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
     }
     let mut all = Vec::with_capacity(request.texts.len());
     for (i, text) in request.texts.iter().enumerate() {
-        let words = info.reader.tokens(text);
-        let tokens = words.len();
+        let read = info.reader.read(text, tokenizer, request.sentences);
+        let tokens = read.tokens.len();
         if tokens > limits.max_tokens {
             return Err(ApiError::too_large(
                 "text_too_long",
@@ -190,7 +215,7 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
                 format!("texts[{i}]: no tokens; a classifier needs a word"),
             ));
         }
-        all.push(words);
+        all.push(read);
     }
     if request.nbest > 0 && !info.nbest {
         return Err(ApiError::unprocessable(

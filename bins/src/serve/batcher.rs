@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use seqlab_training::backend::{self, Device, Inner};
-use seqlab_training::inference::{LabelPrediction, Loaded, TagPrediction};
+use seqlab_training::inference::{LabelPrediction, Loaded, ReadText, TagPrediction};
 use tokio::sync::oneshot;
 
 use super::metrics::ModelMetrics;
@@ -50,9 +50,10 @@ pub enum Prediction {
 /// What a worker answers a request with: one prediction per text, or why not.
 pub type Answer = Result<Vec<Prediction>, String>;
 
-/// A request for a model's worker: its texts as tokens (read once, by the HTTP side).
+/// A request for a model's worker: its texts as the model reads them (read once, by the HTTP
+/// side).
 struct Job {
-    texts: Vec<Vec<String>>,
+    texts: Vec<ReadText>,
     nbest: usize,
     reply: oneshot::Sender<Answer>,
 }
@@ -115,8 +116,8 @@ impl ModelQueue {
         Ok((Self { jobs, metrics }, info.expect("at least one worker"), Workers(workers)))
     }
 
-    /// Queues texts, given as the tokens the model reads; the receiver gets their answers.
-    pub fn submit(&self, texts: Vec<Vec<String>>, nbest: usize) -> Result<oneshot::Receiver<Answer>, Refused> {
+    /// Queues texts, as the model reads them; the receiver gets their answers.
+    pub fn submit(&self, texts: Vec<ReadText>, nbest: usize) -> Result<oneshot::Receiver<Answer>, Refused> {
         let (reply, answer) = oneshot::channel();
         self.metrics.queue.inc();
         match self.jobs.try_send(Job { texts, nbest, reply }) {
@@ -181,7 +182,7 @@ fn answer(loaded: &Loaded<Inner>, batch: Vec<Job>, metrics: &ModelMetrics, devic
         let (mut same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.nbest == nbest);
         jobs = rest;
         let counts: Vec<usize> = same.iter().map(|job| job.texts.len()).collect();
-        let texts: Vec<Vec<String>> = same.iter_mut().flat_map(|job| std::mem::take(&mut job.texts)).collect();
+        let texts: Vec<ReadText> = same.iter_mut().flat_map(|job| std::mem::take(&mut job.texts)).collect();
         metrics.batch.observe(texts.len() as f64);
         match predict(loaded, texts, nbest, device) {
             Ok(answers) => {
@@ -200,18 +201,19 @@ fn answer(loaded: &Loaded<Inner>, batch: Vec<Job>, metrics: &ModelMetrics, devic
     }
 }
 
-/// The model's answers for texts given as tokens, in order.
+/// The model's answers for texts, in order.
 fn predict(
     loaded: &Loaded<Inner>,
-    tokens: Vec<Vec<String>>,
+    texts: Vec<ReadText>,
     nbest: usize,
     device: &Device,
 ) -> Result<Vec<Prediction>, String> {
     match loaded {
         Loaded::Classifier(c) => {
+            let tokens = texts.iter().map(ReadText::words).collect();
             Ok(backend::predict_label_tokens(c, tokens, device).into_iter().map(Prediction::Label).collect())
         }
-        Loaded::Tagger(t) => Ok(backend::predict_token_lists(t, &tokens, nbest, device)
+        Loaded::Tagger(t) => Ok(backend::predict_read(t, &texts, nbest, device)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(Prediction::Tags)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use seqlab_datasets::text::{Normalisation, Tokenizer};
 use seqlab_training::artifacts::Artifacts;
-use seqlab_training::inference::Loaded;
+use seqlab_training::inference::{Loaded, ReadText, TextReading};
 use serde_json::Value;
 
 /// A model to serve: its name in the URL and its artifacts folder.
@@ -43,12 +43,24 @@ pub enum Reader {
 }
 
 impl Reader {
-    /// The tokens the model will read of `text`.
-    pub fn tokens(&self, text: &str) -> Vec<String> {
+    /// The model's tokenizer.
+    pub fn tokenizer(&self) -> Tokenizer {
         match self {
-            Reader::Classifier(n) => n.tokens(text),
-            Reader::Tagger(t) => t.tokenize(text, false),
+            Reader::Classifier(n) => n.tokenizer,
+            Reader::Tagger(t) => *t,
         }
+    }
+
+    /// `text` as the model will read it, with `tokenizer` instead of the model's when given,
+    /// cut into sentences when `sentences` is set (a tagger's; the caller has refused it for a
+    /// classifier). A classifier's tokens are lower-cased when its training run's were.
+    pub fn read(&self, text: &str, tokenizer: Option<Tokenizer>, sentences: bool) -> ReadText {
+        let tokenizer = tokenizer.unwrap_or(self.tokenizer());
+        let mut read = TextReading { tokenizer, sentences }.read(text);
+        if let Reader::Classifier(Normalisation { lowercase: true, .. }) = self {
+            read.tokens.iter_mut().for_each(|t| t.token = t.token.to_lowercase());
+        }
+        read
     }
 }
 

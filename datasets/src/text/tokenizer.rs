@@ -1,7 +1,8 @@
 //! Tokenisation. Pre-tokenised corpora (CoNLL, SST-2) are split on whitespace only; raw text
 //! (IMDB reviews, CSV, JSON Lines) goes through [`Tokenizer::Basic`]; raw text for a model
 //! trained on Penn-Treebank-tokenised data (SST-2) goes through [`Tokenizer::Ptb`], which
-//! [`detect_normalisation`] picks from the training tokens.
+//! [`detect_normalisation`] picks from the training tokens. [`Tokenizer::spans`] gives each
+//! token's place in the text, for answers that point into it.
 
 use std::sync::OnceLock;
 
@@ -28,20 +29,48 @@ pub enum Tokenizer {
     /// already tokenised this way comes back unchanged.
     #[strum(to_string = "ptb", serialize = "treebank")]
     Ptb,
+    /// [`Tokenizer::Ptb`]'s splits with every token as the text writes it (a double quote stays
+    /// `"`, a curly apostrophe stays `’`): punctuation and clitics split off, `U.S.` and `1,000`
+    /// kept whole, as CoNLL-2003's files are tokenised. A tagger trained on pre-tokenised files
+    /// reads raw text this way.
+    Words,
+}
+
+/// A token and its place in the text it was read from: characters `start..end`, counted in
+/// Unicode scalar values (what Python's `str` indexes), so `text[start:end]` in Python is the
+/// token's surface. For [`Tokenizer::Ptb`] the token may differ from its surface (`` ` ` `` for
+/// `"`); for every other tokenizer they are equal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenSpan {
+    /// The token.
+    pub token: String,
+    /// Its first character.
+    pub start: usize,
+    /// One past its last character.
+    pub end: usize,
 }
 
 impl Tokenizer {
     /// Splits `text` into tokens, lower-cased when `lowercase` is set.
     pub fn tokenize(&self, text: &str, lowercase: bool) -> Vec<String> {
         let tokens: Vec<String> = match self {
-            Self::Whitespace => text.split_whitespace().map(String::from).collect(),
-            Self::Basic => basic(&text.replace("<br />", " ").replace("<br/>", " ")),
             Self::Ptb => ptb(text),
+            _ => self.spans(text).into_iter().map(|s| s.token).collect(),
         };
         if lowercase {
             tokens.into_iter().map(|t| t.to_lowercase()).collect()
         } else {
             tokens
+        }
+    }
+
+    /// The tokens of `text` (as written, not lower-cased) with their places in it.
+    pub fn spans(&self, text: &str) -> Vec<TokenSpan> {
+        match self {
+            Self::Whitespace => whitespace(text),
+            Self::Basic => basic(text),
+            Self::Ptb => aligned(text, ptb(text), false),
+            Self::Words => aligned(text, ptb(text), true),
         }
     }
 }
@@ -144,28 +173,105 @@ fn unicode_general_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
-fn basic(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut word = String::new();
+/// Runs of non-space characters, with their places.
+fn whitespace(text: &str) -> Vec<TokenSpan> {
+    let mut spans = Vec::new();
+    let mut token: Option<(String, usize)> = None;
+    for (i, c) in text.chars().enumerate() {
+        if c.is_whitespace() {
+            if let Some((token, start)) = token.take() {
+                spans.push(TokenSpan { token, start, end: i });
+            }
+        } else {
+            token.get_or_insert_with(|| (String::new(), i)).0.push(c);
+        }
+    }
+    if let Some((token, start)) = token {
+        let end = start + token.chars().count();
+        spans.push(TokenSpan { token, start, end });
+    }
+    spans
+}
+
+/// [`Tokenizer::Basic`]: `<br />` and `<br/>` read as spaces (their characters keep their
+/// places, so the offsets stay the text's).
+fn basic(text: &str) -> Vec<TokenSpan> {
+    let mut chars: Vec<char> = text.chars().collect();
+    for tag in ["<br />", "<br/>"] {
+        let tag: Vec<char> = tag.chars().collect();
+        let mut i = 0;
+        while i + tag.len() <= chars.len() {
+            if chars[i..i + tag.len()] == tag[..] {
+                chars[i..i + tag.len()].fill(' ');
+                i += tag.len();
+            } else {
+                i += 1;
+            }
+        }
+    }
+    let mut spans = Vec::new();
+    let mut start = None;
+    let close = |spans: &mut Vec<TokenSpan>, start: usize, end: usize| {
+        spans.push(TokenSpan { token: chars[start..end].iter().collect(), start, end });
+    };
     for (i, &c) in chars.iter().enumerate() {
         let joins =
-            matches!(c, '\'' | '’' | '-') && !word.is_empty() && chars.get(i + 1).is_some_and(|&n| is_word_char(n));
+            matches!(c, '\'' | '’' | '-') && start.is_some() && chars.get(i + 1).is_some_and(|&n| is_word_char(n));
         if is_word_char(c) || joins {
-            word.push(c);
+            start.get_or_insert(i);
             continue;
         }
-        if !word.is_empty() {
-            tokens.push(std::mem::take(&mut word));
+        if let Some(s) = start.take() {
+            close(&mut spans, s, i);
         }
         if !c.is_whitespace() {
-            tokens.push(c.to_string());
+            close(&mut spans, i, i + 1);
         }
     }
-    if !word.is_empty() {
-        tokens.push(word);
+    if let Some(s) = start {
+        close(&mut spans, s, chars.len());
     }
+    spans
+}
+
+/// Tokens of `text` that a rewriting tokenizer made (PTB: spaces inserted, quotes and curly
+/// apostrophes written the Treebank's way, nothing dropped), each found in `text` after the
+/// one before; with `surface`, each token is replaced by the text it was found at.
+fn aligned(text: &str, tokens: Vec<String>, surface: bool) -> Vec<TokenSpan> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
     tokens
+        .into_iter()
+        .map(|token| {
+            while chars.get(at).is_some_and(|c| c.is_whitespace()) {
+                at += 1;
+            }
+            let start = at;
+            // Every PTB rule keeps the text's characters, so a token is always found where the
+            // last one ended; its own length is the fallback should a rule ever not.
+            let end = found_at(&chars, at, &token).unwrap_or((at + token.chars().count()).min(chars.len()));
+            at = end;
+            let token = if surface { chars[start..end].iter().collect() } else { token };
+            TokenSpan { token, start, end }
+        })
+        .collect()
+}
+
+/// Where `token` ends if it is written at `chars[at..]`, a Treebank quote (` `` `, `''`) standing
+/// for one double quote and `'` for a curly apostrophe.
+fn found_at(chars: &[char], at: usize, token: &str) -> Option<usize> {
+    if matches!(token, "``" | "''") && matches!(chars.get(at), Some('"' | '“' | '”')) {
+        return Some(at + 1);
+    }
+    let mut end = at;
+    for c in token.chars() {
+        let written = *chars.get(end)?;
+        if written != c && !(c == '\'' && matches!(written, '’' | '‘')) {
+            return None;
+        }
+        end += 1;
+    }
+    Some(end)
 }
 
 #[cfg(test)]
@@ -199,6 +305,61 @@ mod tests {
         );
         assert_eq!(Tokenizer::Basic.tokenize("ÉTÉ Über", true), ["été", "über"]);
         assert_eq!(Tokenizer::Basic.tokenize("-- 'quoted' --", false), ["-", "-", "'", "quoted", "'", "-", "-"]);
+    }
+
+    /// Whether `surface` is written `token` in the Penn Treebank's way (a double quote as
+    /// ` `` ` or `''`, a curly apostrophe as `'`).
+    fn ptb_writes(surface: &str, token: &str) -> bool {
+        let straight = surface.replace(['’', '‘'], "'");
+        straight == token || (matches!(surface, "\"" | "“" | "”") && matches!(token, "``" | "''"))
+    }
+
+    #[test]
+    fn every_token_points_at_its_surface() {
+        let texts = [
+            "He didn't say \"no\" to the U.S. Army.",
+            "“Quoted” it’s — fine 😀👍🏽 naïve e\u{301}te\u{301} café",
+            "line one\r\nline two\r\n",
+            "<br />Great<br/>film, isn't it?",
+            "  spaced   out  ",
+            "Ca n't stop ... (really) -- 1,000.5 at&t $5 #tag @me ``yes'' 'single'",
+            "",
+        ];
+        for tokenizer in [Tokenizer::Whitespace, Tokenizer::Basic, Tokenizer::Ptb, Tokenizer::Words] {
+            for text in texts {
+                let chars: Vec<char> = text.chars().collect();
+                let spans = tokenizer.spans(text);
+                let tokens: Vec<String> = spans.iter().map(|s| s.token.clone()).collect();
+                assert_eq!(tokens, tokenizer.tokenize(text, false), "{tokenizer:?} on {text:?}");
+                let mut last = 0;
+                for span in &spans {
+                    assert!(last <= span.start && span.start < span.end && span.end <= chars.len(), "{span:?}");
+                    let surface: String = chars[span.start..span.end].iter().collect();
+                    if tokenizer == Tokenizer::Ptb {
+                        assert!(ptb_writes(&surface, &span.token), "{surface:?} is not {:?} in {text:?}", span.token);
+                    } else {
+                        assert_eq!(surface, span.token, "{tokenizer:?} on {text:?}");
+                    }
+                    last = span.end;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn words_splits_raw_text_as_conll_is_split() {
+        let words = |text: &str| Tokenizer::Words.tokenize(text, false);
+        assert_eq!(
+            words("Microsoft moved to Redmond, Washington."),
+            ["Microsoft", "moved", "to", "Redmond", ",", "Washington", "."]
+        );
+        assert_eq!(
+            words("He didn't say \"no\" to the U.S. Army in 1,000 cases."),
+            ["He", "did", "n't", "say", "\"", "no", "\"", "to", "the", "U.S.", "Army", "in", "1,000", "cases", "."]
+        );
+        // Pre-tokenised text stays as it is.
+        let conll = "EU rejects German call to boycott British lamb .";
+        assert_eq!(words(conll), conll.split(' ').collect::<Vec<_>>());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod http;
 mod predict;
 mod quantized;
+mod raw_text;
 mod serve;
 
 use std::path::PathBuf;

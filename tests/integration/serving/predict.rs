@@ -16,7 +16,7 @@ use seqlab_training::inference::{Evaluation, Loaded};
 use super::{classifier_dir, crf_tagger_dir, embedded_text};
 
 fn options(window: usize, format: InputFormat) -> StreamOptions {
-    StreamOptions { window, json: true, nbest: 0, format, encoding: Default::default() }
+    StreamOptions { window, json: true, format, ..Default::default() }
 }
 
 /// The texts of the embedded sentiment test split (the GLUE file's sentence column).
@@ -39,12 +39,21 @@ fn streamed_answers_equal_one_call_in_input_order() {
             .unwrap();
     assert_eq!(done.texts, texts.len());
     assert!(windows >= texts.len() / 37, "{windows} windows for {} texts", texts.len());
-    let expected: Vec<String> = backend::predict_labels(c, &texts, &device)
+    // Each answer names its line: text i stands on line 2i + 1, the blank lines counted.
+    let expected: Vec<serde_json::Value> = backend::predict_labels(c, &texts, &device)
         .unwrap()
         .iter()
-        .map(|p| serde_json::to_string(p).unwrap())
+        .enumerate()
+        .map(|(i, p)| {
+            let mut value = serde_json::json!({ "line": 2 * i + 1 });
+            // Through the text, as the answer was: an f32 is written in its shortest form.
+            let answer: serde_json::Value = serde_json::from_str(&serde_json::to_string(p).unwrap()).unwrap();
+            value.as_object_mut().unwrap().extend(answer.as_object().unwrap().clone());
+            value
+        })
         .collect();
-    let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+    let lines: Vec<serde_json::Value> =
+        std::str::from_utf8(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines, expected);
 }
 

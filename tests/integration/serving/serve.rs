@@ -31,11 +31,16 @@ fn start(settings: Settings) -> Running {
 fn predict_json(dir: &std::path::Path, texts: &[String], nbest: usize) -> Vec<serde_json::Value> {
     let device = Default::default();
     let loaded = backend::load(dir, &device).unwrap();
-    let options =
-        StreamOptions { window: 256, json: true, nbest, format: InputFormat::Text, encoding: Default::default() };
+    let options = StreamOptions { window: 256, json: true, nbest, format: InputFormat::Text, ..Default::default() };
     let mut out = Vec::new();
     stream(&loaded, Cursor::new(texts.join("\n") + "\n"), &mut out, &options, &device, |_| {}).unwrap();
-    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    // `predict` numbers its answers by line; the server's answer in the request's order.
+    let without_line = |line: &str| {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        value.as_object_mut().unwrap().remove("line");
+        value
+    };
+    String::from_utf8(out).unwrap().lines().map(without_line).collect()
 }
 
 fn sentiment_texts() -> Vec<String> {

@@ -9,18 +9,20 @@
 pub mod batches;
 mod load;
 pub mod predictions;
+pub mod raw_text;
 
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{ClassificationItem, TaggingItem};
 use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, ConllFile, TagScheme};
-use seqlab_datasets::text::{Casing, Tokenizer, Vocab};
+use seqlab_datasets::text::{Casing, Tokenizer, Vocab, UNK};
 use seqlab_datasets::{LabelMap, LabelledTexts};
 use seqlab_models::{SequenceClassifier, TokenClassifier};
 
 pub use batches::{classify, tag, tag_with, Classified, TagLattice};
 pub use load::load;
-pub use predictions::{Alternative, EntityPrediction, LabelPrediction, TagPrediction};
+pub use predictions::{Alternative, EntityPrediction, LabelPrediction, SentencePlace, TagPrediction};
+pub use raw_text::{ReadText, TextReading};
 
 use crate::classifier::ClassifierRunConfig;
 use crate::error::RunError;
@@ -146,10 +148,12 @@ impl<B: Backend> LoadedClassifier<B> {
         tokens
             .into_iter()
             .zip(answers)
-            .map(|(tokens, answer)| LabelPrediction {
+            .zip(&items)
+            .map(|((tokens, answer), item)| LabelPrediction {
                 tokens,
                 label: self.labels.name(answer.best).to_string(),
                 probabilities: self.labels.names.iter().cloned().zip(answer.probabilities).collect(),
+                unknown: unknown_share(&item.ids),
             })
             .collect()
     }
@@ -230,7 +234,36 @@ impl<B: Backend> LoadedTagger<B> {
 
     /// A raw sentence's tokens, as the training run recorded (on whitespace by default).
     pub fn tokens(&self, sentence: &str) -> Vec<String> {
-        self.run.tokenizer.unwrap_or(Tokenizer::Whitespace).tokenize(sentence, false)
+        self.tokenizer().tokenize(sentence, false)
+    }
+
+    /// The tokenizer the training run recorded for raw text (runs before it was recorded:
+    /// whitespace).
+    pub fn tokenizer(&self) -> Tokenizer {
+        self.run.tokenizer.unwrap_or(Tokenizer::Whitespace)
+    }
+
+    /// Answers for raw texts read by [`TextReading::read`]: each sentence tagged on its own,
+    /// the answers of a text's sentences joined into one, whose token indices count from the
+    /// text's first token and whose entities carry their character offsets in the text. The
+    /// n best taggings are of one sentence: with `nbest > 0`, a text of several sentences is
+    /// an error.
+    pub fn predict_read(
+        &self,
+        texts: &[ReadText],
+        nbest: usize,
+        device: &B::Device,
+    ) -> Result<Vec<TagPrediction>, RunError> {
+        if nbest > 0 && texts.iter().any(|t| t.sentences.len() > 1) {
+            return Err(RunError::invalid(
+                "nbest",
+                "the n best taggings are of one sentence, and a text here has several; ask for them without \
+                 cutting texts into sentences",
+            ));
+        }
+        let sentences: Vec<Vec<String>> = texts.iter().flat_map(ReadText::sentence_words).collect();
+        let mut answers = self.predict_tokens(&sentences, nbest, device)?.into_iter();
+        Ok(texts.iter().map(|text| text.joined(answers.by_ref().take(text.sentences.len()).collect())).collect())
     }
 
     /// [`LoadedTagger::predict`] for sentences already split into tokens (a CoNLL file's).
@@ -280,6 +313,8 @@ impl<B: Backend> LoadedTagger<B> {
             .zip(confidences)
             .map(|(span, confidence)| EntityPrediction {
                 text: tokens[span.start..span.end].join(" "),
+                start_char: None,
+                end_char: None,
                 confidence,
                 span,
             })
@@ -292,6 +327,21 @@ impl<B: Backend> LoadedTagger<B> {
                 Alternative { entities: spans(&tags), tags, score, probability }
             })
             .collect();
-        TagPrediction { tokens: tokens.to_vec(), tags: convert(&training_tags, scheme), entities, alternatives }
+        TagPrediction {
+            tokens: tokens.to_vec(),
+            tags: convert(&training_tags, scheme),
+            entities,
+            alternatives,
+            unknown: unknown_share(&self.vocab.encode(tokens)),
+            sentences: Vec::new(),
+        }
     }
+}
+
+/// The share of `ids` that are `<unk>` (0 for none).
+fn unknown_share(ids: &[usize]) -> f64 {
+    if ids.is_empty() {
+        return 0.0;
+    }
+    ids.iter().filter(|&&id| id == UNK).count() as f64 / ids.len() as f64
 }

@@ -1,5 +1,6 @@
-//! What `predict` answers (and `serve` will): a classifier's label and probabilities for a
-//! text, a tagger's tags, entities with confidences and n best taggings for a sentence.
+//! What `predict` and `serve` answer: a classifier's label and probabilities for a text, a
+//! tagger's tags, entities (with confidences and, for raw text, character offsets) and n best
+//! taggings; each with the share of its tokens the model does not know.
 
 use seqlab_datasets::ner::Span;
 
@@ -12,6 +13,8 @@ pub struct LabelPrediction {
     pub label: String,
     /// Probability of every label, in label order.
     pub probabilities: Vec<(String, f32)>,
+    /// The share of the tokens that the model's vocabulary does not know (read as `<unk>`).
+    pub unknown: f64,
 }
 
 /// An entity found by a tagger, with the model's confidence in it.
@@ -20,8 +23,16 @@ pub struct EntityPrediction {
     /// Tokens `start..end` and the type.
     #[serde(flatten)]
     pub span: Span,
-    /// The entity's tokens joined by spaces.
+    /// The entity as the text writes it (raw text), or its tokens joined by spaces (tokens
+    /// given one by one, as in a CoNLL file).
     pub text: String,
+    /// Raw text: where the entity starts in it, in characters (Unicode scalar values, so
+    /// `text[start_char:end_char]` in Python is the entity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_char: Option<usize>,
+    /// Raw text: one past the entity's last character.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_char: Option<usize>,
     /// The probability of exactly this tagging of the span's tokens: for a CRF tagger its
     /// marginal probability under the CRF (forward–backward), for a softmax tagger the product
     /// of its tokens' tag probabilities.
@@ -53,4 +64,23 @@ pub struct TagPrediction {
     /// The n best taggings, best first (when asked for; CRF taggers only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<Alternative>,
+    /// The share of the tokens that the model's vocabulary does not know (read as `<unk>`).
+    pub unknown: f64,
+    /// Raw text cut into sentences: each sentence's tokens and characters, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sentences: Vec<SentencePlace>,
+}
+
+/// Where one sentence of a raw text stands: its tokens `start..end` (indices into the answer's
+/// tokens) and its characters `start_char..end_char` in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SentencePlace {
+    /// Its first token.
+    pub start: usize,
+    /// One past its last token.
+    pub end: usize,
+    /// Its first character.
+    pub start_char: usize,
+    /// One past its last character.
+    pub end_char: usize,
 }
