@@ -30,7 +30,7 @@ pub struct VectorsArgs {
     #[arg(long, value_name = "FILE")]
     pub embeddings: Option<PathBuf>,
     /// Keep the pretrained vectors fixed during training.
-    #[arg(long, requires = "embeddings")]
+    #[arg(long, requires = "embeddings", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set)]
     pub freeze_embeddings: bool,
 }
 
@@ -91,11 +91,27 @@ pub struct CommandDefaults {
     pub clip_norm: Option<f32>,
 }
 
+impl CommandDefaults {
+    /// `command` with these as the defaults of `--epochs`, `--schedule`, `--adam-epsilon` and
+    /// `--clip-norm`, so that each command's `--help` shows its own.
+    pub fn shown_in(&self, command: clap::Command) -> clap::Command {
+        // clap keeps default values as `&'static str`; these few bytes live for the process.
+        let text = |value: String| -> &'static str { value.leak() };
+        let command = command
+            .mut_arg("epochs", |a| a.default_value(text(self.epochs.to_string())))
+            .mut_arg("schedule", |a| a.default_value(<&str>::from(self.schedule)))
+            .mut_arg("adam_epsilon", |a| a.default_value(text(format!("{:e}", self.adam_epsilon))));
+        match self.clip_norm {
+            Some(clip) => command.mut_arg("clip_norm", |a| a.default_value(text(clip.to_string()))),
+            None => command,
+        }
+    }
+}
+
 /// Epochs, batches, optimiser, schedule, checkpoints.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainingArgs {
-    /// Epochs (with --resume: the total to reach) [default: 8 for train-classifier, 15 for
-    /// train-tagger].
+    /// Epochs (with --resume: the total to reach).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Examples (sentences) per batch.
@@ -118,17 +134,16 @@ pub struct TrainingArgs {
     /// SGD momentum (0: plain SGD).
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f64,
-    /// Adam's and AdamW's ε, added to the root of the second moment [default: 1e-8 (PyTorch's)
-    /// for train-tagger, 1e-5 (Burn's) for train-classifier].
+    /// Adam's and AdamW's ε, added to the root of the second moment (PyTorch's default is 1e-8,
+    /// Burn's 1e-5).
     #[arg(long)]
     pub adam_epsilon: Option<f64>,
     /// Clip the gradients to this global L2 norm, all parameters together, as PyTorch's
-    /// clip_grad_norm_; 0: no clipping [default: 5 for train-tagger, none for train-classifier].
+    /// clip_grad_norm_; 0 or not given (where no default shows): no clipping.
     #[arg(long)]
     pub clip_norm: Option<f32>,
     /// Learning-rate schedule: constant, step (×gamma every --step-epochs), plateau (×gamma after
-    /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end)
-    /// [default: cosine].
+    /// --plateau-patience epochs without improvement), cosine or linear (decay to 0 at the end).
     #[arg(long, value_parser = by_name::<ScheduleKind>("schedule"))]
     pub schedule: Option<ScheduleKind>,
     /// Linear warm-up from 0 over this many optimiser steps (any schedule).
@@ -239,6 +254,29 @@ impl TrainingArgs {
     }
 }
 
+/// Options renamed so that one name means one thing in every command, as (former, current):
+/// the former names still work, as hidden aliases, for one release.
+pub const RENAMED: [(&str, &str); 3] =
+    [("model", "encoder"), ("batch-size", "window"), ("max-tokens", "max-text-tokens")];
+
+/// Warns on standard error for each former name in this process's arguments that `command`
+/// now spells otherwise (see [`RENAMED`]).
+pub fn warn_former_names(command: &str) {
+    let renamed: &[(&str, &str)] = match command {
+        "train-classifier" | "train-tagger" => &RENAMED[..1],
+        "predict" => &RENAMED[1..2],
+        "serve" => &RENAMED[2..],
+        _ => &[],
+    };
+    for arg in std::env::args().skip(1) {
+        for (former, current) in renamed {
+            if arg == format!("--{former}") || arg.starts_with(&format!("--{former}=")) {
+                eprintln!("warning: --{former} is now --{current}; the former name goes in a later release");
+            }
+        }
+    }
+}
+
 /// The encoder both training commands build from `--model`, `--hidden`, `--layers`,
 /// `--bidirectional` and `--dropout`.
 pub fn encoder(model: EncoderKind, hidden: usize, layers: usize, bidirectional: bool, dropout: f64) -> EncoderConfig {
@@ -335,8 +373,9 @@ pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifac
         println!("stopped early: {why}");
     }
     println!(
-        "trained {} epochs in {:.1} s; kept epoch {} (best on the validation split by --select {}); artifacts in {}",
+        "trained {} epoch{} in {:.1} s; kept epoch {} (best on the validation split by --select {}); artifacts in {}",
         summary.epochs_completed,
+        if summary.epochs_completed == 1 { "" } else { "s" },
         summary.train_seconds,
         summary.best_epoch,
         <&str>::from(config.select),

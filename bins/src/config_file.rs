@@ -41,14 +41,15 @@ impl Origin {
 /// Parses the command line of `A`, filling options it does not give from `--config FILE`
 /// (TOML, or JSON when the name ends in `.json`). File values go through the same parsers as
 /// command-line ones; an error in one names the file and the key. Exits with a message on
-/// errors.
-pub fn parse_with_config<A: Parser>() -> Parsed<A> {
-    parse_from_with_config(std::env::args_os().collect())
+/// errors. `adjust` may change the command before parsing (a training command shows and uses
+/// its own recipe's defaults: [`crate::cli::CommandDefaults::shown_in`]).
+pub fn parse_with_config<A: Parser>(adjust: fn(clap::Command) -> clap::Command) -> Parsed<A> {
+    parse_from_with_config(std::env::args_os().collect(), adjust)
 }
 
 /// [`parse_with_config`] over explicit arguments (`argv[0]` is the program name).
-pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>) -> Parsed<A> {
-    let mut command = A::command();
+pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>, adjust: fn(clap::Command) -> clap::Command) -> Parsed<A> {
+    let mut command = adjust(A::command());
     command.build();
     let matches = command.clone().get_matches_from(argv.clone());
     let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
@@ -107,10 +108,16 @@ fn file_arguments(
         other => other.to_string(),
     };
     for (key, value) in table {
-        let id = key.replace('-', "_");
-        let Some(arg) = command.get_arguments().find(|a| a.get_id().as_str() == id) else {
+        // A key is an option's long name (or a former name kept as an alias), `-` or `_` alike.
+        let long = key.replace('_', "-");
+        let named = |a: &&clap::Arg| {
+            a.get_long() == Some(long.as_str())
+                || a.get_all_aliases().is_some_and(|names| names.contains(&long.as_str()))
+        };
+        let Some(arg) = command.get_arguments().find(named) else {
             return Err(format!("unknown option {key:?}"));
         };
+        let id = arg.get_id().as_str().to_string();
         if id == "config" || matches.value_source(&id) == Some(ValueSource::CommandLine) {
             continue;
         }

@@ -41,8 +41,9 @@ impl EpochMeans {
     }
 }
 
-/// Prints `epoch E/N  train: … | valid: … (seconds)` when an epoch's validation ends;
-/// percentages (burn-train's accuracy) as fractions, the units of `log.csv` and `metrics.json`.
+/// Prints `epoch E/N  train: … | valid: … (seconds)` when an epoch's validation ends: the
+/// epoch's means, percentages (burn-train's accuracy) as fractions and the epoch's own seconds,
+/// the units of `log.csv` and `metrics.json`.
 pub struct PlainRenderer {
     names: HashMap<MetricId, (String, f64)>,
     train: EpochMeans,
@@ -50,7 +51,7 @@ pub struct PlainRenderer {
     epoch: usize,
     epochs: usize,
     printed: usize,
-    started: Instant,
+    epoch_started: Instant,
 }
 
 impl Default for PlainRenderer {
@@ -62,7 +63,7 @@ impl Default for PlainRenderer {
             epoch: 0,
             epochs: 0,
             printed: 0,
-            started: Instant::now(),
+            epoch_started: Instant::now(),
         }
     }
 }
@@ -97,13 +98,14 @@ impl MetricsRendererTraining for PlainRenderer {
         let done = item.progress.as_ref().is_some_and(|p| p.items_processed >= p.items_total);
         if done && self.printed < self.epoch {
             self.printed = self.epoch;
+            let started = std::mem::replace(&mut self.epoch_started, Instant::now());
             println!(
                 "epoch {}/{}  train: {} | valid: {}  ({:.1} s)",
                 self.epoch,
                 self.epochs,
                 self.train.line(),
                 self.valid.line(),
-                self.started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64()
             );
         }
     }

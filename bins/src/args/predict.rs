@@ -43,8 +43,8 @@ pub struct Args {
     /// Texts per window: each window is predicted (in length-sorted batches of at most 256
     /// texts and 8,192 padded tokens) and written before the next is read on; the first window
     /// holds at most 256, so the first answers come at once.
-    #[arg(long, default_value_t = 2048)]
-    pub batch_size: usize,
+    #[arg(long, alias = "batch-size", default_value_t = 2048)]
+    pub window: usize,
     /// Read raw text with this tokenizer instead of the model's: whitespace, basic, ptb or
     /// words (a warning says when it differs from the model's).
     #[arg(long, value_parser = by_name::<Tokenizer>("tokenizer"))]
@@ -63,7 +63,7 @@ impl Args {
         StreamOptions {
             tokenizer: self.tokenizer,
             sentences: self.sentences,
-            window: self.batch_size.max(1),
+            window: self.window.max(1),
             json: self.json,
             nbest: self.nbest,
             format: self.format,

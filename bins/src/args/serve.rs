@@ -53,8 +53,8 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_texts)]
     pub max_texts: usize,
     /// Tokens in one text at most, as the model reads it (413).
-    #[arg(long, default_value_t = Limits::default().max_tokens)]
-    pub max_tokens: usize,
+    #[arg(long, alias = "max-tokens", default_value_t = Limits::default().max_tokens)]
+    pub max_text_tokens: usize,
     /// n best taggings a request may ask for at most (422).
     #[arg(long, default_value_t = Limits::default().max_nbest)]
     pub max_nbest: usize,
@@ -105,7 +105,7 @@ impl Args {
             limits: Limits {
                 max_body: self.max_body,
                 max_texts: self.max_texts.max(1),
-                max_tokens: self.max_tokens.max(1),
+                max_tokens: self.max_text_tokens.max(1),
                 max_nbest: self.max_nbest,
                 timeout: Duration::from_millis(self.timeout_ms.max(1)),
                 body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),

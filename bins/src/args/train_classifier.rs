@@ -45,13 +45,14 @@ pub struct Args {
     #[arg(long)]
     pub label_column: Option<String>,
     /// Encoder: ffn is a bag of embeddings, the others a recurrent stack of that cell.
-    #[arg(long, default_value = "gru", value_parser = by_name::<EncoderKind>("model"))]
-    pub model: EncoderKind,
+    #[arg(long, alias = "model", default_value = "gru", value_parser = by_name::<EncoderKind>("encoder"))]
+    pub encoder: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
     pub layers: usize,
-    /// Bidirectional recurrent layers (final forward and backward states concatenated).
-    #[arg(long)]
+    /// Bidirectional recurrent layers, final forward and backward states concatenated
+    /// (`--bidirectional`, or `--bidirectional true|false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub bidirectional: bool,
     /// Hidden size per direction.
     #[arg(long, default_value_t = 128)]
@@ -68,7 +69,7 @@ pub struct Args {
     pub tokenizer: Option<Tokenizer>,
     /// Lower-case all tokens (true or false) [default: detected from the training data; true for
     /// SST-2].
-    #[arg(long, action = ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     pub lowercase: Option<bool>,
     /// Dropout on embeddings, between layers and before the output layer.
     #[arg(long, default_value_t = 0.2)]

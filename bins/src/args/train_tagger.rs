@@ -42,6 +42,13 @@ pub struct Args {
     /// lists them.
     #[arg(long, value_name = "NAMES|FILE")]
     pub tag_names: Option<String>,
+    /// Tagged records (.jsonl, .parquet): the field (column) holding each sentence's tokens
+    /// [default: tokens].
+    #[arg(long, value_name = "NAME")]
+    pub tokens_column: Option<String>,
+    /// Tagged records: the field (column) holding each sentence's tags [default: ner_tags].
+    #[arg(long, value_name = "NAME")]
+    pub tags_column: Option<String>,
     /// The files' tag scheme [default: detected from the training file].
     #[arg(long, value_parser = by_name::<TagScheme>("scheme"))]
     pub file_scheme: Option<TagScheme>,
@@ -49,13 +56,13 @@ pub struct Args {
     #[arg(long, default_value = "iobes", value_parser = by_name::<TagScheme>("scheme"))]
     pub train_scheme: TagScheme,
     /// Encoder: a recurrent stack of that cell (ffn: no context, one token at a time).
-    #[arg(long, default_value = "lstm", value_parser = by_name::<EncoderKind>("model"))]
-    pub model: EncoderKind,
+    #[arg(long, alias = "model", default_value = "lstm", value_parser = by_name::<EncoderKind>("encoder"))]
+    pub encoder: EncoderKind,
     /// Recurrent layers.
     #[arg(long, default_value_t = 1)]
     pub layers: usize,
-    /// Bidirectional layers (true or false).
-    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    /// Bidirectional layers (`--bidirectional false` for one direction).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = ArgAction::Set)]
     pub bidirectional: bool,
     /// Hidden size per direction.
     #[arg(long, default_value_t = 200)]
@@ -88,7 +95,7 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     pub casing_dim: usize,
     /// Lower-case words for the vocabulary (true or false); the casing feature keeps the shape.
-    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = ArgAction::Set)]
     pub lowercase: bool,
     /// Words seen fewer times in training become <unk>.
     #[arg(long, default_value_t = 1)]
@@ -102,7 +109,7 @@ pub struct Args {
     pub word_dropout: f64,
     /// Word dropout also drops rare words that have a pretrained vector (--embeddings); by
     /// default they are kept, as Lample et al. keep them.
-    #[arg(long, default_value_t = false, action = ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub drop_vector_words: bool,
     /// What the training loss is a mean over: token (every batch weighs the same) or sentence
     /// (every token weighs the same; PyTorch-CRF's reduction="mean").

@@ -11,6 +11,7 @@ use seqlab_training::backend;
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
+    seqlab_bins::cli::warn_former_names("predict");
     let args = Args::parse();
     match run(&args) {
         Ok(done) if done.texts == 0 => {

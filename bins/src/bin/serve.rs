@@ -9,6 +9,7 @@ use seqlab_bins::serve::Server;
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
+    seqlab_bins::cli::warn_former_names("serve");
     match run(&Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -25,8 +26,10 @@ fn run(args: &Args) -> Result<(), String> {
     runtime.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("--addr {}: {e}", args.addr))?;
+        // The address bound, not the one asked for: port 0 asks the OS for a free one.
+        let bound = listener.local_addr().map_err(|e| format!("--addr {}: {e}", args.addr))?;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        eprintln!("serving {} on http://{} (Ctrl-C to stop)", names.join(", "), args.addr);
+        eprintln!("serving {} on http://{bound} (Ctrl-C to stop)", names.join(", "));
         server.run(listener, shutdown_signal()).await.map_err(|e| format!("serving: {e}"))?;
         eprintln!("stopped: every request in flight was answered");
         Ok(())

@@ -17,7 +17,8 @@ fn show(name: &str, s: &ClassificationScores) {
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
-    let Parsed { mut args, origin } = parse_with_config::<Args>();
+    seqlab_bins::cli::warn_former_names("train-classifier");
+    let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
         encoding: args.encoding,
         text_column: args.text_column,
         label_column: args.label_column,
-        encoder: encoder(args.model, args.hidden, args.layers, args.bidirectional, args.dropout),
+        encoder: encoder(args.encoder, args.hidden, args.layers, args.bidirectional, args.dropout),
         embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 64 }),
         pooling: args.pooling,
         ffn_hidden: args.ffn_hidden,

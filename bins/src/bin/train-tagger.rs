@@ -26,7 +26,8 @@ fn show(name: &str, s: &TaggerScores) {
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
-    let Parsed { mut args, origin } = parse_with_config::<Args>();
+    seqlab_bins::cli::warn_former_names("train-tagger");
+    let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");
@@ -54,10 +55,12 @@ fn main() -> ExitCode {
         valid,
         tag_column: args.tag_column,
         tag_names,
+        tokens_column: args.tokens_column,
+        tags_column: args.tags_column,
         encoding: args.encoding,
         file_scheme: args.file_scheme,
         train_scheme: args.train_scheme,
-        encoder: encoder(args.model, args.hidden, args.layers, args.bidirectional, args.dropout),
+        encoder: encoder(args.encoder, args.hidden, args.layers, args.bidirectional, args.dropout),
         embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 100 }),
         casing_dim: args.casing_dim,
         char_filters: args.char_filters,

@@ -206,7 +206,7 @@ fn check(request: &PredictRequest, info: &ModelInfo, limits: &Limits) -> Result<
         if tokens > limits.max_tokens {
             return Err(ApiError::too_large(
                 "text_too_long",
-                format!("texts[{i}]: {tokens} tokens; the limit is {} a text (--max-tokens)", limits.max_tokens),
+                format!("texts[{i}]: {tokens} tokens; the limit is {} a text (--max-text-tokens)", limits.max_tokens),
             ));
         }
         if tokens == 0 && !info.tags() {

@@ -173,7 +173,8 @@ fn config_files_fill_what_the_command_line_leaves_out() {
     let argv = |extra: &[&str]| -> Vec<std::ffi::OsString> {
         ["probe", "--config", toml.to_str().unwrap()].iter().chain(extra).map(Into::into).collect()
     };
-    let args: ConfigProbe = seqlab_bins::config_file::parse_from_with_config(argv(&["--epochs", "2"])).args;
+    let args: ConfigProbe =
+        seqlab_bins::config_file::parse_from_with_config(argv(&["--epochs", "2"]), std::convert::identity).args;
     assert_eq!(args.hidden, 256);
     assert!(args.bidirectional);
     assert_eq!(args.ffn_hidden, vec![64, 32]);
@@ -182,11 +183,10 @@ fn config_files_fill_what_the_command_line_leaves_out() {
     assert_eq!(args.training.epochs, Some(2), "the command line wins");
     let json = dir.join("run.json");
     std::fs::write(&json, r#"{"hidden": 64, "schedule": "cosine", "warmup_steps": 100}"#).unwrap();
-    let args: ConfigProbe = seqlab_bins::config_file::parse_from_with_config(vec![
-        "probe".into(),
-        "--config".into(),
-        json.into_os_string(),
-    ])
+    let args: ConfigProbe = seqlab_bins::config_file::parse_from_with_config(
+        vec!["probe".into(), "--config".into(), json.into_os_string()],
+        std::convert::identity,
+    )
     .args;
     assert_eq!(
         (args.hidden, args.training.schedule, args.training.warmup_steps),

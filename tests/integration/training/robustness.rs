@@ -163,18 +163,20 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     let dir = scratch("config-range");
     let file = dir.join("run.toml");
     std::fs::write(&file, "lr = -1\nepochs = 2\n").unwrap();
-    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(vec![
-        "probe".into(),
-        "--config".into(),
-        file.clone().into_os_string(),
-    ]);
+    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(
+        vec!["probe".into(), "--config".into(), file.clone().into_os_string()],
+        std::convert::identity,
+    );
     assert_eq!(parsed.args.training.lr, -1.0, "a negative value is read as a value, not as an option");
     let training = parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE);
     let err = seqlab_training::validate::training(&training).unwrap_err();
     let message = parsed.origin.explain(&err);
     assert!(message.contains("run.toml") && message.contains("key \"lr\"") && message.contains("> 0"), "{message}");
     // The same value on the command line is named as the option.
-    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(vec!["probe".into(), "--lr=-1".into()]);
+    let parsed = seqlab_bins::config_file::parse_from_with_config::<Probe>(
+        vec!["probe".into(), "--lr=-1".into()],
+        std::convert::identity,
+    );
     let err = seqlab_training::validate::training(
         &parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE),
     )

@@ -14,7 +14,9 @@ use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{CrfConfig, TokenClassifierConfig};
 use seqlab_training::entity::{entity_scores, EntityMode};
-use seqlab_training::tagger::{train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig};
+use seqlab_training::tagger::{
+    train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores,
+};
 
 use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};
 
@@ -31,6 +33,8 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         test: Some("embedded:ner/test".into()),
         tag_column: None,
         tag_names: None,
+        tokens_column: None,
+        tags_column: None,
         encoding: Default::default(),
         file_scheme: None,
         train_scheme: TagScheme::Iobes,
@@ -249,7 +253,12 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let loaded = load::<TestBackend>(&dir, &device).unwrap();
     let saved: TaggerReport =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
-    assert_eq!(evaluate(&loaded, "embedded:ner/test", &device).unwrap(), Evaluation::Tagger(saved.test.unwrap()));
+    let Evaluation::Tagger(now) = evaluate(&loaded, "embedded:ner/test", &device).unwrap() else { panic!("a tagger") };
+    let then = saved.test.unwrap();
+    // Token accuracy is counted in the training scheme now (IOBES here), as the epoch line
+    // counts it; a token right in IOBES is right in the file's IOB2, so it can only be lower.
+    assert_eq!(TaggerScores { token_accuracy: then.token_accuracy, ..now.clone() }, then);
+    assert!(now.token_accuracy <= then.token_accuracy, "{} > {}", now.token_accuracy, then.token_accuracy);
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     assert!(t.model.crf.is_none() && t.model.char_lstm.is_none());
     let p = t.predict(&["John lives in Paris".to_string()], 0, &device).unwrap().remove(0);
@@ -336,4 +345,32 @@ fn word_dropout_keeps_the_words_that_have_pretrained_vectors() {
     let kept = seqlab_training::tagger::model::kept_words::<TestAutodiff>(&found, &device);
     let (some, _) = loss_of(&Tagger { kept_words: Some(kept), ..dropping }, &items);
     assert!(some != whole && some != dropped, "one word kept: {some} (whole {whole}, all dropped {dropped})");
+}
+
+/// The numbers of an epoch agree: `log.csv`'s validation accuracy is `metrics.json`'s token
+/// accuracy for the kept epoch (one definition: the training scheme's tags of the decoded
+/// paths), and its learning rate is the mean over the epoch's steps (what the epoch's line
+/// shows), here the first half of a cosine decay, lr · (1/2 + 1/π) to within the steps' grain.
+#[test]
+fn an_epochs_figures_agree_between_the_line_log_csv_and_metrics_json() {
+    let dir = scratch("figures-agree");
+    let base = tiny_tagger(&dir);
+    let optim = OptimConfig { schedule: seqlab_training::optim::ScheduleKind::Cosine, ..base.training.optim.clone() };
+    let training = TrainingConfig { epochs: 2, optim, ..base.training.clone() };
+    let config = TaggerRunConfig { output: TaggerOutput::Crf, training, ..base };
+    let report = train_tagger::<TestAutodiff>(&config, &Default::default()).unwrap();
+    let log = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+    let rows: Vec<Vec<f64>> =
+        log.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect()).collect();
+    let kept = &rows[report.training.best_epoch - 1];
+    assert!(
+        (kept[4] - report.valid.token_accuracy).abs() < 1e-6,
+        "log.csv {} against metrics.json {}",
+        kept[4],
+        report.valid.token_accuracy
+    );
+    let lr = config.training.optim.learning_rate;
+    let expected = lr * (0.5 + 1.0 / std::f64::consts::PI);
+    assert!((rows[0][6] - expected).abs() < 0.03 * lr, "epoch 1's mean rate {} against {expected}", rows[0][6]);
+    std::fs::remove_dir_all(dir).unwrap();
 }

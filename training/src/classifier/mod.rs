@@ -65,8 +65,8 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
     };
     let given = config.tokenizer.is_some() && config.lowercase.is_some();
     println!(
-        "input: tokenizer {:?}, {}lower-cased ({})",
-        norm.tokenizer,
+        "input: tokenizer {}, {}lower-cased ({})",
+        <&str>::from(norm.tokenizer),
         if norm.lowercase { "" } else { "not " },
         if given { "as given" } else { "detected from the training data unless given" }
     );
@@ -201,6 +201,13 @@ fn resolved(config: &ClassifierRunConfig, norm: Normalisation, embedding_dim: us
     }
 }
 
+/// The run's sizes against the machine's memory, before any data is read.
+fn check_sizes(config: &ClassifierRunConfig) -> Result<(), RunError> {
+    // Sizes alone, before any data is read: a two-word vocabulary, one token per example.
+    let tokens = config.training.max_tokens.min(config.training.batch_size);
+    footprint(config, 2, 2, config.embedding_dim, tokens).check(machine_memory())
+}
+
 /// Trains a sequence classifier and writes its artifacts:
 /// `run.json`, `model.json` (the network config), `vocab.json`, `labels.json`, `model.mpk`,
 /// `metrics.json` (`{"valid": {...}, "test": {"accuracy", "macro_f1", ...}}`), plus burn-train's
@@ -210,6 +217,7 @@ pub fn train_classifier<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<ClassifierReport, RunError> {
     check_options(config)?;
+    check_sizes(config)?;
     let splits = read_splits(config)?;
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
     let v = vocabularies(config, &splits)?;

@@ -9,7 +9,7 @@ use burn::train::metric::store::EventStoreClient;
 use burn::train::EarlyStoppingStrategy;
 
 use super::checkpoints::checkpoint_files;
-use super::log::{mean, EpochLine};
+use super::log::{mean, EpochLine, LEARNING_RATE};
 use super::metric_means::EpochMetrics;
 use super::progress::Progress;
 use super::stop::{plateau_due, stop_reason};
@@ -80,7 +80,9 @@ impl AfterEpoch {
             return true;
         }
         // 3. log.csv.
-        let rate = self.schedule.rate();
+        // The mean of the epoch's steps' rates, as the epoch's line shows it (the schedule's
+        // current rate before any step has been logged).
+        let rate = Some(mean(&train, LEARNING_RATE)).filter(|r| r.is_finite()).unwrap_or_else(|| self.schedule.rate());
         EpochLine { epoch, train: &train, valid: &valid, rate, seconds, examples: self.train_examples }
             .append(&self.artifacts);
 

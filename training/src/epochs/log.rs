@@ -19,13 +19,16 @@ pub struct EpochLine<'a> {
     pub train: &'a BTreeMap<String, f64>,
     /// The validation split's metric means.
     pub valid: &'a BTreeMap<String, f64>,
-    /// The learning rate of the epoch's last step.
+    /// The mean learning rate of the epoch's steps.
     pub rate: f64,
     /// Wall time of the epoch.
     pub seconds: f64,
     /// Training examples in the epoch.
     pub examples: usize,
 }
+
+/// The name burn-train's learning-rate metric logs under.
+pub const LEARNING_RATE: &str = "Learning Rate";
 
 /// A metric's mean, NaN when it was not logged.
 pub fn mean(means: &BTreeMap<String, f64>, name: &str) -> f64 {

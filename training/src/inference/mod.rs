@@ -197,7 +197,7 @@ impl<B: Backend> LoadedTagger<B> {
 
     /// Entity scores and token accuracy of `predicted` (in the files' scheme) against `gold`.
     pub fn scores(&self, gold: &ConllFile, predicted: &[Vec<String>]) -> TaggerScores {
-        crate::tagger::entity_report(gold, predicted, self.file_scheme())
+        crate::tagger::entity_report(gold, predicted, self.file_scheme(), self.run.train_scheme)
     }
 
     /// The tag names of a path of ids (the training scheme).

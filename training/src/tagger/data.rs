@@ -193,27 +193,34 @@ pub(crate) fn score<B: Backend>(
     items: &[TaggingItem],
     gold: &ConllFile,
     tags: &LabelMap,
-    file_scheme: TagScheme,
+    (file_scheme, train_scheme): (TagScheme, TagScheme),
     device: &B::Device,
 ) -> TaggerScores {
     let predicted: Vec<Vec<String>> = tag(model, items, BATCH, device)
         .into_iter()
         .map(|ids| convert(&ids.iter().map(|&i| tags.name(i)).collect::<Vec<_>>(), file_scheme))
         .collect();
-    entity_report(gold, &predicted, file_scheme)
+    entity_report(gold, &predicted, file_scheme, train_scheme)
 }
 
-/// Entity scores (default and strict) and token accuracy of `predicted` tags against `gold`'s,
-/// both in `file_scheme`.
-pub(crate) fn entity_report(gold: &ConllFile, predicted: &[Vec<String>], file_scheme: TagScheme) -> TaggerScores {
+/// Entity scores (default and strict) of `predicted` tags against `gold`'s, both in
+/// `file_scheme`, and token accuracy in `train_scheme` (the tags the model learns): the share
+/// of tokens whose training-scheme tag is right, the definition of the validation accuracy
+/// that each epoch's line and `log.csv` give (for a softmax tagger these count its raw
+/// per-token choices, which may not form a valid tagging).
+pub(crate) fn entity_report(
+    gold: &ConllFile,
+    predicted: &[Vec<String>],
+    file_scheme: TagScheme,
+    train_scheme: TagScheme,
+) -> TaggerScores {
     let gold_tags: Vec<Vec<String>> = gold.sentences.iter().map(|s| s.tags.clone()).collect();
     let lenient = entity_scores(&gold_tags, predicted, EntityMode::Default);
     let strict = entity_scores(&gold_tags, predicted, EntityMode::Strict(file_scheme));
     let (mut right, mut total) = (0usize, 0usize);
     for (g, p) in gold_tags.iter().zip(predicted) {
-        // Token accuracy on spans-normalised tags, so that equivalent writings agree.
-        let g = convert(g, file_scheme);
-        right += g.iter().zip(p).filter(|(a, b)| a == b).count();
+        let (g, p) = (convert(g, train_scheme), convert(p, train_scheme));
+        right += g.iter().zip(&p).filter(|(a, b)| a == b).count();
         total += g.len();
     }
     TaggerScores {

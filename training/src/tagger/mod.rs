@@ -180,6 +180,13 @@ fn resolved(config: &TaggerRunConfig, file_scheme: TagScheme, embedding_dim: usi
     }
 }
 
+/// The run's sizes against the machine's memory, before any data is read.
+fn check_sizes(config: &TaggerRunConfig) -> Result<(), RunError> {
+    // Sizes alone, before any data is read: two words, characters and tags, one token a sentence.
+    let tokens = config.training.max_tokens.min(config.training.batch_size);
+    footprint(config, 2, 2, 2, config.embedding_dim, tokens).check(machine_memory())
+}
+
 /// Trains a tagger and writes `run.json`, `model.json`, `vocab.json`, `tags.json`, `model.mpk`
 /// and `metrics.json` (`{"valid": {"precision", "recall", "f1", "per_type", …}, "test": …}`).
 pub fn train_tagger<B: AutodiffBackend>(
@@ -187,6 +194,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<TaggerReport, RunError> {
     check_options(config)?;
+    check_sizes(config)?;
     let splits = read_splits(config)?;
     let file_scheme = splits.file_scheme;
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
@@ -254,7 +262,9 @@ pub fn train_tagger<B: AutodiffBackend>(
     // The best epoch's model by the selection metric.
     let fitted = fit(model, train_loader, valid_loader, &options)?;
     let model = fitted.model.net;
-    let score = |items: &[TaggingItem], gold: &ConllFile| score(&model, items, gold, &v.tags, file_scheme, device);
+    let score = |items: &[TaggingItem], gold: &ConllFile| {
+        score(&model, items, gold, &v.tags, (file_scheme, config.train_scheme), device)
+    };
     let report = TaggerReport {
         file_scheme,
         valid: score(&valid_items, &splits.valid),
