@@ -71,7 +71,7 @@ fn panels(header: &[String], rows: &[Row]) -> [Panel; 3] {
             legend_low: true,
         },
         Panel {
-            title: "Learning rate (at the end of each epoch)",
+            title: "Learning rate (the mean over each epoch's steps)",
             y_desc: "learning rate",
             series: vec![("learning rate", column("learning_rate"))],
             small: true,
@@ -81,7 +81,8 @@ fn panels(header: &[String], rows: &[Row]) -> [Panel; 3] {
 }
 
 impl Panel {
-    /// The y range: the values' range padded by 8 % (from 0 for the learning rate).
+    /// The y range: the values' range padded by 8 % (from 0 for the learning rate), with room
+    /// for the legend on its side (a third of the range more), so that it covers no curve.
     fn y_range(&self) -> (f64, f64) {
         let values: Vec<f64> = self.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).collect();
         let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
@@ -93,10 +94,12 @@ impl Panel {
             (lo, hi)
         };
         let pad = (hi - lo) * 0.08;
-        if self.small {
-            (lo.min(0.0), hi + pad)
+        let (lo, hi) = if self.small { (lo.min(0.0), hi + pad) } else { (lo - pad, hi + pad) };
+        let room = (hi - lo) * 0.35;
+        if self.legend_low {
+            (lo - room, hi)
         } else {
-            (lo - pad, hi + pad)
+            (lo, hi + room)
         }
     }
 

@@ -372,5 +372,23 @@ fn an_epochs_figures_agree_between_the_line_log_csv_and_metrics_json() {
     let lr = config.training.optim.learning_rate;
     let expected = lr * (0.5 + 1.0 / std::f64::consts::PI);
     assert!((rows[0][6] - expected).abs() < 0.03 * lr, "epoch 1's mean rate {} against {expected}", rows[0][6]);
+    // The printed line is made from the same figures, in log.csv's units.
+    let (train, valid) = (
+        [("Accuracy".to_string(), 0.9065), ("Learning Rate".to_string(), 1.993e-3), ("Loss".to_string(), 3.2468)]
+            .into(),
+        [("Accuracy".to_string(), 0.954344), ("Entity F1".to_string(), 0.76119)].into(),
+    );
+    let line = seqlab_training::epochs::log::EpochLine {
+        epoch: 1,
+        train: &train,
+        valid: &valid,
+        rate: 1.993e-3,
+        seconds: 9.25,
+        examples: 14041,
+    };
+    assert_eq!(
+        line.text(15),
+        "epoch 1/15  train: Accuracy 0.9065, Learning Rate 1.993e-3, Loss 3.2468 | valid: Accuracy 0.9543, Entity F1 0.7612  (9.2 s)"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -33,7 +33,7 @@ pub struct Plateau {
 ///
 /// 1. the epoch's verdict ([`Judge::judge`], shared with [`super::KeepBestAndLast`]);
 /// 2. wait until the epoch's checkpoint files are complete on disk (a failed save stops the run);
-/// 3. append the epoch's line to `log.csv`;
+/// 3. append the epoch's line to `log.csv` (and print it when there is no dashboard);
 /// 4. decide whether to stop ([`stop_reason`]: a loss that is not finite, or patience);
 /// 5. lower the plateau schedule's rate ([`plateau_due`]);
 /// 6. save `progress.json`, after the checkpoint, so that it never names one that is not on disk;
@@ -63,6 +63,10 @@ pub struct AfterEpoch {
     pub last_saved: Progress,
     /// When the current epoch began.
     pub epoch_started: Instant,
+    /// The epochs the run goes to (for the printed line).
+    pub epochs: usize,
+    /// Print each epoch's line (when there is no dashboard).
+    pub print: bool,
 }
 
 impl AfterEpoch {
@@ -83,8 +87,11 @@ impl AfterEpoch {
         // The mean of the epoch's steps' rates, as the epoch's line shows it (the schedule's
         // current rate before any step has been logged).
         let rate = Some(mean(&train, LEARNING_RATE)).filter(|r| r.is_finite()).unwrap_or_else(|| self.schedule.rate());
-        EpochLine { epoch, train: &train, valid: &valid, rate, seconds, examples: self.train_examples }
-            .append(&self.artifacts);
+        let line = EpochLine { epoch, train: &train, valid: &valid, rate, seconds, examples: self.train_examples };
+        line.append(&self.artifacts);
+        if self.print {
+            println!("{}", line.text(self.epochs));
+        }
 
         let progress: Arc<Mutex<Progress>> = self.judge.progress().clone();
         let mut p = progress.lock().unwrap();

@@ -53,6 +53,28 @@ impl EpochLine<'_> {
         )
     }
 
+    /// The line printed for the epoch when there is no dashboard, from the same figures:
+    /// `epoch E/N  train: … | valid: …  (seconds)`, every metric's mean by name.
+    pub fn text(&self, epochs: usize) -> String {
+        let means = |split: &BTreeMap<String, f64>| {
+            let shown = split.iter().map(|(name, value)| {
+                if name == LEARNING_RATE {
+                    format!("{name} {value:.3e}")
+                } else {
+                    format!("{name} {value:.4}")
+                }
+            });
+            shown.collect::<Vec<_>>().join(", ")
+        };
+        format!(
+            "epoch {}/{epochs}  train: {} | valid: {}  ({:.1} s)",
+            self.epoch,
+            means(self.train),
+            means(self.valid),
+            self.seconds
+        )
+    }
+
     /// Appends the line to the folder's `log.csv` (with the header first in a new file) and
     /// syncs it; a failed write is reported on stderr and training goes on.
     pub fn append(&self, artifacts: &Path) {

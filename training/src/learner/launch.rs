@@ -69,7 +69,7 @@ impl Launch<'_> {
         } else {
             training
         };
-        let training = if options.tui { training } else { training.renderer(crate::render::PlainRenderer::default()) };
+        let training = if options.tui { training } else { training.renderer(crate::render::QuietRenderer) };
         let interrupter = training.interrupter();
         let watch = crate::interrupt::Watch::start(interrupter.clone(), options.tui);
         let result = training.launch(burn::train::Learner::new(model, optim, schedule));

@@ -149,6 +149,8 @@ where
         checkpoint_saves: recorder.saves(),
         last_saved: start.clone(),
         epoch_started: Instant::now(),
+        epochs: options.epochs,
+        print: !options.tui,
     };
     let saves = recorder.saves();
     let keep = KeepBestAndLast { judge };
