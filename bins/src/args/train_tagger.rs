@@ -31,6 +31,10 @@ pub struct Args {
     /// embedded corpus, else none].
     #[arg(long)]
     pub test: Option<String>,
+    /// Not an option of train-tagger (it reads CoNLL, .jsonl and .parquet by their extension);
+    /// kept so that it is refused with that reason rather than as an unknown argument.
+    #[arg(long, hide = true)]
+    pub format: Option<String>,
     /// 0-based column of the tag [default: the last].
     #[arg(long)]
     pub tag_column: Option<usize>,

@@ -106,7 +106,8 @@ fn run(args: &Args) -> Result<(), DataError> {
     let vocab = match &args.vocab_from {
         Some(train) => {
             let mut counts = TokenCounts::default();
-            let train_options = ReadOptions { format: Some(streamed.format), ..options.clone() };
+            // The vocabulary's file is read in its own format (inferred unless --format says).
+            let train_options = options.clone();
             let tokens =
                 |_, corpus: Corpus| Ok(TokenCounts::of(corpus.token_lists().into_iter().flatten().map(String::as_str)));
             stream_corpus(train, &train_options, tokens, |part| {

@@ -28,6 +28,13 @@ fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     seqlab_bins::cli::warn_former_names("train-tagger");
     let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
+    if let Some(format) = &args.format {
+        eprintln!(
+            "error: --format {format}: train-tagger reads CoNLL files, and tagged records by their extension \
+             (.jsonl, .parquet); --format is train-classifier's and predict's"
+        );
+        return ExitCode::from(2);
+    }
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");

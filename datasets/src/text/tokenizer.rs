@@ -70,9 +70,28 @@ impl Tokenizer {
             Self::Whitespace => whitespace(text),
             Self::Basic => basic(text),
             Self::Ptb => aligned(text, ptb(text), false),
-            Self::Words => aligned(text, ptb(text), true),
+            Self::Words => dotted_whole(aligned(text, ptb(text), true)),
         }
     }
+}
+
+/// `U.S` followed at once by `.` joined into `U.S.`: the Penn Treebank splits the period off a
+/// text's last word, which for a dotted abbreviation leaves a word CoNLL-2003 never writes.
+fn dotted_whole(spans: Vec<TokenSpan>) -> Vec<TokenSpan> {
+    let mut out: Vec<TokenSpan> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if let Some(last) = out.last_mut() {
+            let dotted = last.token.contains('.')
+                && last.token.split('.').all(|part| part.chars().count() == 1 && part.chars().all(char::is_alphabetic));
+            if span.token == "." && span.start == last.end && dotted {
+                last.token.push('.');
+                last.end = span.end;
+                continue;
+            }
+        }
+        out.push(span);
+    }
+    out
 }
 
 /// How raw text is turned into a model's tokens: recorded with every trained model, so that
@@ -357,6 +376,8 @@ mod tests {
             words("He didn't say \"no\" to the U.S. Army in 1,000 cases."),
             ["He", "did", "n't", "say", "\"", "no", "\"", "to", "the", "U.S.", "Army", "in", "1,000", "cases", "."]
         );
+        assert_eq!(words("in the U.S."), ["in", "the", "U.S."]);
+        assert_eq!(words("We met."), ["We", "met", "."]);
         // Pre-tokenised text stays as it is.
         let conll = "EU rejects German call to boycott British lamb .";
         assert_eq!(words(conll), conll.split(' ').collect::<Vec<_>>());

@@ -219,22 +219,19 @@ impl<B: Backend> LoadedTagger<B> {
         }
     }
 
-    /// Tags, entities with confidences and, with `nbest > 0` on a CRF tagger, the `nbest` best
-    /// taggings of sentences, tokenised as the training run recorded (on whitespace by
-    /// default). An empty sentence gets an empty answer.
+    /// Tags, entities with confidences and character offsets and, with `nbest > 0` on a CRF
+    /// tagger, the `nbest` best taggings of raw sentences, read with the tokenizer the training
+    /// run recorded ([`LoadedTagger::predict_read`] of each as one sentence). An empty sentence
+    /// gets an empty answer.
     pub fn predict(
         &self,
         sentences: &[String],
         nbest: usize,
         device: &B::Device,
     ) -> Result<Vec<TagPrediction>, RunError> {
-        let tokens: Vec<Vec<String>> = sentences.iter().map(|s| self.tokens(s)).collect();
-        self.predict_tokens(&tokens, nbest, device)
-    }
-
-    /// A raw sentence's tokens, as the training run recorded (on whitespace by default).
-    pub fn tokens(&self, sentence: &str) -> Vec<String> {
-        self.tokenizer().tokenize(sentence, false)
+        let reading = TextReading { tokenizer: self.tokenizer(), sentences: false };
+        let read: Vec<ReadText> = sentences.iter().map(|s| reading.read(s)).collect();
+        self.predict_read(&read, nbest, device)
     }
 
     /// The tokenizer the training run recorded for raw text (runs before it was recorded:
