@@ -13,6 +13,7 @@ mod holdout;
 mod hooks;
 mod learner;
 mod metrics;
+mod options;
 mod report;
 mod robustness;
 mod suggestions;

@@ -1,0 +1,78 @@
+//! The commands' vocabulary of options: one name means one thing (the former names still parse,
+//! as hidden aliases), booleans take `--flag` or `--flag true|false`, and each trainer's
+//! `--help` shows its own recipe's defaults.
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use seqlab_bins::args::{predict, serve, train_classifier, train_tagger};
+use seqlab_bins::cli::{CommandDefaults, RENAMED};
+use seqlab_models::heads::EncoderKind;
+use seqlab_models::CellKind;
+
+fn tagger(args: &[&str]) -> train_tagger::Args {
+    train_tagger::Args::try_parse_from(std::iter::once("train-tagger").chain(args.iter().copied())).unwrap()
+}
+
+fn classifier(args: &[&str]) -> train_classifier::Args {
+    train_classifier::Args::try_parse_from(std::iter::once("train-classifier").chain(args.iter().copied())).unwrap()
+}
+
+#[test]
+fn renamed_options_take_their_former_names_too() {
+    assert_eq!(RENAMED, [("model", "encoder"), ("batch-size", "window"), ("max-tokens", "max-text-tokens")]);
+    let gru = EncoderKind::Recurrent(CellKind::Gru);
+    assert_eq!(tagger(&["--encoder", "gru"]).encoder, gru);
+    assert_eq!(tagger(&["--model", "gru"]).encoder, gru);
+    assert_eq!(classifier(&["--model=gru"]).encoder, gru);
+    let p = predict::Args::try_parse_from(["predict", "--artifacts", "a", "--batch-size", "7"]).unwrap();
+    assert_eq!(p.window, 7);
+    let s = serve::Args::try_parse_from(["serve", "--artifacts", "a", "--max-tokens", "9"]).unwrap();
+    assert_eq!(s.max_text_tokens, 9);
+    // The former names are not shown.
+    let help = train_tagger::Args::command().render_long_help().to_string();
+    assert!(help.contains("--encoder") && !help.contains("--model"), "{help}");
+}
+
+#[test]
+fn booleans_take_a_switch_or_a_value_in_every_trainer() {
+    assert!(tagger(&[]).bidirectional, "the tagger's default");
+    assert!(!tagger(&["--bidirectional", "false"]).bidirectional);
+    assert!(tagger(&["--bidirectional"]).bidirectional);
+    assert!(!classifier(&[]).bidirectional, "the classifier's default");
+    assert!(classifier(&["--bidirectional"]).bidirectional);
+    assert!(classifier(&["--bidirectional", "true"]).bidirectional);
+    assert!(!classifier(&["--bidirectional=false"]).bidirectional);
+    assert_eq!(classifier(&["--lowercase"]).lowercase, Some(true));
+    assert_eq!(classifier(&["--lowercase", "false"]).lowercase, Some(false));
+    assert!(!tagger(&["--lowercase", "false"]).lowercase);
+    assert!(tagger(&["--drop-vector-words"]).drop_vector_words);
+}
+
+/// The help text of `--name`'s entry.
+fn entry(help: &str, name: &str) -> String {
+    let start = help.find(&format!("      --{name} ")).unwrap_or_else(|| panic!("no --{name} in {help}"));
+    let rest = &help[start + 8..];
+    let end = rest.find("\n      --").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+#[test]
+fn each_trainers_help_shows_its_own_recipe() {
+    let help =
+        |command: clap::Command, recipe: &CommandDefaults| recipe.shown_in(command).render_long_help().to_string();
+    let t = help(train_tagger::Args::command(), &train_tagger::RECIPE);
+    let c = help(train_classifier::Args::command(), &train_classifier::RECIPE);
+    assert!(entry(&t, "epochs").contains("[default: 15]"), "{}", entry(&t, "epochs"));
+    assert!(entry(&c, "epochs").contains("[default: 8]"), "{}", entry(&c, "epochs"));
+    assert!(entry(&t, "adam-epsilon").contains("[default: 1e-8]"), "{}", entry(&t, "adam-epsilon"));
+    assert!(entry(&c, "adam-epsilon").contains("[default: 1e-5]"), "{}", entry(&c, "adam-epsilon"));
+    assert!(entry(&t, "clip-norm").contains("[default: 5]"), "{}", entry(&t, "clip-norm"));
+    assert!(!entry(&c, "clip-norm").contains("[default"), "{}", entry(&c, "clip-norm"));
+    assert!(!t.contains("train-classifier") && !c.contains("for train-tagger"), "no help quotes the other's defaults");
+    // The defaults shown are the ones used.
+    let parsed = train_tagger::Args::from_arg_matches(
+        &train_tagger::RECIPE.shown_in(train_tagger::Args::command()).get_matches_from(["train-tagger"]),
+    )
+    .unwrap();
+    let config = parsed.training.to_config(&train_tagger::RECIPE);
+    assert_eq!((config.epochs, config.optim.adam_epsilon, config.optim.clip_norm), (15, 1e-8, Some(5.0)));
+}
