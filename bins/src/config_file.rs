@@ -76,6 +76,19 @@ pub fn parse_from_with_config<A: Parser>(argv: Vec<OsString>, adjust: fn(clap::C
     Parsed { args, origin: Origin { config: Some((path, supplied)) } }
 }
 
+/// The command-line arguments that give `table`'s options (keys as in a config file: long
+/// names, `-` or `_`), for callers that hold options as a table (the Python package's keyword
+/// arguments). An unknown key is an error naming it.
+pub fn table_arguments(
+    command: &clap::Command,
+    table: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<OsString>, String> {
+    let mut command = command.clone();
+    command.build();
+    let matches = command.clone().try_get_matches_from([command.get_name().to_string()]).map_err(|e| e.to_string())?;
+    Ok(file_arguments(&command, &matches, table)?.0)
+}
+
 /// A config file's table of options: TOML, or JSON when the name ends in `.json`.
 fn read_table(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;

@@ -1,11 +1,13 @@
 //! The command line of `train-classifier`.
 
-use crate::cli::{by_name, CommandDefaults, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, encoder, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
+use seqlab_datasets::corpus::EMBEDDED_PREFIX;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::Format;
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
+use seqlab_training::classifier::ClassifierRunConfig;
 use seqlab_training::optim::ScheduleKind;
 use std::path::PathBuf;
 
@@ -94,3 +96,35 @@ pub struct Args {
 /// epochs of cosine decay, Burn's Adam ε, no clipping (docs/results.md).
 pub const RECIPE: CommandDefaults =
     CommandDefaults { epochs: 8, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-5, clip_norm: None };
+
+impl Args {
+    /// The run these options describe: validation data resolved ([`validation`]), the recipe's
+    /// defaults applied (inputs that are pipes already copied aside: [`crate::spool::Spool`]).
+    /// An error names the option.
+    pub fn run_config(self) -> Result<ClassifierRunConfig, String> {
+        let valid =
+            validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:sentiment/valid")?;
+        let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        Ok(ClassifierRunConfig {
+            test: self.test.or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
+            train: self.train,
+            valid,
+            format: self.format,
+            encoding: self.encoding,
+            text_column: self.text_column,
+            label_column: self.label_column,
+            encoder: encoder(self.encoder, self.hidden, self.layers, self.bidirectional, self.dropout),
+            embedding_dim: self.embedding_dim.unwrap_or(if self.vectors.embeddings.is_some() { 0 } else { 64 }),
+            pooling: self.pooling,
+            ffn_hidden: self.ffn_hidden,
+            dropout: self.dropout,
+            min_freq: self.min_freq,
+            training: self.training.to_config(&RECIPE),
+            artifacts: self.artifacts,
+            tokenizer: self.tokenizer,
+            lowercase: self.lowercase,
+            embeddings: self.vectors.embeddings,
+            freeze_embeddings: self.vectors.freeze_embeddings,
+        })
+    }
+}

@@ -1,12 +1,13 @@
 //! The command line of `train-tagger`.
 
-use crate::cli::{by_name, CommandDefaults, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, encoder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
+use seqlab_datasets::corpus::EMBEDDED_PREFIX;
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_models::heads::EncoderKind;
 use seqlab_training::optim::ScheduleKind;
-use seqlab_training::tagger::{CharEncoder, LossMean, TaggerOutput};
+use seqlab_training::tagger::{CharEncoder, LossMean, TaggerOutput, TaggerRunConfig};
 use std::path::PathBuf;
 
 /// Train a token classifier for NER. With no data options it trains on the embedded synthetic
@@ -131,3 +132,50 @@ pub struct Args {
 /// (docs/results.md shows each one's effect).
 pub const RECIPE: CommandDefaults =
     CommandDefaults { epochs: 15, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-8, clip_norm: Some(5.0) };
+
+impl Args {
+    /// The run these options describe: validation data resolved ([`validation`]), the tag
+    /// names read, the recipe's defaults applied (inputs that are pipes already copied aside:
+    /// [`crate::spool::Spool`]). An error names the option.
+    pub fn run_config(self) -> Result<TaggerRunConfig, String> {
+        if let Some(format) = &self.format {
+            return Err(format!(
+                "--format {format}: train-tagger reads CoNLL files, and tagged records by their extension \
+                 (.jsonl, .parquet); --format is train-classifier's and predict's"
+            ));
+        }
+        let valid = validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:ner/valid")?;
+        let tag_names = tag_names(self.tag_names.as_deref()).map_err(|e| format!("--tag-names: {e}"))?;
+        let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        Ok(TaggerRunConfig {
+            test: self.test.or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
+            train: self.train,
+            valid,
+            tag_column: self.tag_column,
+            tag_names,
+            tokens_column: self.tokens_column,
+            tags_column: self.tags_column,
+            encoding: self.encoding,
+            file_scheme: self.file_scheme,
+            train_scheme: self.train_scheme,
+            encoder: encoder(self.encoder, self.hidden, self.layers, self.bidirectional, self.dropout),
+            embedding_dim: self.embedding_dim.unwrap_or(if self.vectors.embeddings.is_some() { 0 } else { 100 }),
+            casing_dim: self.casing_dim,
+            char_filters: self.char_filters,
+            char_encoder: self.char_encoder,
+            char_hidden: self.char_hidden,
+            output: self.output,
+            embeddings: self.vectors.embeddings,
+            freeze_embeddings: self.vectors.freeze_embeddings,
+            tokenizer: Some(self.tokenizer),
+            lowercase: self.lowercase,
+            min_freq: self.min_freq,
+            dropout: self.dropout,
+            word_dropout: self.word_dropout,
+            loss_mean: self.loss_mean,
+            drop_vector_words: self.drop_vector_words,
+            training: self.training.to_config(&RECIPE),
+            artifacts: self.artifacts,
+        })
+    }
+}

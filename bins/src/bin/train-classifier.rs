@@ -5,10 +5,10 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_classifier::{Args, RECIPE};
-use seqlab_bins::cli::{encoder, run_training, validation};
+use seqlab_bins::cli::run_training;
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
-use seqlab_training::classifier::{ClassifierReport, ClassifierRunConfig};
+use seqlab_training::classifier::ClassifierReport;
 use seqlab_training::metrics::ClassificationScores;
 
 fn show(name: &str, s: &ClassificationScores) {
@@ -24,40 +24,12 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    let valid = match validation(
-        &args.train,
-        args.valid,
-        args.valid_fraction,
-        args.training.seed,
-        "embedded:sentiment/valid",
-    ) {
-        Ok(valid) => valid,
+    let config = match args.run_config() {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    };
-    let embedded = args.train.starts_with("embedded:");
-    let config = ClassifierRunConfig {
-        test: args.test.clone().or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
-        train: args.train,
-        valid,
-        format: args.format,
-        encoding: args.encoding,
-        text_column: args.text_column,
-        label_column: args.label_column,
-        encoder: encoder(args.encoder, args.hidden, args.layers, args.bidirectional, args.dropout),
-        embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 64 }),
-        pooling: args.pooling,
-        ffn_hidden: args.ffn_hidden,
-        dropout: args.dropout,
-        min_freq: args.min_freq,
-        training: args.training.to_config(&RECIPE),
-        artifacts: args.artifacts,
-        tokenizer: args.tokenizer,
-        lowercase: args.lowercase,
-        embeddings: args.vectors.embeddings,
-        freeze_embeddings: args.vectors.freeze_embeddings,
     };
     let train = |device: &backend::Device| backend::train_classifier(&config, device);
     run_training(&config.training, &config.artifacts, &origin, train, |report: &ClassifierReport| {

@@ -6,10 +6,10 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_tagger::{Args, RECIPE};
-use seqlab_bins::cli::{encoder, run_training, tag_names, validation};
+use seqlab_bins::cli::run_training;
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
-use seqlab_training::tagger::{TaggerReport, TaggerRunConfig, TaggerScores};
+use seqlab_training::tagger::{TaggerReport, TaggerScores};
 
 fn show(name: &str, s: &TaggerScores) {
     println!(
@@ -28,63 +28,17 @@ fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     seqlab_bins::cli::warn_former_names("train-tagger");
     let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
-    if let Some(format) = &args.format {
-        eprintln!(
-            "error: --format {format}: train-tagger reads CoNLL files, and tagged records by their extension \
-             (.jsonl, .parquet); --format is train-classifier's and predict's"
-        );
-        return ExitCode::from(2);
-    }
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    let valid = match validation(&args.train, args.valid, args.valid_fraction, args.training.seed, "embedded:ner/valid")
-    {
-        Ok(valid) => valid,
+    let config = match args.run_config() {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    };
-    let embedded = args.train.starts_with("embedded:");
-    let tag_names = match tag_names(args.tag_names.as_deref()) {
-        Ok(names) => names,
-        Err(e) => {
-            eprintln!("error: --tag-names: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let config = TaggerRunConfig {
-        test: args.test.clone().or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
-        train: args.train,
-        valid,
-        tag_column: args.tag_column,
-        tag_names,
-        tokens_column: args.tokens_column,
-        tags_column: args.tags_column,
-        encoding: args.encoding,
-        file_scheme: args.file_scheme,
-        train_scheme: args.train_scheme,
-        encoder: encoder(args.encoder, args.hidden, args.layers, args.bidirectional, args.dropout),
-        embedding_dim: args.embedding_dim.unwrap_or(if args.vectors.embeddings.is_some() { 0 } else { 100 }),
-        casing_dim: args.casing_dim,
-        char_filters: args.char_filters,
-        char_encoder: args.char_encoder,
-        char_hidden: args.char_hidden,
-        output: args.output,
-        embeddings: args.vectors.embeddings,
-        freeze_embeddings: args.vectors.freeze_embeddings,
-        tokenizer: Some(args.tokenizer),
-        lowercase: args.lowercase,
-        min_freq: args.min_freq,
-        dropout: args.dropout,
-        word_dropout: args.word_dropout,
-        loss_mean: args.loss_mean,
-        drop_vector_words: args.drop_vector_words,
-        training: args.training.to_config(&RECIPE),
-        artifacts: args.artifacts,
     };
     let train = |device: &backend::Device| backend::train_tagger(&config, device);
     run_training(&config.training, &config.artifacts, &origin, train, |report: &TaggerReport| {
