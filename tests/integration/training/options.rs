@@ -76,3 +76,28 @@ fn each_trainers_help_shows_its_own_recipe() {
     let config = parsed.training.to_config(&train_tagger::RECIPE);
     assert_eq!((config.epochs, config.optim.adam_epsilon, config.optim.clip_norm), (15, 1e-8, Some(5.0)));
 }
+
+#[test]
+fn a_taggers_record_fields_and_tag_names_as_a_dataset_card_gives_them() {
+    let names = |v: &str| seqlab_bins::cli::tag_names(Some(v)).unwrap().unwrap();
+    assert_eq!(names(r#"["O", "B-PER", "I-PER"]"#), ["O", "B-PER", "I-PER"]);
+    assert_eq!(names("O,B-PER,I-PER"), ["O", "B-PER", "I-PER"]);
+    let dir = crate::common::scratch("record-fields");
+    let card = dir.join("names.json");
+    std::fs::write(&card, r#"["O","B-LOC"]"#).unwrap();
+    assert_eq!(names(card.to_str().unwrap()), ["O", "B-LOC"]);
+    let err = seqlab_bins::cli::tag_names(Some("[\"O\", 3]")).unwrap_err();
+    assert!(err.contains("not a JSON list of names"), "{err}");
+    // Records whose fields are not called tokens and ner_tags.
+    let path = dir.join("hub.jsonl");
+    std::fs::write(&path, "{\"words\": [\"Anna\", \"left\"], \"labels\": [1, 0]}\n").unwrap();
+    let path = path.to_str().unwrap();
+    let args = tagger(&["--train", path, "--valid", path, "--tokens-column", "words", "--tags-column", "labels"]);
+    let config = train_tagger::Args { tag_names: Some("[\"O\",\"B-PER\"]".into()), ..args }.run_config().unwrap();
+    let file = seqlab_datasets::read_tagged_any(path, &config.read_options()).unwrap();
+    assert_eq!(
+        (file.sentences[0].tokens.clone(), file.sentences[0].tags.clone()),
+        (vec!["Anna".to_string(), "left".into()], vec!["B-PER".to_string(), "O".into()])
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
