@@ -203,24 +203,28 @@ fn parse<A: CommandFactory + FromArgMatches>(
 fn train(py: Python<'_>, command: &str, options: &str) -> PyResult<String> {
     let options: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(options).map_err(|e| PyValueError::new_err(format!("options: {e}")))?;
-    let device = Device::default();
     match command {
         "train-tagger" => {
-            let config = parse::<train_tagger::Args>(&train_tagger::RECIPE, options)?
-                .run_config()
-                .map_err(PyValueError::new_err)?;
-            let report = py.detach(|| backend::train_tagger(&config, &device)).map_err(error)?;
-            Ok(serde_json::to_string(&report).expect("a report serialises"))
+            let args = parse::<train_tagger::Args>(&train_tagger::RECIPE, options)?;
+            run(py, args.run_config(), backend::train_tagger)
         }
         "train-classifier" => {
-            let config = parse::<train_classifier::Args>(&train_classifier::RECIPE, options)?
-                .run_config()
-                .map_err(PyValueError::new_err)?;
-            let report = py.detach(|| backend::train_classifier(&config, &device)).map_err(error)?;
-            Ok(serde_json::to_string(&report).expect("a report serialises"))
+            let args = parse::<train_classifier::Args>(&train_classifier::RECIPE, options)?;
+            run(py, args.run_config(), backend::train_classifier)
         }
         other => Err(PyValueError::new_err(format!("{other:?} is neither train-tagger nor train-classifier"))),
     }
+}
+
+/// Trains `config` (an option error as `ValueError`) with the GIL released; the report as JSON.
+fn run<C: Sync, R: serde::Serialize + Send>(
+    py: Python<'_>,
+    config: Result<C, String>,
+    train: fn(&C, &Device) -> Result<R, RunError>,
+) -> PyResult<String> {
+    let config = config.map_err(PyValueError::new_err)?;
+    let report = py.detach(|| train(&config, &Device::default())).map_err(error)?;
+    Ok(serde_json::to_string(&report).expect("a report serialises"))
 }
 
 #[pymodule]
