@@ -99,9 +99,108 @@ fn read_table(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>,
         serde_json::to_value(value).map_err(|e| e.to_string())?
     };
     match table {
+        serde_json::Value::Object(table) if is_run_record(&table) => run_record_options(&table),
         serde_json::Value::Object(table) => Ok(table),
         _ => Err("expected a table of options".into()),
     }
+}
+
+type Table = serde_json::Map<String, serde_json::Value>;
+
+/// Whether `table` is a training run's `run.json` (its `data` and `training` sections).
+fn is_run_record(table: &Table) -> bool {
+    table.get("data").is_some_and(serde_json::Value::is_object)
+        && table.get("training").is_some_and(serde_json::Value::is_object)
+}
+
+/// A `run.json` as the table of options that gives the same run: its nested settings flattened
+/// to the options that set them, enum values spelt as the options spell them (`RnnTanh` →
+/// `rnn-tanh`), a held-out validation share as `valid-fraction`. Left out: what no option sets
+/// or what says how that run was started rather than what it trains (the data fingerprints,
+/// the artifacts folder, `resume`, `overwrite`, `tui`, `devices`, `cluster`).
+fn run_record_options(record: &Table) -> Result<Table, String> {
+    let mut options = Table::new();
+    for (key, value) in record {
+        match (key.as_str(), value) {
+            ("data" | "artifacts", _) => {}
+            ("encoder", serde_json::Value::Object(encoder)) => {
+                for (name, value) in encoder {
+                    match name.as_str() {
+                        "kind" => put(&mut options, "encoder", value),
+                        // --dropout sets it with the top-level dropout.
+                        "dropout" => {}
+                        "forget_bias" if value.is_null() => {}
+                        "forget_bias" => return Err("encoder.forget_bias: no option sets it".into()),
+                        _ => put(&mut options, name, value),
+                    }
+                }
+            }
+            ("training", serde_json::Value::Object(training)) => {
+                for (name, value) in training {
+                    match (name.as_str(), value) {
+                        ("resume" | "overwrite" | "tui" | "devices" | "cluster", _) => {}
+                        ("optim", serde_json::Value::Object(optim)) => {
+                            for (name, value) in optim {
+                                match (name.as_str(), value) {
+                                    ("learning_rate", _) => put(&mut options, "lr", value),
+                                    // No clipping is `--clip-norm 0` (absent is the recipe's).
+                                    ("clip_norm", serde_json::Value::Null) => put(&mut options, name, &0.into()),
+                                    _ => put(&mut options, name, value),
+                                }
+                            }
+                        }
+                        _ => put(&mut options, name, value),
+                    }
+                }
+            }
+            ("valid", serde_json::Value::Object(holdout)) => {
+                put(&mut options, "valid-fraction", holdout.get("fraction").unwrap_or(&serde_json::Value::Null));
+            }
+            ("freeze_embeddings", serde_json::Value::Bool(false)) => {}
+            _ => put(&mut options, key, value),
+        }
+    }
+    Ok(options)
+}
+
+/// The options whose values are names of choices (an enum's), which `run.json` may spell as
+/// the type does (`RnnTanh`, `Last`) and the options spell in kebab case (`rnn-tanh`, `last`).
+const CHOICES: [&str; 13] = [
+    "encoder",
+    "pooling",
+    "char-encoder",
+    "output",
+    "loss-mean",
+    "select",
+    "optimizer",
+    "schedule",
+    "file-scheme",
+    "train-scheme",
+    "tokenizer",
+    "encoding",
+    "format",
+];
+
+/// Sets option `name` to `value` (a choice spelt as the options spell it); a null or an empty
+/// list (the option's own default) is left out.
+fn put(options: &mut Table, name: &str, value: &serde_json::Value) {
+    let name = name.replace('_', "-");
+    let value = match value {
+        serde_json::Value::Null => return,
+        serde_json::Value::Array(items) if items.is_empty() => return,
+        serde_json::Value::String(text) if CHOICES.contains(&name.as_str()) => {
+            let mut kebab = String::new();
+            for (i, c) in text.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    kebab.push('-');
+                }
+                kebab.extend(c.to_lowercase());
+            }
+            serde_json::Value::String(kebab)
+        }
+        other => other.clone(),
+    };
+    options.insert(name, value);
 }
 
 /// Which config-file key supplied which option id.

@@ -101,3 +101,67 @@ fn a_taggers_record_fields_and_tag_names_as_a_dataset_card_gives_them() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `run.json` without what no option sets or what says how the run was started.
+fn comparable(mut run: serde_json::Value) -> serde_json::Value {
+    let o = run.as_object_mut().unwrap();
+    o.remove("data");
+    o.remove("artifacts");
+    let training = o.get_mut("training").unwrap().as_object_mut().unwrap();
+    for volatile in ["resume", "overwrite", "tui", "devices", "cluster"] {
+        training.remove(volatile);
+    }
+    run
+}
+
+#[test]
+fn a_run_json_given_back_as_config_gives_the_same_run() {
+    use seqlab_bins::config_file::parse_from_with_config;
+    use seqlab_training::backend;
+    let dir = crate::common::scratch("run-json-config");
+    let read = |path: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let argv = |run: &std::path::Path, out: &str| -> Vec<std::ffi::OsString> {
+        vec!["x".into(), "--config".into(), run.into(), "--artifacts".into(), dir.join(out).into()]
+    };
+    // A tagger as the command line makes it (its encoder's dropout is --dropout; no clipping).
+    let base = super::tagger::tiny_tagger(&dir.join("tagger"));
+    let mut optim = base.training.optim.clone();
+    optim.clip_norm = None;
+    let tagger = seqlab_training::tagger::TaggerRunConfig {
+        tokenizer: Some(seqlab_datasets::text::Tokenizer::Words),
+        encoder: base.encoder.clone().with_dropout(base.dropout).with_kind(EncoderKind::Recurrent(CellKind::RnnTanh)),
+        training: seqlab_training::learner::TrainingConfig { optim, ..base.training.clone() },
+        ..base
+    };
+    backend::train_tagger(&tagger, &Default::default()).unwrap();
+    let run = dir.join("tagger").join("run.json");
+    let again =
+        parse_from_with_config::<train_tagger::Args>(argv(&run, "tagger-2"), |c| train_tagger::RECIPE.shown_in(c))
+            .args
+            .run_config()
+            .unwrap();
+    assert_eq!(again.artifacts, dir.join("tagger-2"));
+    assert_eq!(comparable(serde_json::to_value(&again).unwrap()), comparable(read(&run)));
+    // A classifier, validated on a share held out of its training file.
+    let base = super::classifier::tiny_classifier(&dir.join("classifier"));
+    let classifier = seqlab_training::classifier::ClassifierRunConfig {
+        valid: seqlab_datasets::Validation::HeldOut(seqlab_datasets::Holdout {
+            fraction: 0.2,
+            seed: base.training.seed,
+        }),
+        encoder: base.encoder.clone().with_dropout(base.dropout),
+        ..base
+    };
+    backend::train_classifier(&classifier, &Default::default()).unwrap();
+    let run = dir.join("classifier").join("run.json");
+    let again = parse_from_with_config::<train_classifier::Args>(argv(&run, "classifier-2"), |c| {
+        train_classifier::RECIPE.shown_in(c)
+    })
+    .args
+    .run_config()
+    .unwrap();
+    assert_eq!(comparable(serde_json::to_value(&again).unwrap()), comparable(read(&run)));
+    std::fs::remove_dir_all(dir).unwrap();
+}
