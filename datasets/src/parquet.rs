@@ -188,5 +188,5 @@ fn tagged_row(
             (None, other) => Err(tag_at(format!("{other}, neither a tag nor a tag id"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    fields.sentence(tokens, tags, line, &|m| at(&fields.tokens, m))
+    fields.sentence(tokens, tags, line, at)
 }

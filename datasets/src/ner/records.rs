@@ -38,7 +38,7 @@ impl RecordFields {
     pub fn tag_name(&self, id: i64, at: &dyn Fn(String) -> DataError) -> Result<String, DataError> {
         let Some(names) = &self.names else {
             return Err(at(format!(
-                "{} holds tag ids ({id}); give their names with --tag-names (the dataset card's list, in id order, e.g. O,B-PER,I-PER,…)",
+                "{} holds tag ids ({id}): these are tagged sentences, which train-tagger reads with --tag-names (the dataset card's list, in id order, e.g. O,B-PER,I-PER,…)",
                 self.tags
             )));
         };
@@ -48,24 +48,32 @@ impl RecordFields {
     }
 
     /// A sentence from its tokens and tags (as read), checked: as many tags as tokens, and every
-    /// tag `O` or `PREFIX-TYPE`. `at` says where it was read.
+    /// tag `O` or `PREFIX-TYPE`. `at` says where it was read, given the field at fault.
     pub fn sentence(
         &self,
         tokens: Vec<String>,
         tags: Vec<String>,
         line: usize,
-        at: &dyn Fn(String) -> DataError,
+        at: &dyn Fn(&str, String) -> DataError,
     ) -> Result<Sentence, DataError> {
         if tokens.len() != tags.len() {
-            return Err(at(format!("{} tokens but {} tags", tokens.len(), tags.len())));
+            return Err(at(&self.tags, format!("{} tokens but {} tags", tokens.len(), tags.len())));
         }
         // As in CoNLL files, where ASCII whitespace separates columns and a Unicode space (U+00A0)
         // belongs to the token.
         if let Some(t) = tokens.iter().find(|t| t.is_empty() || t.chars().any(|c| c.is_ascii_whitespace())) {
-            return Err(at(format!("token {t:?} is empty or holds a space, tab or line break")));
+            return Err(at(&self.tokens, format!("token {t:?} is empty or holds a space, tab or line break")));
         }
         for tag in &tags {
-            split_tag(tag).map_err(|reason| at(format!("{reason} (in {})", self.tags)))?;
+            split_tag(tag).map_err(|reason| {
+                // A tag id written as text ("3") is an id all the same.
+                let hint = if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit()) {
+                    "; it looks like a tag id written as text: give the tag names with --tag-names"
+                } else {
+                    ""
+                };
+                at(&self.tags, format!("{reason} (in {}){hint}", self.tags))
+            })?;
         }
         Ok(Sentence { tokens, tags, extra: Vec::new(), line })
     }
@@ -116,7 +124,7 @@ pub fn parse_tagged_jsonl(
                 other => Err(at(format!("{} holds {other}, neither a tag nor a tag id", fields.tags))),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        file.sentences.push(fields.sentence(tokens, tags, number, &at)?);
+        file.sentences.push(fields.sentence(tokens, tags, number, &|_, message| at(message))?);
     }
     Ok(file)
 }

@@ -76,7 +76,10 @@ fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
     let err = |path: &str, options: &ReadOptions| read_tagged_any(fixture_path(path), options).unwrap_err().to_string();
     let e = err("records/ner.parquet", &ReadOptions::default());
     assert!(
-        e.contains("ner.parquet") && e.contains("ner_tags holds tag ids (1); give their names with --tag-names"),
+        e.contains("ner.parquet")
+            && e.contains(
+                "ner_tags holds tag ids (1): these are tagged sentences, which train-tagger reads with --tag-names"
+            ),
         "{e}"
     );
     let short = ReadOptions { tag_names: Some(vec!["O".into(), "B-PER".into()]), ..ReadOptions::default() };
@@ -110,6 +113,10 @@ fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
         (r#"{"tokens": ["a", "b"], "ner_tags": ["O"]}"#, "bad.jsonl:2: 2 tokens but 1 tags"),
         (r#"{"tokens": ["a"], "ner_tags": ["X-PER"]}"#, "bad.jsonl:2:"),
         (r#"{"tokens": ["a"], "ner_tags": [3]}"#, "bad.jsonl:2: ner_tags holds tag ids (3)"),
+        (
+            r#"{"tokens": ["a"], "ner_tags": ["3"]}"#,
+            "(in ner_tags); it looks like a tag id written as text: give the tag names with --tag-names",
+        ),
         (
             r#"{"tokens": ["a b"], "ner_tags": ["O"]}"#,
             "bad.jsonl:2: token \"a b\" is empty or holds a space, tab or line break",
