@@ -372,7 +372,12 @@ pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifac
     if let Some(why) = &summary.stopped {
         println!("stopped early: {why}");
     }
-    println!(
+    println!("{}", summary_line(summary, config, artifacts));
+}
+
+/// `trained N epochs in S s; kept epoch K (…); artifacts in DIR`.
+pub fn summary_line(summary: &TrainingSummary, config: &TrainingConfig, artifacts: &Path) -> String {
+    format!(
         "trained {} epoch{} in {:.1} s; kept epoch {} (best on the validation split by --select {}); artifacts in {}",
         summary.epochs_completed,
         if summary.epochs_completed == 1 { "" } else { "s" },
@@ -380,5 +385,5 @@ pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifac
         summary.best_epoch,
         <&str>::from(config.select),
         artifacts.display()
-    );
+    )
 }

@@ -24,10 +24,7 @@ fn run(args: &Args) -> Result<(), String> {
     let server = Server::load(&specs, &settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("--addr {}: {e}", args.addr))?;
-        // The address bound, not the one asked for: port 0 asks the OS for a free one.
-        let bound = listener.local_addr().map_err(|e| format!("--addr {}: {e}", args.addr))?;
+        let (listener, bound) = seqlab_bins::serve::bind(args.addr).await?;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         eprintln!("serving {} on http://{bound} (Ctrl-C to stop)", names.join(", "));
         server.run(listener, shutdown_signal()).await.map_err(|e| format!("serving: {e}"))?;

@@ -146,6 +146,14 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
+/// A listener on `addr` and the address it got: the one to announce, not the one asked for
+/// (port 0 asks the OS for a free one). An error names `--addr`.
+pub async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("--addr {addr}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| format!("--addr {addr}: {e}"))?;
+    Ok((listener, bound))
+}
+
 /// A server running on a thread of its own on a loopback port (for tests and benchmarks).
 pub struct Running {
     /// Where it listens.

@@ -165,3 +165,25 @@ fn a_run_json_given_back_as_config_gives_the_same_run() {
     assert_eq!(comparable(serde_json::to_value(&again).unwrap()), comparable(read(&run)));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_closing_lines_say_what_happened_in_plain_words() {
+    let summary = seqlab_training::learner::TrainingSummary {
+        train_seconds: 12.34,
+        best_epoch: 1,
+        epochs_completed: 1,
+        stopped: None,
+    };
+    let config = seqlab_training::learner::TrainingConfig::default();
+    let line = seqlab_bins::cli::summary_line(&summary, &config, std::path::Path::new("runs/a"));
+    assert_eq!(
+        line,
+        "trained 1 epoch in 12.3 s; kept epoch 1 (best on the validation split by --select auto); artifacts in runs/a"
+    );
+    let two = seqlab_training::learner::TrainingSummary { epochs_completed: 2, ..summary };
+    assert!(seqlab_bins::cli::summary_line(&two, &config, std::path::Path::new("a")).starts_with("trained 2 epochs"));
+    // serve announces the address it got, not port 0.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (_listener, bound) = runtime.block_on(seqlab_bins::serve::bind("127.0.0.1:0".parse().unwrap())).unwrap();
+    assert!(bound.ip().is_loopback() && bound.port() != 0, "{bound}");
+}
