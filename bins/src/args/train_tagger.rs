@@ -43,8 +43,8 @@ pub struct Args {
     #[arg(long, default_value = "utf8", value_parser = by_name::<Encoding>("encoding"))]
     pub encoding: Encoding,
     /// Tagged records (.jsonl, .parquet) whose tags are ids: the tag names in id order,
-    /// comma-separated (O,B-PER,I-PER,…) or a file of one name per line, as the dataset card
-    /// lists them.
+    /// comma-separated (O,B-PER,I-PER,…), the dataset card's JSON list (["O","B-PER",…]), or
+    /// a file of either (or of one name per line).
     #[arg(long, value_name = "NAMES|FILE")]
     pub tag_names: Option<String>,
     /// Tagged records (.jsonl, .parquet): the field (column) holding each sentence's tokens

@@ -40,7 +40,7 @@ struct Args {
     #[arg(long)]
     label_column: Option<String>,
     /// Tagged records (.jsonl, .parquet) whose tags are ids: the tag names in id order,
-    /// comma-separated or a file of one name per line.
+    /// comma-separated, a JSON list (as a dataset card shows it), or a file of either.
     #[arg(long, value_name = "NAMES|FILE")]
     tag_names: Option<String>,
     /// A training file (same format options) whose vocabulary gives the OOV rate.
