@@ -78,6 +78,44 @@ impl Default for StreamOptions {
     }
 }
 
+/// Why [`stream`] or [`answer_texts`] stopped: the output failed (its OS error kept, so that a
+/// closed pipe can end the command quietly), or anything else (a line that cannot be read, an
+/// option the model has no use for, a text a classifier cannot read), said in words.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Writing or flushing the answers failed.
+    Output(std::io::Error),
+    /// The input, an option or a text, in words.
+    Other(String),
+}
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Output(e) => write!(f, "standard output: {e}"),
+            Self::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<String> for StreamError {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+impl StreamError {
+    /// The command's exit status and what it prints on standard error: a closed pipe
+    /// (`predict … | head`) ends it quietly with 141 (128 + SIGPIPE, as `cat` ends), anything
+    /// else is an error line and 1.
+    pub fn exit(&self) -> (u8, Option<String>) {
+        match self {
+            Self::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => (141, None),
+            other => (1, Some(format!("error: {other}"))),
+        }
+    }
+}
+
 /// What [`stream`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Streamed {
@@ -115,7 +153,7 @@ pub fn stream(
     options: &StreamOptions,
     device: &Device,
     mut progress: impl FnMut(&Streamed),
-) -> Result<Streamed, String> {
+) -> Result<Streamed, StreamError> {
     check_options(loaded, options)?;
     let (send, units) = std::sync::mpsc::sync_channel::<Read>(options.window.max(1) * 2);
     let (format, encoding) = (options.format, options.encoding);
@@ -127,7 +165,7 @@ pub fn stream(
         let size = if done.texts == 0 { options.window.min(FIRST_WINDOW) } else { options.window };
         let (window, end) = next_window(&units, size.max(1));
         answer(loaded, &window, out, options, device)?;
-        out.flush().map_err(|e| format!("output: {e}"))?;
+        out.flush().map_err(StreamError::Output)?;
         done.texts += window.iter().filter(|u| !matches!(u, Unit::Verbatim(_))).count();
         progress(&done);
         match end {
@@ -141,7 +179,7 @@ pub fn stream(
     }
     drop(units);
     done.lines = reader.join().map_err(|_| "the input reader failed".to_string())?;
-    failure.map_or(Ok(done), Err)
+    failure.map_or(Ok(done), |e| Err(StreamError::Other(e)))
 }
 
 /// Why a window ended.
@@ -279,11 +317,13 @@ pub fn answer_texts(
     out: &mut impl Write,
     options: &StreamOptions,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), StreamError> {
     check_options(loaded, options)?;
     let window: Vec<Unit> =
         texts.iter().enumerate().map(|(i, t)| Unit::Text { line: i + 1, text: t.clone() }).collect();
-    answer(loaded, &window, out, options, device)
+    answer(loaded, &window, out, options, device)?;
+    // A buffered output's last bytes: an error here (a full disk) is the command's.
+    out.flush().map_err(StreamError::Output)
 }
 
 /// Refuses the options that the loaded model has no use for, naming them.
@@ -328,8 +368,8 @@ fn answer(
     out: &mut impl Write,
     options: &StreamOptions,
     device: &Device,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("output: {e}");
+) -> Result<(), StreamError> {
+    let io = StreamError::Output;
     let texts = || {
         window.iter().filter_map(|u| match u {
             Unit::Text { line, text } => Some((*line, text)),
@@ -350,7 +390,9 @@ fn answer(
             for (line, text) in texts() {
                 let words = norm.tokens(text);
                 if words.is_empty() {
-                    return Err(format!("input:{line}: {text:?} has no tokens; a classifier needs at least one word"));
+                    return Err(StreamError::Other(format!(
+                        "input:{line}: {text:?} has no tokens; a classifier needs at least one word"
+                    )));
                 }
                 tokens.push(words);
             }

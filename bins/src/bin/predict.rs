@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_bins::args::predict::Args;
-use seqlab_bins::predict::{answer_texts, progress_bar, stream, tokenizer_warning, Streamed};
+use seqlab_bins::predict::{answer_texts, progress_bar, stream, tokenizer_warning, StreamError, Streamed};
 use seqlab_training::backend;
 
 fn main() -> ExitCode {
@@ -20,13 +20,14 @@ fn main() -> ExitCode {
         }
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+            let (status, message) = e.exit();
+            message.iter().for_each(|m| eprintln!("{m}"));
+            ExitCode::from(status)
         }
     }
 }
 
-fn run(args: &Args) -> Result<Streamed, String> {
+fn run(args: &Args) -> Result<Streamed, StreamError> {
     let device = backend::Device::default();
     let loaded = backend::load(&args.artifacts, &device).map_err(|e| e.to_string())?;
     let options = args.options();
@@ -42,7 +43,8 @@ fn run(args: &Args) -> Result<Streamed, String> {
     let show = |done: &Streamed| bar.set_position(done.texts as u64);
     let done = match &args.input {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("--input {}: {e}", path.display()))?;
+            let file = std::fs::File::open(path)
+                .map_err(|e| StreamError::Other(format!("--input {}: {e}", path.display())))?;
             stream(&loaded, BufReader::new(file), &mut out, &options, &device, show)
         }
         None => stream(&loaded, BufReader::new(std::io::stdin()), &mut out, &options, &device, show),

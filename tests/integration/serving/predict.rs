@@ -93,8 +93,9 @@ fn a_bad_line_is_refused_after_the_answers_before_it() {
     let loaded = backend::load(&classifier_dir(), &device).unwrap();
     let input: Vec<u8> = [&b"a fine film\nthe worst plot\nbroken \xff byte\nnever read\n"[..]].concat();
     let mut out = Vec::new();
-    let err =
-        stream(&loaded, Cursor::new(input), &mut out, &options(256, InputFormat::Text), &device, |_| {}).unwrap_err();
+    let err = stream(&loaded, Cursor::new(input), &mut out, &options(256, InputFormat::Text), &device, |_| {})
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("input:3") && err.contains("invalid UTF-8"), "{err}");
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2, "the two good lines were answered");
 }
@@ -104,13 +105,14 @@ fn conll_input_is_for_taggers() {
     let device = Default::default();
     let loaded = backend::load(&classifier_dir(), &device).unwrap();
     let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &options(8, InputFormat::Conll), &device, |_| {})
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--format conll") && err.contains("classifier"), "{err}");
     // --nbest, streamed or given as arguments, is for CRF taggers.
     let nbest = StreamOptions { nbest: 3, ..options(8, InputFormat::Text) };
-    let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &nbest, &device, |_| {}).unwrap_err();
+    let err = stream(&loaded, Cursor::new("a\n"), &mut Vec::new(), &nbest, &device, |_| {}).unwrap_err().to_string();
     assert!(err.starts_with("--nbest 3: the model is a classifier"), "{err}");
-    let err = answer_texts(&loaded, &["good".to_string()], &mut Vec::new(), &nbest, &device).unwrap_err();
+    let err = answer_texts(&loaded, &["good".to_string()], &mut Vec::new(), &nbest, &device).unwrap_err().to_string();
     assert!(err.starts_with("--nbest 3"), "{err}");
 }
 
@@ -175,4 +177,53 @@ fn input_that_pauses_is_answered_at_once() {
     let done = worker.join().unwrap();
     assert_eq!(done.texts, 2);
     assert_eq!(out.0.lock().unwrap().lines().count(), 2);
+}
+
+/// An output that takes `room` bytes and then fails with `error` (a closed pipe, a full disk).
+struct Failing {
+    room: usize,
+    error: fn() -> std::io::Error,
+}
+
+impl Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err((self.error)());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
+    use seqlab_bins::predict::StreamError;
+    let device = Default::default();
+    let loaded = backend::load(&classifier_dir(), &device).unwrap();
+    let texts: Vec<String> = sentiment_texts().into_iter().take(40).collect();
+    let closed = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+    let full = || std::io::Error::from_raw_os_error(28);
+    // `predict … | head -1`: the reader went away after one line.
+    let mut out = std::io::BufWriter::new(Failing { room: 100, error: closed });
+    let err = stream(
+        &loaded,
+        Cursor::new(texts.join("\n") + "\n"),
+        &mut out,
+        &options(8, InputFormat::Text),
+        &device,
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(&err, StreamError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe), "{err}");
+    assert_eq!(err.exit(), (141, None), "quiet, as cat is");
+    // `predict … > /dev/full`, texts given as arguments: the buffered answers' flush fails.
+    let mut out = std::io::BufWriter::new(Failing { room: 0, error: full });
+    let err = answer_texts(&loaded, &texts[..2], &mut out, &options(8, InputFormat::Text), &device).unwrap_err();
+    let (status, message) = err.exit();
+    assert_eq!(status, 1);
+    assert!(message.unwrap().starts_with("error: standard output: No space left on device"), "{err}");
 }

@@ -129,13 +129,14 @@ fn options_a_model_has_no_use_for_are_refused_by_name() {
     let device = Default::default();
     let loaded = backend::load(&classifier_dir(), &device).unwrap();
     let options = StreamOptions { sentences: true, ..Default::default() };
-    let err = answer_texts(&loaded, &["good".into()], &mut Vec::new(), &options, &device).unwrap_err();
+    let err = answer_texts(&loaded, &["good".into()], &mut Vec::new(), &options, &device).unwrap_err().to_string();
     assert!(err.starts_with("--sentences: the model is a classifier"), "{err}");
     // A tagger gives the n best taggings of one sentence, not of a paragraph.
     let tagger = backend::load(&crf_tagger_dir(), &device).unwrap();
     let options = StreamOptions { nbest: 2, ..json(true) };
-    let err =
-        answer_texts(&tagger, &["Anna left . Omar came .".into()], &mut Vec::new(), &options, &device).unwrap_err();
+    let err = answer_texts(&tagger, &["Anna left . Omar came .".into()], &mut Vec::new(), &options, &device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("nbest") && err.contains("one sentence"), "{err}");
 
     let specs = [
