@@ -254,6 +254,13 @@ impl TrainingArgs {
     }
 }
 
+/// A value parser for a size option: a whole number in `range` (both ends included), refused
+/// by clap with the option's name and the range otherwise, so that no size reaches an
+/// allocation it cannot make (`--queue 1000000000`) or a loop that never starts (`--workers 0`).
+pub fn size(range: std::ops::RangeInclusive<u64>) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(range)
+}
+
 /// Options renamed so that one name means one thing in every command, as (former, current):
 /// the former names still work, as hidden aliases, for one release.
 pub const RENAMED: [(&str, &str); 3] =

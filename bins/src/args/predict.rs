@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 
-use crate::cli::by_name;
+use crate::cli::{by_name, size};
 use crate::predict::{InputFormat, StreamOptions};
 
 /// Predict with a trained model. Texts come from the arguments, from --input FILE or from stdin
@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// A CRF tagger: also give the K best taggings of each sentence with their probabilities.
-    #[arg(long, value_name = "K", default_value_t = 0)]
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = size(0..=1000))]
     pub nbest: usize,
     /// How the input's bytes are decoded: utf8 (strict: an invalid byte is an error naming the
     /// line), latin1 or windows-1252.
@@ -43,7 +43,7 @@ pub struct Args {
     /// Texts per window: each window is predicted (in length-sorted batches of at most 256
     /// texts and 8,192 padded tokens) and written before the next is read on; the first window
     /// holds at most 256, so the first answers come at once.
-    #[arg(long, alias = "batch-size", default_value_t = 2048)]
+    #[arg(long, alias = "batch-size", default_value_t = 2048, value_parser = size(1..=1_000_000))]
     pub window: usize,
     /// Read raw text with this tokenizer instead of the model's: whitespace, basic, ptb or
     /// words (a warning says when it differs from the model's).
@@ -63,7 +63,7 @@ impl Args {
         StreamOptions {
             tokenizer: self.tokenizer,
             sentences: self.sentences,
-            window: self.window.max(1),
+            window: self.window,
             json: self.json,
             nbest: self.nbest,
             format: self.format,

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::cli::size;
+
 use crate::serve::{Batching, Limits, ModelSpec, Settings};
 
 /// Serve trained models over HTTP: each model is loaded once and answers
@@ -33,7 +35,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "token_file")]
     pub no_token: bool,
     /// Texts in one model call at most (the texts of concurrent requests run together).
-    #[arg(long, default_value_t = Batching::default().max_batch)]
+    #[arg(long, default_value_t = Batching::default().max_batch, value_parser = size(1..=100_000))]
     pub max_batch: usize,
     /// How long a worker waits, after the first request, for more to batch with it (0: it
     /// batches the requests already queued, which under load are those that came while it
@@ -41,28 +43,28 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub max_wait_ms: u64,
     /// Requests waiting per model at most; a request past it gets 503 with Retry-After.
-    #[arg(long, default_value_t = Batching::default().queue)]
+    #[arg(long, default_value_t = Batching::default().queue, value_parser = size(1..=1_000_000))]
     pub queue: usize,
     /// Worker threads per model, each with its own copy of the model.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = size(1..=256))]
     pub workers: usize,
     /// Bytes in a request body at most (413).
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_body)]
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_body, value_parser = size(1..=1 << 30))]
     pub max_body: usize,
     /// Texts in one request at most (413).
-    #[arg(long, default_value_t = Limits::default().max_texts)]
+    #[arg(long, default_value_t = Limits::default().max_texts, value_parser = size(1..=100_000))]
     pub max_texts: usize,
     /// Tokens in one text at most, as the model reads it (413).
-    #[arg(long, alias = "max-tokens", default_value_t = Limits::default().max_tokens)]
+    #[arg(long, alias = "max-tokens", default_value_t = Limits::default().max_tokens, value_parser = size(1..=1_000_000))]
     pub max_text_tokens: usize,
     /// n best taggings a request may ask for at most (422).
-    #[arg(long, default_value_t = Limits::default().max_nbest)]
+    #[arg(long, default_value_t = Limits::default().max_nbest, value_parser = size(0..=1000))]
     pub max_nbest: usize,
     /// Time a request may wait for its answer (503 past it).
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    #[arg(long, value_name = "MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: u64,
     /// Time a client may take to send a request's body.
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_ms: u64,
 }
 
@@ -104,17 +106,17 @@ impl Args {
         Ok(Settings {
             limits: Limits {
                 max_body: self.max_body,
-                max_texts: self.max_texts.max(1),
-                max_tokens: self.max_text_tokens.max(1),
+                max_texts: self.max_texts,
+                max_tokens: self.max_text_tokens,
                 max_nbest: self.max_nbest,
-                timeout: Duration::from_millis(self.timeout_ms.max(1)),
-                body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),
+                timeout: Duration::from_millis(self.timeout_ms),
+                body_timeout: Duration::from_millis(self.body_timeout_ms),
             },
             batching: Batching {
-                max_batch: self.max_batch.max(1),
+                max_batch: self.max_batch,
                 max_wait: Duration::from_millis(self.max_wait_ms),
-                queue: self.queue.max(1),
-                workers: self.workers.max(1),
+                queue: self.queue,
+                workers: self.workers,
             },
             token,
         })

@@ -187,3 +187,38 @@ fn the_closing_lines_say_what_happened_in_plain_words() {
     let (_listener, bound) = runtime.block_on(seqlab_bins::serve::bind("127.0.0.1:0".parse().unwrap())).unwrap();
     assert!(bound.ip().is_loopback() && bound.port() != 0, "{bound}");
 }
+
+#[test]
+fn every_size_option_is_bounded_and_refused_by_name() {
+    let serve = |args: &[&str]| {
+        serve::Args::try_parse_from(["serve", "--artifacts", "a"].iter().copied().chain(args.iter().copied()))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for (option, value) in [
+        ("--queue", "0"),
+        ("--queue", "1000000000"),
+        ("--queue", "18446744073709551615"),
+        ("--workers", "0"),
+        ("--workers", "100000"),
+        ("--max-batch", "0"),
+        ("--max-texts", "0"),
+        ("--max-text-tokens", "0"),
+        ("--max-body", "0"),
+        ("--timeout-ms", "0"),
+        ("--body-timeout-ms", "0"),
+    ] {
+        let err = serve(&[option, value]).unwrap_err();
+        assert!(err.contains(option) && err.contains(value), "{option} {value}: {err}");
+    }
+    assert_eq!(serve(&["--queue", "512", "--workers", "2"]), Ok(()));
+    let predict = |args: &[&str]| {
+        predict::Args::try_parse_from(["predict", "--artifacts", "a"].iter().copied().chain(args.iter().copied()))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for (option, value) in [("--window", "0"), ("--nbest", "10000000")] {
+        let err = predict(&[option, value]).unwrap_err();
+        assert!(err.contains(option) && err.contains(value), "{option} {value}: {err}");
+    }
+}
