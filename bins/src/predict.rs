@@ -329,6 +329,15 @@ pub fn answer_texts(
 /// Refuses the options that the loaded model has no use for, naming them.
 fn check_options(loaded: &Loaded<Inner>, options: &StreamOptions) -> Result<(), String> {
     if !matches!(loaded, Loaded::Classifier(_)) {
+        if options.nbest > 0 && options.format == InputFormat::Conll && !options.json {
+            return Err(format!(
+                "--nbest {}: CoNLL output holds one tag per token; add --json for the n best taggings",
+                options.nbest
+            ));
+        }
+        if options.sentences && options.format == InputFormat::Conll {
+            return Err("--sentences: CoNLL input is already in sentences".into());
+        }
         return Ok(());
     }
     if options.format == InputFormat::Conll {
@@ -341,6 +350,15 @@ fn check_options(loaded: &Loaded<Inner>, options: &StreamOptions) -> Result<(), 
         return Err("--sentences: the model is a classifier, which reads each line as one text".into());
     }
     Ok(())
+}
+
+/// `--input FILE` opened for reading; a folder, or a file that cannot be opened, is an error
+/// naming it.
+pub fn open_input(path: &std::path::Path) -> Result<std::fs::File, StreamError> {
+    if path.is_dir() {
+        return Err(StreamError::Other(format!("--input {}: a folder, not a file of texts", path.display())));
+    }
+    std::fs::File::open(path).map_err(|e| StreamError::Other(format!("--input {}: {e}", path.display())))
 }
 
 /// The warning for reading raw text with another tokenizer than the model's (`None` when it

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use seqlab_bins::args::predict::Args;
-use seqlab_bins::predict::{answer_texts, progress_bar, stream, tokenizer_warning, StreamError, Streamed};
+use seqlab_bins::predict::{answer_texts, open_input, progress_bar, stream, tokenizer_warning, StreamError, Streamed};
 use seqlab_training::backend;
 
 fn main() -> ExitCode {
@@ -43,8 +43,7 @@ fn run(args: &Args) -> Result<Streamed, StreamError> {
     let show = |done: &Streamed| bar.set_position(done.texts as u64);
     let done = match &args.input {
         Some(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| StreamError::Other(format!("--input {}: {e}", path.display())))?;
+            let file = open_input(path)?;
             stream(&loaded, BufReader::new(file), &mut out, &options, &device, show)
         }
         None => stream(&loaded, BufReader::new(std::io::stdin()), &mut out, &options, &device, show),

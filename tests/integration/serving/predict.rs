@@ -227,3 +227,27 @@ fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
     assert_eq!(status, 1);
     assert!(message.unwrap().starts_with("error: standard output: No space left on device"), "{err}");
 }
+
+#[test]
+fn options_that_would_be_dropped_and_a_folder_as_input_are_refused_by_name() {
+    let device = Default::default();
+    let tagger = backend::load(&crf_tagger_dir(), &device).unwrap();
+    let conll = StreamOptions { nbest: 2, json: false, ..options(8, InputFormat::Conll) };
+    let err = stream(&tagger, Cursor::new("EU B-ORG\n"), &mut Vec::new(), &conll, &device, |_| {}).unwrap_err();
+    assert!(err.to_string().starts_with("--nbest 2: CoNLL output holds one tag per token; add --json"), "{err}");
+    let with_json = StreamOptions { json: true, ..conll };
+    let mut out = Vec::new();
+    stream(&tagger, Cursor::new("EU B-ORG\n"), &mut out, &with_json, &device, |_| {}).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(answer["alternatives"].as_array().unwrap().len(), 2);
+    let sentences = StreamOptions { sentences: true, ..options(8, InputFormat::Conll) };
+    let err = stream(&tagger, Cursor::new("EU\n"), &mut Vec::new(), &sentences, &device, |_| {}).unwrap_err();
+    assert!(err.to_string().starts_with("--sentences: CoNLL input is already in sentences"), "{err}");
+    let dir = crate::common::scratch("predict-input-folder");
+    let err = seqlab_bins::predict::open_input(&dir).unwrap_err().to_string();
+    assert_eq!(err, format!("--input {}: a folder, not a file of texts", dir.display()));
+    let missing = dir.join("nope.txt");
+    let err = seqlab_bins::predict::open_input(&missing).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("--input {}: ", missing.display())) && err.contains("No such file"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
