@@ -35,6 +35,12 @@ fn classifier_report_agrees_with_the_scores() {
     assert!(r.label_errors.windows(2).all(|w| w[0].probability >= w[1].probability));
     assert_eq!((r.data.checksum.as_str(), r.data.examples), ("embedded", scores.examples));
     assert_eq!(r.training.as_ref().map(|t| t.epochs_completed), Some(1));
+    // --report names a folder: an existing file there is refused by name, and left as it was.
+    let file = dir.join("taken.html");
+    std::fs::write(&file, "mine").unwrap();
+    let err = write_report(&r, &file).unwrap_err().to_string();
+    assert!(err.contains("taken.html is a file; --report names a folder"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     write_report(&r, &dir.join("report")).unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report/report.json")).unwrap()).unwrap();

@@ -190,6 +190,12 @@ struct About {
 
 /// Writes `report.json` and `report.html` into `dir` (created if needed).
 pub fn write_report(r: &Report, dir: &Path) -> Result<(), RunError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(RunError::invalid(
+            "report",
+            format!("{} is a file; --report names a folder to write report.html and report.json into", dir.display()),
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, &e))?;
     crate::durable::write(&dir.join("report.json"), serde_json::to_string_pretty(r).unwrap())?;
     crate::durable::write(&dir.join("report.html"), html(r))
