@@ -276,7 +276,7 @@ impl<B: Backend> LoadedTagger<B> {
         let real: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].is_empty()).collect();
         let items: Vec<TaggingItem> = real.iter().map(|&i| self.encode(&tokens[i])).collect();
         let answers = tag_with(&self.model, &items, BATCH, device, |lattice, row, item| {
-            self.answer(lattice, row, &tokens[real[item]], nbest)
+            self.answer(lattice, row, (&tokens[real[item]], &items[item].ids), nbest)
         });
         let mut out: Vec<TagPrediction> = tokens.iter().map(|_| TagPrediction::default()).collect();
         for (&i, answer) in real.iter().zip(answers) {
@@ -297,8 +297,14 @@ impl<B: Backend> LoadedTagger<B> {
         out
     }
 
-    /// One sentence's answer from its row of a batch's lattice.
-    fn answer(&self, lattice: &TagLattice, row: usize, tokens: &[String], nbest: usize) -> TagPrediction {
+    /// One sentence's answer from its row of a batch's lattice, given its tokens and their ids.
+    fn answer(
+        &self,
+        lattice: &TagLattice,
+        row: usize,
+        (tokens, ids): (&[String], &[usize]),
+        nbest: usize,
+    ) -> TagPrediction {
         let scheme = self.file_scheme();
         let path = lattice.best(row);
         let training_tags = self.names(&path);
@@ -329,7 +335,7 @@ impl<B: Backend> LoadedTagger<B> {
             tags: convert(&training_tags, scheme),
             entities,
             alternatives,
-            unknown: unknown_share(&self.vocab.encode(tokens)),
+            unknown: unknown_share(ids),
             sentences: Vec::new(),
         }
     }
