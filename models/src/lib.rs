@@ -29,6 +29,7 @@ pub mod import;
 pub mod loss;
 pub mod mask;
 pub mod masked_max;
+pub mod onnx;
 pub mod quantize;
 pub mod recurrent;
 pub mod subnormal;
