@@ -139,8 +139,13 @@ pub fn report(
 }
 
 /// [`crate::export::export`] on [`Inner`].
-pub fn export(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::export::Exported, RunError> {
-    crate::export::export::<Inner>(artifacts, out, device)
+pub fn export(
+    artifacts: &Path,
+    out: &Path,
+    format: crate::export::Format,
+    device: &Device,
+) -> Result<crate::export::Exported, RunError> {
+    crate::export::export::<Inner>(artifacts, out, format, device)
 }
 
 /// [`crate::quantize::quantize`] on [`Inner`].

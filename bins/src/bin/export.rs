@@ -1,4 +1,4 @@
-//! `export`: a trained model's weights as a PyTorch-readable safetensors file.
+//! `export`: a trained model as a safetensors file for PyTorch or as one ONNX file.
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
@@ -6,18 +6,22 @@ use std::process::ExitCode;
 use clap::Parser;
 use seqlab_bins::args::export::Args;
 use seqlab_training::backend;
+use seqlab_training::export::Format;
 
 fn main() -> ExitCode {
     seqlab_bins::malloc::bound_threads();
     let args = Args::parse();
-    match backend::export(&args.artifacts, &args.out, &backend::Device::default()) {
+    let written = Format::resolve(args.format, &args.out)
+        .and_then(|format| backend::export(&args.artifacts, &args.out, format, &backend::Device::default()));
+    match written {
         Ok(exported) => {
-            let values: usize = exported.tensors.values().map(|t| t.values.len()).sum();
             println!(
-                "wrote {} ({}, {} tensors, {values} values)",
+                "wrote {} ({} {}, {} bytes: {})",
                 args.out.display(),
                 exported.model,
-                exported.tensors.len()
+                <&str>::from(exported.format),
+                exported.bytes,
+                exported.summary
             );
             ExitCode::SUCCESS
         }

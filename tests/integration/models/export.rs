@@ -7,6 +7,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use seqlab_models::export::safetensors_bytes;
 use seqlab_models::import::SafeTensors;
 use seqlab_models::{CellKind, RecurrentConfig};
+use seqlab_training::export::Format;
 use seqlab_training::inference::{load, Loaded};
 
 use crate::common::*;
@@ -71,7 +72,7 @@ fn exported_models_give_seqlabs_outputs_in_pytorch() {
         let folder = std::path::PathBuf::from(fixture_path(&format!("export/{name}")));
         // The committed file is what the exporter writes today.
         let out = scratch_dir.join(format!("{name}.safetensors"));
-        seqlab_training::export::export::<TestBackend>(&folder, &out, &device).unwrap();
+        seqlab_training::export::export::<TestBackend>(&folder, &out, Format::Safetensors, &device).unwrap();
         let committed = std::fs::read(fixture_path(&format!("export/{name}.safetensors"))).unwrap();
         assert!(
             std::fs::read(&out).unwrap() == committed,
@@ -120,7 +121,9 @@ fn export_replaces_only_regular_files_and_never_the_artifacts_own() {
     let fixture = std::path::PathBuf::from(fixture_path("export/classifier"));
     let expected = std::fs::read(fixture_path("export/classifier.safetensors")).unwrap();
     let export = |artifacts: &std::path::Path, out: &std::path::Path| {
-        seqlab_training::export::export::<TestBackend>(artifacts, out, &device).map(|_| ()).map_err(|e| e.to_string())
+        seqlab_training::export::export::<TestBackend>(artifacts, out, Format::Safetensors, &device)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     };
     // A device is written into, never replaced by a regular file.
     export(&fixture, std::path::Path::new("/dev/null")).unwrap();

@@ -12,6 +12,7 @@ mod gradcheck;
 mod heads;
 mod import;
 mod loss;
+mod onnx;
 mod padding;
 mod parity;
 #[cfg(feature = "ndarray")]

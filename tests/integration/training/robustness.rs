@@ -6,6 +6,7 @@ use seqlab_datasets::Validation;
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};
 use seqlab_training::epochs::Progress;
 use seqlab_training::error::RunError;
+use seqlab_training::export::Format;
 use seqlab_training::inference::{load, Loaded};
 use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::OptimConfig;
@@ -403,7 +404,10 @@ fn a_report_or_export_onto_a_full_disk_says_so_and_keeps_the_old_file() {
     let artifacts = dir.join("art");
     train_classifier::<TestAutodiff>(&tiny(&artifacts), &device).unwrap();
     let export = |out: &std::path::Path| {
-        seqlab_training::export::export::<TestBackend>(&artifacts, out, &device).map(|_| ()).unwrap_err().to_string()
+        seqlab_training::export::export::<TestBackend>(&artifacts, out, Format::Safetensors, &device)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
     };
     let err = export(std::path::Path::new("/dev/full"));
     assert!(
