@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The probes of issues 15 and 27 against the release binaries: each line prints the case, the exit code,
+# The probes of issues 15, 27 and 40 against the release binaries: each line prints the case, the exit code,
 # PANIC when the output holds "panicked", and the first line of the error.
 # Usage: scripts/failure-probes.sh [BIN_DIR]   (default: $CARGO_TARGET_DIR/release or target/release)
 set -u
@@ -134,4 +134,22 @@ probe "resume, data changed"    tc --artifacts rd --train two.tsv --valid two.ts
 for _ in $(seq 1 60); do [ -e sg/progress.json ] && break; sleep 0.5; done
 kill -TERM $pid; wait $pid; rc=$?
 cases=$((cases + 1)); printf '%-34s rc=%-3s       %s\n' "SIGTERM mid-run" "$rc" "$(grep -m1 'stopped by' sg.out) $(flock -n sg/.lock true || echo LOCK HELD)"
+# Standard output gone (issue 40): a reader that went away, a full disk, a closed descriptor.
+# A training run goes on to its end and keeps its artifacts; a command whose output is its result
+# ends quietly with 141 on a closed pipe, with an error and 1 on a full disk or a closed stdout.
+gone() { # gone NAME ARTIFACTS COMMAND-LINE (pipefail: the status is the command's, not head's)
+  probe "$1" timeout 300 bash -c "set -o pipefail; $3"
+  [ -z "$2" ] || printf '%-34s %s\n' "" "$([ -f "$2/metrics.json" ] && echo "artifacts kept: $2/metrics.json" || echo "NO ARTIFACTS in $2")"
+}
+gone "train-classifier | head -c 1"     p1 "$B/train-classifier --no-tui --epochs 1 --artifacts p1 | head -c 1"
+gone "train-tagger 2>&1 | head -4"      p2 "$B/train-tagger --no-tui --epochs 1 --artifacts p2 2>&1 | head -4"
+gone "train-classifier > /dev/full"     p3 "$B/train-classifier --no-tui --epochs 1 --artifacts p3 > /dev/full"
+gone "train-tagger >&-"                 p4 "$B/train-tagger --no-tui --epochs 1 --artifacts p4 >&-"
+gone "evaluate --json | head -c 300"    "" "$B/evaluate --artifacts ok --test embedded:sentiment/test --json | head -c 300"
+gone "evaluate > /dev/full"             "" "$B/evaluate --artifacts ok --test embedded:sentiment/test > /dev/full"
+gone "export > /dev/full"               "" "$B/export --artifacts ok --out x.onnx > /dev/full"
+gone "quantize > /dev/full"             "" "$B/quantize --artifacts ok --out q8 > /dev/full"
+gone "grad-flow norms | head -c 1"      "" "$B/grad-flow norms --out gf | head -c 1"
+gone "dataset-stats > /dev/full"        "" "$B/dataset-stats embedded:ner/test > /dev/full"
+gone "dataset-stats >&-"                "" "$B/dataset-stats embedded:ner/test >&-"
 echo "$cases cases, $panics panics (work folder $W)"

@@ -19,6 +19,7 @@ use seqlab_training::epochs::Select;
 use seqlab_training::error::RunError;
 use seqlab_training::learner::{TrainingConfig, TrainingSummary};
 use seqlab_training::optim::{OptimConfig, OptimizerKind, ScheduleKind};
+use seqlab_training::{note, say};
 use strum::VariantNames;
 
 /// Pretrained word vectors (both trainers).
@@ -278,7 +279,7 @@ pub fn warn_former_names(command: &str) {
     for arg in std::env::args().skip(1) {
         for (former, current) in renamed {
             if arg == format!("--{former}") || arg.starts_with(&format!("--{former}=")) {
-                eprintln!("warning: --{former} is now --{current}; the former name goes in a later release");
+                note!("warning: --{former} is now --{current}; the former name goes in a later release");
             }
         }
     }
@@ -354,17 +355,25 @@ pub fn run_training<R>(
     show: impl FnOnce(&R) -> &TrainingSummary,
 ) -> ExitCode {
     if let Err(e) = seqlab_training::interrupt::install() {
-        eprintln!("warning: SIGINT and SIGTERM will end the run at once: {e}");
+        note!("warning: SIGINT and SIGTERM will end the run at once: {e}");
     }
     let device = backend::device(training.devices.first().copied());
-    println!("backend: {} ({device:?})", backend::name());
+    say!("backend: {} ({device:?})", backend::name());
     let status = match train(&device) {
         Ok(report) => {
             print_summary(show(&report), training, artifacts);
+            if let Some(lost) = seqlab_training::console::stdout_lost() {
+                note!(
+                    "standard output: {} (from then on, nothing more was written there); the run went on to \
+                     its end: its results are in {}",
+                    lost.message,
+                    artifacts.display()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}", origin.explain(&e));
+            note!("error: {}", origin.explain(&e));
             ExitCode::FAILURE
         }
     };
@@ -374,12 +383,28 @@ pub fn run_training<R>(
     }
 }
 
+/// The exit status of a command whose standard output is its result, once it has done its
+/// work: success, unless that output was lost on the way ([`seqlab_training::console::Lost::exit`]:
+/// 141 and no word for a reader that went away, as `cat` ends; an error line and 1 otherwise).
+pub fn output_status() -> ExitCode {
+    match seqlab_training::console::stdout_lost() {
+        None => ExitCode::SUCCESS,
+        Some(lost) => {
+            let (status, line) = lost.exit();
+            if let Some(line) = line {
+                note!("{line}");
+            }
+            ExitCode::from(status)
+        }
+    }
+}
+
 /// The closing lines of a training command: an early stop, the epochs and the kept one.
 pub fn print_summary(summary: &TrainingSummary, config: &TrainingConfig, artifacts: &Path) {
     if let Some(why) = &summary.stopped {
-        println!("stopped early: {why}");
+        say!("stopped early: {why}");
     }
-    println!("{}", summary_line(summary, config, artifacts));
+    say!("{}", summary_line(summary, config, artifacts));
 }
 
 /// `trained N epochs in S s; kept epoch K (…); artifacts in DIR`.

@@ -11,6 +11,8 @@
 
 /// Threads per core above which `RAYON_NUM_THREADS` is lowered: more only queue for the cores
 /// (and 100,000 threads take minutes to start, each with its own stack).
+use seqlab_training::note;
+
 const MAX_THREADS_PER_CORE: usize = 4;
 
 /// Lowers `RAYON_NUM_THREADS` to [`MAX_THREADS_PER_CORE`] threads per core, saying so, and refuses
@@ -23,12 +25,12 @@ pub fn bound_threads() {
     match thread_bound(value.to_str(), cores) {
         Ok(None) => {}
         Ok(Some((asked, most))) => {
-            eprintln!("warning: RAYON_NUM_THREADS={asked} is more than {MAX_THREADS_PER_CORE} per core; using {most}");
+            note!("warning: RAYON_NUM_THREADS={asked} is more than {MAX_THREADS_PER_CORE} per core; using {most}");
             // SAFETY: called first in `main`, before any other thread exists.
             unsafe { std::env::set_var("RAYON_NUM_THREADS", most.to_string()) };
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            note!("error: {message}");
             std::process::exit(2);
         }
     }

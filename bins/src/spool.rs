@@ -3,6 +3,7 @@
 //! records; the training split counted, then encoded), so such an input is copied once into a
 //! temporary folder, which is removed when the [`Spool`] is dropped.
 
+use seqlab_training::note;
 use std::path::{Path, PathBuf};
 
 /// The temporary copies of one process's read-once inputs.
@@ -36,7 +37,7 @@ impl Spool {
         let mut source = std::fs::File::open(&path).map_err(|e| format!("{option} {path}: cannot read: {e}"))?;
         let mut target = std::fs::File::create(&copy).map_err(|e| format!("{}: cannot write: {e}", copy.display()))?;
         let bytes = std::io::copy(&mut source, &mut target).map_err(|e| format!("{option} {path}: {e}"))?;
-        eprintln!(
+        note!(
             "{option} {path} is not a file that can be read twice (a pipe or a device): read once into {} ({bytes} bytes); errors name that copy",
             copy.display()
         );

@@ -92,12 +92,12 @@ pub(crate) fn train_corpus(
         match stale(&dir, &header) {
             None => match EncodedCorpus::open(&dir) {
                 Ok(corpus) => {
-                    println!("data: {} encoded as {} (unchanged; used again)", wanted.source, dir.display());
+                    crate::say!("data: {} encoded as {} (unchanged; used again)", wanted.source, dir.display());
                     return Ok(Arc::new(corpus));
                 }
-                Err(e) => println!("data: encoding {} again: {e}", wanted.source),
+                Err(e) => crate::say!("data: encoding {} again: {e}", wanted.source),
             },
-            Some(why) => println!("data: encoding {} again: {why}", wanted.source),
+            Some(why) => crate::say!("data: encoding {} again: {why}", wanted.source),
         }
     }
     let start = Instant::now();
@@ -118,7 +118,7 @@ pub(crate) fn train_corpus(
     }
     let written = writer.finish()?;
     let seconds = start.elapsed().as_secs_f64();
-    println!(
+    crate::say!(
         "data: encoded {} ({:.1} MB, {} examples, {} tokens) into {} in {seconds:.1} s ({:.1} MB/s)",
         wanted.source,
         written.fingerprint.bytes as f64 / 1e6,

@@ -21,6 +21,7 @@ pub mod backend;
 pub mod classifier;
 pub mod clip;
 pub mod cluster;
+pub mod console;
 pub mod corpus_cache;
 pub mod curves;
 pub mod devices;

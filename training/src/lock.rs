@@ -149,7 +149,7 @@ impl ArtifactsLock {
         // A run stopped before its first epoch ended has nothing to continue: it starts over.
         let never_trained = epochs == 0 && !held.contains(&Artifacts::WEIGHTS) && !held.contains(&Artifacts::METRICS);
         if finished && never_trained && !training.overwrite {
-            eprintln!("{}: the run there never completed an epoch; starting it again", dir.display());
+            crate::note!("{}: the run there never completed an epoch; starting it again", dir.display());
         }
         if finished && !never_trained && !training.overwrite {
             let progress = format!(", {epochs} epochs completed");

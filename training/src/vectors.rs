@@ -77,7 +77,7 @@ pub fn load_vectors(
         frozen,
         coverage,
     };
-    println!(
+    crate::say!(
         "vectors: {} ({}d): {} of {} vocabulary entries ({:.1} %; {} exact, {} lower-cased), {} words added from the splits",
         report.file,
         report.dim,
@@ -89,10 +89,10 @@ pub fn load_vectors(
         report.added
     );
     for (name, c) in &report.coverage {
-        println!("vectors: {name}: {:.1} % of word types, {:.1} % of tokens", 100.0 * c.types, 100.0 * c.tokens);
+        crate::say!("vectors: {name}: {:.1} % of word types, {:.1} % of tokens", 100.0 * c.types, 100.0 * c.tokens);
     }
     if matrix.coverage() < 0.1 {
-        eprintln!(
+        crate::note!(
             "warning: {} covers only {:.1} % of the vocabulary (wrong file, or a language or casing mismatch?)",
             report.file,
             100.0 * matrix.coverage()

@@ -229,6 +229,8 @@ fn run<C: Sync, R: serde::Serialize + Send>(
 
 #[pymodule]
 fn _seqlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Training's lines go to the process's streams and never panic when one is closed.
+    seqlab_training::console::write_directly();
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_class::<Model>()?;

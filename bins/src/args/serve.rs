@@ -66,6 +66,10 @@ pub struct Args {
     /// Time a client may take to send a request's body.
     #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_ms: u64,
+    /// Time a client may take to send a request's head (its line and headers), from the
+    /// connection's start or its previous answer; the connection is closed past it.
+    #[arg(long, value_name = "MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
 }
 
 impl Args {
@@ -111,6 +115,7 @@ impl Args {
                 max_nbest: self.max_nbest,
                 timeout: Duration::from_millis(self.timeout_ms),
                 body_timeout: Duration::from_millis(self.body_timeout_ms),
+                header_timeout: Duration::from_millis(self.header_timeout_ms),
             },
             batching: Batching {
                 max_batch: self.max_batch,

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use super::{Settings, Workload};
+use seqlab_training::note;
 
 /// A running twin script.
 pub struct PyTorch {
@@ -22,7 +23,7 @@ impl PyTorch {
     pub fn start(workloads: &[Workload], settings: &Settings) -> Option<Self> {
         let missing = [&settings.twin_script, &settings.torch_script].into_iter().find(|p| !p.exists());
         if let Some(path) = missing {
-            eprintln!("PyTorch: skipped ({} not found)", path.display());
+            note!("PyTorch: skipped ({} not found)", path.display());
             return None;
         }
         let mut command = Command::new("python3");
@@ -41,7 +42,7 @@ impl PyTorch {
         let mut child = match command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
             Ok(child) => child,
             Err(e) => {
-                eprintln!("PyTorch: skipped (python3: {e})");
+                note!("PyTorch: skipped (python3: {e})");
                 return None;
             }
         };
@@ -49,7 +50,7 @@ impl PyTorch {
         let mut output = BufReader::new(child.stdout.take()?);
         let mut first = String::new();
         let Some(info) = output.read_line(&mut first).ok().and_then(|_| serde_json::from_str(&first).ok()) else {
-            eprintln!("PyTorch: skipped ({} did not start; is torch installed?)", settings.twin_script.display());
+            note!("PyTorch: skipped ({} did not start; is torch installed?)", settings.twin_script.display());
             let _ = child.kill();
             return None;
         };

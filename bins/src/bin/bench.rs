@@ -12,12 +12,13 @@ use clap::Parser;
 use seqlab_bins::args::bench::Args;
 use seqlab_bins::bench::{machine, measure, ratios, table, PyTorch};
 use seqlab_training::backend;
+use seqlab_training::{note, say};
 
-fn main() {
+fn main() -> std::process::ExitCode {
     seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     let (selected, settings) = (args.selected(), args.settings());
-    eprintln!(
+    note!(
         "backend: {}; {} rounds of {} steps after {} warm-up steps, implementations alternating",
         backend::name(),
         settings.rounds,
@@ -31,16 +32,17 @@ fn main() {
     });
     let mut rows = Vec::new();
     for w in &selected {
-        eprintln!("running {} …", w.name);
+        note!("running {} …", w.name);
         rows.extend(measure(w, &settings, torch.as_mut()));
     }
     drop(torch);
     if args.json {
-        println!("{about}");
-        rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).expect("a row serialises")));
-        ratios(&rows).iter().for_each(|r| println!("{}", serde_json::to_string(r).expect("a ratio serialises")));
+        say!("{about}");
+        rows.iter().for_each(|r| say!("{}", serde_json::to_string(r).expect("a row serialises")));
+        ratios(&rows).iter().for_each(|r| say!("{}", serde_json::to_string(r).expect("a ratio serialises")));
     } else {
-        println!("{}\n", serde_json::to_string_pretty(&about).expect("serialises"));
-        print!("{}", table(&rows));
+        say!("{}\n", serde_json::to_string_pretty(&about).expect("serialises"));
+        say!("{}", table(&rows).trim_end());
     }
+    seqlab_bins::cli::output_status()
 }

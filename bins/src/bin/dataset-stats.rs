@@ -13,6 +13,7 @@ use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
 use seqlab_datasets::stream::stream_corpus;
 use seqlab_datasets::text::{Encoding, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::{Corpus, DataError, Format, ReadOptions};
+use seqlab_training::{note, say};
 
 /// Statistics of a corpus file (or IMDB-style folder).
 #[derive(Parser, Debug)]
@@ -57,20 +58,21 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    seqlab_training::console::write_directly();
     seqlab_bins::malloc::bound_threads();
     let mut args = Args::parse();
     let mut spool = seqlab_bins::spool::Spool::default();
     match spool.readable_again("PATH", args.path.display().to_string()) {
         Ok(path) => args.path = path.into(),
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::FAILURE;
         }
     }
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => seqlab_bins::cli::output_status(),
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -101,7 +103,7 @@ fn run(args: &Args) -> Result<(), DataError> {
         },
     )?;
     if let Some(why) = &streamed.inferred {
-        eprintln!("format: {} (inferred: {why})", streamed.format.name());
+        note!("format: {} (inferred: {why})", streamed.format.name());
     }
     let vocab = match &args.vocab_from {
         Some(train) => {
@@ -121,15 +123,14 @@ fn run(args: &Args) -> Result<(), DataError> {
     let stats = CorpusStats { format: streamed.format.name().into(), ..builder.finish(vocab.as_ref()) };
     if let (Some(copy), Some(out)) = (copy, &args.write) {
         copy.finish()?;
-        eprintln!("wrote {}", out.display());
+        note!("wrote {}", out.display());
     }
     let report = if args.json {
         serde_json::to_string_pretty(&stats).expect("stats serialise") + "\n"
     } else {
         text_report(&args.path, &stats)
     };
-    // A closed pipe (`| head`) ends the output quietly.
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), report.as_bytes());
+    say!("{}", report.trim_end());
     Ok(())
 }
 

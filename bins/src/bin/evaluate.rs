@@ -9,13 +9,14 @@ use clap::Parser;
 use seqlab_bins::args::evaluate::Args;
 use seqlab_training::backend;
 use seqlab_training::inference::{Evaluation, Loaded};
+use seqlab_training::{note, say};
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     let mut args = Args::parse();
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.replace(&mut [("--test", Some(&mut args.test))]) {
-        eprintln!("error: {e}");
+        note!("error: {e}");
         return ExitCode::FAILURE;
     }
     let device = backend::Device::default();
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
             Some(dir) => {
                 let report = backend::report(&loaded, &args.artifacts, &args.test, &device)?;
                 seqlab_training::report::write_report(&report, dir)?;
-                eprintln!("wrote {} and report.json", dir.join("report.html").display());
+                note!("wrote {} and report.json", dir.join("report.html").display());
                 Ok(report.metrics)
             }
             None => backend::evaluate(&loaded, &args.test, &device),
@@ -40,25 +41,29 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(evaluation) if args.json => {
-            println!("{}", serde_json::to_string_pretty(&evaluation).unwrap());
-            ExitCode::SUCCESS
+            say!("{}", serde_json::to_string_pretty(&evaluation).unwrap());
+            seqlab_bins::cli::output_status()
         }
         Ok(Evaluation::Classifier(s)) => {
-            println!("accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
-            ExitCode::SUCCESS
+            say!("accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
+            seqlab_bins::cli::output_status()
         }
         Ok(Evaluation::Tagger(s)) => {
-            println!(
+            say!(
                 "entity P {:.4}  R {:.4}  F1 {:.4}  (strict F1 {:.4}, token accuracy {:.4})",
-                s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy
+                s.precision,
+                s.recall,
+                s.f1,
+                s.strict_f1,
+                s.token_accuracy
             );
             for (kind, p) in &s.per_type {
-                println!("  {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}", p.precision, p.recall, p.f1, p.support);
+                say!("  {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}", p.precision, p.recall, p.f1, p.support);
             }
-            ExitCode::SUCCESS
+            seqlab_bins::cli::output_status()
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -7,15 +7,16 @@ use clap::Parser;
 use seqlab_bins::args::export::Args;
 use seqlab_training::backend;
 use seqlab_training::export::Format;
+use seqlab_training::{note, say};
 
 fn main() -> ExitCode {
-    seqlab_bins::malloc::bound_threads();
+    seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     let written = Format::resolve(args.format, &args.out)
         .and_then(|format| backend::export(&args.artifacts, &args.out, format, &backend::Device::default()));
     match written {
         Ok(exported) => {
-            println!(
+            say!(
                 "wrote {} ({} {}, {} bytes: {})",
                 args.out.display(),
                 exported.model,
@@ -23,10 +24,10 @@ fn main() -> ExitCode {
                 exported.bytes,
                 exported.summary
             );
-            ExitCode::SUCCESS
+            seqlab_bins::cli::output_status()
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -14,16 +14,17 @@ use seqlab_training::backend;
 use seqlab_training::error::RunError;
 use seqlab_training::gradflow::files::{self, SweepSettings};
 use seqlab_training::gradflow::{AddingTraining, TaskTraining};
+use seqlab_training::{note, say};
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
     let args = Args::parse();
     let device = backend::Device::default();
-    println!("backend {} on {:?}", backend::name(), device);
+    say!("backend {} on {:?}", backend::name(), device);
     match run(args.command, &device) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => seqlab_bins::cli::output_status(),
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -38,8 +39,8 @@ fn run(command: Command, device: &backend::Device) -> Result<(), RunError> {
     match command {
         Command::Norms { length, sequences, train_steps, seed, .. } => {
             let curves = backend::grad_flow_norms(&lab, length, sequences, train_steps, seed, device)?;
-            println!("T = {length}, hidden {}, {sequences} sequences, seed {seed}", lab.hidden);
-            print!("{}", files::norms_summary(&curves));
+            say!("T = {length}, hidden {}, {sequences} sequences, seed {seed}", lab.hidden);
+            say!("{}", files::norms_summary(&curves).trim_end());
             files::write_norms(&out, &curves, lab.hidden)
         }
         Command::Sweep { lengths, seeds, steps, batch_size, lr, clip, .. } => {
@@ -54,7 +55,7 @@ fn run(command: Command, device: &backend::Device) -> Result<(), RunError> {
                 seconds,
                 backend: backend::name(),
             };
-            print!("{}", files::write_sweep(&out, &runs, &settings)?);
+            say!("{}", files::write_sweep(&out, &runs, &settings)?.trim_end());
             Ok(())
         }
         Command::Adding { lengths, seeds, sequences, batch_size, lr, clip, quick, compare, plot_only, .. } => {
@@ -74,7 +75,8 @@ fn run(command: Command, device: &backend::Device) -> Result<(), RunError> {
             }
             points.retain(|p| lengths.contains(&p.length));
             let seconds = started.elapsed().as_secs_f64();
-            print!("{}", files::write_adding_table(&out, &points, &training, lab.hidden, seconds)?);
+            let table = files::write_adding_table(&out, &points, &training, lab.hidden, seconds)?;
+            say!("{}", table.trim_end());
             Ok(())
         }
     }

@@ -6,13 +6,15 @@ use clap::Parser;
 use hyper::body::Bytes;
 use seqlab_bins::args::load_test::Args;
 use seqlab_bins::load::{client, faults, rss_kib, run_level, table};
+use seqlab_training::{note, say};
 
 fn main() -> ExitCode {
+    seqlab_training::console::write_directly();
     let args = Args::parse();
     let texts = match args.read_texts() {
         Ok(texts) => texts,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -22,18 +24,18 @@ fn main() -> ExitCode {
         let mut rows = Vec::new();
         for level in args.levels() {
             for target in &args.target {
-                eprintln!("{} at concurrency {} …", target.name, level.concurrency);
+                note!("{} at concurrency {} …", target.name, level.concurrency);
                 rows.push(run_level(&client, target, &args.model, &texts, level).await);
             }
         }
-        println!("{}", table(&args.model, &rows));
+        say!("{}", table(&args.model, &rows));
         if args.faults {
             let before = args.pid.and_then(rss_kib);
             let good = Bytes::from(serde_json::json!({ "texts": [texts[0]] }).to_string());
             let (rows, steady) = faults::run(&client, &args.target[0].url, &args.model, good).await;
             let rss = before.zip(args.pid.and_then(rss_kib));
-            println!("{}", faults::table(&rows, &steady, rss));
+            say!("{}", faults::table(&rows, &steady, rss));
         }
     });
-    ExitCode::SUCCESS
+    seqlab_bins::cli::output_status()
 }

@@ -8,6 +8,7 @@ use clap::Parser;
 use seqlab_bins::args::predict::Args;
 use seqlab_bins::predict::{answer_texts, open_input, progress_bar, stream, tokenizer_warning, StreamError, Streamed};
 use seqlab_training::backend;
+use seqlab_training::note;
 
 fn main() -> ExitCode {
     seqlab_bins::startup::prepare_process();
@@ -15,13 +16,13 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(done) if done.texts == 0 => {
-            eprintln!("no text to predict (give texts as arguments, --input FILE, or lines on stdin)");
+            note!("no text to predict (give texts as arguments, --input FILE, or lines on stdin)");
             ExitCode::SUCCESS
         }
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             let (status, message) = e.exit();
-            message.iter().for_each(|m| eprintln!("{m}"));
+            message.iter().for_each(|m| note!("{m}"));
             ExitCode::from(status)
         }
     }
@@ -32,7 +33,7 @@ fn run(args: &Args) -> Result<Streamed, StreamError> {
     let loaded = backend::load(&args.artifacts, &device).map_err(|e| e.to_string())?;
     let options = args.options();
     if let Some(warning) = tokenizer_warning(&loaded, options.tokenizer) {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     let mut out = BufWriter::new(std::io::stdout().lock());
     if !args.texts.is_empty() {

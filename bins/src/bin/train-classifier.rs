@@ -10,9 +10,10 @@ use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::classifier::ClassifierReport;
 use seqlab_training::metrics::ClassificationScores;
+use seqlab_training::{note, say};
 
 fn show(name: &str, s: &ClassificationScores) {
-    println!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
+    say!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);
 }
 
 fn main() -> ExitCode {
@@ -21,13 +22,13 @@ fn main() -> ExitCode {
     let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
-        eprintln!("error: {e}");
+        note!("error: {e}");
         return ExitCode::FAILURE;
     }
     let config = match args.run_config() {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::from(2);
         }
     };

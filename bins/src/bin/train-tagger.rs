@@ -10,16 +10,24 @@ use seqlab_bins::cli::run_training;
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
 use seqlab_training::tagger::{TaggerReport, TaggerScores};
+use seqlab_training::{note, say};
 
 fn show(name: &str, s: &TaggerScores) {
-    println!(
+    say!(
         "{name:<5} entity P {:.4}  R {:.4}  F1 {:.4}  (strict F1 {:.4}, token accuracy {:.4})",
-        s.precision, s.recall, s.f1, s.strict_f1, s.token_accuracy
+        s.precision,
+        s.recall,
+        s.f1,
+        s.strict_f1,
+        s.token_accuracy
     );
     for (kind, prf) in &s.per_type {
-        println!(
+        say!(
             "        {kind:<6} P {:.4}  R {:.4}  F1 {:.4}  support {}",
-            prf.precision, prf.recall, prf.f1, prf.support
+            prf.precision,
+            prf.recall,
+            prf.f1,
+            prf.support
         );
     }
 }
@@ -30,13 +38,13 @@ fn main() -> ExitCode {
     let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
     let mut spool = seqlab_bins::spool::Spool::default();
     if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
-        eprintln!("error: {e}");
+        note!("error: {e}");
         return ExitCode::FAILURE;
     }
     let config = match args.run_config() {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             return ExitCode::from(2);
         }
     };

@@ -38,6 +38,9 @@ pub struct Limits {
     pub timeout: Duration,
     /// Time to receive a request's body (400 past it, the connection closed).
     pub body_timeout: Duration,
+    /// Time to receive a request's head, from the connection's start or its previous answer
+    /// (the connection closed past it).
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_nbest: 20,
             timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(5),
         }
     }
 }

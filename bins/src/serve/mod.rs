@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -26,6 +26,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use seqlab_training::note;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -52,6 +56,7 @@ pub struct Settings {
 pub struct Server {
     router: Router,
     workers: Vec<Workers>,
+    limits: Limits,
 }
 
 impl Server {
@@ -73,21 +78,47 @@ impl Server {
             return Err("no model to serve: give --artifacts DIR or --model NAME=DIR".into());
         }
         let state = Arc::new(AppState { models, limits: settings.limits, metrics: Arc::clone(&metrics) });
-        Ok(Self { router: router(state, settings), workers })
+        Ok(Self { router: router(state, settings), workers, limits: settings.limits })
     }
 
-    /// Serves on `listener` until `shutdown` completes, then answers what is in flight, stops
-    /// the workers and returns.
+    /// Serves on `listener` until `shutdown` completes, then stops accepting, answers what is
+    /// in flight (each connection closed after its answer; a request head still arriving has
+    /// until its `header_timeout`), stops the workers and returns. Connections still open
+    /// `limits.timeout` after the shutdown began are dropped.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await;
+        let Self { router, workers, limits } = self;
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+        let connections = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    // Out of descriptors (or a connection reset before it was taken): what is
+                    // open goes on; accept again once some may have closed.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+            tokio::spawn(connections.watch(connection));
+        }
+        drop(listener);
+        drop(router);
+        if tokio::time::timeout(limits.timeout, connections.shutdown()).await.is_err() {
+            note!("connections still open {} s after the stop were dropped", limits.timeout.as_secs());
+        }
         // The router (and with it every queue) is gone: the workers finish and end.
-        let workers = self.workers;
         tokio::task::spawn_blocking(move || workers.into_iter().for_each(Workers::join)).await.ok();
-        served
+        Ok(())
     }
 }
 

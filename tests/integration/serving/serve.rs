@@ -1,8 +1,8 @@
 //! `serve` on an ephemeral loopback port: every answer equals `predict --json`'s for the same
 //! text, also when concurrent requests are batched together; every bad request gets a 4xx naming
 //! what was wrong, and the server keeps answering; a full queue answers 503 with Retry-After; the
-//! token guards the API; hang-ups and slow bodies stall nobody; shutdown answers what is in
-//! flight.
+//! token guards the API; hang-ups, slow bodies and slow heads stall nobody; shutdown answers
+//! what is in flight and waits for no slow head.
 
 use std::io::{Cursor, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -284,6 +284,75 @@ fn hang_ups_and_slow_bodies_stall_nobody() {
         let reply = super::http::read_reply(&mut s);
         assert_eq!((reply.status, reply.code().as_str()), (400, "body_unreadable"), "{}", reply.body);
     }
+}
+
+/// Whether the server closed `stream` (end of file or a reset) within `within`.
+fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    use std::io::Read;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // an answer (408, say) before the close
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn slow_request_heads_are_closed_and_keep_neither_clients_nor_a_stop_waiting() {
+    let limits = Limits { header_timeout: Duration::from_millis(300), ..Default::default() };
+    let server = start(Settings { limits, ..Default::default() });
+    let addr = server.addr;
+    // 30 clients send half a head and fall silent; 10 send one header line every 100 ms.
+    let mut silent: Vec<TcpStream> = (0..30)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    let dripping: Vec<std::thread::JoinHandle<bool>> = (0..10)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+                for i in 0..30 {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if s.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).is_err() {
+                        return true; // closed under it
+                    }
+                }
+                closed_within(&mut s, Duration::from_secs(2))
+            })
+        })
+        .collect();
+    // A well-formed client beside them is answered at once.
+    let start = Instant::now();
+    assert_eq!(get(addr, "/healthz").status, 200);
+    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    // Each slow head is closed after the header timeout, not left open.
+    for s in &mut silent {
+        assert!(closed_within(s, Duration::from_secs(3)), "a silent half head stays open");
+    }
+    for d in dripping {
+        assert!(d.join().unwrap(), "a head sent a line at a time stays open past the header timeout");
+    }
+    // A stop with half-sent heads open returns once their header timeout has passed.
+    let _open: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"POST /v1/models/sst/predict HTTP/1.1\r\n").unwrap();
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    server.stop().expect("a clean stop");
+    assert!(start.elapsed() < Duration::from_secs(3), "the stop took {:?}", start.elapsed());
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod adam;
 mod classifier;
 mod clip;
 mod cluster;
+mod console;
 mod corpora;
 #[cfg(feature = "ndarray")]
 mod devices;

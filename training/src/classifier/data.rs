@@ -19,7 +19,7 @@ use crate::metrics::{classification_scores, ClassificationScores};
 pub(crate) fn read_file(path: &str, options: &ReadOptions) -> Result<LabelledTexts, RunError> {
     let read = read_labelled(path, options)?;
     if let Some(why) = &read.inferred {
-        eprintln!("{path}: format {} ({why})", read.format.name());
+        crate::note!("{path}: format {} ({why})", read.format.name());
     }
     Ok(read)
 }
@@ -108,7 +108,7 @@ pub(crate) fn count_train(
         Ok(())
     })?;
     if let Some(why) = &streamed.inferred {
-        eprintln!("{path}: format {} ({why})", streamed.format.name());
+        crate::note!("{path}: format {} ({why})", streamed.format.name());
     }
     Ok((TrainCounts { format: streamed.format, fingerprint: streamed.fingerprint, ..counts }, held))
 }

@@ -64,7 +64,7 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
         _ => detected_counts(config, &options)?,
     };
     let given = config.tokenizer.is_some() && config.lowercase.is_some();
-    println!(
+    crate::say!(
         "input: tokenizer {}, {}lower-cased ({})",
         <&str>::from(norm.tokenizer),
         if norm.lowercase { "" } else { "not " },
@@ -225,7 +225,7 @@ pub fn train_classifier<B: AutodiffBackend>(
     let valid_items = encode(&splits.valid)?;
     let test_items = splits.test.as_ref().map(encode).transpose()?;
     let train = encoded_train(config, &splits, &v)?;
-    println!(
+    crate::say!(
         "data: {} train / {} valid{} examples, vocabulary {}, labels [{}]",
         train.len(),
         valid_items.len(),
@@ -265,7 +265,7 @@ pub fn train_classifier<B: AutodiffBackend>(
     if let Some(matrix) = &v.pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
-    println!("model: {} parameters", net.num_params());
+    crate::say!("model: {} parameters", net.num_params());
     let corpus = train.clone();
     let (train_loader, valid_loader) = loaders(
         ClassificationDataset::new(train),

@@ -79,7 +79,7 @@ where
             Err(e) => {
                 // burn-train's step cannot fail: a node that is gone ends this one, with the
                 // last complete checkpoint on disk and the folder's lock released by the kernel.
-                eprintln!("error: {e}; the last complete checkpoint is kept (continue with --resume)");
+                crate::note!("error: {e}; the last complete checkpoint is kept (continue with --resume)");
                 std::process::exit(1);
             }
         };

@@ -189,7 +189,7 @@ fn start_coordinator(address: SocketAddr) -> Result<(), RunError> {
         .name("coordinator".into())
         .spawn(move || match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
             Ok(runtime) => runtime.block_on(burn_collective::start_global_orchestrator_on(&host, port)),
-            Err(e) => eprintln!("error: the coordinator cannot start: {e}"),
+            Err(e) => crate::note!("error: the coordinator cannot start: {e}"),
         })
         .map_err(|e| RunError::Other(format!("the coordinator cannot start: {e}")))?;
     Ok(())

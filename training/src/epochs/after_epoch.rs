@@ -80,7 +80,7 @@ impl AfterEpoch {
         let valid = self.metrics.wait(epoch, "Valid");
         // 2. The epoch counts only once its checkpoint is complete on disk.
         if let Err(why) = self.checkpoint_saves.wait_for(&checkpoint_files(&self.artifacts, epoch)) {
-            eprintln!("epoch {epoch}: the checkpoint could not be saved: {why}");
+            crate::note!("epoch {epoch}: the checkpoint could not be saved: {why}");
             return true;
         }
         // 3. log.csv.
@@ -90,7 +90,7 @@ impl AfterEpoch {
         let line = EpochLine { epoch, train: &train, valid: &valid, rate, seconds, examples: self.train_examples };
         line.append(&self.artifacts);
         if self.print {
-            println!("{}", line.text(self.epochs));
+            crate::say!("{}", line.text(self.epochs));
         }
 
         let progress: Arc<Mutex<Progress>> = self.judge.progress().clone();
@@ -100,7 +100,7 @@ impl AfterEpoch {
         // 4. Stop?
         let losses = (mean(&train, "Loss"), mean(&valid, "Loss"));
         if let Some(why) = stop_reason(&p, epoch, self.patience, losses, &self.judge.selection().metric) {
-            eprintln!("{why}");
+            crate::note!("{why}");
             p.stopped = Some(why);
         }
         let mut stop = p.stopped.is_some();
@@ -115,13 +115,13 @@ impl AfterEpoch {
         match p.save(&self.artifacts) {
             Ok(()) => self.last_saved = p.clone(),
             Err(e) => {
-                eprintln!("{e}");
+                crate::note!("{e}");
                 stop = true;
             }
         }
         // 7. curves.svg.
         if let Err(e) = crate::curves::write_curves(&self.artifacts, p.best_epoch, &self.judge.selection().metric) {
-            eprintln!("{e} (training goes on)");
+            crate::note!("{e} (training goes on)");
         }
         stop
     }

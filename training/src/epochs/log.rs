@@ -89,7 +89,7 @@ impl EpochLine<'_> {
             f.sync_data()
         });
         if let Err(e) = written {
-            eprintln!("{}", crate::durable::describe_checkpoint_error(&path, &e.to_string()));
+            crate::note!("{}", crate::durable::describe_checkpoint_error(&path, &e.to_string()));
         }
     }
 }

@@ -77,7 +77,7 @@ impl Progress {
         })?;
         let mut progress = saved.resumable(artifacts)?;
         progress.stopped = None;
-        println!("resuming after epoch {} (best so far: epoch {})", progress.last_epoch, progress.best_epoch);
+        crate::say!("resuming after epoch {} (best so far: epoch {})", progress.last_epoch, progress.best_epoch);
         Ok(progress)
     }
 
@@ -100,9 +100,10 @@ impl Progress {
                     ),
                 ));
             };
-            eprintln!(
+            crate::note!(
                 "--resume: the checkpoint of epoch {} is unusable ({why}); resuming after epoch {} instead",
-                candidate.last_epoch, previous.last_epoch
+                candidate.last_epoch,
+                previous.last_epoch
             );
             candidate = *previous;
         }

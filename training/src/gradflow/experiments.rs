@@ -100,7 +100,7 @@ pub fn norms<B: AutodiffBackend>(
         if train_steps > 0 {
             let training = TaskTraining { steps: train_steps, ..Default::default() };
             let (trained, run) = train_on_task(model, &task, &training, seed);
-            println!("{name}: trained {} steps, held-out accuracy {:.3}", run.steps, run.final_accuracy);
+            crate::say!("{name}: trained {} steps, held-out accuracy {:.3}", run.steps, run.final_accuracy);
             let norms = gradient_norms(&trained, &examples, task.vocab_size());
             curves.push(NormsCurve { name: format!("{name} trained"), norms });
         }
@@ -147,7 +147,7 @@ pub fn sweep<B: AutodiffBackend>(
                 let model = lab.model(cell).init::<B>(&task, device);
                 let (_, run) = train_on_task(model, &task, training, seed);
                 let seconds = started.elapsed().as_secs_f64();
-                println!(
+                crate::say!(
                     "{:<8} T={length:<4} seed {seed}: accuracy {:.3}, 95 % at {}, {} steps, {seconds:.1} s",
                     cell.name(),
                     run.final_accuracy,
@@ -217,7 +217,7 @@ pub fn adding_runs<B: AutodiffBackend>(
                 let before = decay_summary(&adding_gradient_norms(&model, &probe));
                 let (trained, run) = train_adding(model, &task, training, seed);
                 let after = decay_summary(&adding_gradient_norms(&trained, &probe));
-                println!(
+                crate::say!(
                     "T={length:<4} {:<8} seed {seed}: final MSE {:.4}, below 0.01 after {} ({:.0} s); \
                      ‖∂L/∂h_1‖/‖∂L/∂h_T‖ {:.3e} at initialisation, {:.3e} after training",
                     cell.name(),

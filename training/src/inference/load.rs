@@ -90,7 +90,7 @@ fn load_int8<B: Backend, M: Module<B>>(model: M, dir: &Path) -> Result<M, RunErr
     static SLOW: std::sync::Once = std::sync::Once::new();
     if !seqlab_models::recurrent::kernel::int8::vnni() {
         SLOW.call_once(|| {
-            eprintln!(
+            crate::note!(
                 "warning: this CPU lacks AVX-512 VNNI: the int8 model's products run on the scalar fallback, \
                  slower than the f32 model"
             );

@@ -63,7 +63,7 @@ where
         let trained = train_epochs(model, train, valid, options, start)?;
         if let Some(cluster) = &options.cluster {
             let t = crate::cluster::traffic();
-            println!(
+            crate::say!(
                 "{}: {} all-reduces of {} values ({:.1} MB), {:.1} s in them ({:.1} ms a step)",
                 cluster.name(),
                 t.steps,
@@ -75,7 +75,7 @@ where
         }
         trained
     } else {
-        println!("nothing to train: {} epochs already completed", start.last_epoch);
+        crate::say!("nothing to train: {} epochs already completed", start.last_epoch);
         (model.valid(), start)
     };
     if progress.last_epoch == 0 {
@@ -179,7 +179,7 @@ where
     let saved = Progress::load(dir)?.unwrap_or_default();
     let interrupted = interrupted.map(|why| interrupted_note(&why, &saved));
     if let Some(note) = &interrupted {
-        eprintln!("{note}");
+        crate::note!("{note}");
     }
     let stopped = interrupted.clone().or_else(|| shared.lock().unwrap().stopped.clone());
     let saved = Progress { stopped, ..saved };

@@ -206,7 +206,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     let valid_items = encode(&splits.valid, &valid_name(config))?;
     let test_items = splits.test.as_ref().zip(config.test.as_deref()).map(|(t, p)| encode(t, p)).transpose()?;
     let train = encoded_train(config, &splits, &v)?;
-    println!(
+    crate::say!(
         "data: {} train / {} valid{} sentences, vocabulary {}, entity types [{}], file scheme {file_scheme}, \
          training scheme {}",
         train.len(),
@@ -245,7 +245,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     if let Some(matrix) = &v.pretrained {
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
-    println!("model: {} parameters", net.num_params());
+    crate::say!("model: {} parameters", net.num_params());
     let rare_from = rare_from(&v.words, &splits.train.tokens);
     let per_sentence = config.loss_mean == LossMean::Sentence;
     let kept_words = v.pretrained.as_ref().filter(|_| !config.drop_vector_words).map(|p| kept_words(&p.found, device));

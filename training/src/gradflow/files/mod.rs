@@ -18,7 +18,7 @@ use crate::plot::{line_chart, Series};
 /// Writes `text` to `path` and says so.
 pub(super) fn write(path: &Path, text: &str) -> Result<(), RunError> {
     std::fs::write(path, text).map_err(|e| RunError::io(path, &e))?;
-    println!("wrote {}", path.display());
+    crate::say!("wrote {}", path.display());
     Ok(())
 }
 
@@ -30,7 +30,7 @@ pub(super) fn plot(
     log_y: bool,
 ) -> Result<(), RunError> {
     line_chart(path, title, axes, series, log_y).map_err(RunError::Other)?;
-    println!("wrote {}", path.display());
+    crate::say!("wrote {}", path.display());
     Ok(())
 }
 
