@@ -34,6 +34,7 @@ pub mod longdep;
 pub mod ner;
 pub mod parquet;
 pub mod read;
+pub mod regular;
 pub mod sentiment;
 pub mod stats;
 pub mod stream;

@@ -142,10 +142,21 @@ impl Artifacts {
     /// Checks the files against `manifest.json`, so that an edited, shuffled or swapped
     /// `vocab.json`, or another run's `model.mpk` of the same shapes (which no shape check can
     /// see), is an error instead of silently wrong predictions. A folder without a manifest
-    /// (written before it existed) passes.
+    /// (written before it existed, or with the file removed) passes with a warning, once per
+    /// folder and process.
     pub fn check_manifest(&self) -> Result<(), RunError> {
         let path = self.file(Self::MANIFEST);
         if !path.exists() {
+            static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+            let mut warned = WARNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !warned.contains(&path) {
+                crate::note!(
+                    "warning: {} is missing (a folder written before seqlab recorded one, or the file was removed): \
+                     the model's files cannot be checked against each other",
+                    path.display()
+                );
+                warned.push(path);
+            }
             return Ok(());
         }
         let manifest: Manifest = serde_json::from_slice(&read(&path)?)
@@ -189,7 +200,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, RunError> {
-    std::fs::read(path).map_err(|e| RunError::io(path, &e))
+    seqlab_datasets::regular::read(path).map_err(|e| RunError::io(path, &e))
 }
 
 /// The recorder of `model.mpk`: named MessagePack at full precision.
@@ -216,7 +227,7 @@ pub fn write_setup(
         check_resumable(dir, run)?;
         let same = |file: &str, now: serde_json::Value| -> Result<(), RunError> {
             let path = dir.join(file);
-            let saved: serde_json::Value = std::fs::read_to_string(&path)
+            let saved: serde_json::Value = seqlab_datasets::regular::read_to_string(&path)
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .ok_or_else(|| RunError::damaged(&path, "missing or unreadable (--resume needs it)"))?;
@@ -326,7 +337,7 @@ pub fn create_folder(dir: &Path) -> Result<(), RunError> {
 /// switches and the folder's own path. A difference is named by its option (`--hidden`).
 pub fn check_resumable<R: serde::Serialize>(artifacts: &Path, resolved: &R) -> Result<(), RunError> {
     let path = artifacts.join(Artifacts::RUN);
-    let text = std::fs::read_to_string(&path)
+    let text = seqlab_datasets::regular::read_to_string(&path)
         .map_err(|e| RunError::Missing { path: path.clone(), message: format!("{e} (--resume: nothing to resume)") })?;
     let mut saved: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| RunError::damaged(&path, format!("not a run.json: {e}")))?;

@@ -58,7 +58,7 @@ pub(crate) fn train_corpus_dir(artifacts: &Path) -> PathBuf {
 /// Why the corpus in `dir` cannot be used for `wanted`, or `None` if it can.
 fn stale(dir: &Path, wanted: &Header) -> Option<String> {
     let path = dir.join("header.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Ok(text) = seqlab_datasets::regular::read_to_string(&path) else {
         return Some("it has no readable header.json".into());
     };
     let Ok(found) = serde_json::from_str::<Header>(&text) else {

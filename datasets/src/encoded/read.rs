@@ -1,6 +1,5 @@
 //! Reading an encoded corpus through memory maps, after checking it whole.
 
-use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +19,7 @@ impl Mapped {
     /// Maps `dir/name`, which must hold `count` values of `width` bytes.
     fn open(dir: &Path, name: &str, count: u64, width: u64) -> Result<Self, DataError> {
         let path = dir.join(name);
-        let file = File::open(&path).map_err(|e| DataError::io(&path, e))?;
+        let file = crate::regular::open(&path).map_err(|e| DataError::io(&path, e))?;
         let size = file.metadata().map_err(|e| DataError::io(&path, e))?.len();
         if size != count * width {
             return Err(DataError::file(
@@ -162,7 +161,7 @@ impl EncodedCorpus {
             return Err(DataError::file(dir, "encoded corpora are little-endian; this machine is big-endian"));
         }
         let path = dir.join("header.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
+        let text = crate::regular::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
         let header: Header = serde_json::from_str(&text)
             .map_err(|e| DataError::line(&path, e.line(), format!("not an encoded corpus header: {e}")))?;
         if header.format != FORMAT || header.version != VERSION {

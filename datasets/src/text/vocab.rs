@@ -139,7 +139,7 @@ pub(crate) fn save_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(
 }
 
 pub(crate) fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    let text = crate::regular::read_to_string(path).map_err(|e| DataError::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| DataError::line(path, e.line(), format!("invalid JSON: {e}")))
 }
 

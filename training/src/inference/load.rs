@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::backend::Backend;
+use seqlab_datasets::regular;
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::LabelMap;
 use seqlab_models::{Precision, SequenceClassifierConfig, TokenClassifierConfig};
@@ -17,7 +18,7 @@ use crate::error::RunError;
 use super::{Loaded, LoadedClassifier, LoadedTagger};
 
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RunError::io(path, &e))?;
+    let text = regular::read_to_string(path).map_err(|e| RunError::io(path, &e))?;
     serde_json::from_str(&text).map_err(|e| RunError::damaged(path, e.to_string()))
 }
 
@@ -54,8 +55,9 @@ fn shapes<B: Backend, M: Module<B>>(model: &M) -> Vec<(String, Vec<usize>)> {
 fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Device) -> Result<M, RunError> {
     let file = dir.join(Artifacts::WEIGHTS);
     let expected = shapes(&model);
-    // The recorder's error does not keep the OS error's kind: look at the file first.
-    if let Err(e) = std::fs::File::open(&file) {
+    // The recorder's error does not keep the OS error's kind, and it would wait on a pipe: look
+    // at the file first.
+    if let Err(e) = regular::open(&file) {
         return Err(RunError::io(&file, &e));
     }
     let loaded = model.load_file(dir.join(Artifacts::WEIGHTS_STEM), &weights_recorder(), device).map_err(|e| {
@@ -86,7 +88,7 @@ fn load_weights<B: Backend, M: Module<B>>(model: M, dir: &Path, device: &B::Devi
 /// `model.json`; says once per process when this CPU computes int8 products without VNNI.
 fn load_int8<B: Backend, M: Module<B>>(model: M, dir: &Path) -> Result<M, RunError> {
     let file = dir.join(Artifacts::WEIGHTS_INT8);
-    let bytes = std::fs::read(&file).map_err(|e| RunError::io(&file, &e))?;
+    let bytes = regular::read(&file).map_err(|e| RunError::io(&file, &e))?;
     static SLOW: std::sync::Once = std::sync::Once::new();
     if !seqlab_models::recurrent::kernel::int8::vnni() {
         SLOW.call_once(|| {
