@@ -65,39 +65,104 @@ fn describe_failed_write(path: &Path, message: &str, kept: &str) -> String {
     )
 }
 
-/// Writes `bytes` to a path a user named for an output (`export --out`): a regular file or a
-/// new name is replaced durably as by [`write_bytes`]; a link is followed and its target written
-/// (the link stays a link); a pipe, terminal or device (`/dev/stdout`, a FIFO) is written into,
-/// never replaced; a folder, a dangling link, or an existing file among `protected` (the
-/// artifacts' own files) is refused, naming `option` (without dashes).
-pub fn write_output(option: &str, path: &Path, bytes: Vec<u8>, protected: &[PathBuf]) -> Result<(), RunError> {
-    let refuse = |why: String| RunError::invalid(option, format!("{}: {why}", path.display()));
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::fs::symlink_metadata(path).is_ok() {
-                return Err(refuse("is a link to a missing file; name the file itself".into()));
+/// Writes `bytes` to a path a user named for an output (`export --out`), as [`OutputFile`]
+/// writes one.
+pub fn write_output(option: &str, path: &Path, bytes: Vec<u8>, protected: &[Protected]) -> Result<(), RunError> {
+    let mut out = OutputFile::create(option, path, protected)?;
+    out.write_all(&bytes)?;
+    out.finish()
+}
+
+/// A file a user named for an output (`export --out`, `dataset-stats --write`), written part by
+/// part: a regular file or a new name is written beside as `*.partial` and renamed over it by
+/// [`OutputFile::finish`] (durably, as [`commit`]), so that an error, a full disk or a kill keeps
+/// its earlier version, and an `OutputFile` dropped unfinished removes its partial file; a link
+/// is followed and its target written (the link stays a link); a pipe, terminal or device
+/// (`/dev/stdout`, a FIFO) is written into, never replaced; a folder, a dangling link, or an
+/// existing file among `protected` (the artifacts' own files, a command's inputs) is refused,
+/// naming `option` (without dashes).
+#[derive(Debug)]
+pub struct OutputFile {
+    target: PathBuf,
+    /// The `*.partial` file being written, or `None` for a pipe or device written into.
+    partial: Option<PathBuf>,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl OutputFile {
+    /// Opens `path` for writing (see the type's docs for what each kind of path gets).
+    pub fn create(option: &str, path: &Path, protected: &[Protected]) -> Result<Self, RunError> {
+        let refuse = |why: String| RunError::invalid(option, format!("{}: {why}", path.display()));
+        let target = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(refuse("is a folder; name a file".into())),
+            Ok(meta) if !meta.is_file() => {
+                let sink = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| RunError::io(path, &e))?;
+                return Ok(Self { target: path.into(), partial: None, out: std::io::BufWriter::new(sink) });
             }
-            return write_bytes(path, bytes);
-        }
-        Err(e) => return Err(RunError::io(path, &e)),
-    };
-    if meta.is_dir() {
-        return Err(refuse("is a folder; name a file".into()));
+            Ok(_) => {
+                if let Some(own) = protected.iter().find(|p| same_file(&p.path, path)) {
+                    return Err(refuse(format!("is {} {}; choose another file", own.role, own.path.display())));
+                }
+                std::fs::canonicalize(path).map_err(|e| RunError::io(path, &e))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(path).is_ok() {
+                    return Err(refuse("is a link to a missing file; name the file itself".into()));
+                }
+                path.to_path_buf()
+            }
+            Err(e) => return Err(RunError::io(path, &e)),
+        };
+        let partial = PathBuf::from(format!("{}.partial", target.display()));
+        let file = std::fs::File::create(&partial)
+            .map_err(|e| RunError::Other(describe_write_error(&target, &e.to_string())))?;
+        Ok(Self { target, partial: Some(partial), out: std::io::BufWriter::new(file) })
     }
-    if !meta.is_file() {
+
+    fn failed(&self, e: &std::io::Error) -> RunError {
+        let kept = if self.partial.is_some() {
+            "the file's earlier version, if any, is kept"
+        } else {
+            "nothing else was written"
+        };
+        RunError::Other(describe_failed_write(&self.target, &e.to_string(), kept))
+    }
+
+    /// Writes `bytes` on.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), RunError> {
         use std::io::Write;
-        let mut sink = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| RunError::io(path, &e))?;
-        return sink
-            .write_all(&bytes)
-            .and_then(|()| sink.flush())
-            .map_err(|e| RunError::Other(describe_failed_write(path, &e.to_string(), "nothing else was written")));
+        self.out.write_all(bytes).map_err(|e| self.failed(&e))
     }
-    if let Some(own) = protected.iter().find(|p| same_file(p, path)) {
-        return Err(refuse(format!("is the artifacts' own {}; choose another file", own.display())));
+
+    /// Flushes what was written and puts the file in place.
+    pub fn finish(mut self) -> Result<(), RunError> {
+        use std::io::Write;
+        self.out.flush().map_err(|e| self.failed(&e))?;
+        match self.partial.take() {
+            None => Ok(()),
+            Some(partial) => commit(&partial, &self.target).inspect_err(|_| {
+                let _ = std::fs::remove_file(&partial);
+            }),
+        }
     }
-    let target = std::fs::canonicalize(path).map_err(|e| RunError::io(path, &e))?;
-    write_bytes(&target, bytes)
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Some(partial) = &self.partial {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+}
+
+/// A file an output must not replace, and what it is to the command (`the artifacts' own`,
+/// `the input`), for the refusal's message.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    /// What the file is to the command.
+    pub role: &'static str,
+    /// The file.
+    pub path: PathBuf,
 }
 
 /// Whether `a` and `b` name the same existing file.

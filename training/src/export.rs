@@ -7,12 +7,13 @@
 //!   `seqlab_models::onnx`), its metadata naming the labels the output ids stand for.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use seqlab_models::export::safetensors_bytes;
 use seqlab_models::Recurrent;
 
+use crate::durable::Protected;
 use crate::error::RunError;
 use crate::inference::{load, Loaded};
 
@@ -67,14 +68,19 @@ pub struct Exported {
 
 /// The files of the artifacts folder that an export must not replace: the run's own files and
 /// every checkpoint.
-fn own_files(artifacts: &Path) -> Vec<PathBuf> {
+fn own_files(artifacts: &Path) -> Vec<Protected> {
     let folder = crate::artifacts::Artifacts::at(artifacts);
     let checkpoints = std::fs::read_dir(artifacts.join(crate::artifacts::Artifacts::CHECKPOINTS))
         .into_iter()
         .flatten()
         .flatten()
         .map(|entry| entry.path());
-    crate::artifacts::Artifacts::RUN_FILES.iter().map(|name| folder.file(name)).chain(checkpoints).collect()
+    crate::artifacts::Artifacts::RUN_FILES
+        .iter()
+        .map(|name| folder.file(name))
+        .chain(checkpoints)
+        .map(|path| Protected { role: "the artifacts' own", path })
+        .collect()
 }
 
 fn is_int8<B: Backend>(rnn: Option<&Recurrent<B>>) -> bool {

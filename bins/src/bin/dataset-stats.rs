@@ -2,7 +2,6 @@
 //! distribution, length percentiles, duplicates, invalid tag transitions per scheme, and the
 //! OOV rate against a training file.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +12,8 @@ use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
 use seqlab_datasets::stream::stream_corpus;
 use seqlab_datasets::text::{Encoding, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::{Corpus, DataError, Format, ReadOptions};
+use seqlab_training::durable::{OutputFile, Protected};
+use seqlab_training::error::RunError;
 use seqlab_training::{note, say};
 
 /// Statistics of a corpus file (or IMDB-style folder).
@@ -48,7 +49,8 @@ struct Args {
     #[arg(long)]
     vocab_from: Option<PathBuf>,
     /// Also write the examples as read to FILE: GLUE TSV (sentence, label) for labelled texts,
-    /// two-column CoNLL for tagged sentences. Exports the embedded corpora, for instance.
+    /// two-column CoNLL for tagged sentences. Exports the embedded corpora, for instance. FILE
+    /// is replaced only once everything is written, and never when it is an input.
     #[arg(long, value_name = "FILE")]
     write: Option<PathBuf>,
     /// Print JSON (keys: format, examples, tokens, labels, lengths, duplicates, skipped, and
@@ -78,7 +80,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), DataError> {
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let options = ReadOptions {
         format: args.format,
         encoding: args.encoding,
@@ -89,7 +91,7 @@ fn run(args: &Args) -> Result<(), DataError> {
     };
     // The file is read part by part; only the statistics' counts are kept.
     let mut builder = StatsBuilder::default();
-    let mut copy = args.write.as_deref().map(Copy::create).transpose()?;
+    let mut copy = args.write.as_deref().map(|path| Copy::create(path, args)).transpose()?;
     let streamed = stream_corpus(
         &args.path,
         &options,
@@ -135,17 +137,18 @@ fn run(args: &Args) -> Result<(), DataError> {
 }
 
 /// `--write`: the examples as read, GLUE TSV for labelled texts, two-column CoNLL for tagged
-/// sentences, written part by part.
+/// sentences, written part by part into an [`OutputFile`] (in place only once all is written;
+/// never over the command's inputs).
 struct Copy {
-    path: PathBuf,
-    out: std::io::BufWriter<std::fs::File>,
+    out: OutputFile,
     started: bool,
 }
 
 impl Copy {
-    fn create(path: &Path) -> Result<Self, DataError> {
-        let file = std::fs::File::create(path).map_err(|e| DataError::file(path, format!("cannot write: {e}")))?;
-        Ok(Self { path: path.to_owned(), out: std::io::BufWriter::new(file), started: false })
+    fn create(path: &Path, args: &Args) -> Result<Self, RunError> {
+        let inputs = std::iter::once(Protected { role: "the input", path: args.path.clone() })
+            .chain(args.vocab_from.iter().map(|p| Protected { role: "the --vocab-from file", path: p.clone() }));
+        Ok(Self { out: OutputFile::create("write", path, &inputs.collect::<Vec<_>>())?, started: false })
     }
 
     fn write(&mut self, corpus: &Corpus) -> Result<(), DataError> {
@@ -164,11 +167,11 @@ impl Copy {
             }
         }
         self.started = true;
-        self.out.write_all(text.as_bytes()).map_err(|e| DataError::file(&self.path, format!("cannot write: {e}")))
+        self.out.write_all(text.as_bytes()).map_err(|e| DataError::file("--write", e.to_string()))
     }
 
-    fn finish(mut self) -> Result<(), DataError> {
-        self.out.flush().map_err(|e| DataError::file(&self.path, format!("cannot write: {e}")))
+    fn finish(self) -> Result<(), RunError> {
+        self.out.finish()
     }
 }
 
