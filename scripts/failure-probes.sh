@@ -152,4 +152,22 @@ gone "quantize > /dev/full"             "" "$B/quantize --artifacts ok --out q8 
 gone "grad-flow norms | head -c 1"      "" "$B/grad-flow norms --out gf | head -c 1"
 gone "dataset-stats > /dev/full"        "" "$B/dataset-stats embedded:ner/test > /dev/full"
 gone "dataset-stats >&-"                "" "$B/dataset-stats embedded:ner/test >&-"
+gone "predict good >&-"                 "" "$B/predict --artifacts ok good >&-"
+# Files that would block (issue 40): a pipe or a device where a model's file belongs.
+cp -r ok fifo && rm fifo/model.mpk && mkfifo fifo/model.mpk
+probe "model.mpk a named pipe"          timeout 20 "$B/predict" --artifacts fifo good
+cp -r ok zero && rm zero/vocab.json && ln -s /dev/zero zero/vocab.json
+probe "vocab.json -> /dev/zero"         timeout 20 "$B/predict" --artifacts zero good
+cp -r ok nomanifest && rm nomanifest/manifest.json
+out="$("$B/predict" --artifacts nomanifest good 2>&1)"; cases=$((cases + 1))
+printf '%-34s rc=%-3s       %s\n' "predict, no manifest.json" "$?" "$(grep -m1 warning <<<"$out" | cut -c1-150)"
+probe "serve --model ..=ok"             "$B/serve" --model ..=ok
+printf 's3cr\xc3\xa9t\n' > token.txt
+probe "serve, token with é"             "$B/serve" --artifacts ok --token-file token.txt
+"$B/dataset-stats" embedded:ner/test --write in.conll > /dev/null 2>&1; cp in.conll in.kept; ln -sf in.conll in.link
+probe "dataset-stats --write onto its input" "$B/dataset-stats" in.conll --write ./in.link
+cmp -s in.conll in.kept || echo "  INPUT CHANGED"
+printf 'EU B-ORG\n\nGerman B-MISC\ncall\n' > bad.conll; echo earlier > out.conll
+probe "dataset-stats --write, bad last line" "$B/dataset-stats" bad.conll --format conll --write out.conll
+[ "$(cat out.conll)" = earlier ] || echo "  OUTPUT LOST"
 echo "$cases cases, $panics panics (work folder $W)"

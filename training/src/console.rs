@@ -70,9 +70,34 @@ static STDERR: Stream = Stream::new();
 static DIRECT: AtomicBool = AtomicBool::new(false);
 
 /// From now on, [`say!`](crate::say) and [`note!`](crate::note) write to the process's streams
-/// themselves and never panic. A binary's first step (and the Python module's).
+/// themselves and never panic. A binary's first step (and the Python module's). A stream the
+/// process was started without (`>&-`) is lost from the start ([`started_closed`]).
 pub fn write_directly() {
     DIRECT.store(true, Ordering::Relaxed);
+    for (fd, stream) in [(1, &STDOUT), (2, &STDERR)] {
+        if started_closed(fd) {
+            let message =
+                format!("{} (the command was started with it closed)", io::Error::from_raw_os_error(libc::EBADF));
+            let _ = stream.lost.set(Lost { kind: io::ErrorKind::Other, message });
+        }
+    }
+}
+
+/// Whether the process was started with `fd` closed. Rust's runtime opens `/dev/null` read-write
+/// on a closed standard descriptor before `main`, so that every write to it vanishes without an
+/// error; a shell's `> /dev/null` opens it write-only. So: `/dev/null`, opened read-write.
+fn started_closed(fd: i32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(null) = std::fs::metadata("/dev/null") else { return false };
+    // SAFETY: fstat fills a zeroed struct this function owns; fcntl(F_GETFL) reads the
+    // descriptor's flags and nothing else.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut stat) } != 0 {
+        return false;
+    }
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    let is_null = stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == null.rdev();
+    is_null && flags != -1 && flags & libc::O_ACCMODE == libc::O_RDWR
 }
 
 /// Writes one line to standard output, unless it was lost before (see the module docs).

@@ -13,8 +13,8 @@ use crate::serve::{Batching, Limits, ModelSpec, Settings};
 /// Serve trained models over HTTP: each model is loaded once and answers
 /// `POST /v1/models/{name}/predict` with `{"texts": [...], "nbest": K}` (the objects
 /// `predict --json` writes), batching the texts of concurrent requests. Also `GET /v1/models`,
-/// `GET /healthz`, `GET /metrics` (Prometheus) and a page at `/`. SIGINT or SIGTERM: stop
-/// accepting, answer what is in flight, exit 0.
+/// `GET /healthz`, `GET /metrics` (Prometheus) and a page at `/`. SIGINT, SIGTERM or SIGHUP:
+/// stop accepting, answer what is in flight, exit 0 (a second signal: at once, exit 1).
 #[derive(Parser, Debug)]
 #[command(name = "serve", version)]
 pub struct Args {
@@ -96,6 +96,14 @@ impl Args {
                 let token = text.trim().to_string();
                 if token.is_empty() {
                     return Err(format!("--token-file {}: the file is empty", path.display()));
+                }
+                // A client sends the token in a header: visible ASCII only, one line.
+                if let Some(c) = token.chars().find(|c| !c.is_ascii_graphic()) {
+                    return Err(format!(
+                        "--token-file {}: the token holds {c:?}, which no client can send in an Authorization \
+                         header; use visible ASCII characters, on one line",
+                        path.display()
+                    ));
                 }
                 Some(token)
             }

@@ -29,6 +29,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<Streamed, StreamError> {
+    // Started with standard output closed (`>&-`): every answer would vanish without a word.
+    if let Some(lost) = seqlab_training::console::stdout_lost() {
+        return Err(StreamError::Other(format!("standard output: {}", lost.message)));
+    }
     let device = backend::Device::default();
     let loaded = backend::load(&args.artifacts, &device).map_err(|e| e.to_string())?;
     let options = args.options();

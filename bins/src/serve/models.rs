@@ -25,9 +25,12 @@ impl std::str::FromStr for ModelSpec {
     /// `NAME=DIR`.
     fn from_str(text: &str) -> Result<Self, String> {
         let (name, dir) = text.split_once('=').ok_or_else(|| format!("{text:?} is not NAME=DIR"))?;
-        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        // `.` and `..` are path segments a URL resolves away: no request could reach them.
+        let valid = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name.chars().any(|c| c != '.');
         if !valid {
-            return Err(format!("model name {name:?}: use letters, digits, '-', '_' and '.'"));
+            return Err(format!("model name {name:?}: use letters, digits, '-', '_' and '.' (not dots alone)"));
         }
         Ok(Self { name: name.to_string(), dir: dir.into() })
     }

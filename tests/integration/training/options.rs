@@ -207,6 +207,7 @@ fn every_size_option_is_bounded_and_refused_by_name() {
         ("--max-body", "0"),
         ("--timeout-ms", "0"),
         ("--body-timeout-ms", "0"),
+        ("--header-timeout-ms", "0"),
     ] {
         let err = serve(&[option, value]).unwrap_err();
         assert!(err.contains(option) && err.contains(value), "{option} {value}: {err}");
@@ -221,4 +222,28 @@ fn every_size_option_is_bounded_and_refused_by_name() {
         let err = predict(&[option, value]).unwrap_err();
         assert!(err.contains(option) && err.contains(value), "{option} {value}: {err}");
     }
+}
+
+#[test]
+fn serve_refuses_model_names_and_tokens_no_client_can_use() {
+    let parse = |args: &[&str]| serve::Args::try_parse_from(["serve"].iter().copied().chain(args.iter().copied()));
+    for name in ["..", ".", "a b", "é"] {
+        let err = parse(&["--model", &format!("{name}=dir")]).unwrap_err().to_string();
+        assert!(err.contains(&format!("model name {name:?}")), "{name}: {err}");
+    }
+    assert!(parse(&["--model", "v1.2=dir"]).is_ok());
+    let dir = crate::common::scratch("serve-tokens");
+    for (file, token, shown) in
+        [("nbsp", "s3cr\u{e9}t", "'é'"), ("inner", "two\nlines", "'\\n'"), ("bell", "a\u{7}b", "'\\u{7}'")]
+    {
+        let path = dir.join(file);
+        std::fs::write(&path, token).unwrap();
+        let args = parse(&["--artifacts", "a", "--token-file", path.to_str().unwrap()]).unwrap();
+        let err = args.settings().unwrap_err();
+        assert!(err.starts_with(&format!("--token-file {}: the token holds {shown}", path.display())), "{err}");
+    }
+    let path = dir.join("fine");
+    std::fs::write(&path, "  s3cret-T0ken\n").unwrap();
+    let args = parse(&["--artifacts", "a", "--token-file", path.to_str().unwrap()]).unwrap();
+    assert_eq!(args.settings().unwrap().token.as_deref(), Some("s3cret-T0ken"));
 }

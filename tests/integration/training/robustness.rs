@@ -676,3 +676,95 @@ fn rayon_threads_are_bounded_per_core_and_a_non_number_refused() {
     assert!(thread_bound(Some("-1"), 2).is_err());
     assert!(thread_bound(None, 2).is_err());
 }
+
+/// Runs `f` on a thread of its own; `None` when it has not returned within `seconds`.
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds)).ok()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    assert!(std::process::Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+/// A model's files, a vocabulary or a corpus cache's arrays that are a named pipe or a device:
+/// refused at once, naming the file and what it is, instead of waiting for a writer or reading
+/// `/dev/zero` forever.
+#[test]
+fn files_that_would_block_are_refused_at_once_by_name() {
+    let dir = scratch("blocking-files");
+    let copy = |name: &str| {
+        let to = dir.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(fixture_path("export/classifier")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+        to
+    };
+    let loading = |folder: std::path::PathBuf| {
+        within(20, move || load::<TestBackend>(&folder, &Default::default()).map(|_| ()).unwrap_err().to_string())
+            .expect("loading returns instead of waiting")
+    };
+    let pipe = copy("pipe");
+    mkfifo(&pipe.join("model.mpk"));
+    let err = loading(pipe.clone());
+    assert!(err.contains("model.mpk") && err.contains("a named pipe, where a regular file belongs"), "{err}");
+    let zero = copy("zero");
+    std::fs::remove_file(zero.join("vocab.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero.join("vocab.json")).unwrap();
+    let err = loading(zero);
+    assert!(err.contains("vocab.json") && err.contains("a device, where a regular file belongs"), "{err}");
+
+    // The encoded corpus of a run, its header and its ids replaced by pipes: --resume finishes.
+    let artifacts = dir.join("run");
+    let mut config = tiny(&artifacts);
+    train_classifier::<TestAutodiff>(&config, &Default::default()).unwrap();
+    let corpus = artifacts.join("corpus/train");
+    mkfifo(&corpus.join("header.json"));
+    mkfifo(&corpus.join("ids.u32"));
+    config.training.resume = true;
+    config.training.epochs += 1;
+    let resumed = within(120, move || train_classifier::<TestAutodiff>(&config, &Default::default()).map(|_| ()))
+        .expect("training returns instead of waiting on a pipe");
+    resumed.expect("the cache is encoded again from the source");
+    assert!(std::fs::metadata(corpus.join("ids.u32")).unwrap().is_file());
+}
+
+/// `dataset-stats --write` (an [`OutputFile`]): the command's inputs are never its output, by
+/// any spelling or link; an output dropped half written leaves the earlier file as it was.
+#[test]
+fn an_output_file_never_replaces_an_input_and_is_in_place_only_when_finished() {
+    use seqlab_training::durable::{OutputFile, Protected};
+    let dir = scratch("output-file");
+    let input = dir.join("train.conll");
+    std::fs::write(&input, "EU B-ORG\n").unwrap();
+    std::os::unix::fs::symlink(&input, dir.join("link.conll")).unwrap();
+    let protected = [Protected { role: "the input", path: input.clone() }];
+    let spellings = [input.clone(), dir.join("link.conll"), dir.join(".").join("train.conll")];
+    for spelling in spellings {
+        let err = OutputFile::create("write", &spelling, &protected).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("--write: {}: is the input {}; choose another file", spelling.display(), input.display())
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "EU B-ORG\n", "the input is untouched");
+    // Dropped unfinished (an error in the input's last line): the earlier output stays.
+    let out = dir.join("copy.conll");
+    std::fs::write(&out, "earlier\n").unwrap();
+    let mut half = OutputFile::create("write", &out, &protected).unwrap();
+    half.write_all(b"EU B-ORG\n").unwrap();
+    drop(half);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier\n");
+    assert!(!dir.join("copy.conll.partial").exists(), "no partial file left");
+    let mut whole = OutputFile::create("write", &out, &protected).unwrap();
+    whole.write_all(b"EU B-ORG\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier\n", "in place only when finished");
+    whole.finish().unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "EU B-ORG\n");
+}
