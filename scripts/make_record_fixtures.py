@@ -2,7 +2,7 @@
 """Writes tests/fixtures/records/: one small NER corpus three ways (two-column CoNLL, Parquet with
 a `tokens` list and an integer `ner_tags` list as the Hugging Face hub serves them, JSON Lines
 with tag names), its tag names file, a sentiment corpus as GLUE TSV and as Parquet, and Parquet
-files that are wrong in one way each. pyarrow writes the Parquet files (Snappy, two row groups
+files that are wrong in one way each (a sentiment file with a blank text among them). pyarrow writes the Parquet files (Snappy, two row groups
 each, so that reading row group by row group is exercised).
 
 Usage: python3 scripts/make_record_fixtures.py   (pip install pyarrow)
@@ -71,6 +71,9 @@ def main():
     with open(os.path.join(OUT, "sentiment.tsv"), "w") as f:
         f.write("sentence\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in zip(texts, labels)))
     write_parquet(pa.table({"idx": list(range(len(texts))), "sentence": texts, "label": labels}), "sentiment.parquet", 25)
+    blank = list(texts)
+    blank[30] = "   "
+    write_parquet(pa.table({"sentence": blank, "label": labels}), "sentiment-blank.parquet", 25)
 
 
 if __name__ == "__main__":

@@ -229,29 +229,32 @@ fn read_units(
         bytes.clear();
         match input.read_until(b'\n', &mut bytes) {
             Ok(0) => break,
-            Ok(_) => number += 1,
+            Ok(_) => {}
             Err(e) => {
                 send(Err(format!("input: {e}")));
                 return number;
             }
         }
-        let line = match decode_line(&bytes, number, encoding) {
-            Ok(line) => line,
-            Err(e) => {
-                if let Some(unit) = sentence.take() {
-                    send(Ok(unit));
+        for physical in split_at_lone_cr(&bytes) {
+            number += 1;
+            let line = match decode_line(physical, number, encoding) {
+                Ok(line) => line,
+                Err(e) => {
+                    if let Some(unit) = sentence.take() {
+                        send(Ok(unit));
+                    }
+                    send(Err(e));
+                    return number;
                 }
-                send(Err(e));
-                return number;
-            }
-        };
-        let unit = match format {
-            InputFormat::Text => (!line.trim().is_empty()).then_some(Unit::Text { line: number, text: line }),
-            InputFormat::Conll => conll_line(line, number, &mut sentence),
-        };
-        if let Some(unit) = unit {
-            if !send(Ok(unit)) {
-                return number;
+            };
+            let unit = match format {
+                InputFormat::Text => (!line.trim().is_empty()).then_some(Unit::Text { line: number, text: line }),
+                InputFormat::Conll => conll_line(line, number, &mut sentence),
+            };
+            if let Some(unit) = unit {
+                if !send(Ok(unit)) {
+                    return number;
+                }
             }
         }
     }
@@ -285,7 +288,7 @@ fn conll_line(line: String, number: usize, sentence: &mut Pending) -> Option<Uni
         if sentence.lines.is_empty() {
             sentence.line = number;
         }
-        sentence.tokens.push(line.split_whitespace().next().unwrap_or_default().to_string());
+        sentence.tokens.push(line.split_ascii_whitespace().next().unwrap_or_default().to_string());
         sentence.lines.push(line);
         return None;
     }
@@ -294,6 +297,23 @@ fn conll_line(line: String, number: usize, sentence: &mut Pending) -> Option<Uni
     }
     sentence.lines.push(line);
     sentence.take()
+}
+
+/// The lines of one `\n`-ended chunk, each with its ending: a carriage return not followed by
+/// `\n` ends a line too (files from old Macs and some exporters end lines with `\r` alone).
+fn split_at_lone_cr(chunk: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, &byte) in chunk.iter().enumerate() {
+        if byte == b'\r' && chunk.get(i + 1) != Some(&b'\n') {
+            lines.push(&chunk[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < chunk.len() {
+        lines.push(&chunk[start..]);
+    }
+    lines
 }
 
 /// A line's text without its line ending; invalid bytes are an error naming the line.

@@ -35,7 +35,7 @@ pub fn read_parquet(
     mut part: impl FnMut(Corpus) -> Result<(), DataError>,
 ) -> Result<usize, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let reader = SerializedFileReader::new(file)
+    let reader = guarded(path, || SerializedFileReader::new(file))?
         .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
     let columns: Vec<String> = reader
         .metadata()
@@ -49,13 +49,14 @@ pub fn read_parquet(
     let layout = layout(path, &columns, options)?;
     let mut rows = 0usize;
     for group in 0..reader.num_row_groups() {
-        let group_reader =
-            reader.get_row_group(group).map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
-        let iter =
-            group_reader.get_row_iter(None).map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
+        let group_reader = guarded(path, || reader.get_row_group(group))?
+            .map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
+        let mut iter = guarded(path, || group_reader.get_row_iter(None))?
+            .map_err(|e| DataError::file(path, format!("row group {group}: {e}")))?;
         let mut sentences = ConllFile { columns: 2, records: true, ..ConllFile::default() };
         let mut texts = SentimentFile::default();
-        for (index, row) in iter.enumerate() {
+        for index in 0.. {
+            let Some(row) = guarded(path, || iter.next())? else { break };
             rows += 1;
             let at = |column: &str, message: String| {
                 DataError::file(
@@ -66,11 +67,18 @@ pub fn read_parquet(
             let row = row.map_err(|e| at("*", e.to_string()))?;
             match &layout {
                 Layout::Tagged(fields) => sentences.sentences.push(tagged_row(&row, fields, rows, &at)?),
-                Layout::Labelled { text, label } => texts.examples.push(TextExample {
-                    text: string(field(&row, text, &at)?, text, &at)?.trim().to_string(),
-                    label: label_of(field(&row, label, &at)?, label, &at)?,
-                    origin: Origin { path: path.to_owned(), line: rows },
-                }),
+                Layout::Labelled { text, label } => {
+                    // As the text readers: an empty text has nothing to classify.
+                    let words = string(field(&row, text, &at)?, text, &at)?.trim().to_string();
+                    if words.is_empty() {
+                        return Err(at(text, "the text is empty or only white space".into()));
+                    }
+                    texts.examples.push(TextExample {
+                        text: words,
+                        label: label_of(field(&row, label, &at)?, label, &at)?,
+                        origin: Origin { path: path.to_owned(), line: rows },
+                    });
+                }
             }
         }
         match &layout {
@@ -120,6 +128,39 @@ fn layout(path: &Path, columns: &[String], options: &ReadOptions) -> Result<Layo
         }
     }
     Ok(Layout::Labelled { text, label })
+}
+
+thread_local! {
+    /// Whether this thread is inside [`guarded`], whose panics are reported as errors.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs one call into the `parquet` crate. The crate panics on some damaged files where it
+/// should return an error (an index out of bounds in its RLE decoder, a capacity overflow from a
+/// corrupt length, thrift metadata it cannot decode): such a panic becomes an error naming the
+/// file, and its message is not printed (the process's panic hook, wrapped once, stays silent
+/// on this thread while the call runs; every other panic is printed as before).
+fn guarded<T>(path: &Path, call: impl FnOnce() -> T) -> Result<T, DataError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|payload| {
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        DataError::file(path, format!("a damaged Parquet file (the parquet reader failed on it: {why})"))
+    })
 }
 
 fn field<'a>(row: &'a Row, name: &str, at: &dyn Fn(&str, String) -> DataError) -> Result<&'a Field, DataError> {

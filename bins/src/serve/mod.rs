@@ -142,6 +142,7 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.limits.max_body))
         .layer(RequestBodyTimeoutLayer::new(settings.limits.body_timeout))
+        .layer(middleware::from_fn_with_state(settings.limits, check_head))
         .layer(middleware::from_fn_with_state(metrics, count))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed inside the server")
@@ -156,6 +157,30 @@ async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next
     let response = next.run(request).await;
     metrics.request(&route, response.status().as_u16(), start.elapsed().as_secs_f64());
     response
+}
+
+/// What the request's head alone refuses, before any of its body is read: an HTTP/1.1 request
+/// without `Host` (400, RFC 9112 §3.2), a body in a `Content-Encoding` other than `identity`
+/// (415, naming it), and a `Content-Length` over `--max-body` (413 at once; a client that sent
+/// `Expect: 100-continue` is not told to go on).
+async fn check_head(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if request.version() == axum::http::Version::HTTP_11 && !headers.contains_key(header::HOST) {
+        return ApiError::bad_request("no_host", "an HTTP/1.1 request must name its Host").into_response();
+    }
+    if let Some(encoding) = headers.get(header::CONTENT_ENCODING) {
+        let name = String::from_utf8_lossy(encoding.as_bytes()).trim().to_string();
+        if !name.eq_ignore_ascii_case("identity") {
+            let message = format!("the body is encoded as {name:?}; send it unencoded (no Content-Encoding)");
+            return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding", message).into_response();
+        }
+    }
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > limits.max_body as u64) {
+        let message = format!("the body is over {} bytes (--max-body)", limits.max_body);
+        return ApiError::too_large("body_too_large", message).into_response();
+    }
+    next.run(request).await
 }
 
 /// 401 unless the request carries `Authorization: Bearer <token>`.

@@ -36,10 +36,23 @@ pub(super) fn parse(text: &str, path: &Path, options: &JsonlOptions) -> Result<S
         }
         let value: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| DataError::line(path, number, format!("invalid JSON ({e}): {}", excerpt(line))))?;
+        let object = value.as_object().ok_or_else(|| {
+            let fields = format!("{{{:?}: …, {:?}: …}}", options.text_field, options.label_field);
+            let message = format!("a record is one JSON object ({fields}), not {}: {}", kind(&value), excerpt(line));
+            DataError::line(path, number, message)
+        })?;
         let field = |name: &str| {
-            value
-                .get(name)
-                .ok_or_else(|| DataError::line(path, number, format!("no field {name:?}: {}", excerpt(line))))
+            object.get(name).ok_or_else(|| {
+                let have: Vec<&str> = object.keys().map(String::as_str).collect();
+                // Tagged records with their tokens in one string read as labelled texts.
+                let hint = if object.get("tokens").is_some_and(serde_json::Value::is_string) {
+                    "; its \"tokens\" is one string, where tagged records give a list of tokens ([\"EU\", \"rejects\"])"
+                } else {
+                    ""
+                };
+                let message = format!("no field {name:?} (the record has {}){hint}: {}", have.join(", "), excerpt(line));
+                DataError::line(path, number, message)
+            })
         };
         let text = field(&options.text_field)?
             .as_str()
@@ -63,4 +76,16 @@ pub(super) fn parse(text: &str, path: &Path, options: &JsonlOptions) -> Result<S
         });
     }
     Ok(file)
+}
+
+/// What a JSON value is, for a person.
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }

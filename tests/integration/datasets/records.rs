@@ -99,6 +99,20 @@ fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
         e.contains("row group 0, row 0 (row 1 of the file), column \"tokens\"") && e.contains("not a string"),
         "{e}"
     );
+    // Damaged files on which the parquet crate panics (found by scripts/parquet-fuzz.py): an
+    // error naming the file.
+    for (name, options) in [("damaged-metadata.parquet", ReadOptions::default()), ("damaged-rle.parquet", with_names())] {
+        let e = read_corpus(fixture_path(&format!("records/{name}")), &options).unwrap_err().to_string();
+        assert!(e.contains(&format!("{name}: a damaged Parquet file (the parquet reader failed on it: ")), "{e}");
+    }
+    // A blank text among labelled texts, as the text readers refuse it.
+    let e = read_corpus(fixture_path("records/sentiment-blank.parquet"), &ReadOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "row group 1, row 5 (row 31 of the file), column \"sentence\": the text is empty or only white space"
+        ),
+        "{e}"
+    );
     let e = err("records/ner.parquet", &ReadOptions { text_column: Some("words".into()), ..with_names() });
     assert!(e.contains("ner.parquet: no text column \"words\"; the file has id, tokens, ner_tags"), "{e}");
     // Not Parquet at all.

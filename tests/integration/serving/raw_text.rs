@@ -104,6 +104,22 @@ fn every_json_answer_names_its_line_and_blank_lines_are_counted() {
     let options = StreamOptions { json: true, format: InputFormat::Conll, ..Default::default() };
     let lines: Vec<Value> = predict(&crf_tagger_dir(), conll, options).iter().map(|a| a["line"].clone()).collect();
     assert_eq!(lines, [3, 6]);
+    // Lines ended by a carriage return alone (old Macs), mixed with `\r\n` and `\n`: each is a
+    // line, as in the `\n` input above.
+    let answers = predict(&crf_tagger_dir(), &input.replace('\n', "\r"), json(false));
+    assert_eq!(answers.iter().map(|a| &a["line"]).collect::<Vec<_>>(), [1, 4]);
+    let mixed = "Anna Keller works for Reuters .\r\n\r   \nOrion Motors hired Omar Haddad .\r";
+    let tokens: Vec<Value> = predict(&crf_tagger_dir(), mixed, json(false)).iter().map(|a| a["tokens"].clone()).collect();
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    assert_eq!(tokens[1][0], "Orion");
+    let options = StreamOptions { json: true, format: InputFormat::Conll, ..Default::default() };
+    let lines: Vec<Value> =
+        predict(&crf_tagger_dir(), &conll.replace('\n', "\r"), options).iter().map(|a| a["line"].clone()).collect();
+    assert_eq!(lines, [3, 6]);
+    // A token holding a no-break space stays one token, as the training reader reads it.
+    let options = StreamOptions { json: true, format: InputFormat::Conll, ..Default::default() };
+    let answers = predict(&crf_tagger_dir(), "New\u{a0}York B-LOC\nrose O\n", options);
+    assert_eq!(answers[0]["tokens"], serde_json::json!(["New\u{a0}York", "rose"]));
 }
 
 #[test]

@@ -219,6 +219,45 @@ fn bad_requests_get_4xx_naming_the_field_or_limit() {
     assert_eq!(fine.status, 200, "{}", fine.body);
 }
 
+/// Sends `head` (its blank line included) and reads the reply, waiting at most 5 s.
+fn raw(addr: SocketAddr, head: &str) -> super::http::Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    super::http::read_reply(&mut s)
+}
+
+#[test]
+fn a_head_alone_is_refused_before_its_body_is_read() {
+    let limits = Limits { max_body: 2000, ..Default::default() };
+    let server = start(Settings { limits, ..Default::default() });
+    let addr = server.addr;
+    let path = "/v1/models/sst/predict";
+    // No Host on HTTP/1.1.
+    let reply = raw(addr, &format!("POST {path} HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"));
+    assert_eq!((reply.status, reply.code().as_str()), (400, "no_host"), "{}", reply.body);
+    // A body in gzip or br: 415 naming it (gzip's bytes used to be read as text and refused as not UTF-8).
+    for encoding in ["gzip", "br"] {
+        let reply = request(addr, "POST", path, &[("Content-Encoding", encoding)], b"\x1f\x8b\x08\x00");
+        assert_eq!((reply.status, reply.code().as_str()), (415, "unsupported_encoding"), "{}", reply.body);
+        assert!(reply.json()["error"]["message"].as_str().unwrap().contains(&format!("{encoding:?}")));
+    }
+    let identity = request(addr, "POST", path, &[("Content-Encoding", "identity")], br#"{"texts":["good"]}"#);
+    assert_eq!(identity.status, 200, "{}", identity.body);
+    // A Content-Length over --max-body, the body never sent: 413 at once, and no 100 Continue.
+    for expect in ["", "Expect: 100-continue\r\n"] {
+        let start = Instant::now();
+        let reply = raw(
+            addr,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\n{expect}Content-Length: 1000000000000\r\nConnection: close\r\n\r\n"
+            ),
+        );
+        assert_eq!((reply.status, reply.code().as_str()), (413, "body_too_large"), "{}", reply.body);
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    }
+}
+
 #[test]
 fn a_full_queue_answers_503_with_retry_after() {
     let batching = Batching { queue: 1, max_batch: 1, max_wait: Duration::ZERO, workers: 1 };
