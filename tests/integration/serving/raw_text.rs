@@ -109,7 +109,8 @@ fn every_json_answer_names_its_line_and_blank_lines_are_counted() {
     let answers = predict(&crf_tagger_dir(), &input.replace('\n', "\r"), json(false));
     assert_eq!(answers.iter().map(|a| &a["line"]).collect::<Vec<_>>(), [1, 4]);
     let mixed = "Anna Keller works for Reuters .\r\n\r   \nOrion Motors hired Omar Haddad .\r";
-    let tokens: Vec<Value> = predict(&crf_tagger_dir(), mixed, json(false)).iter().map(|a| a["tokens"].clone()).collect();
+    let tokens: Vec<Value> =
+        predict(&crf_tagger_dir(), mixed, json(false)).iter().map(|a| a["tokens"].clone()).collect();
     assert_eq!(tokens.len(), 2, "{tokens:?}");
     assert_eq!(tokens[1][0], "Orion");
     let options = StreamOptions { json: true, format: InputFormat::Conll, ..Default::default() };
