@@ -50,7 +50,8 @@ pub(super) fn parse(text: &str, path: &Path, options: &JsonlOptions) -> Result<S
                 } else {
                     ""
                 };
-                let message = format!("no field {name:?} (the record has {}){hint}: {}", have.join(", "), excerpt(line));
+                let message =
+                    format!("no field {name:?} (the record has {}){hint}: {}", have.join(", "), excerpt(line));
                 DataError::line(path, number, message)
             })
         };

@@ -96,12 +96,14 @@ fn jsonl_errors() {
     assert!(err.contains("a.jsonl:2:") && err.contains("invalid JSON"), "{err}");
     let path = write(&dir, "b.jsonl", b"{\"text\": \"good\", \"label\": true}\n{\"review\": \"bad\", \"label\": 0}\n");
     let err = read_sentiment(&path, &format, Encoding::Utf8).unwrap_err().to_string();
-    assert!(err.contains("b.jsonl:2: no field \"text\" (the record has review, label)"), "{err}");
+    assert!(err.contains("b.jsonl:2: no field \"text\" (the record has label, review)"), "{err}");
     // A line holding an array, and tagged records whose tokens are one string.
     let path = write(&dir, "c.jsonl", b"[\"good\", 1]\n");
     let err = read_sentiment(&path, &format, Encoding::Utf8).unwrap_err().to_string();
     assert!(
-        err.contains("c.jsonl:1: a record is one JSON object ({\"text\": \u{2026}, \"label\": \u{2026}}), not an array"),
+        err.contains(
+            "c.jsonl:1: a record is one JSON object ({\"text\": \u{2026}, \"label\": \u{2026}}), not an array"
+        ),
         "{err}"
     );
     let path = write(&dir, "d.jsonl", b"{\"tokens\": \"EU rejects\", \"ner_tags\": [\"B-ORG\", \"O\"]}\n");

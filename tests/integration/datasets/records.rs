@@ -101,7 +101,8 @@ fn a_wrong_parquet_or_record_file_names_the_file_row_and_column() {
     );
     // Damaged files on which the parquet crate panics (found by scripts/parquet-fuzz.py): an
     // error naming the file.
-    for (name, options) in [("damaged-metadata.parquet", ReadOptions::default()), ("damaged-rle.parquet", with_names())] {
+    for (name, options) in [("damaged-metadata.parquet", ReadOptions::default()), ("damaged-rle.parquet", with_names())]
+    {
         let e = read_corpus(fixture_path(&format!("records/{name}")), &options).unwrap_err().to_string();
         assert!(e.contains(&format!("{name}: a damaged Parquet file (the parquet reader failed on it: ")), "{e}");
     }
