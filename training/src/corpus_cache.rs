@@ -46,6 +46,7 @@ impl Wanted<'_> {
             vocab_crc32: names_crc32(self.vocab.tokens.iter().map(String::as_str)),
             labels_len: self.labels.len() as u64,
             labels_crc32: names_crc32(self.labels.names.iter().map(String::as_str)),
+            arrays: Default::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `header.json` | [`Header`]: format version, task, counts, the source's size and CRC-32, the vocabulary's and label map's CRC-32; written last |
+//! | `header.json` | [`Header`]: format version, task, counts, the source's size and CRC-32, the vocabulary's and label map's CRC-32, each array's CRC-32; written last |
 //! | `offsets.u64` | `examples + 1` token offsets: example `i` is tokens `offsets[i]..offsets[i + 1]` |
 //! | `ids.u32` | a word id per token |
 //! | `labels.u32` | classification: a label id per example |
@@ -12,8 +12,8 @@
 //!
 //! [`EncodedWriter`] writes the folder as `DIR.partial` and renames it when complete, so a
 //! half-written corpus is never taken for one. [`EncodedCorpus::open`] checks every size,
-//! offset and id against the header before anything is read, so a truncated or foreign folder
-//! is an error naming the file, never a wrong read. [`ClassificationDataset`] and
+//! offset and id and each array's CRC-32 against the header before anything is read, so a
+//! truncated, damaged or foreign folder is an error naming the file, never a wrong read. [`ClassificationDataset`] and
 //! [`TaggingDataset`] are Burn datasets over it.
 
 mod dataset;
@@ -66,6 +66,10 @@ pub struct Header {
     pub labels_len: u64,
     /// CRC-32 of the label or tag names.
     pub labels_crc32: u32,
+    /// The CRC-32 of each array file, by name, checked whenever the corpus is opened (a corpus
+    /// written before they were recorded has none, and is not opened: it is encoded again).
+    #[serde(default)]
+    pub arrays: std::collections::BTreeMap<String, u32>,
 }
 
 /// The name of [`Header::format`].

@@ -16,8 +16,9 @@ struct Mapped {
 }
 
 impl Mapped {
-    /// Maps `dir/name`, which must hold `count` values of `width` bytes.
-    fn open(dir: &Path, name: &str, count: u64, width: u64) -> Result<Self, DataError> {
+    /// Maps `dir/name`, which must hold `count` values of `width` bytes whose CRC-32 is
+    /// `crc` (the header's; `None`: none recorded).
+    fn open(dir: &Path, name: &str, count: u64, width: u64, crc: Option<u32>) -> Result<Self, DataError> {
         let path = dir.join(name);
         let file = crate::regular::open(&path).map_err(|e| DataError::io(&path, e))?;
         let size = file.metadata().map_err(|e| DataError::io(&path, e))?.len();
@@ -43,7 +44,23 @@ impl Mapped {
             let _ = map.advise(memmap2::Advice::Random);
             Some(map)
         };
-        Ok(Self { path, map })
+        let mapped = Self { path, map };
+        let found = crc32fast::hash(mapped.bytes());
+        match crc {
+            Some(recorded) if recorded == found => Ok(mapped),
+            Some(recorded) => Err(DataError::file(
+                &mapped.path,
+                format!(
+                    "changed since it was encoded (CRC-32 {found:08x}, header.json recorded {recorded:08x}); delete the \
+                     folder to encode again"
+                ),
+            )),
+            None => Err(DataError::file(
+                &mapped.path,
+                "header.json records no CRC-32 for it (a corpus written by an earlier seqlab); delete the folder to \
+                 encode again",
+            )),
+        }
     }
 
     fn bytes(&self) -> &[u8] {
@@ -174,24 +191,25 @@ impl EncodedCorpus {
             ));
         }
         let h = &header;
-        let offsets = Mapped::open(dir, "offsets.u64", h.examples + 1, 8)?;
+        let offsets = Mapped::open(dir, "offsets.u64", h.examples + 1, 8, h.arrays.get("offsets.u64").copied())?;
         check_offsets(&offsets, h.tokens)?;
-        let ids = Mapped::open(dir, "ids.u32", h.tokens, 4)?;
+        let ids = Mapped::open(dir, "ids.u32", h.tokens, 4, h.arrays.get("ids.u32").copied())?;
         check_ids(&ids, h.vocab_len, "word id")?;
         let (mut labels, mut tags, mut text) = (None, None, None);
         match h.task {
             Task::Classification => {
-                let l = Mapped::open(dir, "labels.u32", h.examples, 4)?;
+                let l = Mapped::open(dir, "labels.u32", h.examples, 4, h.arrays.get("labels.u32").copied())?;
                 check_ids(&l, h.labels_len, "label id")?;
                 labels = Some(l);
             }
             Task::Tagging => {
-                let t = Mapped::open(dir, "tags.u32", h.tokens, 4)?;
+                let t = Mapped::open(dir, "tags.u32", h.tokens, 4, h.arrays.get("tags.u32").copied())?;
                 check_ids(&t, h.labels_len, "tag id")?;
                 tags = Some(t);
-                let o = Mapped::open(dir, "text.offsets.u64", h.tokens + 1, 8)?;
+                let o =
+                    Mapped::open(dir, "text.offsets.u64", h.tokens + 1, 8, h.arrays.get("text.offsets.u64").copied())?;
                 check_offsets(&o, h.text_bytes)?;
-                let s = Mapped::open(dir, "text.utf8", h.text_bytes, 1)?;
+                let s = Mapped::open(dir, "text.utf8", h.text_bytes, 1, h.arrays.get("text.utf8").copied())?;
                 check_text(&o, &s)?;
                 text = Some((o, s));
             }

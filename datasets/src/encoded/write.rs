@@ -8,20 +8,22 @@ use std::path::{Path, PathBuf};
 use super::{Header, Task, FORMAT, VERSION};
 use crate::error::DataError;
 
-/// One array file being written.
+/// One array file being written, and the CRC-32 of what was written.
 struct Array {
     path: PathBuf,
     out: BufWriter<File>,
+    crc: crc32fast::Hasher,
 }
 
 impl Array {
     fn create(dir: &Path, name: &str) -> Result<Self, DataError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| DataError::file(&path, format!("cannot create: {e}")))?;
-        Ok(Self { out: BufWriter::with_capacity(1 << 20, file), path })
+        Ok(Self { out: BufWriter::with_capacity(1 << 20, file), path, crc: crc32fast::Hasher::new() })
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), DataError> {
+        self.crc.update(bytes);
         self.out.write_all(bytes).map_err(|e| DataError::file(&self.path, format!("cannot write: {e}")))
     }
 
@@ -38,11 +40,13 @@ impl Array {
         self.put(&value.to_le_bytes())
     }
 
-    /// Flushes and syncs the file.
-    fn close(self) -> Result<(), DataError> {
+    /// Flushes and syncs the file; returns its name and CRC-32.
+    fn close(self) -> Result<(String, u32), DataError> {
         let path = self.path;
         let file = self.out.into_inner().map_err(|e| DataError::file(&path, format!("cannot write: {}", e.error())))?;
-        file.sync_all().map_err(|e| DataError::file(&path, format!("cannot write: {e}")))
+        file.sync_all().map_err(|e| DataError::file(&path, format!("cannot write: {e}")))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok((name, self.crc.finalize()))
     }
 }
 
@@ -120,13 +124,11 @@ impl EncodedWriter {
     /// Completes the corpus: syncs the arrays, writes the header and renames the folder into
     /// place (replacing an older corpus there). Returns the header.
     pub fn finish(self) -> Result<Header, DataError> {
-        let Self { dir, partial, header, offsets, ids, labels, tags, text } = self;
-        for array in [Some(offsets), Some(ids), labels, tags].into_iter().flatten() {
-            array.close()?;
-        }
-        if let Some((offsets, text)) = text {
-            offsets.close()?;
-            text.close()?;
+        let Self { dir, partial, mut header, offsets, ids, labels, tags, text } = self;
+        let (text_offsets, text) = text.unzip();
+        for array in [Some(offsets), Some(ids), labels, tags, text_offsets, text].into_iter().flatten() {
+            let (name, crc) = array.close()?;
+            header.arrays.insert(name, crc);
         }
         let path = partial.join("header.json");
         let json = serde_json::to_string_pretty(&header).expect("a header serialises");

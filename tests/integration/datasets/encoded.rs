@@ -16,7 +16,7 @@ use seqlab_datasets::stream::stream_corpus_in;
 use seqlab_datasets::text::{char_vocab, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
 
-use crate::common::scratch;
+use crate::common::{crc32, scratch};
 
 /// Examples (text, label, line) or sentences (tokens, tags, line) of a corpus.
 #[derive(Debug, PartialEq)]
@@ -132,6 +132,7 @@ fn header(task: Task, vocab: &Vocab, labels: &LabelMap) -> Header {
         vocab_crc32: names_crc32(vocab.tokens.iter().map(String::as_str)),
         labels_len: labels.len() as u64,
         labels_crc32: names_crc32(labels.names.iter().map(String::as_str)),
+        arrays: Default::default(),
     }
 }
 
@@ -207,6 +208,41 @@ fn a_damaged_or_foreign_encoded_corpus_is_refused_naming_the_file() {
         out
     };
     let open = |dir: &Path| EncodedCorpus::open(dir).unwrap_err().to_string();
+    // Writes `bytes` as the array `name` and records their CRC-32 in the header, as a writer
+    // of another (buggy or hostile) program would: the checks after the checksum see them.
+    let rewrite = |out: &Path, name: &str, bytes: &[u8]| {
+        std::fs::write(out.join(name), bytes).unwrap();
+        let path = out.join("header.json");
+        let mut header: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        header["arrays"][name] = crc32(bytes).into();
+        std::fs::write(&path, header.to_string()).unwrap();
+    };
+    // One byte changed, 30 ids moved by one inside the vocabulary, labels reversed: the same
+    // sizes and valid ids, each caught by its array's CRC-32.
+    for (name, change) in [
+        ("ids.u32", (|b: &mut Vec<u8>| b[0] ^= 1) as fn(&mut Vec<u8>)),
+        ("labels.u32", |b: &mut Vec<u8>| b.reverse()),
+        ("offsets.u64", |b: &mut Vec<u8>| b[8] ^= 3),
+    ] {
+        let out = make(&format!("changed-{}", name.replace('.', "-")));
+        let mut bytes = std::fs::read(out.join(name)).unwrap();
+        let recorded = crc32(&bytes);
+        change(&mut bytes);
+        std::fs::write(out.join(name), &bytes).unwrap();
+        let err = open(&out);
+        let expected = format!(
+            "{name}: changed since it was encoded (CRC-32 {:08x}, header.json recorded {recorded:08x})",
+            crc32(&bytes)
+        );
+        assert!(err.contains(&expected), "{err}");
+    }
+    // A header written before the checksums were recorded.
+    let out = make("no-checksums");
+    let path = out.join("header.json");
+    let mut old: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("arrays");
+    std::fs::write(&path, old.to_string()).unwrap();
+    assert!(open(&out).contains("records no CRC-32 for it (a corpus written by an earlier seqlab)"), "{}", open(&out));
     // Truncated ids.
     let out = make("truncated");
     let ids = out.join("ids.u32");
@@ -218,14 +254,14 @@ fn a_damaged_or_foreign_encoded_corpus_is_refused_naming_the_file() {
     let out = make("foreign-id");
     let mut bytes = std::fs::read(out.join("ids.u32")).unwrap();
     bytes[4..8].copy_from_slice(&99u32.to_le_bytes());
-    std::fs::write(out.join("ids.u32"), bytes).unwrap();
+    rewrite(&out, "ids.u32", &bytes);
     let err = open(&out);
     assert!(err.contains("ids.u32: word id 99 at position 1 is outside the 4 of the header"), "{err}");
     // Offsets that run backwards.
     let out = make("offsets");
     let mut bytes = std::fs::read(out.join("offsets.u64")).unwrap();
     bytes[8..16].copy_from_slice(&5u64.to_le_bytes());
-    std::fs::write(out.join("offsets.u64"), bytes).unwrap();
+    rewrite(&out, "offsets.u64", &bytes);
     let err = open(&out);
     assert!(err.contains("offsets.u64: offset 1 is past offset 2"), "{err}");
     // Another format's header, and no header at all (a half-written folder).
