@@ -170,4 +170,10 @@ cmp -s in.conll in.kept || echo "  INPUT CHANGED"
 printf 'EU B-ORG\n\nGerman B-MISC\ncall\n' > bad.conll; echo earlier > out.conll
 probe "dataset-stats --write, bad last line" "$B/dataset-stats" bad.conll --format conll --write out.conll
 [ "$(cat out.conll)" = earlier ] || echo "  OUTPUT LOST"
+# A training file cut short while it is encoded (issue 40): said as such, not as a format error.
+python3 -c "import sys; sys.stdout.write('sentence\tlabel\n' + ''.join(f'a good film number {i} , truly\t{i % 2}\n' for i in range(3_000_000)))" > big.tsv
+head -1000 big.tsv > small.tsv
+"$B/train-classifier" --no-tui --epochs 1 --train big.tsv --valid small.tsv --artifacts cut > cut.out 2>&1 & pid=$!
+sleep 2; truncate -s 5000000 big.tsv; wait $pid; rc=$?
+cases=$((cases + 1)); printf '%-34s rc=%-3s       %s\n' "train file cut while encoded" "$rc" "$(grep -m1 'error' cut.out | cut -c1-150)"
 echo "$cases cases, $panics panics (work folder $W)"

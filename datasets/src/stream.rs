@@ -64,18 +64,35 @@ pub fn stream_corpus_in<R: Send>(
     }
     let (format, inferred) = format_of(path, options)?;
     let map = |corpus| map(format, corpus);
-    if format == Format::Parquet {
-        read_parquet(path, options, |part| consume(map(part)?))?;
-        return Ok(Streamed { format, inferred, fingerprint: Fingerprint::of_file(path)? });
-    }
-    if format == Format::Jsonl && tagged_jsonl(path, options)? {
-        let fingerprint = stream_records(path, options, chunk_bytes, map, consume)?;
-        return Ok(Streamed { format, inferred, fingerprint });
-    }
-    let fingerprint = match options.sentiment_reader(format) {
-        None => stream_conll(path, options, chunk_bytes, map, consume)?,
-        Some(reader) => stream_sentiment(path, format, reader, options, chunk_bytes, map, consume)?,
+    let size_at_start = std::fs::metadata(path).map(|m| m.len()).ok();
+    let read = || {
+        if format == Format::Parquet {
+            read_parquet(path, options, |part| consume(map(part)?))?;
+            return Fingerprint::of_file(path);
+        }
+        if format == Format::Jsonl && tagged_jsonl(path, options)? {
+            return stream_records(path, options, chunk_bytes, map, consume);
+        }
+        match options.sentiment_reader(format) {
+            None => stream_conll(path, options, chunk_bytes, map, consume),
+            Some(reader) => stream_sentiment(path, format, reader, options, chunk_bytes, map, consume),
+        }
     };
+    let fingerprint = read().map_err(|e| {
+        // A file cut short (or grown) while it was read fails at a line that is not its own
+        // fault: say what happened.
+        let now = std::fs::metadata(path).map(|m| m.len()).ok();
+        match (size_at_start, now) {
+            (Some(then), Some(now)) if then != now => DataError::file(
+                path,
+                format!(
+                    "the file changed while it was being read ({then} bytes when reading began, {now} now; reading it \
+                     then failed with: {e}); run again once it is complete"
+                ),
+            ),
+            _ => e,
+        }
+    })?;
     Ok(Streamed { format, inferred, fingerprint })
 }
 
