@@ -134,7 +134,7 @@ fn char_cnn<B: Backend>(g: &mut Graph, cnn: &CharCnn<B>, chars: &str, words: &st
 fn char_lstm<B: Backend>(g: &mut Graph, lstm: &CharLstm<B>, chars: &str, words: &str) -> String {
     let flat = g.op("Flatten", &[chars], vec![("axis", Attr::Int(2))]); // [n, chars]
     let lengths = not_padding(g, &flat, Elem::I64);
-    let axis1 = g_axes(g, 1);
+    let axis1 = axis_constant(g, 1);
     let lengths = g.op("ReduceSum", &[&lengths, &axis1], vec![("keepdims", Attr::Int(0))]);
     let one = g.scalar(1);
     let lengths = g.op("Max", &[&lengths, &one], vec![]); // padding words: any state, never read
@@ -145,7 +145,8 @@ fn char_lstm<B: Backend>(g: &mut Graph, lstm: &CharLstm<B>, chars: &str, words: 
     per_word(g, &out.last, words, lstm.lstm.d_output())
 }
 
-fn g_axes(g: &mut Graph, axis: i64) -> String {
+/// A one-element `int64` constant naming `axis`, as `Unsqueeze`, `Slice` and `ReduceSum` take it.
+fn axis_constant(g: &mut Graph, axis: i64) -> String {
     g.i64("axes", &[1], vec![axis])
 }
 
@@ -173,7 +174,7 @@ fn activation(g: &mut Graph, x: &str, activation: Activation) -> String {
 
 /// [`crate::bag::pool`] over the real positions of `x: [batch, seq, d]`.
 fn pool(g: &mut Graph, x: &str, real: &str, pooling: Pooling) -> String {
-    let axis2 = g_axes(g, 2);
+    let axis2 = axis_constant(g, 2);
     match pooling {
         Pooling::Max => {
             let real = g.op("Unsqueeze", &[real, &axis2], vec![]);
@@ -186,7 +187,7 @@ fn pool(g: &mut Graph, x: &str, real: &str, pooling: Pooling) -> String {
         }
         Pooling::Last | Pooling::Mean => {
             let mask = g.op("Cast", &[real], vec![("to", Attr::Int(Elem::F32.code()))]);
-            let axis1 = g_axes(g, 1);
+            let axis1 = axis_constant(g, 1);
             let count = g.op("ReduceSum", &[&mask, &axis1], vec![("keepdims", Attr::Int(1))]);
             let one = g.f32("one", &[], vec![1.0]);
             let count = g.op("Max", &[&count, &one], vec![]);
@@ -264,7 +265,7 @@ impl<B: Backend> TokenClassifier<B> {
                 let skip = usize::from(k > 1);
                 let start = g.i64("starts", &[1], vec![skip as i64]);
                 let end = g.i64("ends", &[1], vec![i64::MAX]);
-                let axis2 = g_axes(&mut g, 2);
+                let axis2 = axis_constant(&mut g, 2);
                 let candidates = g.op("Slice", &[&scores, &start, &end, &axis2], vec![]);
                 let best = g.op("ArgMax", &[&candidates], vec![("axis", Attr::Int(2)), ("keepdims", Attr::Int(0))]);
                 let offset = g.scalar(skip as i64);
