@@ -137,9 +137,8 @@ pub fn export<B: Backend>(
                     ),
                 )
             })?;
-            let names = |outputs| onnx.signature(outputs).into_iter().map(|(n, _)| n).collect::<Vec<_>>().join(", ");
-            let summary =
-                format!("opset {}, inputs {}; outputs {}", seqlab_models::onnx::OPSET, names(false), names(true));
+            let (inputs, outputs) = (onnx.inputs().join(", "), onnx.outputs().join(", "));
+            let summary = format!("opset {}, inputs {inputs}; outputs {outputs}", seqlab_models::onnx::OPSET);
             metadata.insert("labels".to_string(), serde_json::to_string(labels).expect("names serialise"));
             (onnx.to_bytes(&metadata), summary)
         }

@@ -270,10 +270,14 @@ impl Model {
         Self { graph }
     }
 
-    /// The graph's inputs, or its outputs: each one's name and description.
-    pub fn signature(&self, outputs: bool) -> Vec<(String, String)> {
-        let values = if outputs { &self.graph.output } else { &self.graph.input };
-        values.iter().map(|v| (v.name.clone(), v.doc_string.clone())).collect()
+    /// The graph's inputs' names, in order.
+    pub fn inputs(&self) -> Vec<&str> {
+        self.graph.input.iter().map(|v| v.name.as_str()).collect()
+    }
+
+    /// The graph's outputs' names, in order.
+    pub fn outputs(&self) -> Vec<&str> {
+        self.graph.output.iter().map(|v| v.name.as_str()).collect()
     }
 
     /// The `.onnx` file's bytes, with `metadata` as its `metadata_props`.
