@@ -4,7 +4,6 @@
 
 use std::ffi::OsStr;
 use std::marker::PhantomData;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -184,25 +183,20 @@ pub struct TrainingArgs {
     /// devices × --batch-size [default: one device]. On ndarray every index is the CPU.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub devices: Vec<u16>,
-    /// Train across this many processes ("nodes", on this machine or others), each started with
-    /// the same options and data and its own --rank; every step all-reduces their gradients
-    /// (burn-collective), so the effective batch is nodes × --batch-size.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub nodes: usize,
-    /// This process's rank among --nodes, 0 to N-1; rank 0 starts the coordinator.
-    #[arg(long, default_value_t = 0)]
-    pub rank: usize,
-    /// The coordinator's address (IP:PORT), which rank 0 listens on and every node connects to.
-    #[arg(long, default_value = "127.0.0.1:7760", value_name = "IP:PORT")]
-    pub coordinator: SocketAddr,
-    /// This node's data service (IP:PORT, reachable by the other nodes) [default: 127.0.0.1,
-    /// port 7761 + rank].
-    #[arg(long, value_name = "IP:PORT")]
-    pub node_address: Option<SocketAddr>,
-    /// Seconds a node waits for the others (to register, or for one step's all-reduce) before
-    /// the run stops with an error.
+    /// Seconds a rank of a job started by mpirun or srun (training across processes and
+    /// machines: docs/cluster.md) waits for the others (MPI's start, one step's all-reduce)
+    /// before the run stops with an error.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub cluster_timeout: u64,
+    /// The options of the former engine, refused with the way to start a job now.
+    #[arg(long = "nodes", hide = true, value_name = "N")]
+    pub former_nodes: Option<String>,
+    #[arg(long = "rank", hide = true)]
+    pub former_rank: Option<String>,
+    #[arg(long = "coordinator", hide = true)]
+    pub former_coordinator: Option<String>,
+    #[arg(long = "node-address", hide = true)]
+    pub former_node_address: Option<String>,
     /// A TOML or JSON file of options (keys as the long options, e.g. `hidden = 256`,
     /// `bidirectional = true`); options given on the command line override it.
     #[arg(long, value_name = "FILE")]
@@ -210,9 +204,14 @@ pub struct TrainingArgs {
 }
 
 impl TrainingArgs {
-    /// The learner's configuration; `defaults` are the command's for options not given.
-    pub fn to_config(&self, defaults: &CommandDefaults) -> TrainingConfig {
-        TrainingConfig {
+    /// The learner's configuration; `defaults` are the command's for options not given. Started
+    /// by mpirun or srun as one of several ranks, this starts MPI ([`ClusterConfig::from_launcher`]).
+    /// An error names the option.
+    pub fn to_config(&self, defaults: &CommandDefaults) -> Result<TrainingConfig, String> {
+        self.refuse_former_cluster_options()?;
+        let cluster = ClusterConfig::from_launcher(std::time::Duration::from_secs(self.cluster_timeout))
+            .map_err(|e| e.to_string())?;
+        Ok(TrainingConfig {
             epochs: self.epochs.unwrap_or(defaults.epochs),
             batch_size: self.batch_size,
             max_tokens: self.max_tokens,
@@ -236,22 +235,41 @@ impl TrainingArgs {
             overwrite: self.overwrite,
             tui: !self.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout()),
             devices: self.devices.clone(),
-            cluster: self.cluster(),
-        }
+            cluster,
+        })
     }
 
-    /// The cluster this process is a node of: with `--nodes` above 1, or a `--rank` (which then
-    /// fails the cluster's checks by naming `--nodes`).
-    fn cluster(&self) -> Option<ClusterConfig> {
-        (self.nodes > 1 || self.rank > 0).then(|| ClusterConfig {
-            nodes: self.nodes,
-            rank: self.rank,
-            coordinator: self.coordinator,
-            node: self.node_address.unwrap_or_else(|| {
-                SocketAddr::from(([127, 0, 0, 1], 7761u16.saturating_add(u16::try_from(self.rank).unwrap_or(u16::MAX))))
-            }),
-            timeout: std::time::Duration::from_secs(self.cluster_timeout),
-        })
+    /// `--nodes`, `--rank`, `--coordinator` and `--node-address` started the former engine's
+    /// processes by hand; MPI's launcher starts them now and gives each its rank.
+    fn refuse_former_cluster_options(&self) -> Result<(), String> {
+        let given = [
+            ("nodes", &self.former_nodes),
+            ("rank", &self.former_rank),
+            ("coordinator", &self.former_coordinator),
+            ("node-address", &self.former_node_address),
+        ];
+        match given.iter().find(|(_, value)| value.is_some()) {
+            Some((name, _)) => Err(format!(
+                "--{name}: training across processes is started by MPI now, which gives each process its rank: \
+                 `mpirun -np 2 train-tagger …` on one machine, `mpirun --hostfile HOSTS -np 4 …` across machines, \
+                 `srun --mpi=pmix …` under Slurm (docs/cluster.md)"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The artifacts folder of this process: `artifacts` itself alone or as rank 0 of a job (the
+/// run's folder), `artifacts-rank{R}` for rank R ≥ 1, so that the ranks of a job on one machine
+/// or on a shared file system never write into one folder.
+pub fn rank_folder(artifacts: PathBuf, cluster: Option<&ClusterConfig>) -> PathBuf {
+    match cluster {
+        Some(c) if c.rank > 0 => {
+            let mut name = artifacts.file_name().unwrap_or_default().to_os_string();
+            name.push(format!("-rank{}", c.rank));
+            artifacts.with_file_name(name)
+        }
+        _ => artifacts,
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Burn 0.21's `GradientClipping::Norm` clips each parameter's gradient on its own (a
 //! different factor per tensor, which changes the direction); [`GlobalNormClip`] wraps any
-//! optimiser and clips before it, after the gradients of devices and nodes are combined.
+//! optimiser and clips before it, after the gradients of devices and ranks are combined.
 
 use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, LearningRate, MultiGradientsParams, Optimizer};

@@ -12,10 +12,10 @@ macro_rules! supervised_steps {
             type Output = burn::train::ClassificationOutput<B>;
 
             fn step(&self, batch: $batch<B>) -> burn::train::TrainOutput<burn::train::ClassificationOutput<B>> {
-                // A cluster weighs each node's gradient by the loss terms it averaged over.
-                $crate::cluster::record_step_weight(self.loss_terms(&batch));
+                let terms = self.loss_terms(&batch);
                 let output = self.$forward(batch);
                 let grads = output.loss.backward();
+                let device = output.loss.device();
                 // The metrics read the outputs on burn-train's processor thread: detached, they
                 // add nothing to the autodiff graph the next step is building meanwhile.
                 let output = burn::train::ClassificationOutput::new(
@@ -23,7 +23,10 @@ macro_rules! supervised_steps {
                     output.output.detach(),
                     output.targets,
                 );
-                burn::train::TrainOutput::new(self, grads, output)
+                let mut step = burn::train::TrainOutput::new(self, grads, output);
+                // A job of several ranks weighs each rank's gradient by the loss terms it averaged over.
+                $crate::cluster::StepWeight::attach::<B>(&mut step.grads, terms, &device);
+                step
             }
         }
 

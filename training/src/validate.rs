@@ -61,7 +61,7 @@ pub fn training(t: &TrainingConfig) -> Result<(), RunError> {
     if let Some(patience) = t.patience {
         at_least("patience", patience, 1)?;
     }
-    t.cluster.as_ref().map_or(Ok(()), crate::cluster::ClusterConfig::check)
+    Ok(())
 }
 
 /// The encoder's sizes and dropout.

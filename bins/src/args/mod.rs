@@ -1,6 +1,7 @@
 //! Every command's options, as clap parsers (in the library, so that tests can check them).
 
 pub mod bench;
+pub mod cluster_bench;
 pub mod evaluate;
 pub mod export;
 pub mod grad_flow;

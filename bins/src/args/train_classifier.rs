@@ -1,6 +1,6 @@
 //! The command line of `train-classifier`.
 
-use crate::cli::{by_name, encoder, validation, CommandDefaults, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, encoder, rank_folder, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::corpus::EMBEDDED_PREFIX;
 use seqlab_datasets::text::{Encoding, Tokenizer};
@@ -105,6 +105,8 @@ impl Args {
         let valid =
             validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:sentiment/valid")?;
         let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        let training = self.training.to_config(&RECIPE)?;
+        let artifacts = rank_folder(self.artifacts, training.cluster.as_ref());
         Ok(ClassifierRunConfig {
             test: self.test.or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
             train: self.train,
@@ -119,8 +121,8 @@ impl Args {
             ffn_hidden: self.ffn_hidden,
             dropout: self.dropout,
             min_freq: self.min_freq,
-            training: self.training.to_config(&RECIPE),
-            artifacts: self.artifacts,
+            training,
+            artifacts,
             tokenizer: self.tokenizer,
             lowercase: self.lowercase,
             embeddings: self.vectors.embeddings,

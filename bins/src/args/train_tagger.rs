@@ -1,6 +1,6 @@
 //! The command line of `train-tagger`.
 
-use crate::cli::{by_name, encoder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
+use crate::cli::{by_name, encoder, rank_folder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::corpus::EMBEDDED_PREFIX;
 use seqlab_datasets::ner::TagScheme;
@@ -147,6 +147,8 @@ impl Args {
         let valid = validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:ner/valid")?;
         let tag_names = tag_names(self.tag_names.as_deref()).map_err(|e| format!("--tag-names: {e}"))?;
         let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        let training = self.training.to_config(&RECIPE)?;
+        let artifacts = rank_folder(self.artifacts, training.cluster.as_ref());
         Ok(TaggerRunConfig {
             test: self.test.or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
             train: self.train,
@@ -174,8 +176,8 @@ impl Args {
             word_dropout: self.word_dropout,
             loss_mean: self.loss_mean,
             drop_vector_words: self.drop_vector_words,
-            training: self.training.to_config(&RECIPE),
-            artifacts: self.artifacts,
+            training,
+            artifacts,
         })
     }
 }

@@ -82,14 +82,25 @@ impl BatchPlan {
         plan
     }
 
-    /// The share of node `rank` of `nodes` (data-parallel training across processes): batches
-    /// `rank`, `rank + nodes`, `rank + 2·nodes`, …, of the first `nodes · ⌊len / nodes⌋`, so that
-    /// every node has the same number of batches and the nodes' `k`-th batches together are `nodes`
-    /// consecutive batches of this plan. The batches left over (fewer than `nodes`) are left out.
-    pub fn shard(&self, rank: usize, nodes: usize) -> Self {
-        let nodes = nodes.max(1);
-        let whole = self.runs.len() / nodes * nodes;
-        let runs = self.runs[..whole].iter().skip(rank).step_by(nodes).copied().collect();
+    /// The share of rank `rank` of `ranks` (data-parallel training across processes, where every
+    /// step waits for the slowest rank): the batches ordered by their cost (padded positions:
+    /// examples × the longest, with `length` as in [`BatchPlan::bucketed`]), cut into groups of
+    /// `ranks` consecutive batches, the groups shuffled with `seed`; rank `rank` takes the
+    /// `rank`-th batch of each group. So every rank has the same number of batches and the
+    /// ranks' `k`-th batches cost about the same. The cheapest `len mod ranks` batches are left
+    /// out. Every rank computes the same groups.
+    pub fn shard(&self, rank: usize, ranks: usize, length: impl Fn(usize) -> usize, seed: u64) -> Self {
+        let ranks = ranks.max(1);
+        let cost = |&(start, size): &(u32, u32)| {
+            let batch = &self.order[start as usize..(start + size) as usize];
+            batch.len() * batch.iter().map(|&i| length(i as usize)).max().unwrap_or(0)
+        };
+        let mut runs = self.runs.clone();
+        // Stable: batches of equal cost keep the plan's order, the same on every rank.
+        runs.sort_by_cached_key(cost);
+        let mut groups: Vec<&[(u32, u32)]> = runs[runs.len() % ranks..].chunks(ranks).collect();
+        shuffle(&mut groups, &mut Rng::new(seed));
+        let runs = groups.iter().map(|group| group[rank.min(ranks - 1)]).collect();
         Self { order: self.order.clone(), runs }
     }
 

@@ -83,22 +83,33 @@ fn a_token_budget_bounds_every_batch_and_gives_a_long_sentence_its_own() {
     assert_eq!(unbounded.len(), 300usize.div_ceil(32));
 }
 
-/// A cluster node's share of a batch plan: every node the same number of batches, the nodes'
-/// k-th batches the plan's consecutive batches k·N … k·N + N − 1, the rest (fewer than N) left out.
+/// A rank's share of a batch plan: every rank the same number of batches; the ranks' k-th
+/// batches are N batches adjacent in cost (padded positions), so that no step waits long for
+/// one rank; each kept batch is trained once, the cheapest (fewer than N) left out.
 #[test]
-fn shards_of_a_plan_take_turns_and_leave_out_the_same_remainder() {
-    let lengths: Vec<usize> = (0..23).map(|i| 1 + i % 7).collect();
-    let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], 4, usize::MAX, 50, 3);
-    assert_eq!(plan.len(), 6); // 5 batches of 4 and one of 3
-    for nodes in [2, 3, 4] {
-        let shards: Vec<BatchPlan> = (0..nodes).map(|rank| plan.shard(rank, nodes)).collect();
-        let per_node = plan.len() / nodes;
-        for (rank, shard) in shards.iter().enumerate() {
-            assert_eq!(shard.len(), per_node, "{nodes} nodes");
-            for k in 0..per_node {
-                assert_eq!(shard.batch(k), plan.batch(k * nodes + rank), "{nodes} nodes, rank {rank}, batch {k}");
+fn shards_of_a_plan_pair_batches_of_like_cost_and_leave_out_the_cheapest() {
+    let lengths: Vec<usize> = (0..203).map(|i| 1 + (i * 37) % 41).collect();
+    let length = |i: usize| lengths[i];
+    let plan = BatchPlan::bucketed(lengths.len(), length, 4, usize::MAX, 5, 3);
+    let cost = |batch: &[u32]| batch.len() * batch.iter().map(|&i| lengths[i as usize]).max().unwrap();
+    let mut costs: Vec<usize> = (0..plan.len()).map(|b| cost(plan.batch(b))).collect();
+    costs.sort_unstable();
+    for ranks in [2, 3, 4] {
+        let shards: Vec<BatchPlan> = (0..ranks).map(|rank| plan.shard(rank, ranks, length, 9)).collect();
+        let per_rank = plan.len() / ranks;
+        let kept = &costs[plan.len() % ranks..];
+        let groups: Vec<Vec<usize>> = kept.chunks(ranks).map(<[usize]>::to_vec).collect();
+        let mut seen = std::collections::HashSet::new();
+        for k in 0..per_rank {
+            let mut step: Vec<usize> = shards.iter().map(|s| cost(s.batch(k))).collect();
+            step.sort_unstable();
+            assert!(groups.contains(&step), "{ranks} ranks, step {k}: costs {step:?} are not adjacent");
+            for shard in &shards {
+                assert!(seen.insert(shard.batch(k).to_vec()), "{ranks} ranks: a batch trained twice");
             }
         }
+        assert_eq!(shards.iter().map(BatchPlan::len).collect::<Vec<_>>(), vec![per_rank; ranks]);
+        assert_eq!(shards[0], plan.shard(0, ranks, length, 9), "the same groups every time");
     }
-    assert_eq!(plan.shard(0, 1).len(), plan.len());
+    assert_eq!(plan.shard(0, 1, length, 9).len(), plan.len());
 }

@@ -68,7 +68,7 @@ fn each_command_has_its_recipe_and_clipping_can_be_turned_off() {
     use seqlab_bins::args::{train_classifier, train_tagger};
     let tagger = |extra: &[&str]| {
         let args = train_tagger::Args::try_parse_from([&["train-tagger"], extra].concat()).unwrap();
-        (args.loss_mean, args.training.to_config(&train_tagger::RECIPE).optim)
+        (args.loss_mean, args.training.to_config(&train_tagger::RECIPE).unwrap().optim)
     };
     let (loss_mean, optim) = tagger(&[]);
     assert_eq!(loss_mean, seqlab_training::tagger::LossMean::Sentence);
@@ -77,7 +77,7 @@ fn each_command_has_its_recipe_and_clipping_can_be_turned_off() {
     assert_eq!(loss_mean, seqlab_training::tagger::LossMean::Token);
     assert_eq!((optim.clip_norm, optim.adam_epsilon), (None, 1e-5));
     let args = train_classifier::Args::try_parse_from(["train-classifier"]).unwrap();
-    let optim = args.training.to_config(&train_classifier::RECIPE).optim;
+    let optim = args.training.to_config(&train_classifier::RECIPE).unwrap().optim;
     assert_eq!((optim.clip_norm, optim.adam_epsilon), (None, 1e-5));
     // A negative limit is not "off": the range check names it.
     let (_, optim) = tagger(&["--clip-norm=-1"]);

@@ -3,6 +3,7 @@
 mod adam;
 mod classifier;
 mod clip;
+#[cfg(feature = "mpi")]
 mod cluster;
 mod console;
 mod corpora;

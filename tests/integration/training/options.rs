@@ -73,7 +73,7 @@ fn each_trainers_help_shows_its_own_recipe() {
         &train_tagger::RECIPE.shown_in(train_tagger::Args::command()).get_matches_from(["train-tagger"]),
     )
     .unwrap();
-    let config = parsed.training.to_config(&train_tagger::RECIPE);
+    let config = parsed.training.to_config(&train_tagger::RECIPE).unwrap();
     assert_eq!((config.epochs, config.optim.adam_epsilon, config.optim.clip_norm), (15, 1e-8, Some(5.0)));
 }
 
@@ -246,4 +246,25 @@ fn serve_refuses_model_names_and_tokens_no_client_can_use() {
     std::fs::write(&path, "  s3cret-T0ken\n").unwrap();
     let args = parse(&["--artifacts", "a", "--token-file", path.to_str().unwrap()]).unwrap();
     assert_eq!(args.settings().unwrap().token.as_deref(), Some("s3cret-T0ken"));
+}
+
+/// The former engine's options name the way to start a job now; a launcher's job size is read
+/// from the variables mpirun, Hydra and srun set.
+#[test]
+fn the_former_cluster_options_are_refused_and_the_launcher_is_recognised() {
+    for option in ["--nodes", "--rank", "--coordinator", "--node-address"] {
+        let error = tagger(&[option, "2"]).run_config().unwrap_err();
+        assert!(error.starts_with(&format!("{option}: training across processes is started by MPI now")), "{error}");
+        assert!(error.contains("mpirun -np 2 train-tagger"), "{error}");
+    }
+    use seqlab_training::cluster::launched_size;
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string())
+    };
+    assert_eq!(launched_size(env(&[])), None);
+    assert_eq!(launched_size(env(&[("OMPI_COMM_WORLD_SIZE", "3")])), Some((3, "OMPI_COMM_WORLD_SIZE")));
+    assert_eq!(launched_size(env(&[("PMI_SIZE", "2")])), Some((2, "PMI_SIZE")));
+    // Slurm's task count counts only inside a job step (srun), not in the batch script.
+    assert_eq!(launched_size(env(&[("SLURM_NTASKS", "4")])), None);
+    assert_eq!(launched_size(env(&[("SLURM_NTASKS", "4"), ("SLURM_STEP_ID", "0")])), Some((4, "SLURM_NTASKS")));
 }

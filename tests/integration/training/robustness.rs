@@ -169,7 +169,7 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
         std::convert::identity,
     );
     assert_eq!(parsed.args.training.lr, -1.0, "a negative value is read as a value, not as an option");
-    let training = parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE);
+    let training = parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE).unwrap();
     let err = seqlab_training::validate::training(&training).unwrap_err();
     let message = parsed.origin.explain(&err);
     assert!(message.contains("run.toml") && message.contains("key \"lr\"") && message.contains("> 0"), "{message}");
@@ -179,7 +179,7 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
         std::convert::identity,
     );
     let err = seqlab_training::validate::training(
-        &parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE),
+        &parsed.args.training.to_config(&seqlab_bins::args::train_classifier::RECIPE).unwrap(),
     )
     .unwrap_err();
     assert_eq!(parsed.origin.explain(&err), "--lr: must be a finite number > 0, got -1");

@@ -1,23 +1,35 @@
-//! The optimiser of a cluster node: [`AllReduced`] sums the nodes' gradients in one
-//! all-reduce before the same optimiser step on every node.
+//! The optimiser of a rank: [`AllReduced`] sums the ranks' gradients in one all-reduce before
+//! the same optimiser step on every rank; [`StepWeight`] carries each step's loss terms to it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use burn::module::{AutodiffModule, ModuleVisitor, Param};
+use burn::module::{AutodiffModule, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsParams, LearningRate, MultiGradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 
 use super::ClusterConfig;
+use crate::error::RunError;
 
-/// The loss terms (examples, or a tagger's real tokens) that this process's last training step
-/// averaged its loss over; set by every training step ([`record_step_weight`]), read by the
-/// all-reduce that follows it.
-static STEP_WEIGHT: AtomicUsize = AtomicUsize::new(1);
+/// The loss terms (examples, or a tagger's real tokens) that a training step averaged its loss
+/// over, carried to the optimiser with the step's gradients: burn-train hands the optimiser
+/// nothing else. It travels as a one-value "gradient" under a parameter id of its own, which no
+/// module parameter has (Burn draws parameter ids at random from 2⁶⁴).
+pub struct StepWeight;
 
-/// Records the loss terms of the training step just taken (see [`crate::steps`]).
-pub fn record_step_weight(terms: usize) {
-    STEP_WEIGHT.store(terms, Ordering::SeqCst);
+impl StepWeight {
+    /// The parameter id the weight travels under.
+    const ID: u64 = 0x5e91_ab00_57e9_0001;
+
+    /// Adds `terms` to a training step's `grads` (see [`crate::steps`]).
+    pub fn attach<B: AutodiffBackend>(grads: &mut GradientsParams, terms: usize, device: &B::Device) {
+        let value = Tensor::<B::InnerBackend, 1>::from_data(TensorData::new(vec![terms as f32], [1]), device);
+        grads.register::<B::InnerBackend, 1>(ParamId::from(Self::ID), value);
+    }
+
+    /// Takes the weight out of `grads`, if a step attached one.
+    pub fn take<B: AutodiffBackend>(grads: &mut GradientsParams) -> Option<f32> {
+        let value = grads.remove::<B::InnerBackend, 1>(ParamId::from(Self::ID))?;
+        value.into_data().to_vec::<f32>().ok()?.first().copied()
+    }
 }
 
 /// What this process's all-reduces have moved and cost so far.
@@ -27,7 +39,7 @@ pub struct Traffic {
     pub steps: usize,
     /// Values (`f32`) in each all-reduce: every gradient and the weight.
     pub values: usize,
-    /// Seconds spent in them, waiting for the other nodes included.
+    /// Seconds spent in them, waiting for the other ranks included.
     pub seconds: f64,
 }
 
@@ -38,17 +50,17 @@ pub fn traffic() -> Traffic {
     *TRAFFIC.lock().unwrap()
 }
 
-/// An optimiser whose gradients are first combined over the cluster's nodes (when there is a
-/// cluster; otherwise it is `inner` alone): every node's gradient of its mean loss, times its
-/// loss terms `n_r`, flattened into one vector with `n_r` after it, summed over the nodes in one
-/// all-reduce, and divided by `Σ n_r`. That is the
-/// gradient of the mean loss over all the nodes' terms, what one process computes on the
-/// combined batches. `inner`'s state and record are kept as they are: every node holds the same.
+/// An optimiser whose gradients are first combined over the job's ranks (when there is a job;
+/// otherwise it is `inner` alone): every rank's gradient of its mean loss, times its loss terms
+/// `n_r` ([`StepWeight`]), flattened into one vector with `n_r` after it, summed over the ranks
+/// in one all-reduce, and divided by `Σ n_r`. That is the gradient of the mean loss over all
+/// the ranks' terms, what one process computes on the combined batches. `inner`'s state and
+/// record are kept as they are: every rank holds the same.
 #[derive(Clone)]
 pub struct AllReduced<O> {
     /// The optimiser.
     pub inner: O,
-    /// The cluster this process is a node of, if any.
+    /// The job this process is a rank of, if any.
     pub cluster: Option<ClusterConfig>,
     /// Steps taken by this process, for messages.
     pub steps: usize,
@@ -69,15 +81,19 @@ where
 {
     type Record = O::Record;
 
-    fn step(&mut self, lr: LearningRate, module: M, grads: GradientsParams) -> M {
+    fn step(&mut self, lr: LearningRate, module: M, mut grads: GradientsParams) -> M {
+        let weight = StepWeight::take::<B>(&mut grads);
         let Some(cluster) = &self.cluster else {
             return self.inner.step(lr, module, grads);
         };
         self.steps += 1;
-        let grads = match combine::<M, B>(&module, grads, cluster, self.steps) {
+        let combined = weight
+            .ok_or_else(|| RunError::Other(format!("{}: step {} carried no step weight", cluster.name(), self.steps)))
+            .and_then(|weight| combine::<M, B>(&module, grads, weight, cluster, self.steps));
+        let grads = match combined {
             Ok(grads) => grads,
             Err(e) => {
-                // burn-train's step cannot fail: a node that is gone ends this one, with the
+                // burn-train's step cannot fail: a rank that is gone ends this one, with the
                 // last complete checkpoint on disk and the folder's lock released by the kernel.
                 crate::note!("error: {e}; the last complete checkpoint is kept (continue with --resume)");
                 std::process::exit(1);
@@ -99,35 +115,44 @@ where
     }
 }
 
-/// `grads` of `module`'s parameters combined over the nodes of `cluster` at `step` (see
-/// [`AllReduced`]).
+/// `grads` of `module`'s parameters combined over the ranks of `cluster` at `step`, this
+/// rank's weighed by `weight` (see [`AllReduced`]).
 fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     module: &M,
     mut grads: GradientsParams,
+    weight: f32,
     cluster: &ClusterConfig,
     step: usize,
-) -> Result<GradientsParams, crate::error::RunError> {
-    let weight = STEP_WEIGHT.load(Ordering::SeqCst) as f32;
+) -> Result<GradientsParams, RunError> {
     let mut flatten = Flatten::<B::InnerBackend> { grads: &mut grads, pieces: Vec::new() };
     module.visit(&mut flatten);
     let Some(device) = flatten.pieces.first().map(Tensor::device) else {
         return Ok(grads);
     };
     let pieces = flatten.pieces;
-    let values: usize = pieces.iter().map(|p| p.dims()[0]).sum();
-    let flat = Tensor::cat(pieces, 0).mul_scalar(weight);
-    let flat = Tensor::cat(vec![flat, Tensor::from_data(TensorData::new(vec![weight], [1]), &device)], 0);
+    let count: usize = pieces.iter().map(|p| p.dims()[0]).sum();
+    let mut values = Tensor::cat(pieces, 0)
+        .mul_scalar(weight)
+        .into_data()
+        .into_vec::<f32>()
+        .map_err(|e| RunError::Other(format!("the gradients as f32: {e:?}")))?;
+    values.push(weight);
     let what = format!("{}: the all-reduce of step {step}", cluster.name());
     let started = std::time::Instant::now();
-    let summed = super::sum(flat, cluster.timeout, &what)?;
+    let sums = super::engine::sum(values, cluster.timeout, &what)?;
     let mut traffic = TRAFFIC.lock().unwrap();
     traffic.steps += 1;
-    traffic.values = values + 1;
+    traffic.values = count + 1;
     traffic.seconds += started.elapsed().as_secs_f64();
     drop(traffic);
-    let total = summed.clone().slice([values..values + 1]).into_scalar();
-    let mean = summed.slice([0..values]).div_scalar(total);
-    module.visit(&mut Unflatten::<B::InnerBackend> { grads: &mut grads, flat: mean, offset: 0 });
+    let total = sums[count];
+    module.visit(&mut Unflatten::<B::InnerBackend> {
+        grads: &mut grads,
+        sums: &sums[..count],
+        total,
+        offset: 0,
+        device,
+    });
     Ok(grads)
 }
 
@@ -146,11 +171,14 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Flatten<'_, B::InnerBackend> {
     }
 }
 
-/// Puts the combined gradients back, in the same visiting order as [`Flatten`].
+/// Puts the combined gradients back, divided by the summed weight `total`, in the same
+/// visiting order as [`Flatten`].
 struct Unflatten<'a, I: Backend> {
     grads: &'a mut GradientsParams,
-    flat: Tensor<I, 1>,
+    sums: &'a [f32],
+    total: f32,
     offset: usize,
+    device: I::Device,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Unflatten<'_, B::InnerBackend> {
@@ -158,9 +186,10 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Unflatten<'_, B::InnerBackend> {
         if let Some(grad) = self.grads.remove::<B::InnerBackend, D>(param.id) {
             let shape = grad.shape();
             let values = shape.num_elements();
-            let piece = self.flat.clone().slice([self.offset..self.offset + values]).reshape(shape);
+            let mean: Vec<f32> = self.sums[self.offset..self.offset + values].iter().map(|v| v / self.total).collect();
             self.offset += values;
-            self.grads.register::<B::InnerBackend, D>(param.id, piece);
+            let piece = Tensor::<B::InnerBackend, 1>::from_data(TensorData::new(mean, [values]), &self.device);
+            self.grads.register::<B::InnerBackend, D>(param.id, piece.reshape(shape));
         }
     }
 }

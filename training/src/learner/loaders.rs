@@ -15,7 +15,7 @@ use super::options::TrainingConfig;
 
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
 /// of length `length(i)`, at most `batch_size` examples and `max_tokens` padded tokens a batch;
-/// `shuffle` reorders the batches every epoch; `shard`: only node `rank`'s share of `nodes`
+/// `shuffle` reorders the batches every epoch; `shard`: only rank `rank`'s share of `ranks`
 /// (see [`BatchPlan::shard`]).
 #[allow(clippy::too_many_arguments)]
 pub fn bucketed_loader<B, I, O, Bt>(
@@ -34,9 +34,9 @@ where
     O: Clone + Send + Sync + std::fmt::Debug + 'static,
     Bt: Batcher<B, I, O> + 'static,
 {
-    let plan = BatchPlan::bucketed(items.len(), length, batch_size, max_tokens, 50, seed);
+    let plan = BatchPlan::bucketed(items.len(), &length, batch_size, max_tokens, 50, seed);
     let plan = match shard {
-        Some((rank, nodes)) => plan.shard(rank, nodes),
+        Some((rank, ranks)) => plan.shard(rank, ranks, &length, seed),
         None => plan,
     };
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
@@ -64,8 +64,8 @@ where
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
 {
     let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
-    // Each node of a cluster trains on its share; all validate on the whole split.
-    let shard = training.cluster.as_ref().map(|c| (c.rank, c.nodes));
+    // Each rank of a job trains on its share; all validate on the whole split.
+    let shard = training.cluster.as_ref().map(|c| (c.rank, c.ranks));
     let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
         bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, tokens, seed, true, shard),

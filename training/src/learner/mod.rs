@@ -56,12 +56,14 @@ where
     let start = Progress::start(dir, options.resume)?;
     let (last, progress) = if start.last_epoch < options.epochs {
         if let Some(cluster) = &options.cluster {
-            crate::cluster::join::<B::InnerBackend>(cluster, options.fingerprint, &model.devices()[0], dir)?;
+            crate::cluster::join(cluster, options.fingerprint)?;
         }
-        // A node does not unregister (burn-collective's `finish_collective`): the coordinator
-        // lives in rank 0, which may be gone by then, and the call would wait for it forever.
         let trained = train_epochs(model, train, valid, options, start)?;
         if let Some(cluster) = &options.cluster {
+            // MPI's finalisation waits for every rank: not after a signal stopped this one.
+            if crate::interrupt::received().is_none() {
+                crate::cluster::leave();
+            }
             let t = crate::cluster::traffic();
             crate::say!(
                 "{}: {} all-reduces of {} values ({:.1} MB), {:.1} s in them ({:.1} ms a step)",
@@ -92,7 +94,7 @@ where
     Ok(Fitted { model, progress })
 }
 
-/// `inner` as a run steps it: the gradients combined over the nodes of `cluster` when there is
+/// `inner` as a run steps it: the gradients combined over the ranks of `cluster` when there is
 /// one, averaged over `devices` devices, then clipped to the global norm `clip_norm`.
 fn optimiser<O>(
     inner: O,

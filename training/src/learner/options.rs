@@ -39,7 +39,7 @@ pub struct TrainingConfig {
     #[serde(default)]
     pub devices: Vec<u16>,
     /// Data-parallel training across processes (see [`crate::cluster`]); `None`: this process
-    /// alone. Not in `run.json`: a run may be resumed on another number of nodes.
+    /// alone. Not in `run.json`: a run may be resumed on another number of ranks.
     #[serde(skip)]
     pub cluster: Option<ClusterConfig>,
 }

@@ -1,0 +1,240 @@
+//! The MPI engine: one thread per process that initialises MPI, sums vectors over the job's
+//! ranks with `MPI_Allreduce`, and finalises MPI when training ends. Every MPI call is made on
+//! that thread (MPI's "funneled" threading), so the training thread can wait for an
+//! all-reduce with a time-out: MPI's own calls wait forever for a rank that stopped answering.
+//! A thread of its own ends the rank with one line when a signal arrives.
+//!
+//! Errors come back as values (the world communicator's error handler is `MPI_ERRORS_RETURN`):
+//! a rank that ended or a network that failed is said by the training thread in one line, not
+//! by MPI's abort.
+//!
+//! Built without the `mpi` feature, [`start`] refuses, naming the feature.
+
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::error::RunError;
+
+/// What the engine thread is asked to do.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+enum Job {
+    /// Sums `values` over the ranks; the answer has the same length.
+    Sum { values: Vec<f32>, reply: Sender<Result<Vec<f32>, String>> },
+    /// Finalises MPI and ends the thread.
+    Finish { reply: Sender<()> },
+}
+
+/// The running engine: where to send jobs, and this process's place in the job.
+struct Engine {
+    jobs: Mutex<Sender<Job>>,
+    rank: usize,
+    ranks: usize,
+}
+
+/// The engine of this process (MPI starts once per process, and cannot start again).
+static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+
+/// Starts MPI (once per process) for a job of `ranks` (as its launcher says) and returns this
+/// process's rank and the job's ranks (as MPI says); waits at most `timeout` for MPI to start.
+pub(super) fn start(ranks: usize, timeout: Duration) -> Result<(usize, usize), RunError> {
+    let engine = ENGINE.get_or_init(|| spawn(ranks, timeout));
+    match engine {
+        Ok(engine) => Ok((engine.rank, engine.ranks)),
+        Err(e) => Err(RunError::Other(e.clone())),
+    }
+}
+
+/// What this process waits for, or last waited for, from the other ranks (for [`watch_signals`]).
+static WAITING: Mutex<String> = Mutex::new(String::new());
+
+/// Sums `values` over the ranks, waiting at most `timeout`; `what` names the wait in errors.
+pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec<f32>, RunError> {
+    if let Ok(mut waiting) = WAITING.lock() {
+        what.clone_into(&mut waiting);
+    }
+    let Some(Ok(engine)) = ENGINE.get() else {
+        return Err(RunError::Other(format!("{what}: MPI was not started in this process")));
+    };
+    let (reply, answer) = channel();
+    let sent =
+        engine.jobs.lock().map_err(|_| ()).and_then(|jobs| jobs.send(Job::Sum { values, reply }).map_err(|_| ()));
+    if sent.is_err() {
+        return Err(RunError::Other(format!("{what}: MPI has already finished in this process")));
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        match answer.recv_timeout(Duration::from_millis(20)) {
+            Ok(Ok(sums)) => return Ok(sums),
+            Ok(Err(e)) => {
+                return Err(RunError::Other(format!("{what} failed: {e} (a rank ended or the network failed)")))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(RunError::Other(format!("{what}: the MPI engine stopped")));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if Instant::now() > deadline {
+                    return Err(RunError::Other(format!(
+                        "{what}: no answer from every rank within {} s (--cluster-timeout; a rank stopped, or \
+                         is far slower)",
+                        timeout.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// Ends this process, with one line, as soon as a signal arrives (after [`crate::interrupt::install`];
+/// mpirun sends SIGTERM to every rank when one ends, and SIGKILL a second later): a rank of a job
+/// cannot stop on its own at the end of its step as a lone run does, since the others wait for
+/// it. `name` is the rank's (`rank 1 of 3`), for a signal before its first wait.
+pub(super) fn watch_signals(name: String) {
+    let watch = move || loop {
+        if let Some(signal) = crate::interrupt::received() {
+            let waiting = WAITING.lock().map(|w| w.clone()).unwrap_or_default();
+            crate::note!(
+                "error: {}: stopped by {} (mpirun stops every rank when one ends); the last complete checkpoint is \
+                 kept (continue with --resume)",
+                if waiting.is_empty() { &name } else { &waiting },
+                crate::interrupt::signal_name(signal)
+            );
+            std::process::exit(1);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if let Err(e) = std::thread::Builder::new().name("mpi-signals".into()).spawn(watch) {
+        crate::note!("warning: cannot watch for signals ({e}): a signal may end this rank without a word");
+    }
+}
+
+/// Finalises MPI (the job's ranks wait for each other here), if it was started. A process
+/// that ends without it is reported by mpirun as a failed rank.
+pub(super) fn finish() {
+    if let Some(Ok(engine)) = ENGINE.get() {
+        let (reply, done) = channel();
+        let sent = engine.jobs.lock().map(|jobs| jobs.send(Job::Finish { reply }).is_ok()).unwrap_or(false);
+        if sent {
+            let _ = done.recv();
+        }
+    }
+}
+
+/// Starts the engine thread and waits for MPI's answer: rank and size, or why not.
+fn spawn(ranks: usize, timeout: Duration) -> Result<Engine, String> {
+    let (jobs, queue) = channel::<Job>();
+    let (started, answer) = channel();
+    std::thread::Builder::new()
+        .name("mpi".into())
+        .spawn(move || mpi_thread::run(ranks, &started, &queue))
+        .map_err(|e| format!("the MPI engine cannot start: {e}"))?;
+    match answer.recv_timeout(timeout) {
+        Ok(Ok((rank, ranks))) => Ok(Engine { jobs: Mutex::new(jobs), rank, ranks }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(format!("MPI did not start within {} s (--cluster-timeout)", timeout.as_secs())),
+    }
+}
+
+#[cfg(feature = "mpi")]
+mod mpi_thread {
+    use std::ffi::c_int;
+    use std::sync::mpsc::{Receiver, Sender};
+
+    use mpi::ffi;
+    use mpi::raw::AsRaw;
+    use mpi::topology::Communicator;
+
+    use super::Job;
+
+    /// Open MPI's all-reduce algorithm for a job of `ranks` spread over machines, unless the
+    /// user chose one: for 2 ranks recursive doubling (`coll_tuned` algorithm 3: both send the
+    /// whole vector at once), for more the ring (4: each sends 2(N−1)/N of it). Open MPI's own
+    /// choice for a 10 MB vector took twice as long between 2 machines and 2.8 times between 3
+    /// (BENCHMARKS.md, "Machines apart"); inside one machine it is as fast or faster, and kept.
+    /// MPI reads these variables when it starts; other MPI libraries ignore them.
+    fn choose_algorithm(ranks: usize) {
+        let chosen = ["OMPI_MCA_coll_tuned_use_dynamic_rules", "OMPI_MCA_coll_tuned_allreduce_algorithm"];
+        let local = std::env::var("OMPI_COMM_WORLD_LOCAL_SIZE").ok().and_then(|v| v.parse::<usize>().ok());
+        if local != Some(ranks) && chosen.iter().all(|name| std::env::var_os(name).is_none()) {
+            std::env::set_var(chosen[0], "1");
+            std::env::set_var(chosen[1], if ranks == 2 { "3" } else { "4" });
+        }
+    }
+
+    /// The engine thread for a job of `ranks` (as the launcher says): initialises MPI, answers
+    /// jobs until `Finish`, then finalises.
+    pub(super) fn run(ranks: usize, started: &Sender<Result<(usize, usize), String>>, queue: &Receiver<Job>) {
+        choose_algorithm(ranks);
+        let Some((universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
+            let _ = started.send(Err("MPI was already initialised in this process".into()));
+            return;
+        };
+        let world = universe.world();
+        // SAFETY: the world communicator is valid while `universe` lives; RSMPI_ERRORS_RETURN
+        // is MPI's predefined handler.
+        unsafe { ffi::MPI_Comm_set_errhandler(world.as_raw(), ffi::RSMPI_ERRORS_RETURN) };
+        let (rank, size) = (usize::try_from(world.rank()).unwrap_or(0), usize::try_from(world.size()).unwrap_or(1));
+        if started.send(Ok((rank, size))).is_err() {
+            return;
+        }
+        for job in queue {
+            match job {
+                Job::Sum { values, reply } => {
+                    let _ = reply.send(all_reduce(&world, &values));
+                }
+                Job::Finish { reply } => {
+                    drop(universe);
+                    let _ = reply.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `values` summed over the ranks of `world`.
+    fn all_reduce(world: &mpi::topology::SimpleCommunicator, values: &[f32]) -> Result<Vec<f32>, String> {
+        let count =
+            c_int::try_from(values.len()).map_err(|_| format!("{} values are more than MPI's count", values.len()))?;
+        let mut sums = vec![0f32; values.len()];
+        // SAFETY: both buffers hold `count` f32s (MPI_FLOAT) and outlive this blocking call.
+        let code = unsafe {
+            ffi::MPI_Allreduce(
+                values.as_ptr().cast(),
+                sums.as_mut_ptr().cast(),
+                count,
+                ffi::RSMPI_FLOAT,
+                ffi::RSMPI_SUM,
+                world.as_raw(),
+            )
+        };
+        if code == 0 {
+            Ok(sums)
+        } else {
+            Err(error_text(code))
+        }
+    }
+
+    /// MPI's words for error `code`.
+    fn error_text(code: c_int) -> String {
+        let mut text = vec![0u8; 1024];
+        let mut length: c_int = 0;
+        // SAFETY: the buffer is larger than MPI_MAX_ERROR_STRING in Open MPI (256) and MPICH (1024).
+        unsafe { ffi::MPI_Error_string(code, text.as_mut_ptr().cast(), &mut length) };
+        text.truncate(usize::try_from(length).unwrap_or(0));
+        format!("MPI error {code}: {}", String::from_utf8_lossy(&text))
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+mod mpi_thread {
+    use std::sync::mpsc::{Receiver, Sender};
+
+    use super::Job;
+
+    /// Without MPI: refuses.
+    pub(super) fn run(_ranks: usize, started: &Sender<Result<(usize, usize), String>>, _queue: &Receiver<Job>) {
+        let _ = started.send(Err("this build has no MPI: rebuild with the cargo feature `mpi` (an MPI library \
+                                  and libclang installed, e.g. Debian's libopenmpi-dev openmpi-bin libclang-dev)"
+            .into()));
+    }
+}
