@@ -190,10 +190,14 @@ fn spawn(part: &Part, ranks: usize, transport: Transport) -> Child {
         Transport::SharedMemory => mpirun.arg("self,vader"),
         Transport::TcpLoopback => mpirun.args(["self,tcp", "--mca", "btl_tcp_if_include", "lo"]),
     };
+    // Each rank's standard error goes to a file of its own (`{dir}.stderr.{rank}`): what a rank
+    // said in its last moment is not lost in mpirun's forwarding while it ends the job.
     mpirun
+        .args(["sh", "-c", "exec \"$0\" \"$@\" 2> \"$SEQLAB_CLUSTER_STDERR.$OMPI_COMM_WORLD_RANK\""])
         .arg(std::env::current_exe().unwrap())
         .args(["--exact", "training::cluster::cluster_node", "--ignored", "--nocapture", "--test-threads", "1"])
         .env("SEQLAB_CLUSTER_NODE", part.encode())
+        .env("SEQLAB_CLUSTER_STDERR", format!("{}.stderr", part.dir.display()))
         .env("RAYON_NUM_THREADS", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -201,21 +205,27 @@ fn spawn(part: &Part, ranks: usize, transport: Transport) -> Child {
         .expect("mpirun (Open MPI: apt-get install openmpi-bin libopenmpi-dev)")
 }
 
-/// Waits for `child` up to `limit` (then kills it): its exit code (`None`: killed) and its
-/// standard error (every rank's).
-fn wait(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+/// Waits for mpirun's `child` running `part` up to `limit` (then kills it): its exit code
+/// (`None`: killed) and standard error, then every rank's.
+fn wait(part: &Part, mut child: Child, limit: Duration) -> (Option<i32>, String) {
     let deadline = Instant::now() + limit;
     while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
-    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    for rank in 0..8 {
+        if let Ok(text) = std::fs::read_to_string(format!("{}.stderr.{rank}", part.dir.display())) {
+            stderr.push_str(&text);
+        }
+    }
+    (output.status.code(), stderr)
 }
 
 /// Runs a job of `ranks` ranks of `part` to the end; panics with its errors if it fails.
 fn run_job(part: &Part, ranks: usize, transport: Transport) {
-    let (code, stderr) = wait(spawn(part, ranks, transport), Duration::from_secs(300));
+    let (code, stderr) = wait(part, spawn(part, ranks, transport), Duration::from_secs(300));
     assert_eq!(code, Some(0), "{}: {stderr}", part.encode());
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -330,7 +340,7 @@ fn a_rank_killed_mid_run_stops_the_others_and_the_run_resumes_on_two() {
     wait_for_epochs(&part.rank_dir(2), 1, Duration::from_secs(120));
     let killed = Instant::now();
     assert!(Command::new("kill").args(["-KILL", &pid(&part, 2)]).status().unwrap().success());
-    let (code, stderr) = wait(job, Duration::from_secs(60));
+    let (code, stderr) = wait(&part, job, Duration::from_secs(60));
     assert!(killed.elapsed() < Duration::from_secs(10), "the others took {:?} to stop", killed.elapsed());
     assert_ne!(code, Some(0), "{stderr}");
     // mpirun stops the others when one ends (SIGTERM), or MPI reports the lost connection.
@@ -355,7 +365,7 @@ fn a_stopped_rank_times_the_others_out() {
     wait_for_epochs(&part.rank_dir(1), 1, Duration::from_secs(120));
     let stopped = Instant::now();
     assert!(Command::new("kill").args(["-STOP", &pid(&part, 1)]).status().unwrap().success());
-    let (code, stderr) = wait(job, Duration::from_secs(60));
+    let (code, stderr) = wait(&part, job, Duration::from_secs(60));
     let _ = Command::new("kill").args(["-KILL", &pid(&part, 1)]).status();
     assert!(stopped.elapsed() < Duration::from_secs(20), "the job took {:?} to end", stopped.elapsed());
     assert_ne!(code, Some(0), "{stderr}");
@@ -369,7 +379,7 @@ fn a_rank_with_other_options_is_refused_by_every_rank() {
     let data = root.join("train.tsv");
     write_classifier_data(&data, 24);
     let part = Part { rank1_epochs: Some(2), ..Part::new("classifier", root.join("differ"), &data, 12, 1) };
-    let (code, stderr) = wait(spawn(&part, 2, Transport::SharedMemory), Duration::from_secs(120));
+    let (code, stderr) = wait(&part, spawn(&part, 2, Transport::SharedMemory), Duration::from_secs(120));
     assert_ne!(code, Some(0), "{stderr}");
     for rank in 0..2 {
         assert!(

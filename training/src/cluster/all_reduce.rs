@@ -137,6 +137,7 @@ fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
         .into_vec::<f32>()
         .map_err(|e| RunError::Other(format!("the gradients as f32: {e:?}")))?;
     values.push(weight);
+    super::signals::at_step(step);
     let what = format!("{}: the all-reduce of step {step}", cluster.name());
     let started = std::time::Instant::now();
     let sums = super::engine::sum(values, cluster.timeout, &what)?;

@@ -2,7 +2,7 @@
 //! ranks with `MPI_Allreduce`, and finalises MPI when training ends. Every MPI call is made on
 //! that thread (MPI's "funneled" threading), so the training thread can wait for an
 //! all-reduce with a time-out: MPI's own calls wait forever for a rank that stopped answering.
-//! A thread of its own ends the rank with one line when a signal arrives.
+//! A signal ends the rank at once ([`super::signals`]).
 //!
 //! Errors come back as values (the world communicator's error handler is `MPI_ERRORS_RETURN`):
 //! a rank that ended or a network that failed is said by the training thread in one line, not
@@ -45,14 +45,8 @@ pub(super) fn start(ranks: usize, timeout: Duration) -> Result<(usize, usize), R
     }
 }
 
-/// What this process waits for, or last waited for, from the other ranks (for [`watch_signals`]).
-static WAITING: Mutex<String> = Mutex::new(String::new());
-
 /// Sums `values` over the ranks, waiting at most `timeout`; `what` names the wait in errors.
 pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec<f32>, RunError> {
-    if let Ok(mut waiting) = WAITING.lock() {
-        what.clone_into(&mut waiting);
-    }
     let Some(Ok(engine)) = ENGINE.get() else {
         return Err(RunError::Other(format!("{what}: MPI was not started in this process")));
     };
@@ -82,29 +76,6 @@ pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec
                 }
             }
         }
-    }
-}
-
-/// Ends this process, with one line, as soon as a signal arrives (after [`crate::interrupt::install`];
-/// mpirun sends SIGTERM to every rank when one ends, and SIGKILL a second later): a rank of a job
-/// cannot stop on its own at the end of its step as a lone run does, since the others wait for
-/// it. `name` is the rank's (`rank 1 of 3`), for a signal before its first wait.
-pub(super) fn watch_signals(name: String) {
-    let watch = move || loop {
-        if let Some(signal) = crate::interrupt::received() {
-            let waiting = WAITING.lock().map(|w| w.clone()).unwrap_or_default();
-            crate::note!(
-                "error: {}: stopped by {} (mpirun stops every rank when one ends); the last complete checkpoint is \
-                 kept (continue with --resume)",
-                if waiting.is_empty() { &name } else { &waiting },
-                crate::interrupt::signal_name(signal)
-            );
-            std::process::exit(1);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    if let Err(e) = std::thread::Builder::new().name("mpi-signals".into()).spawn(watch) {
-        crate::note!("warning: cannot watch for signals ({e}): a signal may end this rank without a word");
     }
 }
 

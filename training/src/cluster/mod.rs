@@ -21,6 +21,7 @@
 mod all_reduce;
 mod engine;
 mod launcher;
+mod signals;
 
 use std::time::Duration;
 
@@ -100,7 +101,7 @@ pub fn fingerprint(run: &serde_json::Value, vocab: &impl serde::Serialize, label
 /// for every byte exactly when all ranks agree (small integers, so the sums are exact in
 /// `f32`).
 pub fn join(config: &ClusterConfig, fingerprint: u64) -> Result<(), RunError> {
-    engine::watch_signals(config.name());
+    signals::end_rank_on_signal(config);
     let bytes = fingerprint.to_le_bytes();
     let values: Vec<f32> =
         bytes.iter().map(|&b| f32::from(b)).chain(bytes.iter().map(|&b| f32::from(b) * f32::from(b))).collect();
