@@ -173,6 +173,14 @@ probe "dataset-stats --write, bad last line" "$B/dataset-stats" bad.conll --form
 # A training file cut short while it is encoded (issue 40): said as such, not as a format error.
 python3 -c "import sys; sys.stdout.write('sentence\tlabel\n' + ''.join(f'a good film number {i} , truly\t{i % 2}\n' for i in range(3_000_000)))" > big.tsv
 head -1000 big.tsv > small.tsv
+# SIGTERM while dataset-stats --write is writing (issue 40): the earlier file kept, no .partial left.
+echo earlier > copy.tsv
+"$B/dataset-stats" big.tsv --write copy.tsv > /dev/null 2>&1 & pid=$!
+for _ in $(seq 1 200); do [ -s copy.tsv.partial ] && break; sleep 0.05; done
+kill -TERM $pid; wait $pid; rc=$?
+cases=$((cases + 1)); printf '%-34s rc=%-3s       %s%s\n' "dataset-stats --write, SIGTERM" "$rc" \
+  "$([ -e copy.tsv.partial ] && echo 'PARTIAL LEFT' || echo 'no .partial left')" \
+  "$([ "$(cat copy.tsv)" = earlier ] && echo ', the earlier file kept' || echo ', OUTPUT LOST')"
 "$B/train-classifier" --no-tui --epochs 1 --train big.tsv --valid small.tsv --artifacts cut > cut.out 2>&1 & pid=$!
 sleep 2; truncate -s 5000000 big.tsv; wait $pid; rc=$?
 cases=$((cases + 1)); printf '%-34s rc=%-3s       %s\n' "train file cut while encoded" "$rc" "$(grep -m1 'error' cut.out | cut -c1-150)"

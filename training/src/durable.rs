@@ -3,6 +3,7 @@
 //! leaves either the old file or the new one, never a torn one.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -73,6 +74,46 @@ pub fn write_output(option: &str, path: &Path, bytes: Vec<u8>, protected: &[Prot
     out.finish()
 }
 
+/// The `*.partial` file of the [`OutputFile`] being written now, as a C string that is never
+/// freed, so that a signal handler may remove it ([`remove_partial_on_signal`]).
+static WRITING: AtomicPtr<std::ffi::c_char> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the partial file of the output being written before
+/// the process ends (with status 128 + the signal), as `cp` or `curl -o` leave nothing behind:
+/// otherwise a kill mid-write leaves `FILE.partial` beside the intact `FILE`. For commands that
+/// write an [`OutputFile`] and have no other use for these signals (`dataset-stats`).
+pub fn remove_partial_on_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        // SAFETY: the action calls only unlink and _exit, which are async-signal-safe, on a path
+        // that is never freed.
+        unsafe {
+            signal_hook::low_level::register(signal, move || {
+                let path = WRITING.load(Ordering::SeqCst);
+                if !path.is_null() {
+                    libc::unlink(path);
+                }
+                libc::_exit(128 + signal);
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Records `partial` as the file being written (for [`remove_partial_on_signal`]).
+fn writing(partial: &Path) {
+    #[cfg(unix)]
+    if let Ok(path) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(partial.as_os_str())) {
+        // Never freed: a handler may read it at any moment (a few bytes per output file).
+        WRITING.store(path.into_raw(), Ordering::SeqCst);
+    }
+}
+
+/// Records that no partial file is being written.
+fn written() {
+    WRITING.store(std::ptr::null_mut(), Ordering::SeqCst);
+}
+
 /// A file a user named for an output (`export --out`, `dataset-stats --write`), written part by
 /// part: a regular file or a new name is written beside as `*.partial` and renamed over it by
 /// [`OutputFile::finish`] (durably, as [`commit`]), so that an error, a full disk or a kill keeps
@@ -116,6 +157,7 @@ impl OutputFile {
         let partial = PathBuf::from(format!("{}.partial", target.display()));
         let file = std::fs::File::create(&partial)
             .map_err(|e| RunError::Other(describe_write_error(&target, &e.to_string())))?;
+        writing(&partial);
         Ok(Self { target, partial: Some(partial), out: std::io::BufWriter::new(file) })
     }
 
@@ -140,9 +182,13 @@ impl OutputFile {
         self.out.flush().map_err(|e| self.failed(&e))?;
         match self.partial.take() {
             None => Ok(()),
-            Some(partial) => commit(&partial, &self.target).inspect_err(|_| {
-                let _ = std::fs::remove_file(&partial);
-            }),
+            Some(partial) => {
+                let committed = commit(&partial, &self.target).inspect_err(|_| {
+                    let _ = std::fs::remove_file(&partial);
+                });
+                written();
+                committed
+            }
         }
     }
 }
@@ -151,6 +197,7 @@ impl Drop for OutputFile {
     fn drop(&mut self) {
         if let Some(partial) = &self.partial {
             let _ = std::fs::remove_file(partial);
+            written();
         }
     }
 }

@@ -62,6 +62,9 @@ struct Args {
 fn main() -> ExitCode {
     seqlab_training::console::write_directly();
     seqlab_bins::malloc::bound_threads();
+    if let Err(e) = seqlab_training::durable::remove_partial_on_signal() {
+        note!("warning: cannot handle signals ({e}): a kill may leave a --write file's .partial behind");
+    }
     let mut args = Args::parse();
     let mut spool = seqlab_bins::spool::Spool::default();
     match spool.readable_again("PATH", args.path.display().to_string()) {
