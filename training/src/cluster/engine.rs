@@ -11,8 +11,8 @@
 //! Built without the `mpi` feature, [`start`] refuses, naming the feature.
 
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::error::RunError;
 
@@ -27,7 +27,7 @@ enum Job {
 
 /// The running engine: where to send jobs, and this process's place in the job.
 struct Engine {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     rank: usize,
     ranks: usize,
 }
@@ -51,31 +51,17 @@ pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec
         return Err(RunError::Other(format!("{what}: MPI was not started in this process")));
     };
     let (reply, answer) = channel();
-    let sent =
-        engine.jobs.lock().map_err(|_| ()).and_then(|jobs| jobs.send(Job::Sum { values, reply }).map_err(|_| ()));
-    if sent.is_err() {
+    if engine.jobs.send(Job::Sum { values, reply }).is_err() {
         return Err(RunError::Other(format!("{what}: MPI has already finished in this process")));
     }
-    let deadline = Instant::now() + timeout;
-    loop {
-        match answer.recv_timeout(Duration::from_millis(20)) {
-            Ok(Ok(sums)) => return Ok(sums),
-            Ok(Err(e)) => {
-                return Err(RunError::Other(format!("{what} failed: {e} (a rank ended or the network failed)")))
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(RunError::Other(format!("{what}: the MPI engine stopped")));
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                if Instant::now() > deadline {
-                    return Err(RunError::Other(format!(
-                        "{what}: no answer from every rank within {} s (--cluster-timeout; a rank stopped, or \
-                         is far slower)",
-                        timeout.as_secs()
-                    )));
-                }
-            }
-        }
+    match answer.recv_timeout(timeout) {
+        Ok(Ok(sums)) => Ok(sums),
+        Ok(Err(e)) => Err(RunError::Other(format!("{what} failed: {e} (a rank ended or the network failed)"))),
+        Err(RecvTimeoutError::Disconnected) => Err(RunError::Other(format!("{what}: the MPI engine stopped"))),
+        Err(RecvTimeoutError::Timeout) => Err(RunError::Other(format!(
+            "{what}: no answer from every rank within {} s (--cluster-timeout; a rank stopped, or is far slower)",
+            timeout.as_secs()
+        ))),
     }
 }
 
@@ -84,8 +70,7 @@ pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec
 pub(super) fn finish() {
     if let Some(Ok(engine)) = ENGINE.get() {
         let (reply, done) = channel();
-        let sent = engine.jobs.lock().map(|jobs| jobs.send(Job::Finish { reply }).is_ok()).unwrap_or(false);
-        if sent {
+        if engine.jobs.send(Job::Finish { reply }).is_ok() {
             let _ = done.recv();
         }
     }
@@ -100,7 +85,7 @@ fn spawn(ranks: usize, timeout: Duration) -> Result<Engine, String> {
         .spawn(move || mpi_thread::run(ranks, &started, &queue))
         .map_err(|e| format!("the MPI engine cannot start: {e}"))?;
     match answer.recv_timeout(timeout) {
-        Ok(Ok((rank, ranks))) => Ok(Engine { jobs: Mutex::new(jobs), rank, ranks }),
+        Ok(Ok((rank, ranks))) => Ok(Engine { jobs, rank, ranks }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(format!("MPI did not start within {} s (--cluster-timeout)", timeout.as_secs())),
     }

@@ -14,9 +14,10 @@
 //! all-reduced at the start). Every wait for the other ranks is bounded (`--cluster-timeout`),
 //! and a signal ends a rank at once (mpirun stops every rank when one ends), so a rank that
 //! dies, stops or differs ends the run with one line from each rank saying which rank, which
-//! step, and that the last complete checkpoint is kept. MPI chooses the transport (shared memory inside a machine, TCP
-//! or InfiniBand between machines) and which interfaces it listens on (docs/cluster.md): its
-//! traffic is neither authenticated nor encrypted, so run it on a private network only.
+//! step, and that the last complete checkpoint is kept. MPI chooses the transport (shared
+//! memory inside a machine, TCP or InfiniBand between machines) and which interfaces it listens
+//! on (docs/cluster.md): its traffic is neither authenticated nor encrypted, so run it on a
+//! private network only.
 
 mod all_reduce;
 mod engine;
