@@ -14,9 +14,7 @@ use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{CrfConfig, TokenClassifierConfig};
 use seqlab_training::entity::{entity_scores, EntityMode};
-use seqlab_training::tagger::{
-    train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig, TaggerScores,
-};
+use seqlab_training::tagger::{train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig};
 
 use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};
 
@@ -257,7 +255,7 @@ fn artifacts_of_older_runs_still_load_and_answer_the_same() {
     let then = saved.test.unwrap();
     // Token accuracy is counted in the training scheme now (IOBES here), as the epoch line
     // counts it; a token right in IOBES is right in the file's IOB2, so it can only be lower.
-    assert_eq!(TaggerScores { token_accuracy: then.token_accuracy, ..now.clone() }, then);
+    assert_eq!(seqlab_training::tagger::TaggerScores { token_accuracy: then.token_accuracy, ..now.clone() }, then);
     assert!(now.token_accuracy <= then.token_accuracy, "{} > {}", now.token_accuracy, then.token_accuracy);
     let Loaded::Tagger(t) = &loaded else { panic!("a tagger folder") };
     assert!(t.model.crf.is_none() && t.model.char_lstm.is_none());
