@@ -198,10 +198,10 @@ impl<X: Backend> Backward<X, 5> for Bptt {
         let result = ops.state.backward(grad);
         let [input_proj, weight_hh, bias_hh, h0, c0] = ops.parents;
         let values = [
-            Some(result.input_proj).map(float_primitive),
-            Some(result.weight_hh).map(float_primitive),
+            Some(float_primitive(result.input_proj)),
+            Some(float_primitive(result.weight_hh)),
             result.bias_hh.map(float_primitive),
-            Some(result.initial.hidden).map(float_primitive),
+            Some(float_primitive(result.initial.hidden)),
             result.initial.cell.map(float_primitive),
         ];
         for (node, value) in [input_proj, weight_hh, bias_hh, h0, c0].into_iter().zip(values) {
