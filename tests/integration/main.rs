@@ -5,6 +5,7 @@
 
 mod common;
 mod datasets;
+mod gradlab;
 mod models;
 mod serving;
 mod training;

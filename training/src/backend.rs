@@ -51,7 +51,6 @@ use std::path::Path;
 
 use crate::classifier::{ClassifierReport, ClassifierRunConfig};
 use crate::error::RunError;
-use crate::gradflow::{AddingNorms, AddingPoint, AddingTraining, LabCells, NormsCurve, SweepRun, TaskTraining};
 use crate::inference::{Evaluation, LabelPrediction, Loaded, LoadedClassifier, LoadedTagger, TagPrediction};
 use crate::tagger::{TaggerReport, TaggerRunConfig};
 
@@ -151,38 +150,4 @@ pub fn export(
 /// [`crate::quantize::quantize`] on [`Inner`].
 pub fn quantize(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::quantize::Quantized, RunError> {
     crate::quantize::quantize::<Inner>(artifacts, out, device)
-}
-
-/// [`crate::gradflow::experiments::norms`] on [`Autodiff`].
-pub fn grad_flow_norms(
-    lab: &LabCells,
-    length: usize,
-    sequences: usize,
-    train_steps: usize,
-    seed: u64,
-    device: &Device,
-) -> Result<Vec<NormsCurve>, RunError> {
-    crate::gradflow::experiments::norms::<Autodiff>(lab, length, sequences, train_steps, seed, device)
-}
-
-/// [`crate::gradflow::experiments::sweep`] on [`Autodiff`].
-pub fn grad_flow_sweep(
-    lab: &LabCells,
-    lengths: &[usize],
-    seeds: u64,
-    training: &TaskTraining,
-    device: &Device,
-) -> Result<Vec<SweepRun>, RunError> {
-    crate::gradflow::experiments::sweep::<Autodiff>(lab, lengths, seeds, training, device)
-}
-
-/// [`crate::gradflow::experiments::adding_runs`] on [`Autodiff`].
-pub fn grad_flow_adding(
-    lab: &LabCells,
-    lengths: &[usize],
-    seeds: u64,
-    training: &AddingTraining,
-    device: &Device,
-) -> Result<(Vec<AddingPoint>, Vec<AddingNorms>), RunError> {
-    crate::gradflow::experiments::adding_runs::<Autodiff>(lab, lengths, seeds, training, device)
 }

@@ -12,8 +12,9 @@
 //!   the training and inference steps: `steps`, the plain dashboard: [`render`];
 //! - using a trained model: [`inference`] (one type that holds a loaded model and answers
 //!   batches), [`report`], [`export`] to PyTorch, [`quantize`] to int8;
-//! - scores and plots: [`metrics`], [`entity`], [`entity_metric`], [`plot`], [`curves`];
-//! - the vanishing-gradient lab: [`gradflow`].
+//! - scores and plots: [`metrics`], [`entity`], [`entity_metric`], [`plot`], [`curves`].
+//!
+//! The vanishing-gradient lab is a crate of its own, `seqlab-gradlab`, on this one.
 
 pub mod adam;
 pub mod artifacts;
@@ -31,7 +32,6 @@ pub mod entity_metric;
 pub mod epochs;
 pub mod error;
 pub mod export;
-pub mod gradflow;
 pub mod inference;
 pub mod interrupt;
 pub mod learner;

@@ -1,5 +1,5 @@
 //! Line charts as SVG (plotters), shared by `curves.svg` ([`crate::curves`]) and the
-//! vanishing-gradient lab's plots ([`crate::gradflow::files`]): named series of points drawn as
+//! vanishing-gradient lab's plots (`seqlab_gradlab::files`): named series of points drawn as
 //! lines with a dot at each point, and a legend.
 
 use std::path::Path;

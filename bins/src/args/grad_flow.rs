@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use seqlab_gradlab::LabCells;
 use seqlab_models::CellKind;
-use seqlab_training::gradflow::LabCells;
 
 use crate::cli::by_name;
 

@@ -2,7 +2,7 @@
 //! RNN, LSTM and GRU layers (the BPTT product of Jacobians); `sweep` trains each cell on the
 //! long-dependency first-token task for growing sequence lengths; `adding` trains them on the
 //! adding problem. Each writes CSV, a markdown table and SVG plots
-//! (`seqlab_training::gradflow`).
+//! (`seqlab_gradlab`).
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use clap::Parser;
 use seqlab_bins::args::grad_flow::{Args, Command};
+use seqlab_gradlab::files::{self, SweepSettings};
+use seqlab_gradlab::{on_backend, AddingTraining, TaskTraining};
 use seqlab_training::backend;
 use seqlab_training::error::RunError;
-use seqlab_training::gradflow::files::{self, SweepSettings};
-use seqlab_training::gradflow::{AddingTraining, TaskTraining};
 use seqlab_training::{note, say};
 
 fn main() -> ExitCode {
@@ -38,14 +38,14 @@ fn run(command: Command, device: &backend::Device) -> Result<(), RunError> {
     let (lab, out, started) = (common.lab(), common.out.clone(), Instant::now());
     match command {
         Command::Norms { length, sequences, train_steps, seed, .. } => {
-            let curves = backend::grad_flow_norms(&lab, length, sequences, train_steps, seed, device)?;
+            let curves = on_backend::norms(&lab, length, sequences, train_steps, seed, device)?;
             say!("T = {length}, hidden {}, {sequences} sequences, seed {seed}", lab.hidden);
             say!("{}", files::norms_summary(&curves).trim_end());
             files::write_norms(&out, &curves, lab.hidden)
         }
         Command::Sweep { lengths, seeds, steps, batch_size, lr, clip, .. } => {
             let training = TaskTraining { steps, batch_size, learning_rate: lr, clip_norm: clip, ..Default::default() };
-            let runs = backend::grad_flow_sweep(&lab, &lengths, seeds, &training, device)?;
+            let runs = on_backend::sweep(&lab, &lengths, seeds, &training, device)?;
             let seconds = started.elapsed().as_secs_f64();
             let settings = SweepSettings {
                 training: &training,
@@ -66,7 +66,7 @@ fn run(command: Command, device: &backend::Device) -> Result<(), RunError> {
             let mut points = if plot_only {
                 files::read_adding_csv(&out.join("adding.csv"))?
             } else {
-                let (points, norms) = backend::grad_flow_adding(&lab, &lengths, seeds, &training, device)?;
+                let (points, norms) = on_backend::adding(&lab, &lengths, seeds, &training, device)?;
                 files::write_adding_runs(&out, &points, &norms)?;
                 points
             };

@@ -10,7 +10,6 @@ mod corpora;
 #[cfg(feature = "ndarray")]
 mod devices;
 mod entity;
-mod gradflow;
 mod holdout;
 mod hooks;
 mod learner;

@@ -7,8 +7,8 @@ use burn::module::{AutodiffModule, Module, ModuleMapper, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorCreationOptions, TensorData};
 use seqlab_datasets::longdep::FirstTokenTask;
+use seqlab_gradlab::{decay_summary, gradient_norms, labels, one_hot, ProbeModel, ProbeModelConfig};
 use seqlab_models::CellKind;
-use seqlab_training::gradflow::{decay_summary, gradient_norms, labels, one_hot, ProbeModel, ProbeModelConfig};
 
 use crate::common::{TestAutodiff, TestBackend};
 
@@ -183,7 +183,7 @@ fn adding_task_generator() {
 #[test]
 fn a_few_steps_of_every_cell_lower_the_adding_loss() {
     use seqlab_datasets::longdep::AddingTask;
-    use seqlab_training::gradflow::{adding_step_seed, AddingModel};
+    use seqlab_gradlab::{adding_step_seed, AddingModel};
     let device = Default::default();
     let task = AddingTask { length: 12 };
     let batch = task.generate(64, adding_step_seed(1, 1));
@@ -217,8 +217,8 @@ fn first_token_generator_matches_the_pytorch_twin() {
 /// allocated (before, `--length 1e8` allocated until the allocator aborted).
 #[test]
 fn lab_sizes_that_cannot_fit_are_refused_by_option() {
-    use seqlab_training::gradflow::experiments::norms;
-    use seqlab_training::gradflow::LabCells;
+    use seqlab_gradlab::experiments::norms;
+    use seqlab_gradlab::LabCells;
     let lab = |hidden| LabCells { cells: vec![CellKind::Lstm], hidden, forget_bias: None };
     let device = Default::default();
     let refused =

@@ -10,7 +10,7 @@ use burn::tensor::{DType, ElementConversion, Tensor, TensorCreationOptions, Tens
 use seqlab_datasets::longdep::{AddingExample, AddingTask};
 use seqlab_models::{Recurrent, RecurrentConfig};
 
-use super::probe::{mean_probe_norms, zero_probes, ProbeModelConfig};
+use crate::probe::{mean_probe_norms, zero_probes, ProbeModelConfig};
 
 /// A recurrent layer over the adding problem's two inputs and a linear read-out of the last
 /// hidden state: the predicted sum.

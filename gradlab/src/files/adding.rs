@@ -8,10 +8,10 @@ use plotters::style::{RGBColor, BLACK};
 use seqlab_datasets::longdep::ADDING_BASELINE_MSE;
 
 use super::{mean, plot, write};
-use crate::error::RunError;
-use crate::gradflow::adding::AddingTraining;
-use crate::gradflow::experiments::{AddingNorms, AddingPoint};
-use crate::plot::Series;
+use crate::adding::AddingTraining;
+use crate::experiments::{AddingNorms, AddingPoint};
+use seqlab_training::error::RunError;
+use seqlab_training::plot::Series;
 
 /// Reads the adding problem's points from a CSV written by [`write_adding_runs`] (or by
 /// `scripts/torch_adding.py`); a malformed row is an error naming the file and line.

@@ -1,5 +1,5 @@
 //! What the lab's experiments write: CSV (one row per measurement), markdown tables (what a
-//! reader compares) and SVG plots ([`crate::plot`]), all into one output folder; one file per
+//! reader compares) and SVG plots ([`seqlab_training::plot`]), all into one output folder; one file per
 //! experiment.
 
 mod adding;
@@ -12,13 +12,13 @@ pub use adding::{read_adding_csv, write_adding_runs, write_adding_table};
 pub use norms::{norms_summary, write_norms};
 pub use sweep::{write_sweep, SweepSettings};
 
-use crate::error::RunError;
-use crate::plot::{line_chart, Series};
+use seqlab_training::error::RunError;
+use seqlab_training::plot::{line_chart, Series};
 
 /// Writes `text` to `path` and says so.
 pub(super) fn write(path: &Path, text: &str) -> Result<(), RunError> {
     std::fs::write(path, text).map_err(|e| RunError::io(path, &e))?;
-    crate::say!("wrote {}", path.display());
+    seqlab_training::say!("wrote {}", path.display());
     Ok(())
 }
 
@@ -30,7 +30,7 @@ pub(super) fn plot(
     log_y: bool,
 ) -> Result<(), RunError> {
     line_chart(path, title, axes, series, log_y).map_err(RunError::Other)?;
-    crate::say!("wrote {}", path.display());
+    seqlab_training::say!("wrote {}", path.display());
     Ok(())
 }
 

@@ -1,4 +1,8 @@
-//! The vanishing-gradient lab: how far back the training signal reaches through BPTT.
+//! # seqlab-gradlab
+//!
+//! The vanishing-gradient lab: how far back the training signal reaches through BPTT (the
+//! `grad-flow` command). It uses the workspace's layers and long-dependency tasks and
+//! `seqlab-training`'s backend, plots and memory estimates; nothing in training depends on it.
 //!
 //! A [`ProbeModel`] (one recurrent layer over one-hot tokens, a linear read-out of the last
 //! hidden state) is run with a zero *probe* added to every hidden state `h_t`
@@ -10,11 +14,14 @@
 //! - [`adding`]: the adding problem's model, training and norms;
 //! - [`experiments`]: the lab's three experiments (`grad-flow norms`, `sweep`, `adding`) over
 //!   cells, lengths and seeds, returning typed results;
-//! - [`files`]: their CSV, markdown tables and plots.
+//! - [`files`]: their CSV, markdown tables and plots;
+//! - [`on_backend`]: the three experiments compiled once for the backend the cargo features
+//!   select, as the `grad-flow` binary calls them.
 
 pub mod adding;
 pub mod experiments;
 pub mod files;
+pub mod on_backend;
 pub mod probe;
 
 pub use adding::*;

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{plot, write};
-use crate::error::RunError;
-use crate::gradflow::experiments::NormsCurve;
-use crate::gradflow::probe::decay_summary;
-use crate::plot::Series;
+use crate::experiments::NormsCurve;
+use crate::probe::decay_summary;
+use seqlab_training::error::RunError;
+use seqlab_training::plot::Series;
 
 /// One line per curve: `‖∂L/∂h_1‖/‖∂L/∂h_T‖` and where the norm falls below 1e-3 of its value
 /// at T.

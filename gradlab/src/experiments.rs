@@ -8,12 +8,12 @@ use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::longdep::{AddingTask, FirstTokenTask};
 use seqlab_models::CellKind;
 
-use super::adding::{adding_gradient_norms, adding_held_out, train_adding, AddingTraining};
-use super::probe::{
+use crate::adding::{adding_gradient_norms, adding_held_out, train_adding, AddingTraining};
+use crate::probe::{
     decay_summary, gradient_norms, train_on_task, DecaySummary, ProbeModelConfig, TaskRun, TaskTraining,
 };
-use crate::error::RunError;
-use crate::memory::{machine_memory, Footprint, Part};
+use seqlab_training::error::RunError;
+use seqlab_training::memory::{machine_memory, Footprint, Part};
 
 /// The cells every experiment compares, and what they share.
 #[derive(Debug, Clone)]
@@ -100,7 +100,7 @@ pub fn norms<B: AutodiffBackend>(
         if train_steps > 0 {
             let training = TaskTraining { steps: train_steps, ..Default::default() };
             let (trained, run) = train_on_task(model, &task, &training, seed);
-            crate::say!("{name}: trained {} steps, held-out accuracy {:.3}", run.steps, run.final_accuracy);
+            seqlab_training::say!("{name}: trained {} steps, held-out accuracy {:.3}", run.steps, run.final_accuracy);
             let norms = gradient_norms(&trained, &examples, task.vocab_size());
             curves.push(NormsCurve { name: format!("{name} trained"), norms });
         }
@@ -147,7 +147,7 @@ pub fn sweep<B: AutodiffBackend>(
                 let model = lab.model(cell).init::<B>(&task, device);
                 let (_, run) = train_on_task(model, &task, training, seed);
                 let seconds = started.elapsed().as_secs_f64();
-                crate::say!(
+                seqlab_training::say!(
                     "{:<8} T={length:<4} seed {seed}: accuracy {:.3}, 95 % at {}, {} steps, {seconds:.1} s",
                     cell.name(),
                     run.final_accuracy,
@@ -217,7 +217,7 @@ pub fn adding_runs<B: AutodiffBackend>(
                 let before = decay_summary(&adding_gradient_norms(&model, &probe));
                 let (trained, run) = train_adding(model, &task, training, seed);
                 let after = decay_summary(&adding_gradient_norms(&trained, &probe));
-                crate::say!(
+                seqlab_training::say!(
                     "T={length:<4} {:<8} seed {seed}: final MSE {:.4}, below 0.01 after {} ({:.0} s); \
                      ‖∂L/∂h_1‖/‖∂L/∂h_T‖ {:.3e} at initialisation, {:.3e} after training",
                     cell.name(),

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{mean, plot, write};
-use crate::error::RunError;
-use crate::gradflow::experiments::SweepRun;
-use crate::gradflow::probe::TaskTraining;
-use crate::plot::Series;
+use crate::experiments::SweepRun;
+use crate::probe::TaskTraining;
+use seqlab_training::error::RunError;
+use seqlab_training::plot::Series;
 
 /// What the sweep's table says of one cell at one length, over its seeds.
 struct SweepRow<'a> {
