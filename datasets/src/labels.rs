@@ -25,6 +25,16 @@ impl LabelMap {
         Self { names }
     }
 
+    /// The entity types of a tag map (`B-PER`, `I-PER`, `S-LOC` … → `LOC`, `PER`), sorted and
+    /// distinct; tags without a prefix (`O`, the padding tag) have none.
+    pub fn entity_types(&self) -> Vec<String> {
+        let mut types: Vec<String> =
+            self.names.iter().filter_map(|t| t.split_once('-').map(|(_, ty)| ty.to_string())).collect();
+        types.sort();
+        types.dedup();
+        types
+    }
+
     /// A tag map: [`PAD_TAG`] at id 0 (the padding label), then the sorted distinct tags.
     pub fn build_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Self {
         let mut map = Self::build(tags);

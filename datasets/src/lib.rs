@@ -17,6 +17,7 @@
 //! - [`embedded`]: the synthetic default corpora.
 //! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.
 //! - [`stats`]: corpus statistics (`dataset-stats`).
+//! - [`Task`]: classification or tagging, the one type that tells the two apart.
 //!
 //! Every error is a [`DataError`] naming the file and, where there is one, the line.
 
@@ -38,6 +39,7 @@ pub mod regular;
 pub mod sentiment;
 pub mod stats;
 pub mod stream;
+mod task;
 pub mod text;
 
 pub use corpus::{
@@ -47,3 +49,4 @@ pub use error::DataError;
 pub use format::{infer_format, Format};
 pub use holdout::{Holdout, Validation};
 pub use labels::LabelMap;
+pub use task::Task;

@@ -28,21 +28,12 @@ use burn::tensor::backend::Backend;
 use crate::durable::{write, AtomicRecorder};
 use crate::error::RunError;
 use seqlab_datasets::chunks::Fingerprint;
-use seqlab_datasets::Validation;
+use seqlab_datasets::{Task, Validation};
 
 /// An artifacts folder, and the name of every file a run writes in it.
 #[derive(Debug, Clone)]
 pub struct Artifacts {
     dir: PathBuf,
-}
-
-/// Which task an artifacts folder was trained for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    /// A sequence classifier (`labels.json`).
-    Classifier,
-    /// A token classifier (`tags.json`).
-    Tagger,
 }
 
 impl Artifacts {
@@ -120,9 +111,9 @@ impl Artifacts {
     /// other is taken for a classifier's (whose loading then names a missing `labels.json`).
     pub fn task(&self) -> Task {
         if self.file(Self::TAGS).exists() {
-            Task::Tagger
+            Task::Tagging
         } else {
-            Task::Classifier
+            Task::Classification
         }
     }
 

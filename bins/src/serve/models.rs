@@ -107,7 +107,7 @@ impl ModelInfo {
                 serde_json::json!({
                     "task": "tagger",
                     "tags": t.tags.names,
-                    "entity_types": entity_types(&t.tags.names),
+                    "entity_types": t.tags.entity_types(),
                     "scheme": t.file_scheme(),
                 }),
             ),
@@ -118,12 +118,4 @@ impl ModelInfo {
         summary["training"] = json(Artifacts::METRICS);
         Self { name: name.to_string(), reader, nbest, summary }
     }
-}
-
-/// The entity types of a tag set (`B-PER`, `I-PER`, `S-LOC` … → `LOC`, `PER`), sorted.
-fn entity_types(tags: &[String]) -> Vec<String> {
-    let mut types: Vec<String> = tags.iter().filter_map(|t| t.split_once('-').map(|(_, ty)| ty.to_string())).collect();
-    types.sort();
-    types.dedup();
-    types
 }

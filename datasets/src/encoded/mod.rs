@@ -24,20 +24,12 @@ pub use dataset::{ClassificationDataset, TaggingDataset};
 pub use read::EncodedCorpus;
 pub use write::EncodedWriter;
 
+pub use crate::Task;
+
 use crate::chunks::Fingerprint;
 
 /// The version of the layout this code writes and reads.
 pub const VERSION: u32 = 1;
-
-/// What an encoded corpus is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    /// One label per example.
-    Classification,
-    /// One tag per token, and the tokens' text.
-    Tagging,
-}
 
 /// `header.json`: what the arrays hold and what they were made from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

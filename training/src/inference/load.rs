@@ -9,10 +9,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use seqlab_datasets::regular;
 use seqlab_datasets::text::Vocab;
-use seqlab_datasets::LabelMap;
+use seqlab_datasets::{LabelMap, Task};
 use seqlab_models::{Precision, SequenceClassifierConfig, TokenClassifierConfig};
 
-use crate::artifacts::{weights_recorder, Artifacts, Task};
+use crate::artifacts::{weights_recorder, Artifacts};
 use crate::error::RunError;
 
 use super::{Loaded, LoadedClassifier, LoadedTagger};
@@ -125,7 +125,7 @@ fn load_unchecked<B: Backend>(dir: &Path, device: &B::Device) -> Result<Loaded<B
     let vocab = Vocab::load(folder.file(Artifacts::VOCAB))?;
     let model_config = folder.file(Artifacts::MODEL_CONFIG);
     let config_error = |e: burn::config::ConfigError| RunError::damaged(&model_config, e.to_string());
-    if folder.task() == Task::Tagger {
+    if folder.task() == Task::Tagging {
         let tags = LabelMap::load(folder.file(Artifacts::TAGS))?;
         let config = TokenClassifierConfig::load(&model_config).map_err(config_error)?;
         check_sizes(dir, "words", config.vocab_size, vocab.len())?;

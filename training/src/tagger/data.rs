@@ -141,9 +141,8 @@ pub(crate) fn in_scheme(
 
 /// The error for `tag`, whose entity type the tag map `tags` does not have.
 fn unknown_type(path: &str, line: usize, tag: &str, tags: &LabelMap) -> DataError {
-    let known: BTreeSet<&str> = tags.names.iter().filter_map(|t| t.split_once('-').map(|(_, ty)| ty)).collect();
     let kind = tag.split_once('-').map_or(tag, |(_, ty)| ty);
-    let known = known.into_iter().collect::<Vec<_>>().join(", ");
+    let known = tags.entity_types().join(", ");
     DataError::line(path, line, format!("tag {tag:?}: entity type {kind:?} is not among the training data's ({known})"))
 }
 
