@@ -79,7 +79,7 @@ impl Watch {
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
                 if let Some(signal) = received() {
-                    interrupter.stop(Some(&format!("stopped by {}", signal_name(signal))));
+                    interrupter.stop(Some(&Interruption::Signal(signal).to_string()));
                     return;
                 }
                 if dashboard {
@@ -117,15 +117,73 @@ fn signal_keys_on() {
     }
 }
 
-/// Why the run was interrupted, if it was: a signal's message, or the dashboard's `q`, `s`.
-/// The dashboard resets the interrupter when training ends, so a stop is also known by its
-/// message (every stop but a bare `stop(None)` leaves one).
-pub fn stop_reason(interrupter: &Interrupter) -> Option<String> {
-    /// The message of burn-train's dashboard when `q`, `s` stops the training.
-    const DASHBOARD: &str = "Stopping training from user input.";
-    match interrupter.get_message() {
-        Some(message) if message == DASHBOARD => Some("stopped from the dashboard (q, s)".into()),
-        Some(message) => Some(message),
-        None => interrupter.should_stop().then(|| "interrupted".into()),
+/// Why a training run stopped before its last epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Interruption {
+    /// A signal this process's handlers received ([`install`]): SIGINT, SIGTERM.
+    Signal(i32),
+    /// The dashboard's `q`, `s`.
+    Dashboard,
+    /// A stop asked through the [`Interrupter`] with a message (a library user's).
+    Asked(String),
+    /// A stop without a message.
+    Unexplained,
+}
+
+impl std::fmt::Display for Interruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Signal(signal) => write!(f, "stopped by {}", signal_name(*signal)),
+            Self::Dashboard => f.write_str("stopped from the dashboard (q, s)"),
+            Self::Asked(message) => f.write_str(message),
+            Self::Unexplained => f.write_str("interrupted"),
+        }
+    }
+}
+
+/// Why the run watched by `interrupter` was interrupted, if it was; `dashboard`: the run showed
+/// burn-train's dashboard. A signal is known by [`received`]. burn-train's dashboard stops with a
+/// message and resets the interrupter when training ends, so any other stop with a message while
+/// the dashboard was shown is the dashboard's.
+pub fn interruption(interrupter: &Interrupter, dashboard: bool) -> Option<Interruption> {
+    classify(received(), interrupter.get_message(), interrupter.should_stop(), dashboard)
+}
+
+/// [`interruption`] from its inputs: the signal received, the interrupter's message and flag.
+fn classify(signal: Option<i32>, message: Option<String>, stopped: bool, dashboard: bool) -> Option<Interruption> {
+    match (signal, message) {
+        (Some(signal), _) => Some(Interruption::Signal(signal)),
+        (None, Some(_)) if dashboard => Some(Interruption::Dashboard),
+        (None, Some(message)) => Some(Interruption::Asked(message)),
+        (None, None) => stopped.then_some(Interruption::Unexplained),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_is_known_by_its_cause_after_the_dashboard_resets_it() {
+        let running = Interrupter::new();
+        assert_eq!(interruption(&running, true), None);
+        // burn-train's dashboard: `q` then `s` stops with a message, and the renderer resets the
+        // interrupter when training ends (before, `metrics.json` then said `"stopped": null`).
+        let dashboard = Interrupter::new();
+        dashboard.stop(Some("Stopping training from user input."));
+        dashboard.reset();
+        assert_eq!(interruption(&dashboard, true), Some(Interruption::Dashboard));
+        assert_eq!(
+            interruption(&dashboard, false),
+            Some(Interruption::Asked("Stopping training from user input.".into()))
+        );
+        assert_eq!(classify(Some(15), Some("stopped by SIGTERM".into()), true, true), Some(Interruption::Signal(15)));
+        assert_eq!(Interruption::Signal(15).to_string(), "stopped by SIGTERM");
+        assert_eq!(Interruption::Signal(2).to_string(), "stopped by SIGINT (Ctrl-C)");
+        assert_eq!(Interruption::Dashboard.to_string(), "stopped from the dashboard (q, s)");
+        let bare = Interrupter::new();
+        bare.stop(None);
+        assert_eq!(interruption(&bare, false), Some(Interruption::Unexplained));
+        assert_eq!(Interruption::Unexplained.to_string(), "interrupted");
     }
 }

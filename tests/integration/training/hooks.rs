@@ -16,7 +16,7 @@ fn metrics() -> EpochMetrics {
         let loss = if i == 3 { f64::NAN } else { 1.0 - accuracy };
         metrics.publish(
             i + 1,
-            "Valid",
+            burn::train::metric::store::Split::Valid,
             BTreeMap::from([("Accuracy".to_string(), *accuracy), ("Loss".to_string(), loss)]),
         );
     }

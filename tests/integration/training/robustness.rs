@@ -646,26 +646,6 @@ fn sigterm_stops_training_cleanly_and_resume_continues() {
 }
 
 #[test]
-fn a_stop_is_known_by_its_message_after_the_dashboard_resets_it() {
-    use burn::train::Interrupter;
-    use seqlab_training::interrupt::stop_reason;
-    let running = Interrupter::new();
-    assert_eq!(stop_reason(&running), None);
-    // burn-train's dashboard: `q` then `s` stops with this message, and the renderer resets the
-    // interrupter when training ends (before, `metrics.json` then said `"stopped": null`).
-    let dashboard = Interrupter::new();
-    dashboard.stop(Some("Stopping training from user input."));
-    dashboard.reset();
-    assert_eq!(stop_reason(&dashboard).as_deref(), Some("stopped from the dashboard (q, s)"));
-    let signalled = Interrupter::new();
-    signalled.stop(Some("stopped by SIGTERM"));
-    assert_eq!(stop_reason(&signalled).as_deref(), Some("stopped by SIGTERM"));
-    let bare = Interrupter::new();
-    bare.stop(None);
-    assert_eq!(stop_reason(&bare).as_deref(), Some("interrupted"));
-}
-
-#[test]
 fn rayon_threads_are_bounded_per_core_and_a_non_number_refused() {
     use seqlab_bins::malloc::thread_bound;
     assert_eq!(thread_bound(Some("8"), 2), Ok(None));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use burn::train::metric::store::EventStoreClient;
+use burn::train::metric::store::{EventStoreClient, Split};
 use burn::train::EarlyStoppingStrategy;
 
 use super::checkpoints::checkpoint_files;
@@ -76,8 +76,8 @@ impl AfterEpoch {
         // 1. The verdict.
         self.judge.judge(epoch);
         let seconds = std::mem::replace(&mut self.epoch_started, Instant::now()).elapsed().as_secs_f64();
-        let train = self.metrics.wait(epoch, "Train");
-        let valid = self.metrics.wait(epoch, "Valid");
+        let train = self.metrics.wait(epoch, &Split::Train);
+        let valid = self.metrics.wait(epoch, &Split::Valid);
         // 2. The epoch counts only once its checkpoint is complete on disk.
         if let Err(why) = self.checkpoint_saves.wait_for(&checkpoint_files(&self.artifacts, epoch)) {
             crate::note!("epoch {epoch}: the checkpoint could not be saved: {why}");

@@ -26,18 +26,20 @@ struct MetricsState {
     /// Name and whether the unit is percent, by metric id.
     names: HashMap<MetricId, (String, bool)>,
     /// Sum and count of the current epoch, by split and name.
-    running: HashMap<(String, String), (f64, usize)>,
+    running: HashMap<(Split, String), (f64, usize)>,
     /// Finished epochs: `(epoch, split)` → name → mean.
-    done: HashMap<(usize, String), BTreeMap<String, f64>>,
+    done: HashMap<(usize, Split), BTreeMap<String, f64>>,
 }
 
 impl EpochMetrics {
-    /// The means of epoch `epoch` on `split` (`"Train"` or `"Valid"`), waiting (up to ten
-    /// minutes) for the epoch's end to be logged; empty if it never is.
-    pub fn wait(&self, epoch: usize, split: &str) -> BTreeMap<String, f64> {
+    /// The means of epoch `epoch` on `split`, waiting for the epoch's end to be logged. After
+    /// [`EpochMetrics::PATIENCE`] without it (burn-train's metric thread stalled or gone) the
+    /// epoch's figures are missing: a note says so and the means are empty, so the epoch's line
+    /// shows no value rather than a wrong one and no epoch is judged best on them.
+    pub fn wait(&self, epoch: usize, split: &Split) -> BTreeMap<String, f64> {
         let (state, changed) = &*self.0;
-        let key = (epoch, split.to_string());
-        let deadline = Instant::now() + Duration::from_secs(600);
+        let key = (epoch, split.clone());
+        let deadline = Instant::now() + Self::PATIENCE;
         let mut state = state.lock().unwrap();
         loop {
             if let Some(means) = state.done.get(&key) {
@@ -45,17 +47,24 @@ impl EpochMetrics {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                crate::note!(
+                    "epoch {epoch}: burn-train logged no {split} metrics within {} minutes; the epoch's {split} figures are missing",
+                    Self::PATIENCE.as_secs() / 60
+                );
                 return Default::default();
             }
             state = changed.wait_timeout(state, left).unwrap().0;
         }
     }
 
+    /// How long [`EpochMetrics::wait`] waits for an epoch's end to be logged.
+    pub const PATIENCE: Duration = Duration::from_secs(600);
+
     /// Publishes the means of epoch `epoch` on `split`, waking [`EpochMetrics::wait`] (the
     /// logger does this when burn-train logs the epoch's end).
-    pub fn publish(&self, epoch: usize, split: &str, means: BTreeMap<String, f64>) {
+    pub fn publish(&self, epoch: usize, split: Split, means: BTreeMap<String, f64>) {
         let (state, changed) = &*self.0;
-        state.lock().unwrap().done.insert((epoch, split.to_string()), means);
+        state.lock().unwrap().done.insert((epoch, split), means);
         changed.notify_all();
     }
 
@@ -69,7 +78,7 @@ impl EpochMetrics {
 /// values (by the store's epoch numbering), so nothing needs burn-train's file logger.
 pub struct EpochLogger {
     metrics: EpochMetrics,
-    entries: HashMap<(String, String, usize), Vec<NumericEntry>>,
+    entries: HashMap<(String, Split, usize), Vec<NumericEntry>>,
 }
 
 impl burn::train::logger::MetricLogger for EpochLogger {
@@ -83,16 +92,16 @@ impl burn::train::logger::MetricLogger for EpochLogger {
                 NumericEntry::Aggregated { aggregated_value, count } => (*aggregated_value, *count),
             };
             let scale = if percent { 0.01 } else { 1.0 };
-            let slot = state.running.entry((format!("{split:?}"), name.clone())).or_default();
+            let slot = state.running.entry((split.clone(), name.clone())).or_default();
             slot.0 += value * scale * count as f64;
             slot.1 += count;
-            self.entries.entry((name, format!("{split:?}"), epoch)).or_default().push(numeric.numeric_entry);
+            self.entries.entry((name, split.clone(), epoch)).or_default().push(numeric.numeric_entry);
         }
     }
 
     fn read_numeric(&mut self, name: &str, epoch: usize, split: &Split) -> Result<Vec<NumericEntry>, String> {
         self.entries
-            .get(&(name.to_string(), format!("{split:?}"), epoch))
+            .get(&(name.to_string(), split.clone(), epoch))
             .cloned()
             .ok_or_else(|| format!("{name}: not logged in this process"))
     }
@@ -104,10 +113,10 @@ impl burn::train::logger::MetricLogger for EpochLogger {
     }
 
     fn log_epoch_summary(&mut self, summary: burn::train::metric::store::EpochSummary) {
-        let split = format!("{:?}", summary.split);
+        let split = summary.split;
         let means = {
             let mut state = self.metrics.0 .0.lock().unwrap();
-            let finished: Vec<(String, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
+            let finished: Vec<(Split, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
             let mut means = BTreeMap::new();
             for key in finished {
                 let (sum, count) = state.running.remove(&key).unwrap_or_default();
@@ -115,6 +124,6 @@ impl burn::train::logger::MetricLogger for EpochLogger {
             }
             means
         };
-        self.metrics.publish(summary.epoch_number, &split, means);
+        self.metrics.publish(summary.epoch_number, split, means);
     }
 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use burn::train::metric::store::Split;
+
 use super::metric_means::EpochMetrics;
 use super::progress::SharedProgress;
 use super::selection::Selection;
@@ -56,7 +58,7 @@ impl Judge {
         if let Some(verdict) = verdicts.get(&epoch) {
             return *verdict;
         }
-        let valid = self.metrics.wait(epoch, "Valid");
+        let valid = self.metrics.wait(epoch, &Split::Valid);
         let mut p = self.progress.lock().unwrap();
         let (best_before, last_before) = (p.best_epoch, p.last_epoch);
         let diverged = valid.get("Loss").is_some_and(|l| !l.is_finite());

@@ -10,6 +10,7 @@ use super::bounds::{InnerBatch, Trainable};
 use super::options::FitOptions;
 use crate::durable::AtomicRecorder;
 use crate::epochs::{AfterEpoch, EpochMetrics, KeepBestAndLast};
+use crate::interrupt::Interruption;
 use crate::optim::Schedule;
 
 /// What [`fit`] hands to burn-train, whichever the optimiser.
@@ -32,7 +33,7 @@ impl Launch<'_> {
         schedule: Schedule,
         train: Arc<dyn DataLoader<B, I>>,
         valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
-    ) -> (M::InnerModule, Option<String>)
+    ) -> (M::InnerModule, Option<Interruption>)
     where
         B: AutodiffBackend,
         I: InnerBatch<B> + Send + 'static,
@@ -75,6 +76,6 @@ impl Launch<'_> {
         let result = training.launch(burn::train::Learner::new(model, optim, schedule));
         drop(watch);
         drop(result.renderer); // gives the terminal back before the summary
-        (result.model, crate::interrupt::stop_reason(&interrupter))
+        (result.model, crate::interrupt::interruption(&interrupter, options.tui))
     }
 }

@@ -26,6 +26,7 @@ use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::epochs::{AfterEpoch, EpochMetrics, Judge, KeepBestAndLast, Plateau, Progress};
 use crate::error::RunError;
+use crate::interrupt::Interruption;
 use crate::optim::{OptimizerKind, Schedule, ScheduleKind};
 use launch::Launch;
 
@@ -106,7 +107,7 @@ fn optimiser<O>(
 }
 
 /// `why` a run was interrupted, with what it keeps.
-fn interrupted_note(why: &str, saved: &Progress) -> String {
+fn interrupted_note(why: &Interruption, saved: &Progress) -> String {
     if saved.last_epoch == 0 {
         format!("{why} before the first epoch finished")
     } else {
