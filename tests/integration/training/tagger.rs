@@ -53,7 +53,7 @@ pub(crate) fn tiny_tagger(dir: &std::path::Path) -> TaggerRunConfig {
         min_freq: 1,
         dropout: 0.0,
         word_dropout: 0.5,
-        loss_mean: Default::default(),
+        loss_mean: seqlab_training::tagger::LossMean::Token,
         drop_vector_words: false,
         training: TrainingConfig {
             epochs: 1,

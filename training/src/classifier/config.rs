@@ -66,6 +66,24 @@ pub struct ClassifierRunConfig {
 }
 
 impl ClassifierRunConfig {
+    /// This run as every rank of a job must share it ([`crate::cluster::fingerprint`]): without
+    /// the paths, which differ between machines (the data files count by their contents), and
+    /// without how the process was started.
+    pub fn agreed_by_ranks(&self) -> Self {
+        Self {
+            train: String::new(),
+            valid: match &self.valid {
+                Validation::File(_) => Validation::File(String::new()),
+                held_out => held_out.clone(),
+            },
+            test: None,
+            artifacts: PathBuf::new(),
+            embeddings: self.embeddings.as_ref().map(|_| PathBuf::new()),
+            training: self.training.agreed_by_ranks(),
+            ..self.clone()
+        }
+    }
+
     /// How the data files are read.
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {

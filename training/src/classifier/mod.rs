@@ -276,7 +276,7 @@ pub fn train_classifier<B: AutodiffBackend>(
         t,
     );
     let mut options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), None)?;
-    options.fingerprint = crate::cluster::fingerprint(&record, &v.words, &v.labels);
+    options.fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, &v.words, &v.labels);
     // The plan read every length: those pages are not needed again.
     corpus.release();
     // `fit` returns the best epoch's model (by the selection metric) on the inference backend.

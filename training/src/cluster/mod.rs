@@ -26,10 +26,12 @@ mod signals;
 
 use std::time::Duration;
 
+use seqlab_datasets::chunks::Fingerprint;
+
+use crate::error::{ClusterFailure, RunError};
+
 pub use all_reduce::{traffic, AllReduced, StepWeight, Traffic};
 pub use launcher::launched_size;
-
-use crate::error::RunError;
 
 /// Where this process stands in a job of training processes, as MPI says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,11 +62,14 @@ impl ClusterConfig {
         }
         let (rank, ranks) = engine::start(size, timeout)?;
         if ranks != size {
-            return Err(RunError::Other(format!(
-                "the launcher started {size} processes ({variable}) but MPI sees a job of {ranks}: under Slurm, \
-                 `srun --mpi=pmix` (or pmi2); otherwise the MPI library this program was built with differs \
-                 from the launcher's"
-            )));
+            return Err(RunError::cluster(
+                ClusterFailure::Launch,
+                format!(
+                    "the launcher started {size} processes ({variable}) but MPI sees a job of {ranks}: under Slurm, \
+                     `srun --mpi=pmix` (or pmi2); otherwise the MPI library this program was built with differs \
+                     from the launcher's"
+                ),
+            ));
         }
         Ok(Some(Self { ranks, rank, timeout }))
     }
@@ -75,25 +80,23 @@ impl ClusterConfig {
     }
 }
 
-/// What every rank of a job must agree on, as one number: the run's options as `run.json`
-/// records them (less the paths, which differ between machines, but with the data files' sizes
-/// and CRC-32s), and the vocabulary and label files.
-pub fn fingerprint(run: &serde_json::Value, vocab: &impl serde::Serialize, labels: &impl serde::Serialize) -> u64 {
-    let mut run = run.clone();
-    if let Some(fields) = run.as_object_mut() {
-        for path in ["artifacts", "train", "valid", "test", "embeddings"] {
-            fields.remove(path);
-        }
-        // How each process was started, not what it trains.
-        if let Some(training) = fields.get_mut("training").and_then(serde_json::Value::as_object_mut) {
-            for flag in ["tui", "resume", "overwrite"] {
-                training.remove(flag);
-            }
-        }
-    }
-    let text = [run, serde_json::to_value(vocab).unwrap_or_default(), serde_json::to_value(labels).unwrap_or_default()]
-        .map(|v| v.to_string())
-        .join("\n");
+/// What every rank of a job must agree on, as one number: `run`, the run's options as every
+/// rank must share them (each task's `agreed_by_ranks`: no paths, which differ between
+/// machines, nor how the process was started), `data`, the data files' sizes and CRC-32s, and
+/// the vocabulary and label files.
+pub fn fingerprint(
+    run: &impl serde::Serialize,
+    data: &[(&str, Option<Fingerprint>)],
+    vocab: &impl serde::Serialize,
+    labels: &impl serde::Serialize,
+) -> u64 {
+    let parts = [
+        serde_json::to_string(run),
+        serde_json::to_string(data),
+        serde_json::to_string(vocab),
+        serde_json::to_string(labels),
+    ];
+    let text = parts.map(Result::unwrap_or_default).join("\n");
     crate::artifacts::fnv1a64(text.as_bytes())
 }
 
@@ -113,11 +116,14 @@ pub fn join(config: &ClusterConfig, fingerprint: u64) -> Result<(), RunError> {
     if agree {
         Ok(())
     } else {
-        Err(RunError::Other(format!(
-            "{}: the ranks do not all run the same options on the same data (run.json, vocabulary, labels and \
-             the training file's checksum must agree; this rank's fingerprint is {fingerprint:016x})",
-            config.name()
-        )))
+        Err(RunError::cluster(
+            ClusterFailure::Disagree,
+            format!(
+                "{}: the ranks do not all run the same options on the same data (run.json, vocabulary, labels and \
+                 the training file's checksum must agree; this rank's fingerprint is {fingerprint:016x})",
+                config.name()
+            ),
+        ))
     }
 }
 

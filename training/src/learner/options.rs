@@ -44,6 +44,14 @@ pub struct TrainingConfig {
     pub cluster: Option<ClusterConfig>,
 }
 
+impl TrainingConfig {
+    /// These options as every rank of a job must share them: without how each process was
+    /// started (`tui`, `resume`, `overwrite`).
+    pub fn agreed_by_ranks(&self) -> Self {
+        Self { tui: false, resume: false, overwrite: false, cluster: None, ..self.clone() }
+    }
+}
+
 /// [`TrainingConfig::max_tokens`]'s default: far above any batch of CoNLL-2003 or SST-2 at the
 /// recipes' batch sizes (their longest sentences have 124 and 56 tokens), so those batches are
 /// cut by `batch_size` alone.

@@ -50,13 +50,13 @@ pub struct TaggerRunConfig {
     #[serde(default)]
     pub char_filters: usize,
     /// Which encoder reads each word's characters (older runs: the CNN when `char_filters > 0`).
-    #[serde(default)]
+    #[serde(default = "CharEncoder::of_older_runs")]
     pub char_encoder: CharEncoder,
     /// The character BiLSTM's hidden size per direction.
     #[serde(default = "default_char_hidden")]
     pub char_hidden: usize,
     /// The output layer (older runs: softmax).
-    #[serde(default)]
+    #[serde(default = "TaggerOutput::of_older_runs")]
     pub output: TaggerOutput,
     /// Pretrained word vectors (GloVe/word2vec text, plain or `.gz`).
     #[serde(default)]
@@ -80,7 +80,7 @@ pub struct TaggerRunConfig {
     #[serde(default = "dropped")]
     pub drop_vector_words: bool,
     /// What the training loss is a mean over (older runs: tokens).
-    #[serde(default)]
+    #[serde(default = "LossMean::of_older_runs")]
     pub loss_mean: LossMean,
     /// The learner: epochs, batch size, optimiser and schedule, selection, patience, seed.
     pub training: TrainingConfig,
@@ -89,6 +89,24 @@ pub struct TaggerRunConfig {
 }
 
 impl TaggerRunConfig {
+    /// This run as every rank of a job must share it ([`crate::cluster::fingerprint`]): without
+    /// the paths, which differ between machines (the data files count by their contents), and
+    /// without how the process was started.
+    pub fn agreed_by_ranks(&self) -> Self {
+        Self {
+            train: String::new(),
+            valid: match &self.valid {
+                Validation::File(_) => Validation::File(String::new()),
+                held_out => held_out.clone(),
+            },
+            test: None,
+            artifacts: PathBuf::new(),
+            embeddings: self.embeddings.as_ref().map(|_| PathBuf::new()),
+            training: self.training.agreed_by_ranks(),
+            ..self.clone()
+        }
+    }
+
     /// How the data files are read (CoNLL, or tagged records by their extension).
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
@@ -103,13 +121,12 @@ impl TaggerRunConfig {
 }
 
 /// The tagger's output layer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum TaggerOutput {
     /// An independent softmax per token.
-    #[default]
     Softmax,
     /// A linear-chain CRF whose transitions are restricted to the training scheme's.
     Crf,
@@ -117,13 +134,12 @@ pub enum TaggerOutput {
 
 /// What a tagger's training loss (the summed cross-entropy, or the CRF's negative
 /// log-likelihood) is divided by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum LossMean {
     /// The batch's real tokens: each batch weighs the same whatever its sentences' lengths.
-    #[default]
     Token,
     /// The batch's sentences (PyTorch-CRF's `reduction="mean"`): each token weighs the same
     /// whichever batch it is in.
@@ -131,7 +147,7 @@ pub enum LossMean {
 }
 
 /// The encoder of each word's characters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[derive(strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive)]
@@ -139,11 +155,34 @@ pub enum CharEncoder {
     /// No character features.
     None,
     /// A character CNN (Ma & Hovy, 2016), `char_filters` wide.
-    #[default]
     Cnn,
     /// A character BiLSTM (Lample et al., 2016), `2·char_hidden` wide.
     #[strum(to_string = "lstm", serialize = "bilstm")]
     Lstm,
+}
+
+impl TaggerOutput {
+    /// What a `run.json` written before the choice existed means: softmax (the command line's
+    /// default is `crf`).
+    pub fn of_older_runs() -> Self {
+        Self::Softmax
+    }
+}
+
+impl LossMean {
+    /// What a `run.json` written before the choice existed means: tokens (the command line's
+    /// default is `sentence`).
+    pub fn of_older_runs() -> Self {
+        Self::Token
+    }
+}
+
+impl CharEncoder {
+    /// What a `run.json` written before the choice existed means: the CNN (used when its
+    /// `char_filters > 0`).
+    pub fn of_older_runs() -> Self {
+        Self::Cnn
+    }
 }
 
 fn dropped() -> bool {

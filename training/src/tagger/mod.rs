@@ -256,7 +256,7 @@ pub fn train_tagger<B: AutodiffBackend>(
     let (train_loader, valid_loader) =
         loaders(train, |i| corpus.length(i), valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
     let mut options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), Some(v.tags.names.clone()))?;
-    options.fingerprint = crate::cluster::fingerprint(&record, &v.words, &v.tags);
+    options.fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, &v.words, &v.tags);
     // The plan read every length: those pages are not needed again.
     corpus.release();
     // The best epoch's model by the selection metric.
