@@ -23,18 +23,17 @@ pub fn write(path: &Path, text: String) -> Result<(), RunError> {
 pub fn write_bytes(path: &Path, bytes: Vec<u8>) -> Result<(), RunError> {
     let partial = PathBuf::from(format!("{}.partial", path.display()));
     std::fs::write(&partial, bytes)
-        .map_err(|e| describe_write_error(path, &e.to_string()))
-        .and_then(|()| commit(&partial, path).map_err(|e| e.to_string()))
-        .map_err(|message| {
+        .map_err(|e| RunError::write_failed(path, &e, KEPT))
+        .and_then(|()| commit(&partial, path))
+        .inspect_err(|_| {
             let _ = std::fs::remove_file(&partial);
-            RunError::Other(message)
         })
 }
 
 /// Flushes the finished temporary file `partial` to the disk, renames it to `target` and
 /// flushes the folder, so that the rename itself survives a power cut.
 pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
-    let fail = |e: std::io::Error| RunError::Other(describe_write_error(target, &e.to_string()));
+    let fail = |e: std::io::Error| RunError::write_failed(target, &e, KEPT);
     std::fs::File::open(partial).and_then(|f| f.sync_all()).map_err(fail)?;
     std::fs::rename(partial, target).map_err(fail)?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -46,25 +45,11 @@ pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
-/// `"{path}: cannot write: {message}"`, saying plainly when the disk is full (a file written
-/// through [`write`] keeps its earlier version).
-pub fn describe_write_error(path: &Path, message: &str) -> String {
-    describe_failed_write(path, message, "the file's earlier version, if any, is kept")
-}
+/// What a failed [`write`] leaves (its message says so when the disk is full).
+pub const KEPT: &str = "the file's earlier version, if any, is kept";
 
-/// [`describe_write_error`] for a checkpoint of a training run.
-pub fn describe_checkpoint_error(path: &Path, message: &str) -> String {
-    describe_failed_write(path, message, "the last complete checkpoint is kept")
-}
-
-fn describe_failed_write(path: &Path, message: &str, kept: &str) -> String {
-    let full = message.contains("No space left") || message.contains("os error 28") || message.contains("Disk quota");
-    format!(
-        "{}: cannot write: {message}{}",
-        path.display(),
-        if full { format!(" (no space left on the disk; {kept})") } else { String::new() }
-    )
-}
+/// What a failed checkpoint of a training run leaves.
+pub const CHECKPOINT_KEPT: &str = "the last complete checkpoint is kept";
 
 /// Writes `bytes` to a path a user named for an output (`export --out`), as [`OutputFile`]
 /// writes one.
@@ -155,8 +140,7 @@ impl OutputFile {
             Err(e) => return Err(RunError::io(path, &e)),
         };
         let partial = PathBuf::from(format!("{}.partial", target.display()));
-        let file = std::fs::File::create(&partial)
-            .map_err(|e| RunError::Other(describe_write_error(&target, &e.to_string())))?;
+        let file = std::fs::File::create(&partial).map_err(|e| RunError::write_failed(&target, &e, KEPT))?;
         writing(&partial);
         Ok(Self { target, partial: Some(partial), out: std::io::BufWriter::new(file) })
     }
@@ -167,7 +151,7 @@ impl OutputFile {
         } else {
             "nothing else was written"
         };
-        RunError::Other(describe_failed_write(&self.target, &e.to_string(), kept))
+        RunError::write_failed(&self.target, e, kept)
     }
 
     /// Writes `bytes` on.
@@ -256,7 +240,8 @@ impl<B: Backend> Recorder<B> for AtomicRecorder {
         let written = rmp_serde::encode::to_vec_named(&item)
             .map_err(|e| format!("{}: cannot encode: {e}", target.display()))
             .and_then(|bytes| {
-                std::fs::write(&partial, bytes).map_err(|e| describe_checkpoint_error(&target, &e.to_string()))
+                std::fs::write(&partial, bytes)
+                    .map_err(|e| RunError::write_failed(&target, &e, CHECKPOINT_KEPT).to_string())
             })
             .and_then(|()| commit(&partial, &target).map_err(|e| e.to_string()));
         match written {

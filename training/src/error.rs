@@ -50,11 +50,45 @@ pub enum RunError {
         /// The operating system's error kind.
         kind: std::io::ErrorKind,
     },
+    /// The artifacts folder is taken: another process is training in it, or it holds a run
+    /// that neither `--resume` nor `--overwrite` was given for.
+    Taken {
+        /// The folder.
+        path: PathBuf,
+        /// Who holds it, or what it holds, and what to do (after the folder's name: `is in use
+        /// by …`).
+        message: String,
+    },
+    /// A training job across processes cannot go on (see [`crate::cluster`]).
+    Cluster {
+        /// What went wrong.
+        failure: ClusterFailure,
+        /// The rank and the wait or check it is about, in words.
+        message: String,
+    },
     /// The run cannot go on for another reason, with a message.
     Other(String),
 }
 
+/// Why a training job across processes cannot go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterFailure {
+    /// MPI could not start, or sees another job than the launcher started.
+    Launch,
+    /// A wait for every rank passed `--cluster-timeout`.
+    TimedOut,
+    /// A rank ended or the network failed during an exchange.
+    RankLost,
+    /// The ranks do not run the same options on the same data.
+    Disagree,
+}
+
 impl RunError {
+    /// A training job across processes that cannot go on.
+    pub fn cluster(failure: ClusterFailure, message: impl Into<String>) -> Self {
+        Self::Cluster { failure, message: message.into() }
+    }
+
     /// An operating-system error on `path`: a missing file becomes [`RunError::Missing`],
     /// anything else [`RunError::Io`] with its kind.
     pub fn io(path: &Path, error: &std::io::Error) -> Self {
@@ -62,6 +96,21 @@ impl RunError {
             std::io::ErrorKind::NotFound => Self::Missing { path: path.into(), message: "no such file".into() },
             kind => Self::Io { path: path.into(), message: error.to_string(), kind },
         }
+    }
+
+    /// An operating-system error on `path` while `doing` something (`"cannot open the lock
+    /// file"`), its kind kept.
+    pub fn io_while(path: &Path, doing: &str, error: &std::io::Error) -> Self {
+        Self::Io { path: path.into(), message: format!("{doing}: {error}"), kind: error.kind() }
+    }
+
+    /// A write of `path` that failed, its kind kept; a full disk (or quota) is said in words,
+    /// with `kept`, what the failure leaves in place.
+    pub fn write_failed(path: &Path, error: &std::io::Error, kept: &str) -> Self {
+        let kind = error.kind();
+        let full = matches!(kind, std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded);
+        let why = if full { format!(" (no space left on the disk; {kept})") } else { String::new() };
+        Self::Io { path: path.into(), message: format!("cannot write: {error}{why}"), kind }
     }
 
     /// A damaged or foreign file.
@@ -89,7 +138,8 @@ impl std::fmt::Display for RunError {
             | Self::Damaged { path, message }
             | Self::Mismatch { path, message }
             | Self::Io { path, message, .. } => write!(f, "{}: {message}", path.display()),
-            Self::Other(m) => f.write_str(m),
+            Self::Taken { path, message } => write!(f, "{} {message}", path.display()),
+            Self::Cluster { message, .. } | Self::Other(message) => f.write_str(message),
         }
     }
 }

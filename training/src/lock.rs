@@ -80,7 +80,7 @@ impl ArtifactsLock {
     /// (continue it) or `overwrite` (remove it first) is given.
     pub fn acquire(dir: &Path, training: &TrainingConfig) -> Result<Self, RunError> {
         if training.resume && training.overwrite {
-            return Err(RunError::Other("--resume and --overwrite exclude each other".into()));
+            return Err(RunError::invalid("resume", "--resume and --overwrite exclude each other"));
         }
         crate::artifacts::create_folder(dir)?;
         let path = dir.join(LOCK_FILE);
@@ -91,7 +91,7 @@ impl ArtifactsLock {
                 .create(true)
                 .truncate(false)
                 .open(&path)
-                .map_err(|e| RunError::Other(format!("{}: cannot open the lock file: {e}", path.display())))?;
+                .map_err(|e| RunError::io_while(&path, "cannot open the lock file", &e))?;
             match file.try_lock() {
                 Ok(()) if still_at(&file, &path) => {
                     let lock = Self { path, file };
@@ -101,9 +101,7 @@ impl ArtifactsLock {
                 }
                 Ok(()) => continue,
                 Err(std::fs::TryLockError::WouldBlock) => return Err(Self::in_use(dir, &path)),
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(RunError::Other(format!("{}: cannot lock: {e}", path.display())))
-                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(RunError::io_while(&path, "cannot lock", &e)),
             }
         }
         Err(RunError::Other(format!("{}: could not take the lock", path.display())))
@@ -119,10 +117,12 @@ impl ArtifactsLock {
             _ => "a process that has not yet written its name".into(),
         };
         let since = field("started ").unwrap_or_else(|| "an unknown time".into());
-        RunError::Other(format!(
-            "{} is in use by another training run ({who}, started {since}); wait for it, or use another --artifacts folder",
-            dir.display()
-        ))
+        RunError::Taken {
+            path: dir.into(),
+            message: format!(
+                "is in use by another training run ({who}, started {since}); wait for it, or use another --artifacts folder"
+            ),
+        }
     }
 
     /// Writes this process's host, PID and start time into the (locked) lock file.
@@ -134,7 +134,7 @@ impl ArtifactsLock {
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(content.as_bytes()))
             .and_then(|()| file.sync_all())
-            .map_err(|e| RunError::Other(format!("{}: {e}", self.path.display())))
+            .map_err(|e| RunError::write_failed(&self.path, &e, "the run has not started"))
     }
 
     fn prepare(&self, dir: &Path, training: &TrainingConfig) -> Result<(), RunError> {
@@ -153,16 +153,18 @@ impl ArtifactsLock {
         }
         if finished && !never_trained && !training.overwrite {
             let progress = format!(", {epochs} epochs completed");
-            return Err(RunError::Other(format!(
-                "{} already holds a training run ({}{progress}); continue it with --resume, replace it with --overwrite, or use another --artifacts folder",
-                dir.display(),
-                held.join(", ")
-            )));
+            return Err(RunError::Taken {
+                path: dir.into(),
+                message: format!(
+                    "already holds a training run ({}{progress}); continue it with --resume, replace it with --overwrite, or use another --artifacts folder",
+                    held.join(", ")
+                ),
+            });
         }
         for name in held {
             let path = dir.join(name);
             let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-            removed.map_err(|e| RunError::Other(format!("{}: cannot remove for --overwrite: {e}", path.display())))?;
+            removed.map_err(|e| RunError::io_while(&path, "cannot remove for --overwrite", &e))?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::error::RunError;
+use crate::error::{ClusterFailure, RunError};
 
 /// What the engine thread is asked to do.
 #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
@@ -41,27 +41,38 @@ pub(super) fn start(ranks: usize, timeout: Duration) -> Result<(usize, usize), R
     let engine = ENGINE.get_or_init(|| spawn(ranks, timeout));
     match engine {
         Ok(engine) => Ok((engine.rank, engine.ranks)),
-        Err(e) => Err(RunError::Other(e.clone())),
+        Err(e) => Err(RunError::cluster(ClusterFailure::Launch, e.clone())),
     }
 }
 
 /// Sums `values` over the ranks, waiting at most `timeout`; `what` names the wait in errors.
 pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec<f32>, RunError> {
     let Some(Ok(engine)) = ENGINE.get() else {
-        return Err(RunError::Other(format!("{what}: MPI was not started in this process")));
+        return Err(RunError::cluster(ClusterFailure::Launch, format!("{what}: MPI was not started in this process")));
     };
     let (reply, answer) = channel();
     if engine.jobs.send(Job::Sum { values, reply }).is_err() {
-        return Err(RunError::Other(format!("{what}: MPI has already finished in this process")));
+        return Err(RunError::cluster(
+            ClusterFailure::RankLost,
+            format!("{what}: MPI has already finished in this process"),
+        ));
     }
     match answer.recv_timeout(timeout) {
         Ok(Ok(sums)) => Ok(sums),
-        Ok(Err(e)) => Err(RunError::Other(format!("{what} failed: {e} (a rank ended or the network failed)"))),
-        Err(RecvTimeoutError::Disconnected) => Err(RunError::Other(format!("{what}: the MPI engine stopped"))),
-        Err(RecvTimeoutError::Timeout) => Err(RunError::Other(format!(
-            "{what}: no answer from every rank within {} s (--cluster-timeout; a rank stopped, or is far slower)",
-            timeout.as_secs()
-        ))),
+        Ok(Err(e)) => Err(RunError::cluster(
+            ClusterFailure::RankLost,
+            format!("{what} failed: {e} (a rank ended or the network failed)"),
+        )),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err(RunError::cluster(ClusterFailure::RankLost, format!("{what}: the MPI engine stopped")))
+        }
+        Err(RecvTimeoutError::Timeout) => Err(RunError::cluster(
+            ClusterFailure::TimedOut,
+            format!(
+                "{what}: no answer from every rank within {} s (--cluster-timeout; a rank stopped, or is far slower)",
+                timeout.as_secs()
+            ),
+        )),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::artifacts::Artifacts;
 use crate::entity_metric::EntityF1Metric;
+use crate::error::RunError;
 
 /// Columns of `log.csv` (accuracy and entity F1 as fractions).
 pub const LOG_HEADER: &str = "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_entity_f1,\
@@ -89,7 +90,7 @@ impl EpochLine<'_> {
             f.sync_data()
         });
         if let Err(e) = written {
-            crate::note!("{}", crate::durable::describe_checkpoint_error(&path, &e.to_string()));
+            crate::note!("{}", RunError::write_failed(&path, &e, crate::durable::CHECKPOINT_KEPT));
         }
     }
 }
