@@ -12,22 +12,24 @@ pub struct DataError {
     pub line: Option<usize>,
     /// What is wrong, with the offending text where it helps.
     pub message: String,
+    /// The operating system's error kind, when reading failed (not found, permission denied…).
+    pub kind: Option<std::io::ErrorKind>,
 }
 
 impl DataError {
     /// An error about a whole file.
     pub fn file(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Self { path: path.as_ref().to_owned(), line: None, message: message.into() }
+        Self { path: path.as_ref().to_owned(), line: None, message: message.into(), kind: None }
     }
 
     /// An error on line `line` (1-based) of a file.
     pub fn line(path: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
-        Self { path: path.as_ref().to_owned(), line: Some(line), message: message.into() }
+        Self { path: path.as_ref().to_owned(), line: Some(line), message: message.into(), kind: None }
     }
 
-    /// An I/O error while reading `path`.
+    /// An I/O error while reading `path`, its kind kept.
     pub fn io(path: impl AsRef<Path>, err: std::io::Error) -> Self {
-        Self::file(path, format!("cannot read: {err}"))
+        Self { kind: Some(err.kind()), ..Self::file(path, format!("cannot read: {err}")) }
     }
 }
 

@@ -59,6 +59,13 @@ pub enum RunError {
         /// by …`).
         message: String,
     },
+    /// An input a loaded model cannot answer (a text without tokens), named by its place.
+    Input(String),
+    /// Training ended before its first epoch was complete: there is no model to keep.
+    NoEpoch {
+        /// Why it ended (a signal, the dashboard, `training ended`).
+        stopped: String,
+    },
     /// A training job across processes cannot go on (see [`crate::cluster`]).
     Cluster {
         /// What went wrong.
@@ -139,7 +146,8 @@ impl std::fmt::Display for RunError {
             | Self::Mismatch { path, message }
             | Self::Io { path, message, .. } => write!(f, "{}: {message}", path.display()),
             Self::Taken { path, message } => write!(f, "{} {message}", path.display()),
-            Self::Cluster { message, .. } | Self::Other(message) => f.write_str(message),
+            Self::NoEpoch { stopped } => write!(f, "{stopped}: no epoch was completed, so there is nothing to keep"),
+            Self::Input(message) | Self::Cluster { message, .. } | Self::Other(message) => f.write_str(message),
         }
     }
 }

@@ -105,8 +105,7 @@ pub fn export<B: Backend>(
         Loaded::Tagger(t) => ("token-classifier", &t.tags.names),
     };
     let config_path = artifacts.join(crate::artifacts::Artifacts::MODEL_CONFIG);
-    let config = std::fs::read_to_string(&config_path)
-        .map_err(|e| RunError::Other(format!("{}: {e}", config_path.display())))?;
+    let config = std::fs::read_to_string(&config_path).map_err(|e| RunError::io(&config_path, &e))?;
     let mut metadata = BTreeMap::from([("model".to_string(), model.to_string()), ("config".to_string(), config)]);
     let (bytes, summary) = match format {
         Format::Safetensors => {

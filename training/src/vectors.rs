@@ -121,12 +121,14 @@ pub fn vocabulary_with_vectors(
     };
     let (vocab, matrix, report) = load_vectors(path, &vocab, splits, frozen)?;
     if embedding_dim != 0 && embedding_dim != report.dim {
-        return Err(RunError::Other(format!(
-            "--embedding-dim {embedding_dim} conflicts with the {}-dimensional vectors of {}; leave \
+        return Err(RunError::mismatch(
+            path,
+            format!(
+                "--embedding-dim {embedding_dim} conflicts with the file's {}-dimensional vectors; leave \
                  --embedding-dim out with --embeddings",
-            report.dim,
-            path.display()
-        )));
+                report.dim
+            ),
+        ));
     }
     std::fs::create_dir_all(artifacts).map_err(|e| RunError::io(artifacts, &e))?;
     write(&artifacts.join(crate::artifacts::Artifacts::EMBEDDINGS), serde_json::to_string_pretty(&report).unwrap())?;

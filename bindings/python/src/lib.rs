@@ -49,7 +49,7 @@ struct Model {
 /// folder's `ArtifactsError`.
 fn error(e: RunError) -> PyErr {
     match e {
-        RunError::Invalid { .. } => PyValueError::new_err(e.to_string()),
+        RunError::Invalid { .. } | RunError::Input(_) => PyValueError::new_err(e.to_string()),
         _ => ArtifactsError::new_err(e.to_string()),
     }
 }

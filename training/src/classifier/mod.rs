@@ -20,7 +20,7 @@ use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::text::{
     detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
 };
-use seqlab_datasets::{LabelMap, LabelledTexts, ReadOptions, Validation};
+use seqlab_datasets::{DataError, LabelMap, LabelledTexts, ReadOptions, Validation};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
 use data::{count_train, lowercased, stream_labelled, TrainCounts};
@@ -146,10 +146,10 @@ fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabul
     )?;
     let labels = LabelMap::build(splits.train.labels.tokens());
     if labels.len() < 2 {
-        return Err(RunError::Other(format!(
-            "{}: every training example is labelled {:?}; a classifier needs at least two classes",
-            config.train,
-            labels.names.first().map_or("", String::as_str)
+        let only = labels.names.first().map_or("", String::as_str);
+        return Err(RunError::Data(DataError::file(
+            &config.train,
+            format!("every training example is labelled {only:?}; a classifier needs at least two classes"),
         )));
     }
     Ok(Vocabularies { words, labels, pretrained, embedding_dim })

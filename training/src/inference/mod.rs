@@ -130,7 +130,7 @@ impl<B: Backend> LoadedClassifier<B> {
         let norm = self.run.normalisation();
         let tokens: Vec<Vec<String>> = texts.iter().map(|t| norm.tokens(t)).collect();
         if let Some(i) = tokens.iter().position(Vec::is_empty) {
-            return Err(RunError::Other(format!(
+            return Err(RunError::Input(format!(
                 "text {} ({:?}) has no tokens; a classifier needs at least one word",
                 i + 1,
                 texts[i]

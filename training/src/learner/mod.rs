@@ -83,7 +83,7 @@ where
     };
     if progress.last_epoch == 0 {
         let why = progress.stopped.as_deref().unwrap_or("training ended");
-        return Err(RunError::Other(format!("{why}: no epoch was completed, so there is nothing to keep")));
+        return Err(RunError::NoEpoch { stopped: why.to_string() });
     }
     progress.prune(dir)?;
     let epoch = progress.kept_epoch();
