@@ -199,21 +199,49 @@ pub fn weights_recorder() -> AtomicRecorder {
     AtomicRecorder::default()
 }
 
+/// What a run writes into its folder before training ([`write_setup`]).
+pub struct Setup<'a, R, M> {
+    /// The run's options, resolved.
+    pub run: &'a R,
+    /// Its input files' fingerprints ([`input_fingerprints`]).
+    pub data: &'a [(&'static str, Option<Fingerprint>)],
+    /// The network's config.
+    pub model: &'a M,
+    /// The vocabulary.
+    pub vocab: &'a seqlab_datasets::text::Vocab,
+    /// The labels or tags.
+    pub labels: &'a seqlab_datasets::LabelMap,
+    /// Their file: [`Artifacts::LABELS`] or [`Artifacts::TAGS`].
+    pub labels_file: &'static str,
+}
+
+/// The input files a run records in `run.json` (which `--resume` checks): the training split's
+/// size and CRC-32 as it was read, and the validation and test files' (none for a share held
+/// out, an embedded corpus, or what cannot be read twice).
+pub fn input_fingerprints(
+    train: Fingerprint,
+    valid: &Validation,
+    test: Option<&str>,
+) -> [(&'static str, Option<Fingerprint>); 3] {
+    [
+        ("train", Some(train)),
+        ("valid", valid.file().and_then(input_fingerprint)),
+        ("test", test.and_then(input_fingerprint)),
+    ]
+}
+
 /// Creates the artifacts folder and writes what a trained model is rebuilt from:
-/// `run.json`, `model.json`, `vocab.json` and the label map as `labels_file`
-/// ([`Artifacts::LABELS`] or [`Artifacts::TAGS`]).
+/// `run.json` (the run and its input files), `model.json`, `vocab.json` and the label map.
 ///
 /// With `resume`, the folder must hold the same run (see [`check_resumable`]) with the same
 /// vocabulary and labels; nothing is overwritten.
-pub fn write_setup(
+pub fn write_setup<R: serde::Serialize, M: burn::config::Config>(
     dir: &Path,
-    run: &impl serde::Serialize,
     resume: bool,
-    model: &impl burn::config::Config,
-    vocab: &seqlab_datasets::text::Vocab,
-    labels: &seqlab_datasets::LabelMap,
-    labels_file: &str,
+    setup: &Setup<'_, R, M>,
 ) -> Result<(), RunError> {
+    let Setup { run, data, model, vocab, labels, labels_file } = *setup;
+    let run = &run_record(run, data);
     if resume {
         check_resumable(dir, run)?;
         let same = |file: &str, now: serde_json::Value| -> Result<(), RunError> {
@@ -258,7 +286,7 @@ pub fn write_results<B: Backend, M: burn::module::Module<B>>(
 
 /// The size and CRC-32 of an input file for `run.json`, or `None` for what cannot be read twice
 /// (a pipe, a device) or read at all (the reading pass already named that error).
-pub fn input_fingerprint(path: &str) -> Option<Fingerprint> {
+fn input_fingerprint(path: &str) -> Option<Fingerprint> {
     let path = Path::new(path);
     std::fs::metadata(path).ok().filter(|m| m.is_file())?;
     Fingerprint::of_file(path).ok()
@@ -266,7 +294,7 @@ pub fn input_fingerprint(path: &str) -> Option<Fingerprint> {
 
 /// A run's options as `run.json` records them: `run` plus `data`, the size and CRC-32 of each
 /// input file by option (`"train": {"bytes": .., "crc32": ..}`), which `--resume` checks.
-pub fn run_record(run: &impl serde::Serialize, data: &[(&str, Option<Fingerprint>)]) -> serde_json::Value {
+fn run_record(run: &impl serde::Serialize, data: &[(&str, Option<Fingerprint>)]) -> serde_json::Value {
     let mut record = serde_json::to_value(run).unwrap();
     let files: serde_json::Map<String, serde_json::Value> =
         data.iter().map(|(option, print)| ((*option).to_string(), serde_json::to_value(print).unwrap())).collect();

@@ -30,11 +30,11 @@ pub use model::Classifier;
 use std::sync::Arc;
 
 use crate::artifacts::{
-    canonical, canonical_valid, input_fingerprint, run_record, training_source, write_results, write_setup, Artifacts,
+    canonical, canonical_valid, input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup,
 };
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
+use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
 use crate::memory::{machine_memory, Longest};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
@@ -251,13 +251,17 @@ pub fn train_classifier<B: AutodiffBackend>(
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
     let artifacts = &config.artifacts;
     let resolved = resolved(config, splits.norm, v.embedding_dim);
-    let data = [
-        ("train", Some(splits.train.fingerprint)),
-        ("valid", config.valid.file().and_then(input_fingerprint)),
-        ("test", config.test.as_deref().and_then(input_fingerprint)),
-    ];
-    let record = run_record(&resolved, &data);
-    write_setup(artifacts, &record, config.training.resume, &model_config, &v.words, &v.labels, Artifacts::LABELS)?;
+    let data = input_fingerprints(splits.train.fingerprint, &config.valid, config.test.as_deref());
+    let (words, labels) = (&v.words, &v.labels);
+    let setup = Setup {
+        run: &resolved,
+        data: &data,
+        model: &model_config,
+        vocab: words,
+        labels,
+        labels_file: Artifacts::LABELS,
+    };
+    write_setup(artifacts, config.training.resume, &setup)?;
 
     let t = &config.training;
     seed::<B>(device, t.seed);
@@ -266,21 +270,12 @@ pub fn train_classifier<B: AutodiffBackend>(
         net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
     }
     crate::say!("model: {} parameters", net.num_params());
-    let corpus = train.clone();
-    let (train_loader, valid_loader) = loaders(
-        ClassificationDataset::new(train),
-        |i| corpus.length(i),
-        valid_items.clone(),
-        ClassificationBatcher,
-        |i: &ClassificationItem| i.ids.len(),
-        t,
-    );
-    let mut options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), None)?;
-    options.fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, &v.words, &v.labels);
-    // The plan read every length: those pages are not needed again.
-    corpus.release();
-    // `fit` returns the best epoch's model (by the selection metric) on the inference backend.
-    let fitted = fit(Classifier { net }, train_loader, valid_loader, &options)?;
+    let fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, words, labels);
+    let run = CorpusRun { training: t, artifacts, entity_tags: None, fingerprint };
+    let length = |i: &ClassificationItem| i.ids.len();
+    let (dataset, batcher) = (ClassificationDataset::new(train.clone()), ClassificationBatcher);
+    // The best epoch's model (by the selection metric) on the inference backend.
+    let fitted = fit_corpus(Classifier { net }, dataset, &train, valid_items.clone(), batcher, length, run)?;
     let model = fitted.model.net;
     let classes = v.labels.len();
     let report = ClassifierReport {

@@ -1,9 +1,11 @@
 //! The learner both tasks share: its options ([`TrainingConfig`], resolved into [`FitOptions`]),
-//! the length-bucketed data loaders ([`loaders`]), and [`fit`], which launches burn-train's
+//! the length-bucketed data loaders ([`loaders`]), [`fit`], which launches burn-train's
 //! supervised training ([`launch`]) with this project's optimisers, schedule, metrics,
-//! checkpoints and epoch hooks ([`crate::epochs`]).
+//! checkpoints and epoch hooks ([`crate::epochs`]), and [`fit_corpus`], the three together on an
+//! encoded training split, as both tasks train.
 
 pub mod bounds;
+mod corpus_fit;
 mod launch;
 pub mod loaders;
 pub mod options;
@@ -16,6 +18,7 @@ use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 
 pub use bounds::{InnerBatch, Trainable};
+pub use corpus_fit::{fit_corpus, CorpusRun};
 pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 

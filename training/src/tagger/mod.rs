@@ -27,11 +27,11 @@ pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
 use crate::artifacts::{
-    canonical, canonical_valid, input_fingerprint, run_record, training_source, write_results, write_setup, Artifacts,
+    canonical, canonical_valid, input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup,
 };
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{batch_tokens, fit, loaders, seed, TrainingSummary};
+use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
 use crate::memory::{machine_memory, Longest};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
@@ -231,13 +231,17 @@ pub fn train_tagger<B: AutodiffBackend>(
     if let Some(c) = v.chars.as_ref().filter(|_| !config.training.resume) {
         crate::durable::write(&artifacts.join(Artifacts::CHARS), serde_json::to_string_pretty(c).unwrap())?;
     }
-    let data = [
-        ("train", Some(splits.train.fingerprint)),
-        ("valid", config.valid.file().and_then(input_fingerprint)),
-        ("test", config.test.as_deref().and_then(input_fingerprint)),
-    ];
-    let record = run_record(&resolved, &data);
-    write_setup(artifacts, &record, config.training.resume, &model_config, &v.words, &v.tags, Artifacts::TAGS)?;
+    let data = input_fingerprints(splits.train.fingerprint, &config.valid, config.test.as_deref());
+    let (words, tags) = (&v.words, &v.tags);
+    let setup = Setup {
+        run: &resolved,
+        data: &data,
+        model: &model_config,
+        vocab: words,
+        labels: tags,
+        labels_file: Artifacts::TAGS,
+    };
+    write_setup(artifacts, config.training.resume, &setup)?;
 
     let t = &config.training;
     seed::<B>(device, t.seed);
@@ -250,17 +254,13 @@ pub fn train_tagger<B: AutodiffBackend>(
     let per_sentence = config.loss_mean == LossMean::Sentence;
     let kept_words = v.pretrained.as_ref().filter(|_| !config.drop_vector_words).map(|p| kept_words(&p.found, device));
     let model = Tagger { net, word_dropout: config.word_dropout, rare_from, kept_words, per_sentence };
-    let corpus = train.clone();
+    let fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, words, tags);
+    let run = CorpusRun { training: t, artifacts, entity_tags: Some(tags.names.clone()), fingerprint };
+    let length = |i: &TaggingItem| i.ids.len();
     let chars = v.chars.clone().map(Arc::new);
-    let train = TaggingDataset::new(train, config.casing_dim > 0, chars);
-    let (train_loader, valid_loader) =
-        loaders(train, |i| corpus.length(i), valid_items.clone(), TaggingBatcher, |i: &TaggingItem| i.ids.len(), t);
-    let mut options = t.fit_options(artifacts, corpus.len(), train_loader.num_items(), Some(v.tags.names.clone()))?;
-    options.fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, &v.words, &v.tags);
-    // The plan read every length: those pages are not needed again.
-    corpus.release();
+    let (dataset, batcher) = (TaggingDataset::new(train.clone(), config.casing_dim > 0, chars), TaggingBatcher);
     // The best epoch's model by the selection metric.
-    let fitted = fit(model, train_loader, valid_loader, &options)?;
+    let fitted = fit_corpus(model, dataset, &train, valid_items.clone(), batcher, length, run)?;
     let model = fitted.model.net;
     let score = |items: &[TaggingItem], gold: &ConllFile| {
         score(&model, items, gold, &v.tags, (file_scheme, config.train_scheme), device)
