@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::builder::{PossibleValue, TypedValueParser};
-use seqlab_datasets::corpus::EMBEDDED_PREFIX;
-use seqlab_datasets::{Holdout, Validation};
+use seqlab_datasets::{Holdout, Source, Validation};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_training::backend;
 use seqlab_training::cluster::ClusterConfig;
@@ -328,7 +327,7 @@ pub fn validation(
     match (valid, fraction) {
         (Some(path), _) => Ok(Validation::File(path)),
         (None, Some(f)) => Holdout::new(f, seed).map(Validation::HeldOut).map_err(|e| format!("--valid-fraction {e}")),
-        (None, None) if train.starts_with(EMBEDDED_PREFIX) => Ok(Validation::File(embedded.to_string())),
+        (None, None) if Source::is_embedded(train) => Ok(Validation::File(embedded.to_string())),
         (None, None) => Err(format!(
             "--train {train} needs validation data, which picks the epoch kept: give --valid FILE, or \
              --valid-fraction 0.1 to hold out a seeded 10% of {train}"

@@ -3,53 +3,23 @@
 
 use std::path::Path;
 
-use crate::embedded::{self, Split};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
 use crate::ner::records::{holds_tagged_records, parse_tagged_jsonl};
 use crate::ner::{parse_conll, read_conll, ConllFile, ConllOptions};
 use crate::parquet::read_parquet;
 use crate::sentiment::{glue, read_sentiment, TextExample};
+use crate::source::{Embedded, Source};
+use crate::task::Task;
 use crate::text::{read_text, Tokenizer};
 
 pub use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 
-/// The prefix of the embedded corpora's pseudo-paths: `embedded:sentiment/train`,
-/// `embedded:ner/test`, … (splits `train`, `valid`, `test`).
-pub const EMBEDDED_PREFIX: &str = "embedded:";
-
-/// The text and format of an embedded corpus named `sentiment/SPLIT` or `ner/SPLIT`.
-pub fn embedded_corpus(name: &str) -> Option<(Format, String)> {
-    let (corpus, split) = name.split_once('/')?;
-    let split = match split {
-        "train" => Split::Train,
-        "valid" | "dev" => Split::Valid,
-        "test" => Split::Test,
-        _ => return None,
-    };
-    match corpus {
-        "sentiment" => Some((Format::Glue, embedded::sentiment::sentiment(split))),
-        "ner" => Some((Format::Conll, embedded::ner::ner(split))),
-        _ => None,
-    }
-}
-
 /// Reads a corpus file or folder, or an embedded corpus (`embedded:sentiment/train`).
 pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<ReadCorpus, DataError> {
     let path = path.as_ref();
-    if let Some(name) = path.to_str().and_then(|p| p.strip_prefix(EMBEDDED_PREFIX)) {
-        let (format, text) = embedded_corpus(name).ok_or_else(|| {
-            DataError::file(path, "unknown embedded corpus; use embedded:sentiment/SPLIT or embedded:ner/SPLIT with SPLIT train, valid or test")
-        })?;
-        let corpus = match format {
-            Format::Glue => {
-                let file = glue::parse(&text, path)?;
-                let tokens = file.examples.iter().map(|e| Tokenizer::Whitespace.tokenize(&e.text, false)).collect();
-                Corpus::Sentiment { file, tokens }
-            }
-            _ => Corpus::Tagged(parse_conll(&text, path, &ConllOptions::default())?),
-        };
-        return Ok(ReadCorpus { corpus, format, inferred: None });
+    if let Source::Embedded(embedded) = Source::parse(path)? {
+        return read_embedded(embedded, path);
     }
     must_exist(path)?;
     let (format, inferred) = match options.format {
@@ -92,6 +62,20 @@ pub fn read_corpus(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Read
         }
     };
     Ok(ReadCorpus { corpus, format, inferred })
+}
+
+/// An embedded corpus (named `path`).
+fn read_embedded(embedded: Embedded, path: &Path) -> Result<ReadCorpus, DataError> {
+    let text = embedded.text();
+    let corpus = match embedded.task {
+        Task::Classification => {
+            let file = glue::parse(&text, path)?;
+            let tokens = file.examples.iter().map(|e| Tokenizer::Whitespace.tokenize(&e.text, false)).collect();
+            Corpus::Sentiment { file, tokens }
+        }
+        Task::Tagging => Corpus::Tagged(parse_conll(&text, path, &ConllOptions::default())?),
+    };
+    Ok(ReadCorpus { corpus, format: embedded.format(), inferred: None })
 }
 
 /// A whole Parquet file: its row groups one after the other.
@@ -163,14 +147,12 @@ pub fn read_labelled(path: impl AsRef<Path>, options: &ReadOptions) -> Result<La
 /// Reads tagged sentences: a CoNLL file, or `embedded:ner/SPLIT`.
 pub fn read_tagged(path: impl AsRef<Path>, options: &ConllOptions) -> Result<ConllFile, DataError> {
     let path = path.as_ref();
-    if let Some(name) = path.to_str().and_then(|p| p.strip_prefix(EMBEDDED_PREFIX)) {
-        return match embedded_corpus(name) {
-            Some((Format::Conll, text)) => parse_conll(&text, path, options),
-            Some(_) => Err(DataError::file(path, "labelled texts, not a tagged corpus; use embedded:ner/SPLIT")),
-            None => Err(DataError::file(
-                path,
-                "unknown embedded corpus; use embedded:ner/SPLIT with SPLIT train, valid or test",
-            )),
+    if let Source::Embedded(embedded) = Source::parse(path)? {
+        return match embedded.task {
+            Task::Tagging => parse_conll(&embedded.text(), path, options),
+            Task::Classification => {
+                Err(DataError::file(path, "labelled texts, not a tagged corpus; use embedded:ner/SPLIT"))
+            }
         };
     }
     if path.is_dir() {

@@ -14,7 +14,8 @@
 //! - [`batch`]: Burn batchers, length bucketing.
 //! - [`encode`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
 //! - [`chunks`], [`stream`]: a corpus read part by part, the parts parsed in parallel.
-//! - [`embedded`]: the synthetic default corpora.
+//! - [`embedded`]: the synthetic default corpora; [`Source`]: an embedded corpus or a path, as
+//!   a user names it.
 //! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.
 //! - [`stats`]: corpus statistics (`dataset-stats`).
 //! - [`Task`]: classification or tagging, the one type that tells the two apart.
@@ -37,6 +38,7 @@ pub mod parquet;
 pub mod read;
 pub mod regular;
 pub mod sentiment;
+mod source;
 pub mod stats;
 pub mod stream;
 mod task;
@@ -49,4 +51,5 @@ pub use error::DataError;
 pub use format::{infer_format, Format};
 pub use holdout::{Holdout, Validation};
 pub use labels::LabelMap;
+pub use source::{Embedded, Source};
 pub use task::Task;

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::chunks::{for_each_parsed, Boundary, Chunk, ChunkReader, Fingerprint, CHUNK_BYTES};
-use crate::corpus::{read_corpus, tagged_jsonl, EMBEDDED_PREFIX};
+use crate::corpus::{read_corpus, tagged_jsonl};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
 use crate::ner::records::parse_tagged_jsonl;
@@ -14,6 +14,7 @@ use crate::ner::{parse_conll, ConllOptions};
 use crate::parquet::read_parquet;
 use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 use crate::sentiment::{parse_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
+use crate::source::Source;
 
 /// What a streamed read tells besides its parts.
 #[derive(Debug, Clone)]
@@ -55,8 +56,7 @@ pub fn stream_corpus_in<R: Send>(
     mut consume: impl FnMut(R) -> Result<(), DataError>,
 ) -> Result<Streamed, DataError> {
     let path = path.as_ref();
-    let embedded = path.to_str().is_some_and(|p| p.starts_with(EMBEDDED_PREFIX));
-    if embedded || path.is_dir() || !path.exists() {
+    if Source::is_embedded(path) || path.is_dir() || !path.exists() {
         let ReadCorpus { corpus, format, inferred } = read_corpus(path, options)?;
         let fingerprint = fingerprint_of(&corpus);
         consume(map(format, corpus)?)?;

@@ -89,3 +89,12 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The embedded corpus `name` (`sentiment/test`, `ner/test`) as the text of a file.
+pub fn embedded_text(name: &str) -> String {
+    let path = format!("embedded:{name}");
+    match seqlab_datasets::Source::parse(path.as_ref()) {
+        Ok(seqlab_datasets::Source::Embedded(corpus)) => corpus.text(),
+        other => panic!("{path}: not an embedded corpus ({other:?})"),
+    }
+}

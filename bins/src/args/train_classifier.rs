@@ -2,9 +2,10 @@
 
 use crate::cli::{by_name, encoder, rank_folder, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
-use seqlab_datasets::corpus::EMBEDDED_PREFIX;
+use seqlab_datasets::embedded::Split;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::Format;
+use seqlab_datasets::{Embedded, Source, Task};
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
 use seqlab_training::classifier::ClassifierRunConfig;
@@ -102,13 +103,20 @@ impl Args {
     /// defaults applied (inputs that are pipes already copied aside: [`crate::spool::Spool`]).
     /// An error names the option.
     pub fn run_config(self) -> Result<ClassifierRunConfig, String> {
-        let valid =
-            validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:sentiment/valid")?;
-        let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        let valid = validation(
+            &self.train,
+            self.valid,
+            self.valid_fraction,
+            self.training.seed,
+            &Embedded { task: Task::Classification, split: Split::Valid }.name(),
+        )?;
+        let embedded = Source::is_embedded(&self.train);
         let training = self.training.to_config(&RECIPE)?;
         let artifacts = rank_folder(self.artifacts, training.cluster.as_ref());
         Ok(ClassifierRunConfig {
-            test: self.test.or_else(|| embedded.then(|| "embedded:sentiment/test".to_string())),
+            test: self
+                .test
+                .or_else(|| embedded.then(|| Embedded { task: Task::Classification, split: Split::Test }.name())),
             train: self.train,
             valid,
             format: self.format,

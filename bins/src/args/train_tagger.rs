@@ -2,9 +2,10 @@
 
 use crate::cli::{by_name, encoder, rank_folder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
 use clap::{ArgAction, Parser};
-use seqlab_datasets::corpus::EMBEDDED_PREFIX;
+use seqlab_datasets::embedded::Split;
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
+use seqlab_datasets::{Embedded, Source, Task};
 use seqlab_models::heads::EncoderKind;
 use seqlab_training::optim::ScheduleKind;
 use seqlab_training::tagger::{CharEncoder, LossMean, TaggerOutput, TaggerRunConfig};
@@ -144,13 +145,19 @@ impl Args {
                  (.jsonl, .parquet); --format is train-classifier's and predict's"
             ));
         }
-        let valid = validation(&self.train, self.valid, self.valid_fraction, self.training.seed, "embedded:ner/valid")?;
+        let valid = validation(
+            &self.train,
+            self.valid,
+            self.valid_fraction,
+            self.training.seed,
+            &Embedded { task: Task::Tagging, split: Split::Valid }.name(),
+        )?;
         let tag_names = tag_names(self.tag_names.as_deref()).map_err(|e| format!("--tag-names: {e}"))?;
-        let embedded = self.train.starts_with(EMBEDDED_PREFIX);
+        let embedded = Source::is_embedded(&self.train);
         let training = self.training.to_config(&RECIPE)?;
         let artifacts = rank_folder(self.artifacts, training.cluster.as_ref());
         Ok(TaggerRunConfig {
-            test: self.test.or_else(|| embedded.then(|| "embedded:ner/test".to_string())),
+            test: self.test.or_else(|| embedded.then(|| Embedded { task: Task::Tagging, split: Split::Test }.name())),
             train: self.train,
             valid,
             tag_column: self.tag_column,

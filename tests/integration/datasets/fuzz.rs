@@ -1,7 +1,6 @@
 //! The loaders under random damage: random bytes, truncations and edits of real files, through
 //! a fixed-seed generator. Every case must give `Ok` or a `DataError`, never a panic.
 
-use seqlab_datasets::corpus::embedded_corpus;
 use seqlab_datasets::{read_corpus, Format, ReadOptions};
 
 use crate::common::scratch;
@@ -58,7 +57,7 @@ fn loaders_never_panic_on_damaged_files() {
     let dir = scratch("fuzz");
     std::fs::create_dir_all(&dir).unwrap();
     let head = |name: &str, lines: usize| -> Vec<u8> {
-        let (_, text) = embedded_corpus(name).unwrap();
+        let text = crate::common::embedded_text(name);
         text.lines().take(lines).collect::<Vec<_>>().join("\n").into_bytes()
     };
     let glue = head("sentiment/valid", 12);

@@ -34,8 +34,3 @@ pub(crate) fn crf_tagger_dir() -> PathBuf {
     })
     .clone()
 }
-
-/// The embedded corpus `name` (`sentiment/test`, `ner/test`) as the text of a file.
-pub(crate) fn embedded_text(name: &str) -> String {
-    seqlab_datasets::corpus::embedded_corpus(name).expect("an embedded corpus").1
-}

@@ -13,7 +13,8 @@ use seqlab_training::backend;
 use seqlab_training::entity::{entity_scores, EntityMode};
 use seqlab_training::inference::{Evaluation, Loaded};
 
-use super::{classifier_dir, crf_tagger_dir, embedded_text};
+use super::{classifier_dir, crf_tagger_dir};
+use crate::common::embedded_text;
 
 fn options(window: usize, format: InputFormat) -> StreamOptions {
     StreamOptions { window, json: true, format, ..Default::default() }

@@ -8,7 +8,8 @@ use seqlab_models::{CellKind, RecurrentConfig};
 use seqlab_training::backend;
 use seqlab_training::inference::Loaded;
 
-use super::{classifier_dir, crf_tagger_dir, embedded_text};
+use super::{classifier_dir, crf_tagger_dir};
+use crate::common::embedded_text;
 use crate::common::*;
 
 /// Bytes of the files a model is loaded from.

@@ -13,7 +13,8 @@ use seqlab_training::inference::Loaded;
 use serde_json::Value;
 
 use super::http::post;
-use super::{classifier_dir, crf_tagger_dir, embedded_text};
+use super::{classifier_dir, crf_tagger_dir};
+use crate::common::embedded_text;
 
 /// `predict --json` over `input` (lines), as JSON values.
 fn predict(dir: &std::path::Path, input: &str, options: StreamOptions) -> Vec<Value> {

@@ -13,7 +13,8 @@ use seqlab_bins::serve::{Batching, Limits, ModelSpec, Running, Settings};
 use seqlab_training::backend;
 
 use super::http::{get, post, request};
-use super::{classifier_dir, crf_tagger_dir, embedded_text};
+use super::{classifier_dir, crf_tagger_dir};
+use crate::common::embedded_text;
 
 fn specs() -> Vec<ModelSpec> {
     vec![

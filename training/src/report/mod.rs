@@ -151,7 +151,7 @@ fn share(part: usize, whole: usize) -> f64 {
 }
 
 fn data_info(path: &str, examples: usize) -> DataInfo {
-    let checksum = if path.starts_with(seqlab_datasets::corpus::EMBEDDED_PREFIX) {
+    let checksum = if seqlab_datasets::Source::is_embedded(path) {
         "embedded".to_string()
     } else {
         std::fs::read(path)
