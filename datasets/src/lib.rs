@@ -13,7 +13,9 @@
 //! - [`holdout`]: validation data as a file or a seeded share held out of the training file.
 //! - [`batch`]: Burn batchers, length bucketing.
 //! - [`encode`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
-//! - [`chunks`], [`stream`]: a corpus read part by part, the parts parsed in parallel.
+//! - reading: [`stream_corpus`], the one reader (a corpus in parts, parsed in parallel, from
+//!   [`chunks`]), and [`read_corpus`], [`read_labelled`], [`read_tagged_any`]: the parts
+//!   collected; [`ReadOptions`] and [`Corpus`], what a read is asked and gives.
 //! - [`embedded`]: the synthetic default corpora; [`Source`]: an embedded corpus or a path, as
 //!   a user names it.
 //! - [`longdep`]: the long-dependency task of the vanishing-gradient lab.
@@ -24,7 +26,7 @@
 
 pub mod batch;
 pub mod chunks;
-pub mod corpus;
+mod corpus;
 pub mod embedded;
 pub mod encode;
 pub mod encoded;
@@ -35,21 +37,21 @@ pub mod labels;
 pub mod longdep;
 pub mod ner;
 pub mod parquet;
-pub mod read;
+mod read;
 pub mod regular;
 pub mod sentiment;
 mod source;
 pub mod stats;
-pub mod stream;
+mod stream;
 mod task;
 pub mod text;
 
-pub use corpus::{
-    read_corpus, read_labelled, read_tagged, read_tagged_any, Corpus, LabelledTexts, ReadCorpus, ReadOptions,
-};
+pub use corpus::{not_conll, read_corpus, read_labelled, read_tagged, read_tagged_any, tagged_format, LabelledTexts};
 pub use error::DataError;
 pub use format::{infer_format, Format};
 pub use holdout::{Holdout, Validation};
 pub use labels::LabelMap;
+pub use read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
 pub use source::{Embedded, Source};
+pub use stream::{stream_corpus, stream_corpus_in, Streamed};
 pub use task::Task;

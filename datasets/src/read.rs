@@ -75,6 +75,22 @@ pub enum Corpus {
 }
 
 impl Corpus {
+    /// Appends `later`, the next part of the same corpus (a part of the other kind replaces
+    /// nothing: one corpus is of one kind).
+    pub fn append(&mut self, later: Corpus) {
+        match (self, later) {
+            (Self::Tagged(file), Self::Tagged(more)) => {
+                file.sentences.extend(more.sentences);
+                file.documents += more.documents;
+            }
+            (Self::Sentiment { file, tokens }, Self::Sentiment { file: more, tokens: more_tokens }) => {
+                file.append(more);
+                tokens.extend(more_tokens);
+            }
+            _ => {}
+        }
+    }
+
     /// Token sequences of all examples.
     pub fn token_lists(&self) -> Vec<&[String]> {
         match self {

@@ -1,20 +1,23 @@
-//! A corpus read part by part: each part about a MiB of whole records ([`crate::chunks`]),
-//! parsed, tokenised and handed on in file order, never the whole corpus at once. Line numbers
-//! in the parts, their origins and their errors are the file's. Parquet files come a row group
-//! at a time; folders and embedded corpora are read whole, as one part.
+//! The one reader of corpora: where a corpus comes from ([`Source`]) and its format are decided
+//! here, once, and each format's reader yields parts: about a MiB of whole records
+//! ([`crate::chunks`]), parsed, tokenised and handed on in file order, never the whole corpus at
+//! once. Line numbers in the parts, their origins and their errors are the file's. Parquet files
+//! come a row group at a time; folders and embedded corpora are read whole, as one part.
+//! Reading a whole corpus ([`crate::read_corpus`]) is collecting the parts.
 
 use std::path::Path;
 
 use crate::chunks::{for_each_parsed, Boundary, Chunk, ChunkReader, Fingerprint, CHUNK_BYTES};
-use crate::corpus::{read_corpus, tagged_jsonl};
 use crate::error::DataError;
 use crate::format::{infer_format, Format};
-use crate::ner::records::parse_tagged_jsonl;
+use crate::ner::records::{holds_tagged_records, parse_tagged_jsonl};
 use crate::ner::{parse_conll, ConllOptions};
 use crate::parquet::read_parquet;
-use crate::read::{tokenizer_for, Corpus, ReadCorpus, ReadOptions};
-use crate::sentiment::{parse_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
-use crate::source::Source;
+use crate::read::{tokenizer_for, Corpus, ReadOptions};
+use crate::sentiment::{glue, parse_sentiment, read_sentiment, Header, LabelKinds, SentimentFile, SentimentFormat};
+use crate::source::{Embedded, Source};
+use crate::task::Task;
+use crate::text::Tokenizer;
 
 /// What a streamed read tells besides its parts.
 #[derive(Debug, Clone)]
@@ -27,7 +30,7 @@ pub struct Streamed {
     pub fingerprint: Fingerprint,
 }
 
-/// The format of `path` as [`read_corpus`] chooses it, and why.
+/// The format of `path`, given or inferred, and why.
 fn format_of(path: &Path, options: &ReadOptions) -> Result<(Format, Option<String>), DataError> {
     match options.format {
         Some(f) => Ok((f, None)),
@@ -35,7 +38,7 @@ fn format_of(path: &Path, options: &ReadOptions) -> Result<(Format, Option<Strin
     }
 }
 
-/// Reads the corpus at `path` (as [`read_corpus`] would) part by part: `map` runs on each part
+/// Reads the corpus at `path` (a file, a folder or an embedded corpus) part by part: `map` runs on each part
 /// (with the file's format) in parallel, `consume` gets the results in file order. A sentiment file's labels are checked
 /// to be of one kind over the whole file, and a file without any example is an error.
 pub fn stream_corpus<R: Send>(
@@ -56,13 +59,31 @@ pub fn stream_corpus_in<R: Send>(
     mut consume: impl FnMut(R) -> Result<(), DataError>,
 ) -> Result<Streamed, DataError> {
     let path = path.as_ref();
-    if Source::is_embedded(path) || path.is_dir() || !path.exists() {
-        let ReadCorpus { corpus, format, inferred } = read_corpus(path, options)?;
+    let mut whole = |format: Format, inferred: Option<String>, corpus: Corpus| {
         let fingerprint = fingerprint_of(&corpus);
         consume(map(format, corpus)?)?;
-        return Ok(Streamed { format, inferred, fingerprint });
+        Ok(Streamed { format, inferred, fingerprint })
+    };
+    if let Source::Embedded(embedded) = Source::parse(path)? {
+        return whole(embedded.format(), None, read_embedded(embedded, path)?);
     }
+    must_exist(path)?;
     let (format, inferred) = format_of(path, options)?;
+    if path.is_dir() {
+        let Some(reader @ SentimentFormat::Folders) = options.sentiment_reader(format) else {
+            return Err(DataError::file(
+                path,
+                format!(
+                    "a folder, not a {} file (folders are read as IMDB-style corpora with --format imdb)",
+                    format.name()
+                ),
+            ));
+        };
+        let file = read_sentiment(path, &reader, options.encoding)?;
+        let tokenizer = tokenizer_for(format);
+        let tokens = file.examples.iter().map(|e| tokenizer.tokenize(&e.text, false)).collect();
+        return whole(format, inferred, Corpus::Sentiment { file, tokens });
+    }
     let map = |corpus| map(format, corpus);
     let size_at_start = std::fs::metadata(path).map(|m| m.len()).ok();
     let read = || {
@@ -94,6 +115,48 @@ pub fn stream_corpus_in<R: Send>(
         }
     })?;
     Ok(Streamed { format, inferred, fingerprint })
+}
+
+/// An embedded corpus (named `path`), whole.
+fn read_embedded(embedded: Embedded, path: &Path) -> Result<Corpus, DataError> {
+    let text = embedded.text();
+    Ok(match embedded.task {
+        Task::Classification => {
+            let file = glue::parse(&text, path)?;
+            let tokens = file.examples.iter().map(|e| Tokenizer::Whitespace.tokenize(&e.text, false)).collect();
+            Corpus::Sentiment { file, tokens }
+        }
+        Task::Tagging => Corpus::Tagged(parse_conll(&text, path, &ConllOptions::default())?),
+    })
+}
+
+/// Whether the JSON Lines file at `path` holds tagged records (its first object has a list of
+/// tokens; see [`crate::ner::records`]).
+fn tagged_jsonl(path: &Path, options: &ReadOptions) -> Result<bool, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut first = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(file)) {
+        let line = line.map_err(|e| DataError::io(path, e))?;
+        if !line.trim().is_empty() {
+            first = line;
+            break;
+        }
+    }
+    Ok(holds_tagged_records(first.trim_start_matches('\u{feff}'), &options.record_fields()))
+}
+
+/// `Ok` when `path` can be looked at; otherwise the OS's reason, kept: missing, or not
+/// permitted (a folder on the way that cannot be searched), or another error.
+pub(crate) fn must_exist(path: &Path) -> Result<(), DataError> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::file(path, "no such file or folder")),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(DataError::file(
+            path,
+            "permission denied (it, or a folder on the way to it, cannot be read or searched by this user)",
+        )),
+        Err(e) => Err(DataError::io(path, e)),
+    }
 }
 
 /// Reads JSON Lines tagged records in parts (see [`stream_corpus`]).

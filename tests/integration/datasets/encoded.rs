@@ -12,9 +12,8 @@ use seqlab_datasets::encoded::{
     names_crc32, ClassificationDataset, EncodedCorpus, EncodedWriter, Header, TaggingDataset, Task, FORMAT, VERSION,
 };
 use seqlab_datasets::ner::{ConllOptions, Sentence};
-use seqlab_datasets::stream::stream_corpus_in;
 use seqlab_datasets::text::{char_vocab, Vocab, VocabConfig};
-use seqlab_datasets::{read_corpus, Corpus, Format, LabelMap, ReadOptions};
+use seqlab_datasets::{read_corpus, stream_corpus_in, Corpus, Format, LabelMap, ReadOptions};
 
 use crate::common::{crc32, scratch};
 

@@ -4,8 +4,7 @@
 //! file refused with the file, row group, row and column named.
 
 use seqlab_datasets::stats::StatsBuilder;
-use seqlab_datasets::stream::stream_corpus;
-use seqlab_datasets::{read_corpus, read_tagged_any, Corpus, Format, ReadOptions};
+use seqlab_datasets::{read_corpus, read_tagged_any, stream_corpus, Corpus, Format, ReadOptions};
 
 use crate::common::fixture_path;
 

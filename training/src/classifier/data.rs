@@ -3,12 +3,13 @@
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::ClassificationItem;
 use seqlab_datasets::chunks::Fingerprint;
-use seqlab_datasets::corpus::tokenizer_for;
 use seqlab_datasets::sentiment::LabelKinds;
-use seqlab_datasets::stream::{stream_corpus, Streamed};
 use seqlab_datasets::text::Normalisation;
 use seqlab_datasets::text::TokenCounts;
-use seqlab_datasets::{read_labelled, Corpus, DataError, Format, Holdout, LabelledTexts, ReadOptions};
+use seqlab_datasets::{
+    read_labelled, stream_corpus, tokenizer_for, Corpus, DataError, Format, Holdout, LabelledTexts, ReadOptions,
+    Streamed,
+};
 use seqlab_models::SequenceClassifier;
 
 use crate::error::RunError;

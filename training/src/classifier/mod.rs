@@ -13,14 +13,13 @@ pub mod model;
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
-use seqlab_datasets::corpus::tokenizer_for;
 use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus, Task};
 use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::text::{
     detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
 };
-use seqlab_datasets::{DataError, LabelMap, LabelledTexts, ReadOptions, Validation};
+use seqlab_datasets::{tokenizer_for, DataError, LabelMap, LabelledTexts, ReadOptions, Validation};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
 use data::{count_train, lowercased, stream_labelled, TrainCounts};

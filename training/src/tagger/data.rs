@@ -6,11 +6,11 @@ use seqlab_datasets::batch::TaggingItem;
 use std::collections::BTreeSet;
 
 use seqlab_datasets::chunks::Fingerprint;
-use seqlab_datasets::corpus::{not_conll, tagged_format};
 use seqlab_datasets::ner::{convert, spans, validate, ConllFile, SchemeEvidence, Sentence, TagScheme};
-use seqlab_datasets::stream::stream_corpus;
 use seqlab_datasets::text::TokenCounts;
-use seqlab_datasets::{read_tagged_any, Corpus, DataError, Format, Holdout, LabelMap, ReadOptions};
+use seqlab_datasets::{
+    not_conll, read_tagged_any, stream_corpus, tagged_format, Corpus, DataError, Format, Holdout, LabelMap, ReadOptions,
+};
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
