@@ -1,6 +1,6 @@
 //! The bounds [`super::fit`] puts on what it trains, named once: [`Trainable`] (a model with a
-//! training step whose inference twin validates) and [`InnerBatch`] (a batch type's twin on the
-//! inference backend).
+//! training step whose inference twin validates), [`InnerBatch`] (a batch type's twin on the
+//! inference backend) and [`LoaderItem`] (what a data loader's threads pass around).
 
 use burn::tensor::backend::AutodiffBackend;
 
@@ -31,6 +31,12 @@ where
 {
     type Valid = M::InnerModule;
 }
+
+/// What a data loader's items and batches must be: cloned and sent between its threads, and
+/// printed in its errors. Every such type is one.
+pub trait LoaderItem: Clone + Send + Sync + std::fmt::Debug + 'static {}
+
+impl<T: Clone + Send + Sync + std::fmt::Debug + 'static> LoaderItem for T {}
 
 /// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
 /// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.

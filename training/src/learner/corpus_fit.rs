@@ -7,7 +7,7 @@ use burn::data::dataset::Dataset;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::encoded::EncodedCorpus;
 
-use super::bounds::{InnerBatch, Trainable};
+use super::bounds::{InnerBatch, LoaderItem, Trainable};
 use super::loaders::loaders;
 use super::options::TrainingConfig;
 use super::Fitted;
@@ -39,9 +39,9 @@ pub fn fit_corpus<B, T, I, Bt, M>(
 ) -> Result<Fitted<M::InnerModule>, RunError>
 where
     B: AutodiffBackend,
-    T: Clone + Send + Sync + std::fmt::Debug + 'static,
-    I: InnerBatch<B> + Clone + Send + Sync + std::fmt::Debug + 'static,
-    I::InnerBatch: Clone + Sync + std::fmt::Debug,
+    T: LoaderItem,
+    I: InnerBatch<B> + LoaderItem,
+    I::InnerBatch: LoaderItem,
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
     M: Trainable<B, I>,
 {

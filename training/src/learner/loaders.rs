@@ -10,7 +10,7 @@ use burn::data::dataset::{Dataset, InMemDataset};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use seqlab_datasets::batch::{BatchPlan, BucketedDataset, Flatten};
 
-use super::bounds::InnerBatch;
+use super::bounds::{InnerBatch, LoaderItem};
 use super::options::TrainingConfig;
 
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
@@ -30,8 +30,8 @@ pub fn bucketed_loader<B, I, O, Bt>(
 ) -> Arc<dyn DataLoader<B, O>>
 where
     B: Backend,
-    I: Clone + Send + Sync + std::fmt::Debug + 'static,
-    O: Clone + Send + Sync + std::fmt::Debug + 'static,
+    I: LoaderItem,
+    O: LoaderItem,
     Bt: Batcher<B, I, O> + 'static,
 {
     let plan = BatchPlan::bucketed(items.len(), &length, batch_size, max_tokens, 50, seed);
@@ -58,9 +58,9 @@ pub fn loaders<B, T, I, Bt>(
 ) -> (Arc<dyn DataLoader<B, I>>, Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>)
 where
     B: AutodiffBackend,
-    T: Clone + Send + Sync + std::fmt::Debug + 'static,
-    I: InnerBatch<B> + Clone + Send + Sync + std::fmt::Debug + 'static,
-    I::InnerBatch: Clone + Sync + std::fmt::Debug,
+    T: LoaderItem,
+    I: InnerBatch<B> + LoaderItem,
+    I::InnerBatch: LoaderItem,
     Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
 {
     let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
