@@ -12,7 +12,7 @@
 //! - [`format`]: format names and inference.
 //! - [`holdout`]: validation data as a file or a seeded share held out of the training file.
 //! - [`batch`]: Burn batchers, length bucketing.
-//! - [`encode`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
+//! - [`ids`]: examples to ids; [`encoded`]: corpora as memory-mapped arrays of ids.
 //! - reading: [`stream_corpus`], the one reader (a corpus in parts, parsed in parallel, from
 //!   [`chunks`]), and [`read_corpus`], [`read_labelled`], [`read_tagged_any`]: the parts
 //!   collected; [`ReadOptions`] and [`Corpus`], what a read is asked and gives.
@@ -28,11 +28,11 @@ pub mod batch;
 pub mod chunks;
 mod corpus;
 pub mod embedded;
-pub mod encode;
 pub mod encoded;
 pub mod error;
 pub mod format;
 pub mod holdout;
+pub mod ids;
 pub mod labels;
 pub mod longdep;
 pub mod ner;

@@ -18,7 +18,7 @@ use burn::train::metric::{
 };
 use burn::train::ClassificationOutput;
 
-use crate::entity::{entity_counts, EntityMode};
+use crate::entity_scores::{entity_counts, EntityMode};
 
 /// Predicted and gold tag ids of a batch's real tokens.
 pub struct TagIds {

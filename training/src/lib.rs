@@ -12,13 +12,16 @@
 //!   the training and inference steps: `steps`, the plain dashboard: [`render`];
 //! - using a trained model: [`inference`] (one type that holds a loaded model and answers
 //!   batches), [`report`], [`export`] to PyTorch, [`quantize`] to int8;
-//! - scores and plots: [`metrics`], [`entity`], [`entity_metric`], [`plot`], [`curves`].
+//! - scores and plots: [`classification_scores`] and [`entity_scores`] (what `metrics.json`
+//!   reports), [`entity_metric`] (burn-train's metric of entity F1 during training), [`plot`],
+//!   [`curves`].
 //!
 //! The vanishing-gradient lab is a crate of its own, `seqlab-gradlab`, on this one.
 
 pub mod adam;
 pub mod artifacts;
 pub mod backend;
+pub mod classification_scores;
 pub mod classifier;
 pub mod clip;
 pub mod cluster;
@@ -27,8 +30,8 @@ pub mod corpus_cache;
 pub mod curves;
 pub mod devices;
 pub mod durable;
-pub mod entity;
 pub mod entity_metric;
+pub mod entity_scores;
 pub mod epochs;
 pub mod error;
 pub mod export;
@@ -37,7 +40,6 @@ pub mod interrupt;
 pub mod learner;
 pub mod lock;
 pub mod memory;
-pub mod metrics;
 pub mod optim;
 pub mod plot;
 pub mod quantize;

@@ -8,8 +8,8 @@ use seqlab_bins::args::train_classifier::{Args, RECIPE};
 use seqlab_bins::cli::run_training;
 use seqlab_bins::config_file::{parse_with_config, Parsed};
 use seqlab_training::backend;
+use seqlab_training::classification_scores::ClassificationScores;
 use seqlab_training::classifier::ClassifierReport;
-use seqlab_training::metrics::ClassificationScores;
 use seqlab_training::{note, say};
 
 fn show(name: &str, s: &ClassificationScores) {

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::batcher::{ModelQueue, Prediction, Refused};
 use super::error::ApiError;
-use super::metrics::Metrics;
 use super::models::ModelInfo;
+use super::prometheus::Metrics;
 use seqlab_datasets::text::Tokenizer;
 use seqlab_training::inference::ReadText;
 use strum::VariantNames;

@@ -14,8 +14,8 @@ use seqlab_training::backend::{self, Device, Inner};
 use seqlab_training::inference::{LabelPrediction, Loaded, ReadText, TagPrediction};
 use tokio::sync::oneshot;
 
-use super::metrics::ModelMetrics;
 use super::models::{ModelInfo, ModelSpec};
+use super::prometheus::ModelMetrics;
 
 /// How requests are queued and batched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //!
 //! Each model has a bounded queue and worker threads that batch the texts of concurrent requests
 //! ([`batcher`]); the routes check every request before it is queued and answer refusals with
-//! one JSON error shape ([`api`], [`error`]); `/metrics` is Prometheus text ([`metrics`]). A
+//! one JSON error shape ([`api`], [`error`]); `/metrics` is Prometheus text ([`prometheus`]). A
 //! bearer token, when set, guards the API and the metrics (the page and `/healthz` stay open, so
 //! probes and a person's browser reach them). [`Server::run`] stops accepting when its shutdown
 //! future completes, answers what is in flight, then stops the workers.
@@ -11,8 +11,8 @@
 pub mod api;
 pub mod batcher;
 pub mod error;
-pub mod metrics;
 pub mod models;
+pub mod prometheus;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -38,8 +38,8 @@ use api::{AppState, Served};
 pub use batcher::Batching;
 use batcher::{ModelQueue, Workers};
 use error::ApiError;
-use metrics::Metrics;
 pub use models::ModelSpec;
+use prometheus::Metrics;
 
 /// How the server runs.
 #[derive(Debug, Clone, Default)]

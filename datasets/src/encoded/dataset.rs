@@ -7,7 +7,7 @@ use burn::data::dataset::Dataset;
 
 use super::EncodedCorpus;
 use crate::batch::{ClassificationItem, TaggingItem};
-use crate::encode::word_chars;
+use crate::ids::word_chars;
 use crate::text::{Casing, Vocab};
 
 /// The items of a classification corpus.
@@ -37,7 +37,7 @@ impl Dataset<ClassificationItem> for ClassificationDataset {
 }
 
 /// The items of a tagging corpus, with the casing feature and the character ids rebuilt from
-/// the tokens' text as [`crate::encode::tagging_items`] builds them.
+/// the tokens' text as [`crate::ids::tagging_items`] builds them.
 #[derive(Debug, Clone)]
 pub struct TaggingDataset {
     corpus: Arc<EncodedCorpus>,

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use burn::data::dataset::Dataset;
 use seqlab_datasets::batch::{ClassificationItem, TaggingItem};
-use seqlab_datasets::encode::{classification_items, tagging_items};
 use seqlab_datasets::encoded::{
     names_crc32, ClassificationDataset, EncodedCorpus, EncodedWriter, Header, TaggingDataset, Task, FORMAT, VERSION,
 };
+use seqlab_datasets::ids::{classification_items, tagging_items};
 use seqlab_datasets::ner::{ConllOptions, Sentence};
 use seqlab_datasets::text::{char_vocab, Vocab, VocabConfig};
 use seqlab_datasets::{read_corpus, stream_corpus_in, Corpus, Format, LabelMap, ReadOptions};

@@ -1,6 +1,7 @@
 //! Tests of `seqlab-training`.
 
 mod adam;
+mod classification_scores;
 mod classifier;
 mod clip;
 #[cfg(feature = "mpi")]
@@ -9,11 +10,10 @@ mod console;
 mod corpora;
 #[cfg(feature = "ndarray")]
 mod devices;
-mod entity;
+mod entity_scores;
 mod holdout;
 mod hooks;
 mod learner;
-mod metrics;
 mod options;
 mod report;
 mod robustness;

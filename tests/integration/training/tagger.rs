@@ -5,7 +5,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
-use seqlab_datasets::encode::tagging_items;
+use seqlab_datasets::ids::tagging_items;
 use seqlab_datasets::ner::{convert, TagScheme};
 use seqlab_datasets::text::Vocab;
 use seqlab_datasets::Validation;
@@ -13,7 +13,7 @@ use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{CrfConfig, TokenClassifierConfig};
-use seqlab_training::entity::{entity_scores, EntityMode};
+use seqlab_training::entity_scores::{entity_scores, EntityMode};
 use seqlab_training::tagger::{train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig};
 
 use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};

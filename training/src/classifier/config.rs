@@ -8,9 +8,9 @@ use seqlab_datasets::{Format, ReadOptions, Validation};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::Pooling;
 
+use crate::classification_scores::ClassificationScores;
 use crate::error::RunError;
 use crate::learner::{TrainingConfig, TrainingSummary};
-use crate::metrics::ClassificationScores;
 
 /// Everything a classifier training run needs; serialised to `run.json` in the artifacts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -12,9 +12,9 @@ use seqlab_datasets::{
 };
 use seqlab_models::SequenceClassifier;
 
+use crate::classification_scores::{classification_scores, ClassificationScores};
 use crate::error::RunError;
 use crate::inference::{classify, BATCH};
-use crate::metrics::{classification_scores, ClassificationScores};
 
 /// Reads labelled texts (printing the format when it was inferred).
 pub(crate) fn read_file(path: &str, options: &ReadOptions) -> Result<LabelledTexts, RunError> {

@@ -13,8 +13,8 @@ pub mod model;
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
-use seqlab_datasets::encode::classification_items;
 use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus, Task};
+use seqlab_datasets::ids::classification_items;
 use seqlab_datasets::sentiment::LabelKinds;
 use seqlab_datasets::text::{
     detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,

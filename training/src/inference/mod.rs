@@ -13,7 +13,7 @@ pub mod raw_text;
 
 use burn::tensor::backend::Backend;
 use seqlab_datasets::batch::{ClassificationItem, TaggingItem};
-use seqlab_datasets::encode::{classification_items, tagging_items, word_chars};
+use seqlab_datasets::ids::{classification_items, tagging_items, word_chars};
 use seqlab_datasets::ner::{convert, spans, ConllFile, TagScheme};
 use seqlab_datasets::text::{Casing, Tokenizer, Vocab, UNK};
 use seqlab_datasets::{LabelMap, LabelledTexts};
@@ -24,9 +24,9 @@ pub use load::load;
 pub use predictions::{Alternative, EntityPrediction, LabelPrediction, SentencePlace, TagPrediction};
 pub use raw_text::{ReadText, TextReading};
 
+use crate::classification_scores::{classification_scores, ClassificationScores};
 use crate::classifier::ClassifierRunConfig;
 use crate::error::RunError;
-use crate::metrics::{classification_scores, ClassificationScores};
 use crate::tagger::{TaggerRunConfig, TaggerScores};
 
 /// Inputs per batch when a loaded model answers many (evaluation, reports, prediction).

@@ -203,7 +203,7 @@ pub struct TaggerScores {
     /// Micro F1.
     pub f1: f64,
     /// Per entity type.
-    pub per_type: std::collections::BTreeMap<String, crate::entity::Prf>,
+    pub per_type: std::collections::BTreeMap<String, crate::entity_scores::Prf>,
     /// Micro F1 in strict mode under the file's scheme.
     pub strict_f1: f64,
     /// Fraction of tokens whose tag in the training scheme is right (the epoch line's and

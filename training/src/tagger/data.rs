@@ -14,7 +14,7 @@ use seqlab_datasets::{
 use seqlab_models::TokenClassifier;
 
 use super::config::TaggerScores;
-use crate::entity::{entity_scores, EntityMode};
+use crate::entity_scores::{entity_scores, EntityMode};
 use crate::error::RunError;
 use crate::inference::{tag, BATCH};
 

@@ -1,7 +1,7 @@
 //! Entity-level scores against seqeval's documented examples and hand counts.
 
 use seqlab_datasets::ner::TagScheme;
-use seqlab_training::entity::{entity_scores, EntityMode};
+use seqlab_training::entity_scores::{entity_scores, EntityMode};
 
 fn tags(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
