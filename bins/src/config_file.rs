@@ -42,7 +42,7 @@ impl Origin {
 /// (TOML, or JSON when the name ends in `.json`). File values go through the same parsers as
 /// command-line ones; an error in one names the file and the key. Exits with a message on
 /// errors. `adjust` may change the command before parsing (a training command shows and uses
-/// its own recipe's defaults: [`crate::cli::CommandDefaults::shown_in`]).
+/// its own recipe's defaults: [`crate::args::training::CommandDefaults::shown_in`]).
 pub fn parse_with_config<A: Parser>(adjust: fn(clap::Command) -> clap::Command) -> Parsed<A> {
     parse_from_with_config(std::env::args_os().collect(), adjust)
 }

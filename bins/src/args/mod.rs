@@ -11,3 +11,4 @@ pub mod quantize;
 pub mod serve;
 pub mod train_classifier;
 pub mod train_tagger;
+pub mod training;

@@ -1,6 +1,7 @@
 //! The command line of `train-tagger`.
 
-use crate::cli::{by_name, encoder, rank_folder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
+use super::training::{encoder, rank_folder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
+use crate::cli::by_name;
 use clap::{ArgAction, Parser};
 use seqlab_datasets::embedded::Split;
 use seqlab_datasets::ner::TagScheme;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use seqlab_bins::cli::{by_name, tag_names};
+use seqlab_bins::args::training::tag_names;
+use seqlab_bins::cli::by_name;
 use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
 use seqlab_datasets::text::{Encoding, TokenCounts, Vocab, VocabConfig};

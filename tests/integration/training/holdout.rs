@@ -2,7 +2,7 @@
 //! data named (a file, or a share held out), never the synthetic corpus in its place; the share
 //! held out is what the kept epoch is chosen on and is not trained on; `run.json` records it.
 
-use seqlab_bins::cli::validation;
+use seqlab_bins::args::training::validation;
 use seqlab_datasets::encoded::EncodedCorpus;
 use seqlab_datasets::{read_labelled, read_tagged, Holdout, ReadOptions, Validation};
 use seqlab_training::classifier::{train_classifier, ClassifierRunConfig};

@@ -157,7 +157,7 @@ struct ConfigProbe {
     #[arg(long, value_delimiter = ',')]
     ffn_hidden: Vec<usize>,
     #[command(flatten)]
-    training: seqlab_bins::cli::TrainingArgs,
+    training: seqlab_bins::args::training::TrainingArgs,
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! `--help` shows its own recipe's defaults.
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use seqlab_bins::args::training::CommandDefaults;
 use seqlab_bins::args::{predict, serve, train_classifier, train_tagger};
-use seqlab_bins::cli::{CommandDefaults, RENAMED};
+use seqlab_bins::cli::RENAMED;
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::CellKind;
 
@@ -79,14 +80,14 @@ fn each_trainers_help_shows_its_own_recipe() {
 
 #[test]
 fn a_taggers_record_fields_and_tag_names_as_a_dataset_card_gives_them() {
-    let names = |v: &str| seqlab_bins::cli::tag_names(Some(v)).unwrap().unwrap();
+    let names = |v: &str| seqlab_bins::args::training::tag_names(Some(v)).unwrap().unwrap();
     assert_eq!(names(r#"["O", "B-PER", "I-PER"]"#), ["O", "B-PER", "I-PER"]);
     assert_eq!(names("O,B-PER,I-PER"), ["O", "B-PER", "I-PER"]);
     let dir = crate::common::scratch("record-fields");
     let card = dir.join("names.json");
     std::fs::write(&card, r#"["O","B-LOC"]"#).unwrap();
     assert_eq!(names(card.to_str().unwrap()), ["O", "B-LOC"]);
-    let err = seqlab_bins::cli::tag_names(Some("[\"O\", 3]")).unwrap_err();
+    let err = seqlab_bins::args::training::tag_names(Some("[\"O\", 3]")).unwrap_err();
     assert!(err.contains("not a JSON list of names"), "{err}");
     // Records whose fields are not called tokens and ner_tags.
     let path = dir.join("hub.jsonl");

@@ -159,7 +159,7 @@ fn a_config_file_value_out_of_range_names_the_file_and_the_key() {
     #[derive(clap::Parser, Debug)]
     struct Probe {
         #[command(flatten)]
-        training: seqlab_bins::cli::TrainingArgs,
+        training: seqlab_bins::args::training::TrainingArgs,
     }
     let dir = scratch("config-range");
     let file = dir.join("run.toml");
