@@ -12,7 +12,6 @@ mod corpora;
 mod devices;
 mod entity_scores;
 mod holdout;
-mod hooks;
 mod learner;
 mod options;
 mod report;

@@ -15,22 +15,23 @@
 //! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the
 //! folder: a kill, a power cut or a full disk never leaves a torn file under the final name).
 
-pub mod after_epoch;
-pub mod checkpoints;
-pub mod keep;
+mod after_epoch;
+mod checkpoints;
+mod keep;
 pub mod log;
-pub mod metric_means;
-pub mod progress;
-pub mod selection;
-pub mod stop;
-pub mod verdict;
+mod metric_means;
+mod progress;
+mod selection;
+mod stop;
+#[cfg(test)]
+mod tests;
+mod verdict;
 
-pub use after_epoch::{AfterEpoch, Plateau};
+pub(crate) use after_epoch::{AfterEpoch, Plateau};
 pub use checkpoints::{check_checkpoint, checkpoint_files};
-pub use keep::KeepBestAndLast;
+pub(crate) use keep::KeepBestAndLast;
 pub use log::LOG_HEADER;
-pub use metric_means::{EpochLogger, EpochMetrics};
+pub(crate) use metric_means::EpochMetrics;
 pub use progress::{Progress, SharedProgress};
 pub use selection::{Select, Selection};
-pub use stop::stop_reason;
-pub use verdict::{Judge, Verdict};
+pub(crate) use verdict::Judge;
