@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use burn::train::checkpoint::CheckpointingAction;
+
 use super::stop::stop_reason;
 use super::{EpochMetrics, Judge, KeepBestAndLast, Progress, Select, Selection};
-use burn::train::checkpoint::CheckpointingAction;
 
 /// Validation accuracy per epoch 1…5 (epoch 4's loss is NaN: never the best, however accurate).
 const ACCURACY: [f64; 5] = [0.5, 0.7, 0.6, 0.9, 0.65];
