@@ -1,7 +1,9 @@
 //! The bounds [`super::fit`] puts on what it trains, named once: [`Trainable`] (a model with a
 //! training step whose inference twin validates), [`InnerBatch`] (a batch type's twin on the
-//! inference backend) and [`LoaderItem`] (what a data loader's threads pass around).
+//! inference backend), [`LoaderItem`] (what a data loader's threads pass around) and
+//! [`RunBatcher`] (a batcher for both of a run's loaders).
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::backend::AutodiffBackend;
 
 /// What [`fit`] trains: a burn-train training step on `B` over batches `I` whose model on the
@@ -37,6 +39,22 @@ where
 pub trait LoaderItem: Clone + Send + Sync + std::fmt::Debug + 'static {}
 
 impl<T: Clone + Send + Sync + std::fmt::Debug + 'static> LoaderItem for T {}
+
+/// A batcher of items `T` for both loaders of a run: training batches `I` on `B`, validation
+/// batches `I::InnerBatch` on its inference backend; with the items and batches a loader's
+/// threads can pass around. Every such batcher is one.
+pub trait RunBatcher<B: AutodiffBackend, T, I: InnerBatch<B>>:
+    Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static
+{
+}
+
+impl<B, T, I, Bt> RunBatcher<B, T, I> for Bt
+where
+    B: AutodiffBackend,
+    I: InnerBatch<B>,
+    Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
+{
+}
 
 /// Names a batch type's counterpart on the inference backend (`TaggingBatch<B>` →
 /// `TaggingBatch<B::InnerBackend>`), which the validation loader yields.

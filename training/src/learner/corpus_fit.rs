@@ -2,12 +2,11 @@
 //! validation items and its model: the loaders, the learner's options for the run, and
 //! [`fit`](super::fit).
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::encoded::EncodedCorpus;
 
-use super::bounds::{InnerBatch, LoaderItem, Trainable};
+use super::bounds::{InnerBatch, LoaderItem, RunBatcher, Trainable};
 use super::loaders::loaders;
 use super::options::TrainingConfig;
 use super::Fitted;
@@ -40,9 +39,8 @@ pub fn fit_corpus<B, T, I, Bt, M>(
 where
     B: AutodiffBackend,
     T: LoaderItem,
-    I: InnerBatch<B> + LoaderItem,
-    I::InnerBatch: LoaderItem,
-    Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
+    I: InnerBatch<B, InnerBatch: LoaderItem> + LoaderItem,
+    Bt: RunBatcher<B, T, I>,
     M: Trainable<B, I>,
 {
     let (train_loader, valid_loader) = loaders(train, |i| corpus.length(i), valid, batcher, length, run.training);

@@ -10,7 +10,7 @@ use burn::data::dataset::{Dataset, InMemDataset};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use seqlab_datasets::batch::{BatchPlan, BucketedDataset, Flatten};
 
-use super::bounds::{InnerBatch, LoaderItem};
+use super::bounds::{InnerBatch, LoaderItem, RunBatcher};
 use super::options::TrainingConfig;
 
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
@@ -59,9 +59,8 @@ pub fn loaders<B, T, I, Bt>(
 where
     B: AutodiffBackend,
     T: LoaderItem,
-    I: InnerBatch<B> + LoaderItem,
-    I::InnerBatch: LoaderItem,
-    Bt: Batcher<B, T, I> + Batcher<B::InnerBackend, T, I::InnerBatch> + Clone + 'static,
+    I: InnerBatch<B, InnerBatch: LoaderItem> + LoaderItem,
+    Bt: RunBatcher<B, T, I>,
 {
     let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
     // Each rank of a job trains on its share; all validate on the whole split.

@@ -17,7 +17,7 @@ use burn::data::dataloader::DataLoader;
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 
-pub use bounds::{InnerBatch, LoaderItem, Trainable};
+pub use bounds::{InnerBatch, LoaderItem, RunBatcher, Trainable};
 pub use corpus_fit::{fit_corpus, CorpusRun};
 pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
