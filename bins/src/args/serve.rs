@@ -70,6 +70,10 @@ pub struct Args {
     /// connection's start or its previous answer; the connection is closed past it.
     #[arg(long, value_name = "MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout_ms: u64,
+    /// Open connections at most [default: the descriptor limit (ulimit -n) less 64]; past it,
+    /// the oldest connection that has not yet sent a whole request head is closed.
+    #[arg(long, value_name = "N", value_parser = size(1..=1_000_000))]
+    pub max_connections: Option<usize>,
 }
 
 impl Args {
@@ -124,6 +128,7 @@ impl Args {
                 timeout: Duration::from_millis(self.timeout_ms),
                 body_timeout: Duration::from_millis(self.body_timeout_ms),
                 header_timeout: Duration::from_millis(self.header_timeout_ms),
+                max_connections: self.max_connections,
             },
             batching: Batching {
                 max_batch: self.max_batch,

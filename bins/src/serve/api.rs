@@ -41,6 +41,9 @@ pub struct Limits {
     /// Time to receive a request's head, from the connection's start or its previous answer
     /// (the connection closed past it).
     pub header_timeout: Duration,
+    /// Open connections at most (`None`: the descriptor limit less a reserve); past it, the
+    /// oldest connection that has not sent a whole request head is closed.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Limits {
@@ -53,6 +56,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(5),
+            max_connections: None,
         }
     }
 }

@@ -5,11 +5,13 @@
 //! ([`batcher`]); the routes check every request before it is queued and answer refusals with
 //! one JSON error shape ([`api`], [`error`]); `/metrics` is Prometheus text ([`prometheus`]). A
 //! bearer token, when set, guards the API and the metrics (the page and `/healthz` stay open, so
-//! probes and a person's browser reach them). [`Server::run`] stops accepting when its shutdown
-//! future completes, answers what is in flight, then stops the workers.
+//! probes and a person's browser reach them). [`Server::run`] keeps at most a cap of
+//! connections, closing the longest-silent one to make room ([`connections`]); it stops accepting
+//! when its shutdown future completes, answers what is in flight, then stops the workers.
 
 pub mod api;
 pub mod batcher;
+pub mod connections;
 pub mod error;
 pub mod models;
 pub mod prometheus;
@@ -17,6 +19,7 @@ pub mod prometheus;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +40,7 @@ pub use api::Limits;
 use api::{AppState, Served};
 pub use batcher::Batching;
 use batcher::{ModelQueue, Workers};
+use connections::Connections;
 use error::ApiError;
 pub use models::ModelSpec;
 use prometheus::Metrics;
@@ -94,6 +98,7 @@ impl Server {
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
         let connections = GracefulShutdown::new();
+        let mut open = Connections::new(limits.max_connections.unwrap_or_else(connections::default_cap));
         tokio::pin!(shutdown);
         loop {
             let stream = tokio::select! {
@@ -108,8 +113,16 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
-            let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
-            tokio::spawn(connections.watch(connection));
+            open.make_room();
+            let head_seen = Arc::new(AtomicBool::new(false));
+            let seen = Arc::clone(&head_seen);
+            let service = TowerToHyperService::new(router.clone());
+            let service = hyper::service::service_fn(move |request| {
+                seen.store(true, Ordering::Release);
+                hyper::service::Service::call(&service, request)
+            });
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            open.add(head_seen, tokio::spawn(connections.watch(connection)).abort_handle());
         }
         drop(listener);
         drop(router);

@@ -395,6 +395,57 @@ fn slow_request_heads_are_closed_and_keep_neither_clients_nor_a_stop_waiting() {
     assert!(start.elapsed() < Duration::from_secs(3), "the stop took {:?}", start.elapsed());
 }
 
+/// At the connection cap, the oldest connection that has not sent a whole head is closed to make
+/// room: silent clients cannot hold every slot (or every descriptor) and leave a well-formed
+/// client waiting for the header timeout. A connection that has sent its head is never shed.
+#[test]
+fn at_the_connection_cap_the_longest_silent_connection_makes_room() {
+    let limits = Limits { max_connections: Some(4), header_timeout: Duration::from_secs(30), ..Default::default() };
+    let server = start(Settings { limits, ..Default::default() });
+    let addr = server.addr;
+    // One keep-alive client that was answered, then three silent ones: the cap is reached.
+    let mut answered = TcpStream::connect(addr).unwrap();
+    answered.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    std::io::Read::read_exact(&mut answered, &mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let mut silent: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let s = TcpStream::connect(addr).unwrap();
+            std::thread::sleep(Duration::from_millis(50)); // accepted in this order
+            s
+        })
+        .collect();
+    // A well-formed client beside them is answered at once, in the oldest silent one's place;
+    // another silent client fills the cap again, and the next well-formed one takes the
+    // next-oldest silent place.
+    for round in 0..2 {
+        let start = Instant::now();
+        assert_eq!(get(addr, "/healthz").status, 200);
+        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+        assert!(closed_within(&mut silent[round], Duration::from_secs(2)), "silent connection {round} stays open");
+        silent.push(TcpStream::connect(addr).unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for (i, s) in silent.iter_mut().enumerate().skip(2) {
+        assert!(!closed_within(s, Duration::from_millis(300)), "silent connection {i}, under the cap, was closed");
+    }
+    // The answered connection is still open: it asks again and is answered.
+    answered.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    answered.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    // What follows the first status line read above: the rest of the first answer, then the
+    // second answer's status line.
+    let (mut rest, mut chunk) = (Vec::new(), [0u8; 512]);
+    while !String::from_utf8_lossy(&rest).contains("HTTP/1.1 200") {
+        match std::io::Read::read(&mut answered, &mut chunk) {
+            Ok(n) if n > 0 => rest.extend_from_slice(&chunk[..n]),
+            _ => panic!("the answered connection was shed: {:?}", String::from_utf8_lossy(&rest)),
+        }
+    }
+    drop(silent);
+    server.stop().expect("a clean stop");
+}
+
 #[test]
 fn shutdown_answers_what_is_in_flight() {
     let server = start(Settings::default());
