@@ -38,9 +38,10 @@ fn format_of(path: &Path, options: &ReadOptions) -> Result<(Format, Option<Strin
     }
 }
 
-/// Reads the corpus at `path` (a file, a folder or an embedded corpus) part by part: `map` runs on each part
-/// (with the file's format) in parallel, `consume` gets the results in file order. A sentiment file's labels are checked
-/// to be of one kind over the whole file, and a file without any example is an error.
+/// Reads the corpus at `path` (a file, a folder or an embedded corpus) part by part: `map` runs
+/// on each part (with the file's format) in parallel, `consume` gets the results in file order.
+/// A sentiment file's labels are checked to be of one kind over the whole file, and a file
+/// without any example is an error.
 pub fn stream_corpus<R: Send>(
     path: impl AsRef<Path>,
     options: &ReadOptions,
@@ -147,7 +148,7 @@ fn tagged_jsonl(path: &Path, options: &ReadOptions) -> Result<bool, DataError> {
 
 /// `Ok` when `path` can be looked at; otherwise the OS's reason, kept: missing, or not
 /// permitted (a folder on the way that cannot be searched), or another error.
-pub(crate) fn must_exist(path: &Path) -> Result<(), DataError> {
+fn must_exist(path: &Path) -> Result<(), DataError> {
     match std::fs::metadata(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::file(path, "no such file or folder")),

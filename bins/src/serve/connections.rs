@@ -48,20 +48,15 @@ impl Connections {
     }
 
     /// Makes room for one more connection: forgets those that ended and, at the cap, closes the
-    /// oldest that has not sent a whole request head. Returns whether one was closed.
-    pub fn make_room(&mut self) -> bool {
+    /// oldest that has not sent a whole request head (if every one has, none is closed).
+    pub fn make_room(&mut self) {
         self.open.retain(|c| !c.task.is_finished());
         if self.open.len() < self.cap {
-            return false;
+            return;
         }
-        match self.open.iter().position(|c| !c.head_seen.load(Ordering::Acquire)) {
-            Some(i) => {
-                if let Some(silent) = self.open.remove(i) {
-                    silent.task.abort();
-                }
-                true
-            }
-            None => false,
+        let silent = self.open.iter().position(|c| !c.head_seen.load(Ordering::Acquire));
+        if let Some(silent) = silent.and_then(|i| self.open.remove(i)) {
+            silent.task.abort();
         }
     }
 

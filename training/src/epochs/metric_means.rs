@@ -34,8 +34,9 @@ struct MetricsState {
 impl EpochMetrics {
     /// The means of epoch `epoch` on `split`, waiting for the epoch's end to be logged. After
     /// [`EpochMetrics::PATIENCE`] without it (burn-train's metric thread stalled or gone) the
-    /// epoch's figures are missing: a note says so and the means are empty, so the epoch's line
-    /// shows no value rather than a wrong one and no epoch is judged best on them.
+    /// epoch's figures are missing: a note says so (once: later waits for them return at once)
+    /// and the means are empty, so the epoch's line shows no value rather than a wrong one and
+    /// no epoch is judged best on them.
     pub fn wait(&self, epoch: usize, split: &Split) -> BTreeMap<String, f64> {
         let (state, changed) = &*self.0;
         let key = (epoch, split.clone());
@@ -51,7 +52,8 @@ impl EpochMetrics {
                     "epoch {epoch}: burn-train logged no {split} metrics within {} minutes; the epoch's {split} figures are missing",
                     Self::PATIENCE.as_secs() / 60
                 );
-                return Default::default();
+                state.done.insert(key, BTreeMap::new());
+                return BTreeMap::new();
             }
             state = changed.wait_timeout(state, left).unwrap().0;
         }
