@@ -111,7 +111,11 @@ def main():
         if name == "tagger-crf":
             if not a.crf:
                 return {}
-            crf = load(a.crf, "torch_crf_reference")
+            try:
+                crf = load(a.crf, "torch_crf_reference")
+            except ModuleNotFoundError as e:
+                print(f"torch_bench_twin: tagger-crf skipped: {e} (pip install pytorch-crf)", file=sys.stderr)
+                return {}
             model = crf.CrfTagger()
             x = torch.randint(0, crf.VOCAB, (crf.BATCH, crf.LENGTH))
             y = torch.randint(1, crf.TAGS, (crf.BATCH, crf.LENGTH))
