@@ -1,11 +1,15 @@
 //! The recurrent kernel's matrix products timed on their own, on one thread: the `gemm` crate
-//! with the features the kernel builds it with, on the shapes the bench's models multiply. One
-//! JSON line per shape: the best of `ROUNDS` rounds (first argument, default 5) of about 0.2 s.
-//! `scripts/kernel-products.sh` runs it beside PyTorch's MKL on the same shapes.
+//! with the features the kernel builds it with, and the int8 products of quantised inference on
+//! every int8 kernel this CPU runs (quantising the activations included), on the shapes the
+//! bench's models multiply. One JSON line per shape and implementation: the best of `ROUNDS`
+//! rounds (first argument, default 5) of about 0.2 s. `scripts/kernel-products.sh` runs it
+//! beside PyTorch's MKL and its dynamically quantised `Linear` on the same shapes.
 //!
 //! cargo run --release -p seqlab-models --example products [ROUNDS]
 
 use std::time::Instant;
+
+use seqlab_models::recurrent::kernel::int8::{Int8Kernel, Int8Matrix, QuantizedRows};
 
 /// (rows, k, n): a tagger step, a classifier step, the tagger's input projection, its `∂W_hh`.
 const SHAPES: [(usize, usize, usize); 5] =
@@ -19,19 +23,31 @@ fn main() {
         let mut out = vec![0.0f32; m * n];
         let flop = 2.0 * (m * k * n) as f64;
         let reps = (0.2e11 / flop) as usize + 1;
-        let mut best = f64::MAX;
-        for _ in 0..rounds {
-            let start = Instant::now();
-            for _ in 0..reps {
-                gemm_crate(&mut out, &lhs, &rhs, m, k, n);
+        let best = |product: &mut dyn FnMut()| {
+            let mut best = f64::MAX;
+            for _ in 0..rounds {
+                let start = Instant::now();
+                for _ in 0..reps {
+                    product();
+                }
+                best = best.min(start.elapsed().as_secs_f64() / reps as f64);
             }
-            best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+            best
+        };
+        let print = |implementation: &str, seconds: f64| {
+            println!(
+                "{{\"shape\": \"{m}x{k}x{n}\", \"implementation\": \"{implementation}\", \"us\": {:.2}, \"gflops\": {:.1}}}",
+                seconds * 1e6,
+                flop / seconds / 1e9
+            );
+        };
+        print("gemm crate f32", best(&mut || gemm_crate(&mut out, &lhs, &rhs, m, k, n)));
+        let weights = Int8Matrix::quantize(&rhs, k, n);
+        let mut scratch = QuantizedRows::default();
+        for kernel in [Int8Kernel::Vnni, Int8Kernel::Amx].into_iter().filter(|kernel| kernel.runs_here()) {
+            let seconds = best(&mut || weights.matmul_add_with(kernel, &mut out, &lhs, m, &mut scratch));
+            print(&format!("seqlab int8 {}", kernel.name()), seconds);
         }
-        println!(
-            "{{\"shape\": \"{m}x{k}x{n}\", \"implementation\": \"gemm crate\", \"us\": {:.2}, \"gflops\": {:.1}}}",
-            best * 1e6,
-            flop / best / 1e9
-        );
     }
 }
 

@@ -1,4 +1,5 @@
-//! What a benchmark ran on: the CPU, the instruction sets that matter here, the cores.
+//! What a benchmark ran on: the CPU, the instruction sets that matter here, the cores, and the
+//! kernels they select.
 
 /// The instruction-set flags that decide the kernels' speed (from `/proc/cpuinfo`).
 const FLAGS: [&str; 8] = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16"];
@@ -21,5 +22,6 @@ pub fn machine() -> serde_json::Value {
         "flags": present,
         "cores": std::thread::available_parallelism().map_or(1, usize::from),
         "subnormals": if seqlab_models::subnormal::flushed() { "flushed to zero" } else { "kept" },
+        "int8_kernel": seqlab_models::recurrent::kernel::int8::Int8Kernel::best().name(),
     })
 }

@@ -14,21 +14,71 @@
 //! per batch when each product runs), with activations per row rather than per tensor, so that a
 //! sentence's answer does not depend on the sentences batched with it.
 //!
-//! The integer sums run on AVX-512 VNNI (`vpdpbusd`: 64 `u8 × i8` products summed into 16 `i32`
-//! lanes per instruction, without the intermediate saturation of the older `vpmaddubsw`), with
-//! a scalar twin ([`Int8Matrix::matmul_add_reference`]) that gives the same sums and results.
+//! The integer sums run on the fastest [`Int8Kernel`] the CPU has: Intel AMX's tiles
+//! ([`super::amx`]: 16 × 16 × 64 products a instruction), else AVX-512 VNNI (`vpdpbusd`: 64
+//! `u8 × i8` products summed into 16 `i32` lanes per instruction, without the intermediate
+//! saturation of the older `vpmaddubsw`), else a scalar twin
+//! ([`Int8Matrix::matmul_add_reference`]). All three give the same sums and results.
 
-/// Columns per panel of the packed weights: one 512-bit register of `i32` lanes.
-const PANEL: usize = 16;
+use super::amx::{self, TILE_QUADS, TILE_ROWS};
+
+/// Columns per panel of the packed weights: one 512-bit register of `i32` lanes, one AMX tile.
+const PANEL: usize = amx::TILE_COLUMNS;
+
+/// Fewest rows for which AMX beats VNNI (fewer rows fill its 16-row tiles with padding).
+const AMX_MIN_ROWS: usize = 8;
+
+/// What computes the integer sums of an int8 product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Int8Kernel {
+    /// Intel AMX tiles (with AVX-512 for quantising and the epilogue).
+    Amx,
+    /// AVX-512 VNNI.
+    Vnni,
+    /// One product at a time: the reference.
+    Scalar,
+}
+
+impl Int8Kernel {
+    /// The fastest kernel this CPU runs.
+    pub fn best() -> Self {
+        if !vnni() {
+            Self::Scalar
+        } else if amx::available() {
+            Self::Amx
+        } else {
+            Self::Vnni
+        }
+    }
+
+    /// Whether this CPU runs it.
+    pub fn runs_here(self) -> bool {
+        match self {
+            Self::Amx => vnni() && amx::available(),
+            Self::Vnni => vnni(),
+            Self::Scalar => true,
+        }
+    }
+
+    /// Its name, as messages and the bench print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Amx => "AMX",
+            Self::Vnni => "AVX-512 VNNI",
+            Self::Scalar => "scalar",
+        }
+    }
+}
 
 /// A weight matrix `[k, n]` quantised to `i8` per output column (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Int8Matrix {
     k: usize,
     n: usize,
-    /// The quantised weights as panels of [`PANEL`] columns: `[n_pad / 16][k_quads][16]`, each
-    /// `i32` holding the `i8` weights of 4 consecutive rows `4q … 4q+3` of one column (zeros past
-    /// `k` and `n`), the layout `vpdpbusd` multiplies.
+    /// The quantised weights as panels of [`PANEL`] columns: `[n_pad / 16][panel_quads][16]`,
+    /// each `i32` holding the `i8` weights of 4 consecutive rows `4q … 4q+3` of one column (zeros
+    /// past `k` and `n`), the layout `vpdpbusd` and AMX's `tdpbusd` multiply; `panel_quads` is
+    /// `⌈k / 4⌉` rounded up to whole AMX tiles.
     packed: Vec<i32>,
     /// `s_j`: `[n]`.
     scales: Vec<f32>,
@@ -59,9 +109,12 @@ impl Int8Direction {
 /// Activation rows quantised to `u8` for [`Int8Matrix::matmul_add`]: reused between calls.
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedRows {
-    /// `[rows, k_quads · 4]`, zeros past `k`: each row's quads of 4 consecutive values are what
-    /// `vpdpbusd` multiplies with a quad of weights.
+    /// `[rows, stride]`, zeros past `k` (and whole zero rows up to a multiple of 16 for AMX):
+    /// each row's quads of 4 consecutive values are what `vpdpbusd` multiplies with a quad of
+    /// weights.
     values: Vec<u8>,
+    /// Bytes per row of `values`: `⌈k / 4⌉ · 4`, or whole AMX tiles of 64.
+    stride: usize,
     /// `s_x` per row.
     scales: Vec<f32>,
     /// `z_x` per row.
@@ -70,6 +123,11 @@ pub struct QuantizedRows {
 
 fn quads(k: usize) -> usize {
     k.div_ceil(4)
+}
+
+/// Quads a packed panel holds: whole AMX tiles.
+fn panel_quads(k: usize) -> usize {
+    quads(k).next_multiple_of(TILE_QUADS)
 }
 
 impl Int8Matrix {
@@ -90,7 +148,7 @@ impl Int8Matrix {
             *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
         }
         let q = |i: usize, j: usize| -> i8 { (w[i * n + j] / scales[j]).round_ties_even().clamp(-127.0, 127.0) as i8 };
-        let (k_quads, panels) = (quads(k), n.div_ceil(PANEL));
+        let (k_quads, panels) = (panel_quads(k), n.div_ceil(PANEL));
         let mut packed = vec![0i32; panels * k_quads * PANEL];
         let mut column_sums = vec![0i32; n];
         for (j, sum) in column_sums.iter_mut().enumerate() {
@@ -123,7 +181,7 @@ impl Int8Matrix {
 
     /// The weight `q_ij` (an `i8`).
     pub fn quantized(&self, i: usize, j: usize) -> i8 {
-        let word = self.packed[((j / PANEL) * quads(self.k) + i / 4) * PANEL + j % PANEL];
+        let word = self.packed[((j / PANEL) * panel_quads(self.k) + i / 4) * PANEL + j % PANEL];
         (word >> (8 * (i % 4))) as i8
     }
 
@@ -145,32 +203,57 @@ impl Int8Matrix {
 
     /// `out[r, j] += Σ_k x[r, k] · W[k, j]` for `rows` rows of `x` (row-major `[rows, k]`) into
     /// `out` (row-major `[rows, n]`), both quantised (see the module docs). `scratch` holds the
-    /// quantised rows between calls. Runs on AVX-512 VNNI where the CPU has it, else
-    /// [`Int8Matrix::matmul_add_reference`].
+    /// quantised rows between calls. Runs on [`Int8Kernel::best`] (VNNI rather than AMX for
+    /// fewer than 8 rows).
     ///
     /// # Panics
     /// If `x` or `out` is shorter than `rows` rows.
     pub fn matmul_add(&self, out: &mut [f32], x: &[f32], rows: usize, scratch: &mut QuantizedRows) {
-        assert!(x.len() >= rows * self.k && out.len() >= rows * self.n, "Int8Matrix::matmul_add: sizes");
-        #[cfg(target_arch = "x86_64")]
-        if vnni() {
-            // SAFETY: the CPU has AVX-512F/BW and VNNI (checked), and the sizes were checked.
-            unsafe {
-                scratch.quantize_avx512(x, rows, self.k);
-                self.accumulate_vnni(out, scratch, rows);
-            }
-            return;
-        }
-        scratch.quantize(x, rows, self.k);
-        self.accumulate_reference(out, scratch, rows);
+        let kernel = match Int8Kernel::best() {
+            Int8Kernel::Amx if rows < AMX_MIN_ROWS => Int8Kernel::Vnni,
+            best => best,
+        };
+        self.matmul_add_with(kernel, out, x, rows, scratch);
     }
 
     /// [`Int8Matrix::matmul_add`] with the integer sums computed one product at a time: the
-    /// reference the VNNI kernel is tested against (same quantisation, same sums, same results).
+    /// reference the fast kernels are tested against (same quantisation, same sums, same results).
     pub fn matmul_add_reference(&self, out: &mut [f32], x: &[f32], rows: usize, scratch: &mut QuantizedRows) {
+        self.matmul_add_with(Int8Kernel::Scalar, out, x, rows, scratch);
+    }
+
+    /// [`Int8Matrix::matmul_add`] on the kernel given.
+    ///
+    /// # Panics
+    /// If `x` or `out` is shorter than `rows` rows, or this CPU does not run `kernel`.
+    pub fn matmul_add_with(
+        &self,
+        kernel: Int8Kernel,
+        out: &mut [f32],
+        x: &[f32],
+        rows: usize,
+        scratch: &mut QuantizedRows,
+    ) {
         assert!(x.len() >= rows * self.k && out.len() >= rows * self.n, "Int8Matrix::matmul_add: sizes");
-        scratch.quantize(x, rows, self.k);
-        self.accumulate_reference(out, scratch, rows);
+        assert!(kernel.runs_here(), "Int8Matrix::matmul_add: this CPU does not run the {} kernel", kernel.name());
+        match kernel {
+            // SAFETY (both): the CPU runs the kernel (checked), and the sizes were checked.
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Amx => unsafe {
+                let padded = rows.next_multiple_of(TILE_ROWS);
+                scratch.quantize_avx512(x, rows, self.k, panel_quads(self.k) * 4, padded);
+                self.accumulate_amx(out, scratch, rows);
+            },
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Vnni => unsafe {
+                scratch.quantize_avx512(x, rows, self.k, quads(self.k) * 4, rows);
+                self.accumulate_vnni(out, scratch, rows);
+            },
+            _ => {
+                scratch.quantize_rows(x, rows, self.k, quads(self.k) * 4, rows);
+                self.accumulate_reference(out, scratch, rows);
+            }
+        }
     }
 
     /// `s_x · s_j · (sum − z_x · Σ_k q_kj)` for row `r`, column `j`: the one epilogue of both
@@ -183,9 +266,9 @@ impl Int8Matrix {
     fn accumulate_reference(&self, out: &mut [f32], q: &QuantizedRows, rows: usize) {
         let k_quads = quads(self.k);
         for r in 0..rows {
-            let x = &q.values[r * k_quads * 4..(r + 1) * k_quads * 4];
+            let x = &q.values[r * q.stride..r * q.stride + k_quads * 4];
             for j in 0..self.n {
-                let panel = &self.packed[(j / PANEL) * k_quads * PANEL..];
+                let panel = &self.packed[(j / PANEL) * panel_quads(self.k) * PANEL..];
                 let mut sum = 0i32;
                 for (quad, xs) in x.chunks_exact(4).enumerate() {
                     let ws = panel[quad * PANEL + j % PANEL];
@@ -196,6 +279,30 @@ impl Int8Matrix {
                 }
                 out[r * self.n + j] += self.dequantize_sum(q, r, j, sum);
             }
+        }
+    }
+
+    /// The AMX kernel ([`amx::multiply`]), each tile of sums through [`Int8Matrix::store_row`].
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn accumulate_amx(&self, out: &mut [f32], q: &QuantizedRows, rows: usize) {
+        use std::arch::x86_64::_mm512_loadu_si512;
+        let operands = amx::Operands {
+            a: &q.values,
+            stride: q.stride,
+            row_tiles: rows.div_ceil(TILE_ROWS),
+            b: &self.packed,
+            panels: self.n.div_ceil(PANEL),
+            chunks: panel_quads(self.k) / TILE_QUADS,
+        };
+        // SAFETY: the caller's (AMX available); the operands hold what they say: `q` was
+        // quantised with AMX's stride and padded rows, `packed` has whole tiles.
+        unsafe {
+            amx::multiply(&operands, |row_tile, panel, sums| {
+                for (i, lanes) in sums.iter().enumerate().take(rows - (row_tile * TILE_ROWS).min(rows)) {
+                    self.store_row(out, q, row_tile * TILE_ROWS + i, panel, _mm512_loadu_si512(lanes.as_ptr().cast()));
+                }
+            });
         }
     }
 
@@ -233,11 +340,11 @@ impl Int8Matrix {
     #[inline]
     unsafe fn block<const R: usize, const C: usize>(&self, out: &mut [f32], q: &QuantizedRows, r: usize, p: usize) {
         use std::arch::x86_64::*;
-        let k_quads = quads(self.k);
+        let (k_quads, stride) = (quads(self.k), panel_quads(self.k) * PANEL);
         let mut acc = [[_mm512_setzero_si512(); C]; R];
-        let panel = |c: usize| self.packed[(p + c) * k_quads * PANEL..(p + c + 1) * k_quads * PANEL].as_ptr();
+        let panel = |c: usize| self.packed[(p + c) * stride..(p + c + 1) * stride].as_ptr();
         let weights: [*const i32; C] = std::array::from_fn(panel);
-        let xs: [&[u8]; R] = std::array::from_fn(|i| &q.values[(r + i) * k_quads * 4..(r + i + 1) * k_quads * 4]);
+        let xs: [&[u8]; R] = std::array::from_fn(|i| &q.values[(r + i) * q.stride..(r + i) * q.stride + k_quads * 4]);
         for quad in 0..k_quads {
             // SAFETY: each panel holds k_quads · 16 words.
             let w: [__m512i; C] =
@@ -251,52 +358,82 @@ impl Int8Matrix {
             }
         }
         for i in 0..R {
-            let row = r + i;
-            let zero = _mm512_set1_epi32(q.zeros[row]);
-            let row_scale = _mm512_set1_ps(q.scales[row]);
             for c in 0..C {
-                let j = (p + c) * PANEL;
-                let lanes = (self.n - j).min(PANEL);
-                let mask: __mmask16 = if lanes == PANEL { 0xFFFF } else { (1u16 << lanes) - 1 };
-                // SAFETY: the masked loads and stores touch lanes j..j+lanes < n of this row.
-                unsafe {
-                    let sums = _mm512_maskz_loadu_epi32(mask, self.column_sums.as_ptr().add(j).cast());
-                    let scales = _mm512_maskz_loadu_ps(mask, self.scales.as_ptr().add(j));
-                    let corrected = _mm512_sub_epi32(acc[i][c], _mm512_mullo_epi32(zero, sums));
-                    let value = _mm512_mul_ps(_mm512_cvtepi32_ps(corrected), _mm512_mul_ps(row_scale, scales));
-                    let dst = out.as_mut_ptr().add(row * self.n + j);
-                    let sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), value);
-                    _mm512_mask_storeu_ps(dst, mask, sum);
-                }
+                // SAFETY: row r + i and panel p + c exist (the caller's).
+                unsafe { self.store_row(out, q, r + i, p + c, acc[i][c]) };
             }
+        }
+    }
+
+    /// Adds row `row`'s integer sums of panel `p` (16 lanes), dequantised, into `out`: the
+    /// epilogue of the AMX and VNNI kernels ([`Int8Matrix::dequantize_sum`], 16 at a time).
+    ///
+    /// # Safety
+    /// AVX-512F; `row` is one of the quantised rows and `p` one of the panels.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    unsafe fn store_row(
+        &self,
+        out: &mut [f32],
+        q: &QuantizedRows,
+        row: usize,
+        p: usize,
+        acc: std::arch::x86_64::__m512i,
+    ) {
+        use std::arch::x86_64::*;
+        let zero = _mm512_set1_epi32(q.zeros[row]);
+        let row_scale = _mm512_set1_ps(q.scales[row]);
+        let j = p * PANEL;
+        let lanes = (self.n - j).min(PANEL);
+        let mask: __mmask16 = if lanes == PANEL { 0xFFFF } else { (1u16 << lanes) - 1 };
+        // SAFETY: the masked loads and stores touch lanes j..j+lanes < n of this row.
+        unsafe {
+            let sums = _mm512_maskz_loadu_epi32(mask, self.column_sums.as_ptr().add(j).cast());
+            let scales = _mm512_maskz_loadu_ps(mask, self.scales.as_ptr().add(j));
+            let corrected = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zero, sums));
+            let value = _mm512_mul_ps(_mm512_cvtepi32_ps(corrected), _mm512_mul_ps(row_scale, scales));
+            let dst = out.as_mut_ptr().add(row * self.n + j);
+            let sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), value);
+            _mm512_mask_storeu_ps(dst, mask, sum);
         }
     }
 }
 
 impl QuantizedRows {
-    /// Quantises `rows` rows of `k` values of `x`, each with its own scale and zero point.
-    fn quantize(&mut self, x: &[f32], rows: usize, k: usize) {
-        self.quantize_rows(x, rows, k);
-    }
-
-    /// [`QuantizedRows::quantize`] compiled for AVX-512, so that its loops run 16 wide.
+    /// [`QuantizedRows::quantize_rows`] in AVX-512 instructions, 16 values at a time: the same
+    /// bytes (multiply, then add, then clamp, then round to nearest even).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw")]
-    unsafe fn quantize_avx512(&mut self, x: &[f32], rows: usize, k: usize) {
-        self.quantize_rows(x, rows, k);
+    unsafe fn quantize_avx512(&mut self, x: &[f32], rows: usize, k: usize, stride: usize, padded_rows: usize) {
+        use std::arch::x86_64::*;
+        self.clear(stride, padded_rows);
+        let (floor, top) = (_mm512_setzero_ps(), _mm512_set1_ps(255.0));
+        for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(stride)) {
+            let (scale, zero) = row_scale(row);
+            let (inverse, zero_point) = (_mm512_set1_ps(1.0 / scale), _mm512_set1_ps(zero));
+            for (values, out) in row.chunks(16).zip(bytes.chunks_mut(16)) {
+                let mask: __mmask16 = if values.len() == 16 { 0xFFFF } else { (1u16 << values.len()) - 1 };
+                // SAFETY: the masked load and store touch `values.len()` lanes of both chunks.
+                unsafe {
+                    let v = _mm512_maskz_loadu_ps(mask, values.as_ptr());
+                    let shifted = _mm512_add_ps(_mm512_mul_ps(v, inverse), zero_point);
+                    // max(NaN, 0) is 0, as NaN `as u8` is; the conversion rounds to nearest even.
+                    let clamped = _mm512_min_ps(_mm512_max_ps(shifted, floor), top);
+                    _mm512_mask_cvtepi32_storeu_epi8(out.as_mut_ptr().cast(), mask, _mm512_cvtps_epi32(clamped));
+                }
+            }
+            self.scales.push(scale);
+            self.zeros.push(zero as i32);
+        }
     }
 
-    #[inline(always)]
-    fn quantize_rows(&mut self, x: &[f32], rows: usize, k: usize) {
-        let width = quads(k) * 4;
-        self.values.clear();
-        self.values.resize(rows * width, 0);
-        self.scales.clear();
-        self.zeros.clear();
-        for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(width)) {
-            let (lo, hi) = range(row);
-            let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
-            let zero = round(-lo / scale).clamp(0.0, 255.0);
+    /// Quantises `rows` rows of `k` values of `x`, each with its own scale and zero point, into
+    /// rows of `stride` bytes; rows up to `padded_rows` are zeros.
+    fn quantize_rows(&mut self, x: &[f32], rows: usize, k: usize, stride: usize, padded_rows: usize) {
+        self.clear(stride, padded_rows);
+        for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(stride)) {
+            let (scale, zero) = row_scale(row);
             let inverse = 1.0 / scale;
             for (b, &v) in bytes.iter_mut().zip(row) {
                 *b = round((v * inverse + zero).clamp(0.0, 255.0)) as u8;
@@ -305,6 +442,23 @@ impl QuantizedRows {
             self.zeros.push(zero as i32);
         }
     }
+
+    /// Zeros for `padded_rows` rows of `stride` bytes, no scales yet.
+    fn clear(&mut self, stride: usize, padded_rows: usize) {
+        self.stride = stride;
+        self.values.clear();
+        self.values.resize(padded_rows * stride, 0);
+        self.scales.clear();
+        self.zeros.clear();
+    }
+}
+
+/// A row's scale and zero point: its range (with 0) stretched over 0…255.
+#[inline(always)]
+fn row_scale(row: &[f32]) -> (f32, f32) {
+    let (lo, hi) = range(row);
+    let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+    (scale, round(-lo / scale).clamp(0.0, 255.0))
 }
 
 /// The smallest and largest value of `row` and 0, in 16 lanes that the compiler vectorises,
@@ -398,22 +552,33 @@ mod tests {
         }
     }
 
-    /// Every shape class: rows not a multiple of 4, columns not a multiple of 16 or 64, k not a
-    /// multiple of 4; the VNNI kernel's results equal the reference's bit for bit, and both are
-    /// within the quantisation's error bound of the exact product.
+    /// Every shape class: rows not a multiple of 4 or 16 (and more than one block of 32), columns
+    /// not a multiple of 16 or 64 (an odd number of panels), k not a multiple of 4 or 64; the
+    /// results of every kernel this CPU runs (VNNI, AMX) equal the reference's bit for bit, and
+    /// all are within the quantisation's error bound of the exact product.
     #[test]
-    fn vnni_equals_the_reference_and_both_are_within_the_bound() {
-        for &(rows, k, n) in &[(1, 1, 1), (3, 5, 17), (4, 8, 64), (7, 13, 70), (32, 200, 800), (9, 100, 129)] {
+    fn every_kernel_equals_the_reference_and_all_are_within_the_bound() {
+        let shapes = [(1, 1, 1), (3, 5, 17), (4, 8, 64), (7, 13, 70), (32, 200, 800), (9, 100, 129), (53, 70, 40)];
+        let kernels: Vec<Int8Kernel> =
+            [Int8Kernel::Vnni, Int8Kernel::Amx].into_iter().filter(|kernel| kernel.runs_here()).collect();
+        if kernels.len() < 2 {
+            eprintln!("int8 kernels: only the reference and {kernels:?} compared: this CPU runs no others");
+        }
+        for &(rows, k, n) in &shapes {
             let w = values(k * n, 2, 0.2);
             let mut x = values(rows * k, 3, 1.5);
             x.iter_mut().step_by(5).for_each(|v| *v = v.abs() * 3.0);
             let m = Int8Matrix::quantize(&w, k, n);
             let start = values(rows * n, 4, 1.0);
-            let (mut fast, mut slow) = (start.clone(), start.clone());
             let mut scratch = QuantizedRows::default();
-            m.matmul_add(&mut fast, &x, rows, &mut scratch);
+            let mut slow = start.clone();
             m.matmul_add_reference(&mut slow, &x, rows, &mut scratch);
-            assert_eq!(fast, slow, "[{rows}×{k}]·[{k}×{n}]: VNNI against the reference");
+            for &kernel in &kernels {
+                let mut fast = start.clone();
+                m.matmul_add_with(kernel, &mut fast, &x, rows, &mut scratch);
+                assert_eq!(fast, slow, "[{rows}×{k}]·[{k}×{n}]: {} against the reference", kernel.name());
+            }
+            let fast = slow;
             let want = exact(&w, &x, rows, k, n);
             for r in 0..rows {
                 let row = &x[r * k..(r + 1) * k];

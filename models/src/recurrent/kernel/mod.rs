@@ -22,6 +22,7 @@
 //! [`Layer::packed_len`]): the outputs `[batch, seq, directions·hidden]`, then `h_n`, then
 //! `c_n`, so that a layer's output is a view of it.
 
+pub mod amx;
 pub mod gemm;
 pub mod int8;
 
