@@ -6,9 +6,9 @@ use clap::{Parser, ValueEnum};
 
 /// Write a trained model's folder again with int8 weights: a folder that `predict`, `evaluate`
 /// and `serve` load like any other, about a quarter of the size, whose recurrent layers compute
-/// in int8 on CPUs with AVX-512 VNNI (weights per output column, activations per row as they
-/// run, as PyTorch's dynamic quantisation). Embedding tables are stored in int8 too; biases,
-/// small layers and the CRF stay f32.
+/// in int8 on CPUs with Intel AMX or AVX-512 VNNI (weights per output column, activations per
+/// row as they run, as PyTorch's dynamic quantisation). Embedding tables are stored in int8 too;
+/// biases, small layers and the CRF stay f32.
 #[derive(Parser, Debug)]
 #[command(name = "quantize", version)]
 pub struct Args {
