@@ -26,6 +26,7 @@ pub mod ffn;
 pub mod flat;
 pub mod heads;
 pub mod import;
+pub mod linear;
 pub mod loss;
 pub mod mask;
 pub mod masked_max;

@@ -133,8 +133,8 @@ impl<B: Backend> CharCnn<B> {
         let x = crate::embedding::lookup(&self.embedding, ids) * in_word; // [words, chars·width, dim]
         let dim = x.dims()[2];
         let x = x.reshape([words, width, self.width * dim]);
-        let h = self.conv.forward(x); // [words, chars, filters]
-                                      // Padding characters never win the max; words without characters give 0.
+        let h = crate::linear::forward(&self.conv, x); // [words, chars, filters]
+                                                       // Padding characters never win the max; words without characters give 0.
         crate::masked_max::masked_max(h, real) // [words, filters]
     }
 }

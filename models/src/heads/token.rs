@@ -143,6 +143,6 @@ impl<B: Backend> TokenClassifier<B> {
             if parts.len() == 1 { parts.pop().unwrap() } else { Tensor::cat(parts, 2) },
         );
         let (outputs, _) = self.encoder.forward(x, lengths);
-        self.output.forward(crate::dropout::dropout(&self.dropout, outputs))
+        crate::linear::forward(&self.output, crate::dropout::dropout(&self.dropout, outputs))
     }
 }

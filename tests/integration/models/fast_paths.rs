@@ -1,12 +1,12 @@
-//! The fast embedding lookup, dropout mask and masked maximum (`seqlab_models::{embedding,
-//! dropout, masked_max}`, issues 16 and 37) against Burn's own modules and operations: the same
-//! values and gradients, on the test backend (ndarray: the fast paths; wgpu: Burn's own ops,
-//! through the same functions).
+//! The fast embedding lookup, dropout mask, masked maximum and linear layer
+//! (`seqlab_models::{embedding, dropout, masked_max, linear}`, issues 16 and 37) against Burn's
+//! own modules and operations: the same values and gradients, on the test backend (ndarray: the
+//! fast paths; wgpu: Burn's own ops, through the same functions).
 
 use burn::module::AutodiffModule;
-use burn::nn::{DropoutConfig, EmbeddingConfig};
+use burn::nn::{DropoutConfig, EmbeddingConfig, LinearConfig};
 use burn::tensor::{Int, Tensor, TensorData};
-use seqlab_models::{dropout, embedding, masked_max};
+use seqlab_models::{dropout, embedding, linear, masked_max};
 
 use crate::common::*;
 
@@ -40,6 +40,48 @@ fn embedding_lookup_equals_burns_with_its_gradient() {
             &device
         )))
     );
+}
+
+/// A `[2, 3, 5]` input (and the same values as a transposed view, which is not contiguous)
+/// through a 5 → 4 layer: the outputs and the gradients of the input, the weights and the bias
+/// equal Burn's `Linear` to float rounding; without autodiff too.
+#[test]
+fn linear_equals_burns_with_its_gradients() {
+    let device = Default::default();
+    let layer = LinearConfig::new(5, 4).init::<TestAutodiff>(&device);
+    let data = |n: usize, phase: f32| (0..n).map(|i| (i as f32 * 0.61 + phase).sin()).collect::<Vec<_>>();
+    let weights = Tensor::<TestAutodiff, 3>::from_data(TensorData::new(data(24, 0.3), [2, 3, 4]), &device);
+    for (name, swap) in [("contiguous", false), ("transposed", true)] {
+        // Each implementation gets its own graph: a backward pass consumes the steps it walks.
+        let input = || {
+            let shape = if swap { [2, 5, 3] } else { [2, 3, 5] };
+            let leaf =
+                Tensor::<TestAutodiff, 3>::from_data(TensorData::new(data(30, 1.0), shape), &device).require_grad();
+            let x = if swap { leaf.clone().swap_dims(1, 2) } else { leaf.clone() };
+            (leaf, x)
+        };
+        let ((leaf_ours, x_ours), (leaf_burn, x_burn)) = (input(), input());
+        let ours = linear::forward(&layer, x_ours.clone());
+        let burn = layer.forward(x_burn.clone());
+        assert_close(&values(&ours.clone().inner()), &values(&burn.clone().inner()), 1e-6, name);
+        let g_ours = (ours * weights.clone()).sum().backward();
+        let g_burn = (burn * weights.clone()).sum().backward();
+        let grad = |g: &_, leaf: &Tensor<TestAutodiff, 3>, which: &str| {
+            let grad = match which {
+                "x" => leaf.grad(g).map(|t| values(&t)),
+                "weight" => layer.weight.grad(g).map(|t| values(&t)),
+                _ => layer.bias.as_ref().and_then(|b| b.grad(g)).map(|t| values(&t)),
+            };
+            grad.unwrap_or_else(|| panic!("{name}: no gradient for {which}"))
+        };
+        for which in ["x", "weight", "bias"] {
+            let (a, b) = (grad(&g_ours, &leaf_ours, which), grad(&g_burn, &leaf_burn, which));
+            assert!(a.iter().any(|&v| v != 0.0), "{name}: ∂L/∂{which} is not all zero");
+            assert_close(&a, &b, 1e-5, &format!("{name}: ∂L/∂{which}"));
+        }
+        let plain = linear::forward(&layer.valid(), x_ours.clone().inner());
+        assert_close(&values(&plain), &values(&layer.valid().forward(x_ours.inner())), 1e-6, name);
+    }
 }
 
 #[test]
