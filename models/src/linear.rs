@@ -22,19 +22,16 @@ pub fn forward<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -
     #[cfg(feature = "ndarray")]
     {
         use crate::backends::{known, Known};
+        use crate::flat::cast;
         let weight = layer.weight.val();
         if let Some(bias) = &layer.bias {
             let f32s = weight.dtype() == burn::tensor::DType::F32 && x.dtype() == burn::tensor::DType::F32;
             let bias = bias.val();
             match known::<B>() {
                 Some(Known::AutodiffNdArrayF32) if f32s => {
-                    use crate::flat::cast;
                     return cast(fast::autodiff::<D>(cast(x), cast(weight), cast(bias)));
                 }
-                Some(Known::NdArrayF32) if f32s => {
-                    use crate::flat::cast;
-                    return cast(fast::plain::<D>(cast(x), cast(weight), cast(bias)));
-                }
+                Some(Known::NdArrayF32) if f32s => return cast(fast::plain::<D>(cast(x), cast(weight), cast(bias))),
                 _ => {}
             }
         }

@@ -299,7 +299,7 @@ impl Int8Matrix {
         // quantised with AMX's stride and padded rows, `packed` has whole tiles.
         unsafe {
             amx::multiply(&operands, |row_tile, panel, sums| {
-                for (i, lanes) in sums.iter().enumerate().take(rows - (row_tile * TILE_ROWS).min(rows)) {
+                for (i, lanes) in sums.iter().enumerate().take(rows - row_tile * TILE_ROWS) {
                     self.store_row(out, q, row_tile * TILE_ROWS + i, panel, _mm512_loadu_si512(lanes.as_ptr().cast()));
                 }
             });
