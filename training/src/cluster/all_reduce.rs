@@ -6,6 +6,7 @@ use burn::optim::{GradientsParams, LearningRate, MultiGradientsParams, Optimizer
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 
+use super::blocks::Blocks;
 use super::ClusterConfig;
 use crate::error::RunError;
 
@@ -37,13 +38,17 @@ impl StepWeight {
 pub struct Traffic {
     /// All-reduces (optimiser steps).
     pub steps: usize,
-    /// Values (`f32`) in each all-reduce: every gradient and the weight.
+    /// Values (`f32`) in each step's gradients and weight.
     pub values: usize,
+    /// Values summed over the ranks in all the steps: only the blocks some rank filled, when
+    /// they are few enough (see [`AllReduced`]).
+    pub sent: usize,
     /// Seconds spent in them, waiting for the other ranks included.
     pub seconds: f64,
 }
 
-static TRAFFIC: std::sync::Mutex<Traffic> = std::sync::Mutex::new(Traffic { steps: 0, values: 0, seconds: 0.0 });
+static TRAFFIC: std::sync::Mutex<Traffic> =
+    std::sync::Mutex::new(Traffic { steps: 0, values: 0, sent: 0, seconds: 0.0 });
 
 /// This process's [`Traffic`] so far.
 pub fn traffic() -> Traffic {
@@ -52,8 +57,8 @@ pub fn traffic() -> Traffic {
 
 /// An optimiser whose gradients are first combined over the job's ranks (when there is a job;
 /// otherwise it is `inner` alone): every rank's gradient of its mean loss, times its loss terms
-/// `n_r` ([`StepWeight`]), flattened into one vector with `n_r` after it, summed over the ranks
-/// in one all-reduce, and divided by `Σ n_r`. That is the gradient of the mean loss over all
+/// `n_r` ([`StepWeight`]), packed into one vector after `n_r` (only the blocks some rank
+/// filled: see `blocks.rs`), summed over the ranks in one all-reduce, and divided by `Σ n_r`. That is the gradient of the mean loss over all
 /// the ranks' terms, what one process computes on the combined batches. `inner`'s state and
 /// record are kept as they are: every rank holds the same.
 #[derive(Clone)]
@@ -116,7 +121,10 @@ where
 }
 
 /// `grads` of `module`'s parameters combined over the ranks of `cluster` at `step`, this
-/// rank's weighed by `weight` (see [`AllReduced`]).
+/// rank's weighed by `weight` (see [`AllReduced`]). The ranks agree first on the blocks of the
+/// gradients that any of them filled ([`Blocks`]) and sum only those, packed after the weights:
+/// a step's word embedding gradient is zero outside its batch's words. The sums, divided by the
+/// summed weight, are written over the gradients this rank took, in place.
 fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     module: &M,
     mut grads: GradientsParams,
@@ -124,73 +132,71 @@ fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     cluster: &ClusterConfig,
     step: usize,
 ) -> Result<GradientsParams, RunError> {
-    let mut flatten = Flatten::<B::InnerBackend> { grads: &mut grads, pieces: Vec::new() };
+    let mut flatten = Flatten::<B::InnerBackend> { grads: &mut grads, taken: Vec::new(), device: None };
     module.visit(&mut flatten);
-    let Some(device) = flatten.pieces.first().map(Tensor::device) else {
+    let (taken, Some(device)) = (flatten.taken, flatten.device) else {
         return Ok(grads);
     };
-    let pieces = flatten.pieces;
-    let count: usize = pieces.iter().map(|p| p.dims()[0]).sum();
-    let mut values = Tensor::cat(pieces, 0)
-        .mul_scalar(weight)
-        .into_data()
-        .into_vec::<f32>()
-        .map_err(|e| RunError::Other(format!("the gradients as f32: {e:?}")))?;
-    values.push(weight);
+    let (ids, mut data): (Vec<ParamId>, Vec<TensorData>) = taken.into_iter().unzip();
+    let as_f32 = |e| RunError::Other(format!("the gradients as f32: {e:?}"));
+    let segments = data.iter().map(|d| d.as_slice::<f32>()).collect::<Result<Vec<_>, _>>().map_err(as_f32)?;
+    let count: usize = segments.iter().map(|s| s.len()).sum();
     super::signals::at_step(step);
     let what = format!("{}: the all-reduce of step {step}", cluster.name());
     let started = std::time::Instant::now();
-    let sums = super::engine::sum(values, cluster.timeout, &what)?;
+    let mut filled = Blocks::nonzero(&segments);
+    filled.words = super::engine::union(filled.words, cluster.timeout, &what)?;
+    let mut packed = vec![weight];
+    filled.pack(&segments, weight, &mut packed);
+    let sums = super::engine::sum(packed, cluster.timeout, &what)?;
     let mut traffic = TRAFFIC.lock().unwrap();
     traffic.steps += 1;
     traffic.values = count + 1;
+    traffic.sent += sums.len();
     traffic.seconds += started.elapsed().as_secs_f64();
     drop(traffic);
-    let total = sums[count];
+    let mut segments =
+        data.iter_mut().map(|d| d.as_mut_slice::<f32>()).collect::<Result<Vec<_>, _>>().map_err(as_f32)?;
+    filled.unpack(&sums[1..], sums[0], &mut segments);
     module.visit(&mut Unflatten::<B::InnerBackend> {
         grads: &mut grads,
-        sums: &sums[..count],
-        total,
-        offset: 0,
+        taken: ids.into_iter().zip(data).collect(),
         device,
     });
     Ok(grads)
 }
 
-/// Takes every parameter's gradient out of `grads`, flattened, in visiting order.
+/// Takes every parameter's gradient out of `grads`, in visiting order, with the device they
+/// are on.
 struct Flatten<'a, I: Backend> {
     grads: &'a mut GradientsParams,
-    pieces: Vec<Tensor<I, 1>>,
+    taken: Vec<(ParamId, TensorData)>,
+    device: Option<I::Device>,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Flatten<'_, B::InnerBackend> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if let Some(grad) = self.grads.get::<B::InnerBackend, D>(param.id) {
-            let values = grad.shape().num_elements();
-            self.pieces.push(grad.reshape([values]));
+        if let Some(grad) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+            self.device.get_or_insert_with(|| grad.device());
+            self.taken.push((param.id, grad.into_data()));
         }
     }
 }
 
-/// Puts the combined gradients back, divided by the summed weight `total`, in the same
-/// visiting order as [`Flatten`].
+/// Puts the combined gradients `taken` back, in the order [`Flatten`] took them.
 struct Unflatten<'a, I: Backend> {
     grads: &'a mut GradientsParams,
-    sums: &'a [f32],
-    total: f32,
-    offset: usize,
+    taken: std::collections::VecDeque<(ParamId, TensorData)>,
     device: I::Device,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Unflatten<'_, B::InnerBackend> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if let Some(grad) = self.grads.remove::<B::InnerBackend, D>(param.id) {
-            let shape = grad.shape();
-            let values = shape.num_elements();
-            let mean: Vec<f32> = self.sums[self.offset..self.offset + values].iter().map(|v| v / self.total).collect();
-            self.offset += values;
-            let piece = Tensor::<B::InnerBackend, 1>::from_data(TensorData::new(mean, [values]), &self.device);
-            self.grads.register::<B::InnerBackend, D>(param.id, piece.reshape(shape));
+        if self.taken.front().is_none_or(|(id, _)| *id != param.id) {
+            return;
+        }
+        if let Some((id, data)) = self.taken.pop_front() {
+            self.grads.register::<B::InnerBackend, D>(id, Tensor::from_data(data, &self.device));
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::error::{ClusterFailure, RunError};
 enum Job {
     /// Sums `values` over the ranks; the answer has the same length.
     Sum { values: Vec<f32>, reply: Sender<Result<Vec<f32>, String>> },
+    /// Combines `words` over the ranks with a bitwise or; the answer has the same length.
+    Union { words: Vec<u64>, reply: Sender<Result<Vec<u64>, String>> },
     /// Finalises MPI and ends the thread.
     Finish { reply: Sender<()> },
 }
@@ -47,18 +49,30 @@ pub(super) fn start(ranks: usize, timeout: Duration) -> Result<(usize, usize), R
 
 /// Sums `values` over the ranks, waiting at most `timeout`; `what` names the wait in errors.
 pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec<f32>, RunError> {
+    ask(|reply| Job::Sum { values, reply }, timeout, what)
+}
+
+/// `words` combined over the ranks with a bitwise or, waiting at most `timeout`; `what` names
+/// the wait in errors.
+pub(super) fn union(words: Vec<u64>, timeout: Duration, what: &str) -> Result<Vec<u64>, RunError> {
+    ask(|reply| Job::Union { words, reply }, timeout, what)
+}
+
+/// Sends the engine the job `ask` makes with a reply channel and waits at most `timeout` for
+/// its answer.
+fn ask<T>(job: impl FnOnce(Sender<Result<T, String>>) -> Job, timeout: Duration, what: &str) -> Result<T, RunError> {
     let Some(Ok(engine)) = ENGINE.get() else {
         return Err(RunError::cluster(ClusterFailure::Launch, format!("{what}: MPI was not started in this process")));
     };
     let (reply, answer) = channel();
-    if engine.jobs.send(Job::Sum { values, reply }).is_err() {
+    if engine.jobs.send(job(reply)).is_err() {
         return Err(RunError::cluster(
             ClusterFailure::RankLost,
             format!("{what}: MPI has already finished in this process"),
         ));
     }
     match answer.recv_timeout(timeout) {
-        Ok(Ok(sums)) => Ok(sums),
+        Ok(Ok(result)) => Ok(result),
         Ok(Err(e)) => Err(RunError::cluster(
             ClusterFailure::RankLost,
             format!("{what} failed: {e} (a rank ended or the network failed)"),
@@ -147,7 +161,14 @@ mod mpi_thread {
         for job in queue {
             match job {
                 Job::Sum { values, reply } => {
-                    let _ = reply.send(all_reduce(&world, &values));
+                    // SAFETY: MPI's predefined handles, constant once MPI is initialised.
+                    let (datatype, op) = unsafe { (ffi::RSMPI_FLOAT, ffi::RSMPI_SUM) };
+                    let _ = reply.send(all_reduce(&world, &values, datatype, op));
+                }
+                Job::Union { words, reply } => {
+                    // SAFETY: as above.
+                    let (datatype, op) = unsafe { (ffi::RSMPI_UINT64_T, ffi::RSMPI_BOR) };
+                    let _ = reply.send(all_reduce(&world, &words, datatype, op));
                 }
                 Job::Finish { reply } => {
                     drop(universe);
@@ -158,21 +179,20 @@ mod mpi_thread {
         }
     }
 
-    /// `values` summed over the ranks of `world`.
-    fn all_reduce(world: &mpi::topology::SimpleCommunicator, values: &[f32]) -> Result<Vec<f32>, String> {
+    /// `values` combined over the ranks of `world` by `op`; `datatype` is MPI's name for `T`.
+    fn all_reduce<T: Copy + Default>(
+        world: &mpi::topology::SimpleCommunicator,
+        values: &[T],
+        datatype: ffi::MPI_Datatype,
+        op: ffi::MPI_Op,
+    ) -> Result<Vec<T>, String> {
         let count =
             c_int::try_from(values.len()).map_err(|_| format!("{} values are more than MPI's count", values.len()))?;
-        let mut sums = vec![0f32; values.len()];
-        // SAFETY: both buffers hold `count` f32s (MPI_FLOAT) and outlive this blocking call.
+        let mut sums = vec![T::default(); values.len()];
+        // SAFETY: both buffers hold `count` values of `datatype` (the callers pair f32 with
+        // MPI_FLOAT and u64 with MPI_UINT64_T) and outlive this blocking call.
         let code = unsafe {
-            ffi::MPI_Allreduce(
-                values.as_ptr().cast(),
-                sums.as_mut_ptr().cast(),
-                count,
-                ffi::RSMPI_FLOAT,
-                ffi::RSMPI_SUM,
-                world.as_raw(),
-            )
+            ffi::MPI_Allreduce(values.as_ptr().cast(), sums.as_mut_ptr().cast(), count, datatype, op, world.as_raw())
         };
         if code == 0 {
             Ok(sums)

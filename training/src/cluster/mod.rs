@@ -4,9 +4,11 @@
 //!
 //! `N` processes ("ranks", `0..N`) train one model. Each reads its own share of the training
 //! batches ([`seqlab_datasets::batch::BatchPlan::shard`]); every step each computes its local
-//! gradients, [`AllReduced`] sums them over the ranks in one flattened all-reduce (weighed by the
-//! loss terms each rank averaged over, [`StepWeight`], so that `N` ranks compute what one
-//! process computes on the combined batches), and every rank applies the same optimiser step.
+//! gradients, [`AllReduced`] sums them over the ranks in one all-reduce (weighed by the loss
+//! terms each rank averaged over, [`StepWeight`], so that `N` ranks compute what one process
+//! computes on the combined batches; only the blocks of the gradients some rank filled, agreed
+//! in a first, small all-reduce: a batch's word embedding gradient is zero outside its words),
+//! and every rank applies the same optimiser step.
 //! All ranks start from the same weights: the same seed on the same backend initialises them
 //! bit for bit alike.
 //!
@@ -20,6 +22,7 @@
 //! private network only.
 
 mod all_reduce;
+mod blocks;
 mod engine;
 mod launcher;
 mod signals;

@@ -70,11 +70,13 @@ where
             }
             let t = crate::cluster::traffic();
             crate::say!(
-                "{}: {} all-reduces of {} values ({:.1} MB), {:.1} s in them ({:.1} ms a step)",
+                "{}: {} all-reduces of {} values ({:.1} MB; {:.2} MB summed a step, the blocks some rank filled), \
+                 {:.1} s in them ({:.1} ms a step)",
                 cluster.name(),
                 t.steps,
                 t.values,
                 t.values as f64 * 4e-6,
+                t.sent as f64 * 4e-6 / t.steps.max(1) as f64,
                 t.seconds,
                 1e3 * t.seconds / t.steps.max(1) as f64
             );
