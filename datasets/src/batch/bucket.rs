@@ -104,6 +104,25 @@ impl BatchPlan {
         Self { order: self.order.clone(), runs }
     }
 
+    /// Rank `rank`'s part of `ranks` for scoring, where nothing waits batch by batch and every
+    /// batch must be scored once: the batches ordered by their cost (as in
+    /// [`BatchPlan::shard`]) and dealt round, batch `i` to rank `i mod ranks`. With fewer
+    /// batches than ranks every rank takes them all (so that none has nothing to score).
+    pub fn deal(&self, rank: usize, ranks: usize, length: impl Fn(usize) -> usize) -> Self {
+        let ranks = ranks.max(1);
+        if self.runs.len() < ranks {
+            return self.clone();
+        }
+        let cost = |&(start, size): &(u32, u32)| {
+            let batch = &self.order[start as usize..(start + size) as usize];
+            batch.len() * batch.iter().map(|&i| length(i as usize)).max().unwrap_or(0)
+        };
+        let mut runs = self.runs.clone();
+        runs.sort_by_cached_key(cost);
+        let runs = runs.into_iter().skip(rank.min(ranks - 1)).step_by(ranks).collect();
+        Self { order: self.order.clone(), runs }
+    }
+
     /// Number of batches.
     pub fn len(&self) -> usize {
         self.runs.len()
@@ -261,5 +280,22 @@ mod tests {
         assert_eq!(length_sorted_batches(&mixed, 64, 10_000), [(0..10).collect::<Vec<_>>(), (10..20).collect()]);
         let few = [vec![2; 4], vec![5; 4]].concat();
         assert_eq!(length_sorted_batches(&few, 64, 10_000), [(0..8).collect::<Vec<_>>()]);
+    }
+
+    #[test]
+    fn dealt_parts_score_every_batch_once() {
+        let lengths: Vec<usize> = (0..500).map(|i| 3 + (i * 13) % 40).collect();
+        let plan = BatchPlan::bucketed(lengths.len(), |i| lengths[i], 16, 10_000, 50, 5);
+        for ranks in [1, 2, 3] {
+            let parts: Vec<BatchPlan> = (0..ranks).map(|rank| plan.deal(rank, ranks, |i| lengths[i])).collect();
+            let mut all: Vec<u32> = parts.iter().flat_map(|p| (0..p.len()).flat_map(|b| p.batch(b).to_vec())).collect();
+            all.sort();
+            assert_eq!(all, (0..500).collect::<Vec<u32>>(), "{ranks} ranks");
+            let sizes: Vec<usize> = parts.iter().map(BatchPlan::len).collect();
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+        }
+        // Fewer batches than ranks: each rank scores them all.
+        let two = BatchPlan::of(&[vec![0, 1], vec![2]]);
+        assert_eq!(two.deal(2, 3, |_| 1), two);
     }
 }

@@ -239,6 +239,18 @@ impl<B: Backend> ModuleVisitor<B> for Collect {
     }
 }
 
+/// `log.csv`'s columns `names`, each epoch's as written.
+fn logged(dir: &Path, names: &[&str]) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at: Vec<usize> = names.iter().map(|n| header.iter().position(|h| h == n).unwrap()).collect();
+    lines
+        .map(|line| line.split(',').collect::<Vec<_>>())
+        .map(|f| at.iter().map(|&i| f[i].to_string()).collect())
+        .collect()
+}
+
 fn weights(dir: &Path) -> Vec<f32> {
     let mut collect = Collect(Vec::new());
     match load::<TestBackend>(dir, &Default::default()).unwrap() {
@@ -299,6 +311,27 @@ fn two_and_three_ranks_equal_one_process_on_the_combined_batches() {
             }
             let worst = first.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             assert!(worst < 1e-6, "{task}, {ranks} ranks: {worst} from one process on the combined batches");
+            // Each rank scores its part of the validation batches; the epoch's means are the
+            // whole split's on every rank. A classifier's losses and accuracies are means over
+            // examples, so they are one process's whatever the batches (a tagger's loss is a mean
+            // of its batches' token means, which depends on the batches).
+            let columns = ["train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_entity_f1"];
+            let logs: Vec<_> = (0..ranks).map(|rank| logged(&part.rank_dir(rank), &columns)).collect();
+            assert_eq!(logs[0].len(), 2, "{task}, {ranks} ranks: two epochs logged");
+            assert!(logs.iter().all(|log| *log == logs[0]), "{task}, {ranks} ranks: the ranks logged {logs:?}");
+            if task == "classifier" {
+                let alone = logged(&single.dir, &columns[..4]);
+                for (epoch, (job, one)) in logs[0].iter().zip(&alone).enumerate() {
+                    for (column, (a, b)) in columns.iter().zip(job.iter().zip(one)) {
+                        let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+                        assert!(
+                            (a - b).abs() <= 2e-6,
+                            "{ranks} ranks, epoch {}, {column}: {a} against {b} alone",
+                            epoch + 1
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -95,15 +95,8 @@ where
         let combined = weight
             .ok_or_else(|| RunError::Other(format!("{}: step {} carried no step weight", cluster.name(), self.steps)))
             .and_then(|weight| combine::<M, B>(&module, grads, weight, cluster, self.steps));
-        let grads = match combined {
-            Ok(grads) => grads,
-            Err(e) => {
-                // burn-train's step cannot fail: a rank that is gone ends this one, with the
-                // last complete checkpoint on disk and the folder's lock released by the kernel.
-                crate::note!("error: {e}; the last complete checkpoint is kept (continue with --resume)");
-                std::process::exit(1);
-            }
-        };
+        // burn-train's step cannot fail: a rank that is gone ends this one.
+        let grads = combined.unwrap_or_else(|e| super::end_rank(&e));
         self.inner.step(lr, module, grads)
     }
 

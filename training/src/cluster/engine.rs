@@ -21,6 +21,8 @@ use crate::error::{ClusterFailure, RunError};
 enum Job {
     /// Sums `values` over the ranks; the answer has the same length.
     Sum { values: Vec<f32>, reply: Sender<Result<Vec<f32>, String>> },
+    /// Sums `values` over the ranks in double precision; the answer has the same length.
+    SumWide { values: Vec<f64>, reply: Sender<Result<Vec<f64>, String>> },
     /// Combines `words` over the ranks with a bitwise or; the answer has the same length.
     Union { words: Vec<u64>, reply: Sender<Result<Vec<u64>, String>> },
     /// Finalises MPI and ends the thread.
@@ -50,6 +52,12 @@ pub(super) fn start(ranks: usize, timeout: Duration) -> Result<(usize, usize), R
 /// Sums `values` over the ranks, waiting at most `timeout`; `what` names the wait in errors.
 pub(super) fn sum(values: Vec<f32>, timeout: Duration, what: &str) -> Result<Vec<f32>, RunError> {
     ask(|reply| Job::Sum { values, reply }, timeout, what)
+}
+
+/// Sums `values` over the ranks in double precision, waiting at most `timeout`; `what` names
+/// the wait in errors.
+pub(super) fn sum_wide(values: Vec<f64>, timeout: Duration, what: &str) -> Result<Vec<f64>, RunError> {
+    ask(|reply| Job::SumWide { values, reply }, timeout, what)
 }
 
 /// `words` combined over the ranks with a bitwise or, waiting at most `timeout`; `what` names
@@ -165,6 +173,11 @@ mod mpi_thread {
                     let (datatype, op) = unsafe { (ffi::RSMPI_FLOAT, ffi::RSMPI_SUM) };
                     let _ = reply.send(all_reduce(&world, &values, datatype, op));
                 }
+                Job::SumWide { values, reply } => {
+                    // SAFETY: as above.
+                    let (datatype, op) = unsafe { (ffi::RSMPI_DOUBLE, ffi::RSMPI_SUM) };
+                    let _ = reply.send(all_reduce(&world, &values, datatype, op));
+                }
                 Job::Union { words, reply } => {
                     // SAFETY: as above.
                     let (datatype, op) = unsafe { (ffi::RSMPI_UINT64_T, ffi::RSMPI_BOR) };
@@ -190,7 +203,7 @@ mod mpi_thread {
             c_int::try_from(values.len()).map_err(|_| format!("{} values are more than MPI's count", values.len()))?;
         let mut sums = vec![T::default(); values.len()];
         // SAFETY: both buffers hold `count` values of `datatype` (the callers pair f32 with
-        // MPI_FLOAT and u64 with MPI_UINT64_T) and outlive this blocking call.
+        // MPI_FLOAT, f64 with MPI_DOUBLE and u64 with MPI_UINT64_T) and outlive this blocking call.
         let code = unsafe {
             ffi::MPI_Allreduce(values.as_ptr().cast(), sums.as_mut_ptr().cast(), count, datatype, op, world.as_raw())
         };

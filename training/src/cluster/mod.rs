@@ -141,3 +141,17 @@ pub fn leave() {
 pub fn sum(config: &ClusterConfig, values: Vec<f32>, what: &str) -> Result<Vec<f32>, RunError> {
     engine::sum(values, config.timeout, what)
 }
+
+/// `values` summed over the ranks of `config`'s job in double precision (an epoch's metric sums
+/// and counts), waiting at most its time-out; `what` names the wait in errors.
+pub fn sum_wide(config: &ClusterConfig, values: Vec<f64>, what: &str) -> Result<Vec<f64>, RunError> {
+    engine::sum_wide(values, config.timeout, what)
+}
+
+/// Ends this rank after an exchange with the others failed where no error can be returned
+/// (burn-train's optimiser step and metric thread): one line says why, and that the last
+/// complete checkpoint is kept; the folder's lock goes with the process.
+pub fn end_rank(error: &RunError) -> ! {
+    crate::note!("error: {error}; the last complete checkpoint is kept (continue with --resume)");
+    std::process::exit(1);
+}

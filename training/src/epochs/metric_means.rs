@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use burn::train::metric::store::Split;
 use burn::train::metric::{MetricId, NumericEntry};
 
+use crate::cluster::ClusterConfig;
+
 /// The mean of every numeric metric over each epoch and split, as burn-train's store thread
 /// logs them, shared with the hooks that read them ([`super::Judge`], [`super::AfterEpoch`]).
 ///
@@ -18,6 +20,13 @@ use burn::train::metric::{MetricId, NumericEntry};
 /// epoch's means are published only when its end-of-epoch event arrives, after every batch of
 /// it, and [`EpochMetrics::wait`] blocks until then. Percentages (burn-train's accuracy) are
 /// stored as fractions, the units of `metrics.json`.
+///
+/// On a rank of a job, each rank sees only its share of the batches: at each split's end the
+/// ranks sum every metric's weighted sum and weight in one all-reduce, so every rank publishes
+/// the means of the whole split (what one process would), and all judge the epoch alike.
+/// burn-train's one store thread logs a split's end after all its batches, the training split's
+/// before the validation split's, and the training thread's next all-reduce waits for the
+/// validation means: every rank makes these all-reduces in the same order.
 #[derive(Clone, Default)]
 pub struct EpochMetrics(Arc<(Mutex<MetricsState>, Condvar)>);
 
@@ -70,9 +79,10 @@ impl EpochMetrics {
         changed.notify_all();
     }
 
-    /// The metric logger that fills this (register it with burn-train).
-    pub fn logger(&self) -> EpochLogger {
-        EpochLogger { metrics: self.clone(), entries: Default::default() }
+    /// The metric logger that fills this (register it with burn-train), combining each split's
+    /// sums over the ranks of `cluster` when this process is one.
+    pub fn logger(&self, cluster: Option<ClusterConfig>) -> EpochLogger {
+        EpochLogger { metrics: self.clone(), entries: Default::default(), cluster }
     }
 }
 
@@ -81,6 +91,7 @@ impl EpochMetrics {
 pub struct EpochLogger {
     metrics: EpochMetrics,
     entries: HashMap<(String, Split, usize), Vec<NumericEntry>>,
+    cluster: Option<ClusterConfig>,
 }
 
 impl burn::train::logger::MetricLogger for EpochLogger {
@@ -115,17 +126,32 @@ impl burn::train::logger::MetricLogger for EpochLogger {
     }
 
     fn log_epoch_summary(&mut self, summary: burn::train::metric::store::EpochSummary) {
-        let split = summary.split;
-        let means = {
+        let (split, epoch) = (summary.split, summary.epoch_number);
+        // Every metric name, in the same order on every rank, with the split's sum and weight.
+        let (names, mut sums): (Vec<String>, Vec<(f64, f64)>) = {
             let mut state = self.metrics.0 .0.lock().unwrap();
-            let finished: Vec<(Split, String)> = state.running.keys().filter(|(s, _)| *s == split).cloned().collect();
-            let mut means = BTreeMap::new();
-            for key in finished {
-                let (sum, count) = state.running.remove(&key).unwrap_or_default();
-                means.insert(key.1, sum / count.max(1) as f64);
-            }
-            means
+            let mut names: Vec<String> = state.names.values().map(|(name, _)| name.clone()).collect();
+            names.sort();
+            names.dedup();
+            let sums = names
+                .iter()
+                .map(|name| state.running.remove(&(split.clone(), name.clone())).unwrap_or_default())
+                .map(|(sum, count)| (sum, count as f64))
+                .collect();
+            (names, sums)
         };
-        self.metrics.publish(summary.epoch_number, split, means);
+        if let Some(cluster) = &self.cluster {
+            let what = format!("{}: combining epoch {epoch}'s {split} metrics", cluster.name());
+            let flat = sums.iter().flat_map(|&(sum, count)| [sum, count]).collect();
+            let all = crate::cluster::sum_wide(cluster, flat, &what).unwrap_or_else(|e| crate::cluster::end_rank(&e));
+            sums = all.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect();
+        }
+        let means = names
+            .into_iter()
+            .zip(sums)
+            .filter(|(_, (_, count))| *count > 0.0)
+            .map(|(name, (sum, count))| (name, sum / count))
+            .collect();
+        self.metrics.publish(epoch, split, means);
     }
 }

@@ -49,7 +49,7 @@ impl Launch<'_> {
             .with_application_logger(None)
             // The epoch means the hooks read (see `EpochMetrics`); nothing else is logged to disk
             // but `log.csv` and `progress.json`.
-            .with_metric_logger(self.metrics.logger())
+            .with_metric_logger(self.metrics.logger(options.cluster.clone()))
             .with_file_checkpointer(self.recorder)
             .with_checkpointing_strategy(self.keep)
             .early_stopping(self.after_epoch)

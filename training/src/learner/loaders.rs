@@ -13,10 +13,20 @@ use seqlab_datasets::batch::{BatchPlan, BucketedDataset, Flatten};
 use super::bounds::{InnerBatch, LoaderItem, RunBatcher};
 use super::options::TrainingConfig;
 
+/// Which of a plan's batches a rank of a job takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Every batch (a process alone).
+    All,
+    /// Training: rank `rank`'s share of `ranks`, paired by cost (see [`BatchPlan::shard`]).
+    Shard { rank: usize, ranks: usize },
+    /// Validation: every batch once over the ranks (see [`BatchPlan::deal`]).
+    Dealt { rank: usize, ranks: usize },
+}
+
 /// A data loader over length-bucketed batches of `items` (see [`BatchPlan::bucketed`]), item `i`
 /// of length `length(i)`, at most `batch_size` examples and `max_tokens` padded tokens a batch;
-/// `shuffle` reorders the batches every epoch; `shard`: only rank `rank`'s share of `ranks`
-/// (see [`BatchPlan::shard`]).
+/// `shuffle` reorders the batches every epoch; `share`: which of them this process takes.
 #[allow(clippy::too_many_arguments)]
 pub fn bucketed_loader<B, I, O, Bt>(
     items: impl Dataset<I> + 'static,
@@ -26,7 +36,7 @@ pub fn bucketed_loader<B, I, O, Bt>(
     max_tokens: usize,
     seed: u64,
     shuffle: bool,
-    shard: Option<(usize, usize)>,
+    share: Share,
 ) -> Arc<dyn DataLoader<B, O>>
 where
     B: Backend,
@@ -35,9 +45,10 @@ where
     Bt: Batcher<B, I, O> + 'static,
 {
     let plan = BatchPlan::bucketed(items.len(), &length, batch_size, max_tokens, 50, seed);
-    let plan = match shard {
-        Some((rank, ranks)) => plan.shard(rank, ranks, &length, seed),
-        None => plan,
+    let plan = match share {
+        Share::All => plan,
+        Share::Shard { rank, ranks } => plan.shard(rank, ranks, &length, seed),
+        Share::Dealt { rank, ranks } => plan.deal(rank, ranks, &length),
     };
     let builder = DataLoaderBuilder::new(Flatten(batcher)).batch_size(1);
     let builder = if shuffle { builder.shuffle(seed) } else { builder };
@@ -46,7 +57,9 @@ where
 
 /// The two loaders of a run: `train` (item `i` of length `train_length(i)`; in memory or an
 /// encoded corpus) in length-bucketed batches reshuffled every epoch, `valid` in the same kind
-/// of batches in a fixed order (on the inference backend).
+/// of batches in a fixed order (on the inference backend). A rank of a job trains on its share
+/// of the training batches and scores its part of the validation batches; the epoch's
+/// validation means are combined over the ranks (see `EpochMetrics`).
 #[allow(clippy::type_complexity)]
 pub fn loaders<B, T, I, Bt>(
     train: impl Dataset<T> + 'static,
@@ -63,8 +76,10 @@ where
     Bt: RunBatcher<B, T, I>,
 {
     let (size, tokens, seed) = (training.batch_size, training.max_tokens, training.seed);
-    // Each rank of a job trains on its share; all validate on the whole split.
-    let shard = training.cluster.as_ref().map(|c| (c.rank, c.ranks));
+    let (shard, dealt) = match &training.cluster {
+        Some(c) => (Share::Shard { rank: c.rank, ranks: c.ranks }, Share::Dealt { rank: c.rank, ranks: c.ranks }),
+        None => (Share::All, Share::All),
+    };
     let valid_lengths: Vec<usize> = valid.iter().map(length).collect();
     (
         bucketed_loader::<B, _, _, _>(train, train_length, batcher.clone(), size, tokens, seed, true, shard),
@@ -76,7 +91,7 @@ where
             tokens,
             seed,
             false,
-            None,
+            dealt,
         ),
     )
 }

@@ -19,7 +19,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 pub use bounds::{InnerBatch, LoaderItem, RunBatcher, Trainable};
 pub use corpus_fit::{fit_corpus, CorpusRun};
-pub use loaders::{batch_tokens, bucketed_loader, loaders, seed};
+pub use loaders::{batch_tokens, bucketed_loader, loaders, seed, Share};
 pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKENS};
 
 use crate::artifacts::Artifacts;
