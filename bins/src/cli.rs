@@ -89,6 +89,54 @@ pub fn warn_former_names(command: &str) {
     }
 }
 
+/// The options of a training command (`train-classifier`, `train-tagger`): the data files they
+/// name and the run config they resolve to.
+pub trait TrainerArgs: clap::Parser {
+    /// The run config the options resolve to (`run.json`).
+    type Config;
+
+    /// `--train`, `--valid` and `--test`: standard input (`-`) is copied aside first
+    /// ([`crate::spool::Spool`]).
+    fn data_files(&mut self) -> (&mut String, Option<&mut String>, Option<&mut String>);
+
+    /// The run these options describe: validation data resolved, the recipe's defaults applied
+    /// (inputs that are pipes already copied aside). An error names the option.
+    fn run_config(self) -> Result<Self::Config, String>;
+
+    /// A run config's learner options and artifacts folder.
+    fn learner(config: &Self::Config) -> (&TrainingConfig, &Path);
+}
+
+/// A training command from start to end: prepares the process, warns of former option names,
+/// parses the options `A` (with a config file; `adjust` shows the recipe's defaults in `--help`),
+/// copies piped inputs aside, resolves the run config (an error exits 2, an unreadable input
+/// 1), then trains it with `train` and prints the scores with `show` ([`run_training`]).
+pub fn train_command<A: TrainerArgs, R>(
+    name: &str,
+    adjust: fn(clap::Command) -> clap::Command,
+    train: impl FnOnce(&A::Config, &backend::Device) -> Result<R, RunError>,
+    show: impl FnOnce(&R) -> &TrainingSummary,
+) -> ExitCode {
+    crate::startup::prepare_process();
+    warn_former_names(name);
+    let crate::config_file::Parsed { mut args, origin } = crate::config_file::parse_with_config::<A>(adjust);
+    let mut spool = crate::spool::Spool::default();
+    let (train_file, valid, test) = args.data_files();
+    if let Err(e) = spool.training_inputs(train_file, valid, test) {
+        note!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    let config = match args.run_config() {
+        Ok(config) => config,
+        Err(e) => {
+            note!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (training, artifacts) = A::learner(&config);
+    run_training(training, artifacts, &origin, |device| train(&config, device), show)
+}
+
 /// The body of a training command once its run is configured: prints the backend, trains on the
 /// device of the first `--devices` index with `train`, then prints the scores (`show`, which
 /// returns the report's training summary) and the summary; an error is explained in the terms

@@ -429,10 +429,51 @@ pub fn canonical(path: &str) -> String {
 }
 
 /// Validation data as `run.json` records it: a file's path made canonical, a holdout as it is.
-pub fn canonical_valid(valid: &Validation) -> Validation {
+fn canonical_valid(valid: &Validation) -> Validation {
     match valid {
         Validation::File(path) => Validation::File(canonical(path)),
         Validation::HeldOut(h) => Validation::HeldOut(*h),
+    }
+}
+
+/// The files a run's config names, as both tasks' configs name them: written canonical to
+/// `run.json` ([`RunFiles::make_canonical`]), and left out of what the ranks of a job must agree
+/// on ([`RunFiles::blank`]), since paths differ between machines (the data files count by their
+/// contents).
+pub struct RunFiles<'a> {
+    /// `--train`.
+    pub train: &'a mut String,
+    /// `--valid` or `--valid-fraction`.
+    pub valid: &'a mut Validation,
+    /// `--test`.
+    pub test: &'a mut Option<String>,
+    /// `--artifacts`.
+    pub artifacts: &'a mut PathBuf,
+    /// `--embeddings`.
+    pub embeddings: &'a mut Option<PathBuf>,
+}
+
+impl RunFiles<'_> {
+    /// The data and vectors files' paths made canonical (the artifacts folder as given).
+    pub fn make_canonical(self) {
+        *self.train = canonical(self.train);
+        *self.valid = canonical_valid(self.valid);
+        *self.test = self.test.as_deref().map(canonical);
+        *self.embeddings = self.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into());
+    }
+
+    /// Every path blank, keeping whether validation is a file or a held-out share and whether
+    /// there are vectors; no test file (it is scored after training, by each rank alone).
+    pub fn blank(self) {
+        self.train.clear();
+        if let Validation::File(path) = self.valid {
+            path.clear();
+        }
+        *self.test = None;
+        *self.artifacts = PathBuf::new();
+        if let Some(path) = self.embeddings {
+            *path = PathBuf::new();
+        }
     }
 }
 

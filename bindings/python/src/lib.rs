@@ -15,6 +15,7 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use seqlab_bins::args::training::CommandDefaults;
 use seqlab_bins::args::{train_classifier, train_tagger};
+use seqlab_bins::cli::TrainerArgs;
 use seqlab_bins::config_file::table_arguments;
 use seqlab_datasets::text::{Normalisation, Tokenizer};
 use seqlab_training::backend::{self, Device, Inner};

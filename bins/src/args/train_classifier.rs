@@ -1,7 +1,7 @@
 //! The command line of `train-classifier`.
 
 use super::training::{encoder, rank_folder, validation, CommandDefaults, TrainingArgs, VectorsArgs};
-use crate::cli::by_name;
+use crate::cli::{by_name, TrainerArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::embedded::Split;
 use seqlab_datasets::text::{Encoding, Tokenizer};
@@ -10,8 +10,9 @@ use seqlab_datasets::{Embedded, Source, Task};
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::Pooling;
 use seqlab_training::classifier::ClassifierRunConfig;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::ScheduleKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Train a sequence classifier. With no data options it trains on the embedded synthetic
 /// sentiment corpus (embedded:sentiment/{train,valid,test}).
@@ -99,11 +100,18 @@ pub struct Args {
 pub const RECIPE: CommandDefaults =
     CommandDefaults { epochs: 8, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-5, clip_norm: None };
 
-impl Args {
-    /// The run these options describe: validation data resolved ([`validation`]), the recipe's
-    /// defaults applied (inputs that are pipes already copied aside: [`crate::spool::Spool`]).
-    /// An error names the option.
-    pub fn run_config(self) -> Result<ClassifierRunConfig, String> {
+impl TrainerArgs for Args {
+    type Config = ClassifierRunConfig;
+
+    fn data_files(&mut self) -> (&mut String, Option<&mut String>, Option<&mut String>) {
+        (&mut self.train, self.valid.as_mut(), self.test.as_mut())
+    }
+
+    fn learner(config: &ClassifierRunConfig) -> (&TrainingConfig, &Path) {
+        (&config.training, &config.artifacts)
+    }
+
+    fn run_config(self) -> Result<ClassifierRunConfig, String> {
         let valid = validation(
             &self.train,
             self.valid,

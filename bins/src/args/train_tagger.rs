@@ -1,16 +1,17 @@
 //! The command line of `train-tagger`.
 
 use super::training::{encoder, rank_folder, tag_names, validation, CommandDefaults, TrainingArgs, VectorsArgs};
-use crate::cli::by_name;
+use crate::cli::{by_name, TrainerArgs};
 use clap::{ArgAction, Parser};
 use seqlab_datasets::embedded::Split;
 use seqlab_datasets::ner::TagScheme;
 use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::{Embedded, Source, Task};
 use seqlab_models::heads::EncoderKind;
+use seqlab_training::learner::TrainingConfig;
 use seqlab_training::optim::ScheduleKind;
 use seqlab_training::tagger::{CharEncoder, LossMean, TaggerOutput, TaggerRunConfig};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Train a token classifier for NER. With no data options it trains on the embedded synthetic
 /// corpus (embedded:ner/{train,valid,test}).
@@ -135,11 +136,18 @@ pub struct Args {
 pub const RECIPE: CommandDefaults =
     CommandDefaults { epochs: 15, schedule: ScheduleKind::Cosine, adam_epsilon: 1e-8, clip_norm: Some(5.0) };
 
-impl Args {
-    /// The run these options describe: validation data resolved ([`validation`]), the tag
-    /// names read, the recipe's defaults applied (inputs that are pipes already copied aside:
-    /// [`crate::spool::Spool`]). An error names the option.
-    pub fn run_config(self) -> Result<TaggerRunConfig, String> {
+impl TrainerArgs for Args {
+    type Config = TaggerRunConfig;
+
+    fn data_files(&mut self) -> (&mut String, Option<&mut String>, Option<&mut String>) {
+        (&mut self.train, self.valid.as_mut(), self.test.as_mut())
+    }
+
+    fn learner(config: &TaggerRunConfig) -> (&TrainingConfig, &Path) {
+        (&config.training, &config.artifacts)
+    }
+
+    fn run_config(self) -> Result<TaggerRunConfig, String> {
         if let Some(format) = &self.format {
             return Err(format!(
                 "--format {format}: train-tagger reads CoNLL files, and tagged records by their extension \

@@ -6,11 +6,10 @@
 use std::process::ExitCode;
 
 use seqlab_bins::args::train_tagger::{Args, RECIPE};
-use seqlab_bins::cli::run_training;
-use seqlab_bins::config_file::{parse_with_config, Parsed};
+use seqlab_bins::cli::train_command;
 use seqlab_training::backend;
-use seqlab_training::tagger::{TaggerReport, TaggerScores};
-use seqlab_training::{note, say};
+use seqlab_training::say;
+use seqlab_training::tagger::TaggerScores;
 
 fn show(name: &str, s: &TaggerScores) {
     say!(
@@ -33,25 +32,14 @@ fn show(name: &str, s: &TaggerScores) {
 }
 
 fn main() -> ExitCode {
-    seqlab_bins::startup::prepare_process();
-    seqlab_bins::cli::warn_former_names("train-tagger");
-    let Parsed { mut args, origin } = parse_with_config::<Args>(|command| RECIPE.shown_in(command));
-    let mut spool = seqlab_bins::spool::Spool::default();
-    if let Err(e) = spool.training_inputs(&mut args.train, args.valid.as_mut(), args.test.as_mut()) {
-        note!("error: {e}");
-        return ExitCode::FAILURE;
-    }
-    let config = match args.run_config() {
-        Ok(config) => config,
-        Err(e) => {
-            note!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let train = |device: &backend::Device| backend::train_tagger(&config, device);
-    run_training(&config.training, &config.artifacts, &origin, train, |report: &TaggerReport| {
-        show("valid", &report.valid);
-        report.test.iter().for_each(|test| show("test", test));
-        &report.training
-    })
+    train_command::<Args, _>(
+        "train-tagger",
+        |command| RECIPE.shown_in(command),
+        backend::train_tagger,
+        |report| {
+            show("valid", &report.valid);
+            report.test.iter().for_each(|test| show("test", test));
+            &report.training
+        },
+    )
 }

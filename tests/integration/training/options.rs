@@ -5,7 +5,7 @@
 use clap::{CommandFactory, FromArgMatches, Parser};
 use seqlab_bins::args::training::CommandDefaults;
 use seqlab_bins::args::{predict, serve, train_classifier, train_tagger};
-use seqlab_bins::cli::RENAMED;
+use seqlab_bins::cli::{TrainerArgs, RENAMED};
 use seqlab_models::heads::EncoderKind;
 use seqlab_models::CellKind;
 

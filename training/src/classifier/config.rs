@@ -8,6 +8,7 @@ use seqlab_datasets::{Format, ReadOptions, Validation};
 use seqlab_models::heads::EncoderConfig;
 use seqlab_models::Pooling;
 
+use crate::artifacts::RunFiles;
 use crate::classification_scores::ClassificationScores;
 use crate::error::RunError;
 use crate::learner::{TrainingConfig, TrainingSummary};
@@ -70,17 +71,19 @@ impl ClassifierRunConfig {
     /// the paths, which differ between machines (the data files count by their contents), and
     /// without how the process was started.
     pub fn agreed_by_ranks(&self) -> Self {
-        Self {
-            train: String::new(),
-            valid: match &self.valid {
-                Validation::File(_) => Validation::File(String::new()),
-                held_out => held_out.clone(),
-            },
-            test: None,
-            artifacts: PathBuf::new(),
-            embeddings: self.embeddings.as_ref().map(|_| PathBuf::new()),
-            training: self.training.agreed_by_ranks(),
-            ..self.clone()
+        let mut agreed = Self { training: self.training.agreed_by_ranks(), ..self.clone() };
+        agreed.files().blank();
+        agreed
+    }
+
+    /// The files this run names.
+    pub(crate) fn files(&mut self) -> RunFiles<'_> {
+        RunFiles {
+            train: &mut self.train,
+            valid: &mut self.valid,
+            test: &mut self.test,
+            artifacts: &mut self.artifacts,
+            embeddings: &mut self.embeddings,
         }
     }
 

@@ -28,9 +28,7 @@ pub use model::Classifier;
 
 use std::sync::Arc;
 
-use crate::artifacts::{
-    canonical, canonical_valid, input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup,
-};
+use crate::artifacts::{input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
@@ -188,16 +186,14 @@ fn encoded_train(
 /// The run's options as `run.json` records them: the normalisation and embedding width
 /// resolved, paths canonical.
 fn resolved(config: &ClassifierRunConfig, norm: Normalisation, embedding_dim: usize) -> ClassifierRunConfig {
-    ClassifierRunConfig {
+    let mut resolved = ClassifierRunConfig {
         tokenizer: Some(norm.tokenizer),
         lowercase: Some(norm.lowercase),
         embedding_dim,
-        train: canonical(&config.train),
-        valid: canonical_valid(&config.valid),
-        test: config.test.as_deref().map(canonical),
-        embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
-    }
+    };
+    resolved.files().make_canonical();
+    resolved
 }
 
 /// The run's sizes against the machine's memory, before any data is read.

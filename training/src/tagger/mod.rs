@@ -26,9 +26,7 @@ pub use config::{CharEncoder, LossMean, TaggerOutput, TaggerReport, TaggerRunCon
 pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
-use crate::artifacts::{
-    canonical, canonical_valid, input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup,
-};
+use crate::artifacts::{input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
 use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
@@ -168,16 +166,14 @@ fn char_encoder(config: &TaggerRunConfig) -> CharEncoder {
 /// The run's options as `run.json` records them: the file scheme, embedding width and
 /// character encoder resolved, paths canonical.
 fn resolved(config: &TaggerRunConfig, file_scheme: TagScheme, embedding_dim: usize) -> TaggerRunConfig {
-    TaggerRunConfig {
+    let mut resolved = TaggerRunConfig {
         file_scheme: Some(file_scheme),
         embedding_dim,
         char_encoder: char_encoder(config),
-        train: canonical(&config.train),
-        valid: canonical_valid(&config.valid),
-        test: config.test.as_deref().map(canonical),
-        embeddings: config.embeddings.as_deref().map(|p| canonical(&p.display().to_string()).into()),
         ..config.clone()
-    }
+    };
+    resolved.files().make_canonical();
+    resolved
 }
 
 /// The run's sizes against the machine's memory, before any data is read.
