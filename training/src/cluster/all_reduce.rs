@@ -1,6 +1,8 @@
 //! The optimiser of a rank: [`AllReduced`] sums the ranks' gradients in one all-reduce before
 //! the same optimiser step on every rank; [`StepWeight`] carries each step's loss terms to it.
 
+use std::sync::{Arc, Mutex};
+
 use burn::module::{AutodiffModule, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsParams, LearningRate, MultiGradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -33,7 +35,7 @@ impl StepWeight {
     }
 }
 
-/// What this process's all-reduces have moved and cost so far.
+/// What a run's all-reduces have moved and cost so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Traffic {
     /// All-reduces (optimiser steps).
@@ -47,12 +49,16 @@ pub struct Traffic {
     pub seconds: f64,
 }
 
-static TRAFFIC: std::sync::Mutex<Traffic> =
-    std::sync::Mutex::new(Traffic { steps: 0, values: 0, sent: 0, seconds: 0.0 });
+/// A run's [`Traffic`], shared between its optimiser, which adds to it, and the learner, which
+/// reports it when training ends.
+#[derive(Debug, Clone, Default)]
+pub struct TrafficLog(Arc<Mutex<Traffic>>);
 
-/// This process's [`Traffic`] so far.
-pub fn traffic() -> Traffic {
-    *TRAFFIC.lock().unwrap()
+impl TrafficLog {
+    /// The traffic so far.
+    pub fn get(&self) -> Traffic {
+        *self.0.lock().unwrap()
+    }
 }
 
 /// An optimiser whose gradients are first combined over the job's ranks (when there is a job;
@@ -69,12 +75,15 @@ pub struct AllReduced<O> {
     pub cluster: Option<ClusterConfig>,
     /// Steps taken by this process, for messages.
     pub steps: usize,
+    /// What the all-reduces moved and cost.
+    pub traffic: TrafficLog,
 }
 
 impl<O> AllReduced<O> {
-    /// `inner`, combining gradients over `cluster` when there is one.
-    pub fn new(inner: O, cluster: Option<ClusterConfig>) -> Self {
-        Self { inner, cluster, steps: 0 }
+    /// `inner`, combining gradients over `cluster` when there is one and adding what that
+    /// moves to `traffic`.
+    pub fn new(inner: O, cluster: Option<ClusterConfig>, traffic: TrafficLog) -> Self {
+        Self { inner, cluster, steps: 0, traffic }
     }
 }
 
@@ -94,7 +103,7 @@ where
         self.steps += 1;
         let combined = weight
             .ok_or_else(|| RunError::Other(format!("{}: step {} carried no step weight", cluster.name(), self.steps)))
-            .and_then(|weight| combine::<M, B>(&module, grads, weight, cluster, self.steps));
+            .and_then(|weight| combine::<M, B>(&module, grads, weight, cluster, self.steps, &self.traffic));
         // burn-train's step cannot fail: a rank that is gone ends this one.
         let grads = combined.unwrap_or_else(|e| super::end_rank(&e));
         self.inner.step(lr, module, grads)
@@ -124,6 +133,7 @@ fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     weight: f32,
     cluster: &ClusterConfig,
     step: usize,
+    traffic: &TrafficLog,
 ) -> Result<GradientsParams, RunError> {
     let mut flatten = Flatten::<B::InnerBackend> { grads: &mut grads, taken: Vec::new(), device: None };
     module.visit(&mut flatten);
@@ -142,7 +152,7 @@ fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
     let mut packed = vec![weight];
     filled.pack(&segments, weight, &mut packed);
     let sums = super::engine::sum(packed, cluster.timeout, &what)?;
-    let mut traffic = TRAFFIC.lock().unwrap();
+    let mut traffic = traffic.0.lock().unwrap();
     traffic.steps += 1;
     traffic.values = count + 1;
     traffic.sent += sums.len();

@@ -33,7 +33,7 @@ use seqlab_datasets::chunks::Fingerprint;
 
 use crate::error::{ClusterFailure, RunError};
 
-pub use all_reduce::{traffic, AllReduced, StepWeight, Traffic};
+pub use all_reduce::{AllReduced, StepWeight, Traffic, TrafficLog};
 pub use launcher::launched_size;
 
 /// Where this process stands in a job of training processes, as MPI says.

@@ -24,7 +24,7 @@ pub use options::{FitOptions, TrainingConfig, TrainingSummary, DEFAULT_MAX_TOKEN
 
 use crate::artifacts::Artifacts;
 use crate::clip::GlobalNormClip;
-use crate::cluster::{AllReduced, ClusterConfig};
+use crate::cluster::{AllReduced, ClusterConfig, TrafficLog};
 use crate::devices::MeanOfDevices;
 use crate::durable::AtomicRecorder;
 use crate::epochs::{AfterEpoch, EpochMetrics, Judge, KeepBestAndLast, Plateau, Progress};
@@ -62,13 +62,14 @@ where
         if let Some(cluster) = &options.cluster {
             crate::cluster::join(cluster, options.fingerprint)?;
         }
-        let trained = train_epochs(model, train, valid, options, start)?;
+        let traffic = TrafficLog::default();
+        let trained = train_epochs(model, train, valid, options, start, &traffic)?;
         if let Some(cluster) = &options.cluster {
             // MPI's finalisation waits for every rank: not after a signal stopped this one.
             if crate::interrupt::received().is_none() {
                 crate::cluster::leave();
             }
-            let t = crate::cluster::traffic();
+            let t = traffic.get();
             crate::say!(
                 "{}: {} all-reduces of {} values ({:.1} MB; {:.2} MB summed a step, the blocks some rank filled), \
                  {:.1} s in them ({:.1} ms a step)",
@@ -107,8 +108,10 @@ fn optimiser<O>(
     devices: usize,
     cluster: Option<ClusterConfig>,
     clip_norm: Option<f32>,
+    traffic: &TrafficLog,
 ) -> AllReduced<MeanOfDevices<GlobalNormClip<O>>> {
-    AllReduced::new(MeanOfDevices { inner: GlobalNormClip { inner, max_norm: clip_norm }, devices }, cluster)
+    let inner = MeanOfDevices { inner: GlobalNormClip { inner, max_norm: clip_norm }, devices };
+    AllReduced::new(inner, cluster, traffic.clone())
 }
 
 /// `why` a run was interrupted, with what it keeps.
@@ -132,6 +135,7 @@ fn train_epochs<B, M, I>(
     valid: Arc<dyn DataLoader<B::InnerBackend, I::InnerBatch>>,
     options: &FitOptions,
     start: Progress,
+    traffic: &TrafficLog,
 ) -> Result<(M::InnerModule, Progress), RunError>
 where
     B: AutodiffBackend,
@@ -166,19 +170,27 @@ where
     let devices = options.devices.len().max(1);
     let cluster = &options.cluster;
     let (last, interrupted) = match o.optimizer {
-        OptimizerKind::Adam => {
-            launch.run(model, optimiser(o.adam().init(), devices, cluster.clone(), o.clip_norm), schedule, train, valid)
-        }
-        OptimizerKind::AdamW => launch.run(
+        OptimizerKind::Adam => launch.run(
             model,
-            optimiser(o.adamw().init(), devices, cluster.clone(), o.clip_norm),
+            optimiser(o.adam().init(), devices, cluster.clone(), o.clip_norm, traffic),
             schedule,
             train,
             valid,
         ),
-        OptimizerKind::Sgd => {
-            launch.run(model, optimiser(o.sgd().init(), devices, cluster.clone(), o.clip_norm), schedule, train, valid)
-        }
+        OptimizerKind::AdamW => launch.run(
+            model,
+            optimiser(o.adamw().init(), devices, cluster.clone(), o.clip_norm, traffic),
+            schedule,
+            train,
+            valid,
+        ),
+        OptimizerKind::Sgd => launch.run(
+            model,
+            optimiser(o.sgd().init(), devices, cluster.clone(), o.clip_norm, traffic),
+            schedule,
+            train,
+            valid,
+        ),
     };
     if let Some(failure) = saves.failure() {
         return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
