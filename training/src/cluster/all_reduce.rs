@@ -42,8 +42,8 @@ pub struct Traffic {
     pub steps: usize,
     /// Values (`f32`) in each step's gradients and weight.
     pub values: usize,
-    /// Values summed over the ranks in all the steps: only the blocks some rank filled, when
-    /// they are few enough (see [`AllReduced`]).
+    /// Values summed over the ranks in all the steps: the weight and the blocks of the
+    /// gradients some rank filled (see [`AllReduced`]).
     pub sent: usize,
     /// Seconds spent in them, waiting for the other ranks included.
     pub seconds: f64,
@@ -64,9 +64,10 @@ impl TrafficLog {
 /// An optimiser whose gradients are first combined over the job's ranks (when there is a job;
 /// otherwise it is `inner` alone): every rank's gradient of its mean loss, times its loss terms
 /// `n_r` ([`StepWeight`]), packed into one vector after `n_r` (only the blocks some rank
-/// filled: see `blocks.rs`), summed over the ranks in one all-reduce, and divided by `Σ n_r`. That is the gradient of the mean loss over all
-/// the ranks' terms, what one process computes on the combined batches. `inner`'s state and
-/// record are kept as they are: every rank holds the same.
+/// filled: see `blocks.rs`), summed over the ranks in one all-reduce, and divided by `Σ n_r`.
+/// That is the gradient of the mean loss over all the ranks' terms, what one process computes
+/// on the combined batches. `inner`'s state and record are kept as they are: every rank holds
+/// the same.
 #[derive(Clone)]
 pub struct AllReduced<O> {
     /// The optimiser.
@@ -124,7 +125,7 @@ where
 
 /// `grads` of `module`'s parameters combined over the ranks of `cluster` at `step`, this
 /// rank's weighed by `weight` (see [`AllReduced`]). The ranks agree first on the blocks of the
-/// gradients that any of them filled ([`Blocks`]) and sum only those, packed after the weights:
+/// gradients that any of them filled ([`Blocks`]) and sum only those, packed after the weight:
 /// a step's word embedding gradient is zero outside its batch's words. The sums, divided by the
 /// summed weight, are written over the gradients this rank took, in place.
 fn combine<M: AutodiffModule<B>, B: AutodiffBackend>(
