@@ -15,7 +15,7 @@ use seqlab_training::note;
 
 const MAX_THREADS_PER_CORE: usize = 4;
 
-/// Lowers `RAYON_NUM_THREADS` to [`MAX_THREADS_PER_CORE`] threads per core, saying so, and refuses
+/// Lowers `RAYON_NUM_THREADS` to `MAX_THREADS_PER_CORE` threads per core, saying so, and refuses
 /// a value that is not a number. Call it first in `main`, before any thread pool starts.
 pub fn bound_threads() {
     let Some(value) = std::env::var_os("RAYON_NUM_THREADS") else {

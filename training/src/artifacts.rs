@@ -9,16 +9,16 @@
 //! | `vocab.json` | [`write_setup`] | the word vocabulary |
 //! | `labels.json` / `tags.json` | [`write_setup`] | the classifier's labels / the tagger's tags: which one exists says the task |
 //! | `chars.json` | the tagger | the character vocabulary (character features only) |
-//! | `embeddings.json` | [`crate::vectors`] | how the pretrained vectors matched the vocabulary |
+//! | `embeddings.json` | `crate::vectors` | how the pretrained vectors matched the vocabulary |
 //! | `model.mpk` | [`write_results`] | the best epoch's weights |
-//! | `model.int8.safetensors` | [`crate::quantize`] | an int8 model's weights, in place of `model.mpk` |
+//! | `model.int8.safetensors` | `crate::quantize` | an int8 model's weights, in place of `model.mpk` |
 //! | `metrics.json` | [`write_results`] | the scores and the [`crate::learner::TrainingSummary`] |
 //! | `manifest.json` | [`write_setup`], [`write_results`] | checksums of the files above, checked on loading |
-//! | `log.csv`, `progress.json`, `curves.svg` | [`crate::epochs::AfterEpoch`], [`crate::curves`] | one line per epoch; the resumable state; the learning curves |
+//! | `log.csv`, `progress.json`, `curves.svg` | `crate::epochs::AfterEpoch`, `crate::curves` | one line per epoch; the resumable state; the learning curves |
 //! | `checkpoint/` | burn-train, [`crate::durable::AtomicRecorder`] | `model-N.mpk`, `optim-N.mpk`, `scheduler-N.mpk` |
 //! | `train/`, `valid/` | burn-train | its own metric logs |
 //! | `experiment.log` | burn-train | its application log |
-//! | `.lock` | [`crate::lock`] | held while a run trains |
+//! | `.lock` | `crate::lock` | held while a run trains |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,14 +48,14 @@ impl Artifacts {
     /// The weights, as Burn's recorder names them (it adds `.mpk`).
     pub const WEIGHTS_STEM: &'static str = "model";
     pub const WEIGHTS: &'static str = "model.mpk";
-    /// An int8 model's weights (written by [`crate::quantize`] in place of `model.mpk`).
+    /// An int8 model's weights (written by `crate::quantize` in place of `model.mpk`).
     pub const WEIGHTS_INT8: &'static str = "model.int8.safetensors";
     pub const METRICS: &'static str = "metrics.json";
     pub const LOG: &'static str = "log.csv";
     pub const PROGRESS: &'static str = "progress.json";
     pub const CURVES: &'static str = "curves.svg";
     pub const CHECKPOINTS: &'static str = "checkpoint";
-    /// The encoded training split (see [`crate::corpus_cache`]).
+    /// The encoded training split (see `crate::corpus_cache`).
     pub const CORPUS: &'static str = "corpus";
     pub const LOCK: &'static str = ".lock";
     /// burn-train's metric logs and application log.

@@ -147,7 +147,7 @@ pub fn export(
     crate::export::export::<Inner>(artifacts, out, format, device)
 }
 
-/// [`crate::quantize::quantize`] on [`Inner`].
+/// `crate::quantize::quantize` on [`Inner`].
 pub fn quantize(artifacts: &Path, out: &Path, device: &Device) -> Result<crate::quantize::Quantized, RunError> {
     crate::quantize::quantize::<Inner>(artifacts, out, device)
 }

@@ -71,7 +71,7 @@ static DIRECT: AtomicBool = AtomicBool::new(false);
 
 /// From now on, [`say!`](crate::say) and [`note!`](crate::note) write to the process's streams
 /// themselves and never panic. A binary's first step (and the Python module's). A stream the
-/// process was started without (`>&-`) is lost from the start ([`started_closed`]).
+/// process was started without (`>&-`) is lost from the start (`started_closed`).
 pub fn write_directly() {
     DIRECT.store(true, Ordering::Relaxed);
     for (fd, stream) in [(1, &STDOUT), (2, &STDERR)] {

@@ -19,7 +19,7 @@ pub fn write(path: &Path, text: String) -> Result<(), RunError> {
     write_bytes(path, text.into_bytes())
 }
 
-/// [`write`] for bytes.
+/// [`fn@write`] for bytes.
 pub fn write_bytes(path: &Path, bytes: Vec<u8>) -> Result<(), RunError> {
     let partial = PathBuf::from(format!("{}.partial", path.display()));
     std::fs::write(&partial, bytes)
@@ -45,7 +45,7 @@ pub fn commit(partial: &Path, target: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
-/// What a failed [`write`] leaves (its message says so when the disk is full).
+/// What a failed [`fn@write`] leaves (its message says so when the disk is full).
 pub const KEPT: &str = "the file's earlier version, if any, is kept";
 
 /// What a failed checkpoint of a training run leaves.
@@ -212,7 +212,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Named MessagePack at full precision, written durably: to `*.partial.mpk`, flushed to the
 /// disk, renamed, and the folder flushed, so that a kill or a power cut never leaves a torn
 /// checkpoint under its final name. Every completed or failed save is reported to its
-/// [`SaveLog`] (shared by clones), which [`crate::epochs::AfterEpoch`] waits on before it records the epoch.
+/// [`SaveLog`] (shared by clones), which `crate::epochs::AfterEpoch` waits on before it records the epoch.
 #[derive(Debug, Default, Clone)]
 pub struct AtomicRecorder {
     inner: NamedMpkFileRecorder<FullPrecisionSettings>,

@@ -143,7 +143,7 @@ impl SharedF64 {
     }
 }
 
-/// What the after-epoch step ([`crate::epochs::AfterEpoch`]) may see and change of a running
+/// What the after-epoch step (`crate::epochs::AfterEpoch`) may see and change of a running
 /// [`Schedule`]: the rate of the last step (for `log.csv`) and the plateau factor (lowered when
 /// the selection metric stops improving).
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Line charts as SVG (plotters), shared by `curves.svg` ([`crate::curves`]) and the
+//! Line charts as SVG (plotters), shared by `curves.svg` (`crate::curves`) and the
 //! vanishing-gradient lab's plots (`seqlab_gradlab::files`): named series of points drawn as
 //! lines with a dot at each point, and a legend.
 

@@ -20,7 +20,7 @@ use crate::durable::{write, write_bytes};
 use crate::error::RunError;
 use crate::inference::{load, Loaded};
 
-/// What [`quantize`] wrote.
+/// What `quantize` wrote.
 #[derive(Debug, Clone)]
 pub struct Quantized {
     /// The new folder.

@@ -4,7 +4,7 @@
 /// The instruction-set flags that decide the kernels' speed (from `/proc/cpuinfo`).
 const FLAGS: [&str; 8] = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16"];
 
-/// The CPU's model name, the flags of [`FLAGS`] it has, and the cores this process may use
+/// The CPU's model name, the flags of `FLAGS` it has, and the cores this process may use
 /// (Linux; `null` fields elsewhere).
 pub fn machine() -> serde_json::Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

@@ -50,8 +50,7 @@ pub struct ClassifierRunConfig {
     /// Where the model, vocabulary, labels and metrics go.
     pub artifacts: PathBuf,
     /// How texts are tokenised, in training and for raw input (`None` before training:
-    /// detected from the training data, see [`detect_normalisation`]; older runs: the
-    /// training format's tokenizer).
+    /// detected from the training data; older runs: the training format's tokenizer).
     #[serde(default)]
     pub tokenizer: Option<Tokenizer>,
     /// Whether tokens are lower-cased, in training and for raw input (`None` before training:

@@ -22,7 +22,7 @@ impl StepWeight {
     /// The parameter id the weight travels under.
     const ID: u64 = 0x5e91_ab00_57e9_0001;
 
-    /// Adds `terms` to a training step's `grads` (see [`crate::steps`]).
+    /// Adds `terms` to a training step's `grads` (see `crate::steps`).
     pub fn attach<B: AutodiffBackend>(grads: &mut GradientsParams, terms: usize, device: &B::Device) {
         let value = Tensor::<B::InnerBackend, 1>::from_data(TensorData::new(vec![terms as f32], [1]), device);
         grads.register::<B::InnerBackend, 1>(ParamId::from(Self::ID), value);

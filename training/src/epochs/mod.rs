@@ -1,15 +1,15 @@
 //! What happens around every epoch of a run, one concern a file:
 //!
-//! - [`checkpoints`]: the files of an epoch's checkpoint, their check, pruning;
-//! - [`selection`]: which validation metric picks the kept epoch ([`Select`], [`Selection`]);
-//! - [`progress`]: where a run stands ([`Progress`], `progress.json`), starting or resuming a
+//! - `checkpoints`: the files of an epoch's checkpoint, their check, pruning;
+//! - `selection`: which validation metric picks the kept epoch ([`Select`], [`Selection`]);
+//! - `progress`: where a run stands ([`Progress`], `progress.json`), starting or resuming a
 //!   run, and pruning at its end;
-//! - [`metric_means`]: each epoch's metric means as burn-train logs them ([`EpochMetrics`]);
-//! - the pure hooks, which only decide: [`verdict`] (the best epoch, [`Judge`]), [`keep`]
-//!   (which checkpoints to keep, [`KeepBestAndLast`]), [`stop`] (early stop and plateau rules);
+//! - `metric_means`: each epoch's metric means as burn-train logs them (`EpochMetrics`);
+//! - the pure hooks, which only decide: `verdict` (the best epoch, `Judge`), `keep`
+//!   (which checkpoints to keep, `KeepBestAndLast`), `stop` (early stop and plateau rules);
 //! - [`log`] writes `log.csv`;
-//! - [`after_epoch`]: the side effects after an epoch (log, stop, plateau, `progress.json`,
-//!   `curves.svg`), in one place and a stated order ([`AfterEpoch`]).
+//! - `after_epoch`: the side effects after an epoch (log, stop, plateau, `progress.json`,
+//!   `curves.svg`), in one place and a stated order (`AfterEpoch`).
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
 //! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the

@@ -6,7 +6,7 @@
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::backend::AutodiffBackend;
 
-/// What [`fit`] trains: a burn-train training step on `B` over batches `I` whose model on the
+/// What [`fit`](super::fit) trains: a burn-train training step on `B` over batches `I` whose model on the
 /// inference backend (`InnerModule`, named again as [`Trainable::Valid`] so that its bounds come
 /// with it) is the validation step over `I::InnerBatch`. Every such model is one.
 pub trait Trainable<B: AutodiffBackend, I: InnerBatch<B>>:

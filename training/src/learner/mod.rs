@@ -1,6 +1,6 @@
 //! The learner both tasks share: its options ([`TrainingConfig`], resolved into [`FitOptions`]),
-//! the length-bucketed data loaders ([`loaders`]), [`fit`], which launches burn-train's
-//! supervised training ([`launch`]) with this project's optimisers, schedule, metrics,
+//! the length-bucketed data loaders ([`mod@loaders`]), [`fit`], which launches burn-train's
+//! supervised training (`launch`) with this project's optimisers, schedule, metrics,
 //! checkpoints and epoch hooks ([`crate::epochs`]), and [`fit_corpus`], the three together on an
 //! encoded training split, as both tasks train.
 

@@ -34,7 +34,7 @@ pub struct TrainingConfig {
     pub overwrite: bool,
     /// burn-train's terminal dashboard (when stdout is a terminal).
     pub tui: bool,
-    /// Data-parallel training on these devices (indices; see [`crate::devices`]); empty or one:
+    /// Data-parallel training on these devices (indices; see `crate::devices`); empty or one:
     /// the device the run was given.
     #[serde(default)]
     pub devices: Vec<u16>,
@@ -113,7 +113,7 @@ impl TrainingConfig {
     }
 }
 
-/// How [`fit`] trains.
+/// How [`fit`](super::fit) trains.
 #[derive(Debug, Clone)]
 pub struct FitOptions {
     /// The artifacts folder (checkpoints, `log.csv`, `progress.json`, burn-train's logs).

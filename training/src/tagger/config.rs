@@ -74,7 +74,7 @@ pub struct TaggerRunConfig {
     pub min_freq: usize,
     /// Dropout on embeddings and encoder outputs.
     pub dropout: f64,
-    /// Word dropout on words seen once in training (see [`Tagger::word_dropout`]).
+    /// Word dropout on words seen once in training (see [`Tagger::word_dropout`](super::model::Tagger::word_dropout)).
     #[serde(default)]
     pub word_dropout: f64,
     /// Word dropout also drops rare words that have a pretrained vector (older runs did).
