@@ -13,7 +13,7 @@ use crate::probe::{
     decay_summary, gradient_norms, train_on_task, DecaySummary, ProbeModelConfig, TaskRun, TaskTraining,
 };
 use seqlab_training::error::RunError;
-use seqlab_training::memory::{machine_memory, Footprint, Part};
+use seqlab_training::{machine_memory, Footprint, Part};
 
 /// The cells every experiment compares, and what they share.
 #[derive(Debug, Clone)]

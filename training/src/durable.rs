@@ -101,7 +101,7 @@ fn written() {
 
 /// A file a user named for an output (`export --out`, `dataset-stats --write`), written part by
 /// part: a regular file or a new name is written beside as `*.partial` and renamed over it by
-/// [`OutputFile::finish`] (durably, as [`commit`]), so that an error, a full disk or a kill keeps
+/// [`OutputFile::finish`] (durably, as `commit`), so that an error, a full disk or a kill keeps
 /// its earlier version, and an `OutputFile` dropped unfinished removes its partial file; a link
 /// is followed and its target written (the link stays a link); a pipe, terminal or device
 /// (`/dev/stdout`, a FIFO) is written into, never replaced; a folder, a dangling link, or an

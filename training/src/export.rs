@@ -88,7 +88,7 @@ fn is_int8<B: Backend>(rnn: Option<&Recurrent<B>>) -> bool {
 }
 
 /// Writes the model in `artifacts` to `out` in `format` (see [`Format::resolve`]; the writing
-/// as [`crate::durable::write_output`]: links are followed, pipes and devices written into, the
+/// as `crate::durable::write_output`: links are followed, pipes and devices written into, the
 /// folder's own files refused). The metadata of either file holds `model`
 /// (`sequence-classifier` or `token-classifier`) and `config` (the folder's `model.json`); an
 /// ONNX file's also `labels`, the names of the classes or of the tags (in the training scheme)

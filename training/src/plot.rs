@@ -25,7 +25,7 @@ pub struct Series {
 pub const CYCLE: [RGBColor; 6] = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
 
 impl Series {
-    /// A series in the `index`-th colour of [`CYCLE`] (thinner once the colours repeat).
+    /// A series in the `index`-th of the charts' colours (thinner once the colours repeat).
     pub fn cycled(index: usize, name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         let width = if index < CYCLE.len() { 2 } else { 1 };
         Self { name: name.into(), points, colour: CYCLE[index % CYCLE.len()], width }

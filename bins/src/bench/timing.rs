@@ -5,8 +5,8 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use seqlab_training::adam::FusedAdamConfig;
 use seqlab_training::backend;
+use seqlab_training::FusedAdamConfig;
 
 use super::inputs::inputs;
 use super::nets::Net;

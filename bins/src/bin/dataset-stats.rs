@@ -12,9 +12,9 @@ use seqlab_datasets::ner::conll::write_conll;
 use seqlab_datasets::stats::{CorpusStats, StatsBuilder};
 use seqlab_datasets::text::{Encoding, TokenCounts, Vocab, VocabConfig};
 use seqlab_datasets::{stream_corpus, Corpus, DataError, Format, ReadOptions};
-use seqlab_training::durable::{OutputFile, Protected};
 use seqlab_training::error::RunError;
 use seqlab_training::{note, say};
+use seqlab_training::{OutputFile, Protected};
 
 /// Statistics of a corpus file (or IMDB-style folder).
 #[derive(Parser, Debug)]
@@ -62,7 +62,7 @@ struct Args {
 fn main() -> ExitCode {
     seqlab_training::console::write_directly();
     seqlab_bins::malloc::bound_threads();
-    if let Err(e) = seqlab_training::durable::remove_partial_on_signal() {
+    if let Err(e) = seqlab_training::remove_partial_on_signal() {
         note!("warning: cannot handle signals ({e}): a kill may leave a --write file's .partial behind");
     }
     let mut args = Args::parse();

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use seqlab_bins::args::train_classifier::{Args, RECIPE};
 use seqlab_bins::cli::train_command;
 use seqlab_training::backend;
-use seqlab_training::classification_scores::ClassificationScores;
 use seqlab_training::say;
+use seqlab_training::ClassificationScores;
 
 fn show(name: &str, s: &ClassificationScores) {
     say!("{name:<5} accuracy {:.4}  macro-F1 {:.4}  ({} examples)", s.accuracy, s.macro_f1, s.examples);

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use seqlab_datasets::text::{Normalisation, Tokenizer};
-use seqlab_training::artifacts::Artifacts;
 use seqlab_training::inference::{Loaded, ReadText, TextReading};
+use seqlab_training::Artifacts;
 use serde_json::Value;
 
 /// A model to serve: its name in the URL and its artifacts folder.

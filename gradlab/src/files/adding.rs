@@ -11,7 +11,7 @@ use super::{mean, plot, write};
 use crate::adding::AddingTraining;
 use crate::experiments::{AddingNorms, AddingPoint};
 use seqlab_training::error::RunError;
-use seqlab_training::plot::Series;
+use seqlab_training::Series;
 
 /// Reads the adding problem's points from a CSV written by [`write_adding_runs`] (or by
 /// `scripts/torch_adding.py`); a malformed row is an error naming the file and line.

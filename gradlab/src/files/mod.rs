@@ -1,5 +1,5 @@
 //! What the lab's experiments write: CSV (one row per measurement), markdown tables (what a
-//! reader compares) and SVG plots ([`seqlab_training::plot`]), all into one output folder; one file per
+//! reader compares) and SVG plots ([`seqlab_training::line_chart`]), all into one output folder; one file per
 //! experiment.
 
 mod adding;
@@ -13,7 +13,7 @@ pub use norms::{norms_summary, write_norms};
 pub use sweep::{write_sweep, SweepSettings};
 
 use seqlab_training::error::RunError;
-use seqlab_training::plot::{line_chart, Series};
+use seqlab_training::{line_chart, Series};
 
 /// Writes `text` to `path` and says so.
 pub(super) fn write(path: &Path, text: &str) -> Result<(), RunError> {

@@ -7,7 +7,7 @@ use super::{plot, write};
 use crate::experiments::NormsCurve;
 use crate::probe::decay_summary;
 use seqlab_training::error::RunError;
-use seqlab_training::plot::Series;
+use seqlab_training::Series;
 
 /// One line per curve: `‖∂L/∂h_1‖/‖∂L/∂h_T‖` and where the norm falls below 1e-3 of its value
 /// at T.

@@ -7,7 +7,7 @@ use super::{mean, plot, write};
 use crate::experiments::SweepRun;
 use crate::probe::TaskTraining;
 use seqlab_training::error::RunError;
-use seqlab_training::plot::Series;
+use seqlab_training::Series;
 
 /// What the sweep's table says of one cell at one length, over its seeds.
 struct SweepRow<'a> {

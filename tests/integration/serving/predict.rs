@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use seqlab_bins::predict::{answer_texts, stream, InputFormat, StreamOptions};
 use seqlab_datasets::ner::parse_conll;
 use seqlab_training::backend;
-use seqlab_training::entity_scores::{entity_scores, EntityMode};
 use seqlab_training::inference::{Evaluation, Loaded};
+use seqlab_training::{entity_scores, EntityMode};
 
 use super::{classifier_dir, crf_tagger_dir};
 use crate::common::embedded_text;

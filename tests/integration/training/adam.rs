@@ -9,7 +9,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Distribution, Tensor};
-use seqlab_training::adam::FusedAdamConfig;
+use seqlab_training::FusedAdamConfig;
 
 use crate::common::*;
 

@@ -1,6 +1,6 @@
 //! Classification scores against hand-computed values.
 
-use seqlab_training::classification_scores::classification_scores;
+use seqlab_training::classification_scores;
 
 #[test]
 fn accuracy_and_macro_f1_by_hand() {

@@ -10,7 +10,7 @@ use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{Pooling, SequenceClassifierConfig};
-use seqlab_training::classification_scores::classification_scores;
+use seqlab_training::classification_scores;
 use seqlab_training::classifier::{train_classifier, ClassifierReport, ClassifierRunConfig};
 
 use seqlab_training::inference::{classify, evaluate, load, Evaluation, Loaded};

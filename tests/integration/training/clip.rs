@@ -6,7 +6,7 @@ use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::{Tensor, TensorData};
-use seqlab_training::clip::{clip_global_norm, GlobalNormClip};
+use seqlab_training::{clip_global_norm, GlobalNormClip};
 
 use crate::common::*;
 

@@ -1,7 +1,7 @@
 //! Entity-level scores against seqeval's documented examples and hand counts.
 
 use seqlab_datasets::ner::TagScheme;
-use seqlab_training::entity_scores::{entity_scores, EntityMode};
+use seqlab_training::{entity_scores, EntityMode};
 
 fn tags(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
@@ -47,7 +47,7 @@ fn micro_average_by_hand() {
 
 #[test]
 fn the_dashboards_batch_weighted_entity_f1_is_the_micro_f1_of_the_epoch() {
-    use seqlab_training::entity_metric::EntityF1Metric;
+    use seqlab_training::EntityF1Metric;
     let names: Vec<String> =
         ["<pad>", "O", "B-PER", "E-PER", "S-LOC", "S-PER"].iter().map(ToString::to_string).collect();
     let id = |s: &str| names.iter().position(|n| n == s).unwrap();

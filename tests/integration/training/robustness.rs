@@ -82,7 +82,7 @@ fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
     use burn::module::Module;
     use seqlab_models::heads::{EncoderConfig, EncoderKind};
     use seqlab_models::CellKind;
-    use seqlab_training::memory::Part;
+    use seqlab_training::Part;
     let device = Default::default();
     for cell in [CellKind::RnnTanh, CellKind::Lstm, CellKind::Gru] {
         for (layers, bidirectional) in [(1, false), (3, true)] {
@@ -100,7 +100,7 @@ fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
         }
     }
     // What one too-large size is refused with names the machine's memory.
-    let machine = seqlab_training::memory::machine_memory().expect("/proc/meminfo");
+    let machine = seqlab_training::machine_memory().expect("/proc/meminfo");
     assert!(machine > 1 << 20);
 }
 
@@ -108,7 +108,7 @@ fn the_memory_estimate_counts_the_encoders_parameters_exactly() {
 /// size option; a run whose ordinary batches do not fit still names the option.
 #[test]
 fn one_example_too_long_for_memory_is_named_where_it_is() {
-    use seqlab_training::memory::{Footprint, Longest, Part};
+    use seqlab_training::{Footprint, Longest, Part};
     let longest =
         Longest::of("sentence", ("train.jsonl", [12, 2_000_000, 7]), ("valid.conll", [(1, 30), (40, 2_000_000)]));
     assert_eq!(longest, Longest { at: "train.jsonl (sentence 2)".into(), tokens: 2_000_000 });
@@ -719,7 +719,7 @@ fn files_that_would_block_are_refused_at_once_by_name() {
 /// any spelling or link; an output dropped half written leaves the earlier file as it was.
 #[test]
 fn an_output_file_never_replaces_an_input_and_is_in_place_only_when_finished() {
-    use seqlab_training::durable::{OutputFile, Protected};
+    use seqlab_training::{OutputFile, Protected};
     let dir = scratch("output-file");
     let input = dir.join("train.conll");
     std::fs::write(&input, "EU B-ORG\n").unwrap();

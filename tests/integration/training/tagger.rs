@@ -13,8 +13,8 @@ use seqlab_datasets::{read_corpus, Corpus, LabelMap, ReadOptions};
 use seqlab_models::heads::{EncoderConfig, EncoderKind};
 use seqlab_models::CellKind;
 use seqlab_models::{CrfConfig, TokenClassifierConfig};
-use seqlab_training::entity_scores::{entity_scores, EntityMode};
 use seqlab_training::tagger::{train_tagger, CharEncoder, Tagger, TaggerOutput, TaggerReport, TaggerRunConfig};
+use seqlab_training::{entity_scores, EntityMode};
 
 use seqlab_training::inference::{evaluate, load, tag, Evaluation, Loaded};
 

@@ -12,7 +12,7 @@
 //!   `curves.svg`), in one place and a stated order (`AfterEpoch`).
 //!
 //! burn-train saves a checkpoint (model, optimiser, schedule) after every epoch through
-//! [`crate::durable::AtomicRecorder`] (write to `*.partial.mpk`, flush, rename, flush the
+//! `crate::durable::AtomicRecorder` (write to `*.partial.mpk`, flush, rename, flush the
 //! folder: a kill, a power cut or a full disk never leaves a torn file under the final name).
 
 mod after_epoch;
