@@ -91,13 +91,7 @@ impl BatchPlan {
     /// out. Every rank computes the same groups.
     pub fn shard(&self, rank: usize, ranks: usize, length: impl Fn(usize) -> usize, seed: u64) -> Self {
         let ranks = ranks.max(1);
-        let cost = |&(start, size): &(u32, u32)| {
-            let batch = &self.order[start as usize..(start + size) as usize];
-            batch.len() * batch.iter().map(|&i| length(i as usize)).max().unwrap_or(0)
-        };
-        let mut runs = self.runs.clone();
-        // Stable: batches of equal cost keep the plan's order, the same on every rank.
-        runs.sort_by_cached_key(cost);
+        let runs = self.by_cost(length);
         let mut groups: Vec<&[(u32, u32)]> = runs[runs.len() % ranks..].chunks(ranks).collect();
         shuffle(&mut groups, &mut Rng::new(seed));
         let runs = groups.iter().map(|group| group[rank.min(ranks - 1)]).collect();
@@ -113,14 +107,21 @@ impl BatchPlan {
         if self.runs.len() < ranks {
             return self.clone();
         }
+        let runs = self.by_cost(length).into_iter().skip(rank.min(ranks - 1)).step_by(ranks).collect();
+        Self { order: self.order.clone(), runs }
+    }
+
+    /// The batches ordered by their cost, padded positions (examples × the longest, with
+    /// `length` as in [`BatchPlan::bucketed`]). Stable: batches of equal cost keep the plan's
+    /// order, the same on every rank.
+    fn by_cost(&self, length: impl Fn(usize) -> usize) -> Vec<(u32, u32)> {
         let cost = |&(start, size): &(u32, u32)| {
             let batch = &self.order[start as usize..(start + size) as usize];
             batch.len() * batch.iter().map(|&i| length(i as usize)).max().unwrap_or(0)
         };
         let mut runs = self.runs.clone();
         runs.sort_by_cached_key(cost);
-        let runs = runs.into_iter().skip(rank.min(ranks - 1)).step_by(ranks).collect();
-        Self { order: self.order.clone(), runs }
+        runs
     }
 
     /// Number of batches.

@@ -18,29 +18,36 @@ const BLOCK: usize = 32;
 pub(super) struct Blocks {
     /// The bits, block `b` (counted over all the segments) at bit `b % 64` of word `b / 64`.
     pub words: Vec<u64>,
-    /// Each segment's length.
-    lens: Vec<usize>,
+    /// Each segment's length and its first block.
+    segments: Vec<(usize, usize)>,
 }
 
 impl Blocks {
-    /// The blocks of `segments` that hold a value whose bits are not all zero (`-0.0` and NaN
+    /// The blocks of the segments `values` that hold a value whose bits are not all zero (`-0.0` and NaN
     /// count as non-zero, so that packing never changes a sum's bits).
-    pub fn nonzero(segments: &[&[f32]]) -> Self {
-        let lens: Vec<usize> = segments.iter().map(|s| s.len()).collect();
-        let blocks: usize = lens.iter().map(|len| len.div_ceil(BLOCK)).sum();
+    pub fn nonzero(values: &[&[f32]]) -> Self {
+        let mut blocks = 0;
+        let segments: Vec<(usize, usize)> = values
+            .iter()
+            .map(|s| {
+                let first = blocks;
+                blocks += s.len().div_ceil(BLOCK);
+                (s.len(), first)
+            })
+            .collect();
         let mut words = vec![0u64; blocks.div_ceil(64)];
-        let chunks = segments.iter().flat_map(|segment| segment.chunks(BLOCK));
+        let chunks = values.iter().flat_map(|segment| segment.chunks(BLOCK));
         for (block, chunk) in chunks.enumerate() {
             if chunk.iter().fold(0u32, |bits, v| bits | v.to_bits()) != 0 {
                 words[block / 64] |= 1 << (block % 64);
             }
         }
-        Self { words, lens }
+        Self { words, segments }
     }
 
     /// How many values the set blocks hold.
     pub fn values(&self) -> usize {
-        (0..self.lens.len()).flat_map(|s| self.runs(s)).map(|run| run.len()).sum()
+        (0..self.segments.len()).flat_map(|s| self.runs(s)).map(|run| run.len()).sum()
     }
 
     /// Appends the set blocks' values, times `weight`, to `packed`, one after the other.
@@ -68,8 +75,7 @@ impl Blocks {
 
     /// The ranges of segment `s`'s values that its consecutive set blocks cover, in order.
     fn runs(&self, s: usize) -> impl Iterator<Item = Range<usize>> + '_ {
-        let len = self.lens[s];
-        let first: usize = self.lens[..s].iter().map(|len| len.div_ceil(BLOCK)).sum();
+        let (len, first) = self.segments[s];
         let blocks = len.div_ceil(BLOCK);
         let set = move |b: usize| self.words[(first + b) / 64] >> ((first + b) % 64) & 1 == 1;
         let mut block = 0;
