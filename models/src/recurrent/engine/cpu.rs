@@ -42,7 +42,7 @@ pub(crate) fn plain<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> (Tensor
     let (cell, device) = (layer.cell, layer.input.device());
     let layer = layer_of::<X, F>(layer, true);
     let (packed, _) = layer.forward(cell, false);
-    unpack(tensor::<X, F, 1>(packed, [layer.packed_len(cell.has_memory())], &device), Dims::of(&layer), cell)
+    unpack_values::<X, F>(packed, Dims::of(&layer), cell, &device)
 }
 
 /// One layer of a quantised stack without autodiff: the kernel's forward pass with int8 weights.
@@ -53,7 +53,7 @@ pub(crate) fn plain_int8<X: Backend>(
     let (cell, device) = (layer.cell, layer.input.device());
     let layer = layer_of::<X, f32>(layer, false);
     let packed = layer.forward_int8(cell, int8);
-    unpack(tensor::<X, f32, 1>(packed, [layer.packed_len(cell.has_memory())], &device), Dims::of(&layer), cell)
+    unpack_values::<X, f32>(packed, Dims::of(&layer), cell, &device)
 }
 
 /// One layer on `Autodiff<X>`: the kernel's forward pass, recorded as one node whose backward
@@ -249,6 +249,24 @@ fn unpack<B: Backend>(packed: Tensor<B, 1>, dims: Dims, cell: CellKind) -> (Tens
         })
         .collect();
     (packed.slice([0..outputs]).reshape([batch, seq, directions * hidden]), finals)
+}
+
+/// [`unpack`] on the packed values of a pass without autodiff: the outputs, which come first,
+/// become the output tensor without a copy (a slice of a tensor would be copied when reshaped).
+fn unpack_values<X: Backend, F: KernelFloat>(
+    mut packed: Vec<F>,
+    dims: Dims,
+    cell: CellKind,
+    device: &X::Device,
+) -> (Tensor<X, 3>, Vec<CellState<X>>) {
+    let Dims { batch, seq, hidden, directions } = dims;
+    let finals = packed.split_off(batch * seq * directions * hidden);
+    let state = batch * hidden;
+    let pick = |start: usize| tensor::<X, F, 2>(finals[start..start + state].to_vec(), [batch, hidden], device);
+    let states = (0..directions)
+        .map(|d| CellState { hidden: pick(d * state), cell: cell.has_memory().then(|| pick((directions + d) * state)) })
+        .collect();
+    (tensor::<X, F, 3>(packed, [batch, seq, directions * hidden], device), states)
 }
 
 fn to_vec<X: Backend, F: KernelFloat, const D: usize>(t: Tensor<X, D>) -> Vec<F> {

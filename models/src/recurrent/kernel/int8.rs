@@ -109,9 +109,10 @@ impl Int8Direction {
 /// Activation rows quantised to `u8` for [`Int8Matrix::matmul_add`]: reused between calls.
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedRows {
-    /// `[rows, stride]`, zeros past `k` (and whole zero rows up to a multiple of 16 for AMX):
-    /// each row's quads of 4 consecutive values are what `vpdpbusd` multiplies with a quad of
-    /// weights.
+    /// `[rows, stride]`, each row's quads of 4 consecutive values what `vpdpbusd` multiplies
+    /// with a quad of weights. Past `k` a row holds zeros or an earlier product's values, which
+    /// meet the weights' zero padding; AMX multiplies whole tiles of 16 rows, and the sums of
+    /// rows past the product's are never stored.
     values: Vec<u8>,
     /// Bytes per row of `values`: `⌈k / 4⌉ · 4`, or whole AMX tiles of 64.
     stride: usize,
@@ -209,17 +210,30 @@ impl Int8Matrix {
     /// # Panics
     /// If `x` or `out` is shorter than `rows` rows.
     pub fn matmul_add(&self, out: &mut [f32], x: &[f32], rows: usize, scratch: &mut QuantizedRows) {
-        let kernel = match Int8Kernel::best() {
-            Int8Kernel::Amx if rows < AMX_MIN_ROWS => Int8Kernel::Vnni,
-            best => best,
-        };
-        self.matmul_add_with(kernel, out, x, rows, scratch);
+        self.product(fastest(rows), Base::Out, out, x, rows, scratch);
+    }
+
+    /// `out[r, j] = bias[j] + Σ_k x[r, k] · W[k, j]` (no bias: the product alone), overwriting
+    /// `out`: [`Int8Matrix::matmul_add`] without reading `out` first. The sums are the same, so
+    /// the result equals `matmul_add` onto rows that hold the bias, bit for bit.
+    ///
+    /// # Panics
+    /// If `x` or `out` is shorter than `rows` rows, or `bias` is not `n` long.
+    pub fn matmul_bias(
+        &self,
+        out: &mut [f32],
+        x: &[f32],
+        rows: usize,
+        bias: Option<&[f32]>,
+        scratch: &mut QuantizedRows,
+    ) {
+        self.product(fastest(rows), Base::of(bias, self.n), out, x, rows, scratch);
     }
 
     /// [`Int8Matrix::matmul_add`] with the integer sums computed one product at a time: the
     /// reference the fast kernels are tested against (same quantisation, same sums, same results).
     pub fn matmul_add_reference(&self, out: &mut [f32], x: &[f32], rows: usize, scratch: &mut QuantizedRows) {
-        self.matmul_add_with(Int8Kernel::Scalar, out, x, rows, scratch);
+        self.product(Int8Kernel::Scalar, Base::Out, out, x, rows, scratch);
     }
 
     /// [`Int8Matrix::matmul_add`] on the kernel given.
@@ -234,24 +248,53 @@ impl Int8Matrix {
         rows: usize,
         scratch: &mut QuantizedRows,
     ) {
-        assert!(x.len() >= rows * self.k && out.len() >= rows * self.n, "Int8Matrix::matmul_add: sizes");
-        assert!(kernel.runs_here(), "Int8Matrix::matmul_add: this CPU does not run the {} kernel", kernel.name());
+        self.product(kernel, Base::Out, out, x, rows, scratch);
+    }
+
+    /// [`Int8Matrix::matmul_bias`] on the kernel given.
+    ///
+    /// # Panics
+    /// As [`Int8Matrix::matmul_bias`], or if this CPU does not run `kernel`.
+    pub fn matmul_bias_with(
+        &self,
+        kernel: Int8Kernel,
+        out: &mut [f32],
+        x: &[f32],
+        rows: usize,
+        bias: Option<&[f32]>,
+        scratch: &mut QuantizedRows,
+    ) {
+        self.product(kernel, Base::of(bias, self.n), out, x, rows, scratch);
+    }
+
+    /// `out = base + x W` on `kernel`.
+    fn product(
+        &self,
+        kernel: Int8Kernel,
+        base: Base<'_>,
+        out: &mut [f32],
+        x: &[f32],
+        rows: usize,
+        scratch: &mut QuantizedRows,
+    ) {
+        assert!(x.len() >= rows * self.k && out.len() >= rows * self.n, "Int8Matrix: product sizes");
+        assert!(kernel.runs_here(), "Int8Matrix: this CPU does not run the {} kernel", kernel.name());
         match kernel {
             // SAFETY (both): the CPU runs the kernel (checked), and the sizes were checked.
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Amx => unsafe {
                 let padded = rows.next_multiple_of(TILE_ROWS);
                 scratch.quantize_avx512(x, rows, self.k, panel_quads(self.k) * 4, padded);
-                self.accumulate_amx(out, scratch, rows);
+                self.accumulate_amx(base, out, scratch, rows);
             },
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Vnni => unsafe {
                 scratch.quantize_avx512(x, rows, self.k, quads(self.k) * 4, rows);
-                self.accumulate_vnni(out, scratch, rows);
+                self.accumulate_vnni(base, out, scratch, rows);
             },
             _ => {
                 scratch.quantize_rows(x, rows, self.k, quads(self.k) * 4, rows);
-                self.accumulate_reference(out, scratch, rows);
+                self.accumulate_reference(base, out, scratch, rows);
             }
         }
     }
@@ -263,7 +306,7 @@ impl Int8Matrix {
         (sum - q.zeros[r] * self.column_sums[j]) as f32 * (q.scales[r] * self.scales[j])
     }
 
-    fn accumulate_reference(&self, out: &mut [f32], q: &QuantizedRows, rows: usize) {
+    fn accumulate_reference(&self, base: Base<'_>, out: &mut [f32], q: &QuantizedRows, rows: usize) {
         let k_quads = quads(self.k);
         for r in 0..rows {
             let x = &q.values[r * q.stride..r * q.stride + k_quads * 4];
@@ -277,7 +320,8 @@ impl Int8Matrix {
                         sum += i32::from(xv) * wv;
                     }
                 }
-                out[r * self.n + j] += self.dequantize_sum(q, r, j, sum);
+                let at = r * self.n + j;
+                out[at] = base.value(out[at], j) + self.dequantize_sum(q, r, j, sum);
             }
         }
     }
@@ -285,7 +329,7 @@ impl Int8Matrix {
     /// The AMX kernel ([`amx::multiply`]), each tile of sums through [`Int8Matrix::store_row`].
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw")]
-    unsafe fn accumulate_amx(&self, out: &mut [f32], q: &QuantizedRows, rows: usize) {
+    unsafe fn accumulate_amx(&self, base: Base<'_>, out: &mut [f32], q: &QuantizedRows, rows: usize) {
         use std::arch::x86_64::_mm512_loadu_si512;
         let operands = amx::Operands {
             a: &q.values,
@@ -300,7 +344,8 @@ impl Int8Matrix {
         unsafe {
             amx::multiply(&operands, |row_tile, panel, sums| {
                 for (i, lanes) in sums.iter().enumerate().take(rows - row_tile * TILE_ROWS) {
-                    self.store_row(out, q, row_tile * TILE_ROWS + i, panel, _mm512_loadu_si512(lanes.as_ptr().cast()));
+                    let sums = _mm512_loadu_si512(lanes.as_ptr().cast());
+                    self.store_row(base, out, q, row_tile * TILE_ROWS + i, panel, sums);
                 }
             });
         }
@@ -309,7 +354,7 @@ impl Int8Matrix {
     /// The VNNI kernel: blocks of up to 4 rows by 4 panels (64 columns), 16 accumulators.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn accumulate_vnni(&self, out: &mut [f32], q: &QuantizedRows, rows: usize) {
+    unsafe fn accumulate_vnni(&self, base: Base<'_>, out: &mut [f32], q: &QuantizedRows, rows: usize) {
         let panels = self.n.div_ceil(PANEL);
         let mut r = 0;
         while r < rows {
@@ -320,10 +365,14 @@ impl Int8Matrix {
                 // SAFETY: rows r..r+block and panels p..p+width exist (the loops' bounds).
                 unsafe {
                     match (block, width) {
-                        (4, 4) => self.block::<4, 4>(out, q, r, p),
-                        (4, w) => (0..w).for_each(|i| self.block::<4, 1>(out, q, r, p + i)),
-                        (b, 4) => (0..b).for_each(|i| self.block::<1, 4>(out, q, r + i, p)),
-                        (b, w) => (0..b).for_each(|i| (0..w).for_each(|c| self.block::<1, 1>(out, q, r + i, p + c))),
+                        (4, 4) => self.block::<4, 4>(base, out, q, r, p),
+                        (4, w) => (0..w).for_each(|i| self.block::<4, 1>(base, out, q, r, p + i)),
+                        (b, 4) => (0..b).for_each(|i| self.block::<1, 4>(base, out, q, r + i, p)),
+                        (b, w) => {
+                            for (i, c) in (0..b).flat_map(|i| (0..w).map(move |c| (i, c))) {
+                                self.block::<1, 1>(base, out, q, r + i, p + c);
+                            }
+                        }
                     }
                 }
                 p += width;
@@ -338,7 +387,14 @@ impl Int8Matrix {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
-    unsafe fn block<const R: usize, const C: usize>(&self, out: &mut [f32], q: &QuantizedRows, r: usize, p: usize) {
+    unsafe fn block<const R: usize, const C: usize>(
+        &self,
+        base: Base<'_>,
+        out: &mut [f32],
+        q: &QuantizedRows,
+        r: usize,
+        p: usize,
+    ) {
         use std::arch::x86_64::*;
         let (k_quads, stride) = (quads(self.k), panel_quads(self.k) * PANEL);
         let mut acc = [[_mm512_setzero_si512(); C]; R];
@@ -360,13 +416,14 @@ impl Int8Matrix {
         for i in 0..R {
             for c in 0..C {
                 // SAFETY: row r + i and panel p + c exist (the caller's).
-                unsafe { self.store_row(out, q, r + i, p + c, acc[i][c]) };
+                unsafe { self.store_row(base, out, q, r + i, p + c, acc[i][c]) };
             }
         }
     }
 
-    /// Adds row `row`'s integer sums of panel `p` (16 lanes), dequantised, into `out`: the
-    /// epilogue of the AMX and VNNI kernels ([`Int8Matrix::dequantize_sum`], 16 at a time).
+    /// Writes row `row`'s integer sums of panel `p` (16 lanes), dequantised and added to `base`,
+    /// into `out`: the epilogue of the AMX and VNNI kernels ([`Int8Matrix::dequantize_sum`], 16
+    /// at a time).
     ///
     /// # Safety
     /// AVX-512F; `row` is one of the quantised rows and `p` one of the panels.
@@ -375,6 +432,7 @@ impl Int8Matrix {
     #[inline]
     unsafe fn store_row(
         &self,
+        base: Base<'_>,
         out: &mut [f32],
         q: &QuantizedRows,
         row: usize,
@@ -394,9 +452,60 @@ impl Int8Matrix {
             let corrected = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zero, sums));
             let value = _mm512_mul_ps(_mm512_cvtepi32_ps(corrected), _mm512_mul_ps(row_scale, scales));
             let dst = out.as_mut_ptr().add(row * self.n + j);
-            let sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), value);
+            let onto = match base {
+                Base::Out => _mm512_maskz_loadu_ps(mask, dst),
+                Base::Bias(bias) => _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(j)),
+                Base::Zero => _mm512_setzero_ps(),
+            };
+            let sum = _mm512_add_ps(onto, value);
             _mm512_mask_storeu_ps(dst, mask, sum);
         }
+    }
+}
+
+/// What a product's values are added to.
+#[derive(Debug, Clone, Copy)]
+enum Base<'a> {
+    /// What `out` holds (`matmul_add`).
+    Out,
+    /// A bias, the same for every row (`[n]`).
+    Bias(&'a [f32]),
+    /// Nothing: `out` is overwritten with the product.
+    Zero,
+}
+
+impl<'a> Base<'a> {
+    /// The base of [`Int8Matrix::matmul_bias`].
+    ///
+    /// # Panics
+    /// If `bias` is not `n` long.
+    fn of(bias: Option<&'a [f32]>, n: usize) -> Self {
+        match bias {
+            Some(bias) => {
+                assert_eq!(bias.len(), n, "Int8Matrix::matmul_bias: one bias per column");
+                Self::Bias(bias)
+            }
+            None => Self::Zero,
+        }
+    }
+
+    /// The base of column `j` where `out` holds `current`.
+    #[inline(always)]
+    fn value(self, current: f32, j: usize) -> f32 {
+        match self {
+            Self::Out => current,
+            Self::Bias(bias) => bias[j],
+            Self::Zero => 0.0,
+        }
+    }
+}
+
+/// The kernel for a product of `rows` rows: [`Int8Kernel::best`], VNNI rather than AMX below
+/// [`AMX_MIN_ROWS`].
+fn fastest(rows: usize) -> Int8Kernel {
+    match Int8Kernel::best() {
+        Int8Kernel::Amx if rows < AMX_MIN_ROWS => Int8Kernel::Vnni,
+        best => best,
     }
 }
 
@@ -407,7 +516,7 @@ impl QuantizedRows {
     #[target_feature(enable = "avx512f,avx512bw")]
     unsafe fn quantize_avx512(&mut self, x: &[f32], rows: usize, k: usize, stride: usize, padded_rows: usize) {
         use std::arch::x86_64::*;
-        self.clear(stride, padded_rows);
+        self.prepare(stride, padded_rows);
         let (floor, top) = (_mm512_setzero_ps(), _mm512_set1_ps(255.0));
         for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(stride)) {
             let (scale, zero) = row_scale(row);
@@ -431,7 +540,7 @@ impl QuantizedRows {
     /// Quantises `rows` rows of `k` values of `x`, each with its own scale and zero point, into
     /// rows of `stride` bytes; rows up to `padded_rows` are zeros.
     fn quantize_rows(&mut self, x: &[f32], rows: usize, k: usize, stride: usize, padded_rows: usize) {
-        self.clear(stride, padded_rows);
+        self.prepare(stride, padded_rows);
         for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(stride)) {
             let (scale, zero) = row_scale(row);
             let inverse = 1.0 / scale;
@@ -443,11 +552,15 @@ impl QuantizedRows {
         }
     }
 
-    /// Zeros for `padded_rows` rows of `stride` bytes, no scales yet.
-    fn clear(&mut self, stride: usize, padded_rows: usize) {
+    /// Room for `padded_rows` rows of `stride` bytes, no scales yet. The quantisers write the
+    /// first `k` bytes of each row; the bytes past `k`, zeros or an earlier product's values, add
+    /// nothing, as they multiply the packed weights' zero rows past `k` (so a product per time
+    /// step does not zero the buffer every step).
+    fn prepare(&mut self, stride: usize, padded_rows: usize) {
         self.stride = stride;
-        self.values.clear();
-        self.values.resize(padded_rows * stride, 0);
+        if self.values.len() < padded_rows * stride {
+            self.values.resize(padded_rows * stride, 0);
+        }
         self.scales.clear();
         self.zeros.clear();
     }
@@ -573,10 +686,22 @@ mod tests {
             let mut scratch = QuantizedRows::default();
             let mut slow = start.clone();
             m.matmul_add_reference(&mut slow, &x, rows, &mut scratch);
-            for &kernel in &kernels {
+            // Written over `out` from a bias (or from nothing): the same values as added to rows
+            // that hold the bias (or zeros), bit for bit, whatever `out` held before.
+            let bias = values(n, 5, 0.5);
+            let mut onto_bias: Vec<f32> = bias.iter().copied().cycle().take(rows * n).collect();
+            m.matmul_add_reference(&mut onto_bias, &x, rows, &mut scratch);
+            let mut onto_zeros = vec![0.0f32; rows * n];
+            m.matmul_add_reference(&mut onto_zeros, &x, rows, &mut scratch);
+            for &kernel in kernels.iter().chain([Int8Kernel::Scalar].iter()) {
                 let mut fast = start.clone();
                 m.matmul_add_with(kernel, &mut fast, &x, rows, &mut scratch);
                 assert_eq!(fast, slow, "[{rows}×{k}]·[{k}×{n}]: {} against the reference", kernel.name());
+                let mut written = start.clone();
+                m.matmul_bias_with(kernel, &mut written, &x, rows, Some(&bias), &mut scratch);
+                assert_eq!(written, onto_bias, "[{rows}×{k}]·[{k}×{n}] + bias: {}", kernel.name());
+                m.matmul_bias_with(kernel, &mut written, &x, rows, None, &mut scratch);
+                assert_eq!(written, onto_zeros, "[{rows}×{k}]·[{k}×{n}] alone: {}", kernel.name());
             }
             let fast = slow;
             let want = exact(&w, &x, rows, k, n);
@@ -597,6 +722,32 @@ mod tests {
                     let err = (got - want[r * n + j]).abs();
                     assert!(err <= bound, "[{rows}×{k}]·[{k}×{n}] at ({r},{j}): error {err} over {bound}");
                 }
+            }
+        }
+    }
+
+    /// Quantised rows kept between products (as the time loop keeps them): fewer rows after
+    /// more, and another `k` in between, give what a fresh buffer gives.
+    #[test]
+    fn reused_rows_give_what_fresh_rows_give() {
+        let (k, n, other_k) = (70, 40, 65);
+        let m = Int8Matrix::quantize(&values(k * n, 6, 0.3), k, n);
+        let other = Int8Matrix::quantize(&values(other_k * n, 7, 0.3), other_k, n);
+        for kernel in [Int8Kernel::Scalar, Int8Kernel::Vnni, Int8Kernel::Amx].into_iter().filter(|k| k.runs_here()) {
+            let mut kept = QuantizedRows::default();
+            for (rows, seed) in [(37, 8), (5, 9), (20, 10)] {
+                let x = values(rows * k, seed, 2.0);
+                let mut fresh = vec![0.0f32; rows * n];
+                m.matmul_bias_with(kernel, &mut fresh, &x, rows, None, &mut QuantizedRows::default());
+                let mut reused = vec![0.0f32; rows * n];
+                m.matmul_bias_with(kernel, &mut reused, &x, rows, None, &mut kept);
+                assert_eq!(reused, fresh, "{}: {rows} rows after others", kernel.name());
+                let y = values(3 * other_k, seed + 1, 2.0);
+                let mut fresh = vec![0.0f32; 3 * n];
+                other.matmul_bias_with(kernel, &mut fresh, &y, 3, None, &mut QuantizedRows::default());
+                let mut reused = vec![0.0f32; 3 * n];
+                other.matmul_bias_with(kernel, &mut reused, &y, 3, None, &mut kept);
+                assert_eq!(reused, fresh, "{}: k = {other_k} after k = {k}", kernel.name());
             }
         }
     }
