@@ -233,6 +233,21 @@ impl Dims {
     fn of<F>(layer: &Layer<F>) -> Self {
         Self { batch: layer.batch, seq: layer.seq, hidden: layer.hidden, directions: layer.directions.len() }
     }
+
+    /// Each direction's final state, `pick` making a `[batch, hidden]` tensor of a range of the
+    /// packed output's finals (`h_n` of every direction, then `c_n`; counted from the finals'
+    /// start).
+    fn final_states<B: Backend>(
+        self,
+        cell: CellKind,
+        pick: impl Fn(std::ops::Range<usize>) -> Tensor<B, 2>,
+    ) -> Vec<CellState<B>> {
+        let state = self.batch * self.hidden;
+        let at = |index: usize| pick(index * state..(index + 1) * state);
+        (0..self.directions)
+            .map(|d| CellState { hidden: at(d), cell: cell.has_memory().then(|| at(self.directions + d)) })
+            .collect()
+    }
 }
 
 /// Splits the packed output (see [`Layer::packed_len`]) into the layer's output
@@ -240,14 +255,9 @@ impl Dims {
 fn unpack<B: Backend>(packed: Tensor<B, 1>, dims: Dims, cell: CellKind) -> (Tensor<B, 3>, Vec<CellState<B>>) {
     let Dims { batch, seq, hidden, directions } = dims;
     let outputs = batch * seq * directions * hidden;
-    let state = batch * hidden;
-    let pick = |start: usize| packed.clone().slice([start..start + state]).reshape([batch, hidden]);
-    let finals = (0..directions)
-        .map(|d| CellState {
-            hidden: pick(outputs + d * state),
-            cell: cell.has_memory().then(|| pick(outputs + (directions + d) * state)),
-        })
-        .collect();
+    let finals = dims.final_states(cell, |values| {
+        packed.clone().slice([outputs + values.start..outputs + values.end]).reshape([batch, hidden])
+    });
     (packed.slice([0..outputs]).reshape([batch, seq, directions * hidden]), finals)
 }
 
@@ -261,11 +271,7 @@ fn unpack_values<X: Backend, F: KernelFloat>(
 ) -> (Tensor<X, 3>, Vec<CellState<X>>) {
     let Dims { batch, seq, hidden, directions } = dims;
     let finals = packed.split_off(batch * seq * directions * hidden);
-    let state = batch * hidden;
-    let pick = |start: usize| tensor::<X, F, 2>(finals[start..start + state].to_vec(), [batch, hidden], device);
-    let states = (0..directions)
-        .map(|d| CellState { hidden: pick(d * state), cell: cell.has_memory().then(|| pick((directions + d) * state)) })
-        .collect();
+    let states = dims.final_states(cell, |values| tensor::<X, F, 2>(finals[values].to_vec(), [batch, hidden], device));
     (tensor::<X, F, 3>(packed, [batch, seq, directions * hidden], device), states)
 }
 
