@@ -26,12 +26,14 @@
 pub mod amx;
 pub mod gemm;
 pub mod int8;
+mod packed;
 
 use std::ops::Range;
 
 use gemm::{matmul, View};
 pub use int8::Int8Direction;
 use int8::QuantizedRows;
+use packed::StepOutputs;
 
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
@@ -63,8 +65,9 @@ pub struct Direction<F> {
 /// a block of them, at once) and a step's `b_hh + h_{t-1} W_hh`.
 trait Products<F> {
     /// Steps whose input projection is computed at once, just before the time loop reaches
-    /// them (`None`: all steps in one product, before the loop).
-    const STEPS_AT_ONCE: Option<usize>;
+    /// them, for an item of `rows` rows and gates `width` wide (`None`: all steps in one
+    /// product, before the loop).
+    fn steps_at_once(rows: usize, width: usize) -> Option<usize>;
     fn input(&mut self, out: &mut [F], x: &[F], rows: usize, bias: Option<&[F]>);
     fn hidden(&mut self, out: &mut [F], h: &[F], rows: usize, bias: Option<&[F]>);
 }
@@ -91,7 +94,9 @@ impl<F: Real> FloatProducts<'_, F> {
 impl<F: Real> Products<F> for FloatProducts<'_, F> {
     /// One product: `gemm` is fastest on the most rows (in blocks of 8 steps the default
     /// classifier's f32 inference ran about 4 % slower).
-    const STEPS_AT_ONCE: Option<usize> = None;
+    fn steps_at_once(_rows: usize, _width: usize) -> Option<usize> {
+        None
+    }
 
     #[inline(always)]
     fn input(&mut self, out: &mut [F], x: &[F], rows: usize, bias: Option<&[F]>) {
@@ -113,11 +118,15 @@ struct Int8Products<'a> {
 }
 
 impl Products<f32> for Int8Products<'_> {
-    /// Few enough that a block's projection (`rows · 8 · gates·hidden` floats, under 1 MiB for
-    /// 32 rows of the default models) is still in the core's cache when the cell reads it;
-    /// enough that the product keeps its speed. The default tagger's int8 pass ran about a
-    /// tenth faster than with all steps at once.
-    const STEPS_AT_ONCE: Option<usize> = Some(8);
+    /// Few enough that a block's projection (`rows · steps · width` floats) takes at most half
+    /// of a core's 2 MiB L2 and is still there when the cell reads it, and at most 8; enough
+    /// that the product keeps its speed. The default tagger's int8 pass (32 rows, 8 steps) ran
+    /// about a tenth faster than with all steps at once; the bench's classifier (64 rows, 4
+    /// steps) a few percent faster than in blocks of 8.
+    fn steps_at_once(rows: usize, width: usize) -> Option<usize> {
+        const BYTES: usize = 1 << 20;
+        Some((BYTES / (rows * width * std::mem::size_of::<f32>()).max(1)).clamp(1, 8))
+    }
 
     fn input(&mut self, out: &mut [f32], x: &[f32], rows: usize, bias: Option<&[f32]>) {
         self.weights.weight_ih.matmul_bias(out, x, rows, bias, &mut self.input_rows);
@@ -259,33 +268,28 @@ impl<F: Real> Layer<F> {
         products: impl Fn(usize) -> P + Sync,
     ) -> (Vec<F>, Option<Tape<F>>) {
         let items = self.items();
-        let products = &products;
+        let (seq, batch, n) = (self.seq, self.batch, self.hidden);
+        let memory = cell.has_memory();
+        let directions = self.directions.len();
+        // Zeros where no item writes: the outputs at padded steps.
+        let mut packed = vec![F::ZERO; self.packed_len(memory)];
+        let (outputs, finals) = packed.split_at_mut(batch * seq * directions * n);
+        let outputs = StepOutputs::new(outputs);
+        let (products, outputs) = (&products, &outputs);
         let jobs = items
             .iter()
             .map(|item| {
                 Box::new(move || {
                     let mut products = products(item.direction);
-                    self.forward_item_dispatch(cell, item, record, &mut products)
+                    self.forward_item_dispatch(cell, item, record, &mut products, outputs)
                 }) as Box<dyn FnOnce() -> _ + Send>
             })
             .collect();
         let results: Vec<ItemForward<F>> = run_all(jobs);
 
-        let (seq, batch, n) = (self.seq, self.batch, self.hidden);
-        let memory = cell.has_memory();
-        let directions = self.directions.len();
-        let row_width = directions * n;
-        let mut packed = vec![F::ZERO; self.packed_len(memory)];
-        let (outputs, finals) = packed.split_at_mut(batch * seq * row_width);
         let (final_h, final_c) = finals.split_at_mut(directions * batch * n);
         let mut tapes = Vec::with_capacity(items.len());
         for (item, result) in items.into_iter().zip(results) {
-            for (r, b) in item.rows.clone().enumerate() {
-                for t in 0..seq {
-                    let to = (b * seq + t) * row_width + item.direction * n;
-                    outputs[to..to + n].copy_from_slice(&result.output[(r * seq + t) * n..(r * seq + t + 1) * n]);
-                }
-            }
             let states = (item.direction * batch + item.rows.start) * n..(item.direction * batch + item.rows.end) * n;
             final_h[states.clone()].copy_from_slice(&result.h);
             if memory {
@@ -349,19 +353,20 @@ impl<F: Real> Layer<F> {
         item: &Item,
         record: bool,
         products: &mut P,
+        outputs: &StepOutputs<'_, F>,
     ) -> ItemForward<F> {
         let _flush = FlushToZero::new();
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { self.forward_item_avx512(cell, item, record, products) };
+            return unsafe { self.forward_item_avx512(cell, item, record, products, outputs) };
         }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.forward_item_avx2(cell, item, record, products) };
+            return unsafe { self.forward_item_avx2(cell, item, record, products, outputs) };
         }
-        self.forward_item(cell, item, record, products)
+        self.forward_item(cell, item, record, products, outputs)
     }
 
     fn backward_item_dispatch(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
@@ -388,8 +393,9 @@ impl<F: Real> Layer<F> {
         item: &Item,
         record: bool,
         products: &mut P,
+        outputs: &StepOutputs<'_, F>,
     ) -> ItemForward<F> {
-        self.forward_item(cell, item, record, products)
+        self.forward_item(cell, item, record, products, outputs)
     }
 
     /// [`Layer::backward_item`] compiled for AVX2.
@@ -408,8 +414,9 @@ impl<F: Real> Layer<F> {
         item: &Item,
         record: bool,
         products: &mut P,
+        outputs: &StepOutputs<'_, F>,
     ) -> ItemForward<F> {
-        self.forward_item(cell, item, record, products)
+        self.forward_item(cell, item, record, products, outputs)
     }
 
     /// [`Layer::backward_item`] compiled for AVX-512.
@@ -419,7 +426,7 @@ impl<F: Real> Layer<F> {
         self.backward_item(cell, item, tape, grad)
     }
 
-    /// One item: the time loop, each block of [`Products::STEPS_AT_ONCE`] steps preceded by its
+    /// One item: the time loop, each block of [`Products::steps_at_once`] steps preceded by its
     /// input projection (one product over all its rows and those steps).
     #[inline(always)]
     fn forward_item<P: Products<F>>(
@@ -428,17 +435,19 @@ impl<F: Real> Layer<F> {
         item: &Item,
         record: bool,
         products: &mut P,
+        outputs: &StepOutputs<'_, F>,
     ) -> ItemForward<F> {
         let direction = &self.directions[item.direction];
         let (seq, n, d_in) = (self.seq, self.hidden, self.d_input);
         let (width, memory, cache_width) = (self.width(cell), cell.has_memory(), cell.cache_blocks() * n);
         let rows = item.rows.len();
+        let row_width = self.directions.len() * n;
         let state_len = rows * n;
 
         // A block's input_proj = x W_ih + b_ih: `[rows, steps, gates·hidden]`, from the block's
         // inputs `[rows, steps, d_input]`.
         let x = &self.input[item.rows.start * seq * d_in..item.rows.end * seq * d_in];
-        let block_steps = P::STEPS_AT_ONCE.map_or(seq, |steps| steps.min(seq)).max(1);
+        let block_steps = P::steps_at_once(rows, width).map_or(seq, |steps| steps.min(seq)).max(1);
         // The block's inputs gathered from each row's steps (all steps: `x` itself).
         let mut block_x = vec![F::ZERO; if block_steps < seq { rows * block_steps * d_in } else { 0 }];
         let mut input_proj = vec![F::ZERO; rows * block_steps * width];
@@ -452,7 +461,6 @@ impl<F: Real> Layer<F> {
         let mut next_h = vec![F::ZERO; state_len];
         let mut next_c = vec![F::ZERO; c.len()];
         let mut hidden_proj = vec![F::ZERO; rows * width];
-        let mut output = vec![F::ZERO; seq * state_len];
         let mut tape = record.then(|| ItemTape {
             h_prev: vec![F::ZERO; seq * state_len],
             c_prev: vec![F::ZERO; if memory { seq * state_len } else { 0 }],
@@ -507,10 +515,13 @@ impl<F: Real> Layer<F> {
                         },
                     );
                 }
-                // A padded position leaves the state as it was and outputs zeros.
+                // A padded position leaves the state as it was and outputs zeros (the packed
+                // output's own).
                 for (r, b) in item.rows.clone().enumerate() {
                     if self.is_real(b, t) {
-                        output[at(r, t, n)].copy_from_slice(&next_h[r * n..(r + 1) * n]);
+                        let at = (b * seq + t) * row_width + item.direction * n;
+                        // SAFETY: row `b`'s step `t` of this item's direction is this item's own.
+                        unsafe { outputs.write(at, &next_h[r * n..(r + 1) * n]) };
                     }
                 }
                 if self.masks.is_none() {
@@ -529,7 +540,7 @@ impl<F: Real> Layer<F> {
                 }
             }
         }
-        ItemForward { output, h, c, tape }
+        ItemForward { h, c, tape }
     }
 
     /// BPTT of one item, its steps in the reverse of the forward order, then the gradients of
@@ -676,9 +687,8 @@ fn add<F: Real>(into: &mut [F], from: &[F]) {
     }
 }
 
+/// What an item's forward pass returns; its outputs it wrote into the packed output.
 struct ItemForward<F> {
-    /// `[rows, seq, hidden]`.
-    output: Vec<F>,
     /// Final states `[rows, hidden]`.
     h: Vec<F>,
     c: Vec<F>,
