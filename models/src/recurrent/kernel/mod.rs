@@ -4,8 +4,8 @@
 //! Built from Burn tensor operations, one step of an LSTM is some forty small operations, each
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
 //! on a CPU those costs, not the arithmetic, dominate. Here the input projection of all steps is
-//! one matrix product (with int8 weights, one per block of 8 steps, each computed just before
-//! the loop reaches it), and a step is one matrix product (`gemm`, single-threaded, into a reused
+//! one matrix product (with int8 weights, one per block of up to 8 steps, each computed just
+//! before the loop reaches it), and a step is one matrix product (`gemm`, single-threaded, into a reused
 //! buffer) and one pass over each batch row in which the cell ([`CellKind::forward_row`])
 //! computes all its gates, activations and the new state. The backward pass is the BPTT of
 //! [`super::engine`] on the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and
