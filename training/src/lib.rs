@@ -4,8 +4,8 @@
 //!
 //! - the backend the cargo features select, and the commands' entry points compiled once for
 //!   it: [`backend`];
-//! - the two tasks end to end, each its config, model, data and pipeline: [`classifier`],
-//!   [`tagger`]; the artifacts folder they write: [`Artifacts`] (`artifacts.rs`, with the durable
+//! - the two tasks end to end, each its config, model, data and pipeline (whose end both share:
+//!   `pipeline.rs`): [`classifier`], [`tagger`]; the artifacts folder they write: [`Artifacts`] (`artifacts.rs`, with the durable
 //!   writes of `durable.rs` and the run's lock, `lock.rs`), pretrained vectors (`vectors.rs`),
 //!   option ranges: [`validate`];
 //! - the learner on burn-train they share: [`learner`] (`fit`), what happens around every epoch:
@@ -47,6 +47,7 @@ pub mod learner;
 mod lock;
 mod memory;
 pub mod optim;
+mod pipeline;
 mod plot;
 mod quantize;
 mod render;

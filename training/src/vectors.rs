@@ -135,15 +135,18 @@ pub fn vocabulary_with_vectors(
     Ok((vocab, Some(matrix), report.dim))
 }
 
-/// `embedding` with the pretrained rows put in. Rows without a vector keep their random
-/// initialisation, rescaled to the standard deviation of the pretrained values (Burn draws
-/// them from `N(0, 1)`, several times larger than GloVe's); `<pad>` is zero. With `frozen`
-/// the matrix takes no gradient.
+/// `embedding` with the pretrained rows put in (as it is without `pretrained`). Rows without a
+/// vector keep their random initialisation, rescaled to the standard deviation of the
+/// pretrained values (Burn draws them from `N(0, 1)`, several times larger than GloVe's);
+/// `<pad>` is zero. With `frozen` the matrix takes no gradient.
 pub fn with_pretrained<B: Backend>(
     embedding: Embedding<B>,
-    pretrained: &PretrainedEmbeddings,
+    pretrained: Option<&PretrainedEmbeddings>,
     frozen: bool,
 ) -> Embedding<B> {
+    let Some(pretrained) = pretrained else {
+        return embedding;
+    };
     let weight = embedding.weight.val();
     let [rows, dim] = weight.dims();
     assert_eq!(

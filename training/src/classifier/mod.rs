@@ -3,14 +3,13 @@
 //! burn-train's supervised learner → evaluation → artifacts folder.
 //!
 //! [`config`] holds what a run is told and reports, [`model`] what burn-train trains, [`data`]
-//! the files, their tokens and the scores; [`train_classifier`] below is the pipeline, in the
-//! same order as the tagger's.
+//! the files, their tokens and the scores; [`train_classifier`] below is the pipeline, its end
+//! (set-up, seed, fit, scores, results) shared with the tagger's (`pipeline.rs`).
 
 pub mod config;
 pub mod data;
 pub mod model;
 
-use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
 use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus, Task};
@@ -28,11 +27,12 @@ pub use model::Classifier;
 
 use std::sync::Arc;
 
-use crate::artifacts::{input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup};
+use crate::artifacts::{input_fingerprints, training_source, Artifacts, Setup};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
+use crate::learner::batch_tokens;
 use crate::memory::{machine_memory, Longest};
+use crate::pipeline::{fit_and_write, FitData, TaskRun};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::score;
@@ -244,40 +244,37 @@ pub fn train_classifier<B: AutodiffBackend>(
         machine_memory(),
     )?;
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
-    let artifacts = &config.artifacts;
     let resolved = resolved(config, splits.norm, v.embedding_dim);
     let data = input_fingerprints(splits.train.fingerprint, &config.valid, config.test.as_deref());
-    let (words, labels) = (&v.words, &v.labels);
     let setup = Setup {
         run: &resolved,
         data: &data,
         model: &model_config,
-        vocab: words,
-        labels,
+        vocab: &v.words,
+        labels: &v.labels,
         labels_file: Artifacts::LABELS,
     };
-    write_setup(artifacts, config.training.resume, &setup)?;
-
-    let t = &config.training;
-    seed::<B>(device, t.seed);
-    let mut net = model_config.init::<B>(device);
-    if let Some(matrix) = &v.pretrained {
-        net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
-    }
-    crate::say!("model: {} parameters", net.num_params());
-    let fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, words, labels);
-    let run = CorpusRun { training: t, artifacts, entity_tags: None, fingerprint };
-    let length = |i: &ClassificationItem| i.ids.len();
-    let (dataset, batcher) = (ClassificationDataset::new(train.clone()), ClassificationBatcher);
-    // The best epoch's model (by the selection metric) on the inference backend.
-    let fitted = fit_corpus(Classifier { net }, dataset, &train, valid_items.clone(), batcher, length, run)?;
-    let model = fitted.model.net;
-    let classes = v.labels.len();
-    let report = ClassifierReport {
-        valid: score(&model, &valid_items, classes, device),
-        test: test_items.as_ref().map(|t| score(&model, t, classes, device)),
-        training: TrainingSummary::from(&fitted.progress),
+    let model = || {
+        let mut net = model_config.init::<B>(device);
+        net.embedding = with_pretrained(net.embedding, v.pretrained.as_ref(), config.freeze_embeddings);
+        Classifier { net }
     };
-    write_results(artifacts, &model, &report)?;
-    Ok(report)
+    let fit = FitData {
+        dataset: ClassificationDataset::new(train.clone()),
+        corpus: &train,
+        valid: valid_items.clone(),
+        batcher: ClassificationBatcher,
+        length: |i: &ClassificationItem| i.ids.len(),
+        entity_tags: None,
+    };
+    let classes = v.labels.len();
+    // The best epoch's model (by the selection metric) on the inference backend.
+    fit_and_write(config, &setup, device, model, fit, |best: Classifier<B::InnerBackend>, training| {
+        let report = ClassifierReport {
+            valid: score(&best.net, &valid_items, classes, device),
+            test: test_items.as_ref().map(|t| score(&best.net, t, classes, device)),
+            training,
+        };
+        (best.net, report)
+    })
 }

@@ -9,7 +9,6 @@ use seqlab_datasets::text::{Encoding, Tokenizer};
 use seqlab_datasets::{ReadOptions, Validation};
 use seqlab_models::heads::EncoderConfig;
 
-use crate::artifacts::RunFiles;
 use crate::error::RunError;
 use crate::learner::{TrainingConfig, TrainingSummary};
 
@@ -89,27 +88,9 @@ pub struct TaggerRunConfig {
     pub artifacts: PathBuf,
 }
 
+crate::pipeline::task_run!(TaggerRunConfig);
+
 impl TaggerRunConfig {
-    /// This run as every rank of a job must share it ([`crate::cluster::fingerprint`]): without
-    /// the paths, which differ between machines (the data files count by their contents), and
-    /// without how the process was started.
-    pub fn agreed_by_ranks(&self) -> Self {
-        let mut agreed = Self { training: self.training.agreed_by_ranks(), ..self.clone() };
-        agreed.files().blank();
-        agreed
-    }
-
-    /// The files this run names.
-    pub(crate) fn files(&mut self) -> RunFiles<'_> {
-        RunFiles {
-            train: &mut self.train,
-            valid: &mut self.valid,
-            test: &mut self.test,
-            artifacts: &mut self.artifacts,
-            embeddings: &mut self.embeddings,
-        }
-    }
-
     /// How the data files are read (CoNLL, or tagged records by their extension).
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {

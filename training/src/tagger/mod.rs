@@ -4,8 +4,8 @@
 //! artifacts folder.
 //!
 //! [`config`] holds what a run is told and reports, [`model`] what burn-train trains, [`data`]
-//! the files, schemes and scores; [`train_tagger`] below is the pipeline, in the same order as
-//! the classifier's.
+//! the files, schemes and scores; [`train_tagger`] below is the pipeline, its end (set-up,
+//! seed, fit, scores, results) shared with the classifier's (`pipeline.rs`).
 
 pub mod config;
 pub mod data;
@@ -13,7 +13,6 @@ pub mod model;
 
 use std::sync::Arc;
 
-use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{TaggingBatcher, TaggingItem};
 use seqlab_datasets::encoded::{EncodedCorpus, TaggingDataset, Task};
@@ -26,11 +25,12 @@ pub use config::{CharEncoder, LossMean, TaggerOutput, TaggerReport, TaggerRunCon
 pub(crate) use data::{entity_report, in_scheme, read_file};
 pub use model::{scheme_constraints, Tagger};
 
-use crate::artifacts::{input_fingerprints, training_source, write_results, write_setup, Artifacts, Setup};
+use crate::artifacts::{input_fingerprints, training_source, Artifacts, Setup};
 use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::{batch_tokens, fit_corpus, seed, CorpusRun, TrainingSummary};
+use crate::learner::batch_tokens;
 use crate::memory::{machine_memory, Longest};
+use crate::pipeline::{fit_and_write, FitData, TaskRun};
 use crate::vectors::{vocabulary_with_vectors, with_pretrained};
 use config::check_options;
 use data::{check_scheme, count_train, score, stream_tagged, tag_map, TrainCounts};
@@ -228,45 +228,49 @@ pub fn train_tagger<B: AutodiffBackend>(
         crate::durable::write(&artifacts.join(Artifacts::CHARS), serde_json::to_string_pretty(c).unwrap())?;
     }
     let data = input_fingerprints(splits.train.fingerprint, &config.valid, config.test.as_deref());
-    let (words, tags) = (&v.words, &v.tags);
     let setup = Setup {
         run: &resolved,
         data: &data,
         model: &model_config,
-        vocab: words,
-        labels: tags,
+        vocab: &v.words,
+        labels: &v.tags,
         labels_file: Artifacts::TAGS,
     };
-    write_setup(artifacts, config.training.resume, &setup)?;
-
-    let t = &config.training;
-    seed::<B>(device, t.seed);
-    let mut net = model_config.init::<B>(device);
-    if let Some(matrix) = &v.pretrained {
-        net.embedding = with_pretrained(net.embedding, matrix, config.freeze_embeddings);
-    }
-    crate::say!("model: {} parameters", net.num_params());
-    let rare_from = rare_from(&v.words, &splits.train.tokens);
-    let per_sentence = config.loss_mean == LossMean::Sentence;
-    let kept_words = v.pretrained.as_ref().filter(|_| !config.drop_vector_words).map(|p| kept_words(&p.found, device));
-    let model = Tagger { net, word_dropout: config.word_dropout, rare_from, kept_words, per_sentence };
-    let fingerprint = crate::cluster::fingerprint(&resolved.agreed_by_ranks(), &data, words, tags);
-    let run = CorpusRun { training: t, artifacts, entity_tags: Some(tags.names.clone()), fingerprint };
-    let length = |i: &TaggingItem| i.ids.len();
+    let model = || {
+        let mut net = model_config.init::<B>(device);
+        net.embedding = with_pretrained(net.embedding, v.pretrained.as_ref(), config.freeze_embeddings);
+        Tagger {
+            net,
+            word_dropout: config.word_dropout,
+            rare_from: rare_from(&v.words, &splits.train.tokens),
+            kept_words: v
+                .pretrained
+                .as_ref()
+                .filter(|_| !config.drop_vector_words)
+                .map(|p| kept_words(&p.found, device)),
+            per_sentence: config.loss_mean == LossMean::Sentence,
+        }
+    };
     let chars = v.chars.clone().map(Arc::new);
-    let (dataset, batcher) = (TaggingDataset::new(train.clone(), config.casing_dim > 0, chars), TaggingBatcher);
+    let fit = FitData {
+        dataset: TaggingDataset::new(train.clone(), config.casing_dim > 0, chars),
+        corpus: &train,
+        valid: valid_items.clone(),
+        batcher: TaggingBatcher,
+        length: |i: &TaggingItem| i.ids.len(),
+        entity_tags: Some(v.tags.names.clone()),
+    };
     // The best epoch's model by the selection metric.
-    let fitted = fit_corpus(model, dataset, &train, valid_items.clone(), batcher, length, run)?;
-    let model = fitted.model.net;
-    let score = |items: &[TaggingItem], gold: &ConllFile| {
-        score(&model, items, gold, &v.tags, (file_scheme, config.train_scheme), device)
-    };
-    let report = TaggerReport {
-        file_scheme,
-        valid: score(&valid_items, &splits.valid),
-        test: test_items.as_ref().zip(splits.test.as_ref()).map(|(items, gold)| score(items, gold)),
-        training: TrainingSummary::from(&fitted.progress),
-    };
-    write_results(artifacts, &model, &report)?;
-    Ok(report)
+    fit_and_write(config, &setup, device, model, fit, |best: Tagger<B::InnerBackend>, training| {
+        let score = |items: &[TaggingItem], gold: &ConllFile| {
+            score(&best.net, items, gold, &v.tags, (file_scheme, config.train_scheme), device)
+        };
+        let report = TaggerReport {
+            file_scheme,
+            valid: score(&valid_items, &splits.valid),
+            test: test_items.as_ref().zip(splits.test.as_ref()).map(|(items, gold)| score(items, gold)),
+            training,
+        };
+        (best.net, report)
+    })
 }

@@ -125,7 +125,7 @@ impl Products<f32> for Int8Products<'_> {
     /// steps) a few percent faster than in blocks of 8.
     fn steps_at_once(rows: usize, width: usize) -> Option<usize> {
         const BYTES: usize = 1 << 20;
-        Some((BYTES / (rows * width * std::mem::size_of::<f32>()).max(1)).clamp(1, 8))
+        Some((BYTES / (rows * width * size_of::<f32>()).max(1)).clamp(1, 8))
     }
 
     fn input(&mut self, out: &mut [f32], x: &[f32], rows: usize, bias: Option<&[f32]>) {
