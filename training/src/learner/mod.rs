@@ -169,28 +169,22 @@ where
     let launch = Launch { options, start_epoch: start.last_epoch, keep, after_epoch, recorder, metrics };
     let devices = options.devices.len().max(1);
     let cluster = &options.cluster;
+    // One launch per optimiser type (each arm builds its own).
+    macro_rules! launch_with {
+        ($optimizer:expr) => {
+            launch.run(
+                model,
+                optimiser($optimizer, devices, cluster.clone(), o.clip_norm, traffic),
+                schedule,
+                train,
+                valid,
+            )
+        };
+    }
     let (last, interrupted) = match o.optimizer {
-        OptimizerKind::Adam => launch.run(
-            model,
-            optimiser(o.adam().init(), devices, cluster.clone(), o.clip_norm, traffic),
-            schedule,
-            train,
-            valid,
-        ),
-        OptimizerKind::AdamW => launch.run(
-            model,
-            optimiser(o.adamw().init(), devices, cluster.clone(), o.clip_norm, traffic),
-            schedule,
-            train,
-            valid,
-        ),
-        OptimizerKind::Sgd => launch.run(
-            model,
-            optimiser(o.sgd().init(), devices, cluster.clone(), o.clip_norm, traffic),
-            schedule,
-            train,
-            valid,
-        ),
+        OptimizerKind::Adam => launch_with!(o.adam().init()),
+        OptimizerKind::AdamW => launch_with!(o.adamw().init()),
+        OptimizerKind::Sgd => launch_with!(o.sgd().init()),
     };
     if let Some(failure) = saves.failure() {
         return Err(RunError::Other(format!("training stopped: a checkpoint could not be saved: {failure}")));
