@@ -44,3 +44,42 @@ impl<'a, F: Copy> StepOutputs<'a, F> {
         unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.start.add(at), values.len()) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StepOutputs;
+
+    /// Two threads write the interleaved halves of every row, as a bidirectional layer's two
+    /// items do; every value lands where its writer put it.
+    #[test]
+    fn interleaved_writers_fill_their_own_ranges() {
+        let (rows, half) = (5, 3);
+        let mut buffer = vec![0.0f32; rows * 2 * half];
+        let outputs = StepOutputs::new(&mut buffer);
+        std::thread::scope(|scope| {
+            for direction in 0..2 {
+                let outputs = &outputs;
+                scope.spawn(move || {
+                    for row in 0..rows {
+                        let values: Vec<f32> = (0..half).map(|i| (100 * direction + 10 * row + i) as f32).collect();
+                        // SAFETY: this thread's direction's half of each row is its own.
+                        unsafe { outputs.write(row * 2 * half + direction * half, &values) };
+                    }
+                });
+            }
+        });
+        let expected: Vec<f32> = (0..rows)
+            .flat_map(|row| (0..2).flat_map(move |d| (0..half).map(move |i| (100 * d + 10 * row + i) as f32)))
+            .collect();
+        assert_eq!(buffer, expected);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside")]
+    fn a_write_past_the_end_panics() {
+        let mut buffer = vec![0.0f32; 4];
+        let outputs = StepOutputs::new(&mut buffer);
+        // SAFETY: one thread; the range is checked (and refused) before anything is written.
+        unsafe { outputs.write(2, &[1.0, 2.0, 3.0]) };
+    }
+}
