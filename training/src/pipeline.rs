@@ -13,8 +13,9 @@ use seqlab_datasets::encoded::EncodedCorpus;
 
 use crate::artifacts::{write_results, write_setup, RunFiles, Setup};
 use crate::error::RunError;
-use crate::learner::TrainingSummary;
-use crate::learner::{fit_corpus, seed, CorpusRun, InnerBatch, LoaderItem, RunBatcher, Trainable, TrainingConfig};
+use crate::learner::{
+    fit_corpus, seed, CorpusRun, InnerBatch, LoaderItem, RunBatcher, Trainable, TrainingConfig, TrainingSummary,
+};
 
 /// A task's run options (`run.json`), as the shared parts of the pipeline read them.
 pub(crate) trait TaskRun: Clone + serde::Serialize {

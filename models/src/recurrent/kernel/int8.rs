@@ -106,7 +106,8 @@ impl Int8Direction {
     }
 }
 
-/// Activation rows quantised to `u8` for [`Int8Matrix::matmul_add`]: reused between calls.
+/// Activation rows quantised to `u8` for [`Int8Matrix::matmul_add`] and
+/// [`Int8Matrix::matmul_bias`]: reused between calls.
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedRows {
     /// `[rows, stride]`, each row's quads of 4 consecutive values what `vpdpbusd` multiplies
@@ -538,7 +539,7 @@ impl QuantizedRows {
     }
 
     /// Quantises `rows` rows of `k` values of `x`, each with its own scale and zero point, into
-    /// rows of `stride` bytes; rows up to `padded_rows` are zeros.
+    /// rows of `stride` bytes, with room for `padded_rows` rows (see [`QuantizedRows::prepare`]).
     fn quantize_rows(&mut self, x: &[f32], rows: usize, k: usize, stride: usize, padded_rows: usize) {
         self.prepare(stride, padded_rows);
         for (row, bytes) in x.chunks_exact(k).take(rows).zip(self.values.chunks_exact_mut(stride)) {

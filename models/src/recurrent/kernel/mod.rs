@@ -5,9 +5,9 @@
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
 //! on a CPU those costs, not the arithmetic, dominate. Here the input projection of all steps is
 //! one matrix product (with int8 weights, one per block of up to 8 steps, each computed just
-//! before the loop reaches it), and a step is one matrix product (`gemm`, single-threaded, into a reused
-//! buffer) and one pass over each batch row in which the cell ([`CellKind::forward_row`])
-//! computes all its gates, activations and the new state. The backward pass is the BPTT of
+//! before the loop reaches it), and a step is one matrix product (`gemm`, single-threaded, into
+//! a reused buffer) and one pass over each batch row in which the cell
+//! ([`CellKind::forward_row`]) computes all its gates, activations and the new state. The backward pass is the BPTT of
 //! [`super::engine`] on the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and
 //! `∂input`. Time order and padding follow [`super::scan`].
 //!
@@ -519,9 +519,9 @@ impl<F: Real> Layer<F> {
                 // output's own).
                 for (r, b) in item.rows.clone().enumerate() {
                     if self.is_real(b, t) {
-                        let at = (b * seq + t) * row_width + item.direction * n;
+                        let to = (b * seq + t) * row_width + item.direction * n;
                         // SAFETY: row `b`'s step `t` of this item's direction is this item's own.
-                        unsafe { outputs.write(at, &next_h[r * n..(r + 1) * n]) };
+                        unsafe { outputs.write(to, &next_h[r * n..(r + 1) * n]) };
                     }
                 }
                 if self.masks.is_none() {
