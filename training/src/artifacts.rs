@@ -107,6 +107,15 @@ impl Artifacts {
         self.dir.join(Self::CHECKPOINTS).join(format!("{kind}-{epoch}.mpk"))
     }
 
+    /// The file of a `task`'s labels: [`Self::TAGS`] for a tagger, [`Self::LABELS`] for a
+    /// classifier.
+    pub fn labels_file(task: Task) -> &'static str {
+        match task {
+            Task::Tagging => Self::TAGS,
+            Task::Classification => Self::LABELS,
+        }
+    }
+
     /// The task the folder's model was trained for: a tagger's folder has `tags.json`; any
     /// other is taken for a classifier's (whose loading then names a missing `labels.json`).
     pub fn task(&self) -> Task {
@@ -211,8 +220,8 @@ pub struct Setup<'a, R, M> {
     pub vocab: &'a seqlab_datasets::text::Vocab,
     /// The labels or tags.
     pub labels: &'a seqlab_datasets::LabelMap,
-    /// Their file: [`Artifacts::LABELS`] or [`Artifacts::TAGS`].
-    pub labels_file: &'static str,
+    /// The task, which names their file ([`Artifacts::labels_file`]).
+    pub task: Task,
 }
 
 /// The input files a run records in `run.json` (which `--resume` checks): the training split's
@@ -240,7 +249,8 @@ pub fn write_setup<R: serde::Serialize, M: burn::config::Config>(
     resume: bool,
     setup: &Setup<'_, R, M>,
 ) -> Result<(), RunError> {
-    let Setup { run, data, model, vocab, labels, labels_file } = *setup;
+    let Setup { run, data, model, vocab, labels, task } = *setup;
+    let labels_file = Artifacts::labels_file(task);
     let run = &run_record(run, data);
     if resume {
         check_resumable(dir, run)?;

@@ -64,7 +64,7 @@ pub struct ClassifierRunConfig {
     pub freeze_embeddings: bool,
 }
 
-crate::pipeline::task_run!(ClassifierRunConfig);
+crate::pipeline::task_run!(ClassifierRunConfig, seqlab_datasets::Task::Classification);
 
 impl ClassifierRunConfig {
     /// How the data files are read.

@@ -12,13 +12,11 @@ pub mod model;
 
 use burn::tensor::backend::AutodiffBackend;
 use seqlab_datasets::batch::{ClassificationBatcher, ClassificationItem};
-use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus, Task};
+use seqlab_datasets::encoded::{ClassificationDataset, EncodedCorpus};
 use seqlab_datasets::ids::classification_items;
 use seqlab_datasets::sentiment::LabelKinds;
-use seqlab_datasets::text::{
-    detect_normalisation_of, Normalisation, PretrainedEmbeddings, TokenCounts, Vocab, VocabConfig,
-};
-use seqlab_datasets::{tokenizer_for, DataError, LabelMap, LabelledTexts, ReadOptions, Validation};
+use seqlab_datasets::text::{detect_normalisation_of, Normalisation, TokenCounts, VocabConfig};
+use seqlab_datasets::{tokenizer_for, DataError, LabelMap, LabelledTexts, ReadOptions};
 
 pub use config::{ClassifierReport, ClassifierRunConfig};
 use data::{count_train, lowercased, stream_labelled, TrainCounts};
@@ -27,13 +25,11 @@ pub use model::Classifier;
 
 use std::sync::Arc;
 
-use crate::artifacts::{input_fingerprints, training_source, Artifacts, Setup};
-use crate::corpus_cache::{train_corpus, Wanted};
 use crate::error::RunError;
-use crate::learner::batch_tokens;
-use crate::memory::{machine_memory, Longest};
-use crate::pipeline::{fit_and_write, FitData, TaskRun};
-use crate::vectors::{vocabulary_with_vectors, with_pretrained};
+use crate::memory::machine_memory;
+use crate::pipeline::Vocabularies;
+use crate::pipeline::{check_fits, encoded_train, fit_and_write, valid_split, vocabularies, FitData, TaskRun};
+use crate::vectors::with_pretrained;
 use config::check_options;
 use data::score;
 use model::{footprint, model_config};
@@ -67,15 +63,7 @@ fn read_splits(config: &ClassifierRunConfig) -> Result<Splits, RunError> {
         if norm.lowercase { "" } else { "not " },
         if given { "as given" } else { "detected from the training data unless given" }
     );
-    let valid = match (&config.valid, held) {
-        (Validation::File(path), _) => read_file(path, &options)?,
-        (Validation::HeldOut(h), held) => held.filter(|t| !t.examples.is_empty()).ok_or_else(|| {
-            RunError::invalid(
-                "valid-fraction",
-                format!("{} held out no text of {}; give a larger fraction or --valid FILE", h.fraction, config.train),
-            )
-        })?,
-    };
+    let valid = valid_split(config, held, |t| t.examples.is_empty(), "text", |path| read_file(path, &options))?;
     let valid = normalised(valid, &norm);
     let test = config.test.as_deref().map(|p| read_file(p, &options)).transpose()?.map(|t| normalised(t, &norm));
     let mut kinds = train.kinds.clone();
@@ -116,59 +104,28 @@ fn counts(texts: &LabelledTexts) -> TokenCounts {
     TokenCounts::of(texts.tokens.iter().flatten().map(String::as_str))
 }
 
-/// What a run reads its words and labels with.
-struct Vocabularies {
-    words: Vocab,
-    labels: LabelMap,
-    /// The pretrained vectors' rows, if any, and the embedding width.
-    pretrained: Option<PretrainedEmbeddings>,
-    embedding_dim: usize,
-}
-
-fn vocabularies(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabularies, RunError> {
-    let words =
-        Vocab::from_counts(&splits.train.tokens, &VocabConfig { min_freq: config.min_freq, ..Default::default() });
-    crate::validate::words_left(&words, &splits.train.tokens, config.min_freq)?;
-    crate::validate::labels_look_like_labels(&config.train, &splits.train.labels)?;
-    let (valid, test) = (counts(&splits.valid), splits.test.as_ref().map(counts));
-    let mut by_split = vec![("train", &splits.train.tokens), ("valid", &valid)];
-    by_split.extend(test.as_ref().map(|t| ("test", t)));
-    let (words, pretrained, embedding_dim) = vocabulary_with_vectors(
-        config.embeddings.as_deref(),
-        words,
-        &by_split,
-        config.embedding_dim,
-        config.freeze_embeddings,
-        &config.artifacts,
-    )?;
-    let labels = LabelMap::build(splits.train.labels.tokens());
-    if labels.len() < 2 {
-        let only = labels.names.first().map_or("", String::as_str);
-        return Err(RunError::Data(DataError::file(
-            &config.train,
-            format!("every training example is labelled {only:?}; a classifier needs at least two classes"),
-        )));
-    }
-    Ok(Vocabularies { words, labels, pretrained, embedding_dim })
-}
-
-/// The training split encoded with the run's vocabulary and labels (see
-/// [`crate::corpus_cache`]): read a second time, part by part, unless the cached corpus is
-/// still the file's.
-fn encoded_train(
-    config: &ClassifierRunConfig,
-    splits: &Splits,
-    v: &Vocabularies,
-) -> Result<Arc<EncodedCorpus>, RunError> {
-    let source = training_source(&config.train, &config.valid);
-    let wanted = Wanted {
-        task: Task::Classification,
-        source: &source,
-        fingerprint: splits.train.fingerprint,
-        vocab: &v.words,
-        labels: &v.labels,
+/// The run's words and labels (at least two).
+fn words_and_labels(config: &ClassifierRunConfig, splits: &Splits) -> Result<Vocabularies, RunError> {
+    let labels = || {
+        crate::validate::labels_look_like_labels(&config.train, &splits.train.labels)?;
+        let labels = LabelMap::build(splits.train.labels.tokens());
+        if labels.len() < 2 {
+            let only = labels.names.first().map_or("", String::as_str);
+            return Err(RunError::Data(DataError::file(
+                &config.train,
+                format!("every training example is labelled {only:?}; a classifier needs at least two classes"),
+            )));
+        }
+        Ok(labels)
     };
-    train_corpus(&config.artifacts, &wanted, |writer| {
+    let vocab = VocabConfig { min_freq: config.min_freq, ..Default::default() };
+    let (valid, test) = (counts(&splits.valid), splits.test.as_ref().map(counts));
+    vocabularies(config, &vocab, &splits.train.tokens, (&valid, test.as_ref()), labels)
+}
+
+/// The training split, normalised and encoded (see [`encoded_train`]).
+fn encoded(config: &ClassifierRunConfig, splits: &Splits, v: &Vocabularies) -> Result<Arc<EncodedCorpus>, RunError> {
+    encoded_train(config, splits.train.fingerprint, v, |writer| {
         let encode = |texts: LabelledTexts| {
             let texts = match config.valid.holdout() {
                 Some(h) => h.split_labelled(texts).0,
@@ -215,11 +172,11 @@ pub fn train_classifier<B: AutodiffBackend>(
     check_sizes(config)?;
     let splits = read_splits(config)?;
     let _lock = crate::lock::ArtifactsLock::acquire(&config.artifacts, &config.training)?;
-    let v = vocabularies(config, &splits)?;
+    let v = words_and_labels(config, &splits)?;
     let encode = |texts: &LabelledTexts| classification_items(&texts.examples, &texts.tokens, &v.words, &v.labels);
     let valid_items = encode(&splits.valid)?;
     let test_items = splits.test.as_ref().map(encode).transpose()?;
-    let train = encoded_train(config, &splits, &v)?;
+    let train = encoded(config, &splits, &v)?;
     crate::say!(
         "data: {} train / {} valid{} examples, vocabulary {}, labels [{}]",
         train.len(),
@@ -228,32 +185,13 @@ pub fn train_classifier<B: AutodiffBackend>(
         v.words.len(),
         v.labels.names.join(", ")
     );
-    let lengths = (0..train.len()).map(|i| train.length(i)).chain(valid_items.iter().map(|i| i.ids.len()));
-    let tokens = batch_tokens(&config.training, lengths);
-    let longest = Longest::of(
-        "text",
-        (config.train.as_str(), (0..train.len()).map(|i| train.length(i))),
-        (
-            config.valid.file().unwrap_or(&config.train),
-            splits.valid.examples.iter().zip(&valid_items).map(|(e, i)| (e.origin.line, i.ids.len())),
-        ),
-    );
-    footprint(config, v.words.len(), v.labels.len(), v.embedding_dim, tokens).check_run(
-        config.training.max_tokens,
-        &longest,
-        machine_memory(),
-    )?;
+    let valid_lengths: Vec<_> =
+        splits.valid.examples.iter().zip(&valid_items).map(|(e, i)| (e.origin.line, i.ids.len())).collect();
+    check_fits(config, &train, "text", &valid_lengths, |tokens| {
+        footprint(config, v.words.len(), v.labels.len(), v.embedding_dim, tokens)
+    })?;
     let model_config = model_config(config, v.words.len(), v.labels.len(), v.embedding_dim);
     let resolved = resolved(config, splits.norm, v.embedding_dim);
-    let data = input_fingerprints(splits.train.fingerprint, &config.valid, config.test.as_deref());
-    let setup = Setup {
-        run: &resolved,
-        data: &data,
-        model: &model_config,
-        vocab: &v.words,
-        labels: &v.labels,
-        labels_file: Artifacts::LABELS,
-    };
     let model = || {
         let mut net = model_config.init::<B>(device);
         net.embedding = with_pretrained(net.embedding, v.pretrained.as_ref(), config.freeze_embeddings);
@@ -265,11 +203,10 @@ pub fn train_classifier<B: AutodiffBackend>(
         valid: valid_items.clone(),
         batcher: ClassificationBatcher,
         length: |i: &ClassificationItem| i.ids.len(),
-        entity_tags: None,
     };
     let classes = v.labels.len();
     // The best epoch's model (by the selection metric) on the inference backend.
-    fit_and_write(config, &setup, device, model, fit, |best: Classifier<B::InnerBackend>, training| {
+    fit_and_write(&resolved, &model_config, &v, device, model, fit, |best: Classifier<B::InnerBackend>, training| {
         let report = ClassifierReport {
             valid: score(&best.net, &valid_items, classes, device),
             test: test_items.as_ref().map(|t| score(&best.net, t, classes, device)),

@@ -88,7 +88,7 @@ pub struct TaggerRunConfig {
     pub artifacts: PathBuf,
 }
 
-crate::pipeline::task_run!(TaggerRunConfig);
+crate::pipeline::task_run!(TaggerRunConfig, seqlab_datasets::Task::Tagging);
 
 impl TaggerRunConfig {
     /// How the data files are read (CoNLL, or tagged records by their extension).
