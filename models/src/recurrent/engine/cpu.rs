@@ -18,12 +18,31 @@ use burn::tensor::{backend::Backend, Element, Tensor, TensorPrimitive};
 
 use crate::flat;
 use crate::recurrent::cell::{CellKind, CellState, Real};
-use crate::recurrent::kernel::{Direction, Int8Direction, Layer, Tape};
+use crate::recurrent::kernel::{Direction, Int8Direction, Layer, LayerGrads, Tape};
 use crate::recurrent::scan::{DirectionInput, LayerInput};
 
-/// The float types the kernel runs in: `f32` and `f64`.
-pub(crate) trait KernelFloat: Real + Element {}
-impl KernelFloat for f32 {}
+/// The float types the kernel runs in, each with its fastest passes: `f32` ([`Layer::forward_packed`],
+/// [`Layer::backward_packed`]) and `f64` (the generic ones).
+pub(crate) trait KernelFloat: Real + Element {
+    fn forward(layer: &Layer<Self>, cell: CellKind, record: bool) -> (Vec<Self>, Option<Tape<Self>>) {
+        layer.forward(cell, record)
+    }
+
+    fn backward(layer: &Layer<Self>, cell: CellKind, tape: &Tape<Self>, grad: &[Self]) -> LayerGrads<Self> {
+        layer.backward(cell, tape, grad)
+    }
+}
+
+impl KernelFloat for f32 {
+    fn forward(layer: &Layer<Self>, cell: CellKind, record: bool) -> (Vec<Self>, Option<Tape<Self>>) {
+        layer.forward_packed(cell, record)
+    }
+
+    fn backward(layer: &Layer<Self>, cell: CellKind, tape: &Tape<Self>, grad: &[Self]) -> LayerGrads<Self> {
+        layer.backward_packed(cell, tape, grad)
+    }
+}
+
 impl KernelFloat for f64 {}
 
 type Ad<X> = Autodiff<X>;
@@ -41,7 +60,7 @@ pub(crate) fn accepts<F: KernelFloat, B: Backend>(layer: &LayerInput<B>) -> bool
 pub(crate) fn plain<X: Backend, F: KernelFloat>(layer: LayerInput<X>) -> (Tensor<X, 3>, Vec<CellState<X>>) {
     let (cell, device) = (layer.cell, layer.input.device());
     let layer = layer_of::<X, F>(layer, true);
-    let (packed, _) = layer.forward(cell, false);
+    let (packed, _) = F::forward(&layer, cell, false);
     unpack_values::<X, F>(packed, Dims::of(&layer), cell, &device)
 }
 
@@ -124,13 +143,13 @@ fn record<X: Backend, F: KernelFloat, const N: usize>(
     let nodes: [_; N] = nodes.try_into().unwrap_or_else(|_| unreachable!("one input and six parents per direction"));
     match KernelBptt::<X, F>(PhantomData).prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
-            let (packed, tape) = state.layer.forward(state.cell, true);
+            let (packed, tape) = F::forward(&state.layer, state.cell, true);
             state.tape = tape;
             let out = primitive::<X, F, 1>(packed, shape, &state.device);
             prep.finish(Arc::new(state), out)
         }
         OpsKind::UnTracked(prep) => {
-            let (packed, _) = state.layer.forward(state.cell, false);
+            let (packed, _) = F::forward(&state.layer, state.cell, false);
             prep.finish(primitive::<X, F, 1>(packed, shape, &state.device))
         }
     }
@@ -161,7 +180,7 @@ impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X
         let (layer, device) = (&state.layer, &state.device);
         let (batch, seq, d_in, hidden) = (layer.batch, layer.seq, layer.d_input, layer.hidden);
         let width = state.cell.gates() * hidden;
-        let result = layer.backward(state.cell, tape, &to_vec::<X, F, 1>(grad));
+        let result = F::backward(layer, state.cell, tape, &to_vec::<X, F, 1>(grad));
 
         let mut values: Vec<Option<FloatTensor<X>>> =
             vec![Some(primitive::<X, F, 3>(result.input, [batch, seq, d_in], device))];

@@ -21,6 +21,7 @@
 //! ([`Int8Matrix::matmul_add_reference`]). All three give the same sums and results.
 
 use super::amx::{self, TILE_QUADS, TILE_ROWS};
+use super::base::Base;
 
 /// Columns per panel of the packed weights: one 512-bit register of `i32` lanes, one AMX tile.
 const PANEL: usize = amx::TILE_COLUMNS;
@@ -460,43 +461,6 @@ impl Int8Matrix {
             };
             let sum = _mm512_add_ps(onto, value);
             _mm512_mask_storeu_ps(dst, mask, sum);
-        }
-    }
-}
-
-/// What a product's values are added to.
-#[derive(Debug, Clone, Copy)]
-enum Base<'a> {
-    /// What `out` holds (`matmul_add`).
-    Out,
-    /// A bias, the same for every row (`[n]`).
-    Bias(&'a [f32]),
-    /// Nothing: `out` is overwritten with the product.
-    Zero,
-}
-
-impl<'a> Base<'a> {
-    /// The base of [`Int8Matrix::matmul_bias`].
-    ///
-    /// # Panics
-    /// If `bias` is not `n` long.
-    fn of(bias: Option<&'a [f32]>, n: usize) -> Self {
-        match bias {
-            Some(bias) => {
-                assert_eq!(bias.len(), n, "Int8Matrix::matmul_bias: one bias per column");
-                Self::Bias(bias)
-            }
-            None => Self::Zero,
-        }
-    }
-
-    /// The base of column `j` where `out` holds `current`.
-    #[inline(always)]
-    fn value(self, current: f32, j: usize) -> f32 {
-        match self {
-            Self::Out => current,
-            Self::Bias(bias) => bias[j],
-            Self::Zero => 0.0,
         }
     }
 }

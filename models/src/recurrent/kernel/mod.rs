@@ -5,10 +5,12 @@
 //! allocating its result and each walking a strided `[batch, hidden]` view of the gate matrix;
 //! on a CPU those costs, not the arithmetic, dominate. Here the input projection of all steps is
 //! one matrix product (with int8 weights, one per block of up to 8 steps, each computed just
-//! before the loop reaches it), and a step is one matrix product (`gemm`, single-threaded, into
-//! a reused buffer) and one pass over each batch row in which the cell
-//! ([`CellKind::forward_row`]) computes all its gates, activations and the new state. The backward pass is the BPTT of
-//! [`super::engine`] on the same buffers, followed by three products for `∂W_hh`, `∂W_ih` and
+//! before the loop reaches it), and a step is one matrix product into a reused buffer (in f32
+//! on AVX-512F against `W_hh` packed once for the pass, [`panels`]; else `gemm`,
+//! single-threaded) and one pass over each batch row in which the cell
+//! ([`CellKind::forward_row`]) computes all its gates, activations and the new state. The
+//! backward pass is the BPTT of [`super::engine`] on the same buffers (its step product against
+//! `W_hhᵀ`, packed or materialised once), followed by three products for `∂W_hh`, `∂W_ih` and
 //! `∂input`. Time order and padding follow [`super::scan`].
 //!
 //! Parallelism: the work is split into *items* — a direction and a range of batch rows — that
@@ -24,16 +26,20 @@
 //! `c_n`, so that a layer's output is a view of it.
 
 pub mod amx;
+mod base;
 pub mod gemm;
 pub mod int8;
 mod packed;
+pub mod panels;
 
 use std::ops::Range;
 
+use base::Base;
 use gemm::{matmul, View};
 pub use int8::Int8Direction;
 use int8::QuantizedRows;
 use packed::StepOutputs;
+use panels::{Panels, Rows};
 
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
@@ -106,6 +112,71 @@ impl<F: Real> Products<F> for FloatProducts<'_, F> {
     #[inline(always)]
     fn hidden(&mut self, out: &mut [F], h: &[F], rows: usize, bias: Option<&[F]>) {
         self.product(out, h, rows, self.hidden, &self.direction.weight_hh, bias);
+    }
+}
+
+/// In f32 on AVX-512F: the input projection as [`FloatProducts`], the step's product on `W_hh`
+/// packed once for the whole pass ([`panels`]), the bias added in its epilogue.
+struct PanelProducts<'a> {
+    float: FloatProducts<'a, f32>,
+    weight_hh: Panels,
+}
+
+impl Products<f32> for PanelProducts<'_> {
+    fn steps_at_once(rows: usize, width: usize) -> Option<usize> {
+        FloatProducts::<f32>::steps_at_once(rows, width)
+    }
+
+    fn input(&mut self, out: &mut [f32], x: &[f32], rows: usize, bias: Option<&[f32]>) {
+        self.float.input(out, x, rows, bias);
+    }
+
+    fn hidden(&mut self, out: &mut [f32], h: &[f32], rows: usize, bias: Option<&[f32]>) {
+        let width = self.float.width;
+        let shape = Rows { rows, stride: self.float.hidden, out_stride: width };
+        self.weight_hh.product(Base::of(bias, width), out, h, shape);
+    }
+}
+
+/// BPTT's step product for one direction: `∂h_{t-1} += ∂hidden_proj_t W_hhᵀ`.
+trait HiddenGrad<F> {
+    /// `out += d W_hhᵀ` for `rows` rows of `d` (`gates·hidden` wide, row `r` at `r·stride`);
+    /// `out` is `[rows, hidden]`.
+    fn add_to(&self, out: &mut [F], d: &[F], rows: usize, stride: usize);
+}
+
+/// `W_hhᵀ` `[gates·hidden, hidden]` materialised for `gemm`: a transposed view would be packed
+/// again by every step's product.
+struct TransposedHh<F> {
+    weight: Vec<F>,
+    hidden: usize,
+    width: usize,
+}
+
+impl<F: Real> TransposedHh<F> {
+    fn of(direction: &Direction<F>, hidden: usize, width: usize) -> Self {
+        let mut weight = vec![F::ZERO; width * hidden];
+        for (i, row) in direction.weight_hh.chunks_exact(width).enumerate() {
+            for (j, &w) in row.iter().enumerate() {
+                weight[j * hidden + i] = w;
+            }
+        }
+        Self { weight, hidden, width }
+    }
+}
+
+impl<F: Real> HiddenGrad<F> for TransposedHh<F> {
+    fn add_to(&self, out: &mut [F], d: &[F], rows: usize, stride: usize) {
+        let (n, width) = (self.hidden, self.width);
+        let d_view = View { rows, cols: width, row_stride: stride, col_stride: 1 };
+        matmul(out, View::rows(rows, n), true, d, d_view, &self.weight, View::rows(width, n));
+    }
+}
+
+/// In f32 on AVX-512F: `W_hhᵀ` packed once for the whole pass ([`panels`]).
+impl HiddenGrad<f32> for Panels {
+    fn add_to(&self, out: &mut [f32], d: &[f32], rows: usize, stride: usize) {
+        self.product(Base::Out, out, d, Rows { rows, stride, out_stride: self.columns() });
     }
 }
 
@@ -304,16 +375,31 @@ impl<F: Real> Layer<F> {
 
     /// BPTT from the gradient of the packed output. Needs the forward pass's tape.
     pub fn backward(&self, cell: CellKind, tape: &Tape<F>, grad: &[F]) -> LayerGrads<F> {
+        let (hidden, width) = (self.hidden, self.width(cell));
+        self.backward_with(cell, tape, grad, |d| TransposedHh::of(&self.directions[d], hidden, width))
+    }
+
+    /// BPTT, direction `d`'s step products computed by `hidden_grad(d)`.
+    fn backward_with<S: HiddenGrad<F>>(
+        &self,
+        cell: CellKind,
+        tape: &Tape<F>,
+        grad: &[F],
+        hidden_grad: impl Fn(usize) -> S + Sync,
+    ) -> LayerGrads<F> {
         let memory = cell.has_memory();
         let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
         let width = self.width(cell);
         assert_eq!(grad.len(), self.packed_len(memory), "packed gradient size");
+        let hidden_grad = &hidden_grad;
         let jobs = tape
             .items
             .iter()
             .map(|(item, item_tape)| {
-                Box::new(move || self.backward_item_dispatch(cell, item, item_tape, grad))
-                    as Box<dyn FnOnce() -> _ + Send>
+                Box::new(move || {
+                    let step = hidden_grad(item.direction);
+                    self.backward_item_dispatch(cell, item, item_tape, grad, &step)
+                }) as Box<dyn FnOnce() -> _ + Send>
             })
             .collect();
         let results: Vec<ItemGrads<F>> = run_all(jobs);
@@ -369,19 +455,26 @@ impl<F: Real> Layer<F> {
         self.forward_item(cell, item, record, products, outputs)
     }
 
-    fn backward_item_dispatch(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    fn backward_item_dispatch<S: HiddenGrad<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        tape: &ItemTape<F>,
+        grad: &[F],
+        step: &S,
+    ) -> ItemGrads<F> {
         let _flush = FlushToZero::new();
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { self.backward_item_avx512(cell, item, tape, grad) };
+            return unsafe { self.backward_item_avx512(cell, item, tape, grad, step) };
         }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.backward_item_avx2(cell, item, tape, grad) };
+            return unsafe { self.backward_item_avx2(cell, item, tape, grad, step) };
         }
-        self.backward_item(cell, item, tape, grad)
+        self.backward_item(cell, item, tape, grad, step)
     }
 
     /// [`Layer::forward_item`] compiled for AVX2, so that the cells' loops run 8 floats wide.
@@ -401,8 +494,15 @@ impl<F: Real> Layer<F> {
     /// [`Layer::backward_item`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn backward_item_avx2(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
-        self.backward_item(cell, item, tape, grad)
+    unsafe fn backward_item_avx2<S: HiddenGrad<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        tape: &ItemTape<F>,
+        grad: &[F],
+        step: &S,
+    ) -> ItemGrads<F> {
+        self.backward_item(cell, item, tape, grad, step)
     }
 
     /// [`Layer::forward_item`] compiled for AVX-512, 16 floats wide.
@@ -422,8 +522,15 @@ impl<F: Real> Layer<F> {
     /// [`Layer::backward_item`] compiled for AVX-512.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn backward_item_avx512(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
-        self.backward_item(cell, item, tape, grad)
+    unsafe fn backward_item_avx512<S: HiddenGrad<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        tape: &ItemTape<F>,
+        grad: &[F],
+        step: &S,
+    ) -> ItemGrads<F> {
+        self.backward_item(cell, item, tape, grad, step)
     }
 
     /// One item: the time loop, each block of [`Products::steps_at_once`] steps preceded by its
@@ -546,7 +653,14 @@ impl<F: Real> Layer<F> {
     /// BPTT of one item, its steps in the reverse of the forward order, then the gradients of
     /// its input projection.
     #[inline(always)]
-    fn backward_item(&self, cell: CellKind, item: &Item, tape: &ItemTape<F>, grad: &[F]) -> ItemGrads<F> {
+    fn backward_item<S: HiddenGrad<F>>(
+        &self,
+        cell: CellKind,
+        item: &Item,
+        tape: &ItemTape<F>,
+        grad: &[F],
+        step: &S,
+    ) -> ItemGrads<F> {
         let direction = &self.directions[item.direction];
         let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
         let (width, memory, cache_width) = (self.width(cell), cell.has_memory(), cell.cache_blocks() * n);
@@ -573,15 +687,6 @@ impl<F: Real> Layer<F> {
         let mut dc_prev = vec![F::ZERO; carry_c.len()];
         let c_row = |r: usize| if memory { r * n..(r + 1) * n } else { 0..0 };
         let at = |r: usize, t: usize, len: usize| (r * seq + t) * len..(r * seq + t + 1) * len;
-        // `W_hhᵀ` `[gates·hidden, hidden]`, materialised once: a transposed view would be packed
-        // again by every step's product.
-        let mut weight_hh_t = vec![F::ZERO; width * n];
-        for (i, row) in direction.weight_hh.chunks_exact(width).enumerate() {
-            for (j, &w) in row.iter().enumerate() {
-                weight_hh_t[j * n + i] = w;
-            }
-        }
-
         for t in backward_order(seq, direction.reverse) {
             for (r, b) in item.rows.clone().enumerate() {
                 let hr = r * n..(r + 1) * n;
@@ -620,15 +725,7 @@ impl<F: Real> Layer<F> {
             std::mem::swap(&mut carry_h, &mut direct);
             std::mem::swap(&mut carry_c, &mut dc_prev);
             let d_hp = if split { &d_hidden_proj } else { &d_input_proj };
-            matmul(
-                &mut carry_h,
-                View::rows(rows, n),
-                true,
-                &d_hp[t * width..],
-                View { rows, cols: width, row_stride: seq * width, col_stride: 1 },
-                &weight_hh_t,
-                View::rows(width, n),
-            );
+            step.add_to(&mut carry_h, &d_hp[t * width..], rows, seq * width);
         }
 
         // Products over all rows and steps at once:
@@ -664,6 +761,32 @@ impl<F: Real> Layer<F> {
 }
 
 impl Layer<f32> {
+    /// [`Layer::forward`] with each direction's `W_hh` packed once for all its steps
+    /// ([`panels`]) where the CPU runs that kernel (AVX-512F); elsewhere `forward` itself.
+    pub fn forward_packed(&self, cell: CellKind, record: bool) -> (Vec<f32>, Option<Tape<f32>>) {
+        if !Panels::runs_here() {
+            return self.forward(cell, record);
+        }
+        let (d_input, hidden, width) = (self.d_input, self.hidden, self.width(cell));
+        self.forward_with(cell, record, |d| {
+            let direction = &self.directions[d];
+            PanelProducts {
+                float: FloatProducts { direction, d_input, hidden, width },
+                weight_hh: Panels::pack(&direction.weight_hh, hidden, width),
+            }
+        })
+    }
+
+    /// [`Layer::backward`] with each direction's `W_hhᵀ` packed once for all its steps
+    /// ([`panels`]) where the CPU runs that kernel; elsewhere `backward` itself.
+    pub fn backward_packed(&self, cell: CellKind, tape: &Tape<f32>, grad: &[f32]) -> LayerGrads<f32> {
+        if !Panels::runs_here() {
+            return self.backward(cell, tape, grad);
+        }
+        let (hidden, width) = (self.hidden, self.width(cell));
+        self.backward_with(cell, tape, grad, |d| Panels::pack_transposed(&self.directions[d].weight_hh, width, hidden))
+    }
+
     /// The forward pass with int8 weights, `weights[d]` for direction `d` (inference only): the
     /// packed output of [`Layer::forward`], the products computed as [`int8`] says.
     ///
