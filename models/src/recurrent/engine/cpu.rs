@@ -161,7 +161,7 @@ struct KernelBptt<X, F>(PhantomData<(X, F)>);
 
 /// What the backward pass keeps: the layer (input, weights, masks) and the tape.
 #[derive(Debug)]
-struct KernelState<X: Backend, F> {
+struct KernelState<X: Backend, F: Send + 'static> {
     cell: CellKind,
     layer: Layer<F>,
     tape: Option<Tape<F>>,

@@ -31,6 +31,7 @@ pub mod gemm;
 pub mod int8;
 mod packed;
 pub mod panels;
+mod scratch;
 
 use std::ops::Range;
 
@@ -224,12 +225,12 @@ pub struct Layer<F> {
 
 /// What the forward pass keeps for BPTT, per item.
 #[derive(Debug, Clone)]
-pub struct Tape<F> {
+pub struct Tape<F: Send + 'static> {
     items: Vec<(Item, ItemTape<F>)>,
 }
 
 #[derive(Debug, Clone)]
-struct ItemTape<F> {
+struct ItemTape<F: Send + 'static> {
     /// `[rows, seq, hidden]`: the state before each step (the layout of `∂hidden_proj`, for
     /// `∂W_hh`).
     h_prev: Vec<F>,
@@ -237,6 +238,15 @@ struct ItemTape<F> {
     c_prev: Vec<F>,
     /// `[seq, rows, cache_blocks·hidden]`.
     cache: Vec<F>,
+}
+
+/// A tape's buffers go back to [`scratch`] for the next forward pass.
+impl<F: Send + 'static> Drop for ItemTape<F> {
+    fn drop(&mut self) {
+        for buffer in [&mut self.h_prev, &mut self.c_prev, &mut self.cache] {
+            scratch::give_back(std::mem::take(buffer));
+        }
+    }
 }
 
 /// The gradients of one layer.
@@ -389,7 +399,6 @@ impl<F: Real> Layer<F> {
     ) -> LayerGrads<F> {
         let memory = cell.has_memory();
         let (seq, batch, n, d_in) = (self.seq, self.batch, self.hidden, self.d_input);
-        let width = self.width(cell);
         assert_eq!(grad.len(), self.packed_len(memory), "packed gradient size");
         let hidden_grad = &hidden_grad;
         let jobs = tape
@@ -409,18 +418,31 @@ impl<F: Real> Layer<F> {
         for ((item, _), result) in tape.items.iter().zip(results) {
             let block = item.rows.start * seq * d_in..item.rows.end * seq * d_in;
             add(&mut input[block], &result.input);
-            let slot = directions[item.direction].get_or_insert_with(|| DirectionGrads {
-                weight_ih: vec![F::ZERO; d_in * width],
-                bias_ih: vec![F::ZERO; width],
-                weight_hh: vec![F::ZERO; n * width],
-                bias_hh: vec![F::ZERO; width],
-                h0: vec![F::ZERO; batch * n],
-                c0: vec![F::ZERO; if memory { batch * n } else { 0 }],
-            });
-            add(&mut slot.weight_ih, &result.weight_ih);
-            add(&mut slot.bias_ih, &result.bias_ih);
-            add(&mut slot.weight_hh, &result.weight_hh);
-            add(&mut slot.bias_hh, &result.bias_hh);
+            scratch::give_back(result.input);
+            // A direction's first item's weight gradients become the direction's; the others'
+            // are added to them.
+            let slot = match &mut directions[item.direction] {
+                Some(slot) => {
+                    for (sum, part) in [
+                        (&mut slot.weight_ih, result.weight_ih),
+                        (&mut slot.bias_ih, result.bias_ih),
+                        (&mut slot.weight_hh, result.weight_hh),
+                        (&mut slot.bias_hh, result.bias_hh),
+                    ] {
+                        add(sum, &part);
+                        scratch::give_back(part);
+                    }
+                    slot
+                }
+                empty => empty.insert(DirectionGrads {
+                    weight_ih: result.weight_ih,
+                    bias_ih: result.bias_ih,
+                    weight_hh: result.weight_hh,
+                    bias_hh: result.bias_hh,
+                    h0: vec![F::ZERO; batch * n],
+                    c0: vec![F::ZERO; if memory { batch * n } else { 0 }],
+                }),
+            };
             let states = item.rows.start * n..item.rows.end * n;
             slot.h0[states.clone()].copy_from_slice(&result.h0);
             if memory {
@@ -557,7 +579,8 @@ impl<F: Real> Layer<F> {
         let block_steps = P::steps_at_once(rows, width).map_or(seq, |steps| steps.min(seq)).max(1);
         // The block's inputs gathered from each row's steps (all steps: `x` itself).
         let mut block_x = vec![F::ZERO; if block_steps < seq { rows * block_steps * d_in } else { 0 }];
-        let mut input_proj = vec![F::ZERO; rows * block_steps * width];
+        // Written whole by each block's input product before the block reads it.
+        let mut input_proj = scratch::overwritten(rows * block_steps * width);
 
         let states = |v: &[F]| v[item.rows.start * n..item.rows.end * n].to_vec();
         let mut h = states(&direction.h0);
@@ -568,10 +591,11 @@ impl<F: Real> Layer<F> {
         let mut next_h = vec![F::ZERO; state_len];
         let mut next_c = vec![F::ZERO; c.len()];
         let mut hidden_proj = vec![F::ZERO; rows * width];
+        // Written whole: every step writes each row's state before it and each row's cache.
         let mut tape = record.then(|| ItemTape {
-            h_prev: vec![F::ZERO; seq * state_len],
-            c_prev: vec![F::ZERO; if memory { seq * state_len } else { 0 }],
-            cache: vec![F::ZERO; seq * rows * cache_width],
+            h_prev: scratch::overwritten(seq * state_len),
+            c_prev: scratch::overwritten(if memory { seq * state_len } else { 0 }),
+            cache: scratch::overwritten(seq * rows * cache_width),
         });
         let mut no_cache: [F; 0] = [];
         let c_row = |r: usize| if memory { r * n..(r + 1) * n } else { 0..0 };
@@ -647,6 +671,7 @@ impl<F: Real> Layer<F> {
                 }
             }
         }
+        scratch::give_back(input_proj);
         ItemForward { h, c, tape }
     }
 
@@ -680,8 +705,9 @@ impl<F: Real> Layer<F> {
         };
         let mut carry_h = finals(0);
         let mut carry_c = if memory { finals(1) } else { Vec::new() };
-        let mut d_input_proj = vec![F::ZERO; rows * seq * width];
-        let mut d_hidden_proj = vec![F::ZERO; if split { rows * seq * width } else { 0 }];
+        // Written whole: each real step's by the cell, each padded step's zeroed below.
+        let mut d_input_proj = scratch::overwritten(rows * seq * width);
+        let mut d_hidden_proj = scratch::zeroed(if split { rows * seq * width } else { 0 });
         let mut dh = vec![F::ZERO; n];
         let mut direct = vec![F::ZERO; state_len];
         let mut dc_prev = vec![F::ZERO; carry_c.len()];
@@ -692,7 +718,8 @@ impl<F: Real> Layer<F> {
                 let hr = r * n..(r + 1) * n;
                 if !self.is_real(b, t) {
                     // A padded step did not change the state: its gradient passes through, and
-                    // the step's own projections get none (they stay zero).
+                    // the step's own projections get none.
+                    d_input_proj[at(r, t, width)].fill(F::ZERO);
                     direct[hr.clone()].copy_from_slice(&carry_h[hr.clone()]);
                     if memory {
                         dc_prev[hr.clone()].copy_from_slice(&carry_c[hr]);
@@ -732,13 +759,14 @@ impl<F: Real> Layer<F> {
         // ∂W_hh = Σ h_{t-1}ᵀ ∂hidden_proj_t, ∂W_ih = Σ x_tᵀ ∂input_proj_t, ∂x = ∂input_proj W_ihᵀ.
         let d_hp_all = if split { &d_hidden_proj } else { &d_input_proj };
         let steps = rows * seq;
-        let mut weight_hh = vec![F::ZERO; n * width];
+        // The three products write their results whole.
+        let mut weight_hh = scratch::overwritten(n * width);
         let (all_h, all_w) = (View::rows(steps, n), View::rows(steps, width));
         matmul(&mut weight_hh, View::rows(n, width), false, &tape.h_prev, all_h.t(), d_hp_all, all_w);
         let x = &self.input[item.rows.start * seq * d_in..item.rows.end * seq * d_in];
-        let mut weight_ih = vec![F::ZERO; d_in * width];
+        let mut weight_ih = scratch::overwritten(d_in * width);
         matmul(&mut weight_ih, View::rows(d_in, width), false, x, View::rows(steps, d_in).t(), &d_input_proj, all_w);
-        let mut input = vec![F::ZERO; steps * d_in];
+        let mut input = scratch::overwritten(steps * d_in);
         matmul(
             &mut input,
             View::rows(steps, d_in),
@@ -748,7 +776,7 @@ impl<F: Real> Layer<F> {
             &direction.weight_ih,
             View::rows(d_in, width).t(),
         );
-        ItemGrads {
+        let grads = ItemGrads {
             input,
             weight_ih,
             bias_ih: column_sums(&d_input_proj, width),
@@ -756,7 +784,10 @@ impl<F: Real> Layer<F> {
             bias_hh: column_sums(d_hp_all, width),
             h0: carry_h,
             c0: carry_c,
-        }
+        };
+        scratch::give_back(d_input_proj);
+        scratch::give_back(d_hidden_proj);
+        grads
     }
 }
 
@@ -811,7 +842,7 @@ fn add<F: Real>(into: &mut [F], from: &[F]) {
 }
 
 /// What an item's forward pass returns; its outputs it wrote into the packed output.
-struct ItemForward<F> {
+struct ItemForward<F: Send + 'static> {
     /// Final states `[rows, hidden]`.
     h: Vec<F>,
     c: Vec<F>,
