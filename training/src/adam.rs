@@ -202,6 +202,25 @@ impl Update {
     /// into them, and would otherwise slow every later step (see [`seqlab_models::subnormal`]).
     fn apply(self, param: &mut [f32], grad: &[f32], moment_1: &mut [f32], moment_2: &mut [f32]) {
         let _flush = FlushToZero::new();
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { self.apply_avx512(param, grad, moment_1, moment_2) };
+        }
+        self.update(param, grad, moment_1, moment_2);
+    }
+
+    /// [`Update::update`] compiled for AVX-512: the same operations 16 values at a time
+    /// (square roots and divisions are exact, so the values are the same).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn apply_avx512(self, param: &mut [f32], grad: &[f32], moment_1: &mut [f32], moment_2: &mut [f32]) {
+        self.update(param, grad, moment_1, moment_2);
+    }
+
+    /// The loop of [`Update::apply`].
+    #[inline(always)]
+    fn update(self, param: &mut [f32], grad: &[f32], moment_1: &mut [f32], moment_2: &mut [f32]) {
         for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(moment_1.iter_mut()).zip(moment_2.iter_mut()) {
             let g = match self.penalty {
                 Some(penalty) => *p * penalty + g,

@@ -294,7 +294,9 @@ fn run_all<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
     })
 }
 
-/// Column sums of row-major `[rows, width]`.
+/// Column sums of row-major `[rows, width]` (inlined into the items' passes, which are
+/// compiled for the CPU's widest vectors).
+#[inline(always)]
 fn column_sums<F: Real>(matrix: &[F], width: usize) -> Vec<F> {
     let mut sums = vec![F::ZERO; width];
     for row in matrix.chunks_exact(width) {
