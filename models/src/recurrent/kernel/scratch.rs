@@ -5,7 +5,9 @@
 //! [`overwritten`] hands out a buffer whose values are what an earlier pass left in it: only
 //! for a buffer the caller writes whole before it reads any of it. [`zeroed`] is for the
 //! others. Buffers of every float type share one [`Pool`]; it keeps at most [`KEPT`], freeing
-//! the smallest beyond that.
+//! the smallest beyond that. When none is large enough (the batches' lengths vary), the largest
+//! of the type is freed as a new one is made: the pool holds about one buffer per buffer a step
+//! uses, not one per size it has seen.
 
 use std::any::Any;
 use std::sync::{Mutex, PoisonError};
@@ -27,12 +29,22 @@ impl Pool {
     }
 
     /// The smallest buffer of `F` with room for `len` values, at length `len`: its values
-    /// what they were, defaults past them; a new one of defaults if there is none.
+    /// what they were, defaults past them; else a new one of defaults, the largest buffer of
+    /// `F` (too small) freed.
     fn take<F: Copy + Default + Send + 'static>(&self, len: usize) -> Vec<F> {
         let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
-        let room = |b: &dyn Any| b.downcast_ref::<Vec<F>>().map(Vec::capacity).filter(|&c| c >= len);
-        let best = (0..buffers.len()).filter_map(|i| room(&*buffers[i].1).map(|c| (c, i))).min();
-        let taken = best.map(|(_, i)| buffers.swap_remove(i).1);
+        let capacity = |b: &dyn Any| b.downcast_ref::<Vec<F>>().map(Vec::capacity);
+        let fits = (0..buffers.len()).filter_map(|i| capacity(&*buffers[i].1).filter(|&c| c >= len).map(|c| (c, i)));
+        let taken = match fits.min() {
+            Some((_, i)) => Some(buffers.swap_remove(i).1),
+            None => {
+                let largest = (0..buffers.len()).filter_map(|i| capacity(&*buffers[i].1).map(|c| (c, i))).max();
+                if let Some((_, i)) = largest {
+                    buffers.swap_remove(i);
+                }
+                None
+            }
+        };
         drop(buffers);
         match taken.map(|b| b.downcast::<Vec<F>>()) {
             Some(Ok(buffer)) => {
@@ -99,6 +111,11 @@ mod tests {
         assert_eq!((grown[39], grown[40], grown[44]), (2.5, 0.0, 0.0), "values past the length given back are new");
         let fresh: Vec<f64> = pool.take(60);
         assert_eq!(fresh, vec![0.0; 60], "no f64 buffer left; the f32 one is not one");
+        pool.give(vec![3.0f64; 10]);
+        pool.give(vec![4.0f64; 20]);
+        let _: Vec<f64> = pool.take(30);
+        let left: Vec<f64> = pool.take(5);
+        assert_eq!(left, vec![3.0; 5], "none fitted 30: the largest, 20, was freed");
         for size in 1..=KEPT + 1 {
             pool.give(vec![0u8; size]);
         }
