@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The recurrent kernel's matrix products on one core: the `gemm` crate as the kernel builds it
-# and the int8 kernels of quantised inference (models/examples/products.rs), against PyTorch's
+# The recurrent kernel's matrix products on one core: the `gemm` crate as the kernel builds it,
+# the f32 kernel on packed panels and the int8 kernels of quantised inference
+# (models/examples/products.rs), against PyTorch's
 # MKL (torch.addmm) and its dynamically quantised Linear (the products of quantize_dynamic),
 # 1 thread, on the same shapes, ROUNDS rounds alternating; the best time per implementation.
 # For int8 the last column counts integer operations (GOP/s).

@@ -1,7 +1,8 @@
 //! The recurrent kernel's matrix products timed on their own, on one thread: the `gemm` crate
-//! with the features the kernel builds it with, and the int8 products of quantised inference on
-//! every int8 kernel this CPU runs (quantising the activations included), on the shapes the
-//! bench's models multiply. One JSON line per shape and implementation: the best of `ROUNDS`
+//! with the features the kernel builds it with, the f32 kernel of the recurrent step on weights
+//! packed once (`panels`, where the CPU has AVX-512F), and the int8 products of quantised
+//! inference on every int8 kernel this CPU runs (quantising the activations included), on the
+//! shapes the bench's models multiply. One JSON line per shape and implementation: the best of `ROUNDS`
 //! rounds (first argument, default 5) of about 0.2 s. `scripts/kernel-products.sh` runs it
 //! beside PyTorch's MKL and its dynamically quantised `Linear` on the same shapes.
 //!
@@ -10,6 +11,7 @@
 use std::time::Instant;
 
 use seqlab_models::recurrent::kernel::int8::{Int8Kernel, Int8Matrix, QuantizedRows};
+use seqlab_models::recurrent::kernel::panels::Panels;
 
 /// (rows, k, n): a tagger step, a classifier step, the tagger's input projection, its `∂W_hh`.
 const SHAPES: [(usize, usize, usize); 5] =
@@ -42,6 +44,10 @@ fn main() {
             );
         };
         print("gemm crate f32", best(&mut || gemm_crate(&mut out, &lhs, &rhs, m, k, n)));
+        if Panels::runs_here() {
+            let panels = Panels::pack(&rhs, k, n);
+            print("seqlab panels f32", best(&mut || panels.matmul_bias(&mut out, &lhs, m, None)));
+        }
         let weights = Int8Matrix::quantize(&rhs, k, n);
         let mut scratch = QuantizedRows::default();
         for kernel in [Int8Kernel::Vnni, Int8Kernel::Amx].into_iter().filter(|kernel| kernel.runs_here()) {

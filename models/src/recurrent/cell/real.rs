@@ -30,6 +30,9 @@ pub trait Real:
     /// `e^x`. In f32 a branch-free polynomial (relative error of a few ulp, subnormal results included,
     /// 0 below −103.9, ∞ above 88.72, NaN in, NaN out); in f64 the library's.
     fn exp(self) -> Self;
+    /// `e^x` for `−87 ≤ x ≤ 88` (NaN in, NaN out), where `e^x` and its power of two are normal
+    /// floats: [`Real::exp`] without its range handling, for [`sigmoid`]'s clamped input.
+    fn exp_moderate(self) -> Self;
     /// The value in this type.
     fn from_f64(value: f64) -> Self;
 }
@@ -42,6 +45,10 @@ impl Real for f64 {
         f64::exp(self)
     }
     #[inline(always)]
+    fn exp_moderate(self) -> Self {
+        f64::exp(self)
+    }
+    #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value
     }
@@ -50,34 +57,15 @@ impl Real for f64 {
 impl Real for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    /// Cephes' `expf`: `e^x = 2^n e^r` with `n = round(x / ln 2)`, `|r| ≤ ln 2 / 2`, `e^r` by a
-    /// degree-7 polynomial. `n` is rounded by adding `1.5·2^23` (no `round` call, which SSE2
-    /// lacks), and `2^n` is built in the exponent bits.
+    /// Cephes' `expf` (see [`exp_parts`]), the result's power of two built in two halves so that
+    /// subnormal results come out right.
     #[inline(always)]
     fn exp(self) -> Self {
-        const LOG2E: f32 = std::f32::consts::LOG2_E;
-        const LN2_HI: f32 = 0.693_359_4;
-        const LN2_LO: f32 = -2.121_944_4e-4;
-        // 1.5 · 2^23
-        const SHIFTER: f32 = 12_582_912.0;
         // Outside this range the result is 0 or ∞ (selected at the end).
-        let x = self.clamp(-103.9, 88.72);
-        let shifted = x * LOG2E + SHIFTER;
-        let n = shifted - SHIFTER;
-        let r = x - n * LN2_HI - n * LN2_LO;
-        let p = 1.987_569_1e-4_f32;
-        let p = p * r + 1.398_199_9e-3;
-        let p = p * r + 8.333_452e-3;
-        let p = p * r + 4.166_579_6e-2;
-        let p = p * r + 1.666_666_5e-1;
-        let p = p * r + 5e-1;
-        let e_r = p * (r * r) + r + 1.0;
-        // The low mantissa bits of `shifted` hold n (two's complement, −150 ≤ n ≤ 128); 2^n is
-        // built as 2^a · 2^(n−a), a = ⌊n/2⌋, so that both factors are normal floats.
-        let n_bits = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
-        let half = n_bits >> 1;
-        let power = |e: i32| f32::from_bits((e.wrapping_add(127) << 23) as u32);
-        let result = e_r * power(half) * power(n_bits - half);
+        let (e_r, n) = exp_parts(self.clamp(-103.9, 88.72));
+        // −150 ≤ n ≤ 128: 2^n as 2^a · 2^(n−a), a = ⌊n/2⌋, so that both factors are normal.
+        let half = n >> 1;
+        let result = e_r * power_of_two(half) * power_of_two(n - half);
         // NaN compares false everywhere above and must come out as NaN.
         if self.is_nan() {
             self
@@ -90,9 +78,46 @@ impl Real for f32 {
         }
     }
     #[inline(always)]
+    fn exp_moderate(self) -> Self {
+        let (e_r, n) = exp_parts(self);
+        e_r * power_of_two(n)
+    }
+    #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value as f32
     }
+}
+
+/// Cephes' `expf` of `x` (within −103.9 … 88.72) as `(e^r, n)`, `e^x = e^r · 2^n`, with
+/// `n = round(x / ln 2)`, `|r| ≤ ln 2 / 2` and `e^r` by a degree-7 polynomial, in fused
+/// multiply-adds (one instruction each where the kernel's passes are compiled, AVX-512F or
+/// AVX2 with FMA; elsewhere the library's `fmaf`, as exact and slower). `n` is rounded by adding
+/// `1.5·2^23` (no `round` call, which SSE2 lacks).
+#[inline(always)]
+fn exp_parts(x: f32) -> (f32, i32) {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // 1.5 · 2^23
+    const SHIFTER: f32 = 12_582_912.0;
+    let shifted = x.mul_add(LOG2E, SHIFTER);
+    let n = shifted - SHIFTER;
+    let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, x));
+    let p = 1.987_569_1e-4_f32.mul_add(r, 1.398_199_9e-3);
+    let p = p.mul_add(r, 8.333_452e-3);
+    let p = p.mul_add(r, 4.166_579_6e-2);
+    let p = p.mul_add(r, 1.666_666_5e-1);
+    let p = p.mul_add(r, 5e-1);
+    let e_r = p.mul_add(r * r, r) + 1.0;
+    // The low mantissa bits of `shifted` hold n (two's complement).
+    let n_bits = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
+    (e_r, n_bits)
+}
+
+/// `2^e` for `−126 ≤ e ≤ 127`, built in the exponent bits.
+#[inline(always)]
+fn power_of_two(e: i32) -> f32 {
+    f32::from_bits((e.wrapping_add(127) << 23) as u32)
 }
 
 /// `σ(x) = 1 / (1 + e^{−x})`, the input clamped to `[−80, 80]` as [`crate::activation::sigmoid`].
@@ -106,7 +131,7 @@ pub fn sigmoid<F: Real>(x: F) -> F {
     } else {
         x
     };
-    F::ONE / (F::ONE + (-x).exp())
+    F::ONE / (F::ONE + (-x).exp_moderate())
 }
 
 /// `tanh(x) = 2σ(2x) − 1`, as [`crate::activation::tanh`].

@@ -86,6 +86,15 @@ impl Panels {
         Self { k, n, packed }
     }
 
+    /// `out = bias + a W` (`out = a W` without a bias) for `rows` contiguous rows of `a`
+    /// (`[rows, k]`) into `out` (`[rows, n]`).
+    ///
+    /// # Panics
+    /// If `a` or `out` is too short, or `bias` is not `n` long.
+    pub fn matmul_bias(&self, out: &mut [f32], a: &[f32], rows: usize, bias: Option<&[f32]>) {
+        self.product(Base::of(bias, self.n), out, a, Rows { rows, stride: self.k, out_stride: self.n });
+    }
+
     /// `out = base + a W` over `shape`'s rows: the AVX-512 kernel, or its scalar twin where the
     /// CPU lacks the instructions.
     ///
