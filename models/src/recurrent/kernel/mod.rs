@@ -121,6 +121,30 @@ impl<F: Real> Products<F> for FloatProducts<'_, F> {
 struct PanelProducts<'a> {
     float: FloatProducts<'a, f32>,
     weight_hh: Panels,
+    biases: Biases,
+}
+
+/// Where a [`PanelProducts`] adds the biases.
+enum Biases {
+    /// Each product its own: the GRU, whose reset gate scales the hidden projection's `n` block.
+    Apart,
+    /// `b_ih + b_hh` (`None` without either) in the step product's epilogue, the input projection
+    /// written without one: for the cells that only ever add the two projections. This saves
+    /// copying the bias into every row of the input projection (megabytes per pass) and `gemm`
+    /// reading them back.
+    Summed(Option<Vec<f32>>),
+}
+
+impl Biases {
+    fn of(cell: CellKind, direction: &Direction<f32>) -> Self {
+        if cell.splits_hidden_grad() {
+            return Self::Apart;
+        }
+        Self::Summed(match (&direction.bias_ih, &direction.bias_hh) {
+            (Some(ih), Some(hh)) => Some(ih.iter().zip(hh).map(|(a, b)| a + b).collect()),
+            (one, other) => one.clone().or_else(|| other.clone()),
+        })
+    }
 }
 
 impl Products<f32> for PanelProducts<'_> {
@@ -129,11 +153,19 @@ impl Products<f32> for PanelProducts<'_> {
     }
 
     fn input(&mut self, out: &mut [f32], x: &[f32], rows: usize, bias: Option<&[f32]>) {
+        let bias = match &self.biases {
+            Biases::Apart => bias,
+            Biases::Summed(_) => None,
+        };
         self.float.input(out, x, rows, bias);
     }
 
     fn hidden(&mut self, out: &mut [f32], h: &[f32], rows: usize, bias: Option<&[f32]>) {
         let width = self.float.width;
+        let bias = match &self.biases {
+            Biases::Apart => bias,
+            Biases::Summed(summed) => summed.as_deref(),
+        };
         let shape = Rows { rows, stride: self.float.hidden, out_stride: width };
         self.weight_hh.product(Base::of(bias, width), out, h, shape);
     }
@@ -807,6 +839,7 @@ impl Layer<f32> {
             PanelProducts {
                 float: FloatProducts { direction, d_input, hidden, width },
                 weight_hh: Panels::pack(&direction.weight_hh, hidden, width),
+                biases: Biases::of(cell, direction),
             }
         })
     }
