@@ -6,6 +6,7 @@
 //! [`super::run_layer`] decides when this path runs.
 
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::Arc;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -130,7 +131,7 @@ pub(crate) fn autodiff<X: Backend, F: KernelFloat>(
         2 => record::<X, F, { 1 + 2 * PER_DIRECTION }>(parents, state, shape),
         n => unreachable!("a layer has one or two directions, not {n}"),
     };
-    unpack(Tensor::from_primitive(TensorPrimitive::Float(packed)), dims, cell)
+    unpack::<X, F>(&packed, dims, cell)
 }
 
 /// Runs the forward pass under a node with `N` parents.
@@ -259,7 +260,7 @@ impl Dims {
     fn final_states<B: Backend>(
         self,
         cell: CellKind,
-        pick: impl Fn(std::ops::Range<usize>) -> Tensor<B, 2>,
+        pick: impl Fn(Range<usize>) -> Tensor<B, 2>,
     ) -> Vec<CellState<B>> {
         let state = self.batch * self.hidden;
         let at = |index: usize| pick(index * state..(index + 1) * state);
@@ -269,15 +270,64 @@ impl Dims {
     }
 }
 
-/// Splits the packed output (see [`Layer::packed_len`]) into the layer's output
-/// `[batch, seq, directions·hidden]` and each direction's final state.
-fn unpack<B: Backend>(packed: Tensor<B, 1>, dims: Dims, cell: CellKind) -> (Tensor<B, 3>, Vec<CellState<B>>) {
+/// Splits the node's packed output (see [`Layer::packed_len`]) into the layer's output
+/// `[batch, seq, directions·hidden]` and each direction's final state, each a [`Pick`].
+fn unpack<X: Backend, F: KernelFloat>(
+    packed: &FloatTensor<Ad<X>>,
+    dims: Dims,
+    cell: CellKind,
+) -> (Tensor<Ad<X>, 3>, Vec<CellState<Ad<X>>>) {
     let Dims { batch, seq, hidden, directions } = dims;
     let outputs = batch * seq * directions * hidden;
     let finals = dims.final_states(cell, |values| {
-        packed.clone().slice([outputs + values.start..outputs + values.end]).reshape([batch, hidden])
+        pick::<X, F, 2>(packed, outputs + values.start..outputs + values.end, [batch, hidden])
     });
-    (packed.slice([0..outputs]).reshape([batch, seq, directions * hidden]), finals)
+    (pick::<X, F, 3>(packed, 0..outputs, [batch, seq, directions * hidden]), finals)
+}
+
+/// Values `range` of the packed output as a tensor of `shape`, recorded as a [`Pick`] node.
+fn pick<X: Backend, F: KernelFloat, const D: usize>(
+    packed: &FloatTensor<Ad<X>>,
+    range: Range<usize>,
+    shape: [usize; D],
+) -> Tensor<Ad<X>, D> {
+    let whole = Tensor::<X, 1>::from_primitive(TensorPrimitive::Float(packed.primitive.clone()));
+    let (len, device) = (whole.dims()[0], whole.device());
+    let part = whole.slice([range.clone()]).reshape(shape).into_primitive().tensor();
+    let out =
+        match Pick::<F, D>(PhantomData).prepare::<NoCheckpointing>([packed.node.clone()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish(PickState { range, len, device }, part),
+            OpsKind::UnTracked(prep) => prep.finish(part),
+        };
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}
+
+/// A part of the packed output, as a node whose backward pass puts the part's gradient into a
+/// zeroed buffer of the packed length: Burn's `slice` makes that buffer's zeros one element at a
+/// time (`TensorData::full`), for half a million values per layer and step.
+#[derive(Debug)]
+struct Pick<F, const D: usize>(PhantomData<F>);
+
+/// Where a [`Pick`] lies in the packed output.
+#[derive(Debug, Clone)]
+struct PickState<Device> {
+    range: Range<usize>,
+    /// The packed output's length.
+    len: usize,
+    device: Device,
+}
+
+impl<X: Backend, F: KernelFloat, const D: usize> Backward<X, 1> for Pick<F, D> {
+    type State = PickState<X::Device>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<X>(&ops.node);
+        let [Some(parent)] = ops.parents else { return };
+        let PickState { range, len, device } = ops.state;
+        let mut whole = vec![F::ZERO; len];
+        whole[range].copy_from_slice(&to_vec::<X, F, D>(Tensor::from_primitive(TensorPrimitive::Float(grad))));
+        grads.register::<X>(parent.id, primitive::<X, F, 1>(whole, [len], &device));
+    }
 }
 
 /// [`unpack`] on the packed values of a pass without autodiff: the outputs, which come first,
