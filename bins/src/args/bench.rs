@@ -14,9 +14,14 @@ pub struct Args {
     /// Workloads [default: all].
     #[arg(value_parser = PossibleValuesParser::new(WORKLOADS.map(|w| w.name)))]
     pub workloads: Vec<String>,
-    /// Timed steps per round.
+    /// Timed training steps per round (training workloads).
     #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub steps: usize,
+    /// Timed inference passes per round (inference workloads). A pass costs about a fifth of a
+    /// training step, so the defaults make rounds of similar length: a round of a few short
+    /// passes is decided by one hiccup of the machine.
+    #[arg(long, default_value_t = 25, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=50_000))]
+    pub passes: usize,
     /// Rounds; the implementations alternate round by round, and each ratio is the median of
     /// the rounds' ratios, shown with their range.
     #[arg(long, default_value_t = 15, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
@@ -67,6 +72,7 @@ impl Args {
     pub fn settings(&self) -> Settings {
         Settings {
             steps: self.steps,
+            passes: self.passes,
             rounds: self.rounds,
             warmup: self.warmup,
             torch_script: self.torch_script.clone(),

@@ -80,8 +80,10 @@ pub const WORKLOADS: [Workload; 8] = [
 /// How the workloads are timed and compared.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Timed steps per round.
+    /// Timed training steps per round (training workloads).
     pub steps: usize,
+    /// Timed inference passes per round (inference workloads).
+    pub passes: usize,
     /// Rounds; implementations alternate within each round, the median round is reported.
     pub rounds: usize,
     /// Untimed warm-up steps per implementation.
@@ -100,6 +102,17 @@ pub struct Settings {
     pub no_burn: bool,
     /// Also time seqlab's training workloads with every step recorded on Burn's tape.
     pub recorded: bool,
+}
+
+impl Settings {
+    /// Timed steps (training) or passes (inference) per round of workload `w`.
+    pub fn per_round(&self, w: &Workload) -> usize {
+        if w.train {
+            self.steps
+        } else {
+            self.passes
+        }
+    }
 }
 
 /// One line of the table.
@@ -212,7 +225,7 @@ pub fn measure(w: &Workload, settings: &Settings, mut torch: Option<&mut PyTorch
         }
         if let Some(torch) = torch.as_deref_mut() {
             for (twin, times) in twins.iter().zip(&mut torch_times) {
-                times.times.extend(torch.round(w.name, twin, settings.steps));
+                times.times.extend(torch.round(w.name, twin, settings.per_round(w)));
             }
         }
     }

@@ -12,8 +12,8 @@ use super::inputs::inputs;
 use super::nets::Net;
 use super::{Settings, Workload};
 
-/// Times `steps` training steps (forward, loss, backward, Adam) or inference passes; returns
-/// seconds per step for each round after warm-up.
+/// Times `settings.steps` training steps (forward, loss, backward, Adam) per round after
+/// warm-up; seconds per step.
 pub fn time_train<B: AutodiffBackend, M: Net<B> + AutodiffModule<B>>(
     mut model: M,
     w: &Workload,
@@ -47,7 +47,7 @@ where
     times
 }
 
-/// Times `settings.steps` inference passes per round after warm-up; seconds per pass.
+/// Times `settings.passes` inference passes per round after warm-up; seconds per pass.
 pub fn time_infer<M: Net<backend::Inner>>(model: M, w: &Workload, settings: &Settings, rounds: usize) -> Vec<f64> {
     let device = Default::default();
     let data = inputs::<backend::Inner>(w, &device);
@@ -58,10 +58,10 @@ pub fn time_infer<M: Net<backend::Inner>>(model: M, w: &Workload, settings: &Set
     (0..rounds)
         .map(|_| {
             let start = Instant::now();
-            for _ in 0..settings.steps {
+            for _ in 0..settings.passes {
                 run();
             }
-            start.elapsed().as_secs_f64() / settings.steps as f64
+            start.elapsed().as_secs_f64() / settings.passes as f64
         })
         .collect()
 }

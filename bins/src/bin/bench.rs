@@ -19,10 +19,12 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let (selected, settings) = (args.selected(), args.settings());
     note!(
-        "backend: {}; {} rounds of {} steps after {} warm-up steps, implementations alternating",
+        "backend: {}; {} rounds of {} training steps or {} inference passes after {} warm-up steps, \
+         implementations alternating",
         backend::name(),
         settings.rounds,
         settings.steps,
+        settings.passes,
         settings.warmup
     );
     let mut torch = PyTorch::start(&selected, &settings);
