@@ -23,9 +23,9 @@ fn main() {
         };
         let weights: Vec<Direction<f32>> = (0..directions)
             .map(|d| Direction {
-                weight_ih: values(d_input * width, 1 + d),
+                weight_ih: values(d_input * width, 1 + d).into(),
                 bias_ih: Some(values(width, 2 + d)),
-                weight_hh: values(hidden * width, 3 + d),
+                weight_hh: values(hidden * width, 3 + d).into(),
                 bias_hh: Some(values(width, 4 + d)),
                 h0: vec![0.0; batch * hidden],
                 c0: Some(vec![0.0; batch * hidden]),

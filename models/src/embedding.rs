@@ -69,19 +69,11 @@ mod fast {
     /// The rows of `weight` (`[vocab, dim]`) at `ids`, one after another, read in place from
     /// the weights' buffer (copying the whole table first would cost more than the lookup).
     fn gather(weight: Tensor<X, 2>, ids: &[usize]) -> Vec<f32> {
-        use burn::backend::ndarray::NdArrayTensor;
         let dim = weight.dims()[1];
+        let table = flat::values::<X, f32, 2>(weight);
         let mut out = Vec::with_capacity(ids.len() * dim);
-        let mut copy = |table: &[f32]| {
-            for &i in ids {
-                out.extend_from_slice(&table[i * dim..(i + 1) * dim]);
-            }
-        };
-        match weight.clone().into_primitive().tensor() {
-            NdArrayTensor::F32(storage) if storage.view().as_slice().is_some() => {
-                copy(storage.view().as_slice().expect("contiguous"));
-            }
-            _ => copy(&flat::to_vec::<X, f32, 2>(weight)),
+        for &i in ids {
+            out.extend_from_slice(&table[i * dim..(i + 1) * dim]);
         }
         out
     }

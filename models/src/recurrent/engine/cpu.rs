@@ -17,7 +17,7 @@ use burn::backend::Autodiff;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{backend::Backend, Element, Tensor, TensorPrimitive};
 
-use crate::flat;
+use crate::flat::{self, Values};
 use crate::recurrent::cell::{CellKind, CellState, Real};
 use crate::recurrent::kernel::{Direction, Int8Direction, Layer, LayerGrads, Tape};
 use crate::recurrent::scan::{DirectionInput, LayerInput};
@@ -203,8 +203,8 @@ impl<X: Backend, F: KernelFloat, const N: usize> Backward<X, N> for KernelBptt<X
     }
 }
 
-/// The kernel's view of one layer: flat copies of the tensors (without `W_ih` and `W_hh`, left
-/// empty, unless `weights`: the int8 path has its own).
+/// The kernel's view of one layer: the tensors as flat buffers, the weights read in place
+/// (without `W_ih` and `W_hh`, left empty, unless `weights`: the int8 path has its own).
 fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>, weights: bool) -> Layer<F> {
     let [batch, seq, d_input] = layer.input.dims();
     let hidden = layer.directions[0].weight_hh.dims()[0];
@@ -219,9 +219,9 @@ fn layer_of<X: Backend, F: KernelFloat>(layer: LayerInput<X>, weights: bool) -> 
                 (_, false) => None,
             };
             Direction {
-                weight_ih: if weights { to_vec::<X, F, 2>(d.weight_ih) } else { Vec::new() },
+                weight_ih: if weights { flat::values::<X, F, 2>(d.weight_ih) } else { Values::default() },
                 bias_ih: d.bias_ih.map(to_vec::<X, F, 1>),
-                weight_hh: if weights { to_vec::<X, F, 2>(d.weight_hh) } else { Vec::new() },
+                weight_hh: if weights { flat::values::<X, F, 2>(d.weight_hh) } else { Values::default() },
                 bias_hh: d.bias_hh.map(to_vec::<X, F, 1>),
                 h0: to_vec::<X, F, 2>(d.initial.hidden),
                 c0,

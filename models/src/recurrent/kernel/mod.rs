@@ -45,18 +45,20 @@ use panels::{Panels, Rows};
 pub use super::cell::Real;
 use super::cell::{BackwardRow, CellKind, ForwardRow};
 use super::scan::{backward_order, forward_order};
+use crate::flat::Values;
 use crate::subnormal::FlushToZero;
 use crate::threads::threads;
 
-/// One direction of a layer: its weights and initial state, as flat buffers.
+/// One direction of a layer: its weights (read where the model holds them, see
+/// [`crate::flat::values`]) and initial state, as flat buffers.
 #[derive(Debug, Clone)]
 pub struct Direction<F> {
     /// `W_ih`: `[d_input, gates·hidden]`.
-    pub weight_ih: Vec<F>,
+    pub weight_ih: Values<F>,
     /// `b_ih`: `[gates·hidden]`.
     pub bias_ih: Option<Vec<F>>,
     /// `W_hh`: `[hidden, gates·hidden]`.
-    pub weight_hh: Vec<F>,
+    pub weight_hh: Values<F>,
     /// `b_hh`: `[gates·hidden]`.
     pub bias_hh: Option<Vec<F>>,
     /// `h_0`: `[batch, hidden]`.
