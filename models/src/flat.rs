@@ -80,12 +80,6 @@ impl<F: std::fmt::Debug> std::fmt::Debug for Values<F> {
     }
 }
 
-impl<F: PartialEq> PartialEq for Values<F> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
 /// The values of a float tensor in row-major order, as `F` (the tensor's float type): on
 /// ndarray, a contiguous tensor's own buffer, kept alive rather than copied (a model's weights,
 /// read on every pass); otherwise [`to_vec`]'s copy.
